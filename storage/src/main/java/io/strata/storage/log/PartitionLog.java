@@ -1,0 +1,680 @@
+package io.strata.storage.log;
+
+import io.strata.storage.batch.AppendOrigin;
+import io.strata.storage.batch.BatchValidator;
+import io.strata.storage.batch.RecordReader.OffsetAndTimestamp;
+import io.strata.storage.batch.ValidatedBatches;
+import io.strata.storage.config.LogConfig;
+import io.strata.storage.file.FileRegion;
+import io.strata.storage.segment.LogResources;
+import io.strata.storage.segment.LogSegment;
+import io.strata.storage.segment.SegmentFiles;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.KafkaStorageException;
+import org.apache.kafka.common.errors.OffsetOutOfRangeException;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * The log of one partition: an ordered, append-only sequence of record batches with offsets, kept in a directory of
+ * {@link LogSegment}s named by base offset.
+ *
+ * <p>The log owns its offsets: the log start offset (the first offset a reader may ask for; it moves up with
+ * retention and deleted records), the log end offset (the next offset to assign) and the recovery point (every
+ * batch below it has been forced to disk; after a crash, recovery checks only what lies above it).
+ *
+ * <p>Thread-safety: appends, truncation, rolls, retention and segment replacement are serialised by one lock, so
+ * callers may append from any thread. Reads take no lock: they see a consistent prefix of the log and never a
+ * partial batch, and they never wait for a writer.
+ */
+public final class PartitionLog implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(PartitionLog.class.getName());
+
+    private final TopicPartition topicPartition;
+    private final Path dir;
+    private final LogResources resources;
+    private final ScheduledExecutorService scheduler;
+    private final Runnable onRecoveryPointLowered;
+    private final ConcurrentSkipListMap<Long, LogSegment> segments;
+    private final Object writeLock = new Object();
+    private final Object flushLock = new Object();
+    private final BatchValidator validator = new BatchValidator();
+
+    private volatile LogConfig config;
+    private volatile long logStartOffset;
+    private volatile long logEndOffset;
+    private volatile long recoveryPoint;
+    private volatile boolean closed;
+    private volatile boolean directoryDirty;
+    private long rollJitterMs;
+    // Guarded by writeLock.
+    private long unflushedRecords;
+    private volatile long lastFlushMs;
+
+    PartitionLog(TopicPartition topicPartition, Path dir, LogConfig config, LogResources resources,
+                 ScheduledExecutorService scheduler, Runnable onRecoveryPointLowered,
+                 NavigableMap<Long, LogSegment> loadedSegments, long logStartOffset, long recoveryPoint) {
+        if (loadedSegments.isEmpty() || !loadedSegments.lastEntry().getValue().isActive()) {
+            throw new IllegalArgumentException("a log needs an active last segment");
+        }
+        this.topicPartition = topicPartition;
+        this.dir = dir;
+        this.config = config;
+        this.resources = resources;
+        this.scheduler = scheduler;
+        this.onRecoveryPointLowered = onRecoveryPointLowered;
+        this.segments = new ConcurrentSkipListMap<>(loadedSegments);
+        this.logEndOffset = activeSegment().nextOffsetIfKnown();
+        this.logStartOffset = logStartOffset;
+        this.recoveryPoint = Math.min(recoveryPoint, logEndOffset);
+        this.rollJitterMs = jitter(config);
+        this.lastFlushMs = resources.clock().millis();
+    }
+
+    public TopicPartition topicPartition() {
+        return topicPartition;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public LogConfig config() {
+        return config;
+    }
+
+    /** Applies new settings to later appends, rolls, retention and cleaning. */
+    public void updateConfig(LogConfig newConfig) {
+        synchronized (writeLock) {
+            this.config = newConfig;
+            this.rollJitterMs = jitter(newConfig);
+            for (LogSegment segment : segments.values()) {
+                segment.setIndexIntervalBytes(newConfig.indexIntervalBytes);
+            }
+        }
+    }
+
+    public long logStartOffset() {
+        return logStartOffset;
+    }
+
+    public long logEndOffset() {
+        return logEndOffset;
+    }
+
+    public long recoveryPoint() {
+        return recoveryPoint;
+    }
+
+    /** Bytes in all segments. */
+    public long sizeInBytes() {
+        long total = 0;
+        for (LogSegment segment : segments.values()) {
+            total += segment.sizeInBytes();
+        }
+        return total;
+    }
+
+    public int segmentCount() {
+        return segments.size();
+    }
+
+    /** The segments, oldest first; a snapshot. */
+    public List<LogSegment> segments() {
+        return new ArrayList<>(segments.values());
+    }
+
+    public LogSegment activeSegment() {
+        return segments.lastEntry().getValue();
+    }
+
+    // ---------------------------------------------------------------------------------------------------- appends
+
+    /**
+     * Validates batches from a producer (or the broker), assigns their offsets from the log end offset, stamps the
+     * leader epoch, and writes them.
+     *
+     * @throws org.apache.kafka.common.KafkaException subclasses naming what is wrong with a batch; nothing is written
+     */
+    public AppendInfo append(ByteBuffer records, int leaderEpoch, AppendOrigin origin) {
+        synchronized (writeLock) {
+            checkOpen();
+            long nowMs = resources.clock().millis();
+            ValidatedBatches batches = validator.validateAndAssignOffsets(records, logEndOffset, leaderEpoch, nowMs,
+                    config, origin);
+            return write(batches, nowMs);
+        }
+    }
+
+    /**
+     * Writes batches copied from the leader, keeping their offsets. They must start at or after the log end offset.
+     */
+    public AppendInfo appendAsFollower(ByteBuffer records) {
+        synchronized (writeLock) {
+            checkOpen();
+            ValidatedBatches batches = validator.validateReplicated(records, logEndOffset, Integer.MAX_VALUE);
+            return write(batches, resources.clock().millis());
+        }
+    }
+
+    private AppendInfo write(ValidatedBatches batches, long nowMs) {
+        try {
+            LogSegment segment = maybeRoll(batches, nowMs);
+            segment.append(batches);
+        } catch (IOException e) {
+            throw new KafkaStorageException("Writing to " + topicPartition + " in " + dir + " failed: "
+                    + e.getMessage(), e);
+        }
+        logEndOffset = batches.lastOffset() + 1;
+        unflushedRecords += batches.recordCount();
+        if (unflushedRecords >= config.flushMessages) {
+            flush(logEndOffset);
+        }
+        return new AppendInfo(batches.firstOffset(), batches.lastOffset(), batches.appendTimeMs(), logEndOffset,
+                logStartOffset, batches.recordCount(), batches.sizeInBytes(), batches.batches());
+    }
+
+    /** The active segment, after rolling it if these batches should start a new one. */
+    private LogSegment maybeRoll(ValidatedBatches batches, long nowMs) throws IOException {
+        LogSegment active = activeSegment();
+        if (active.sizeInBytes() == 0) {
+            return active;
+        }
+        LogConfig current = config;
+        String reason = null;
+        if ((long) active.sizeInBytes() + batches.sizeInBytes() > current.segmentBytes) {
+            reason = "segment.bytes " + current.segmentBytes + " reached";
+        } else if (timeWaitedForRoll(active, batches.maxTimestamp(), nowMs) > current.segmentMs - rollJitterMs) {
+            reason = "segment.ms " + current.segmentMs + " passed";
+        } else if (active.indexesFull()) {
+            reason = "index full";
+        } else if (!active.canHold(batches.lastOffset())) {
+            reason = "offsets past the segment's relative range";
+        }
+        return reason == null ? active : roll(reason);
+    }
+
+    private static long timeWaitedForRoll(LogSegment active, long batchMaxTimestamp, long nowMs) {
+        long first = active.rollingBasedTimestamp();
+        return batchMaxTimestamp >= 0 && first >= 0 ? batchMaxTimestamp - first : nowMs - first;
+    }
+
+    /**
+     * Starts a new active segment at the log end offset. The old one becomes immutable and is forced to disk in the
+     * background, after which the recovery point moves past it.
+     */
+    public LogSegment roll(String reason) throws IOException {
+        synchronized (writeLock) {
+            LogSegment old = activeSegment();
+            if (old.sizeInBytes() == 0) {
+                return old;
+            }
+            long newBase = logEndOffset;
+            LogConfig current = config;
+            LogSegment created = LogSegment.create(dir, newBase, "", current.indexIntervalBytes,
+                    current.segmentIndexBytes, resources);
+            directoryDirty = true;
+            old.becomeInactive();
+            segments.put(newBase, created);
+            LOG.log(Level.INFO, "Rolled {0} to a new segment at offset {1} ({2})", topicPartition, newBase, reason);
+            scheduler.execute(() -> flushQuietly(newBase));
+            return created;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------- reads
+
+    /**
+     * Whole batches from the one holding {@code startOffset}, up to {@code maxBytes} (a larger first batch is
+     * returned whole when {@code minOneBatch}), none holding an offset at or past {@code maxOffsetExclusive}: a
+     * reader's high watermark, or {@link Long#MAX_VALUE}.
+     *
+     * @throws OffsetOutOfRangeException if {@code startOffset} is below the log start or above the log end
+     */
+    public LogReadResult read(long startOffset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch) {
+        long start = logStartOffset;
+        long end = logEndOffset;
+        if (startOffset < start || startOffset > end) {
+            throw outOfRange(startOffset, start, end);
+        }
+        long bound = Math.min(maxOffsetExclusive, end);
+        if (startOffset >= bound) {
+            return new LogReadResult(FileRegion.empty(), start, end);
+        }
+        Map.Entry<Long, LogSegment> entry = segments.floorEntry(startOffset);
+        if (entry == null) {
+            entry = segments.firstEntry();
+        }
+        try {
+            while (entry != null) {
+                FileRegion region = entry.getValue().read(startOffset, maxBytes, bound, minOneBatch);
+                if (region != null) {
+                    return new LogReadResult(region, start, end);
+                }
+                entry = segments.higherEntry(entry.getKey());
+            }
+        } catch (IllegalStateException e) {
+            // The segment was deleted by retention while this read went on.
+            if (startOffset < logStartOffset) {
+                throw outOfRange(startOffset, logStartOffset, logEndOffset);
+            }
+            throw e;
+        } catch (IOException e) {
+            throw new KafkaStorageException("Reading " + topicPartition + " at offset " + startOffset + " failed: "
+                    + e.getMessage(), e);
+        }
+        return new LogReadResult(FileRegion.empty(), start, end);
+    }
+
+    private OffsetOutOfRangeException outOfRange(long offset, long start, long end) {
+        return new OffsetOutOfRangeException("Offset " + offset + " is out of range for " + topicPartition
+                + ": the log holds offsets " + start + " to " + end + " (exclusive)");
+    }
+
+    /**
+     * The first record with a timestamp at or after {@code timestamp}, at or after the log start, or {@code null}
+     * if every record is older.
+     */
+    public OffsetAndTimestamp offsetForTimestamp(long timestamp) {
+        long start = logStartOffset;
+        try {
+            for (LogSegment segment : segments.values()) {
+                OffsetAndTimestamp found = segment.findOffsetByTimestamp(timestamp, start);
+                if (found != null) {
+                    return found;
+                }
+            }
+            return null;
+        } catch (IOException e) {
+            throw new KafkaStorageException("Searching " + topicPartition + " by timestamp failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The record with the largest timestamp, the first of them if several share it, or {@code null} if none. */
+    public OffsetAndTimestamp offsetOfMaxTimestamp() {
+        try {
+            LogSegment best = null;
+            long max = -1;
+            for (LogSegment segment : segments.values()) {
+                long segmentMax = segment.maxTimestamp();
+                if (segmentMax > max) {
+                    max = segmentMax;
+                    best = segment;
+                }
+            }
+            return best == null ? null : best.findOffsetByTimestamp(max, logStartOffset);
+        } catch (IOException e) {
+            throw new KafkaStorageException("Reading timestamps of " + topicPartition + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------- flush
+
+    /** Forces every batch below {@code offset} to disk and moves the recovery point there. */
+    public void flush(long offset) {
+        synchronized (flushLock) {
+            long target = Math.min(offset, logEndOffset);
+            if (target <= recoveryPoint) {
+                return;
+            }
+            try {
+                Long from = segments.floorKey(recoveryPoint);
+                NavigableMap<Long, LogSegment> range = from == null ? segments.headMap(target, false)
+                        : segments.subMap(from, true, target, false);
+                for (LogSegment segment : range.values()) {
+                    segment.flush();
+                }
+                if (directoryDirty) {
+                    directoryDirty = false;
+                    forceDirectory(dir);
+                }
+            } catch (IOException e) {
+                throw new KafkaStorageException("Flushing " + topicPartition + " failed: " + e.getMessage(), e);
+            } catch (IllegalStateException e) {
+                // A segment was deleted while flushing it: what it held is gone, so nothing of it needs forcing.
+                LOG.log(Level.DEBUG, "Segment of {0} deleted during flush", topicPartition);
+            }
+            recoveryPoint = Math.max(recoveryPoint, target);
+            lastFlushMs = resources.clock().millis();
+        }
+        synchronized (writeLock) {
+            unflushedRecords = 0;
+        }
+    }
+
+    /** Flushes if {@code flush.ms} has passed since the last flush and records are waiting. */
+    public void flushIfDue(long nowMs) {
+        if (logEndOffset > recoveryPoint && nowMs - lastFlushMs >= config.flushMs) {
+            flush(logEndOffset);
+        }
+    }
+
+    private void flushQuietly(long offset) {
+        try {
+            flush(offset);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "Background flush of " + topicPartition + " failed", e);
+        }
+    }
+
+    static void forceDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------- truncation
+
+    /**
+     * Removes every batch holding an offset at or after {@code offset}, as a follower does when its log diverged
+     * from the new leader's. A batch straddling the offset goes whole. Returns whether anything was removed.
+     */
+    public boolean truncateTo(long offset) {
+        synchronized (writeLock) {
+            checkOpen();
+            if (offset >= logEndOffset) {
+                return false;
+            }
+            if (offset <= logStartOffset) {
+                truncateFullyAndStartAt(offset);
+                return true;
+            }
+            long before = logEndOffset;
+            try {
+                // The first segment starts at or below the log start offset, which is below offset: it stays.
+                for (LogSegment segment : new ArrayList<>(segments.tailMap(offset, true).values())) {
+                    removeSegment(segment);
+                }
+                LogSegment last = activeSegment();
+                last.truncateTo(offset);
+                if (!last.isActive()) {
+                    last.loadAsActive();
+                }
+                logEndOffset = last.nextOffsetIfKnown();
+            } catch (IOException e) {
+                throw new KafkaStorageException("Truncating " + topicPartition + " failed: " + e.getMessage(), e);
+            }
+            lowerRecoveryPoint(logEndOffset);
+            LOG.log(Level.INFO, "Truncated {0} to offset {1} (log end was {2})", topicPartition, logEndOffset, before);
+            return true;
+        }
+    }
+
+    /** Deletes every segment and starts an empty log at {@code newOffset}. */
+    public void truncateFullyAndStartAt(long newOffset) {
+        synchronized (writeLock) {
+            checkOpen();
+            LogConfig current = config;
+            LogSegment created = LogSegment.create(dir, newOffset, "", current.indexIntervalBytes,
+                    current.segmentIndexBytes, resources);
+            directoryDirty = true;
+            for (LogSegment segment : new ArrayList<>(segments.values())) {
+                if (segment.baseOffset() != newOffset) {
+                    removeSegment(segment);
+                } else {
+                    segment.closeFiles();
+                }
+            }
+            segments.put(newOffset, created);
+            logEndOffset = newOffset;
+            logStartOffset = newOffset;
+            lowerRecoveryPoint(newOffset);
+            LOG.log(Level.INFO, "Emptied {0} and restarted it at offset {1}", topicPartition, newOffset);
+        }
+    }
+
+    private void lowerRecoveryPoint(long offset) {
+        synchronized (flushLock) {
+            if (offset < recoveryPoint) {
+                recoveryPoint = offset;
+            }
+        }
+        onRecoveryPointLowered.run();
+    }
+
+    // ---------------------------------------------------------------------------------------------------- retention
+
+    /**
+     * Moves the log start offset up to {@code offset} (DeleteRecords): records below it are no longer served, and
+     * segments wholly below it are deleted by the next retention pass. Returns the new log start offset.
+     *
+     * @throws OffsetOutOfRangeException if {@code offset} is past the log end
+     */
+    public long deleteRecordsBefore(long offset) {
+        synchronized (writeLock) {
+            checkOpen();
+            if (offset > logEndOffset) {
+                throw outOfRange(offset, logStartOffset, logEndOffset);
+            }
+            if (offset > logStartOffset) {
+                logStartOffset = offset;
+                LOG.log(Level.INFO, "Log start offset of {0} moved to {1} by a deletion of records", topicPartition,
+                        offset);
+            }
+            return logStartOffset;
+        }
+    }
+
+    /**
+     * Deletes whole segments, oldest first, that are below the log start offset, or (with cleanup.policy delete)
+     * past {@code retention.ms} or beyond {@code retention.bytes}. Never deletes data at or above
+     * {@code highWatermark}. Returns the number of segments deleted.
+     */
+    public int deleteRetentionBreachedSegments(long highWatermark) {
+        synchronized (writeLock) {
+            if (closed) {
+                return 0;
+            }
+            LogConfig current = config;
+            long nowMs = resources.clock().millis();
+            int deleted = deleteOldestWhile(highWatermark, "below the log start offset",
+                    segment -> upperBound(segment) <= logStartOffset);
+            if (current.delete() && current.retentionMs >= 0) {
+                deleted += deleteOldestWhile(highWatermark, "retention.ms " + current.retentionMs,
+                        segment -> nowMs - largestTimestamp(segment) > current.retentionMs);
+            }
+            if (current.delete() && current.retentionBytes >= 0) {
+                long[] excess = {sizeInBytes() - current.retentionBytes};
+                deleted += deleteOldestWhile(highWatermark, "retention.bytes " + current.retentionBytes, segment -> {
+                    if (excess[0] - segment.sizeInBytes() >= 0) {
+                        excess[0] -= segment.sizeInBytes();
+                        return true;
+                    }
+                    return false;
+                });
+            }
+            return deleted;
+        }
+    }
+
+    private int deleteOldestWhile(long highWatermark, String reason, Predicate<LogSegment> expired) {
+        List<LogSegment> doomed = new ArrayList<>();
+        for (LogSegment segment : segments.values()) {
+            if (segment.sizeInBytes() == 0 || upperBound(segment) > highWatermark || !expired.test(segment)) {
+                break;
+            }
+            doomed.add(segment);
+        }
+        if (doomed.isEmpty()) {
+            return 0;
+        }
+        try {
+            if (doomed.get(doomed.size() - 1) == activeSegment()) {
+                roll("retention deletes the active segment");
+            }
+        } catch (IOException e) {
+            throw new KafkaStorageException("Rolling " + topicPartition + " failed: " + e.getMessage(), e);
+        }
+        for (LogSegment segment : doomed) {
+            removeSegment(segment);
+        }
+        long newStart = segments.firstKey();
+        if (newStart > logStartOffset) {
+            logStartOffset = newStart;
+        }
+        LOG.log(Level.INFO, "Deleted {0} segment(s) of {1} by {2}: offsets {3} to {4}; the log now starts at {5}",
+                doomed.size(), topicPartition, reason, doomed.get(0).baseOffset(), newStart - 1, logStartOffset);
+        return doomed.size();
+    }
+
+    /** The offset just past a segment: the next segment's base offset, or the log end for the active one. */
+    private long upperBound(LogSegment segment) {
+        Long next = segments.higherKey(segment.baseOffset());
+        return next == null ? logEndOffset : next;
+    }
+
+    private static long largestTimestamp(LogSegment segment) {
+        try {
+            return segment.largestTimestamp();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Takes a segment out of the log, renames its files to {@code .deleted}, and deletes them after
+     * {@code file.delete.delay.ms}, so that reads already under way finish. Called with the write lock held.
+     */
+    private void removeSegment(LogSegment segment) {
+        segments.remove(segment.baseOffset(), segment);
+        try {
+            segment.changeSuffix(SegmentFiles.DELETED);
+        } catch (IOException e) {
+            throw new KafkaStorageException("Renaming " + segment + " for deletion failed: " + e.getMessage(), e);
+        }
+        scheduleDeletion(segment);
+    }
+
+    private void scheduleDeletion(LogSegment segment) {
+        Runnable delete = () -> {
+            try {
+                segment.deleteFiles();
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "Deleting " + segment + " failed", e);
+            }
+        };
+        long delayMs = config.fileDeleteDelayMs;
+        if (delayMs == 0) {
+            delete.run();
+        } else {
+            scheduler.schedule(delete, delayMs, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------- compaction
+
+    /** A new segment with the {@code .cleaned} suffix, for the cleaner to write a group of cleaned segments into. */
+    public LogSegment createCleanedSegment(long baseOffset) {
+        LogConfig current = config;
+        return LogSegment.create(dir, baseOffset, SegmentFiles.CLEANED, current.indexIntervalBytes,
+                current.segmentIndexBytes, resources);
+    }
+
+    /**
+     * Puts {@code cleaned} (written with the {@code .cleaned} suffix) in place of {@code replaced}, which it covers,
+     * in a way a crash at any point leaves recoverable: the cleaned files are renamed to {@code .swap} (the commit
+     * point), the old segments to {@code .deleted}, then the swap files to their final names. Readers see either the
+     * old segments or the cleaned one, never a gap. Returns false, deleting the cleaned files, if the log changed so
+     * that {@code replaced} are no longer all in it.
+     */
+    public boolean replaceSegments(LogSegment cleaned, List<LogSegment> replaced) throws IOException {
+        synchronized (writeLock) {
+            for (LogSegment old : replaced) {
+                if (segments.get(old.baseOffset()) != old || old.isActive()) {
+                    cleaned.deleteFiles();
+                    return false;
+                }
+            }
+            cleaned.changeSuffix(SegmentFiles.SWAP);
+            forceDirectory(dir);
+            segments.put(cleaned.baseOffset(), cleaned);
+            for (LogSegment old : replaced) {
+                if (old.baseOffset() != cleaned.baseOffset()) {
+                    segments.remove(old.baseOffset(), old);
+                }
+                old.changeSuffix(SegmentFiles.DELETED);
+                scheduleDeletion(old);
+            }
+            cleaned.changeSuffix("");
+            forceDirectory(dir);
+            return true;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------- lifecycle
+
+    /**
+     * Closes every segment; the active one writes its indexes. Call {@link #flush} first for a clean shutdown.
+     */
+    @Override
+    public void close() {
+        synchronized (writeLock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            for (LogSegment segment : segments.values()) {
+                try {
+                    segment.close();
+                } catch (IOException e) {
+                    LOG.log(Level.WARNING, "Closing " + segment + " failed", e);
+                }
+            }
+        }
+    }
+
+    /** Closes the log without writing anything, before its directory is deleted. */
+    void closeForDeletion() {
+        synchronized (writeLock) {
+            closed = true;
+            for (LogSegment segment : segments.values()) {
+                segment.closeFiles();
+            }
+        }
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Heap bytes held by this log's segment indexes now. */
+    public long indexMemoryBytes() {
+        long total = 0;
+        for (LogSegment segment : segments.values()) {
+            total += segment.indexMemoryBytes();
+        }
+        return total;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new KafkaStorageException("The log of " + topicPartition + " is closed");
+        }
+    }
+
+    private static long jitter(LogConfig config) {
+        return config.segmentJitterMs == 0 ? 0
+                : ThreadLocalRandom.current().nextLong(Math.min(config.segmentJitterMs, config.segmentMs));
+    }
+
+    @Override
+    public String toString() {
+        return "log " + topicPartition + " [" + logStartOffset + ", " + logEndOffset + ") in " + dir;
+    }
+}
