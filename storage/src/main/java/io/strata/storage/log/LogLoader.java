@@ -52,7 +52,7 @@ final class LogLoader {
             long base = Math.max(0, logStartCheckpoint);
             segments.put(base, LogSegment.create(dir, base, "", config.indexIntervalBytes, config.segmentIndexBytes,
                     resources));
-            PartitionLog.forceDirectory(dir);
+            // The new directory and file reach the disk with the log's first flush.
             return new PartitionLog(topicPartition, dir, config, resources, scheduler, onRecoveryPointLowered,
                     segments, base, base);
         }

@@ -61,7 +61,10 @@ public final class PartitionLog implements AutoCloseable {
     private volatile long logEndOffset;
     private volatile long recoveryPoint;
     private volatile boolean closed;
-    private volatile boolean directoryDirty;
+    /** New files were created since the last flush, so the directory entries must be forced too. */
+    private volatile boolean directoryDirty = true;
+    /** The partition directory itself may be new, so its entry in the parent must be forced once. */
+    private volatile boolean parentDirty = true;
     private long rollJitterMs;
     // Guarded by writeLock.
     private long unflushedRecords;
@@ -343,6 +346,10 @@ public final class PartitionLog implements AutoCloseable {
                 if (directoryDirty) {
                     directoryDirty = false;
                     forceDirectory(dir);
+                }
+                if (parentDirty) {
+                    parentDirty = false;
+                    forceDirectory(dir.getParent());
                 }
             } catch (IOException e) {
                 throw new KafkaStorageException("Flushing " + topicPartition + " failed: " + e.getMessage(), e);

@@ -442,12 +442,16 @@ public final class LogSegment {
             checkLastEntryPointsAtBatch(offsets);
             return new Indexes(offsets, times);
         } catch (NoSuchFileException e) {
-            LOG.log(Level.INFO, "Rebuilding the missing index of {0}", this);
+            // Small segments are closed without index files; only a missing index of a larger one is news.
+            LOG.log(size > 2 * indexIntervalBytes ? Level.INFO : Level.DEBUG, "Rebuilding the missing index of {0}",
+                    this);
         } catch (IndexCorruptException | SegmentCorruptException e) {
             LOG.log(Level.WARNING, "Rebuilding the index of {0}: {1}", this, e.getMessage());
         }
         Indexes rebuilt = rebuildIndexes();
-        writeIndexes(rebuilt);
+        if (rebuilt.offsets().entries() > 0) {
+            writeIndexes(rebuilt);
+        }
         return rebuilt;
     }
 
@@ -747,14 +751,23 @@ public final class LogSegment {
         }
     }
 
-    /** Closes the file; an active segment first writes its indexes, with the closing time index entry. */
+    /**
+     * Closes the file; an active segment first writes its indexes, with the closing time index entry. A segment too
+     * small to have an offset index entry writes none: rebuilding them from its few batches costs less than forcing
+     * two files to disk for each of thousands of idle partitions.
+     */
     public void close() throws IOException {
         if (active) {
             Indexes current = indexes;
-            if (maxTimestamp >= 0 && current.times().entries() < timeIndexEntriesMax) {
-                current.times().maybeAppend(maxTimestamp, offsetOfMaxTimestamp);
+            if (current.offsets().entries() == 0) {
+                Files.deleteIfExists(SegmentFiles.offsetIndex(dir, baseOffset, suffix));
+                Files.deleteIfExists(SegmentFiles.timeIndex(dir, baseOffset, suffix));
+            } else {
+                if (maxTimestamp >= 0 && current.times().entries() < timeIndexEntriesMax) {
+                    current.times().maybeAppend(maxTimestamp, offsetOfMaxTimestamp);
+                }
+                writeIndexes(current);
             }
-            writeIndexes(current);
         }
         closeFiles();
     }
