@@ -57,17 +57,18 @@ public final class BatchValidator {
             throw new IllegalArgumentException("replicated batches keep their offsets: use validateReplicated");
         }
         ByteBuffer buffer = records.slice();
-        List<MutableRecordBatch> batches = splitIntoBatches(buffer, config.maxMessageBytes);
+        List<ByteBuffer> slices = splitIntoBatches(buffer, config.maxMessageBytes);
+        List<MutableRecordBatch> batches = asBatches(slices);
         List<RecordsSummary> summaries = new ArrayList<>(batches.size());
-        for (MutableRecordBatch batch : batches) {
-            checkBatchHeader(batch, origin);
-            summaries.add(checkRecords(batch, nowMs, config));
+        for (int i = 0; i < batches.size(); i++) {
+            checkBatchHeader(batches.get(i), origin);
+            summaries.add(checkRecords(batches.get(i), slices.get(i), nowMs, config));
         }
 
         CompressionType target = targetCompression(config);
         if (target != null && needsRecompression(batches, target)) {
             buffer = recompress(batches, target, config);
-            batches = splitIntoBatches(buffer, Integer.MAX_VALUE);
+            batches = asBatches(splitIntoBatches(buffer, Integer.MAX_VALUE));
         }
 
         long appendTimeMs = config.messageTimestampType == TimestampType.LOG_APPEND_TIME ? nowMs : RecordBatch.NO_TIMESTAMP;
@@ -95,7 +96,7 @@ public final class BatchValidator {
      */
     public ValidatedBatches validateReplicated(ByteBuffer records, long logEndOffset, int maxMessageBytes) {
         ByteBuffer buffer = records.slice();
-        List<MutableRecordBatch> batches = splitIntoBatches(buffer, maxMessageBytes);
+        List<MutableRecordBatch> batches = asBatches(splitIntoBatches(buffer, maxMessageBytes));
         List<BatchInfo> infos = new ArrayList<>(batches.size());
         long expectedAtLeast = logEndOffset;
         int position = 0;
@@ -116,8 +117,9 @@ public final class BatchValidator {
         return new ValidatedBatches(buffer, infos, RecordBatch.NO_TIMESTAMP);
     }
 
-    private static List<MutableRecordBatch> splitIntoBatches(ByteBuffer buffer, int maxMessageBytes) {
-        List<MutableRecordBatch> batches = new ArrayList<>(1);
+    /** The batches in {@code buffer}, each as a buffer holding exactly it, after checking their framing. */
+    private static List<ByteBuffer> splitIntoBatches(ByteBuffer buffer, int maxMessageBytes) {
+        List<ByteBuffer> batches = new ArrayList<>(1);
         int position = 0;
         int limit = buffer.limit();
         while (position < limit) {
@@ -146,12 +148,19 @@ public final class BatchValidator {
                         + "max.message.bytes (" + maxMessageBytes + "); send smaller batches or raise the topic's "
                         + "max.message.bytes");
             }
-            MutableRecordBatch batch = MemoryRecords.readableRecords(buffer.slice(position, size)).batches().iterator().next();
-            batches.add(batch);
+            batches.add(buffer.slice(position, size));
             position += size;
         }
         if (batches.isEmpty()) {
             throw new CorruptRecordException("No record batch in the request");
+        }
+        return batches;
+    }
+
+    private static List<MutableRecordBatch> asBatches(List<ByteBuffer> slices) {
+        List<MutableRecordBatch> batches = new ArrayList<>(slices.size());
+        for (ByteBuffer slice : slices) {
+            batches.add(MemoryRecords.readableRecords(slice).batches().iterator().next());
         }
         return batches;
     }
@@ -180,14 +189,27 @@ public final class BatchValidator {
     }
 
     /** Walks every record: offset deltas 0, 1, 2, ..., timestamps within bounds, keys on compacted topics. */
-    private RecordsSummary checkRecords(MutableRecordBatch batch, long nowMs, LogConfig config) {
+    private RecordsSummary checkRecords(MutableRecordBatch batch, ByteBuffer bytes, long nowMs, LogConfig config) {
         boolean needKeys = config.compact() && !batch.isControlBatch();
         boolean checkTimestamps = config.messageTimestampType == TimestampType.CREATE_TIME;
+        RecordFraming.RecordCheck check = (index, timestamp, hasKey) -> {
+            if (needKeys && !hasKey) {
+                throw new InvalidRecordException("Compacted topic cannot accept a record without a key (record "
+                        + index + " of the batch)");
+            }
+            if (checkTimestamps) {
+                checkTimestamp(timestamp, nowMs, config);
+            }
+        };
+        if (!batch.isCompressed()) {
+            RecordFraming.Summary summary = RecordFraming.walk(bytes, check);
+            return new RecordsSummary(summary.count(), summary.maxTimestamp());
+        }
         long maxTimestamp = RecordBatch.NO_TIMESTAMP;
         int index = 0;
-        try (CloseableIterator<Record> records = batch.isCompressed() && !needKeys
-                ? batch.skipKeyValueIterator(decompressionBuffers)
-                : batch.streamingIterator(decompressionBuffers)) {
+        try (CloseableIterator<Record> records = needKeys
+                ? batch.streamingIterator(decompressionBuffers)
+                : batch.skipKeyValueIterator(decompressionBuffers)) {
             while (records.hasNext()) {
                 Record record = records.next();
                 long delta = record.offset() - batch.baseOffset();
@@ -195,13 +217,7 @@ public final class BatchValidator {
                     throw new InvalidRecordException("Record " + index + " of the batch has offset delta " + delta
                             + "; deltas must be 0, 1, 2, ...");
                 }
-                if (needKeys && !record.hasKey()) {
-                    throw new InvalidRecordException("Compacted topic cannot accept a record without a key (record "
-                            + index + " of the batch)");
-                }
-                if (checkTimestamps) {
-                    checkTimestamp(record.timestamp(), nowMs, config);
-                }
+                check.check(index, record.timestamp(), record.hasKey());
                 maxTimestamp = Math.max(maxTimestamp, record.timestamp());
                 index++;
             }

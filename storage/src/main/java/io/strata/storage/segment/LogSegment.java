@@ -590,8 +590,9 @@ public final class LogSegment {
         if (wanted >= limit) {
             return limit;
         }
+        // An indexed position is a batch boundary: everything before it fits, and the scan goes on from there.
         int scanFrom = Math.max(first.position(), offsets.floorPositionByPosition((int) wanted));
-        int cut = first.position();
+        int cut = scanFrom;
         BatchScanner scanner = new BatchScanner(channel, scanFrom, limit, toString());
         while (scanner.next() && scanner.nextPosition() <= wanted) {
             cut = scanner.nextPosition();

@@ -122,6 +122,23 @@ class PartitionLogTest {
     }
 
     @Test
+    void readsFillMaxBytesAcrossIndexEntries() throws IOException {
+        PartitionLog log = harness.open(LogConfig.of(Map.of(LogConfig.INDEX_INTERVAL_BYTES, 500)));
+        int batchBytes = 0;
+        for (int i = 0; i < 200; i++) {
+            batchBytes = append(log, batch(2, 100)).sizeInBytes();
+        }
+
+        for (int maxBatches : new int[]{1, 7, 20, 55}) {
+            try (LogReadResult result = log.read(3, batchBytes * maxBatches + 1, Long.MAX_VALUE, false)) {
+                assertThat(result.records().sizeInBytes()).isEqualTo(batchBytes * maxBatches);
+                assertThat(TestBatches.batchesOf(result.records().readAll()).get(0).baseOffset()).isEqualTo(2);
+            }
+        }
+        log.close();
+    }
+
+    @Test
     void readsNeverPassTheGivenUpperOffset() throws IOException {
         PartitionLog log = harness.open(LogConfig.defaults());
         append(log, batch(3));
