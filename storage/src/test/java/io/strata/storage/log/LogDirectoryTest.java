@@ -120,6 +120,19 @@ class LogDirectoryTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> log.logStartOffset() == 10);
     }
 
+    @Test
+    void flushMsForcesOldUnflushedRecordsInTheBackground() {
+        open(LogDirectoryConfig.FLUSH_SCHEDULER_INTERVAL_MS, 20L);
+        LogConfig flushEverySecond = LogConfig.of(Map.of(LogConfig.FLUSH_MS, 1000L));
+        PartitionLog log = directory.getOrCreate(new TopicPartition("timed", 0), flushEverySecond);
+        append(log, 3);
+        assertThat(log.recoveryPoint()).isZero();
+
+        clock.advance(1500);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> log.recoveryPoint() == 3);
+    }
+
     /**
      * Ten thousand idle partitions fit in one JVM: open files stay within log.open.files.max and each idle partition
      * costs a few kilobytes of heap. Prints the measured cost per partition.
