@@ -5,6 +5,7 @@ import io.strata.storage.config.LogConfig;
 import io.strata.storage.config.LogDirectoryConfig;
 import io.strata.storage.log.PartitionLog;
 import io.strata.storage.segment.LogSegment;
+import io.strata.storage.segment.SegmentCorruptException;
 import org.apache.kafka.common.TopicPartition;
 
 import java.io.IOException;
@@ -47,6 +48,8 @@ public final class LogCleaner implements AutoCloseable {
     private final Object lock = new Object();
     // Guarded by lock.
     private final Map<TopicPartition, Long> firstDirtyOffsets = new HashMap<>();
+    /** The log's truncation count when its first dirty offset was recorded; a different count voids it. */
+    private final Map<TopicPartition, Long> truncationsSeen = new HashMap<>();
     private final Map<TopicPartition, Long> tombstoneHorizons = new HashMap<>();
     private final Set<TopicPartition> inProgress = new HashSet<>();
     private final Set<TopicPartition> failed = new HashSet<>();
@@ -115,6 +118,7 @@ public final class LogCleaner implements AutoCloseable {
     public void forget(TopicPartition topicPartition) {
         synchronized (lock) {
             firstDirtyOffsets.remove(topicPartition);
+            truncationsSeen.remove(topicPartition);
             tombstoneHorizons.remove(topicPartition);
             failed.remove(topicPartition);
         }
@@ -188,6 +192,7 @@ public final class LogCleaner implements AutoCloseable {
             CleanerStats stats = worker.clean(candidate);
             synchronized (lock) {
                 firstDirtyOffsets.put(tp, stats.endOffset());
+                truncationsSeen.put(tp, candidate.truncations());
                 if (stats.earliestDeleteHorizonMs() != Long.MAX_VALUE) {
                     tombstoneHorizons.put(tp, stats.earliestDeleteHorizonMs());
                 } else {
@@ -201,10 +206,18 @@ public final class LogCleaner implements AutoCloseable {
             LOG.log(Level.INFO, "Cleaning of {0} stopped: {1}", tp, e.getMessage());
             return Optional.of(CleanerStats.aborted(candidate.firstDirtyOffset()));
         } catch (IOException | RuntimeException e) {
-            synchronized (lock) {
-                failed.add(tp);
+            PartitionLog log = candidate.log();
+            boolean logChanged = log.isClosed() || log.truncations() != candidate.truncations();
+            if (logChanged || !(e instanceof SegmentCorruptException)) {
+                // A race with truncation, deletion or retention: the next round starts afresh.
+                LOG.log(Level.WARNING, "Cleaning " + tp + " stopped; it will be tried again", e);
+            } else {
+                synchronized (lock) {
+                    failed.add(tp);
+                }
+                LOG.log(Level.ERROR, "Cleaning " + tp + " found corrupt data; it will not be cleaned again until"
+                        + " restart", e);
             }
-            LOG.log(Level.ERROR, "Cleaning " + tp + " failed; it will not be cleaned again until restart", e);
             return Optional.of(CleanerStats.aborted(candidate.firstDirtyOffset()));
         } finally {
             synchronized (lock) {
@@ -246,7 +259,10 @@ public final class LogCleaner implements AutoCloseable {
         LogConfig logConfig = log.config();
         long logStart = log.logStartOffset();
         long firstDirty = firstDirtyOffsets.getOrDefault(log.topicPartition(), logStart);
-        if (firstDirty < logStart || firstDirty > log.logEndOffset()) {
+        Long seen = truncationsSeen.get(log.topicPartition());
+        long truncations = log.truncations();
+        if (firstDirty < logStart || firstDirty > log.logEndOffset() || (seen != null && seen != truncations)) {
+            // Out of range, or recorded before a truncation replaced what lay above it: clean from the start.
             firstDirty = logStart;
         }
         List<LogSegment> segments = log.segments();
@@ -289,11 +305,12 @@ public final class LogCleaner implements AutoCloseable {
             return null;
         }
         double priority = (compactionLagPassed ? 2 : 0) + ratio;
-        return new DirtyLog(log, Math.min(firstDirty, uncleanable), uncleanable, ratio, priority, nowMs);
+        return new DirtyLog(log, Math.min(firstDirty, uncleanable), uncleanable, ratio, priority, nowMs,
+                truncations);
     }
 
-    /** A log chosen for cleaning and the offsets that bound the work. */
+    /** A log chosen for cleaning, the offsets that bound the work, and its truncation count when chosen. */
     record DirtyLog(PartitionLog log, long firstDirtyOffset, long firstUncleanableOffset, double dirtyRatio,
-                    double priority, long nowMs) {
+                    double priority, long nowMs, long truncations) {
     }
 }

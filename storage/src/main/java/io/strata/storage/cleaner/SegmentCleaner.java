@@ -73,7 +73,7 @@ final class SegmentCleaner {
         Totals totals = new Totals();
         int segmentsAfter = 0;
         for (List<LogSegment> group : groupBySize(log, cleanable, config)) {
-            cleanGroup(log, group, dirty.firstUncleanableOffset(), dirty.nowMs(), config, totals);
+            cleanGroup(log, group, dirty, config, totals);
             segmentsAfter++;
         }
         return new CleanerStats(endOffset, cleanable.size(), segmentsAfter, totals.bytesRead, totals.bytesWritten,
@@ -141,22 +141,28 @@ final class SegmentCleaner {
         return -1;
     }
 
-    private void cleanGroup(PartitionLog log, List<LogSegment> group, long firstUncleanableOffset, long nowMs,
-                            LogConfig config, Totals totals) throws IOException {
+    private void cleanGroup(PartitionLog log, List<LogSegment> group, DirtyLog dirty, LogConfig config,
+                            Totals totals) throws IOException {
         LogSegment cleaned = log.createCleanedSegment(group.get(0).baseOffset());
         try {
-            RecordFilter filter = new KeyFilter(nowMs, config.deleteRetentionMs, firstUncleanableOffset);
+            RecordFilter filter = new KeyFilter(dirty.nowMs(), config.deleteRetentionMs,
+                    dirty.firstUncleanableOffset());
+            long largestTimestamp = -1;
             for (LogSegment segment : group) {
                 cleanInto(segment, cleaned, filter, config.maxMessageBytes, totals);
+                largestTimestamp = Math.max(largestTimestamp, segment.maxTimestamp());
             }
+            cleaned.keepLargestTimestampAtLeast(largestTimestamp);
             cleaned.flush();
             cleaned.becomeInactive();
-            if (!log.replaceSegments(cleaned, group)) {
-                throw new CleaningAbortedException("the log changed while it was being cleaned");
-            }
         } catch (IOException | RuntimeException e) {
             cleaned.deleteFiles();
             throw e;
+        }
+        // From here the log owns the cleaned files: it deletes them if the swap does not happen, and a failure
+        // after the swap's commit point leaves them for the next start to complete.
+        if (!log.replaceSegments(cleaned, group, dirty.truncations())) {
+            throw new CleaningAbortedException("the log changed while it was being cleaned");
         }
     }
 

@@ -54,8 +54,11 @@ public final class LogConfig {
 
     /** Smallest segment that can hold a batch header: a smaller one would roll on every append. */
     public static final int SEGMENT_BYTES_MIN = 14;
-    /** The offset index entry is 8 bytes and the time index entry 12; an index must hold at least one of each. */
-    public static final int SEGMENT_INDEX_BYTES_MIN = 12;
+    /**
+     * The offset index entry is 8 bytes and the time index entry 12; a segment needs room for at least one time
+     * index entry besides the closing one that carries its largest timestamp.
+     */
+    public static final int SEGMENT_INDEX_BYTES_MIN = 24;
 
     private static final ConfigDef DEFINITION = new ConfigDef()
             .define(CLEANUP_POLICY, Type.LIST, CLEANUP_POLICY_DELETE,

@@ -78,11 +78,12 @@ public final class FileChannelCache {
                 }
                 opensTotal++;
                 open.put(file, file);
-                evictIdle();
             } else {
                 open.get(file);
             }
+            // Leased before evicting, so the file just opened is never the one closed.
             file.leases++;
+            evictIdle();
             return new Lease(file, file.channel);
         }
     }
@@ -98,6 +99,9 @@ public final class FileChannelCache {
                 toClose = file.channel;
                 file.channel = null;
                 open.remove(file);
+            } else if (file.leases == 0) {
+                // Files kept open past the bound while leased are closed once they are idle.
+                evictIdle();
             }
         }
         closeQuietly(toClose);

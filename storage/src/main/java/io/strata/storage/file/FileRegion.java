@@ -57,6 +57,17 @@ public final class FileRegion implements AutoCloseable {
         return lease.channel().transferTo(position + offset, count, target);
     }
 
+    /**
+     * The file the region lies in, open until the region is closed: for a sender that moves file bytes to a socket
+     * itself (a {@code TransferableChannel}), starting at {@link #position()}.
+     */
+    public FileChannel channel() {
+        if (lease == null) {
+            throw new IllegalStateException("an empty region has no file");
+        }
+        return lease.channel();
+    }
+
     /** Copies the region into a new heap buffer; for callers that need the bytes themselves, not for sending. */
     public ByteBuffer readAll() throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(sizeInBytes);

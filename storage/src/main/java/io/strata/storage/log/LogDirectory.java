@@ -51,7 +51,8 @@ import java.util.function.ToLongFunction;
  * file held while open (a second process gets a clear error), {@code recovery-point-offset-checkpoint},
  * {@code log-start-offset-checkpoint}, {@code cleaner-offset-checkpoint}, and {@code .strata-clean-shutdown}, written
  * last on a clean close and removed once the logs are loaded again. A deleted partition's directory is renamed to
- * {@code <topic>-<partition>.<id>-delete} at once and removed in the background.
+ * {@code <topic>-<partition>.<id>-delete} at once and removed in the background. Folders starting with {@code @}
+ * are left alone: no topic name can contain that character, so the broker keeps its own stores there.
  *
  * <p>Thread-safe.
  */
@@ -63,6 +64,8 @@ public final class LogDirectory implements AutoCloseable {
     public static final String LOG_START_CHECKPOINT = "log-start-offset-checkpoint";
     public static final String CLEANER_CHECKPOINT = "cleaner-offset-checkpoint";
     private static final String DELETE_SUFFIX = "-delete";
+    /** Folders whose name starts with this belong to the broker, not to a partition; no topic name can. */
+    public static final String RESERVED_PREFIX = "@";
 
     private static final System.Logger LOG = System.getLogger(LogDirectory.class.getName());
 
@@ -168,7 +171,7 @@ public final class LogDirectory implements AutoCloseable {
     }
 
     /** The partition's log, created empty with {@code logConfig} if it does not exist. */
-    public PartitionLog getOrCreate(TopicPartition topicPartition, LogConfig logConfig) {
+    public synchronized PartitionLog getOrCreate(TopicPartition topicPartition, LogConfig logConfig) {
         checkOpen();
         return logs.computeIfAbsent(topicPartition, tp -> {
             try {
@@ -184,7 +187,7 @@ public final class LogDirectory implements AutoCloseable {
      * Deletes a partition's log and its data: it disappears at once (its directory renamed) and its files are
      * removed in the background.
      */
-    public boolean delete(TopicPartition topicPartition) {
+    public synchronized boolean delete(TopicPartition topicPartition) {
         PartitionLog log = logs.remove(topicPartition);
         if (log == null) {
             return false;
@@ -223,22 +226,29 @@ public final class LogDirectory implements AutoCloseable {
         return deleted;
     }
 
-    /** Writes every log's recovery point to {@code recovery-point-offset-checkpoint}. */
+    /**
+     * Writes every log's recovery point to {@code recovery-point-offset-checkpoint}. The points are taken and written
+     * under one lock, so a slower writer never puts back a point a truncation has just lowered.
+     */
     public void checkpointRecoveryPoints() throws IOException {
-        Map<TopicPartition, Long> points = new HashMap<>();
-        for (PartitionLog log : logs.values()) {
-            points.put(log.topicPartition(), log.recoveryPoint());
+        synchronized (recoveryPoints) {
+            Map<TopicPartition, Long> points = new HashMap<>();
+            for (PartitionLog log : logs.values()) {
+                points.put(log.topicPartition(), log.recoveryPoint());
+            }
+            recoveryPoints.write(points);
         }
-        recoveryPoints.write(points);
     }
 
     /** Writes every log's start offset to {@code log-start-offset-checkpoint}. */
     public void checkpointLogStartOffsets() throws IOException {
-        Map<TopicPartition, Long> starts = new HashMap<>();
-        for (PartitionLog log : logs.values()) {
-            starts.put(log.topicPartition(), log.logStartOffset());
+        synchronized (logStartOffsets) {
+            Map<TopicPartition, Long> starts = new HashMap<>();
+            for (PartitionLog log : logs.values()) {
+                starts.put(log.topicPartition(), log.logStartOffset());
+            }
+            logStartOffsets.write(starts);
         }
-        logStartOffsets.write(starts);
     }
 
     private long deletionBound(PartitionLog log) {
@@ -305,7 +315,9 @@ public final class LogDirectory implements AutoCloseable {
         try (DirectoryStream<Path> children = Files.newDirectoryStream(dir, Files::isDirectory)) {
             for (Path child : children) {
                 String name = child.getFileName().toString();
-                if (name.endsWith(DELETE_SUFFIX)) {
+                if (name.startsWith(RESERVED_PREFIX)) {
+                    continue;
+                } else if (name.endsWith(DELETE_SUFFIX)) {
                     scheduler.execute(() -> deleteRecursively(child));
                 } else if (parsePartitionDir(name) != null) {
                     partitionDirs.add(child);
@@ -323,9 +335,17 @@ public final class LogDirectory implements AutoCloseable {
                         scheduler, this::checkpointRecoveryPointsQuietly, points.getOrDefault(tp, 0L),
                         starts.getOrDefault(tp, 0L), cleanShutdown)));
             }
+            ExecutionException failure = null;
             for (Future<PartitionLog> future : loading) {
-                PartitionLog log = future.get();
-                logs.put(log.topicPartition(), log);
+                try {
+                    PartitionLog log = future.get();
+                    logs.put(log.topicPartition(), log);
+                } catch (ExecutionException e) {
+                    failure = failure == null ? e : failure;
+                }
+            }
+            if (failure != null) {
+                throw failure;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -403,10 +423,18 @@ public final class LogDirectory implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        scheduler.shutdownNow();
+        for (Runnable pending : scheduler.shutdownNow()) {
+            // Delayed deletions of .deleted segments: done now rather than left with their files open.
+            try {
+                pending.run();
+            } catch (RuntimeException e) {
+                LOG.log(Level.DEBUG, "A pending task failed at shutdown", e);
+            }
+        }
         boolean clean = true;
         for (PartitionLog log : logs.values()) {
             try {
+                log.stopAppends();
                 log.flush(log.logEndOffset());
             } catch (RuntimeException e) {
                 clean = false;

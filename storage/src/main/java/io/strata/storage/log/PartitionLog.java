@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +62,9 @@ public final class PartitionLog implements AutoCloseable {
     private volatile long logEndOffset;
     private volatile long recoveryPoint;
     private volatile boolean closed;
+    private boolean segmentsClosed;
+    /** Counts truncations, so that work begun before one (a cleaning) can tell the log changed under it. */
+    private volatile long truncations;
     /** New files were created since the last flush, so the directory entries must be forced too. */
     private volatile boolean directoryDirty = true;
     /** The partition directory itself may be new, so its entry in the parent must be forced once. */
@@ -143,6 +147,11 @@ public final class PartitionLog implements AutoCloseable {
         return new ArrayList<>(segments.values());
     }
 
+    /** How many times the log has been truncated since it was opened. */
+    public long truncations() {
+        return truncations;
+    }
+
     public LogSegment activeSegment() {
         return segments.lastEntry().getValue();
     }
@@ -210,7 +219,7 @@ public final class PartitionLog implements AutoCloseable {
         } else if (!active.canHold(batches.lastOffset())) {
             reason = "offsets past the segment's relative range";
         }
-        return reason == null ? active : roll(reason);
+        return reason == null ? active : roll(reason, batches.firstOffset());
     }
 
     private static long timeWaitedForRoll(LogSegment active, long batchMaxTimestamp, long nowMs) {
@@ -223,12 +232,23 @@ public final class PartitionLog implements AutoCloseable {
      * background, after which the recovery point moves past it.
      */
     public LogSegment roll(String reason) throws IOException {
+        return roll(reason, logEndOffset);
+    }
+
+    /**
+     * Rolls to a segment starting at {@code newBase}: the log end offset, or the first offset of replicated batches
+     * that start past it (a gap left by compaction on the leader).
+     */
+    private LogSegment roll(String reason, long newBase) throws IOException {
         synchronized (writeLock) {
             LogSegment old = activeSegment();
             if (old.sizeInBytes() == 0) {
                 return old;
             }
-            long newBase = logEndOffset;
+            if (newBase < logEndOffset) {
+                throw new IllegalArgumentException("cannot roll " + topicPartition + " back to " + newBase
+                        + " below its log end offset " + logEndOffset);
+            }
             LogConfig current = config;
             LogSegment created = LogSegment.create(dir, newBase, "", current.indexIntervalBytes,
                     current.segmentIndexBytes, resources);
@@ -260,29 +280,51 @@ public final class PartitionLog implements AutoCloseable {
         if (startOffset >= bound) {
             return new LogReadResult(FileRegion.empty(), start, end);
         }
+        for (int attempt = 0; ; attempt++) {
+            try {
+                FileRegion region = readSegments(startOffset, maxBytes, bound, minOneBatch);
+                return new LogReadResult(region, start, end);
+            } catch (IllegalStateException | SegmentsChangedException e) {
+                // A segment was deleted or replaced (retention, compaction) while the read went on: start over.
+                if (startOffset < logStartOffset) {
+                    throw outOfRange(startOffset, logStartOffset, logEndOffset);
+                }
+                if (attempt == 3) {
+                    throw new KafkaStorageException("Reading " + topicPartition + " at offset " + startOffset
+                            + " kept racing with segment changes", e);
+                }
+            } catch (IOException e) {
+                throw new KafkaStorageException("Reading " + topicPartition + " at offset " + startOffset
+                        + " failed: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private FileRegion readSegments(long startOffset, int maxBytes, long bound, boolean minOneBatch)
+            throws IOException {
         Map.Entry<Long, LogSegment> entry = segments.floorEntry(startOffset);
         if (entry == null) {
             entry = segments.firstEntry();
         }
-        try {
-            while (entry != null) {
-                FileRegion region = entry.getValue().read(startOffset, maxBytes, bound, minOneBatch);
-                if (region != null) {
-                    return new LogReadResult(region, start, end);
-                }
-                entry = segments.higherEntry(entry.getKey());
+        while (entry != null) {
+            LogSegment segment = entry.getValue();
+            FileRegion region = segment.read(startOffset, maxBytes, bound, minOneBatch);
+            if (region != null) {
+                return region;
             }
-        } catch (IllegalStateException e) {
-            // The segment was deleted by retention while this read went on.
-            if (startOffset < logStartOffset) {
-                throw outOfRange(startOffset, logStartOffset, logEndOffset);
+            if (segments.get(entry.getKey()) != segment) {
+                throw new SegmentsChangedException();
             }
-            throw e;
-        } catch (IOException e) {
-            throw new KafkaStorageException("Reading " + topicPartition + " at offset " + startOffset + " failed: "
-                    + e.getMessage(), e);
+            entry = segments.higherEntry(entry.getKey());
         }
-        return new LogReadResult(FileRegion.empty(), start, end);
+        return FileRegion.empty();
+    }
+
+    /** The segment being read was swapped out for a cleaned one; the read starts over. */
+    private static final class SegmentsChangedException extends RuntimeException {
+        SegmentsChangedException() {
+            super("segments changed during a read", null, false, false);
+        }
     }
 
     private OffsetOutOfRangeException outOfRange(long offset, long start, long end) {
@@ -341,7 +383,14 @@ public final class PartitionLog implements AutoCloseable {
                 NavigableMap<Long, LogSegment> range = from == null ? segments.headMap(target, false)
                         : segments.subMap(from, true, target, false);
                 for (LogSegment segment : range.values()) {
-                    segment.flush();
+                    try {
+                        segment.flush();
+                    } catch (IllegalStateException e) {
+                        if (segments.get(segment.baseOffset()) == segment) {
+                            throw e;
+                        }
+                        // Deleted or replaced meanwhile: what it held is gone or lies in its replacement.
+                    }
                 }
                 if (directoryDirty) {
                     directoryDirty = false;
@@ -353,9 +402,6 @@ public final class PartitionLog implements AutoCloseable {
                 }
             } catch (IOException e) {
                 throw new KafkaStorageException("Flushing " + topicPartition + " failed: " + e.getMessage(), e);
-            } catch (IllegalStateException e) {
-                // A segment was deleted while flushing it: what it held is gone, so nothing of it needs forcing.
-                LOG.log(Level.DEBUG, "Segment of {0} deleted during flush", topicPartition);
             }
             recoveryPoint = Math.max(recoveryPoint, target);
             lastFlushMs = resources.clock().millis();
@@ -403,17 +449,19 @@ public final class PartitionLog implements AutoCloseable {
                 return true;
             }
             long before = logEndOffset;
+            truncations++;
             try {
                 // The first segment starts at or below the log start offset, which is below offset: it stays.
                 for (LogSegment segment : new ArrayList<>(segments.tailMap(offset, true).values())) {
                     removeSegment(segment);
                 }
                 LogSegment last = activeSegment();
-                last.truncateTo(offset);
                 if (!last.isActive()) {
                     last.loadAsActive();
                 }
+                last.truncateTo(offset);
                 logEndOffset = last.nextOffsetIfKnown();
+                forceDirectory(dir);
             } catch (IOException e) {
                 throw new KafkaStorageException("Truncating " + topicPartition + " failed: " + e.getMessage(), e);
             }
@@ -427,18 +475,30 @@ public final class PartitionLog implements AutoCloseable {
     public void truncateFullyAndStartAt(long newOffset) {
         synchronized (writeLock) {
             checkOpen();
+            truncations++;
             LogConfig current = config;
+            List<LogSegment> old = new ArrayList<>(segments.values());
+            LogSegment sameBase = segments.get(newOffset);
+            if (sameBase != null) {
+                // Renamed away first, so that creating the new segment does not cut a file readers may hold.
+                renameForDeletion(sameBase);
+            }
             LogSegment created = LogSegment.create(dir, newOffset, "", current.indexIntervalBytes,
                     current.segmentIndexBytes, resources);
             directoryDirty = true;
-            for (LogSegment segment : new ArrayList<>(segments.values())) {
-                if (segment.baseOffset() != newOffset) {
-                    removeSegment(segment);
+            segments.put(newOffset, created);
+            for (LogSegment segment : old) {
+                if (segment == sameBase) {
+                    scheduleDeletion(segment);
                 } else {
-                    segment.closeFiles();
+                    removeSegment(segment);
                 }
             }
-            segments.put(newOffset, created);
+            try {
+                forceDirectory(dir);
+            } catch (IOException e) {
+                throw new KafkaStorageException("Emptying " + topicPartition + " failed: " + e.getMessage(), e);
+            }
             logEndOffset = newOffset;
             logStartOffset = newOffset;
             lowerRecoveryPoint(newOffset);
@@ -513,7 +573,8 @@ public final class PartitionLog implements AutoCloseable {
     private int deleteOldestWhile(long highWatermark, String reason, Predicate<LogSegment> expired) {
         List<LogSegment> doomed = new ArrayList<>();
         for (LogSegment segment : segments.values()) {
-            if (segment.sizeInBytes() == 0 || upperBound(segment) > highWatermark || !expired.test(segment)) {
+            boolean emptyActive = segment.sizeInBytes() == 0 && segment == activeSegment();
+            if (emptyActive || upperBound(segment) > highWatermark || !expired.test(segment)) {
                 break;
             }
             doomed.add(segment);
@@ -560,12 +621,17 @@ public final class PartitionLog implements AutoCloseable {
      */
     private void removeSegment(LogSegment segment) {
         segments.remove(segment.baseOffset(), segment);
+        renameForDeletion(segment);
+        scheduleDeletion(segment);
+    }
+
+    private void renameForDeletion(LogSegment segment) {
         try {
             segment.changeSuffix(SegmentFiles.DELETED);
         } catch (IOException e) {
             throw new KafkaStorageException("Renaming " + segment + " for deletion failed: " + e.getMessage(), e);
         }
-        scheduleDeletion(segment);
+        directoryDirty = true;
     }
 
     private void scheduleDeletion(LogSegment segment) {
@@ -579,8 +645,13 @@ public final class PartitionLog implements AutoCloseable {
         long delayMs = config.fileDeleteDelayMs;
         if (delayMs == 0) {
             delete.run();
-        } else {
+            return;
+        }
+        try {
             scheduler.schedule(delete, delayMs, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // Shutting down: the .deleted files are removed when the log is next opened.
+            segment.closeFiles();
         }
     }
 
@@ -597,25 +668,38 @@ public final class PartitionLog implements AutoCloseable {
      * Puts {@code cleaned} (written with the {@code .cleaned} suffix) in place of {@code replaced}, which it covers,
      * in a way a crash at any point leaves recoverable: the cleaned files are renamed to {@code .swap} (the commit
      * point), the old segments to {@code .deleted}, then the swap files to their final names. Readers see either the
-     * old segments or the cleaned one, never a gap. Returns false, deleting the cleaned files, if the log changed so
-     * that {@code replaced} are no longer all in it.
+     * old segments or the cleaned one, never a gap.
+     *
+     * <p>Returns false, deleting the cleaned files, if the log changed so that the replacement no longer fits: a
+     * segment of {@code replaced} is gone or active, or the log was truncated since {@code truncationsSeen}. A failure
+     * after the commit point leaves the swap for the next start to complete, and is thrown.
      */
-    public boolean replaceSegments(LogSegment cleaned, List<LogSegment> replaced) throws IOException {
+    public boolean replaceSegments(LogSegment cleaned, List<LogSegment> replaced, long truncationsSeen)
+            throws IOException {
         synchronized (writeLock) {
+            boolean stillFits = !closed && truncations == truncationsSeen;
             for (LogSegment old : replaced) {
-                if (segments.get(old.baseOffset()) != old || old.isActive()) {
-                    cleaned.deleteFiles();
-                    return false;
-                }
+                stillFits &= segments.get(old.baseOffset()) == old && !old.isActive();
             }
-            cleaned.changeSuffix(SegmentFiles.SWAP);
-            forceDirectory(dir);
+            if (!stillFits) {
+                cleaned.deleteFiles();
+                return false;
+            }
+            try {
+                cleaned.changeSuffix(SegmentFiles.SWAP);
+                forceDirectory(dir);
+            } catch (IOException e) {
+                cleaned.deleteFiles();
+                throw e;
+            }
             segments.put(cleaned.baseOffset(), cleaned);
             for (LogSegment old : replaced) {
                 if (old.baseOffset() != cleaned.baseOffset()) {
                     segments.remove(old.baseOffset(), old);
                 }
-                old.changeSuffix(SegmentFiles.DELETED);
+            }
+            for (LogSegment old : replaced) {
+                renameForDeletion(old);
                 scheduleDeletion(old);
             }
             cleaned.changeSuffix("");
@@ -627,14 +711,16 @@ public final class PartitionLog implements AutoCloseable {
     // ---------------------------------------------------------------------------------------------------- lifecycle
 
     /**
-     * Closes every segment; the active one writes its indexes. Call {@link #flush} first for a clean shutdown.
+     * Stops appends and closes every segment; the active one writes its indexes. For a clean shutdown, call
+     * {@link #stopAppends()} and {@link #flush} first.
      */
     @Override
     public void close() {
         synchronized (writeLock) {
-            if (closed) {
+            if (segmentsClosed) {
                 return;
             }
+            segmentsClosed = true;
             closed = true;
             for (LogSegment segment : segments.values()) {
                 try {
@@ -650,9 +736,17 @@ public final class PartitionLog implements AutoCloseable {
     void closeForDeletion() {
         synchronized (writeLock) {
             closed = true;
+            segmentsClosed = true;
             for (LogSegment segment : segments.values()) {
                 segment.closeFiles();
             }
+        }
+    }
+
+    /** Refuses appends from now on, so that a final flush covers everything written. */
+    public void stopAppends() {
+        synchronized (writeLock) {
+            closed = true;
         }
     }
 

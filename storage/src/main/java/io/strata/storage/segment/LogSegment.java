@@ -74,6 +74,7 @@ public final class LogSegment {
     private volatile long offsetOfMaxTimestamp = UNKNOWN;
     private volatile long rollingBasedTimestamp = UNKNOWN;
     private volatile long nextOffset = UNKNOWN;
+    private boolean indexRebuiltAfterFailure;
     private final long createdMs;
     // Writer only.
     private int bytesSinceLastIndexEntry;
@@ -187,8 +188,15 @@ public final class LogSegment {
         try (Lease lease = log.acquire()) {
             FileChannel channel = lease.channel();
             long position = start;
-            while (buffer.hasRemaining()) {
-                position += channel.write(buffer, position);
+            try {
+                while (buffer.hasRemaining()) {
+                    position += channel.write(buffer, position);
+                }
+            } catch (IOException e) {
+                // A torn write (disk full, a channel closed by an interrupt) must not leave bytes past the published
+                // size: a later roll would make them part of the segment.
+                cutFileTo(start);
+                throw e;
             }
         }
         Indexes current = indexes;
@@ -236,10 +244,37 @@ public final class LogSegment {
         bytesSinceLastIndexEntry += sizeInBytes;
     }
 
+    /** Cuts the file back to {@code length} if it is longer, best effort: recovery cuts it otherwise. */
+    private void cutFileTo(int length) {
+        try (Lease lease = log.acquire()) {
+            FileChannel channel = lease.channel();
+            if (channel.size() > length) {
+                channel.truncate(length);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "Cutting {0} back to {1} bytes failed: {2}", this, length, e.toString());
+        }
+    }
+
     /** Forces the log file's data to disk. */
     public void flush() throws IOException {
         try (Lease lease = log.acquire()) {
             lease.channel().force(false);
+        }
+    }
+
+    /**
+     * Raises the segment's largest timestamp to at least {@code timestamp}: a cleaned segment keeps the largest
+     * timestamp of the segments it replaces, so that compaction never makes data look older to retention, even when
+     * it removed every record.
+     */
+    public void keepLargestTimestampAtLeast(long timestamp) {
+        if (!active) {
+            throw new IllegalStateException(this + " is not active");
+        }
+        if (timestamp > maxTimestamp) {
+            maxTimestamp = timestamp;
+            offsetOfMaxTimestamp = Math.max(offsetOfMaxTimestamp, baseOffset);
         }
     }
 
@@ -255,18 +290,23 @@ public final class LogSegment {
         if (maxTimestamp >= 0) {
             current.times().maybeAppend(maxTimestamp, offsetOfMaxTimestamp);
         }
+        cutFileTo(size);
         writeIndexes(current);
         active = false;
         resources.indexes().loaded(this, current.memoryBytes());
     }
 
     /**
-     * Drops every batch holding offsets at or after {@code offset}; a batch straddling it goes whole. Returns the
-     * bytes removed.
+     * Drops every batch holding offsets at or after {@code offset}; a batch straddling it goes whole. Afterwards the
+     * next offset is {@code offset} (a gap left by compaction below it stays a gap), or the straddling batch's base
+     * offset. Returns the bytes removed.
      */
     public int truncateTo(long offset) throws IOException {
         BatchLocation first = translateOffset(offset);
         if (first == null) {
+            if (offset > nextOffset && active) {
+                nextOffset = offset;
+            }
             return 0;
         }
         int newSize = first.position();
@@ -286,6 +326,7 @@ public final class LogSegment {
         Files.deleteIfExists(SegmentFiles.offsetIndex(dir, baseOffset, suffix));
         Files.deleteIfExists(SegmentFiles.timeIndex(dir, baseOffset, suffix));
         recomputeTailState(current);
+        nextOffset = first.baseOffset() < offset ? first.baseOffset() : Math.max(offset, baseOffset);
         if (newSize == 0) {
             rollingBasedTimestamp = UNKNOWN;
         }
@@ -518,10 +559,47 @@ public final class LogSegment {
         if (end == 0) {
             return null;
         }
-        int start = indexes().offsets().floorPosition(offset);
         try (Lease lease = log.acquire()) {
-            return scanTo(lease.channel(), start, end, offset);
+            return scanTo(lease.channel(), indexedPosition(offset), end, offset);
+        } catch (SegmentCorruptException e) {
+            if (!rebuildIndexesAfterFailedScan(e)) {
+                throw e;
+            }
+            try (Lease lease = log.acquire()) {
+                return scanTo(lease.channel(), indexedPosition(offset), end, offset);
+            }
         }
+    }
+
+    private int indexedPosition(long offset) throws IOException {
+        return indexes().offsets().floorPosition(offset);
+    }
+
+    /**
+     * A scan that starts at an indexed position and finds no batch there may mean a stale index rather than bad
+     * data: the index is rebuilt from the log, once. Returns whether it was; if the log itself is bad, the rebuild
+     * fails and the original error stands.
+     */
+    private boolean rebuildIndexesAfterFailedScan(SegmentCorruptException failure) throws IOException {
+        synchronized (this) {
+            if (indexRebuiltAfterFailure) {
+                return false;
+            }
+            indexRebuiltAfterFailure = true;
+        }
+        LOG.log(Level.WARNING, "Rebuilding the index of {0} after a failed scan: {1}", this, failure.getMessage());
+        Indexes rebuilt;
+        try {
+            rebuilt = rebuildIndexes();
+        } catch (SegmentCorruptException e) {
+            return false;
+        }
+        if (!active) {
+            writeIndexes(rebuilt);
+            resources.indexes().loaded(this, rebuilt.memoryBytes());
+        }
+        indexes = rebuilt;
+        return true;
     }
 
     private BatchLocation scanTo(FileChannel channel, int start, int end, long offset) throws IOException {
@@ -544,6 +622,18 @@ public final class LogSegment {
      * @throws SegmentCorruptException if the range holds a batch that fails its checks
      */
     public FileRegion read(long startOffset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch)
+            throws IOException {
+        try {
+            return readOnce(startOffset, maxBytes, maxOffsetExclusive, minOneBatch);
+        } catch (SegmentCorruptException e) {
+            if (!rebuildIndexesAfterFailedScan(e)) {
+                throw e;
+            }
+            return readOnce(startOffset, maxBytes, maxOffsetExclusive, minOneBatch);
+        }
+    }
+
+    private FileRegion readOnce(long startOffset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch)
             throws IOException {
         int end = size;
         if (end == 0) {
@@ -683,7 +773,10 @@ public final class LogSegment {
                 checkBeforeServing(channel, scanner.position(), scanner.nextPosition());
                 ByteBuffer batch = ByteBuffer.allocate(scanner.sizeInBytes());
                 while (batch.hasRemaining()) {
-                    channel.read(batch, scanner.position() + batch.position());
+                    if (channel.read(batch, scanner.position() + batch.position()) < 0) {
+                        throw new SegmentCorruptException(this + " ends inside the batch at position "
+                                + scanner.position());
+                    }
                 }
                 OffsetAndTimestamp found = RecordReader.firstAtOrAfter(batch.flip(), timestamp, minOffset);
                 if (found != null) {
@@ -759,6 +852,7 @@ public final class LogSegment {
      */
     public void close() throws IOException {
         if (active) {
+            cutFileTo(size);
             Indexes current = indexes;
             if (current.offsets().entries() == 0) {
                 Files.deleteIfExists(SegmentFiles.offsetIndex(dir, baseOffset, suffix));

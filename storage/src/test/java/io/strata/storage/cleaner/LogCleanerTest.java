@@ -269,6 +269,27 @@ class LogCleanerTest {
     }
 
     @Test
+    void segmentsEmptiedByCleaningStillExpireByRetention() throws IOException {
+        PartitionLog log = open(compacted(LogConfig.CLEANUP_POLICY, "compact,delete",
+                LogConfig.RETENTION_MS, 3_600_000L), false);
+        for (int i = 0; i < 100; i++) {
+            put(log, "same", "v" + i);
+        }
+        clock.advance(60_000);
+        put(log, "fresh", "x".repeat(1500));
+        put(log, "fresh", "y".repeat(1500));
+        directory.cleaner().cleanFilthiestLog();
+        long startBefore = log.logStartOffset();
+
+        clock.advance(2 * 3_600_000L);
+        put(log, "later", "z");
+
+        assertThat(log.deleteRetentionBreachedSegments(log.logEndOffset())).isPositive();
+        assertThat(log.logStartOffset()).isGreaterThan(startBefore);
+        assertThat(readAll(log)).extracting(TestBatches::keyOf).doesNotContain("same");
+    }
+
+    @Test
     void cleaningProgressSurvivesARestart() {
         PartitionLog log = open(compacted(), false);
         for (int i = 0; i < 200; i++) {

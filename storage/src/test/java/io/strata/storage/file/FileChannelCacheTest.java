@@ -74,6 +74,19 @@ class FileChannelCacheTest {
     }
 
     @Test
+    void aFileOpenedWhileEveryOtherIsLeasedIsUsable() throws IOException {
+        FileChannelCache cache = new FileChannelCache(2);
+        try (Lease first = file(cache, "first").acquire(); Lease second = file(cache, "second").acquire();
+             Lease third = file(cache, "third").acquire()) {
+            ByteBuffer buffer = ByteBuffer.allocate(5);
+            assertThat(third.channel().read(buffer, 0)).isEqualTo(5);
+            assertThat(first.channel().isOpen()).isTrue();
+            assertThat(second.channel().isOpen()).isTrue();
+        }
+        assertThat(cache.openFiles()).isLessThanOrEqualTo(2);
+    }
+
+    @Test
     void aChannelClosedByAnInterruptIsOpenedAgain() throws IOException {
         FileChannelCache cache = new FileChannelCache(4);
         CachedFile file = file(cache, "interrupted");

@@ -280,6 +280,77 @@ class PartitionLogTest {
     }
 
     @Test
+    void truncationIntoACompactionGapLeavesTheLogEndAtTheTarget() {
+        PartitionLog log = harness.open(LogConfig.defaults());
+        ByteBuffer first = batch(3);
+        ByteBuffer second = batch(3);
+        second.putLong(0, 10);
+        log.appendAsFollower(first);
+        log.appendAsFollower(second);
+        assertThat(log.logEndOffset()).isEqualTo(13);
+
+        log.truncateTo(8);
+
+        assertThat(log.logEndOffset()).isEqualTo(8);
+        assertThat(append(log, batch(1)).firstOffset()).isEqualTo(8);
+        log.close();
+    }
+
+    @Test
+    void aCleanedSegmentIsNotSwappedInAfterTheLogWasTruncated() throws IOException {
+        LogConfig config = LogConfig.of(Map.of(LogConfig.SEGMENT_BYTES, 400, LogConfig.CLEANUP_POLICY, "compact"));
+        PartitionLog log = harness.open(config);
+        for (int i = 0; i < 15; i++) {
+            append(log, TestBatches.records(1).keys(k -> "old").timestamp(harness.clock.millis()).build());
+        }
+        List<LogSegment> group = log.segments().subList(0, 2);
+        long truncationsBefore = log.truncations();
+        LogSegment cleaned = log.createCleanedSegment(group.get(0).baseOffset());
+        ByteBuffer copy = ByteBuffer.allocate(group.get(0).sizeInBytes());
+        group.get(0).readInto(copy, 0);
+        cleaned.append(new io.strata.storage.batch.BatchValidator().validateReplicated(copy.flip(), 0,
+                Integer.MAX_VALUE));
+        cleaned.becomeInactive();
+        // A follower truncates into the group and writes the new leader's records.
+        log.truncateTo(group.get(1).baseOffset() + 1);
+        for (int i = 0; i < 4; i++) {
+            append(log, batch(1));
+        }
+        log.roll("test");
+        List<Record> before = readAll(log, 0);
+
+        assertThat(log.replaceSegments(cleaned, List.copyOf(group), truncationsBefore)).isFalse();
+
+        assertThat(readAll(log, 0)).isEqualTo(before);
+        assertThat(cleaned.logFile()).doesNotExist();
+        log.close();
+    }
+
+    @Test
+    void bytesPastThePublishedSizeAreCutWhenTheSegmentRolls() throws IOException {
+        PartitionLog log = harness.open(LogConfig.defaults());
+        append(log, batch(2));
+        LogSegment active = log.activeSegment();
+        // What a write torn by a full disk leaves: bytes past the size readers see.
+        try (java.nio.channels.FileChannel file = java.nio.channels.FileChannel.open(active.logFile(),
+                java.nio.file.StandardOpenOption.WRITE)) {
+            file.write(ByteBuffer.wrap(new byte[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}),
+                    active.sizeInBytes() + 500);
+        }
+        append(log, batch(1));
+        log.roll("test");
+        append(log, batch(1));
+        log.flush(log.logEndOffset());
+        log.close();
+
+        PartitionLog reopened = harness.open(LogConfig.defaults(), true, 0, 0);
+
+        assertThat(readAll(reopened, 0)).hasSize(4);
+        assertThat(Files.size(active.logFile())).isEqualTo(active.sizeInBytes());
+        reopened.close();
+    }
+
+    @Test
     void truncationBelowTheLogStartEmptiesTheLog() {
         PartitionLog log = harness.open(LogConfig.defaults());
         append(log, batch(5));
