@@ -307,7 +307,7 @@ public final class LogDirectory implements AutoCloseable {
         boolean cleanShutdown = Files.exists(marker);
         Map<TopicPartition, Long> points = readCheckpoint(recoveryPoints);
         Map<TopicPartition, Long> starts = readCheckpoint(logStartOffsets);
-        if (!cleanShutdown) {
+        if (!cleanShutdown && Files.exists(recoveryPoints.path())) {
             LOG.log(Level.WARNING, "{0} was not shut down cleanly: recovering every partition from its recovery point",
                     dir);
         }

@@ -1,0 +1,34 @@
+package io.strata.broker.api;
+
+import io.strata.broker.network.Request;
+import io.strata.broker.network.RequestChannel;
+import org.apache.kafka.common.message.ApiVersionsResponseData;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.ApiVersionsRequest;
+import org.apache.kafka.common.requests.ApiVersionsResponse;
+
+/**
+ * ApiVersions: the APIs and versions Strata implements. A client asking with a version newer than any known gets the
+ * version 0 answer with UNSUPPORTED_VERSION and the list, from which it picks a version both sides know.
+ */
+final class ApiVersionsHandler implements ApiHandler {
+
+    private final RequestChannel requestChannel;
+
+    ApiVersionsHandler(RequestChannel requestChannel) {
+        this.requestChannel = requestChannel;
+    }
+
+    @Override
+    public void handle(Request request, AbstractRequest body) {
+        ApiVersionsRequest apiVersions = (ApiVersionsRequest) body;
+        ApiVersionsResponseData data = new ApiVersionsResponseData().setApiKeys(SupportedApis.apiVersions());
+        if (apiVersions.hasUnsupportedRequestVersion()) {
+            data.setErrorCode(Errors.UNSUPPORTED_VERSION.code());
+        } else if (!apiVersions.isValid()) {
+            data.setErrorCode(Errors.INVALID_REQUEST.code());
+        }
+        requestChannel.sendResponse(request, new ApiVersionsResponse(data));
+    }
+}

@@ -1,0 +1,41 @@
+package io.strata.broker.api;
+
+import io.strata.broker.cluster.ClusterMembership;
+import io.strata.broker.config.BrokerConfig;
+import io.strata.broker.delayed.FetchPurgatory;
+import io.strata.broker.group.GroupCoordinator;
+import io.strata.broker.metadata.Controller;
+import io.strata.broker.network.RequestChannel;
+import io.strata.broker.partition.ReplicaManager;
+import io.strata.broker.producer.ProducerIdManager;
+import io.strata.broker.server.BrokerMetrics;
+import org.apache.kafka.common.protocol.ApiKeys;
+
+/** Builds the dispatcher with a handler for every API Strata advertises. */
+public final class Apis {
+
+    private final ApiDispatcher dispatcher;
+
+    public Apis(BrokerConfig config, RequestChannel requestChannel, Controller controller,
+                ClusterMembership membership, ReplicaManager replicas, FetchPurgatory fetchPurgatory,
+                GroupCoordinator groups, ProducerIdManager producerIds, BrokerMetrics metrics) {
+        dispatcher = new ApiDispatcher(requestChannel, metrics::recordRequest)
+                .register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(requestChannel))
+                .register(ApiKeys.METADATA, new MetadataHandler(requestChannel, controller, membership,
+                        config.autoCreateTopicsEnable))
+                .register(ApiKeys.PRODUCE, new ProduceHandler(requestChannel, controller, replicas,
+                        metrics::recordBytesIn, metrics::recordRecordsIn))
+                .register(ApiKeys.FETCH, new FetchHandler(requestChannel, controller, replicas, fetchPurgatory,
+                        metrics::recordBytesOut))
+                .register(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(requestChannel, controller, replicas))
+                .register(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(requestChannel, producerIds))
+                .register(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(requestChannel, controller, membership));
+        new GroupHandlers(requestChannel, groups, membership, controller).register(dispatcher);
+        new AdminHandlers(requestChannel, controller, replicas, config).register(dispatcher);
+        dispatcher.checkComplete();
+    }
+
+    public ApiDispatcher dispatcher() {
+        return dispatcher;
+    }
+}

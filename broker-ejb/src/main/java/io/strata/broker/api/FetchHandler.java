@@ -1,0 +1,223 @@
+package io.strata.broker.api;
+
+import io.strata.broker.delayed.DelayedFetch;
+import io.strata.broker.delayed.FetchPurgatory;
+import io.strata.broker.metadata.Controller;
+import io.strata.broker.metadata.TopicImage;
+import io.strata.broker.network.Request;
+import io.strata.broker.network.RequestChannel;
+import io.strata.broker.network.StoredRecords;
+import io.strata.broker.partition.Partition;
+import io.strata.broker.partition.ReplicaManager;
+import io.strata.storage.file.FileRegion;
+import io.strata.storage.log.LogReadResult;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.FetchResponseData.FetchableTopicResponse;
+import org.apache.kafka.common.message.FetchResponseData.PartitionData;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.FetchResponse;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.LongConsumer;
+
+/**
+ * Fetch for consumers: whole batches from each partition's offset up to its high watermark, within the request's
+ * {@code max.bytes} and each partition's limit (the first partition with data may exceed them by one batch, so that a
+ * large batch is never stuck), sent from the log files zero-copy. When fewer than {@code min.bytes} are ready the
+ * fetch waits in the {@link FetchPurgatory} until appends bring enough or {@code max.wait.ms} passes.
+ *
+ * <p>Fetch sessions (KIP-227) are not kept: every response carries session id 0, which tells clients to send full
+ * fetch requests, as they do against a Kafka broker whose session cache is full.
+ */
+final class FetchHandler implements ApiHandler {
+
+    private final RequestChannel requestChannel;
+    private final Controller controller;
+    private final ReplicaManager replicas;
+    private final FetchPurgatory purgatory;
+    private final LongConsumer bytesOut;
+
+    FetchHandler(RequestChannel requestChannel, Controller controller, ReplicaManager replicas,
+                 FetchPurgatory purgatory, LongConsumer bytesOut) {
+        this.requestChannel = requestChannel;
+        this.controller = controller;
+        this.replicas = replicas;
+        this.purgatory = purgatory;
+        this.bytesOut = bytesOut;
+    }
+
+    /** One partition a fetch asks for. */
+    private record Wanted(String topic, Uuid topicId, int partition, long offset, int maxBytes, int leaderEpoch) {
+    }
+
+    /** What one pass over the wanted partitions read, with the regions to close once sent. */
+    private record Attempt(FetchResponseData data, List<AutoCloseable> regions, long bytes, boolean anyError) {
+        void release() {
+            for (AutoCloseable region : regions) {
+                try {
+                    region.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void handle(Request request, AbstractRequest body) {
+        FetchRequest fetch = (FetchRequest) body;
+        FetchRequestData data = fetch.data();
+        short version = request.context().apiVersion();
+        if (fetch.isFromFollower()) {
+            requestChannel.sendResponse(request, fetch.getErrorResponse(0,
+                    new UnsupportedVersionException("Replica fetches are not served by a single broker")));
+            return;
+        }
+        if (data.sessionId() != 0) {
+            requestChannel.sendResponse(request, FetchResponse.of(new FetchResponseData()
+                    .setErrorCode(Errors.FETCH_SESSION_ID_NOT_FOUND.code()).setSessionId(0)));
+            return;
+        }
+        List<Wanted> wanted = wantedPartitions(data, version);
+        boolean readCommitted = fetch.isolationLevel() == IsolationLevel.READ_COMMITTED;
+        int maxBytes = version >= 3 ? data.maxBytes() : Integer.MAX_VALUE;
+        Attempt attempt = read(wanted, maxBytes, version, readCommitted);
+        if (attempt.bytes() >= data.minBytes() || data.maxWaitMs() <= 0 || attempt.anyError() || wanted.isEmpty()) {
+            respond(request, attempt);
+            return;
+        }
+        long available = attempt.bytes();
+        attempt.release();
+        List<TopicPartition> partitions = wanted.stream().map(w -> new TopicPartition(w.topic(), w.partition()))
+                .distinct().toList();
+        long[] endsBefore = logEnds(partitions);
+        DelayedFetch delayed = new DelayedFetch(partitions, data.minBytes(), available,
+                () -> respond(request, read(wanted, maxBytes, version, readCommitted)));
+        purgatory.watch(delayed, data.maxWaitMs());
+        // Data appended between the read and the watch would not wake the fetch: look once more.
+        long[] endsAfter = logEnds(partitions);
+        for (int i = 0; i < partitions.size(); i++) {
+            if (endsAfter[i] != endsBefore[i]) {
+                purgatory.completeNow(delayed);
+                break;
+            }
+        }
+    }
+
+    private long[] logEnds(List<TopicPartition> partitions) {
+        long[] ends = new long[partitions.size()];
+        for (int i = 0; i < partitions.size(); i++) {
+            Partition partition = replicas.partition(partitions.get(i));
+            ends[i] = partition == null ? -1 : partition.highWatermark();
+        }
+        return ends;
+    }
+
+    private List<Wanted> wantedPartitions(FetchRequestData data, short version) {
+        List<Wanted> wanted = new ArrayList<>();
+        for (FetchRequestData.FetchTopic topic : data.topics()) {
+            String name = topic.topic();
+            if (version >= 13) {
+                TopicImage image = controller.image().topic(topic.topicId());
+                name = image == null ? null : image.name();
+            }
+            for (FetchRequestData.FetchPartition partition : topic.partitions()) {
+                wanted.add(new Wanted(name, topic.topicId(), partition.partition(), partition.fetchOffset(),
+                        partition.partitionMaxBytes(), partition.currentLeaderEpoch()));
+            }
+        }
+        return wanted;
+    }
+
+    private Attempt read(List<Wanted> wanted, int maxBytes, short version, boolean readCommitted) {
+        List<FetchableTopicResponse> topics = new ArrayList<>();
+        List<AutoCloseable> regions = new ArrayList<>();
+        long remaining = maxBytes;
+        long total = 0;
+        boolean minOneBatch = version >= 3;
+        boolean anyError = false;
+        FetchableTopicResponse current = null;
+        for (Wanted w : wanted) {
+            if (current == null || !sameTopic(current, w, version)) {
+                current = new FetchableTopicResponse().setTopic(version >= 13 ? "" : w.topic())
+                        .setTopicId(w.topicId() == null ? Uuid.ZERO_UUID : w.topicId());
+                topics.add(current);
+            }
+            PartitionData partitionData = new PartitionData().setPartitionIndex(w.partition())
+                    .setHighWatermark(FetchResponse.INVALID_HIGH_WATERMARK)
+                    .setLastStableOffset(FetchResponse.INVALID_LAST_STABLE_OFFSET)
+                    .setLogStartOffset(FetchResponse.INVALID_LOG_START_OFFSET)
+                    .setRecords(MemoryRecords.EMPTY);
+            current.partitions().add(partitionData);
+            Errors error = readPartition(w, partitionData, (int) Math.min(Integer.MAX_VALUE, Math.max(0, remaining)),
+                    minOneBatch, readCommitted, version, regions);
+            if (error != Errors.NONE) {
+                partitionData.setErrorCode(error.code());
+                anyError = true;
+                continue;
+            }
+            int size = partitionData.records() == null ? 0 : partitionData.records().sizeInBytes();
+            if (size > 0) {
+                minOneBatch = false;
+                remaining -= size;
+                total += size;
+            }
+        }
+        return new Attempt(new FetchResponseData().setSessionId(0).setResponses(topics), regions, total, anyError);
+    }
+
+    private static boolean sameTopic(FetchableTopicResponse response, Wanted w, short version) {
+        return version >= 13 ? response.topicId().equals(w.topicId()) : response.topic().equals(w.topic());
+    }
+
+    private Errors readPartition(Wanted w, PartitionData out, int remainingBytes, boolean minOneBatch,
+                                 boolean readCommitted, short version, List<AutoCloseable> regions) {
+        if (w.topic() == null) {
+            return Errors.UNKNOWN_TOPIC_ID;
+        }
+        TopicImage topic = controller.image().topic(w.topic());
+        if (topic == null || topic.partition(w.partition()) == null) {
+            return version >= 13 ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION;
+        }
+        Partition partition = replicas.partition(new TopicPartition(w.topic(), w.partition()));
+        if (partition == null || !partition.isLeader()) {
+            return Errors.NOT_LEADER_OR_FOLLOWER;
+        }
+        try {
+            partition.checkLeaderEpoch(Optional.of(w.leaderEpoch()));
+            int limit = Math.min(w.maxBytes(), remainingBytes);
+            LogReadResult result = partition.readForConsumer(w.offset(), limit, minOneBatch);
+            FileRegion region = result.records();
+            out.setHighWatermark(partition.highWatermark())
+                    .setLastStableOffset(partition.lastStableOffset())
+                    .setLogStartOffset(result.logStartOffset());
+            if (readCommitted) {
+                out.setAbortedTransactions(new ArrayList<>());
+            }
+            if (region.sizeInBytes() > 0) {
+                out.setRecords(new StoredRecords(region));
+                regions.add(region);
+                bytesOut.accept(region.sizeInBytes());
+            }
+            return Errors.NONE;
+        } catch (ApiException e) {
+            out.setHighWatermark(partition.highWatermark()).setLogStartOffset(partition.log().logStartOffset());
+            return Errors.forException(e);
+        }
+    }
+
+    private void respond(Request request, Attempt attempt) {
+        requestChannel.sendResponse(request, FetchResponse.of(attempt.data()), attempt.regions());
+    }
+}

@@ -1,0 +1,136 @@
+package io.strata.broker.api;
+
+import io.strata.broker.metadata.Controller;
+import io.strata.broker.metadata.TopicImage;
+import io.strata.broker.network.Request;
+import io.strata.broker.network.RequestChannel;
+import io.strata.broker.partition.AppendResult;
+import io.strata.broker.partition.Partition;
+import io.strata.broker.partition.ReplicaManager;
+import io.strata.storage.batch.AppendOrigin;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
+import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
+import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponseCollection;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.ProduceRequest;
+import org.apache.kafka.common.requests.ProduceResponse;
+
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongConsumer;
+
+/**
+ * Produce: appends each partition's batches on its leader, with the idempotent producer's duplicate and sequence
+ * checks, and answers with the offsets given (acks=1 and acks=all; a partition replicated on this broker alone has
+ * every in-sync replica once the leader has written). With acks=0 nothing is answered; an error then closes the
+ * connection, which is how a Kafka client learns of it.
+ */
+final class ProduceHandler implements ApiHandler {
+
+    private static final System.Logger LOG = System.getLogger(ProduceHandler.class.getName());
+
+    private final RequestChannel requestChannel;
+    private final Controller controller;
+    private final ReplicaManager replicas;
+    private final LongConsumer bytesIn;
+    private final LongConsumer recordsIn;
+
+    ProduceHandler(RequestChannel requestChannel, Controller controller, ReplicaManager replicas,
+                   LongConsumer bytesIn, LongConsumer recordsIn) {
+        this.requestChannel = requestChannel;
+        this.controller = controller;
+        this.replicas = replicas;
+        this.bytesIn = bytesIn;
+        this.recordsIn = recordsIn;
+    }
+
+    @Override
+    public void handle(Request request, AbstractRequest body) {
+        ProduceRequest produce = (ProduceRequest) body;
+        ProduceRequestData data = produce.data();
+        short version = request.context().apiVersion();
+        boolean byId = version >= 13;
+        TopicProduceResponseCollection responses = new TopicProduceResponseCollection();
+        boolean anyError = false;
+        List<Map.Entry<TopicPartition, Integer>> appended = new ArrayList<>();
+        for (ProduceRequestData.TopicProduceData topicData : data.topicData()) {
+            TopicImage topic = byId ? controller.image().topic(topicData.topicId())
+                    : controller.image().topic(topicData.name());
+            TopicProduceResponse topicResponse = new TopicProduceResponse().setName(topicData.name())
+                    .setTopicId(topicData.topicId());
+            for (ProduceRequestData.PartitionProduceData partitionData : topicData.partitionData()) {
+                PartitionProduceResponse response = new PartitionProduceResponse().setIndex(partitionData.index());
+                if (data.transactionalId() != null) {
+                    fail(response, Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+                            "Strata does not support transactions yet");
+                } else if (topic == null) {
+                    fail(response, byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION,
+                            "This server does not host this topic-partition.");
+                } else if (topic.internal()) {
+                    fail(response, Errors.INVALID_TOPIC_EXCEPTION, "Cannot append to internal topic " + topic.name());
+                } else {
+                    append(new TopicPartition(topic.name(), partitionData.index()),
+                            (MemoryRecords) partitionData.records(), data.acks(), response, appended);
+                }
+                anyError |= response.errorCode() != Errors.NONE.code();
+                topicResponse.partitionResponses().add(response);
+            }
+            responses.add(topicResponse);
+        }
+        for (Map.Entry<TopicPartition, Integer> append : appended) {
+            replicas.notifyAppended(append.getKey(), append.getValue());
+        }
+        if (data.acks() == 0) {
+            if (anyError) {
+                requestChannel.closeConnection(request);
+            } else {
+                requestChannel.noResponse(request);
+            }
+            return;
+        }
+        requestChannel.sendResponse(request, new ProduceResponse(new ProduceResponseData().setResponses(responses)));
+    }
+
+    private void append(TopicPartition tp, MemoryRecords records, short acks, PartitionProduceResponse response,
+                        List<Map.Entry<TopicPartition, Integer>> appended) {
+        Partition partition = replicas.partition(tp);
+        if (partition == null) {
+            fail(response, Errors.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
+            return;
+        }
+        if (acks != 0 && acks != 1 && acks != -1) {
+            fail(response, Errors.INVALID_REQUIRED_ACKS, "acks must be 0, 1 or -1 (all), not " + acks);
+            return;
+        }
+        try {
+            AppendResult result = partition.appendAsLeader(records, acks, AppendOrigin.CLIENT);
+            response.setErrorCode(Errors.NONE.code())
+                    .setBaseOffset(result.firstOffset())
+                    .setLogAppendTimeMs(result.logAppendTimeMs())
+                    .setLogStartOffset(result.logStartOffset());
+            if (!result.duplicate()) {
+                bytesIn.accept(result.sizeInBytes());
+                recordsIn.accept(result.recordCount());
+                appended.add(Map.entry(tp, result.sizeInBytes()));
+            }
+        } catch (ApiException e) {
+            fail(response, Errors.forException(e), e.getMessage());
+            response.setLogStartOffset(partition.log().logStartOffset());
+            LOG.log(Level.DEBUG, "Produce to {0} refused: {1}", tp, e.getMessage());
+        }
+    }
+
+    private static void fail(PartitionProduceResponse response, Errors error, String message) {
+        response.setErrorCode(error.code()).setErrorMessage(message).setBaseOffset(-1).setLogAppendTimeMs(-1)
+                .setLogStartOffset(-1);
+    }
+
+}

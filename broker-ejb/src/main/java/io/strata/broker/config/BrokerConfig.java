@@ -1,0 +1,365 @@
+package io.strata.broker.config;
+
+import io.strata.storage.config.LogConfig;
+import io.strata.storage.config.LogDirectoryConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The broker's settings, under Kafka's broker setting names and with Kafka's defaults wherever Kafka has one.
+ * Defaults for topics are given under the broker names Kafka uses ({@code log.retention.ms},
+ * {@code log.segment.bytes}, {@code message.max.bytes}, ...) and turned into topic settings by
+ * {@link #topicDefaults()}. Settings of the log directories ({@link LogDirectoryConfig}) are accepted here too.
+ *
+ * <p>Immutable; thread-safe.
+ */
+public final class BrokerConfig {
+
+    public static final String NODE_ID = "node.id";
+    public static final String LISTENERS = "listeners";
+    public static final String ADVERTISED_LISTENERS = "advertised.listeners";
+    public static final String LOG_DIRS = "log.dirs";
+    public static final String NUM_PARTITIONS = "num.partitions";
+    public static final String DEFAULT_REPLICATION_FACTOR = "default.replication.factor";
+    public static final String AUTO_CREATE_TOPICS_ENABLE = "auto.create.topics.enable";
+    public static final String DELETE_TOPIC_ENABLE = "delete.topic.enable";
+    public static final String SOCKET_REQUEST_MAX_BYTES = "socket.request.max.bytes";
+    public static final String SOCKET_SEND_BUFFER_BYTES = "socket.send.buffer.bytes";
+    public static final String SOCKET_RECEIVE_BUFFER_BYTES = "socket.receive.buffer.bytes";
+    public static final String NUM_NETWORK_THREADS = "num.network.threads";
+    public static final String NUM_IO_THREADS = "num.io.threads";
+    public static final String QUEUED_MAX_REQUESTS = "queued.max.requests";
+    public static final String QUEUED_MAX_REQUEST_BYTES = "queued.max.request.bytes";
+    public static final String CONNECTIONS_MAX_IDLE_MS = "connections.max.idle.ms";
+    public static final String MAX_CONNECTIONS = "max.connections";
+    public static final String OFFSETS_TOPIC_NUM_PARTITIONS = "offsets.topic.num.partitions";
+    public static final String OFFSETS_TOPIC_REPLICATION_FACTOR = "offsets.topic.replication.factor";
+    public static final String OFFSETS_TOPIC_SEGMENT_BYTES = "offsets.topic.segment.bytes";
+    public static final String OFFSETS_RETENTION_MINUTES = "offsets.retention.minutes";
+    public static final String OFFSETS_RETENTION_CHECK_INTERVAL_MS = "offsets.retention.check.interval.ms";
+    public static final String OFFSET_METADATA_MAX_BYTES = "offset.metadata.max.bytes";
+    public static final String GROUP_INITIAL_REBALANCE_DELAY_MS = "group.initial.rebalance.delay.ms";
+    public static final String GROUP_MIN_SESSION_TIMEOUT_MS = "group.min.session.timeout.ms";
+    public static final String GROUP_MAX_SESSION_TIMEOUT_MS = "group.max.session.timeout.ms";
+    public static final String GROUP_MAX_SIZE = "group.max.size";
+    public static final String PRODUCER_ID_EXPIRATION_MS = "producer.id.expiration.ms";
+    public static final String LOG_RETENTION_HOURS = "log.retention.hours";
+    public static final String LOG_RETENTION_MINUTES = "log.retention.minutes";
+    public static final String LOG_RETENTION_MS = "log.retention.ms";
+    public static final String LOG_ROLL_HOURS = "log.roll.hours";
+    public static final String LOG_ROLL_MS = "log.roll.ms";
+
+    /** Broker names of topic settings, as Kafka spells them, and the topic setting each one defaults. */
+    private static final Map<String, String> TOPIC_SYNONYMS = topicSynonyms();
+
+    private static final ConfigDef DEFINITION = definitionWithTopicSynonyms();
+
+    private final Map<String, Object> values;
+    private final Map<String, Object> originals;
+
+    public final int nodeId;
+    public final List<Endpoint> listeners;
+    public final List<Endpoint> advertisedListeners;
+    public final List<Path> logDirs;
+    public final int numPartitions;
+    public final short defaultReplicationFactor;
+    public final boolean autoCreateTopicsEnable;
+    public final boolean deleteTopicEnable;
+    public final int socketRequestMaxBytes;
+    public final int socketSendBufferBytes;
+    public final int socketReceiveBufferBytes;
+    public final int numNetworkThreads;
+    public final int numIoThreads;
+    public final int queuedMaxRequests;
+    public final long queuedMaxRequestBytes;
+    public final long connectionsMaxIdleMs;
+    public final int maxConnections;
+    public final int offsetsTopicNumPartitions;
+    public final short offsetsTopicReplicationFactor;
+    public final int offsetsTopicSegmentBytes;
+    public final long offsetsRetentionMs;
+    public final long offsetsRetentionCheckIntervalMs;
+    public final int offsetMetadataMaxBytes;
+    public final int groupInitialRebalanceDelayMs;
+    public final int groupMinSessionTimeoutMs;
+    public final int groupMaxSessionTimeoutMs;
+    public final int groupMaxSize;
+    public final long producerIdExpirationMs;
+
+    private BrokerConfig(Map<?, ?> settings) {
+        Map<String, Object> known = new HashMap<>();
+        for (Map.Entry<?, ?> entry : settings.entrySet()) {
+            String name = String.valueOf(entry.getKey());
+            if (DEFINITION.names().contains(name) || LogDirectoryConfig.definition().names().contains(name)) {
+                known.put(name, entry.getValue());
+            }
+        }
+        this.originals = Collections.unmodifiableMap(new LinkedHashMap<>(known));
+        Map<String, Object> ownSettings = new HashMap<>(known);
+        ownSettings.keySet().retainAll(DEFINITION.names());
+        this.values = Collections.unmodifiableMap(DEFINITION.parse(ownSettings));
+        this.nodeId = (Integer) values.get(NODE_ID);
+        this.listeners = Endpoint.parseList(LISTENERS, (String) values.get(LISTENERS));
+        if (listeners.isEmpty()) {
+            throw new ConfigException(LISTENERS, values.get(LISTENERS), "at least one listener is needed");
+        }
+        String advertised = (String) values.get(ADVERTISED_LISTENERS);
+        this.advertisedListeners = advertised == null || advertised.isBlank()
+                ? Endpoint.advertisable(listeners) : Endpoint.parseList(ADVERTISED_LISTENERS, advertised);
+        this.logDirs = parseLogDirs((String) values.get(LOG_DIRS));
+        this.numPartitions = (Integer) values.get(NUM_PARTITIONS);
+        this.defaultReplicationFactor = ((Integer) values.get(DEFAULT_REPLICATION_FACTOR)).shortValue();
+        this.autoCreateTopicsEnable = (Boolean) values.get(AUTO_CREATE_TOPICS_ENABLE);
+        this.deleteTopicEnable = (Boolean) values.get(DELETE_TOPIC_ENABLE);
+        this.socketRequestMaxBytes = (Integer) values.get(SOCKET_REQUEST_MAX_BYTES);
+        this.socketSendBufferBytes = (Integer) values.get(SOCKET_SEND_BUFFER_BYTES);
+        this.socketReceiveBufferBytes = (Integer) values.get(SOCKET_RECEIVE_BUFFER_BYTES);
+        this.numNetworkThreads = (Integer) values.get(NUM_NETWORK_THREADS);
+        this.numIoThreads = (Integer) values.get(NUM_IO_THREADS);
+        this.queuedMaxRequests = (Integer) values.get(QUEUED_MAX_REQUESTS);
+        this.queuedMaxRequestBytes = (Long) values.get(QUEUED_MAX_REQUEST_BYTES);
+        this.connectionsMaxIdleMs = (Long) values.get(CONNECTIONS_MAX_IDLE_MS);
+        this.maxConnections = (Integer) values.get(MAX_CONNECTIONS);
+        this.offsetsTopicNumPartitions = (Integer) values.get(OFFSETS_TOPIC_NUM_PARTITIONS);
+        this.offsetsTopicReplicationFactor = ((Short) values.get(OFFSETS_TOPIC_REPLICATION_FACTOR));
+        this.offsetsTopicSegmentBytes = (Integer) values.get(OFFSETS_TOPIC_SEGMENT_BYTES);
+        this.offsetsRetentionMs = 60_000L * (Integer) values.get(OFFSETS_RETENTION_MINUTES);
+        this.offsetsRetentionCheckIntervalMs = (Long) values.get(OFFSETS_RETENTION_CHECK_INTERVAL_MS);
+        this.offsetMetadataMaxBytes = (Integer) values.get(OFFSET_METADATA_MAX_BYTES);
+        this.groupInitialRebalanceDelayMs = (Integer) values.get(GROUP_INITIAL_REBALANCE_DELAY_MS);
+        this.groupMinSessionTimeoutMs = (Integer) values.get(GROUP_MIN_SESSION_TIMEOUT_MS);
+        this.groupMaxSessionTimeoutMs = (Integer) values.get(GROUP_MAX_SESSION_TIMEOUT_MS);
+        this.groupMaxSize = (Integer) values.get(GROUP_MAX_SIZE);
+        this.producerIdExpirationMs = (Long) values.get(PRODUCER_ID_EXPIRATION_MS);
+        if (socketRequestMaxBytes < 1024) {
+            throw new ConfigException(SOCKET_REQUEST_MAX_BYTES, socketRequestMaxBytes, "must be at least 1024");
+        }
+        LogConfig.of(topicDefaults());
+    }
+
+    /**
+     * The settings among {@code settings} the broker knows, with defaults for the rest.
+     *
+     * @throws ConfigException naming the setting if a value is invalid
+     */
+    public static BrokerConfig of(Map<?, ?> settings) {
+        return new BrokerConfig(settings);
+    }
+
+    /** Names in {@code settings} that no part of the broker knows: probably misspelt. */
+    public static Set<String> unknownNames(Map<?, ?> settings) {
+        Set<String> unknown = new TreeSet<>();
+        for (Object key : settings.keySet()) {
+            String name = String.valueOf(key);
+            if (!DEFINITION.names().contains(name) && !LogDirectoryConfig.definition().names().contains(name)) {
+                unknown.add(name);
+            }
+        }
+        return unknown;
+    }
+
+    public static ConfigDef definition() {
+        return DEFINITION;
+    }
+
+    /** Every broker setting with its value, defaults included. */
+    public Map<String, Object> values() {
+        return values;
+    }
+
+    /** The settings that were given, not defaulted. */
+    public Map<String, Object> originals() {
+        return originals;
+    }
+
+    /** The topic settings a topic without overrides gets, from the broker's {@code log.*} settings. */
+    public Map<String, Object> topicDefaults() {
+        Map<String, Object> defaults = new HashMap<>();
+        for (Map.Entry<String, String> synonym : TOPIC_SYNONYMS.entrySet()) {
+            Object value = values.get(synonym.getKey());
+            if (value != null) {
+                defaults.put(synonym.getValue(), value);
+            }
+        }
+        Long retentionMs = retentionMs();
+        if (retentionMs != null) {
+            defaults.put(LogConfig.RETENTION_MS, retentionMs);
+        }
+        Object rollMs = values.get(LOG_ROLL_MS);
+        Object rollHours = values.get(LOG_ROLL_HOURS);
+        if (rollMs != null) {
+            defaults.put(LogConfig.SEGMENT_MS, rollMs);
+        } else if (rollHours != null) {
+            defaults.put(LogConfig.SEGMENT_MS, 3_600_000L * (Integer) rollHours);
+        }
+        return defaults;
+    }
+
+    /** The broker setting that sets the default of topic setting {@code topicName}, if any. */
+    public static String brokerSynonymOf(String topicName) {
+        if (topicName.equals(LogConfig.RETENTION_MS)) {
+            return LOG_RETENTION_MS;
+        }
+        if (topicName.equals(LogConfig.SEGMENT_MS)) {
+            return LOG_ROLL_MS;
+        }
+        for (Map.Entry<String, String> synonym : TOPIC_SYNONYMS.entrySet()) {
+            if (synonym.getValue().equals(topicName)) {
+                return synonym.getKey();
+            }
+        }
+        return null;
+    }
+
+    private Long retentionMs() {
+        Object ms = values.get(LOG_RETENTION_MS);
+        if (ms != null) {
+            return (Long) ms;
+        }
+        Object minutes = values.get(LOG_RETENTION_MINUTES);
+        if (minutes != null) {
+            return 60_000L * (Integer) minutes;
+        }
+        Object hours = values.get(LOG_RETENTION_HOURS);
+        return hours == null ? null : 3_600_000L * (Integer) hours;
+    }
+
+    /** The settings of the log directory {@code dir}. */
+    public LogDirectoryConfig logDirectoryConfig(Path dir) {
+        Map<String, Object> settings = new HashMap<>();
+        for (Map.Entry<String, Object> entry : originals.entrySet()) {
+            if (LogDirectoryConfig.definition().names().contains(entry.getKey())) {
+                settings.put(entry.getKey(), entry.getValue());
+            }
+        }
+        settings.put(LogDirectoryConfig.LOG_DIR, dir.toString());
+        return LogDirectoryConfig.of(settings);
+    }
+
+    private static List<Path> parseLogDirs(String value) {
+        List<Path> dirs = new ArrayList<>();
+        for (String part : value.split(",")) {
+            if (!part.isBlank()) {
+                dirs.add(Path.of(part.trim()));
+            }
+        }
+        if (dirs.isEmpty()) {
+            throw new ConfigException(LOG_DIRS, value, "at least one directory is needed");
+        }
+        return List.copyOf(dirs);
+    }
+
+    private static Map<String, String> topicSynonyms() {
+        Map<String, String> synonyms = new LinkedHashMap<>();
+        synonyms.put("log.segment.bytes", LogConfig.SEGMENT_BYTES);
+        synonyms.put("log.roll.jitter.ms", LogConfig.SEGMENT_JITTER_MS);
+        synonyms.put("log.index.size.max.bytes", LogConfig.SEGMENT_INDEX_BYTES);
+        synonyms.put("log.index.interval.bytes", LogConfig.INDEX_INTERVAL_BYTES);
+        synonyms.put("log.flush.interval.messages", LogConfig.FLUSH_MESSAGES);
+        synonyms.put("log.flush.interval.ms", LogConfig.FLUSH_MS);
+        synonyms.put("log.retention.bytes", LogConfig.RETENTION_BYTES);
+        synonyms.put("message.max.bytes", LogConfig.MAX_MESSAGE_BYTES);
+        synonyms.put("log.cleaner.delete.retention.ms", LogConfig.DELETE_RETENTION_MS);
+        synonyms.put("log.cleaner.min.compaction.lag.ms", LogConfig.MIN_COMPACTION_LAG_MS);
+        synonyms.put("log.cleaner.max.compaction.lag.ms", LogConfig.MAX_COMPACTION_LAG_MS);
+        synonyms.put("log.segment.delete.delay.ms", LogConfig.FILE_DELETE_DELAY_MS);
+        synonyms.put("log.cleaner.min.cleanable.ratio", LogConfig.MIN_CLEANABLE_DIRTY_RATIO);
+        synonyms.put("log.cleanup.policy", LogConfig.CLEANUP_POLICY);
+        synonyms.put("log.message.timestamp.type", LogConfig.MESSAGE_TIMESTAMP_TYPE);
+        synonyms.put("log.message.timestamp.before.max.ms", LogConfig.MESSAGE_TIMESTAMP_BEFORE_MAX_MS);
+        synonyms.put("log.message.timestamp.after.max.ms", LogConfig.MESSAGE_TIMESTAMP_AFTER_MAX_MS);
+        synonyms.put(LogConfig.COMPRESSION_TYPE, LogConfig.COMPRESSION_TYPE);
+        synonyms.put(LogConfig.MIN_IN_SYNC_REPLICAS, LogConfig.MIN_IN_SYNC_REPLICAS);
+        synonyms.put(LogConfig.UNCLEAN_LEADER_ELECTION_ENABLE, LogConfig.UNCLEAN_LEADER_ELECTION_ENABLE);
+        return Collections.unmodifiableMap(synonyms);
+    }
+
+    private static ConfigDef definitionWithTopicSynonyms() {
+        ConfigDef def = new ConfigDef()
+                .define(NODE_ID, Type.INT, 1, Range.atLeast(0), Importance.HIGH,
+                        "This broker's id, unique in the cluster.")
+                .define(LISTENERS, Type.STRING, "PLAINTEXT://0.0.0.0:9092", Importance.HIGH,
+                        "Where the broker listens for clients: a comma-separated list of NAME://host:port.")
+                .define(ADVERTISED_LISTENERS, Type.STRING, null, Importance.HIGH,
+                        "Where clients are told to connect; by default the listeners, with localhost for 0.0.0.0.")
+                .define(LOG_DIRS, Type.STRING, "data/strata", Importance.HIGH,
+                        "Directories for the partition logs; the first also holds the broker's metadata.")
+                .define(NUM_PARTITIONS, Type.INT, 1, Range.atLeast(1), Importance.MEDIUM,
+                        "Partitions of an automatically created topic.")
+                .define(DEFAULT_REPLICATION_FACTOR, Type.INT, 1, Range.atLeast(1), Importance.MEDIUM,
+                        "Replicas of an automatically created topic, or of one created without a factor.")
+                .define(AUTO_CREATE_TOPICS_ENABLE, Type.BOOLEAN, true, Importance.MEDIUM,
+                        "Whether a topic named in a metadata request is created if it does not exist.")
+                .define(DELETE_TOPIC_ENABLE, Type.BOOLEAN, true, Importance.MEDIUM,
+                        "Whether topics may be deleted.")
+                .define(SOCKET_REQUEST_MAX_BYTES, Type.INT, 104_857_600, Range.atLeast(1024), Importance.MEDIUM,
+                        "The largest request accepted; a larger size prefix closes the connection before any read.")
+                .define(SOCKET_SEND_BUFFER_BYTES, Type.INT, 102_400, Importance.LOW,
+                        "SO_SNDBUF of client connections; -1 for the OS default.")
+                .define(SOCKET_RECEIVE_BUFFER_BYTES, Type.INT, 102_400, Importance.LOW,
+                        "SO_RCVBUF of client connections; -1 for the OS default.")
+                .define(NUM_NETWORK_THREADS, Type.INT, 3, Range.atLeast(1), Importance.MEDIUM,
+                        "Threads that read requests from and write responses to sockets.")
+                .define(NUM_IO_THREADS, Type.INT, 8, Range.atLeast(1), Importance.MEDIUM,
+                        "Threads that process requests.")
+                .define(QUEUED_MAX_REQUESTS, Type.INT, 500, Range.atLeast(1), Importance.MEDIUM,
+                        "Requests waiting for a processing thread before network threads stop reading.")
+                .define(QUEUED_MAX_REQUEST_BYTES, Type.LONG, 512L << 20, Range.atLeast(1024), Importance.MEDIUM,
+                        "Memory for requests read but not yet processed; reading waits when it is used up.")
+                .define(CONNECTIONS_MAX_IDLE_MS, Type.LONG, 600_000L, Importance.MEDIUM,
+                        "Idle connections are closed after this long.")
+                .define(MAX_CONNECTIONS, Type.INT, 10_000, Range.atLeast(1), Importance.MEDIUM,
+                        "Client connections accepted at once; more are refused.")
+                .define(OFFSETS_TOPIC_NUM_PARTITIONS, Type.INT, 50, Range.atLeast(1), Importance.MEDIUM,
+                        "Partitions of the internal __consumer_offsets topic.")
+                .define(OFFSETS_TOPIC_REPLICATION_FACTOR, Type.SHORT, (short) 3, Range.atLeast(1), Importance.MEDIUM,
+                        "Replicas of __consumer_offsets, lowered to the number of brokers when fewer are alive.")
+                .define(OFFSETS_TOPIC_SEGMENT_BYTES, Type.INT, 104_857_600, Range.atLeast(1024), Importance.LOW,
+                        "Segment size of __consumer_offsets.")
+                .define(OFFSETS_RETENTION_MINUTES, Type.INT, 10_080, Range.atLeast(1), Importance.MEDIUM,
+                        "How long committed offsets of a group without members are kept.")
+                .define(OFFSETS_RETENTION_CHECK_INTERVAL_MS, Type.LONG, 600_000L, Range.atLeast(1), Importance.LOW,
+                        "How often expired offsets are removed.")
+                .define(OFFSET_METADATA_MAX_BYTES, Type.INT, 4096, Range.atLeast(0), Importance.LOW,
+                        "The longest metadata string a committed offset may carry.")
+                .define(GROUP_INITIAL_REBALANCE_DELAY_MS, Type.INT, 3000, Range.atLeast(0), Importance.MEDIUM,
+                        "How long the first rebalance of an empty group waits for more members.")
+                .define(GROUP_MIN_SESSION_TIMEOUT_MS, Type.INT, 6000, Range.atLeast(1), Importance.MEDIUM,
+                        "The shortest session timeout a consumer may ask for.")
+                .define(GROUP_MAX_SESSION_TIMEOUT_MS, Type.INT, 1_800_000, Range.atLeast(1), Importance.MEDIUM,
+                        "The longest session timeout a consumer may ask for.")
+                .define(GROUP_MAX_SIZE, Type.INT, Integer.MAX_VALUE, Range.atLeast(1), Importance.MEDIUM,
+                        "Members a consumer group may have.")
+                .define(PRODUCER_ID_EXPIRATION_MS, Type.LONG, 86_400_000L, Range.atLeast(1), Importance.LOW,
+                        "How long an idle producer's sequence state is kept.")
+                .define(LOG_RETENTION_HOURS, Type.INT, null, Importance.HIGH,
+                        "Default retention.ms in hours; log.retention.minutes and log.retention.ms take precedence.")
+                .define(LOG_RETENTION_MINUTES, Type.INT, null, Importance.HIGH,
+                        "Default retention.ms in minutes; log.retention.ms takes precedence.")
+                .define(LOG_RETENTION_MS, Type.LONG, null, Importance.HIGH, "Default retention.ms of topics.")
+                .define(LOG_ROLL_HOURS, Type.INT, null, Importance.MEDIUM,
+                        "Default segment.ms in hours; log.roll.ms takes precedence.")
+                .define(LOG_ROLL_MS, Type.LONG, null, Importance.MEDIUM, "Default segment.ms of topics.");
+        for (Map.Entry<String, String> synonym : TOPIC_SYNONYMS.entrySet()) {
+            if (!def.names().contains(synonym.getKey())) {
+                ConfigDef.ConfigKey topicKey = LogConfig.definition().configKeys().get(synonym.getValue());
+                def.define(synonym.getKey(), topicKey.type, null, topicKey.importance,
+                        "Default " + synonym.getValue() + " of topics. " + topicKey.documentation);
+            }
+        }
+        return def;
+    }
+}

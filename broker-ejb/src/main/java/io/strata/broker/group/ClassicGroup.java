@@ -1,0 +1,192 @@
+package io.strata.broker.group;
+
+import org.apache.kafka.clients.consumer.internals.ConsumerProtocol;
+import org.apache.kafka.common.TopicPartition;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+
+/**
+ * One classic consumer group: its state, generation, chosen protocol and leader, its members (dynamic and static),
+ * members told their id but not yet joined, and its committed offsets. Pure state and the rules that read it; the
+ * {@link GroupCoordinator} drives the transitions and the I/O.
+ *
+ * <p>Not thread-safe: the coordinator holds the group's monitor while using it.
+ */
+final class ClassicGroup {
+
+    static final String CONSUMER_PROTOCOL_TYPE = "consumer";
+
+    final String groupId;
+    GroupState state = GroupState.EMPTY;
+    long stateChangedMs;
+    String protocolType;
+    String protocolName;
+    int generationId;
+    String leaderId;
+    final LinkedHashMap<String, GroupMember> members = new LinkedHashMap<>();
+    final Map<String, String> staticMembers = new HashMap<>();
+    /** Member ids handed out by MEMBER_ID_REQUIRED, with the time by which they must join. */
+    final Map<String, Long> pendingMembers = new HashMap<>();
+    final Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    ScheduledFuture<?> rebalanceTimer;
+    /** During the first rebalance of an empty group: when the wait for more members began. */
+    long initialRebalanceStartMs = -1;
+
+    ClassicGroup(String groupId, long nowMs) {
+        this.groupId = groupId;
+        this.stateChangedMs = nowMs;
+    }
+
+    void transitionTo(GroupState next, long nowMs) {
+        state = next;
+        stateChangedMs = nowMs;
+    }
+
+    boolean is(GroupState candidate) {
+        return state == candidate;
+    }
+
+    boolean hasMember(String memberId) {
+        return members.containsKey(memberId);
+    }
+
+    GroupMember member(String memberId) {
+        return members.get(memberId);
+    }
+
+    void add(GroupMember member) {
+        if (members.isEmpty()) {
+            protocolType = member.protocolType;
+        }
+        members.put(member.memberId, member);
+        if (member.isStatic()) {
+            staticMembers.put(member.groupInstanceId, member.memberId);
+        }
+        if (leaderId == null) {
+            leaderId = member.memberId;
+        }
+        pendingMembers.remove(member.memberId);
+    }
+
+    void remove(String memberId) {
+        GroupMember removed = members.remove(memberId);
+        if (removed != null && removed.isStatic()) {
+            staticMembers.remove(removed.groupInstanceId, memberId);
+        }
+        if (memberId.equals(leaderId)) {
+            leaderId = members.isEmpty() ? null : members.keySet().iterator().next();
+        }
+    }
+
+    /** The member id a static instance holds now, or {@code null}. */
+    String staticMemberId(String groupInstanceId) {
+        return groupInstanceId == null ? null : staticMembers.get(groupInstanceId);
+    }
+
+    /** Whether a member of {@code type} supporting {@code names} could join: same type, a protocol in common. */
+    boolean supportsProtocols(String type, Set<String> names) {
+        if (members.isEmpty()) {
+            return type != null && !type.isEmpty() && !names.isEmpty();
+        }
+        if (!type.equals(protocolType)) {
+            return false;
+        }
+        Set<String> common = candidateProtocols();
+        common.retainAll(names);
+        return !common.isEmpty();
+    }
+
+    /** Protocols every member supports. */
+    Set<String> candidateProtocols() {
+        Set<String> candidates = null;
+        for (GroupMember member : members.values()) {
+            if (candidates == null) {
+                candidates = new HashSet<>(member.protocols.keySet());
+            } else {
+                candidates.retainAll(member.protocols.keySet());
+            }
+        }
+        return candidates == null ? new HashSet<>() : candidates;
+    }
+
+    /** The protocol to use: of those every member supports, the one most members prefer. */
+    String selectProtocol() {
+        Set<String> candidates = candidateProtocols();
+        Map<String, Integer> votes = new LinkedHashMap<>();
+        for (GroupMember member : members.values()) {
+            for (String protocol : member.protocols.keySet()) {
+                if (candidates.contains(protocol)) {
+                    votes.merge(protocol, 1, Integer::sum);
+                    break;
+                }
+            }
+        }
+        String best = null;
+        int bestVotes = -1;
+        for (Map.Entry<String, Integer> vote : votes.entrySet()) {
+            if (vote.getValue() > bestVotes) {
+                best = vote.getKey();
+                bestVotes = vote.getValue();
+            }
+        }
+        if (best == null) {
+            throw new IllegalStateException("group " + groupId + " has no protocol every member supports");
+        }
+        return best;
+    }
+
+    boolean allMembersJoined() {
+        for (GroupMember member : members.values()) {
+            if (member.awaitingJoin == null) {
+                return false;
+            }
+        }
+        return pendingMembers.isEmpty();
+    }
+
+    int rebalanceTimeoutMs() {
+        int timeout = 0;
+        for (GroupMember member : members.values()) {
+            timeout = Math.max(timeout, member.rebalanceTimeoutMs);
+        }
+        return timeout;
+    }
+
+    /** The topics the consumer members subscribe to, from their subscription metadata. */
+    Set<String> subscribedTopics() {
+        Set<String> topics = new HashSet<>();
+        if (!CONSUMER_PROTOCOL_TYPE.equals(protocolType) || protocolName == null) {
+            return topics;
+        }
+        for (GroupMember member : members.values()) {
+            try {
+                topics.addAll(ConsumerProtocol.deserializeSubscription(
+                        ByteBuffer.wrap(member.metadata(protocolName))).topics());
+            } catch (RuntimeException e) {
+                // Not the consumer protocol's metadata after all: nothing to learn from it.
+            }
+        }
+        return topics;
+    }
+
+    /** The partitions each member was assigned, for consumer groups. */
+    List<TopicPartition> assignedPartitions(GroupMember member) {
+        if (!CONSUMER_PROTOCOL_TYPE.equals(protocolType) || member.assignment.length == 0) {
+            return List.of();
+        }
+        try {
+            return new ArrayList<>(ConsumerProtocol.deserializeAssignment(ByteBuffer.wrap(member.assignment))
+                    .partitions());
+        } catch (RuntimeException e) {
+            return List.of();
+        }
+    }
+}

@@ -1,0 +1,421 @@
+package io.strata.broker.metadata;
+
+import io.strata.storage.config.LogConfig;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.internals.Topic;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.ApiError;
+
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
+
+/**
+ * The controller of a cluster of one, or of the broker that holds the controller role: validates each change, writes
+ * it to the {@link MetadataLog}, then publishes the new {@link MetadataImage}. Replicas are spread round-robin over the
+ * live brokers, the leader of each partition rotating, as Kafka assigns them.
+ *
+ * <p>Thread-safe: changes are serialised by the object's monitor; readers take the current image without locking.
+ */
+public final class LocalController implements Controller {
+
+    private static final System.Logger LOG = System.getLogger(LocalController.class.getName());
+
+    private final MetadataLog metadataLog;
+    private final Supplier<List<Integer>> liveBrokers;
+    private final Map<String, Object> topicDefaults;
+    private final int defaultPartitions;
+    private final short defaultReplicationFactor;
+    private final boolean deleteTopicEnable;
+    private final List<MetadataListener> listeners = new CopyOnWriteArrayList<>();
+    private volatile MetadataImage image;
+
+    /**
+     * Loads the metadata written so far; on the very first start, creates the cluster id.
+     *
+     * @param topicDefaults the topic settings a topic gets unless it overrides them
+     */
+    public LocalController(MetadataLog metadataLog, Supplier<List<Integer>> liveBrokers,
+                           Map<String, Object> topicDefaults, int defaultPartitions, short defaultReplicationFactor,
+                           boolean deleteTopicEnable) {
+        this.metadataLog = metadataLog;
+        this.liveBrokers = liveBrokers;
+        this.topicDefaults = Map.copyOf(topicDefaults);
+        this.defaultPartitions = defaultPartitions;
+        this.defaultReplicationFactor = defaultReplicationFactor;
+        this.deleteTopicEnable = deleteTopicEnable;
+        this.image = load(metadataLog);
+        if (image.clusterId() == null) {
+            String clusterId = Uuid.randomUuid().toString();
+            metadataLog.write(MetadataLog.single(MetadataRecords.CLUSTER_KEY, MetadataRecords.encodeClusterId(clusterId)));
+            image = image.withClusterId(clusterId);
+            LOG.log(Level.INFO, "Created cluster {0}", clusterId);
+        }
+    }
+
+    private static MetadataImage load(MetadataLog log) {
+        MetadataImage loaded = MetadataImage.EMPTY;
+        for (Map.Entry<String, byte[]> record : log.readAll().entrySet()) {
+            String key = record.getKey();
+            String topicName = MetadataRecords.topicName(key);
+            if (topicName != null) {
+                loaded = loaded.withTopic(MetadataRecords.decodeTopic(topicName, record.getValue()));
+            } else if (key.equals(MetadataRecords.CLUSTER_KEY)) {
+                loaded = loaded.withClusterId(MetadataRecords.decodeClusterId(record.getValue()));
+            } else if (key.equals(MetadataRecords.PRODUCER_IDS_KEY)) {
+                loaded = loaded.withNextProducerId(MetadataRecords.decodeNextProducerId(record.getValue()));
+            } else {
+                LOG.log(Level.WARNING, "Ignoring an unknown metadata record {0}", key);
+            }
+        }
+        return loaded;
+    }
+
+    @Override
+    public MetadataImage image() {
+        return image;
+    }
+
+    @Override
+    public void addListener(MetadataListener listener) {
+        listeners.add(listener);
+    }
+
+    @Override
+    public List<Integer> liveBrokers() {
+        return liveBrokers.get();
+    }
+
+    /** The full settings of a topic with these overrides. */
+    public LogConfig logConfig(Map<String, String> overrides) {
+        return LogConfig.of(topicDefaults).with(overrides);
+    }
+
+    // ---------------------------------------------------------------------------------------------------- topics
+
+    @Override
+    public synchronized List<TopicResult> createTopics(List<NewTopic> topics, boolean validateOnly) {
+        List<TopicResult> results = new ArrayList<>();
+        MetadataImage next = image;
+        Map<String, byte[]> records = new LinkedHashMap<>();
+        Set<String> seen = new HashSet<>();
+        for (NewTopic topic : topics) {
+            if (!seen.add(topic.name())) {
+                results.add(TopicResult.failed(topic.name(), Errors.INVALID_REQUEST,
+                        "Topic " + topic.name() + " is named twice in one request"));
+                continue;
+            }
+            TopicResult result = validateNewTopic(topic, next, false);
+            results.add(result);
+            if (result.isSuccess() && !validateOnly) {
+                next = next.withTopic(result.topic());
+                records.put(MetadataRecords.topicKey(topic.name()), MetadataRecords.encodeTopic(result.topic()));
+            }
+        }
+        commit(next, records);
+        for (TopicResult result : results) {
+            if (result.isSuccess() && !validateOnly) {
+                LOG.log(Level.INFO, "Created topic {0} ({1}) with {2} partition(s) and replication factor {3}",
+                        result.name(), result.topicId(), result.topic().partitionCount(),
+                        result.topic().partitions().get(0).replicas().size());
+            }
+        }
+        return results;
+    }
+
+    @Override
+    public synchronized TopicImage ensureInternalTopic(String name, int partitions, short replicationFactor,
+                                                       Map<String, String> configs) {
+        TopicImage existing = image.topic(name);
+        if (existing != null) {
+            return existing;
+        }
+        short factor = (short) Math.max(1, Math.min(replicationFactor, liveBrokers().size()));
+        TopicResult result = validateNewTopic(new NewTopic(name, partitions, factor, Map.of(), configs), image, true);
+        if (!result.isSuccess()) {
+            throw new IllegalStateException("cannot create internal topic " + name + ": " + result.error().message());
+        }
+        commit(image.withTopic(result.topic()),
+                MetadataLog.single(MetadataRecords.topicKey(name), MetadataRecords.encodeTopic(result.topic())));
+        LOG.log(Level.INFO, "Created internal topic {0} with {1} partition(s) and replication factor {2}", name,
+                partitions, factor);
+        return result.topic();
+    }
+
+    private TopicResult validateNewTopic(NewTopic topic, MetadataImage current, boolean internal) {
+        String name = topic.name();
+        try {
+            Topic.validate(name);
+        } catch (InvalidTopicException e) {
+            return TopicResult.failed(name, Errors.INVALID_TOPIC_EXCEPTION, e.getMessage());
+        }
+        if (!internal && Topic.isInternal(name)) {
+            return TopicResult.failed(name, Errors.INVALID_TOPIC_EXCEPTION,
+                    "Topic " + name + " is internal and is created by the broker itself");
+        }
+        if (current.topic(name) != null) {
+            return TopicResult.failed(name, Errors.TOPIC_ALREADY_EXISTS, "Topic '" + name + "' already exists.");
+        }
+        if (Topic.hasCollisionChars(name)) {
+            for (TopicImage other : current.topics()) {
+                if (Topic.hasCollision(name, other.name())) {
+                    return TopicResult.failed(name, Errors.INVALID_TOPIC_EXCEPTION, "Topic '" + name
+                            + "' collides with existing topic '" + other.name() + "': '.' and '_' are the same in"
+                            + " metric names");
+                }
+            }
+        }
+        ApiError configError = validateConfigs(topic.configs());
+        if (configError != null) {
+            return new TopicResult(name, Uuid.ZERO_UUID, configError, null);
+        }
+        List<PartitionAssignment> partitions;
+        if (!topic.assignments().isEmpty()) {
+            if (topic.numPartitions() != -1 || topic.replicationFactor() != -1) {
+                return TopicResult.failed(name, Errors.INVALID_REQUEST,
+                        "Both the partition count and a replica assignment were given; give one of them");
+            }
+            List<List<Integer>> manual = new ArrayList<>();
+            for (int p = 0; p < topic.assignments().size(); p++) {
+                List<Integer> replicas = topic.assignments().get(p);
+                if (replicas == null) {
+                    return TopicResult.failed(name, Errors.INVALID_REPLICA_ASSIGNMENT,
+                            "Partitions must be numbered 0 to " + (topic.assignments().size() - 1));
+                }
+                manual.add(replicas);
+            }
+            ApiError assignmentError = validateAssignments(manual, manual.get(0).size());
+            if (assignmentError != null) {
+                return new TopicResult(name, Uuid.ZERO_UUID, assignmentError, null);
+            }
+            partitions = new ArrayList<>();
+            for (List<Integer> replicas : manual) {
+                partitions.add(PartitionAssignment.initial(replicas));
+            }
+        } else {
+            int count = topic.numPartitions() == -1 ? defaultPartitions : topic.numPartitions();
+            if (count <= 0) {
+                return TopicResult.failed(name, Errors.INVALID_PARTITIONS,
+                        "Number of partitions was set to an invalid non-positive value.");
+            }
+            short factor = topic.replicationFactor() == -1 ? defaultReplicationFactor : topic.replicationFactor();
+            if (factor <= 0) {
+                return TopicResult.failed(name, Errors.INVALID_REPLICATION_FACTOR,
+                        "Replication factor must be larger than 0, or -1 to use the default value.");
+            }
+            List<Integer> brokers = liveBrokers();
+            if (factor > brokers.size()) {
+                return TopicResult.failed(name, Errors.INVALID_REPLICATION_FACTOR, "Unable to replicate the "
+                        + "partition " + factor + " time(s): The target replication factor of " + factor
+                        + " cannot be reached because only " + brokers.size() + " broker(s) are registered.");
+            }
+            partitions = assign(brokers, 0, count, factor);
+        }
+        return TopicResult.ok(new TopicImage(name, Uuid.randomUuid(), partitions, new TreeMap<>(topic.configs()),
+                internal));
+    }
+
+    private ApiError validateConfigs(Map<String, String> overrides) {
+        for (Map.Entry<String, String> entry : overrides.entrySet()) {
+            if (entry.getValue() == null) {
+                return new ApiError(Errors.INVALID_CONFIG, "Null value not supported for topic config '"
+                        + entry.getKey() + "'");
+            }
+        }
+        try {
+            logConfig(overrides);
+            return null;
+        } catch (ConfigException e) {
+            return new ApiError(Errors.INVALID_CONFIG, e.getMessage());
+        }
+    }
+
+    private ApiError validateAssignments(List<List<Integer>> assignments, int expectedFactor) {
+        Set<Integer> live = new HashSet<>(liveBrokers());
+        for (int p = 0; p < assignments.size(); p++) {
+            List<Integer> replicas = assignments.get(p);
+            if (replicas.isEmpty() || replicas.size() != expectedFactor) {
+                return new ApiError(Errors.INVALID_REPLICA_ASSIGNMENT, "All partitions must have the same number of"
+                        + " replicas; partition " + p + " has " + replicas.size());
+            }
+            if (new HashSet<>(replicas).size() != replicas.size()) {
+                return new ApiError(Errors.INVALID_REPLICA_ASSIGNMENT, "Partition " + p
+                        + " names a broker twice: " + replicas);
+            }
+            for (int broker : replicas) {
+                if (!live.contains(broker)) {
+                    return new ApiError(Errors.INVALID_REPLICA_ASSIGNMENT, "Partition " + p + " is assigned to"
+                            + " broker " + broker + ", which is not registered; live brokers are " + liveBrokers());
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Kafka's round-robin: partition p's replicas start at broker (start + p) and follow in id order. */
+    private static List<PartitionAssignment> assign(List<Integer> brokers, int firstPartition, int count, short factor) {
+        List<PartitionAssignment> partitions = new ArrayList<>(count);
+        int offset = Math.floorMod(Uuid.randomUuid().hashCode(), brokers.size());
+        for (int p = firstPartition; p < firstPartition + count; p++) {
+            List<Integer> replicas = new ArrayList<>(factor);
+            for (int r = 0; r < factor; r++) {
+                replicas.add(brokers.get((offset + p + r) % brokers.size()));
+            }
+            partitions.add(PartitionAssignment.initial(replicas));
+        }
+        return partitions;
+    }
+
+    @Override
+    public synchronized List<TopicResult> deleteTopics(List<TopicRef> topics) {
+        List<TopicResult> results = new ArrayList<>();
+        MetadataImage next = image;
+        Map<String, byte[]> records = new LinkedHashMap<>();
+        for (TopicRef ref : topics) {
+            TopicImage topic = ref.name() != null ? next.topic(ref.name()) : next.topic(ref.id());
+            String label = ref.name() != null ? ref.name() : String.valueOf(ref.id());
+            if (!deleteTopicEnable) {
+                results.add(TopicResult.failed(label, Errors.TOPIC_DELETION_DISABLED,
+                        "Topic deletion is disabled (delete.topic.enable=false)"));
+            } else if (topic == null) {
+                results.add(ref.name() != null
+                        ? TopicResult.failed(label, Errors.UNKNOWN_TOPIC_OR_PARTITION, "Topic " + label + " does not exist")
+                        : new TopicResult(null, ref.id(), new ApiError(Errors.UNKNOWN_TOPIC_ID,
+                                "No topic has id " + ref.id()), null));
+            } else if (topic.internal()) {
+                results.add(TopicResult.failed(topic.name(), Errors.INVALID_TOPIC_EXCEPTION,
+                        "Topic " + topic.name() + " is internal and cannot be deleted"));
+            } else {
+                next = next.withoutTopic(topic.name());
+                records.put(MetadataRecords.topicKey(topic.name()), null);
+                results.add(new TopicResult(topic.name(), topic.id(), ApiError.NONE, null));
+            }
+        }
+        commit(next, records);
+        for (TopicResult result : results) {
+            if (result.isSuccess()) {
+                LOG.log(Level.INFO, "Deleted topic {0} ({1})", result.name(), result.topicId());
+            }
+        }
+        return results;
+    }
+
+    @Override
+    public synchronized List<TopicResult> createPartitions(List<NewPartitions> requests, boolean validateOnly) {
+        List<TopicResult> results = new ArrayList<>();
+        MetadataImage next = image;
+        Map<String, byte[]> records = new LinkedHashMap<>();
+        for (NewPartitions request : requests) {
+            TopicImage topic = next.topic(request.topic());
+            if (topic == null) {
+                results.add(TopicResult.failed(request.topic(), Errors.UNKNOWN_TOPIC_OR_PARTITION,
+                        "Topic " + request.topic() + " does not exist"));
+                continue;
+            }
+            if (topic.internal()) {
+                results.add(TopicResult.failed(topic.name(), Errors.INVALID_TOPIC_EXCEPTION,
+                        "Partitions cannot be added to the internal topic " + topic.name()));
+                continue;
+            }
+            int current = topic.partitionCount();
+            if (request.totalCount() <= current) {
+                results.add(TopicResult.failed(topic.name(), Errors.INVALID_PARTITIONS, "Topic currently has "
+                        + current + " partitions, which is higher than or equal to the requested "
+                        + request.totalCount() + "."));
+                continue;
+            }
+            int added = request.totalCount() - current;
+            int factor = topic.partitions().get(0).replicas().size();
+            List<PartitionAssignment> partitions = new ArrayList<>(topic.partitions());
+            if (request.assignments() != null && !request.assignments().isEmpty()) {
+                if (request.assignments().size() != added) {
+                    results.add(TopicResult.failed(topic.name(), Errors.INVALID_REPLICA_ASSIGNMENT, "Increasing"
+                            + " the number of partitions by " + added + " but " + request.assignments().size()
+                            + " assignments provided."));
+                    continue;
+                }
+                ApiError error = validateAssignments(request.assignments(), factor);
+                if (error != null) {
+                    results.add(new TopicResult(topic.name(), topic.id(), error, null));
+                    continue;
+                }
+                for (List<Integer> replicas : request.assignments()) {
+                    partitions.add(PartitionAssignment.initial(replicas));
+                }
+            } else {
+                List<Integer> brokers = liveBrokers();
+                if (factor > brokers.size()) {
+                    results.add(TopicResult.failed(topic.name(), Errors.INVALID_REPLICATION_FACTOR, "Unable to "
+                            + "replicate the new partitions " + factor + " time(s): only " + brokers.size()
+                            + " broker(s) are registered."));
+                    continue;
+                }
+                partitions.addAll(assign(brokers, current, added, (short) factor));
+            }
+            TopicImage grown = topic.withPartitions(partitions);
+            results.add(TopicResult.ok(grown));
+            if (!validateOnly) {
+                next = next.withTopic(grown);
+                records.put(MetadataRecords.topicKey(topic.name()), MetadataRecords.encodeTopic(grown));
+            }
+        }
+        commit(next, records);
+        return results;
+    }
+
+    @Override
+    public synchronized ApiError alterTopicConfigs(String topicName, Map<String, String> overrides,
+                                                   boolean validateOnly) {
+        TopicImage topic = image.topic(topicName);
+        if (topic == null) {
+            return new ApiError(Errors.UNKNOWN_TOPIC_OR_PARTITION, "Topic " + topicName + " does not exist");
+        }
+        ApiError error = validateConfigs(overrides);
+        if (error != null || validateOnly) {
+            return error == null ? ApiError.NONE : error;
+        }
+        TopicImage altered = topic.withConfigs(overrides);
+        commit(image.withTopic(altered),
+                MetadataLog.single(MetadataRecords.topicKey(topicName), MetadataRecords.encodeTopic(altered)));
+        LOG.log(Level.INFO, "Changed the settings of topic {0} to {1}", topicName, new TreeMap<>(overrides));
+        return ApiError.NONE;
+    }
+
+    @Override
+    public synchronized long allocateProducerIds(int size) {
+        if (size <= 0) {
+            throw new IllegalArgumentException("cannot allocate " + size + " producer ids");
+        }
+        long first = image.nextProducerId();
+        long next = first + size;
+        commit(image.withNextProducerId(next),
+                MetadataLog.single(MetadataRecords.PRODUCER_IDS_KEY, MetadataRecords.encodeNextProducerId(next)));
+        return first;
+    }
+
+    /** Makes the change durable, then publishes it; called with the monitor held. */
+    private void commit(MetadataImage next, Map<String, byte[]> records) {
+        if (records.isEmpty()) {
+            return;
+        }
+        metadataLog.write(records);
+        MetadataImage previous = image;
+        image = next;
+        for (MetadataListener listener : listeners) {
+            try {
+                listener.onMetadataUpdate(previous, next);
+            } catch (RuntimeException e) {
+                LOG.log(Level.ERROR, "A metadata listener failed on a change", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package io.strata.broker.metadata;
+
+import org.apache.kafka.common.Uuid;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The cluster's metadata at one moment: its id, every topic by name and by id, and the next free producer id.
+ * Changes make a new image; readers hold whichever image they took. Immutable; thread-safe.
+ */
+public final class MetadataImage {
+
+    public static final MetadataImage EMPTY = new MetadataImage(null, Map.of(), 0);
+
+    private final String clusterId;
+    private final Map<String, TopicImage> topicsByName;
+    private final Map<Uuid, TopicImage> topicsById;
+    private final long nextProducerId;
+
+    public MetadataImage(String clusterId, Map<String, TopicImage> topics, long nextProducerId) {
+        this.clusterId = clusterId;
+        this.topicsByName = Map.copyOf(topics);
+        Map<Uuid, TopicImage> byId = new HashMap<>();
+        for (TopicImage topic : topics.values()) {
+            byId.put(topic.id(), topic);
+        }
+        this.topicsById = Map.copyOf(byId);
+        this.nextProducerId = nextProducerId;
+    }
+
+    public String clusterId() {
+        return clusterId;
+    }
+
+    public TopicImage topic(String name) {
+        return topicsByName.get(name);
+    }
+
+    public TopicImage topic(Uuid id) {
+        return topicsById.get(id);
+    }
+
+    public Collection<TopicImage> topics() {
+        return topicsByName.values();
+    }
+
+    /** Topic names in order, for listings. */
+    public Map<String, TopicImage> topicsByName() {
+        return new TreeMap<>(topicsByName);
+    }
+
+    public long nextProducerId() {
+        return nextProducerId;
+    }
+
+    public MetadataImage withClusterId(String id) {
+        return new MetadataImage(id, topicsByName, nextProducerId);
+    }
+
+    public MetadataImage withTopic(TopicImage topic) {
+        Map<String, TopicImage> topics = new HashMap<>(topicsByName);
+        topics.put(topic.name(), topic);
+        return new MetadataImage(clusterId, topics, nextProducerId);
+    }
+
+    public MetadataImage withoutTopic(String name) {
+        Map<String, TopicImage> topics = new HashMap<>(topicsByName);
+        topics.remove(name);
+        return new MetadataImage(clusterId, topics, nextProducerId);
+    }
+
+    public MetadataImage withNextProducerId(long next) {
+        return new MetadataImage(clusterId, topicsByName, next);
+    }
+}

@@ -1,0 +1,150 @@
+package io.strata.broker.metadata;
+
+import org.apache.kafka.common.Uuid;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+
+/**
+ * The metadata log's record format: one record per topic (key {@code topic/<name>}, a tombstone once deleted), one
+ * for the cluster id ({@code cluster}) and one for the next free producer id ({@code producer-ids}). Values are
+ * Java properties text, so that a metadata log can be read with {@code strings} when something goes wrong. This is
+ * the only class that knows the format. Stateless; thread-safe.
+ */
+public final class MetadataRecords {
+
+    public static final String CLUSTER_KEY = "cluster";
+    public static final String PRODUCER_IDS_KEY = "producer-ids";
+    private static final String TOPIC_PREFIX = "topic/";
+
+    private MetadataRecords() {
+    }
+
+    public static String topicKey(String name) {
+        return TOPIC_PREFIX + name;
+    }
+
+    /** The topic name in a topic record's key, or {@code null} if the key is not a topic's. */
+    public static String topicName(String key) {
+        return key.startsWith(TOPIC_PREFIX) ? key.substring(TOPIC_PREFIX.length()) : null;
+    }
+
+    public static byte[] encodeTopic(TopicImage topic) {
+        Properties properties = new Properties();
+        properties.setProperty("id", topic.id().toString());
+        properties.setProperty("internal", String.valueOf(topic.internal()));
+        properties.setProperty("partitions", String.valueOf(topic.partitionCount()));
+        for (int p = 0; p < topic.partitionCount(); p++) {
+            PartitionAssignment assignment = topic.partitions().get(p);
+            String prefix = "partition." + p + ".";
+            properties.setProperty(prefix + "replicas", join(assignment.replicas()));
+            properties.setProperty(prefix + "isr", join(assignment.isr()));
+            properties.setProperty(prefix + "leader", String.valueOf(assignment.leader()));
+            properties.setProperty(prefix + "leader.epoch", String.valueOf(assignment.leaderEpoch()));
+            properties.setProperty(prefix + "epoch", String.valueOf(assignment.partitionEpoch()));
+        }
+        topic.configs().forEach((name, value) -> properties.setProperty("config." + name, value));
+        return store(properties);
+    }
+
+    public static TopicImage decodeTopic(String name, byte[] value) {
+        Properties properties = load(value);
+        int count = Integer.parseInt(required(properties, "partitions"));
+        List<PartitionAssignment> partitions = new ArrayList<>(count);
+        for (int p = 0; p < count; p++) {
+            String prefix = "partition." + p + ".";
+            partitions.add(new PartitionAssignment(split(required(properties, prefix + "replicas")),
+                    split(required(properties, prefix + "isr")),
+                    Integer.parseInt(required(properties, prefix + "leader")),
+                    Integer.parseInt(required(properties, prefix + "leader.epoch")),
+                    Integer.parseInt(required(properties, prefix + "epoch"))));
+        }
+        Map<String, String> configs = new TreeMap<>();
+        for (String key : properties.stringPropertyNames()) {
+            if (key.startsWith("config.")) {
+                configs.put(key.substring("config.".length()), properties.getProperty(key));
+            }
+        }
+        return new TopicImage(name, Uuid.fromString(required(properties, "id")), partitions, configs,
+                Boolean.parseBoolean(properties.getProperty("internal", "false")));
+    }
+
+    public static byte[] encodeClusterId(String clusterId) {
+        Properties properties = new Properties();
+        properties.setProperty("id", clusterId);
+        return store(properties);
+    }
+
+    public static String decodeClusterId(byte[] value) {
+        return required(load(value), "id");
+    }
+
+    public static byte[] encodeNextProducerId(long next) {
+        Properties properties = new Properties();
+        properties.setProperty("next", String.valueOf(next));
+        return store(properties);
+    }
+
+    public static long decodeNextProducerId(byte[] value) {
+        return Long.parseLong(required(load(value), "next"));
+    }
+
+    private static String join(List<Integer> ids) {
+        StringBuilder text = new StringBuilder();
+        for (int id : ids) {
+            if (text.length() > 0) {
+                text.append(',');
+            }
+            text.append(id);
+        }
+        return text.toString();
+    }
+
+    private static List<Integer> split(String text) {
+        List<Integer> ids = new ArrayList<>();
+        for (String part : text.split(",")) {
+            if (!part.isBlank()) {
+                ids.add(Integer.parseInt(part.trim()));
+            }
+        }
+        return ids;
+    }
+
+    private static String required(Properties properties, String key) {
+        String value = properties.getProperty(key);
+        if (value == null) {
+            throw new IllegalStateException("metadata record lacks '" + key + "'");
+        }
+        return value;
+    }
+
+    private static byte[] store(Properties properties) {
+        StringWriter writer = new StringWriter();
+        try {
+            properties.store(writer, null);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        // Drop the date comment Properties writes, so equal records have equal bytes.
+        String text = writer.toString().replaceFirst("^#.*\\R", "");
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static Properties load(byte[] value) {
+        Properties properties = new Properties();
+        try {
+            properties.load(new StringReader(new String(value, StandardCharsets.UTF_8)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return properties;
+    }
+}

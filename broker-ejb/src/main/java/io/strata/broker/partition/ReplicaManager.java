@@ -1,0 +1,235 @@
+package io.strata.broker.partition;
+
+import io.strata.broker.metadata.MetadataImage;
+import io.strata.broker.metadata.MetadataListener;
+import io.strata.broker.metadata.PartitionAssignment;
+import io.strata.broker.metadata.TopicImage;
+import io.strata.storage.config.LogConfig;
+import io.strata.storage.log.LogDirectory;
+import io.strata.storage.log.PartitionLog;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.ObjIntConsumer;
+import java.util.function.Function;
+
+/**
+ * The partitions this broker holds a replica of, kept in step with the metadata: when a topic is created or grows,
+ * the partitions assigned here get a log (in the least loaded log directory); when one is deleted, its logs go with
+ * it; when settings change, the logs take them.
+ *
+ * <p>Each partition directory records its topic's id in {@code partition.metadata}, as Kafka does, so that a log left
+ * by a deleted topic is never served under a new topic of the same name.
+ *
+ * <p>Thread-safe. Metadata changes arrive one at a time; lookups and appends run concurrently with them.
+ */
+public final class ReplicaManager implements MetadataListener, AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(ReplicaManager.class.getName());
+    private static final String PARTITION_METADATA = "partition.metadata";
+
+    private final int brokerId;
+    private final List<LogDirectory> logDirectories;
+    private final Function<Map<String, String>, LogConfig> logConfigs;
+    private final ConcurrentHashMap<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
+    private final List<ObjIntConsumer<TopicPartition>> appendListeners = new CopyOnWriteArrayList<>();
+
+    /**
+     * @param logConfigs the full settings of a topic with the given overrides
+     */
+    public ReplicaManager(int brokerId, List<LogDirectory> logDirectories,
+                          Function<Map<String, String>, LogConfig> logConfigs) {
+        this.brokerId = brokerId;
+        this.logDirectories = List.copyOf(logDirectories);
+        this.logConfigs = logConfigs;
+    }
+
+    public int brokerId() {
+        return brokerId;
+    }
+
+    /** The partition, if this broker holds a replica of it. */
+    public Partition partition(TopicPartition topicPartition) {
+        return partitions.get(topicPartition);
+    }
+
+    public Collection<Partition> partitions() {
+        return partitions.values();
+    }
+
+    public List<LogDirectory> logDirectories() {
+        return logDirectories;
+    }
+
+    /** Told of each append (partition and bytes), for requests waiting on new data. */
+    public void addAppendListener(ObjIntConsumer<TopicPartition> listener) {
+        appendListeners.add(listener);
+    }
+
+    public void notifyAppended(TopicPartition topicPartition, int bytes) {
+        for (ObjIntConsumer<TopicPartition> listener : appendListeners) {
+            listener.accept(topicPartition, bytes);
+        }
+    }
+
+    @Override
+    public synchronized void onMetadataUpdate(MetadataImage previous, MetadataImage current) {
+        Set<TopicPartition> wanted = new HashSet<>();
+        for (TopicImage topic : current.topics()) {
+            LogConfig config = logConfigs.apply(topic.configs());
+            for (int p = 0; p < topic.partitionCount(); p++) {
+                PartitionAssignment assignment = topic.partitions().get(p);
+                if (!assignment.isReplica(brokerId)) {
+                    continue;
+                }
+                TopicPartition tp = new TopicPartition(topic.name(), p);
+                wanted.add(tp);
+                Partition existing = partitions.get(tp);
+                if (existing != null && existing.topicId().equals(topic.id())) {
+                    existing.update(topic.id(), assignment, config);
+                } else {
+                    if (existing != null) {
+                        removePartition(tp, "its topic was recreated");
+                    }
+                    partitions.put(tp, createPartition(tp, topic.id(), assignment, config));
+                }
+            }
+        }
+        for (TopicPartition tp : Set.copyOf(partitions.keySet())) {
+            if (!wanted.contains(tp)) {
+                removePartition(tp, "its topic was deleted or it moved away");
+            }
+        }
+    }
+
+    /**
+     * Notes logs in the log directories that belong to no topic in the metadata: they are neither served nor
+     * deleted, so that a lost metadata log never costs data.
+     */
+    public void reportStrayLogs(MetadataImage image) {
+        for (LogDirectory directory : logDirectories) {
+            for (PartitionLog log : directory.all()) {
+                if (!partitions.containsKey(log.topicPartition())) {
+                    LOG.log(Level.WARNING, "The log of {0} in {1} belongs to no known topic; it is kept but not served",
+                            log.topicPartition(), directory.path());
+                }
+            }
+        }
+    }
+
+    private Partition createPartition(TopicPartition tp, Uuid topicId, PartitionAssignment assignment,
+                                      LogConfig config) {
+        PartitionLog log = existingLog(tp);
+        if (log != null) {
+            Uuid recorded = recordedTopicId(log.dir());
+            if (recorded != null && !recorded.equals(topicId)) {
+                LOG.log(Level.WARNING, "Deleting the log of {0}: it belongs to an earlier topic {1}, not {2}", tp,
+                        recorded, topicId);
+                directoryOf(log).delete(tp);
+                log = null;
+            } else {
+                log.updateConfig(config);
+            }
+        }
+        if (log == null) {
+            log = leastLoadedDirectory().getOrCreate(tp, config);
+        }
+        recordTopicId(log.dir(), topicId);
+        return new Partition(tp, topicId, brokerId, assignment, log);
+    }
+
+    private void removePartition(TopicPartition tp, String reason) {
+        Partition removed = partitions.remove(tp);
+        if (removed != null) {
+            directoryOf(removed.log()).delete(tp);
+            LOG.log(Level.INFO, "Removed the replica of {0}: {1}", tp, reason);
+        }
+    }
+
+    private PartitionLog existingLog(TopicPartition tp) {
+        for (LogDirectory directory : logDirectories) {
+            PartitionLog log = directory.get(tp).orElse(null);
+            if (log != null) {
+                return log;
+            }
+        }
+        return null;
+    }
+
+    private LogDirectory directoryOf(PartitionLog log) {
+        for (LogDirectory directory : logDirectories) {
+            if (directory.get(log.topicPartition()).orElse(null) == log) {
+                return directory;
+            }
+        }
+        throw new IllegalStateException("no log directory holds " + log);
+    }
+
+    private LogDirectory leastLoadedDirectory() {
+        LogDirectory best = logDirectories.get(0);
+        for (LogDirectory directory : logDirectories) {
+            if (directory.all().size() < best.all().size()) {
+                best = directory;
+            }
+        }
+        return best;
+    }
+
+    private static Uuid recordedTopicId(Path dir) {
+        try {
+            for (String line : Files.readAllLines(dir.resolve(PARTITION_METADATA), StandardCharsets.UTF_8)) {
+                if (line.startsWith("topic_id:")) {
+                    return Uuid.fromString(line.substring("topic_id:".length()).trim());
+                }
+            }
+            return null;
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException | IllegalArgumentException e) {
+            LOG.log(Level.WARNING, "Cannot read {0}: {1}", dir.resolve(PARTITION_METADATA), e.getMessage());
+            return null;
+        }
+    }
+
+    private static void recordTopicId(Path dir, Uuid topicId) {
+        Path file = dir.resolve(PARTITION_METADATA);
+        try {
+            if (!topicId.equals(recordedTopicId(dir))) {
+                Files.writeString(file, "version: 0\ntopic_id: " + topicId + "\n", StandardCharsets.UTF_8);
+            }
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "Cannot write " + file, e);
+        }
+    }
+
+    /** Forgets idle producers of every partition. */
+    public void expireProducers(long nowMs, long expirationMs) {
+        for (Partition partition : partitions.values()) {
+            partition.expireProducers(nowMs, expirationMs);
+        }
+    }
+
+    /** Writes producer state snapshots and closes the logs cleanly. */
+    @Override
+    public void close() {
+        for (Partition partition : partitions.values()) {
+            partition.snapshotProducerState();
+        }
+        for (LogDirectory directory : logDirectories) {
+            directory.close();
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package io.strata.broker.it;
+
+import io.strata.broker.config.BrokerConfig;
+import io.strata.broker.server.BrokerServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+
+/**
+ * A real Strata broker for tests: started in this JVM on a free port with its data in a test directory, stopped and
+ * restarted on demand, with kafka-clients producers, consumers and admins pointed at it.
+ */
+public final class TestBroker implements AutoCloseable {
+
+    private final Path dataDir;
+    private final Map<String, Object> settings;
+    private BrokerServer server;
+    private int port;
+
+    public TestBroker(Path dataDir, Map<String, Object> extraSettings) {
+        this.dataDir = dataDir;
+        this.settings = new HashMap<>();
+        settings.put(BrokerConfig.LOG_DIRS, dataDir.toString());
+        settings.put(BrokerConfig.LISTENERS, "PLAINTEXT://127.0.0.1:0");
+        settings.put(BrokerConfig.GROUP_INITIAL_REBALANCE_DELAY_MS, 0);
+        settings.put(BrokerConfig.NUM_NETWORK_THREADS, 2);
+        settings.put(BrokerConfig.NUM_IO_THREADS, 4);
+        settings.put(BrokerConfig.OFFSETS_TOPIC_NUM_PARTITIONS, 5);
+        settings.putAll(extraSettings);
+    }
+
+    public static TestBroker start(Path dataDir, Map<String, Object> extraSettings) {
+        TestBroker broker = new TestBroker(dataDir, extraSettings);
+        broker.start();
+        return broker;
+    }
+
+    /** Starts the broker, on the same port as before if it ran already, so clients find it again. */
+    public void start() {
+        if (port != 0) {
+            settings.put(BrokerConfig.LISTENERS, "PLAINTEXT://127.0.0.1:" + port);
+        }
+        server = new BrokerServer(BrokerConfig.of(settings), Executors.defaultThreadFactory(), Clock.systemUTC());
+        server.start();
+        port = server.boundPort("PLAINTEXT");
+    }
+
+    public void stop() {
+        if (server != null) {
+            server.close();
+            server = null;
+        }
+    }
+
+    public void restart() {
+        stop();
+        start();
+    }
+
+    public BrokerServer server() {
+        return server;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public String bootstrapServers() {
+        return "127.0.0.1:" + port;
+    }
+
+    public Properties producerProperties() {
+        Properties properties = new Properties();
+        properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        properties.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        return properties;
+    }
+
+    public KafkaProducer<String, String> producer(Map<String, Object> overrides) {
+        Properties properties = producerProperties();
+        properties.putAll(overrides);
+        return new KafkaProducer<>(properties);
+    }
+
+    public Properties consumerProperties(String groupId) {
+        Properties properties = new Properties();
+        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        if (groupId != null) {
+            properties.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+        }
+        return properties;
+    }
+
+    public KafkaConsumer<String, String> consumer(String groupId, Map<String, Object> overrides) {
+        Properties properties = consumerProperties(groupId);
+        properties.putAll(overrides);
+        return new KafkaConsumer<>(properties);
+    }
+
+    public Admin admin() {
+        Properties properties = new Properties();
+        properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        return Admin.create(properties);
+    }
+
+    public void createTopic(String name, int partitions, Map<String, String> configs) {
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs))).all().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("creating topic " + name + " failed", e.getCause());
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}
