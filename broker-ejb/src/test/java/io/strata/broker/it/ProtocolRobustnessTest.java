@@ -1,0 +1,214 @@
+package io.strata.broker.it;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.message.ApiVersionsResponseData;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.MetadataRequestData;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.ApiVersionsRequest;
+import org.apache.kafka.common.requests.ApiVersionsResponse;
+import org.apache.kafka.common.requests.DescribeAclsRequest;
+import org.apache.kafka.common.requests.DescribeAclsResponse;
+import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.MetadataRequest;
+import org.apache.kafka.common.requests.ProduceRequest;
+import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.requests.ResponseHeader;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Bad input on the wire: frames too large to accept, truncated frames, unknown APIs and versions, random bytes and
+ * mutated real requests. Each gets the protocol's error or a closed connection; the broker allocates nothing beyond
+ * its limits, keeps serving, and a real client works afterwards.
+ */
+class ProtocolRobustnessTest {
+
+    private static final int REQUEST_MAX_BYTES = 1 << 20;
+
+    @TempDir
+    static Path dir;
+    static TestBroker broker;
+
+    @BeforeAll
+    static void startBroker() {
+        broker = TestBroker.start(dir, Map.of("socket.request.max.bytes", REQUEST_MAX_BYTES));
+        broker.createTopic("fuzzed", 1, Map.of());
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        broker.close();
+    }
+
+    /** What came back for one frame: a response body, or the connection closed. */
+    private record Reply(ByteBuffer body, boolean closed) {
+    }
+
+    private static Reply exchange(byte[] frame, boolean expectAnswer) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", Integer.parseInt(broker.bootstrapServers().split(":")[1]))) {
+            socket.setSoTimeout(expectAnswer ? 5000 : 1500);
+            OutputStream out = socket.getOutputStream();
+            out.write(frame);
+            out.flush();
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            try {
+                int size = in.readInt();
+                byte[] body = new byte[size];
+                in.readFully(body);
+                return new Reply(ByteBuffer.wrap(body), false);
+            } catch (EOFException | java.net.SocketException e) {
+                return new Reply(null, true);
+            } catch (SocketTimeoutException e) {
+                return new Reply(null, false);
+            }
+        }
+    }
+
+    private static byte[] frame(AbstractRequest request, int correlationId) {
+        ByteBuffer payload = request.serializeWithHeader(new RequestHeader(request.apiKey(), request.version(),
+                "fuzzer", correlationId));
+        ByteBuffer framed = ByteBuffer.allocate(4 + payload.remaining());
+        framed.putInt(payload.remaining()).put(payload);
+        return framed.array();
+    }
+
+    private static AbstractResponse parse(Reply reply, ApiKeys key, short version) {
+        ResponseHeader.parse(reply.body(), key.responseHeaderVersion(version));
+        return AbstractResponse.parseResponse(key, new org.apache.kafka.common.protocol.ByteBufferAccessor(
+                reply.body()), version);
+    }
+
+    private static void assertARealClientStillWorks(int round) throws Exception {
+        try (KafkaProducer<String, String> producer = broker.producer(Map.of())) {
+            assertThat(producer.send(new ProducerRecord<>("fuzzed", "k", "still-serving-" + round)).get().offset())
+                    .isGreaterThanOrEqualTo(0);
+        }
+    }
+
+    @Test
+    void aFrameLargerThanSocketRequestMaxBytesClosesTheConnectionBeforeAnyRead() throws Exception {
+        ByteBuffer frame = ByteBuffer.allocate(8).putInt(REQUEST_MAX_BYTES + 1).putInt(0);
+        Reply reply = exchange(frame.array(), true);
+        assertThat(reply.closed()).isTrue();
+        ByteBuffer huge = ByteBuffer.allocate(4).putInt(Integer.MAX_VALUE);
+        assertThat(exchange(huge.array(), true).closed()).isTrue();
+        assertARealClientStillWorks(0);
+    }
+
+    @Test
+    void anApiVersionsRequestOfAnUnknownVersionGetsTheVersionZeroAnswer() throws Exception {
+        ByteBuffer payload = ByteBuffer.allocate(64);
+        payload.putShort(ApiKeys.API_VERSIONS.id).putShort((short) 127).putInt(42).putShort((short) 6)
+                .put("fuzzer".getBytes()).put((byte) 0);
+        payload.flip();
+        ByteBuffer framed = ByteBuffer.allocate(4 + payload.remaining()).putInt(payload.remaining()).put(payload);
+
+        Reply reply = exchange(framed.array(), true);
+
+        assertThat(reply.closed()).isFalse();
+        ApiVersionsResponse response = (ApiVersionsResponse) parse(reply, ApiKeys.API_VERSIONS, (short) 0);
+        assertThat(response.data().errorCode()).isEqualTo(Errors.UNSUPPORTED_VERSION.code());
+        assertThat(response.data().apiKeys()).extracting(ApiVersionsResponseData.ApiVersion::apiKey)
+                .contains(ApiKeys.PRODUCE.id, ApiKeys.FETCH.id, ApiKeys.JOIN_GROUP.id)
+                .doesNotContain(ApiKeys.DESCRIBE_ACLS.id);
+    }
+
+    @Test
+    void anApiStrataDoesNotImplementGetsItsOwnErrorResponse() throws Exception {
+        DescribeAclsRequest request = new DescribeAclsRequest.Builder(
+                org.apache.kafka.common.acl.AclBindingFilter.ANY).build((short) 3);
+
+        Reply reply = exchange(frame(request, 7), true);
+
+        assertThat(reply.closed()).isFalse();
+        DescribeAclsResponse response = (DescribeAclsResponse) parse(reply, ApiKeys.DESCRIBE_ACLS, (short) 3);
+        assertThat(response.data().errorCode()).isEqualTo(Errors.UNSUPPORTED_VERSION.code());
+    }
+
+    @Test
+    void unknownApiKeysAndTruncatedFramesCloseTheConnection() throws Exception {
+        ByteBuffer unknown = ByteBuffer.allocate(14).putInt(10).putShort((short) 999).putShort((short) 0).putInt(1)
+                .putShort((short) -1);
+        assertThat(exchange(unknown.array(), true).closed()).isTrue();
+        ByteBuffer truncated = ByteBuffer.allocate(20).putInt(100).put(new byte[16]);
+        Reply reply = exchange(truncated.array(), false);
+        assertThat(reply.body()).isNull();
+        assertARealClientStillWorks(1);
+    }
+
+    @Test
+    void randomAndMutatedFramesLeaveTheBrokerServing() throws Exception {
+        Random random = new Random(20261122L);
+        List<AbstractRequest> valid = new ArrayList<>();
+        valid.add(new ApiVersionsRequest.Builder().build((short) 3));
+        valid.add(new MetadataRequest(new MetadataRequestData().setTopics(List.of(
+                new MetadataRequestData.MetadataRequestTopic().setName("fuzzed"))), (short) 12));
+        ProduceRequestData produce = new ProduceRequestData().setAcks((short) 1).setTimeoutMs(1000);
+        produce.topicData().add(new ProduceRequestData.TopicProduceData().setName("fuzzed").setPartitionData(List.of(
+                new ProduceRequestData.PartitionProduceData().setIndex(0).setRecords(MemoryRecords.withRecords(
+                        Compression.NONE, new SimpleRecord("key".getBytes(), "value".getBytes()))))));
+        valid.add(ProduceRequest.builder(produce).build((short) 9));
+        FetchRequestData fetch = new FetchRequestData().setMaxWaitMs(0).setMinBytes(1).setMaxBytes(1 << 20);
+        fetch.topics().add(new FetchRequestData.FetchTopic().setTopic("fuzzed").setPartitions(List.of(
+                new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(0).setPartitionMaxBytes(1 << 16))));
+        valid.add(new FetchRequest.SimpleBuilder(fetch).build((short) 12));
+
+        int answered = 0;
+        int closed = 0;
+        int frames = Integer.getInteger("strata.fuzz.frames", 600);
+        for (int i = 0; i < frames; i++) {
+            byte[] bytes;
+            if (i % 3 == 0) {
+                int size = random.nextInt(256);
+                bytes = new byte[4 + size];
+                random.nextBytes(bytes);
+                ByteBuffer.wrap(bytes).putInt(size);
+            } else {
+                bytes = frame(valid.get(random.nextInt(valid.size())), i);
+                int flips = 1 + random.nextInt(4);
+                for (int f = 0; f < flips; f++) {
+                    int position = 4 + random.nextInt(bytes.length - 4);
+                    bytes[position] = (byte) random.nextInt(256);
+                }
+            }
+            Reply reply = exchange(bytes, false);
+            if (reply.closed()) {
+                closed++;
+            } else if (reply.body() != null) {
+                answered++;
+            }
+            if (i % 200 == 199) {
+                assertARealClientStillWorks(i);
+            }
+        }
+        assertThat(answered + closed).isGreaterThan(frames / 2);
+        assertARealClientStillWorks(frames);
+        assertThat(broker.server().isReady()).isTrue();
+    }
+}
