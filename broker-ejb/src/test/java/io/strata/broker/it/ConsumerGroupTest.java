@@ -19,6 +19,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,6 +30,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
@@ -81,6 +87,16 @@ class ConsumerGroupTest {
                     }
                 }
             }
+        }
+    }
+
+    private static boolean stableWithMembers(Admin admin, String group, int members) {
+        try {
+            ConsumerGroupDescription description = admin.describeConsumerGroups(List.of(group)).describedGroups()
+                    .get(group).get();
+            return description.groupState() == GroupState.STABLE && description.members().size() == members;
+        } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+            return false;
         }
     }
 
@@ -145,7 +161,10 @@ class ConsumerGroupTest {
                 consumer.subscribe(List.of("narrow"));
                 consumers.add(consumer);
             }
-            pollUntil(consumers, () -> assignmentsSettle(consumers, 2), null);
+            try (Admin admin = broker.admin()) {
+                pollUntil(consumers, () -> assignmentsSettle(consumers, 2) && stableWithMembers(admin, "crowd", 4)
+                        && consumers.stream().filter(c -> c.assignment().size() == 1).count() == 2, null);
+            }
             assertThat(consumers.stream().filter(c -> c.assignment().isEmpty()).count()).isEqualTo(2);
         } finally {
             consumers.forEach(KafkaConsumer::close);
@@ -205,6 +224,54 @@ class ConsumerGroupTest {
         } finally {
             healthy.close();
             stalling.close();
+        }
+    }
+
+    @Test
+    void aKilledMemberIsReplacedAfterItsSessionTimesOutAndItsCommitsHold() throws Exception {
+        broker.createTopic("killed", 2, Map.of());
+        produce("killed", 2, 50);
+        String javaBinary = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process member = new ProcessBuilder(javaBinary, "-Xmx128m", "-cp", System.getProperty("java.class.path"),
+                GroupMemberProcess.class.getName(), broker.bootstrapServers(), "killed-group", "killed", "3000")
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        AtomicReference<String> lastLine = new AtomicReference<>("");
+        CountDownLatch committed = new CountDownLatch(1);
+        Thread reader = new Thread(() -> {
+            try (BufferedReader lines = new BufferedReader(new InputStreamReader(member.getInputStream()))) {
+                String line;
+                while ((line = lines.readLine()) != null) {
+                    lastLine.set(line);
+                    if (line.equals("COMMITTED 100")) {
+                        committed.countDown();
+                    }
+                }
+            } catch (IOException e) {
+                // Killed.
+            }
+        });
+        reader.start();
+        try {
+            assertThat(committed.await(60, TimeUnit.SECONDS))
+                    .as("the member consumed and committed everything; last said: %s", lastLine.get()).isTrue();
+            KafkaConsumer<String, String> survivor = broker.consumer("killed-group",
+                    Map.of(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 3000, ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 300));
+            try {
+                survivor.subscribe(List.of("killed"));
+                pollUntil(List.of(survivor), () -> survivor.assignment().size() == 1, null);
+                member.destroyForcibly();
+                member.waitFor();
+                produce("killed", 2, 5);
+                List<ConsumerRecord<String, String>> records = new ArrayList<>();
+                pollUntil(List.of(survivor), () -> survivor.assignment().size() == 2
+                        && records.stream().map(ConsumerRecord::value).distinct().count() >= 10, records);
+                assertThat(records).allSatisfy(r -> assertThat(r.offset()).isGreaterThanOrEqualTo(50));
+            } finally {
+                survivor.close();
+            }
+        } finally {
+            member.destroyForcibly();
+            reader.join(5000);
         }
     }
 
