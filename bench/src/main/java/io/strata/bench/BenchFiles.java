@@ -9,12 +9,12 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 
 /** Scratch directories for benchmarks, under {@code strata.bench.dir} (default: the system temporary directory). */
-final class BenchFiles {
+public final class BenchFiles {
 
     private BenchFiles() {
     }
 
-    static Path scratch(String prefix) {
+    public static Path scratch(String prefix) {
         try {
             String base = System.getProperty("strata.bench.dir");
             return base == null ? Files.createTempDirectory(prefix)
@@ -24,7 +24,7 @@ final class BenchFiles {
         }
     }
 
-    static void delete(Path root) {
+    public static void delete(Path root) {
         if (root == null || !Files.exists(root)) {
             return;
         }

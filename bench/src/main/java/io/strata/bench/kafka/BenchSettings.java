@@ -1,0 +1,177 @@
+package io.strata.bench.kafka;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The settings of one bench-vs-kafka run, from command-line options and environment variables. Both brokers are
+ * measured with the same settings. Immutable.
+ *
+ * @param brokers          which brokers to run, in order: "kafka", "strata" or both
+ * @param records          records ProducerPerformance sends and ConsumerPerformance reads, per case
+ * @param latencyRecords   records EndToEndLatency sends one at a time, per case
+ * @param warmupRecords    records sent and read once per broker before the first case, not measured (0: none)
+ * @param producerThroughputMax ProducerPerformance's {@code --throughput}; -1 sends as fast as it can
+ * @param strataCommand    shell command that starts Strata; {@code {port}} and {@code {logDir}} are filled in
+ * @param scratchBase      where the brokers' scratch directories go; null for {@code strata.bench.dir} or the system
+ *                         temporary directory
+ */
+record BenchSettings(List<String> brokers, long records, int latencyRecords, long warmupRecords,
+                     List<Integer> recordSizes, List<String> acks, List<Integer> partitions,
+                     int producerThroughputMax, String strataCommand, Duration startTimeout, Duration toolTimeout,
+                     Path kafkaLib, Path toolsLib, Path outputDir, Path scratchBase) {
+
+    static final String KAFKA = "kafka";
+    static final String STRATA = "strata";
+
+    static final String DEFAULT_STRATA_COMMAND = "bin/strata-server --override log.dirs={logDir}"
+            + " --override listeners=PLAINTEXT://127.0.0.1:{port}";
+    /** The environment variable that overrides {@link #DEFAULT_STRATA_COMMAND}; {@code --strata-cmd} overrides both. */
+    static final String STRATA_COMMAND_ENV = "STRATA_BENCH_SERVER_CMD";
+
+    /** Bounds that keep a typo from filling the disk or running for a day. */
+    private static final long RECORDS_MAX = 100_000_000L;
+    private static final int LATENCY_RECORDS_MAX = 1_000_000;
+    private static final int RECORD_BYTES_MAX = 1_048_576;
+    private static final int PARTITIONS_MAX = 1_000;
+
+    static final String USAGE = String.join("\n",
+            "Usage: bin/bench-vs-kafka [options]",
+            "",
+            "Runs Kafka's own load tools (kafka-tools: ProducerPerformance, ConsumerPerformance, EndToEndLatency)",
+            "against Apache Kafka and Strata, one after the other with the same settings, and prints per case",
+            "records/s, MB/s, p50/p99 latencies and broker CPU-seconds per million records, with the Strata/Kafka",
+            "ratio of each.",
+            "",
+            "Options (defaults in brackets):",
+            "  --brokers LIST        kafka,strata or either alone                      [kafka,strata]",
+            "  --records N           records produced, then consumed, per case          [300000]",
+            "  --e2e-records N       records EndToEndLatency sends per case             [2000]",
+            "  --warmup-records N    records produced and consumed per broker, unmeasured [100000]",
+            "  --record-sizes LIST   record sizes in bytes                              [100,1024]",
+            "  --acks LIST           producer acks: 1, all or both                      [1,all]",
+            "  --partitions LIST     partitions per topic                               [1,12]",
+            "  --throughput N        ProducerPerformance --throughput; -1: unthrottled  [-1]",
+            "  --strata-cmd CMD      shell command that starts Strata; {port} and {logDir} are filled in",
+            "                        [$" + STRATA_COMMAND_ENV + ", else:",
+            "                        " + DEFAULT_STRATA_COMMAND + "]",
+            "  --start-timeout-s N   seconds a broker may take to answer the Admin client [120]",
+            "  --tool-timeout-s N    seconds one tool run may take before it is stopped [600]",
+            "  --kafka-lib DIR       Kafka broker classpath          [bench/target/kafka-broker-lib]",
+            "  --tools-lib DIR       kafka-tools classpath           [bench/target/kafka-tools-lib]",
+            "  --out DIR             where reports and logs go       [bench/target/bench-vs-kafka]",
+            "  --scratch-dir DIR     where the brokers' data go, deleted at exit  [the system temp dir]");
+
+    BenchSettings {
+        brokers = List.copyOf(brokers);
+        recordSizes = List.copyOf(recordSizes);
+        acks = List.copyOf(acks);
+        partitions = List.copyOf(partitions);
+        if (brokers.isEmpty() || !List.of(KAFKA, STRATA).containsAll(brokers)
+                || brokers.stream().distinct().count() != brokers.size()) {
+            throw new IllegalArgumentException("--brokers takes kafka, strata or both, comma-separated: " + brokers);
+        }
+        requireInRange("--records", records, 1, RECORDS_MAX);
+        requireInRange("--e2e-records", latencyRecords, 1, LATENCY_RECORDS_MAX);
+        requireInRange("--warmup-records", warmupRecords, 0, RECORDS_MAX);
+        recordSizes.forEach(size -> requireInRange("--record-sizes", size, 1, RECORD_BYTES_MAX));
+        partitions.forEach(count -> requireInRange("--partitions", count, 1, PARTITIONS_MAX));
+        if (producerThroughputMax == 0 || producerThroughputMax < -1) {
+            throw new IllegalArgumentException("--throughput must be -1 (unthrottled) or positive: "
+                    + producerThroughputMax);
+        }
+        if (recordSizes.isEmpty() || acks.isEmpty() || partitions.isEmpty()) {
+            throw new IllegalArgumentException("--record-sizes, --acks and --partitions each need at least one value");
+        }
+        BenchCase.matrix(recordSizes, acks, partitions);
+    }
+
+    /** Parses {@code args}; {@code environment} supplies {@value #STRATA_COMMAND_ENV}. */
+    static BenchSettings parse(String[] args, Map<String, String> environment) {
+        List<String> brokers = List.of(KAFKA, STRATA);
+        long records = 300_000;
+        int latencyRecords = 2_000;
+        long warmupRecords = 100_000;
+        List<Integer> recordSizes = List.of(100, 1024);
+        List<String> acks = List.of("1", "all");
+        List<Integer> partitions = List.of(1, 12);
+        int throughput = -1;
+        String strataCommand = environment.getOrDefault(STRATA_COMMAND_ENV, DEFAULT_STRATA_COMMAND);
+        Duration startTimeout = Duration.ofSeconds(120);
+        Duration toolTimeout = Duration.ofSeconds(600);
+        Path kafkaLib = Path.of("bench/target/kafka-broker-lib");
+        Path toolsLib = Path.of("bench/target/kafka-tools-lib");
+        Path outputDir = Path.of("bench/target/bench-vs-kafka");
+        Path scratchBase = null;
+
+        for (int i = 0; i < args.length; i++) {
+            String option = args[i];
+            if (option.equals("-h") || option.equals("--help")) {
+                throw new UsageRequested();
+            }
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException("option " + option + " needs a value (or is unknown); see --help");
+            }
+            String value = args[++i];
+            switch (option) {
+                case "--brokers" -> brokers = strings(value);
+                case "--records" -> records = Long.parseLong(value);
+                case "--e2e-records" -> latencyRecords = Integer.parseInt(value);
+                case "--warmup-records" -> warmupRecords = Long.parseLong(value);
+                case "--record-sizes" -> recordSizes = integers(value);
+                case "--acks" -> acks = strings(value);
+                case "--partitions" -> partitions = integers(value);
+                case "--throughput" -> throughput = Integer.parseInt(value);
+                case "--strata-cmd" -> strataCommand = value;
+                case "--start-timeout-s" -> startTimeout = Duration.ofSeconds(Long.parseLong(value));
+                case "--tool-timeout-s" -> toolTimeout = Duration.ofSeconds(Long.parseLong(value));
+                case "--kafka-lib" -> kafkaLib = Path.of(value);
+                case "--tools-lib" -> toolsLib = Path.of(value);
+                case "--out" -> outputDir = Path.of(value);
+                case "--scratch-dir" -> scratchBase = Path.of(value);
+                default -> throw new IllegalArgumentException("unknown option " + option + "; see --help");
+            }
+        }
+        return new BenchSettings(brokers, records, latencyRecords, warmupRecords, recordSizes, acks, partitions,
+                throughput, strataCommand, startTimeout, toolTimeout, kafkaLib, toolsLib, outputDir, scratchBase);
+    }
+
+    List<BenchCase> cases() {
+        return BenchCase.matrix(recordSizes, acks, partitions);
+    }
+
+    /** Thrown by {@link #parse} for {@code --help}. */
+    static final class UsageRequested extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        UsageRequested() {
+            super("usage requested", null, false, false);
+        }
+    }
+
+    private static void requireInRange(String option, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(option + " must be between " + min + " and " + max + ": " + value);
+        }
+    }
+
+    private static List<String> strings(String value) {
+        List<String> values = new ArrayList<>();
+        for (String part : value.split(",")) {
+            if (!part.isBlank()) {
+                values.add(part.trim().toLowerCase(Locale.ROOT));
+            }
+        }
+        return values;
+    }
+
+    private static List<Integer> integers(String value) {
+        return Arrays.stream(value.split(",")).filter(part -> !part.isBlank())
+                .map(part -> Integer.parseInt(part.trim())).toList();
+    }
+}

@@ -1,0 +1,93 @@
+package io.strata.bench.kafka;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs kafka-tools' ProducerPerformance, ConsumerPerformance and EndToEndLatency, each in a JVM of its own (so its
+ * CPU is not the broker's) with the kafka-tools classpath, and parses what they print. Each run's output is kept in
+ * the log directory as {@code <name>.out} and {@code <name>.err}. Not thread-safe: runs one tool at a time.
+ */
+final class KafkaTools {
+
+    /** The heap {@code kafka-producer-perf-test.sh} gives the tools, and a fixed locale for the numbers they print. */
+    private static final List<String> TOOL_JVM_OPTIONS = List.of("-Xmx512m", "-XX:+UseG1GC",
+            "-Djava.awt.headless=true", "-Duser.language=en", "-Duser.country=US");
+    private static final Duration STOP_GRACE = Duration.ofSeconds(5);
+    /** How long ConsumerPerformance waits for the next record before it gives up (its {@code --timeout}). */
+    private static final Duration CONSUMER_IDLE_TIMEOUT = Duration.ofSeconds(30);
+
+    /** Warnings and errors of the tools' clients go to standard error, as with Kafka's {@code tools-log4j2.yaml}. */
+    private static final String LOG4J_WARN_TO_STDERR = String.join("\n",
+            "rootLogger.level = WARN",
+            "rootLogger.appenderRef.stderr.ref = STDERR",
+            "appender.stderr.type = Console",
+            "appender.stderr.name = STDERR",
+            "appender.stderr.target = SYSTEM_ERR",
+            "appender.stderr.layout.type = PatternLayout",
+            "appender.stderr.layout.pattern = [%d] %p %m (%c)%n",
+            "");
+
+    private final Path toolsLib;
+    private final Path logDir;
+    private final Path log4jConfig;
+    private final Duration timeout;
+    private final Cleanup cleanup;
+
+    KafkaTools(Path toolsLib, Path logDir, Duration timeout, Cleanup cleanup) {
+        this.toolsLib = toolsLib;
+        this.logDir = logDir;
+        this.log4jConfig = logDir.resolve("tools-log4j2.properties");
+        this.timeout = timeout;
+        this.cleanup = cleanup;
+        KafkaLauncher.write(log4jConfig, LOG4J_WARN_TO_STDERR);
+    }
+
+    ProducerFigures produce(String bootstrapServers, String topic, long records, int recordBytes, String acks,
+                            int throughputMax, String logName) {
+        return ToolOutput.producer(run("org.apache.kafka.tools.ProducerPerformance", List.of(
+                "--bootstrap-server", bootstrapServers,
+                "--topic", topic,
+                "--num-records", Long.toString(records),
+                "--record-size", Integer.toString(recordBytes),
+                "--throughput", Integer.toString(throughputMax),
+                "--command-property", "acks=" + acks), logName));
+    }
+
+    ConsumerFigures consume(String bootstrapServers, String topic, long records, String group, String logName) {
+        return ToolOutput.consumer(run("org.apache.kafka.tools.ConsumerPerformance", List.of(
+                "--bootstrap-server", bootstrapServers,
+                "--topic", topic,
+                "--num-records", Long.toString(records),
+                "--group", group,
+                "--timeout", Long.toString(CONSUMER_IDLE_TIMEOUT.toMillis())), logName));
+    }
+
+    LatencyFigures endToEnd(String bootstrapServers, String topic, int records, String acks, int recordBytes,
+                            String logName) {
+        return ToolOutput.endToEnd(run("org.apache.kafka.tools.EndToEndLatency", List.of(
+                "--bootstrap-server", bootstrapServers,
+                "--topic", topic,
+                "--num-records", Integer.toString(records),
+                "--producer-acks", acks,
+                "--record-size", Integer.toString(recordBytes)), logName));
+    }
+
+    private String run(String mainClass, List<String> args, String logName) {
+        String simpleName = mainClass.substring(mainClass.lastIndexOf('.') + 1);
+        ChildProcess tool = ChildProcess.start(simpleName,
+                KafkaLauncher.java(toolsLib, log4jConfig, TOOL_JVM_OPTIONS, mainClass, args),
+                logDir, Map.of(), logDir.resolve(logName), STOP_GRACE, cleanup);
+        try {
+            int exit = tool.waitFor(timeout);
+            if (exit != 0) {
+                throw new IllegalStateException(simpleName + " exited with " + exit + "\n" + tool.tail(20));
+            }
+            return tool.stdout();
+        } finally {
+            cleanup.close(tool);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package io.strata.bench.kafka;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ReportTableTest {
+
+    private static final BenchCase CASE = new BenchCase(100, "1", 1);
+
+    @Test
+    void eachBrokerGetsARowAndTheRatioRowDividesStrataByKafka() {
+        Map<String, Map<BenchCase, CaseResult>> results = Map.of(
+                "kafka", Map.of(CASE, result("kafka", 100_000, 2.0)),
+                "strata", Map.of(CASE, result("strata", 50_000, 3.0)));
+
+        String table = ReportTable.render(List.of(CASE), List.of("kafka", "strata"), results);
+
+        assertThat(table).contains("100 B, acks=1, 1 partition");
+        assertThat(line(table, "  kafka ")).contains("100000", "20.00");
+        assertThat(line(table, "  strata ")).contains("50000", "30.00");
+        // rec/s 50000/100000, then CPU-s per M records: 3.0 s / 0.1 M = 30 against 2.0 s / 0.1 M = 20.
+        assertThat(line(table, "  strata/kafka")).contains("0.50", "1.50");
+    }
+
+    @Test
+    void failedRunsPrintADashAndNoRatioWithOneBroker() {
+        Map<String, Map<BenchCase, CaseResult>> results = Map.of(
+                "kafka", Map.of(CASE, CaseResult.failed(CASE, "kafka", "topics not created")));
+
+        String table = ReportTable.render(List.of(CASE), List.of("kafka"), results);
+
+        assertThat(line(table, "  kafka ")).matches("  kafka( +-){12}");
+        assertThat(table).doesNotContain("strata/kafka");
+    }
+
+    @Test
+    void aRatioOverZeroOrAMissingFigureIsNotANumber() {
+        assertThat(ReportTable.ratio(1.0, 0.0)).isNaN();
+        assertThat(ReportTable.ratio(Double.NaN, 2.0)).isNaN();
+        assertThat(ReportTable.ratio(3.0, 2.0)).isEqualTo(1.5);
+    }
+
+    @Test
+    void csvHasAHeaderAndALinePerBroker() {
+        String csv = ReportTable.csv(List.of(CASE), List.of("kafka"), Map.of("kafka",
+                Map.of(CASE, result("kafka", 100_000, 2.0))));
+
+        assertThat(csv.lines().toList()).hasSize(2);
+        assertThat(csv).startsWith("case,record_bytes,acks,partitions,broker,produce_records_per_s,")
+                .contains("100b-acks1-p1,100,1,1,kafka,100000,");
+    }
+
+    private static CaseResult result(String broker, double recordsPerSecond, double produceCpuSeconds) {
+        long records = 100_000;
+        return new CaseResult(CASE, broker,
+                ToolRun.succeeded(new ProducerFigures(records, recordsPerSecond, 9.5, 100, 300, 90, 200, 250, 290),
+                        records, produceCpuSeconds),
+                ToolRun.succeeded(new ConsumerFigures(records, 5, 40_000, 500, 1000, 9.5, 100_000), records, 1.0),
+                ToolRun.succeeded(new LatencyFigures(1.5, 1, 4, 9), 1000, 0.5));
+    }
+
+    private static String line(String table, String prefix) {
+        return table.lines().filter(line -> line.startsWith(prefix)).findFirst().orElseThrow();
+    }
+}
