@@ -43,11 +43,17 @@ final class ListOffsetsHandler implements ApiHandler {
     @Override
     public void handle(Request request, AbstractRequest body) {
         ListOffsetsRequestData data = ((ListOffsetsRequest) body).data();
+        boolean withEpoch = request.context().apiVersion() >= 4;
         List<ListOffsetsTopicResponse> topics = new ArrayList<>();
         for (ListOffsetsRequestData.ListOffsetsTopic topic : data.topics()) {
             ListOffsetsTopicResponse topicResponse = new ListOffsetsTopicResponse().setName(topic.name());
             for (ListOffsetsRequestData.ListOffsetsPartition wanted : topic.partitions()) {
-                topicResponse.partitions().add(lookUp(topic.name(), wanted));
+                ListOffsetsPartitionResponse partition = lookUp(topic.name(), wanted);
+                if (!withEpoch) {
+                    // Versions before 4 have no leader epoch: a value there cannot be written.
+                    partition.setLeaderEpoch(RecordBatch.NO_PARTITION_LEADER_EPOCH);
+                }
+                topicResponse.partitions().add(partition);
             }
             topics.add(topicResponse);
         }
