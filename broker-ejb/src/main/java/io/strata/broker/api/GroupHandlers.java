@@ -179,13 +179,7 @@ final class GroupHandlers {
         LeaveGroupRequest leave = (LeaveGroupRequest) body;
         short version = request.context().apiVersion();
         LeaveGroupResponseData response = coordinator.leaveGroup(leave.data().groupId(), leave.members());
-        if (version < 3) {
-            // Before version 3 one member leaves and its error is the response's; there is no member list.
-            if (response.errorCode() == Errors.NONE.code() && !response.members().isEmpty()) {
-                response.setErrorCode(response.members().get(0).errorCode());
-            }
-            response.members().clear();
-        }
+        // Before version 3 one member leaves and its error is the response's: LeaveGroupResponse converts.
         requestChannel.sendResponse(request, new LeaveGroupResponse(response, version));
     }
 
