@@ -19,7 +19,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 /**
  * A real Strata broker for tests: started in this JVM on a free port with its data in a test directory, stopped and
@@ -27,8 +32,28 @@ import java.util.concurrent.Executors;
  */
 public final class TestBroker implements AutoCloseable {
 
+    private static final Logger STRATA_LOGS = Logger.getLogger("io.strata");
+
     private final Path dataDir;
     private final Map<String, Object> settings;
+    private final List<String> severe = new CopyOnWriteArrayList<>();
+    private final Handler severeCollector = new Handler() {
+        @Override
+        public void publish(LogRecord record) {
+            if (record.getLevel().intValue() >= Level.SEVERE.intValue()) {
+                severe.add(record.getLoggerName() + ": " + record.getMessage()
+                        + (record.getThrown() == null ? "" : " (" + record.getThrown() + ")"));
+            }
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
     private BrokerServer server;
     private int port;
 
@@ -44,6 +69,11 @@ public final class TestBroker implements AutoCloseable {
         settings.putAll(extraSettings);
     }
 
+    /** Errors the broker logged: a handler that failed, a thread that died. Tests fail on any at close. */
+    public List<String> severeLogs() {
+        return List.copyOf(severe);
+    }
+
     public static TestBroker start(Path dataDir, Map<String, Object> extraSettings) {
         TestBroker broker = new TestBroker(dataDir, extraSettings);
         broker.start();
@@ -52,6 +82,8 @@ public final class TestBroker implements AutoCloseable {
 
     /** Starts the broker, on the same port as before if it ran already, so clients find it again. */
     public void start() {
+        STRATA_LOGS.removeHandler(severeCollector); // a restart starts again: collect once
+        STRATA_LOGS.addHandler(severeCollector);
         if (port != 0) {
             settings.put(BrokerConfig.LISTENERS, "PLAINTEXT://127.0.0.1:" + port);
         }
@@ -135,8 +167,13 @@ public final class TestBroker implements AutoCloseable {
         }
     }
 
+    /** Stops the broker; fails if it logged an error meanwhile, which would otherwise go unnoticed. */
     @Override
     public void close() {
         stop();
+        STRATA_LOGS.removeHandler(severeCollector);
+        if (!severe.isEmpty()) {
+            throw new AssertionError("the broker logged errors: " + severe);
+        }
     }
 }
