@@ -1,0 +1,115 @@
+package io.strata.cli.groups;
+
+import io.strata.cli.StrataCommand;
+import io.strata.cli.Table;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/**
+ * {@code strata groups describe}: a group's state, then per partition it commits to or is assigned its committed
+ * offset, the log end offset, the lag between them and the member that has it, then the members and their
+ * assignments. The columns are kafka-consumer-groups.sh's.
+ *
+ * <p>One instance per run; not thread-safe.
+ */
+@Command(name = "describe", mixinStandardHelpOptions = true,
+        description = "Show a consumer group's offsets, lag per partition, and members with their assignments.")
+public final class DescribeGroupCommand extends StrataCommand {
+
+    private static final Comparator<TopicPartition> BY_TOPIC_THEN_PARTITION =
+            Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition);
+
+    @Option(names = "--group", required = true, paramLabel = "GROUP", description = "Group to describe.")
+    private String group;
+
+    @Override
+    protected int run() {
+        ConsumerGroupDescription description;
+        Map<TopicPartition, Long> committed;
+        Map<TopicPartition, Long> logEnd;
+        Map<TopicPartition, MemberDescription> owners = new HashMap<>();
+        try (Admin admin = clients().createAdmin()) {
+            description = GroupOffsets.describeExisting(admin, group);
+            committed = GroupOffsets.committed(admin, group);
+            for (MemberDescription member : description.members()) {
+                for (TopicPartition partition : member.assignment().topicPartitions()) {
+                    owners.put(partition, member);
+                }
+            }
+            TreeSet<TopicPartition> partitions = new TreeSet<>(BY_TOPIC_THEN_PARTITION);
+            partitions.addAll(committed.keySet());
+            partitions.addAll(owners.keySet());
+            logEnd = GroupOffsets.offsets(admin, partitions, OffsetSpec.latest());
+        }
+        PrintWriter out = out();
+        out.println("Group '" + group + "' is " + description.groupState() + " with "
+                + description.members().size() + (description.members().size() == 1 ? " member" : " members")
+                + (description.coordinator() == null ? "" : "; coordinator: broker " + description.coordinator().id()
+                + " at " + description.coordinator().host() + ":" + description.coordinator().port()) + ".");
+        out.println();
+        printOffsets(out, committed, logEnd, owners);
+        out.println();
+        printMembers(out, description);
+        return 0;
+    }
+
+    private void printOffsets(PrintWriter out, Map<TopicPartition, Long> committed, Map<TopicPartition, Long> logEnd,
+                              Map<TopicPartition, MemberDescription> owners) {
+        TreeMap<TopicPartition, Long> rows = new TreeMap<>(BY_TOPIC_THEN_PARTITION);
+        committed.forEach(rows::put);
+        owners.keySet().forEach(partition -> rows.putIfAbsent(partition, null));
+        Table table = new Table("GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG",
+                "CONSUMER-ID", "HOST", "CLIENT-ID");
+        rows.forEach((partition, current) -> {
+            Long end = logEnd.get(partition);
+            Long lag = current == null || end == null ? null : Math.max(0, end - current);
+            MemberDescription owner = owners.get(partition);
+            table.row(group, partition.topic(), partition.partition(), current, end, lag,
+                    owner == null ? null : owner.consumerId(), owner == null ? null : owner.host(),
+                    owner == null ? null : owner.clientId());
+        });
+        table.print(out);
+    }
+
+    private static void printMembers(PrintWriter out, ConsumerGroupDescription description) {
+        if (description.members().isEmpty()) {
+            out.println("No active members.");
+            return;
+        }
+        Table table = new Table("CONSUMER-ID", "HOST", "CLIENT-ID", "#PARTITIONS", "ASSIGNMENT");
+        description.members().stream()
+                .sorted(Comparator.comparing(MemberDescription::consumerId))
+                .forEach(member -> table.row(member.consumerId(), member.host(), member.clientId(),
+                        member.assignment().topicPartitions().size(),
+                        assignment(member)));
+        table.print(out);
+    }
+
+    /** "topic:0,1;other:3" — the member's partitions grouped by topic. */
+    private static String assignment(MemberDescription member) {
+        Map<String, TreeSet<Integer>> byTopic = new TreeMap<>();
+        for (TopicPartition partition : member.assignment().topicPartitions()) {
+            byTopic.computeIfAbsent(partition.topic(), topic -> new TreeSet<>()).add(partition.partition());
+        }
+        if (byTopic.isEmpty()) {
+            return null;
+        }
+        return byTopic.entrySet().stream()
+                .map(entry -> entry.getKey() + ":" + entry.getValue().stream().map(String::valueOf)
+                        .collect(Collectors.joining(",")))
+                .collect(Collectors.joining(";"));
+    }
+}
