@@ -100,6 +100,10 @@ class ConsumerGroupTest {
         }
     }
 
+    private static boolean readToTheEnd(KafkaConsumer<String, String> consumer, long end) {
+        return consumer.assignment().stream().allMatch(tp -> consumer.position(tp, Duration.ofSeconds(5)) == end);
+    }
+
     private static boolean assignmentsSettle(List<KafkaConsumer<String, String>> consumers, int partitions) {
         Set<TopicPartition> all = new HashSet<>();
         int total = 0;
@@ -182,8 +186,9 @@ class ConsumerGroupTest {
             leaving.subscribe(List.of("handover"));
             List<KafkaConsumer<String, String>> both = List.of(staying, leaving);
             List<ConsumerRecord<String, String>> firstPass = new ArrayList<>();
+            // Both members own partitions and have read each of their partitions to the end, so both commit.
             pollUntil(both, () -> assignmentsSettle(both, 4) && !leaving.assignment().isEmpty()
-                    && firstPass.size() >= 100, firstPass);
+                    && readToTheEnd(staying, 25) && readToTheEnd(leaving, 25), firstPass);
             staying.commitSync();
             leaving.commitSync();
             leaving.close();
