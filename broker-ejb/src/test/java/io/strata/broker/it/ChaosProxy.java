@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Produce responses are swallowed and their connections cut, so the broker has written those batches while the
  * producer never learns it and must send them again.
  */
-final class ChaosProxy implements AutoCloseable {
+public final class ChaosProxy implements AutoCloseable {
 
     private static final short PRODUCE = 0;
     private static final int MAX_FRAME = 100 * 1024 * 1024;
@@ -33,7 +33,7 @@ final class ChaosProxy implements AutoCloseable {
     private final AtomicInteger lostProduceResponses = new AtomicInteger();
     private volatile boolean running = true;
 
-    ChaosProxy(int brokerPort) throws IOException {
+    public ChaosProxy(int brokerPort) throws IOException {
         this.brokerPort = brokerPort;
         this.server = new ServerSocket();
         server.bind(new InetSocketAddress("127.0.0.1", 0));
@@ -42,17 +42,17 @@ final class ChaosProxy implements AutoCloseable {
         acceptor.start();
     }
 
-    int port() {
+    public int port() {
         return server.getLocalPort();
     }
 
     /** How many Produce responses were swallowed so far. */
-    int lostProduceResponses() {
+    public int lostProduceResponses() {
         return lostProduceResponses.get();
     }
 
     /** Swallows the next {@code count} Produce responses, cutting the connection each one was on. */
-    void loseProduceResponses(int count) {
+    public void loseProduceResponses(int count) {
         produceResponsesToLose.addAndGet(count);
     }
 
