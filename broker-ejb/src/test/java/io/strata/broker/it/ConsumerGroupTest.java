@@ -7,17 +7,24 @@ import org.apache.kafka.clients.admin.ListGroupsOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.RangeAssignor;
+import org.apache.kafka.clients.consumer.RoundRobinAssignor;
+import org.apache.kafka.clients.consumer.StickyAssignor;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.GroupNotEmptyException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -136,6 +143,44 @@ class ConsumerGroupTest {
                 seen.addAll(consumer.assignment());
             }
             assertThat(seen).hasSize(6);
+        } finally {
+            consumers.forEach(KafkaConsumer::close);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"range", "roundrobin", "sticky", "cooperative-sticky"})
+    void everyClientSideAssignorSplitsTheGroupAndRebalancesWhenAMemberLeaves(String assignor) throws Exception {
+        String topic = "assigned-" + assignor;
+        String group = "assignor-" + assignor;
+        broker.createTopic(topic, 6, Map.of());
+        produce(topic, 6, 10);
+        Map<String, Object> settings = Map.of(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, switch (assignor) {
+            case "range" -> RangeAssignor.class.getName();
+            case "roundrobin" -> RoundRobinAssignor.class.getName();
+            case "sticky" -> StickyAssignor.class.getName();
+            default -> CooperativeStickyAssignor.class.getName();
+        });
+        List<KafkaConsumer<String, String>> consumers = new ArrayList<>();
+        try (Admin admin = broker.admin()) {
+            for (int i = 0; i < 3; i++) {
+                KafkaConsumer<String, String> consumer = broker.consumer(group, settings);
+                consumer.subscribe(List.of(topic));
+                consumers.add(consumer);
+            }
+            List<ConsumerRecord<String, String>> records = new ArrayList<>();
+            pollUntil(consumers, () -> assignmentsSettle(consumers, 6)
+                    && consumers.stream().allMatch(c -> c.assignment().size() == 2)
+                    && stableWithMembers(admin, group, 3), records);
+            ConsumerGroupDescription description = admin.describeConsumerGroups(List.of(group)).describedGroups()
+                    .get(group).get();
+            assertThat(description.partitionAssignor()).isEqualTo(assignor);
+
+            consumers.remove(2).close();
+            List<KafkaConsumer<String, String>> remaining = List.copyOf(consumers);
+            pollUntil(remaining, () -> assignmentsSettle(remaining, 6)
+                    && remaining.stream().allMatch(c -> c.assignment().size() == 3)
+                    && stableWithMembers(admin, group, 2), records);
         } finally {
             consumers.forEach(KafkaConsumer::close);
         }
@@ -285,6 +330,7 @@ class ConsumerGroupTest {
         broker.createTopic("durable", 1, Map.of());
         produce("durable", 1, 100);
         TopicPartition tp = new TopicPartition("durable", 0);
+        Uuid topicId = topicId("durable");
         try (KafkaConsumer<String, String> consumer = broker.consumer("durable-group", Map.of())) {
             consumer.subscribe(List.of("durable"));
             List<ConsumerRecord<String, String>> records = new ArrayList<>();
@@ -300,6 +346,13 @@ class ConsumerGroupTest {
             pollUntil(List.of(consumer), () -> records.size() >= 40, records);
             assertThat(records.get(0).offset()).isEqualTo(60);
             assertThat(consumer.committed(Set.of(tp)).get(tp).metadata()).isEqualTo("sixty");
+        }
+        assertThat(topicId("durable")).as("the topic keeps its id across the restart").isEqualTo(topicId);
+    }
+
+    private static Uuid topicId(String topic) throws Exception {
+        try (Admin admin = broker.admin()) {
+            return admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).topicId();
         }
     }
 

@@ -1,7 +1,9 @@
 package io.strata.broker.it;
 
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.message.FetchRequestData;
@@ -108,6 +110,43 @@ class ProtocolRobustnessTest {
         try (KafkaProducer<String, String> producer = broker.producer(Map.of())) {
             assertThat(producer.send(new ProducerRecord<>("fuzzed", "k", "still-serving-" + round)).get().offset())
                     .isGreaterThanOrEqualTo(0);
+        }
+    }
+
+    @Test
+    void pipelinedRequestsAreAnsweredInOrderAndAnAcksZeroProduceNotAtAll() throws Exception {
+        TopicPartition tp = new TopicPartition("fuzzed", 0);
+        long endBefore = endOffset(tp);
+        ProduceRequestData fireAndForget = new ProduceRequestData().setAcks((short) 0).setTimeoutMs(1000);
+        fireAndForget.topicData().add(new ProduceRequestData.TopicProduceData().setName("fuzzed").setPartitionData(
+                List.of(new ProduceRequestData.PartitionProduceData().setIndex(0).setRecords(MemoryRecords.withRecords(
+                        Compression.NONE, new SimpleRecord("k".getBytes(), "acks-zero".getBytes()))))));
+        MetadataRequest metadata = new MetadataRequest(new MetadataRequestData().setTopics(List.of(
+                new MetadataRequestData.MetadataRequestTopic().setName("fuzzed"))), (short) 12);
+        try (Socket socket = new Socket("127.0.0.1", Integer.parseInt(broker.bootstrapServers().split(":")[1]))) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            // All written before any answer is read: the broker must answer in order, and the produce not at all.
+            out.write(frame(new ApiVersionsRequest.Builder().build((short) 3), 1));
+            out.write(frame(ProduceRequest.builder(fireAndForget).build((short) 9), 2));
+            out.write(frame(metadata, 3));
+            out.write(frame(new ApiVersionsRequest.Builder().build((short) 3), 4));
+            out.flush();
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            List<Integer> correlations = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                byte[] body = new byte[in.readInt()];
+                in.readFully(body);
+                correlations.add(ByteBuffer.wrap(body).getInt());
+            }
+            assertThat(correlations).containsExactly(1, 3, 4);
+        }
+        assertThat(endOffset(tp)).as("the acks=0 record was stored").isEqualTo(endBefore + 1);
+    }
+
+    private static long endOffset(TopicPartition tp) {
+        try (KafkaConsumer<String, String> consumer = broker.consumer(null, Map.of())) {
+            return consumer.endOffsets(List.of(tp)).get(tp);
         }
     }
 

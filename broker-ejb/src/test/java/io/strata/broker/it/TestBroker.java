@@ -14,13 +14,18 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -54,8 +59,34 @@ public final class TestBroker implements AutoCloseable {
         public void close() {
         }
     };
+    private final AheadClock clock = new AheadClock();
     private BrokerServer server;
     private int port;
+
+    /** The wall clock, moved ahead by however much a test asked: time passes for the broker without waiting. */
+    private static final class AheadClock extends Clock {
+        private final AtomicLong aheadMs = new AtomicLong();
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            throw new UnsupportedOperationException("the broker's clock is UTC");
+        }
+
+        @Override
+        public long millis() {
+            return System.currentTimeMillis() + aheadMs.get();
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(millis());
+        }
+    }
 
     public TestBroker(Path dataDir, Map<String, Object> extraSettings) {
         this.dataDir = dataDir;
@@ -87,7 +118,7 @@ public final class TestBroker implements AutoCloseable {
         if (port != 0) {
             settings.put(BrokerConfig.LISTENERS, "PLAINTEXT://127.0.0.1:" + port);
         }
-        server = new BrokerServer(BrokerConfig.of(settings), Executors.defaultThreadFactory(), Clock.systemUTC());
+        server = new BrokerServer(BrokerConfig.of(settings), Executors.defaultThreadFactory(), clock);
         server.start();
         port = server.boundPort("PLAINTEXT");
     }
@@ -102,6 +133,11 @@ public final class TestBroker implements AutoCloseable {
     public void restart() {
         stop();
         start();
+    }
+
+    /** Moves the broker's clock ahead, as if that much time had passed (it never goes back). */
+    public void advanceClock(Duration duration) {
+        clock.aheadMs.addAndGet(duration.toMillis());
     }
 
     public BrokerServer server() {
