@@ -91,6 +91,16 @@ final class ClassicGroup {
         return groupInstanceId == null ? null : staticMembers.get(groupInstanceId);
     }
 
+    /**
+     * Whether {@code memberId} speaks for a static instance that a newer member has taken over: such a member is
+     * fenced (FENCED_INSTANCE_ID), which Kafka checks before whether the member id is known at all, so that the old
+     * instance stops instead of rejoining and taking the instance back.
+     */
+    boolean isStaticMemberFenced(String groupInstanceId, String memberId) {
+        String current = staticMemberId(groupInstanceId);
+        return current != null && !current.equals(memberId);
+    }
+
     /** Whether a member of {@code type} supporting {@code names} could join: same type, a protocol in common. */
     boolean supportsProtocols(String type, Set<String> names) {
         if (members.isEmpty()) {

@@ -257,13 +257,13 @@ public final class GroupCoordinator implements AutoCloseable {
                     "member " + memberId + " joined");
             return;
         }
+        if (group.isStaticMemberFenced(request.groupInstanceId(), memberId)) {
+            respond.accept(joinError(memberId, Errors.FENCED_INSTANCE_ID));
+            return;
+        }
         GroupMember member = group.member(memberId);
         if (member == null) {
             respond.accept(joinError(memberId, Errors.UNKNOWN_MEMBER_ID));
-            return;
-        }
-        if (request.groupInstanceId() != null && !memberId.equals(group.staticMemberId(request.groupInstanceId()))) {
-            respond.accept(joinError(memberId, Errors.FENCED_INSTANCE_ID));
             return;
         }
         member.lastHeartbeatMs = clock.millis();
@@ -485,14 +485,13 @@ public final class GroupCoordinator implements AutoCloseable {
             return;
         }
         synchronized (group) {
+            if (group.isStaticMemberFenced(request.groupInstanceId(), request.memberId())) {
+                respond.accept(new SyncResult(Errors.FENCED_INSTANCE_ID.code(), new byte[0]));
+                return;
+            }
             GroupMember member = group.member(request.memberId());
             if (member == null) {
                 respond.accept(new SyncResult(Errors.UNKNOWN_MEMBER_ID.code(), new byte[0]));
-                return;
-            }
-            if (request.groupInstanceId() != null
-                    && !request.memberId().equals(group.staticMemberId(request.groupInstanceId()))) {
-                respond.accept(new SyncResult(Errors.FENCED_INSTANCE_ID.code(), new byte[0]));
                 return;
             }
             if (request.generationId() != group.generationId) {
@@ -563,12 +562,12 @@ public final class GroupCoordinator implements AutoCloseable {
             return Errors.UNKNOWN_MEMBER_ID;
         }
         synchronized (group) {
+            if (group.isStaticMemberFenced(groupInstanceId, memberId)) {
+                return Errors.FENCED_INSTANCE_ID;
+            }
             GroupMember member = group.member(memberId);
             if (member == null || group.is(GroupState.EMPTY) || group.is(GroupState.DEAD)) {
                 return Errors.UNKNOWN_MEMBER_ID;
-            }
-            if (groupInstanceId != null && !memberId.equals(group.staticMemberId(groupInstanceId))) {
-                return Errors.FENCED_INSTANCE_ID;
             }
             if (generationId != group.generationId) {
                 return Errors.ILLEGAL_GENERATION;
@@ -715,14 +714,14 @@ public final class GroupCoordinator implements AutoCloseable {
                 if (!group.members.isEmpty()) {
                     check = Errors.UNKNOWN_MEMBER_ID;
                 }
-            } else if (group.is(GroupState.COMPLETING_REBALANCE)) {
-                check = Errors.REBALANCE_IN_PROGRESS;
+            } else if (group.isStaticMemberFenced(groupInstanceId, memberId)) {
+                check = Errors.FENCED_INSTANCE_ID;
             } else if (!group.hasMember(memberId)) {
                 check = Errors.UNKNOWN_MEMBER_ID;
-            } else if (groupInstanceId != null && !memberId.equals(group.staticMemberId(groupInstanceId))) {
-                check = Errors.FENCED_INSTANCE_ID;
             } else if (generationId != group.generationId) {
                 check = Errors.ILLEGAL_GENERATION;
+            } else if (group.is(GroupState.COMPLETING_REBALANCE)) {
+                check = Errors.REBALANCE_IN_PROGRESS; // the member must sync first; Kafka checks in this order
             }
             if (check != Errors.NONE) {
                 return failAll(commits, check);

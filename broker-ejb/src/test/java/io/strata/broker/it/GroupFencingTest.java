@@ -1,0 +1,104 @@
+package io.strata.broker.it;
+
+import io.strata.broker.group.GroupCoordinator;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
+import org.apache.kafka.common.protocol.Errors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Generation fencing: a member that speaks for a generation the group has left behind, or under a member id the
+ * group no longer has, is refused; a static member replaced by a newer instance with the same
+ * {@code group.instance.id} is fenced, and the kafka-clients consumer says so.
+ */
+class GroupFencingTest {
+
+    @TempDir
+    static Path dir;
+    static TestBroker broker;
+
+    @BeforeAll
+    static void startBroker() {
+        broker = TestBroker.start(dir, Map.of("group.min.session.timeout.ms", 1000));
+        broker.createTopic("fenced", 2, Map.of());
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        broker.close();
+    }
+
+    private static void pollUntilAssigned(List<KafkaConsumer<String, String>> consumers, int partitions) {
+        long deadline = System.currentTimeMillis() + 45_000;
+        while (consumers.stream().mapToInt(c -> c.assignment().size()).sum() != partitions
+                || consumers.stream().anyMatch(c -> c.assignment().isEmpty())) {
+            assertThat(System.currentTimeMillis()).as("assignment in time").isLessThan(deadline);
+            consumers.forEach(c -> c.poll(Duration.ofMillis(50)));
+        }
+    }
+
+    @Test
+    void anOldGenerationAndAnUnknownMemberAreRefused() {
+        GroupCoordinator coordinator = broker.server().groupCoordinator();
+        TopicPartition tp = new TopicPartition("fenced", 0);
+        List<GroupCoordinator.OffsetCommit> commit = List.of(new GroupCoordinator.OffsetCommit(tp, 1, -1, ""));
+        try (KafkaConsumer<String, String> first = broker.consumer("generations", Map.of());
+             KafkaConsumer<String, String> second = broker.consumer("generations", Map.of())) {
+            first.subscribe(List.of("fenced"));
+            pollUntilAssigned(List.of(first), 2);
+            ConsumerGroupMetadata old = first.groupMetadata();
+
+            second.subscribe(List.of("fenced"));
+            pollUntilAssigned(List.of(first, second), 2);
+            ConsumerGroupMetadata current = first.groupMetadata();
+            assertThat(current.generationId()).isGreaterThan(old.generationId());
+            assertThat(current.memberId()).isEqualTo(old.memberId());
+
+            assertThat(coordinator.commitOffsets("generations", old.memberId(), null, old.generationId(), commit))
+                    .extracting(GroupCoordinator.CommitResult::error).containsExactly(Errors.ILLEGAL_GENERATION);
+            assertThat(coordinator.heartbeat("generations", old.memberId(), null, old.generationId()))
+                    .isEqualTo(Errors.ILLEGAL_GENERATION);
+            assertThat(coordinator.commitOffsets("generations", "no-such-member", null, current.generationId(),
+                    commit)).extracting(GroupCoordinator.CommitResult::error)
+                    .containsExactly(Errors.UNKNOWN_MEMBER_ID);
+            assertThat(coordinator.commitOffsets("generations", current.memberId(), null, current.generationId(),
+                    commit)).extracting(GroupCoordinator.CommitResult::error).containsExactly(Errors.NONE);
+        }
+    }
+
+    @Test
+    void aStaticMemberReplacedByANewerInstanceIsFenced() {
+        Map<String, Object> sameInstance = Map.of(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "instance-1",
+                ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 6000, ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 200);
+        try (KafkaConsumer<String, String> original = broker.consumer("statics", sameInstance);
+             KafkaConsumer<String, String> replacement = broker.consumer("statics", sameInstance)) {
+            original.subscribe(List.of("fenced"));
+            pollUntilAssigned(List.of(original), 2);
+
+            replacement.subscribe(List.of("fenced"));
+            pollUntilAssigned(List.of(replacement), 2);
+
+            assertThatThrownBy(() -> {
+                long deadline = System.currentTimeMillis() + 30_000;
+                while (System.currentTimeMillis() < deadline) {
+                    original.poll(Duration.ofMillis(100));
+                    original.commitSync();
+                }
+            }).isInstanceOf(FencedInstanceIdException.class);
+        }
+    }
+}
