@@ -127,11 +127,16 @@ public final class Partition {
                             log.logStartOffset());
                 }
             }
+            long activeBase = log.activeSegment().baseOffset();
             AppendInfo info = log.append(records.buffer(), current.leaderEpoch(), origin);
             for (BatchInfo batch : info.batches()) {
                 if (batch.producerId() != RecordBatch.NO_PRODUCER_ID) {
                     producers.update(batch.producerId(), batch.producerEpoch(), metadataOf(batch));
                 }
+            }
+            if (log.activeSegment().baseOffset() != activeBase && producers.producerCount() > 0) {
+                // The log rolled: a snapshot now bounds the replay after a crash to the active segment.
+                writeProducerSnapshot();
             }
             maybeAdvanceHighWatermark();
             return AppendResult.appended(info);
@@ -182,11 +187,16 @@ public final class Partition {
     /** Writes the producer state snapshot at the log end, so the next start need not replay the log. */
     void snapshotProducerState() {
         synchronized (appendLock) {
-            try {
-                producers.writeSnapshot(log.dir(), log.logEndOffset());
-            } catch (IOException e) {
-                LOG.log(Level.WARNING, "Writing the producer state of " + topicPartition + " failed", e);
-            }
+            writeProducerSnapshot();
+        }
+    }
+
+    /** Called holding the append lock. A failure costs only a longer replay at the next start. */
+    private void writeProducerSnapshot() {
+        try {
+            producers.writeSnapshot(log.dir(), log.logEndOffset());
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "Writing the producer state of " + topicPartition + " failed", e);
         }
     }
 

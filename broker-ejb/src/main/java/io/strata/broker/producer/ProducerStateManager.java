@@ -26,8 +26,9 @@ import java.util.Map;
  * already happened and is answered with the original offset; a batch that does not follow the last sequence is
  * refused with OUT_OF_ORDER_SEQUENCE_NUMBER; a batch from an older epoch with INVALID_PRODUCER_EPOCH.
  *
- * <p>The state is kept on disk as {@code <offset>.snapshot} files in the partition's directory, written at clean
- * shutdown; at start the newest snapshot at or below the log end is loaded and the batches after it replayed.
+ * <p>The state is kept on disk as {@code <offset>.snapshot} files in the partition's directory, written when the log
+ * rolls a segment and at clean shutdown (the newest two are kept); at start the newest snapshot at or below the log
+ * end is loaded and the batches after it replayed, so that a crash costs at most a replay of the active segment.
  *
  * <p>Not thread-safe: the partition calls it with its append lock held.
  */
@@ -155,7 +156,7 @@ public final class ProducerStateManager {
 
     /**
      * Writes the state as of {@code offset} (the log end offset) to {@code <offset>.snapshot} in {@code dir},
-     * replacing older snapshots.
+     * keeping the one snapshot before it and deleting older ones.
      */
     public void writeSnapshot(Path dir, long offset) throws IOException {
         StringBuilder text = new StringBuilder();
@@ -173,10 +174,12 @@ public final class ProducerStateManager {
         Path temporary = dir.resolve(file.getFileName() + ".tmp");
         Files.writeString(temporary, text, StandardCharsets.UTF_8);
         Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        for (long other : snapshotOffsets(dir)) {
-            if (other != offset) {
-                Files.deleteIfExists(dir.resolve(String.format("%020d", other) + SNAPSHOT_SUFFIX));
-            }
+        // The newest and the one before it stay: if a crash takes the unflushed log tail, and with it the offset of
+        // the newest snapshot, the older one still spares a replay from the start of the log.
+        List<Long> offsets = snapshotOffsets(dir);
+        offsets.sort(null);
+        for (int i = 0; i < offsets.size() - 2; i++) {
+            Files.deleteIfExists(dir.resolve(String.format("%020d", offsets.get(i)) + SNAPSHOT_SUFFIX));
         }
     }
 

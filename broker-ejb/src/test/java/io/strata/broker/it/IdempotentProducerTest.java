@@ -1,5 +1,7 @@
 package io.strata.broker.it;
 
+import io.strata.broker.partition.AppendResult;
+import io.strata.storage.batch.AppendOrigin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -8,10 +10,13 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -119,6 +124,50 @@ class IdempotentProducerTest {
                 records = ProduceConsumeTest.readAll(consumer, 20);
             }
             assertThat(records).extracting(ConsumerRecord::value).doesNotHaveDuplicates().hasSize(20);
+        }
+    }
+
+    @Test
+    void afterACrashTheProducerStateComesFromTheSnapshotTakenAtTheLastRollAndRetriesAreStillRecognised()
+            throws Exception {
+        TopicPartition tp = new TopicPartition("rolling", 0);
+        Path partitionDir = dir.resolve("rolling-0");
+        try (TestBroker broker = TestBroker.start(dir, Map.of())) {
+            broker.createTopic("rolling", 1, Map.of("segment.bytes", "2048"));
+            try (KafkaProducer<String, String> producer = broker.producer(Map.of(
+                    ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true))) {
+                for (int i = 0; i < 60; i++) {
+                    producer.send(new ProducerRecord<>("rolling", 0, "k", "record-" + i + "-" + "x".repeat(100))).get();
+                }
+            }
+            List<Long> whileRunning = snapshotOffsets(partitionDir);
+            assertThat(whileRunning).as("snapshots taken as the log rolled, at most two kept").hasSizeBetween(1, 2);
+            assertThat(whileRunning).allMatch(offset -> offset > 0 && offset < 60);
+            broker.stop();
+
+            // As after a crash: no snapshot at the log end and no clean-shutdown marker.
+            Files.delete(partitionDir.resolve(String.format("%020d", 60L) + ".snapshot"));
+            Files.delete(dir.resolve(".strata-clean-shutdown"));
+            broker.start();
+
+            var partition = broker.server().replicaManager().partition(tp);
+            assertThat(partition.producerCount()).isEqualTo(1);
+            ByteBuffer lastBatch;
+            try (var read = partition.log().read(59, 1 << 16, Long.MAX_VALUE, true)) {
+                lastBatch = read.records().readAll();
+            }
+            MemoryRecords retry = MemoryRecords.readableRecords(lastBatch);
+            AppendResult again = partition.appendAsLeader(retry, (short) -1, AppendOrigin.CLIENT);
+            assertThat(again.duplicate()).as("the retried last batch is recognised").isTrue();
+            assertThat(again.firstOffset()).isEqualTo(59);
+            assertThat(partition.log().logEndOffset()).isEqualTo(60);
+        }
+    }
+
+    private static List<Long> snapshotOffsets(Path partitionDir) throws Exception {
+        try (var files = Files.list(partitionDir)) {
+            return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".snapshot"))
+                    .map(n -> Long.parseLong(n.substring(0, n.length() - ".snapshot".length()))).sorted().toList();
         }
     }
 
