@@ -79,6 +79,10 @@ public final class ReplicaManager implements MetadataListener, AutoCloseable {
         appendListeners.add(listener);
     }
 
+    public void removeAppendListener(ObjIntConsumer<TopicPartition> listener) {
+        appendListeners.remove(listener);
+    }
+
     public void notifyAppended(TopicPartition topicPartition, int bytes) {
         for (ObjIntConsumer<TopicPartition> listener : appendListeners) {
             listener.accept(topicPartition, bytes);

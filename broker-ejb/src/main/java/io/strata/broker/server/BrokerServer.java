@@ -8,6 +8,8 @@ import io.strata.broker.config.BrokerConfig;
 import io.strata.broker.config.Endpoint;
 import io.strata.broker.delayed.FetchPurgatory;
 import io.strata.broker.group.GroupCoordinator;
+import io.strata.broker.local.LocalStrata;
+import io.strata.broker.local.Strata;
 import io.strata.broker.metadata.LocalController;
 import io.strata.broker.metadata.MetadataImage;
 import io.strata.broker.metadata.MetadataLog;
@@ -61,6 +63,7 @@ public final class BrokerServer implements AutoCloseable {
     private ScheduledThreadPoolExecutor background;
     private Metrics networkMetrics;
     private volatile boolean ready;
+    private LocalStrata local;
 
     public BrokerServer(BrokerConfig config, ThreadFactory threads, Clock clock) {
         this.config = config;
@@ -113,6 +116,7 @@ public final class BrokerServer implements AutoCloseable {
             networkMetrics = new Metrics();
             socketServer = new SocketServer(config, requestChannel, threads, networkMetrics);
             socketServer.start();
+            local = new LocalStrata(config, controller, replicaManager, groupCoordinator, metrics, threads, clock);
         } catch (RuntimeException e) {
             LOG.log(Level.ERROR, "Strata broker " + config.nodeId + " failed to start: " + e.getMessage());
             close();
@@ -151,6 +155,14 @@ public final class BrokerServer implements AutoCloseable {
 
     public boolean isReady() {
         return ready;
+    }
+
+    /** The native API over this broker, for code in the same JVM. */
+    public Strata local() {
+        if (local == null) {
+            throw new IllegalStateException("The broker is not started");
+        }
+        return local;
     }
 
     public BrokerConfig config() {
