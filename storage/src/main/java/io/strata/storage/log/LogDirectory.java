@@ -80,6 +80,7 @@ public final class LogDirectory implements AutoCloseable {
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final LogCleaner cleaner;
+    private final ThreadFactory threads;
     private volatile ToLongFunction<TopicPartition> highWatermarks = tp -> Long.MAX_VALUE;
     private volatile boolean closed;
 
@@ -88,6 +89,7 @@ public final class LogDirectory implements AutoCloseable {
         this.config = config;
         this.dir = config.logDir;
         this.topicConfigs = topicConfigs;
+        this.threads = threads;
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.resources = new LogResources(new FileChannelCache(config.openFilesMax),
@@ -326,7 +328,8 @@ public final class LogDirectory implements AutoCloseable {
                 }
             }
         }
-        ExecutorService loaders = Executors.newFixedThreadPool(config.recoveryThreads);
+        ExecutorService loaders = Executors.newFixedThreadPool(config.recoveryThreads,
+                named(threads, "strata-log-recovery"));
         try {
             List<Future<PartitionLog>> loading = new ArrayList<>();
             for (Path partitionDir : partitionDirs) {

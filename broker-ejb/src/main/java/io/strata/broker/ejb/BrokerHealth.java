@@ -1,0 +1,50 @@
+package io.strata.broker.ejb;
+
+import io.strata.broker.server.BrokerServer;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
+import org.eclipse.microprofile.health.Liveness;
+import org.eclipse.microprofile.health.Readiness;
+
+/**
+ * MicroProfile Health for the broker ({@code /health/live}, {@code /health/ready}). Live while the broker runs;
+ * ready only once storage is recovered, the listener is bound and the group coordinator has loaded the committed
+ * offsets. The readiness data names the bootstrap address, so that a client (or a test) can find a broker started
+ * on port 0.
+ */
+@ApplicationScoped
+public class BrokerHealth {
+
+    @Inject
+    BrokerService broker;
+
+    @Produces
+    @Liveness
+    HealthCheck live() {
+        return () -> HealthCheckResponse.named("strata-broker").status(broker.isRunning()).build();
+    }
+
+    @Produces
+    @Readiness
+    HealthCheck ready() {
+        return () -> {
+            HealthCheckResponseBuilder response = HealthCheckResponse.named("strata-broker");
+            if (!broker.isRunning()) {
+                return response.down().withData("reason", "the broker is not running").build();
+            }
+            BrokerServer server = broker.server();
+            boolean storage = server.isReady();
+            boolean offsets = server.groupCoordinator().isLoaded();
+            return response.status(storage && offsets)
+                    .withData("storage", storage ? "recovered" : "recovering")
+                    .withData("listener", server.bootstrapServers())
+                    .withData("groupOffsets", offsets ? "loaded" : "loading")
+                    .withData("partitions", server.replicaManager().partitions().size())
+                    .build();
+        };
+    }
+}

@@ -1,0 +1,203 @@
+package io.strata.broker.ejb;
+
+import io.strata.broker.group.GroupCoordinator;
+import io.strata.broker.group.OffsetAndMetadata;
+import io.strata.broker.partition.Partition;
+import io.strata.broker.server.BrokerMetrics;
+import io.strata.broker.server.BrokerServer;
+import jakarta.annotation.Resource;
+import jakarta.enterprise.concurrent.ManagedScheduledExecutorService;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.eclipse.microprofile.metrics.Counter;
+import org.eclipse.microprofile.metrics.Metadata;
+import org.eclipse.microprofile.metrics.MetricID;
+import org.eclipse.microprofile.metrics.MetricRegistry;
+import org.eclipse.microprofile.metrics.MetricUnits;
+import org.eclipse.microprofile.metrics.Tag;
+import org.eclipse.microprofile.metrics.Timer;
+
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The broker's meters in MicroProfile Metrics (application scope, served by the server at {@code /metrics} in
+ * Prometheus format): per API a timer of requests ({@code strata_requests_seconds_count}, {@code _sum}, quantiles);
+ * counters of bytes in and out and records in; gauges of the request queue depth, the partition count, each
+ * partition's log size, start and end offsets, and each group's lag per partition. Partitions and groups come and go,
+ * so their gauges are brought up to date every few seconds.
+ *
+ * <p>Thread-safe.
+ */
+@ApplicationScoped
+public class BrokerMeters implements BrokerMetrics.Observer {
+
+    private static final Logger LOG = Logger.getLogger(BrokerMeters.class.getName());
+    private static final long REFRESH_SECONDS = 5;
+
+    @Inject
+    MetricRegistry registry;
+
+    @Resource
+    ManagedScheduledExecutorService scheduler;
+
+    private final Map<ApiKeys, Timer> requestTimers = new EnumMap<>(ApiKeys.class);
+    private final Set<MetricID> partitionGauges = ConcurrentHashMap.newKeySet();
+    private final Set<MetricID> lagGauges = ConcurrentHashMap.newKeySet();
+    private Counter bytesIn;
+    private Counter bytesOut;
+    private Counter recordsIn;
+    private volatile BrokerServer server;
+    private ScheduledFuture<?> refresh;
+
+    /** Starts metering {@code broker}. */
+    synchronized void bind(BrokerServer broker) {
+        server = broker;
+        bytesIn = registry.counter(Metadata.builder().withName("strata.bytes.in").withUnit(MetricUnits.BYTES)
+                .withDescription("Bytes of record batches appended from clients").build());
+        bytesOut = registry.counter(Metadata.builder().withName("strata.bytes.out").withUnit(MetricUnits.BYTES)
+                .withDescription("Bytes of records sent to consumers").build());
+        recordsIn = registry.counter(Metadata.builder().withName("strata.records.in")
+                .withDescription("Records appended from clients").build());
+        registry.gauge(Metadata.builder().withName("strata.request.queue.depth")
+                .withDescription("Requests waiting for a handler thread").build(),
+                () -> broker.requestChannel().queueDepth());
+        registry.gauge(Metadata.builder().withName("strata.partitions")
+                .withDescription("Partitions this broker hosts").build(),
+                () -> broker.replicaManager().partitions().size());
+        broker.metrics().addObserver(this);
+        refresh = scheduler.scheduleWithFixedDelay(this::refreshQuietly, 0, REFRESH_SECONDS, TimeUnit.SECONDS);
+    }
+
+    /** Stops metering {@code broker} and removes its meters. */
+    synchronized void unbind(BrokerServer broker) {
+        if (refresh != null) {
+            refresh.cancel(false);
+            refresh = null;
+        }
+        broker.metrics().removeObserver(this);
+        server = null;
+        partitionGauges.forEach(registry::remove);
+        partitionGauges.clear();
+        lagGauges.forEach(registry::remove);
+        lagGauges.clear();
+        for (String name : new String[]{"strata.request.queue.depth", "strata.partitions"}) {
+            registry.remove(name);
+        }
+    }
+
+    @Override
+    public void requestCompleted(ApiKeys api, long nanos) {
+        Timer timer;
+        synchronized (requestTimers) {
+            timer = requestTimers.computeIfAbsent(api, key -> registry.timer(Metadata.builder()
+                    .withName("strata.requests").withUnit(MetricUnits.NANOSECONDS)
+                    .withDescription("Kafka protocol requests handled, by API").build(),
+                    new Tag("api", key.name)));
+        }
+        timer.update(Duration.ofNanos(nanos));
+    }
+
+    @Override
+    public void bytesIn(long bytes) {
+        bytesIn.inc(bytes);
+    }
+
+    @Override
+    public void bytesOut(long bytes) {
+        bytesOut.inc(bytes);
+    }
+
+    @Override
+    public void recordsIn(long records) {
+        recordsIn.inc(records);
+    }
+
+    private void refreshQuietly() {
+        try {
+            refresh();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "Updating Strata's partition and group meters failed", e);
+        }
+    }
+
+    /** Brings the per-partition and per-group gauges in line with the partitions and groups there are now. */
+    void refresh() {
+        BrokerServer broker = server;
+        if (broker == null) {
+            return;
+        }
+        Set<MetricID> wantedPartitions = new HashSet<>();
+        for (Partition partition : broker.replicaManager().partitions()) {
+            TopicPartition tp = partition.topicPartition();
+            Tag[] tags = {new Tag("topic", tp.topic()), new Tag("partition", String.valueOf(tp.partition()))};
+            wantedPartitions.add(partitionGauge(broker, "strata.log.size", MetricUnits.BYTES,
+                    "Bytes of the partition's log on disk", tp, tags, p -> p.log().sizeInBytes()));
+            wantedPartitions.add(partitionGauge(broker, "strata.log.end.offset", MetricUnits.NONE,
+                    "The partition's log end offset", tp, tags, p -> p.log().logEndOffset()));
+            wantedPartitions.add(partitionGauge(broker, "strata.log.start.offset", MetricUnits.NONE,
+                    "The partition's first offset", tp, tags, p -> p.log().logStartOffset()));
+        }
+        retire(partitionGauges, wantedPartitions);
+
+        Set<MetricID> wantedLags = new HashSet<>();
+        GroupCoordinator groups = broker.groupCoordinator();
+        for (GroupCoordinator.GroupSummary group : groups.listGroups()) {
+            for (Map.Entry<TopicPartition, OffsetAndMetadata> committed
+                    : groups.fetchOffsets(group.groupId(), null).entrySet()) {
+                TopicPartition tp = committed.getKey();
+                MetricID id = new MetricID("strata.group.lag", new Tag("group", group.groupId()),
+                        new Tag("topic", tp.topic()), new Tag("partition", String.valueOf(tp.partition())));
+                wantedLags.add(id);
+                if (lagGauges.add(id)) {
+                    String groupId = group.groupId();
+                    registry.gauge(Metadata.builder().withName("strata.group.lag")
+                            .withDescription("Records between a group's committed offset and the partition's end")
+                            .build(), () -> lag(broker, groupId, tp), id.getTagsAsArray());
+                }
+            }
+        }
+        retire(lagGauges, wantedLags);
+    }
+
+    private MetricID partitionGauge(BrokerServer broker, String name, String unit, String description,
+                                    TopicPartition tp, Tag[] tags, java.util.function.ToLongFunction<Partition> value) {
+        MetricID id = new MetricID(name, tags);
+        if (partitionGauges.add(id)) {
+            registry.gauge(Metadata.builder().withName(name).withUnit(unit).withDescription(description).build(),
+                    () -> {
+                        Partition partition = broker.replicaManager().partition(tp);
+                        return partition == null ? -1L : value.applyAsLong(partition);
+                    }, tags);
+        }
+        return id;
+    }
+
+    private static long lag(BrokerServer broker, String groupId, TopicPartition tp) {
+        OffsetAndMetadata committed = broker.groupCoordinator().fetchOffsets(groupId, java.util.List.of(tp)).get(tp);
+        Partition partition = broker.replicaManager().partition(tp);
+        if (committed == null || partition == null) {
+            return -1;
+        }
+        return Math.max(0, partition.highWatermark() - committed.offset());
+    }
+
+    private void retire(Set<MetricID> registered, Set<MetricID> wanted) {
+        for (MetricID id : Set.copyOf(registered)) {
+            if (!wanted.contains(id)) {
+                registry.remove(id);
+                registered.remove(id);
+            }
+        }
+    }
+}
