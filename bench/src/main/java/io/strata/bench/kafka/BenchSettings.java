@@ -9,47 +9,69 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The settings of one bench-vs-kafka run, from command-line options and environment variables. Both brokers are
+ * The settings of one bench-vs-kafka run, from command-line options and environment variables. Every broker is
  * measured with the same settings. Immutable.
  *
- * @param brokers          which brokers to run, in order: "kafka", "strata" or both
+ * @param brokers          which brokers to run, in order: any of "kafka", "strata" (standalone) and "strata-micro"
+ *                         (Strata on Payara Micro), each at most once
  * @param records          records ProducerPerformance sends and ConsumerPerformance reads, per case
  * @param latencyRecords   records EndToEndLatency sends one at a time, per case
  * @param warmupRecords    records sent and read once per broker before the first case, not measured (0: none)
  * @param producerThroughputMax ProducerPerformance's {@code --throughput}; -1 sends as fast as it can
- * @param strataCommand    shell command that starts Strata; {@code {port}} and {@code {logDir}} are filled in
+ * @param strataCommand    shell command that starts Strata standalone; {@code {port}} and {@code {logDir}} are
+ *                         filled in
+ * @param strataMicroCommand shell command that starts Strata on Payara Micro; {@code {port}}, {@code {logDir}} and
+ *                         {@code {httpPort}} (Payara Micro's HTTP port) are filled in
+ * @param startTimeout     how long Kafka or Strata standalone may take to answer the Admin client
+ * @param strataMicroStartTimeout how long Strata on Payara Micro may take: the container deploys the WAR first, and
+ *                         {@code bin/strata-micro} rebuilds it when its sources changed
  * @param scratchBase      where the brokers' scratch directories go; null for {@code strata.bench.dir} or the system
  *                         temporary directory
  */
 record BenchSettings(List<String> brokers, long records, int latencyRecords, long warmupRecords,
                      List<Integer> recordSizes, List<String> acks, List<Integer> partitions,
-                     int producerThroughputMax, String strataCommand, Duration startTimeout, Duration toolTimeout,
+                     int producerThroughputMax, String strataCommand, String strataMicroCommand,
+                     Duration startTimeout, Duration strataMicroStartTimeout, Duration toolTimeout,
                      Path kafkaLib, Path toolsLib, Path outputDir, Path scratchBase) {
 
     static final String KAFKA = "kafka";
     static final String STRATA = "strata";
+    static final String STRATA_MICRO = "strata-micro";
+    /** Every broker kind {@code --brokers} takes, in the order the default run and the report name them. */
+    static final List<String> BROKER_KINDS = List.of(KAFKA, STRATA, STRATA_MICRO);
 
     static final String DEFAULT_STRATA_COMMAND = "bin/strata-server --override log.dirs={logDir}"
             + " --override listeners=PLAINTEXT://127.0.0.1:{port}";
     /** The environment variable that overrides {@link #DEFAULT_STRATA_COMMAND}; {@code --strata-cmd} overrides both. */
     static final String STRATA_COMMAND_ENV = "STRATA_BENCH_SERVER_CMD";
 
+    static final String DEFAULT_STRATA_MICRO_COMMAND = "STRATA_LISTENERS=PLAINTEXT://127.0.0.1:{port}"
+            + " STRATA_LOG_DIRS={logDir} bin/strata-micro --port {httpPort}";
+    /** Overrides {@link #DEFAULT_STRATA_MICRO_COMMAND}; {@code --strata-micro-cmd} overrides both. */
+    static final String STRATA_MICRO_COMMAND_ENV = "STRATA_BENCH_MICRO_CMD";
+
+    private static final Duration START_TIMEOUT_DEFAULT = Duration.ofSeconds(120);
+    /** Payara Micro takes 20-30 s to deploy Strata on an idle machine; a rebuild of the WAR takes minutes. */
+    private static final Duration STRATA_MICRO_START_TIMEOUT_DEFAULT = Duration.ofSeconds(300);
+
     /** Bounds that keep a typo from filling the disk or running for a day. */
     private static final long RECORDS_MAX = 100_000_000L;
     private static final int LATENCY_RECORDS_MAX = 1_000_000;
     private static final int RECORD_BYTES_MAX = 1_048_576;
     private static final int PARTITIONS_MAX = 1_000;
+    private static final long START_TIMEOUT_SECONDS_MAX = 3_600;
 
     static final String USAGE = String.join("\n",
             "Usage: bin/bench-vs-kafka [options]",
             "",
             "Runs Kafka's own load tools (kafka-tools: ProducerPerformance, ConsumerPerformance, EndToEndLatency)",
-            "against Apache Kafka and Strata, one after the other with the same settings, and prints per case",
-            "records/s, MB/s, p50/p99 latencies and broker CPU-seconds per million records, with the Strata/Kafka",
-            "ratio of each.",
+            "against Apache Kafka, Strata standalone and Strata on Payara Micro (those --brokers names), one after",
+            "the other with the same settings, and prints per case records/s, MB/s, p50/p99 latencies and broker",
+            "CPU-seconds per million records, with ratio rows: strata/kafka when both ran, and strata-micro/strata,",
+            "what the container costs, when both ran.",
             "",
             "Options (defaults in brackets):",
-            "  --brokers LIST        kafka,strata or either alone                      [kafka,strata]",
+            "  --brokers LIST        any of kafka, strata, strata-micro, run in the order given [kafka,strata]",
             "  --records N           records produced, then consumed, per case          [300000]",
             "  --e2e-records N       records EndToEndLatency sends per case             [2000]",
             "  --warmup-records N    records produced and consumed per broker, unmeasured [100000]",
@@ -57,10 +79,16 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
             "  --acks LIST           producer acks: 1, all or both                      [1,all]",
             "  --partitions LIST     partitions per topic                               [1,12]",
             "  --throughput N        ProducerPerformance --throughput; -1: unthrottled  [-1]",
-            "  --strata-cmd CMD      shell command that starts Strata; {port} and {logDir} are filled in",
+            "  --strata-cmd CMD      shell command that starts Strata standalone; {port} and {logDir} are filled in",
             "                        [$" + STRATA_COMMAND_ENV + ", else:",
             "                        " + DEFAULT_STRATA_COMMAND + "]",
-            "  --start-timeout-s N   seconds a broker may take to answer the Admin client [120]",
+            "  --strata-micro-cmd CMD  shell command that starts Strata on Payara Micro; {port}, {logDir} and",
+            "                        {httpPort} (Payara Micro's HTTP port, which it must be given) are filled in",
+            "                        [$" + STRATA_MICRO_COMMAND_ENV + ", else:",
+            "                        " + DEFAULT_STRATA_MICRO_COMMAND + "]",
+            "  --start-timeout-s N   seconds kafka or strata may take to answer the Admin client [120]",
+            "  --strata-micro-start-timeout-s N  the same for strata-micro, which deploys a WAR (and",
+            "                        bin/strata-micro rebuilds it first if its sources changed) [300]",
             "  --tool-timeout-s N    seconds one tool run may take before it is stopped [600]",
             "  --kafka-lib DIR       Kafka broker classpath          [bench/target/kafka-broker-lib]",
             "  --tools-lib DIR       kafka-tools classpath           [bench/target/kafka-tools-lib]",
@@ -72,10 +100,21 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
         recordSizes = List.copyOf(recordSizes);
         acks = List.copyOf(acks);
         partitions = List.copyOf(partitions);
-        if (brokers.isEmpty() || !List.of(KAFKA, STRATA).containsAll(brokers)
+        if (brokers.isEmpty() || !BROKER_KINDS.containsAll(brokers)
                 || brokers.stream().distinct().count() != brokers.size()) {
-            throw new IllegalArgumentException("--brokers takes kafka, strata or both, comma-separated: " + brokers);
+            throw new IllegalArgumentException("--brokers takes any of " + String.join(", ", BROKER_KINDS)
+                    + ", each at most once, comma-separated: " + brokers);
         }
+        // A command that cannot work fails here, not after another broker's run of many minutes.
+        if (brokers.contains(STRATA)) {
+            StrataLauncher.requirePlaceholders(STRATA, strataCommand);
+        }
+        if (brokers.contains(STRATA_MICRO)) {
+            StrataLauncher.requirePlaceholders(STRATA_MICRO, strataMicroCommand);
+        }
+        requireInRange("--start-timeout-s", startTimeout.toSeconds(), 1, START_TIMEOUT_SECONDS_MAX);
+        requireInRange("--strata-micro-start-timeout-s", strataMicroStartTimeout.toSeconds(), 1,
+                START_TIMEOUT_SECONDS_MAX);
         requireInRange("--records", records, 1, RECORDS_MAX);
         requireInRange("--e2e-records", latencyRecords, 1, LATENCY_RECORDS_MAX);
         requireInRange("--warmup-records", warmupRecords, 0, RECORDS_MAX);
@@ -91,7 +130,10 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
         BenchCase.matrix(recordSizes, acks, partitions);
     }
 
-    /** Parses {@code args}; {@code environment} supplies {@value #STRATA_COMMAND_ENV}. */
+    /**
+     * Parses {@code args}; {@code environment} supplies {@value #STRATA_COMMAND_ENV} and
+     * {@value #STRATA_MICRO_COMMAND_ENV}.
+     */
     static BenchSettings parse(String[] args, Map<String, String> environment) {
         List<String> brokers = List.of(KAFKA, STRATA);
         long records = 300_000;
@@ -102,7 +144,9 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
         List<Integer> partitions = List.of(1, 12);
         int throughput = -1;
         String strataCommand = environment.getOrDefault(STRATA_COMMAND_ENV, DEFAULT_STRATA_COMMAND);
-        Duration startTimeout = Duration.ofSeconds(120);
+        String strataMicroCommand = environment.getOrDefault(STRATA_MICRO_COMMAND_ENV, DEFAULT_STRATA_MICRO_COMMAND);
+        Duration startTimeout = START_TIMEOUT_DEFAULT;
+        Duration strataMicroStartTimeout = STRATA_MICRO_START_TIMEOUT_DEFAULT;
         Duration toolTimeout = Duration.ofSeconds(600);
         Path kafkaLib = Path.of("bench/target/kafka-broker-lib");
         Path toolsLib = Path.of("bench/target/kafka-tools-lib");
@@ -128,7 +172,10 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
                 case "--partitions" -> partitions = integers(value);
                 case "--throughput" -> throughput = Integer.parseInt(value);
                 case "--strata-cmd" -> strataCommand = value;
+                case "--strata-micro-cmd" -> strataMicroCommand = value;
                 case "--start-timeout-s" -> startTimeout = Duration.ofSeconds(Long.parseLong(value));
+                case "--strata-micro-start-timeout-s" ->
+                        strataMicroStartTimeout = Duration.ofSeconds(Long.parseLong(value));
                 case "--tool-timeout-s" -> toolTimeout = Duration.ofSeconds(Long.parseLong(value));
                 case "--kafka-lib" -> kafkaLib = Path.of(value);
                 case "--tools-lib" -> toolsLib = Path.of(value);
@@ -138,11 +185,27 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
             }
         }
         return new BenchSettings(brokers, records, latencyRecords, warmupRecords, recordSizes, acks, partitions,
-                throughput, strataCommand, startTimeout, toolTimeout, kafkaLib, toolsLib, outputDir, scratchBase);
+                throughput, strataCommand, strataMicroCommand, startTimeout, strataMicroStartTimeout, toolTimeout,
+                kafkaLib, toolsLib, outputDir, scratchBase);
     }
 
     List<BenchCase> cases() {
         return BenchCase.matrix(recordSizes, acks, partitions);
+    }
+
+    /** The shell command that starts {@code broker}, which is "strata" or "strata-micro". */
+    String commandOf(String broker) {
+        return switch (broker) {
+            case STRATA -> strataCommand;
+            case STRATA_MICRO -> strataMicroCommand;
+            default -> throw new IllegalArgumentException("no start command for broker " + broker
+                    + "; Kafka is started from its classpath");
+        };
+    }
+
+    /** How long {@code broker} may take from its start until it answers the Admin client. */
+    Duration startTimeoutOf(String broker) {
+        return broker.equals(STRATA_MICRO) ? strataMicroStartTimeout : startTimeout;
     }
 
     /** Thrown by {@link #parse} for {@code --help}. */

@@ -18,8 +18,10 @@ import java.util.logging.Logger;
 import java.util.stream.Stream;
 
 /**
- * Runs Kafka's own load tools against Apache Kafka and then Strata with the same settings, and reports per case
- * records/s, MB/s, latency percentiles and broker CPU per million records, with the Strata/Kafka ratio of each.
+ * Runs Kafka's own load tools against Apache Kafka, Strata standalone and Strata on Payara Micro (those of
+ * {@code --brokers}, one after the other) with the same settings, and reports per case records/s, MB/s, latency
+ * percentiles and broker CPU per million records, with the Strata/Kafka ratio of each and the ratio of Strata on
+ * Payara Micro to Strata standalone, what the container costs.
  *
  * <p>Per broker: start it, wait until it answers the Admin client, warm it up once (unmeasured), then per case
  * create two topics, run ProducerPerformance, ConsumerPerformance on what it wrote, and EndToEndLatency, sampling the
@@ -88,7 +90,7 @@ public final class BenchVsKafka {
             results.put(broker, cleanup.shuttingDown() ? notRun(broker, cases) : runBroker(broker, cases));
         }
         String report = header(cases) + "\n" + ReportTable.render(cases, settings.brokers(), results) + "\n"
-                + ReportTable.LEGEND + "\n"
+                + ReportTable.legend(settings.brokers()) + "\n"
                 + (notes.isEmpty() ? "" : "\nNotes:\n- " + String.join("\n- ", notes) + "\n");
         Path reportFile = runDir.resolve("report.txt");
         KafkaLauncher.write(reportFile, report);
@@ -116,8 +118,8 @@ public final class BenchVsKafka {
         try {
             broker = name.equals(BenchSettings.KAFKA)
                     ? KafkaLauncher.start(settings.kafkaLib(), logDir, cpu, cleanup)
-                    : StrataLauncher.start(settings.strataCommand(), logDir, cpu, cleanup);
-            try (BenchAdmin admin = BenchAdmin.awaitReady(broker, settings.startTimeout())) {
+                    : StrataLauncher.start(name, settings.commandOf(name), logDir, cpu, cleanup);
+            try (BenchAdmin admin = BenchAdmin.awaitReady(broker, settings.startTimeoutOf(name))) {
                 System.out.printf(Locale.ROOT, "== %s: ready at %s (pid %d) after %.1f s%n", name,
                         broker.bootstrapServers(), broker.pid(), (System.nanoTime() - startNanos) / 1e9);
                 KafkaTools tools = new KafkaTools(settings.toolsLib(), logDir, settings.toolTimeout(), cleanup);
@@ -229,25 +231,30 @@ public final class BenchVsKafka {
     }
 
     private String header(List<BenchCase> cases) {
+        // Labels are as wide as the longest broker name and its colon, and at least as "strata: " (the default run).
+        int nameWidth = settings.brokers().stream().mapToInt(String::length).max().orElse(0);
+        int labelWidth = Math.max("strata: ".length(), nameWidth + ": ".length());
+        String indent = " ".repeat(labelWidth);
         StringBuilder header = new StringBuilder();
         header.append(String.format(Locale.ROOT, "bench-vs-kafka %s: %d cores, Java %s, CLK_TCK %d%n",
                 LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss", Locale.ROOT)),
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), cpu.ticksPerSecond()));
-        if (settings.brokers().contains(BenchSettings.KAFKA)) {
-            header.append("kafka:  Apache Kafka ").append(jarVersion(settings.kafkaLib(), "kafka_2.13-"))
-                    .append(", one KRaft broker+controller, -Xmx1g, from ").append(settings.kafkaLib()).append('\n');
-        }
-        if (settings.brokers().contains(BenchSettings.STRATA)) {
-            header.append("strata: ").append(settings.strataCommand()).append('\n');
+        for (String broker : settings.brokers()) {
+            header.append(String.format(Locale.ROOT, "%-" + labelWidth + "s", broker + ":"));
+            header.append(broker.equals(BenchSettings.KAFKA)
+                    ? "Apache Kafka " + jarVersion(settings.kafkaLib(), "kafka_2.13-")
+                            + ", one KRaft broker+controller, -Xmx1g, from " + settings.kafkaLib()
+                    : settings.commandOf(broker)).append('\n');
         }
         loadAverages.forEach((broker, load) -> header.append(String.format(Locale.ROOT,
-                "load:   %-6s 1-minute load average %s its run%n", broker, load)));
-        header.append(String.format(Locale.ROOT, "tools:  kafka-tools %s, one JVM per run; %d %s, each %,d records"
-                        + " produced (--throughput %d)%n        and consumed, %,d end-to-end; warm-up %,d records per"
-                        + " broker%n",
-                jarVersion(settings.toolsLib(), "kafka-tools-"), cases.size(), cases.size() == 1 ? "case" : "cases",
-                settings.records(),
-                settings.producerThroughputMax(), settings.latencyRecords(), settings.warmupRecords()));
+                "%-" + labelWidth + "s%-" + nameWidth + "s 1-minute load average %s its run%n", "load:", broker,
+                load)));
+        header.append(String.format(Locale.ROOT, "%-" + labelWidth + "skafka-tools %s, one JVM per run; %d %s, each"
+                        + " %,d records produced (--throughput %d)%n%sand consumed, %,d end-to-end; warm-up %,d records"
+                        + " per broker%n",
+                "tools:", jarVersion(settings.toolsLib(), "kafka-tools-"), cases.size(),
+                cases.size() == 1 ? "case" : "cases", settings.records(), settings.producerThroughputMax(), indent,
+                settings.latencyRecords(), settings.warmupRecords()));
         return header.toString();
     }
 

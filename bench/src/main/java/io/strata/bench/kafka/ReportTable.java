@@ -4,16 +4,17 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
+import java.util.stream.Stream;
 
 /**
- * Lays out the results as a text table (per case a line per broker and a line of Strata/Kafka ratios) and as CSV.
- * Figures a run could not produce print as "-". Thread-safe (stateless).
+ * Lays out the results as a text table (per case a line per broker, then a line per {@link Ratio} whose two brokers
+ * both ran) and as CSV. Figures a run could not produce print as "-". Thread-safe (stateless).
  */
 final class ReportTable {
 
-    private static final int LABEL_WIDTH = 14;
+    /** Wide enough for "  strata/kafka", so the table of the default run keeps its layout. */
+    private static final int LABEL_WIDTH_MIN = 14;
     private static final int CELL_WIDTH = 10;
-    private static final String RATIO_ROW = "strata/kafka";
 
     /** One figure of the table: the group it is printed under, its heading, its CSV name and where it comes from. */
     record Column(String group, String heading, String csvName, String format, ToDoubleFunction<CaseResult> value) {
@@ -45,7 +46,7 @@ final class ReportTable {
             new Column("broker CPU-s / M records", "e2e", "broker_cpu_s_per_m_records_e2e", "%.2f",
                     r -> r.endToEnd().brokerCpuSecondsPerMillionRecords()));
 
-    static final String LEGEND = String.join("\n",
+    private static final String LEGEND = String.join("\n",
             "produce:    ProducerPerformance; p50/p99 are its send-to-acknowledgement latencies, which for an",
             "            unthrottled producer include the time records wait in the producer's buffer.",
             "consume:    ConsumerPerformance's fetch.nMsg.sec and fetch.MB.sec, which leave out the group join.",
@@ -53,32 +54,73 @@ final class ReportTable {
             "end-to-end: EndToEndLatency, one record at a time from send to poll; the tool truncates each latency to",
             "            whole ms before taking percentiles, so avg ms is the finer figure.",
             "broker CPU: utime+stime of the broker's process tree (/proc/<pid>/stat over getconf CLK_TCK) while the",
-            "            tool ran, per million records it moved.",
-            "strata/kafka: above 1 is better for rec/s and MB/s, worse for latencies and CPU.");
+            "            tool ran, per million records it moved.");
+
+    /** Where the second and later lines of a legend entry start. */
+    private static final String LEGEND_INDENT = " ".repeat(12);
+
+    /**
+     * A row of ratios: each figure of {@code numerator}'s row over the same figure of {@code denominator}'s.
+     *
+     * @param meaning how to read it, the lines of its legend entry
+     */
+    record Ratio(String numerator, String denominator, List<String> meaning) {
+
+        String label() {
+            return numerator + "/" + denominator;
+        }
+    }
+
+    /** The ratio rows, in the order they are printed under a case. */
+    static final List<Ratio> RATIOS = List.of(
+            new Ratio(BenchSettings.STRATA, BenchSettings.KAFKA,
+                    List.of("above 1 is better for rec/s and MB/s, worse for latencies and CPU.")),
+            new Ratio(BenchSettings.STRATA_MICRO, BenchSettings.STRATA,
+                    List.of("Strata on Payara Micro over Strata standalone: what the container costs.",
+                            "Below 1 for rec/s and MB/s, above 1 for latencies and CPU, is that cost.")));
 
     private ReportTable() {
     }
 
-    /** The table for {@code cases}, one row per broker in {@code brokers}, plus ratios when both brokers ran. */
+    /** The ratio rows whose two brokers are both in {@code brokers}. */
+    static List<Ratio> ratios(List<String> brokers) {
+        return RATIOS.stream()
+                .filter(ratio -> brokers.contains(ratio.numerator()) && brokers.contains(ratio.denominator()))
+                .toList();
+    }
+
+    /** What each column means, and how to read each ratio row the table of {@code brokers} has. */
+    static String legend(List<String> brokers) {
+        StringBuilder legend = new StringBuilder(LEGEND);
+        for (Ratio ratio : ratios(brokers)) {
+            legend.append('\n').append(ratio.label()).append(": ")
+                    .append(String.join("\n" + LEGEND_INDENT, ratio.meaning()));
+        }
+        return legend.toString();
+    }
+
+    /** The table for {@code cases}: a row per broker in {@code brokers}, then the ratio rows whose brokers both ran. */
     static String render(List<BenchCase> cases, List<String> brokers, Map<String, Map<BenchCase, CaseResult>> results) {
+        List<Ratio> ratios = ratios(brokers);
+        int labelWidth = Math.max(LABEL_WIDTH_MIN, Stream.concat(brokers.stream(), ratios.stream().map(Ratio::label))
+                .mapToInt(label -> "  ".length() + label.length()).max().orElse(0));
         StringBuilder table = new StringBuilder();
-        table.append(groupHeader()).append('\n');
-        table.append(row("", COLUMNS.stream().map(Column::heading).toList())).append('\n');
-        boolean ratios = brokers.contains(BenchSettings.KAFKA) && brokers.contains(BenchSettings.STRATA);
+        table.append(groupHeader(labelWidth)).append('\n');
+        table.append(row(labelWidth, "", COLUMNS.stream().map(Column::heading).toList())).append('\n');
         for (BenchCase benchCase : cases) {
             table.append(benchCase.label()).append('\n');
             for (String broker : brokers) {
                 CaseResult result = results.get(broker).get(benchCase);
-                table.append(row("  " + broker, COLUMNS.stream()
+                table.append(row(labelWidth, "  " + broker, COLUMNS.stream()
                         .map(column -> format(column.format(), column.value().applyAsDouble(result))).toList()))
                         .append('\n');
             }
-            if (ratios) {
-                CaseResult kafka = results.get(BenchSettings.KAFKA).get(benchCase);
-                CaseResult strata = results.get(BenchSettings.STRATA).get(benchCase);
-                table.append(row("  " + RATIO_ROW, COLUMNS.stream().map(column -> format("%.2f",
-                        ratio(column.value().applyAsDouble(strata), column.value().applyAsDouble(kafka)))).toList()))
-                        .append('\n');
+            for (Ratio ratioRow : ratios) {
+                CaseResult numerator = results.get(ratioRow.numerator()).get(benchCase);
+                CaseResult denominator = results.get(ratioRow.denominator()).get(benchCase);
+                table.append(row(labelWidth, "  " + ratioRow.label(), COLUMNS.stream().map(column -> format("%.2f",
+                        ratio(column.value().applyAsDouble(numerator), column.value().applyAsDouble(denominator))))
+                        .toList())).append('\n');
             }
         }
         return table.toString();
@@ -104,8 +146,9 @@ final class ReportTable {
         return csv.toString();
     }
 
-    static double ratio(double strata, double kafka) {
-        return Double.isNaN(strata) || Double.isNaN(kafka) || kafka == 0 ? Double.NaN : strata / kafka;
+    static double ratio(double numerator, double denominator) {
+        return Double.isNaN(numerator) || Double.isNaN(denominator) || denominator == 0 ? Double.NaN
+                : numerator / denominator;
     }
 
     private static <T> double figure(ToolRun<T> run, ToDoubleFunction<T> value) {
@@ -116,15 +159,15 @@ final class ReportTable {
         return Double.isNaN(value) || Double.isInfinite(value) ? "-" : String.format(Locale.ROOT, format, value);
     }
 
-    private static String row(String label, List<String> cells) {
-        StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-" + LABEL_WIDTH + "s", label));
+    private static String row(int labelWidth, String label, List<String> cells) {
+        StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-" + labelWidth + "s", label));
         cells.forEach(cell -> row.append(String.format(Locale.ROOT, "%" + CELL_WIDTH + "s", cell)));
         return row.toString().stripTrailing();
     }
 
     /** The group names centred over their columns: {@code ------ produce ------ ...}. */
-    private static String groupHeader() {
-        StringBuilder header = new StringBuilder(" ".repeat(LABEL_WIDTH));
+    private static String groupHeader(int labelWidth) {
+        StringBuilder header = new StringBuilder(" ".repeat(labelWidth));
         int start = 0;
         while (start < COLUMNS.size()) {
             String group = COLUMNS.get(start).group();

@@ -2,10 +2,12 @@ package io.strata.bench.kafka;
 
 import org.junit.jupiter.api.Test;
 
-import java.util.List;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class BenchSettingsTest {
@@ -17,6 +19,55 @@ class BenchSettingsTest {
         assertThat(settings.brokers()).containsExactly("kafka", "strata");
         assertThat(settings.cases()).hasSize(8).contains(new BenchCase(100, "1", 1), new BenchCase(1024, "all", 12));
         assertThat(settings.strataCommand()).isEqualTo(BenchSettings.DEFAULT_STRATA_COMMAND);
+        assertThat(settings.strataMicroCommand()).isEqualTo(BenchSettings.DEFAULT_STRATA_MICRO_COMMAND);
+    }
+
+    @Test
+    void strataOnPayaraMicroIsAThirdBrokerRunInTheOrderGivenWithALongerStartTimeout() {
+        BenchSettings settings = BenchSettings.parse(new String[] {"--brokers", "strata-micro,kafka,strata"},
+                Map.of());
+
+        assertThat(settings.brokers()).containsExactly("strata-micro", "kafka", "strata");
+        assertThat(settings.commandOf("strata")).isEqualTo(BenchSettings.DEFAULT_STRATA_COMMAND);
+        assertThat(settings.commandOf("strata-micro")).isEqualTo(BenchSettings.DEFAULT_STRATA_MICRO_COMMAND);
+        assertThat(settings.startTimeoutOf("kafka")).isEqualTo(Duration.ofSeconds(120));
+        assertThat(settings.startTimeoutOf("strata")).isEqualTo(Duration.ofSeconds(120));
+        assertThat(settings.startTimeoutOf("strata-micro")).isEqualTo(Duration.ofSeconds(300));
+        assertThatThrownBy(() -> settings.commandOf("kafka")).hasMessageContaining("no start command");
+    }
+
+    @Test
+    void eachStartTimeoutHasItsOwnOption() {
+        BenchSettings settings = BenchSettings.parse(new String[] {"--brokers", "strata,strata-micro",
+                "--start-timeout-s", "30", "--strata-micro-start-timeout-s", "90"}, Map.of());
+
+        assertThat(settings.startTimeoutOf("strata")).isEqualTo(Duration.ofSeconds(30));
+        assertThat(settings.startTimeoutOf("strata-micro")).isEqualTo(Duration.ofSeconds(90));
+        assertThatThrownBy(() -> BenchSettings.parse(new String[] {"--strata-micro-start-timeout-s", "0"}, Map.of()))
+                .hasMessageContaining("--strata-micro-start-timeout-s must be between 1");
+    }
+
+    @Test
+    void optionsOverrideTheEnvironmentWhichOverridesTheDefaultStrataMicroCommand() {
+        Map<String, String> environment = Map.of(BenchSettings.STRATA_MICRO_COMMAND_ENV,
+                "from-env {port} {httpPort}");
+
+        assertThat(BenchSettings.parse(new String[0], environment).strataMicroCommand())
+                .isEqualTo("from-env {port} {httpPort}");
+        assertThat(BenchSettings.parse(new String[] {"--strata-micro-cmd", "from-option {port} {httpPort}"},
+                environment).strataMicroCommand()).isEqualTo("from-option {port} {httpPort}");
+    }
+
+    @Test
+    void aStartCommandWithoutItsPlaceholdersIsRejectedBeforeAnyBrokerRunsButOnlyIfItsBrokerIsSelected() {
+        String[] microWithoutHttpPort = {"--brokers", "kafka,strata-micro",
+                "--strata-micro-cmd", "STRATA_LISTENERS=PLAINTEXT://127.0.0.1:{port} bin/strata-micro"};
+        assertThatThrownBy(() -> BenchSettings.parse(microWithoutHttpPort, Map.of()))
+                .hasMessageContaining("{httpPort}");
+        assertThatThrownBy(() -> BenchSettings.parse(new String[] {"--strata-cmd", "bin/strata-server"}, Map.of()))
+                .hasMessageContaining("{port}");
+        assertThat(BenchSettings.parse(new String[] {"--brokers", "kafka", "--strata-micro-cmd", "nothing"},
+                Map.of()).brokers()).containsExactly("kafka");
     }
 
     @Test
@@ -47,6 +98,8 @@ class BenchSettingsTest {
                 .hasMessageContaining("acks must be 1 or all");
         assertThatThrownBy(() -> BenchSettings.parse(new String[] {"--brokers", "rabbit"}, Map.of()))
                 .hasMessageContaining("--brokers");
+        assertThatThrownBy(() -> BenchSettings.parse(new String[] {"--brokers", "strata,strata"}, Map.of()))
+                .hasMessageContaining("each at most once");
         assertThatThrownBy(() -> BenchSettings.parse(new String[] {"--records", "0"}, Map.of()))
                 .hasMessageContaining("--records must be between 1");
         assertThatThrownBy(() -> BenchSettings.parse(new String[] {"--records"}, Map.of()))
@@ -57,16 +110,29 @@ class BenchSettingsTest {
     void helpIsAskedFor() {
         assertThatThrownBy(() -> BenchSettings.parse(new String[] {"--help"}, Map.of()))
                 .isInstanceOf(BenchSettings.UsageRequested.class);
-        assertThat(BenchSettings.USAGE).contains("--brokers", "--strata-cmd", BenchSettings.STRATA_COMMAND_ENV);
+        assertThat(BenchSettings.USAGE).contains("--brokers", "--strata-cmd", BenchSettings.STRATA_COMMAND_ENV,
+                "strata-micro", "--strata-micro-cmd", BenchSettings.STRATA_MICRO_COMMAND_ENV,
+                BenchSettings.DEFAULT_STRATA_MICRO_COMMAND, "--strata-micro-start-timeout-s");
     }
 
     @Test
     void theStrataCommandGetsThePortAndLogDirFilledIn() {
-        assertThat(StrataLauncher.command(BenchSettings.DEFAULT_STRATA_COMMAND, 9092, java.nio.file.Path.of("/tmp/d")))
+        assertThat(StrataLauncher.command(BenchSettings.DEFAULT_STRATA_COMMAND, 9092, 8181, Path.of("/tmp/d")))
                 .isEqualTo("bin/strata-server --override log.dirs=/tmp/d"
                         + " --override listeners=PLAINTEXT://127.0.0.1:9092");
-        assertThatThrownBy(() -> StrataLauncher.command("bin/strata-server", 9092, java.nio.file.Path.of("/tmp/d")))
+        assertThatThrownBy(() -> StrataLauncher.requirePlaceholders("strata", "bin/strata-server"))
                 .hasMessageContaining("{port}");
-        assertThat(List.of(BenchSettings.KAFKA, BenchSettings.STRATA)).doesNotHaveDuplicates();
+        assertThat(BenchSettings.BROKER_KINDS).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void theStrataMicroCommandGetsThePortLogDirAndHttpPortFilledIn() {
+        assertThat(StrataLauncher.command(BenchSettings.DEFAULT_STRATA_MICRO_COMMAND, 9092, 8181, Path.of("/tmp/d")))
+                .isEqualTo("STRATA_LISTENERS=PLAINTEXT://127.0.0.1:9092 STRATA_LOG_DIRS=/tmp/d"
+                        + " bin/strata-micro --port 8181");
+        assertThatThrownBy(() -> StrataLauncher.requirePlaceholders("strata-micro", "bin/strata-micro {port}"))
+                .hasMessageContaining("{httpPort}");
+        assertThatCode(() -> StrataLauncher.requirePlaceholders("strata", "bin/strata-server {port}"))
+                .doesNotThrowAnyException();
     }
 }

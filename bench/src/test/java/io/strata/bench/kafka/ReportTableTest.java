@@ -24,6 +24,57 @@ class ReportTableTest {
         assertThat(line(table, "  strata ")).contains("50000", "30.00");
         // rec/s 50000/100000, then CPU-s per M records: 3.0 s / 0.1 M = 30 against 2.0 s / 0.1 M = 20.
         assertThat(line(table, "  strata/kafka")).contains("0.50", "1.50");
+        // The default run's table keeps its layout: labels 14 wide, then cells 10 wide.
+        assertThat(line(table, "  strata/kafka")).startsWith("  strata/kafka      0.50");
+    }
+
+    @Test
+    void withThreeBrokersTheContainerIsComparedWithStrataStandaloneAndStrataWithKafka() {
+        Map<String, Map<BenchCase, CaseResult>> results = Map.of(
+                "kafka", Map.of(CASE, result("kafka", 100_000, 2.0)),
+                "strata", Map.of(CASE, result("strata", 50_000, 3.0)),
+                "strata-micro", Map.of(CASE, result("strata-micro", 40_000, 6.0)));
+
+        String table = ReportTable.render(List.of(CASE), List.of("kafka", "strata", "strata-micro"), results);
+
+        assertThat(line(table, "  strata-micro ")).contains("40000", "60.00");
+        assertThat(line(table, "  strata/kafka")).contains("0.50", "1.50");
+        // rec/s 40000/50000, then CPU-s per M records 60 against 30.
+        assertThat(line(table, "  strata-micro/strata")).contains("0.80", "2.00");
+        assertThat(table.lines().filter(line -> line.matches("  \\S.*")).map(line -> line.trim().split(" +")[0]))
+                .containsExactly("kafka", "strata", "strata-micro", "strata/kafka", "strata-micro/strata");
+        assertThat(ReportTable.legend(List.of("kafka", "strata", "strata-micro")))
+                .contains("strata/kafka: ", "strata-micro/strata: Strata on Payara Micro over Strata standalone");
+    }
+
+    @Test
+    void withoutKafkaOnlyTheContainerRatioIsPrinted() {
+        Map<String, Map<BenchCase, CaseResult>> results = Map.of(
+                "strata", Map.of(CASE, result("strata", 50_000, 3.0)),
+                "strata-micro", Map.of(CASE, CaseResult.failed(CASE, "strata-micro", "could not be started")));
+
+        String table = ReportTable.render(List.of(CASE), List.of("strata", "strata-micro"), results);
+
+        assertThat(table).doesNotContain("strata/kafka");
+        assertThat(line(table, "  strata-micro/strata")).matches("  strata-micro/strata( +-){12}");
+        assertThat(ReportTable.legend(List.of("strata", "strata-micro")))
+                .contains("strata-micro/strata: ").doesNotContain("strata/kafka");
+    }
+
+    @Test
+    void columnsLineUpUnderTheHeadingsWhateverTheLongestRowLabel() {
+        Map<String, Map<BenchCase, CaseResult>> results = Map.of(
+                "kafka", Map.of(CASE, result("kafka", 100_000, 2.0)),
+                "strata", Map.of(CASE, result("strata", 50_000, 3.0)),
+                "strata-micro", Map.of(CASE, result("strata-micro", 40_000, 6.0)));
+
+        String table = ReportTable.render(List.of(CASE), List.of("kafka", "strata", "strata-micro"), results);
+
+        // Every cell is right-aligned in a fixed width, so a heading row and every figure row end at one column.
+        List<Integer> rowLengths = table.lines().filter(line -> line.matches("  \\S.*") || line.contains("rec/s"))
+                .map(String::length).distinct().toList();
+        assertThat(rowLengths).hasSize(1);
+        assertThat(line(table, "  strata-micro/strata")).startsWith("  strata-micro/strata      0.80");
     }
 
     @Test
@@ -35,6 +86,7 @@ class ReportTableTest {
 
         assertThat(line(table, "  kafka ")).matches("  kafka( +-){12}");
         assertThat(table).doesNotContain("strata/kafka");
+        assertThat(ReportTable.legend(List.of("kafka"))).doesNotContain("strata/kafka");
     }
 
     @Test
@@ -52,6 +104,18 @@ class ReportTableTest {
         assertThat(csv.lines().toList()).hasSize(2);
         assertThat(csv).startsWith("case,record_bytes,acks,partitions,broker,produce_records_per_s,")
                 .contains("100b-acks1-p1,100,1,1,kafka,100000,");
+    }
+
+    @Test
+    void csvHasALinePerBrokerForAllThreeBrokers() {
+        String csv = ReportTable.csv(List.of(CASE), List.of("kafka", "strata", "strata-micro"), Map.of(
+                "kafka", Map.of(CASE, result("kafka", 100_000, 2.0)),
+                "strata", Map.of(CASE, result("strata", 50_000, 3.0)),
+                "strata-micro", Map.of(CASE, result("strata-micro", 40_000, 6.0))));
+
+        assertThat(csv.lines().skip(1).map(line -> line.split(",")[4])).containsExactly("kafka", "strata",
+                "strata-micro");
+        assertThat(csv).contains("100b-acks1-p1,100,1,1,strata-micro,40000.0,");
     }
 
     private static CaseResult result(String broker, double recordsPerSecond, double produceCpuSeconds) {
