@@ -104,7 +104,12 @@ public class BrokerService {
         BrokerServer running = server;
         server = null;
         if (running != null) {
-            meters.unbind(running);
+            try {
+                meters.unbind(running);
+            } catch (RuntimeException e) {
+                // The metrics may already be gone when the whole server stops; the broker must close regardless.
+                LOG.log(Level.FINE, "Removing Strata's meters failed", e);
+            }
             try {
                 running.close();
             } catch (RuntimeException e) {
