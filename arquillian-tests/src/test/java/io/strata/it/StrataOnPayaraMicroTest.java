@@ -17,6 +17,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -82,6 +83,12 @@ class StrataOnPayaraMicroTest {
     @Inject
     @StrataGroup("inside")
     Instance<Consumer<String, String>> insideConsumers;
+
+    @Inject
+    Instance<Producer<String, String>> producers;
+
+    @Inject
+    Admin injectedAdmin;
 
     @Deployment(name = DEPLOYMENT, managed = false)
     static WebArchive strataWar() {
@@ -182,15 +189,34 @@ class StrataOnPayaraMicroTest {
                 .allSatisfy(lag -> assertThat(lag.lag()).isZero());
     }
 
+    @Test
+    @Order(6)
+    void theInjectedKafkaProducerAndAdminWorkAgainstThisBroker() throws Exception {
+        injectedAdmin.createTopics(List.of(new NewTopic("from-injected", 1, (short) 1))).all().get();
+        Producer<String, String> producer = producers.get();
+        try {
+            for (int i = 0; i < 5; i++) {
+                producer.send(new ProducerRecord<>("from-injected", "k", "injected-" + i)).get();
+            }
+        } finally {
+            producers.destroy(producer);
+        }
+        assertThat(injectedAdmin.describeTopics(List.of("from-injected")).allTopicNames().get()
+                .get("from-injected").partitions()).hasSize(1);
+        List<StoredRecord> stored = strata.read("from-injected", 0, 0, 10);
+        assertThat(stored).extracting(r -> new String(r.value(), StandardCharsets.UTF_8))
+                .containsExactly("injected-0", "injected-1", "injected-2", "injected-3", "injected-4");
+    }
+
     // ---------------------------------------------------------------------------------------------------- operators
 
     @Test
-    @Order(6)
+    @Order(7)
     @RunAsClient
     void metricsShowRealValuesInPrometheusFormat(@ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL app) {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             String metrics = get(app, "/metrics").body();
-            assertThat(value(metrics, "strata_records_in_total")).isGreaterThanOrEqualTo(40);
+            assertThat(value(metrics, "strata_records_in_total")).isGreaterThanOrEqualTo(45);
             assertThat(value(metrics, "strata_bytes_in_bytes_total")).isPositive();
             assertThat(value(metrics, "strata_bytes_out_bytes_total")).isPositive();
             assertThat(value(metrics, "strata_requests_seconds_count{api=\"Produce\"")).isGreaterThanOrEqualTo(30);
@@ -207,7 +233,7 @@ class StrataOnPayaraMicroTest {
     // ---------------------------------------------------------------------------------------------------- restart
 
     @Test
-    @Order(7)
+    @Order(8)
     @RunAsClient
     void theServerRestarts() {
         deployer.undeploy(DEPLOYMENT);
@@ -215,7 +241,7 @@ class StrataOnPayaraMicroTest {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     @RunAsClient
     void topicsRecordsAndCommittedOffsetsSurviveTheRestart(
             @ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL app) throws Exception {
@@ -247,7 +273,7 @@ class StrataOnPayaraMicroTest {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     @RunAsClient
     void theServerStops() {
         deployer.undeploy(DEPLOYMENT);

@@ -1,5 +1,6 @@
-package io.strata.broker.ejb;
+package io.strata.web;
 
+import io.strata.broker.ejb.BrokerService;
 import io.strata.broker.server.BrokerServer;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
@@ -15,6 +16,9 @@ import org.eclipse.microprofile.health.Readiness;
  * ready only once storage is recovered, the listener is bound and the group coordinator has loaded the committed
  * offsets. The readiness data names the bootstrap address, so that a client (or a test) can find a broker started
  * on port 0.
+ *
+ * <p>It lives in the web module because Payara looks for MicroProfile Health checks in WAR modules only: so the
+ * checks work both on Payara Micro, where the WAR carries the broker, and in the EAR on a full-profile server.
  */
 @ApplicationScoped
 public class BrokerHealth {
