@@ -21,7 +21,7 @@ import java.util.function.Supplier;
 
 /**
  * The controller of a cluster of one, or of the broker that holds the controller role: validates each change, writes
- * it to the {@link MetadataLog}, then publishes the new {@link MetadataImage}. Replicas are spread round-robin over the
+ * it through its {@link MetadataStore}, which publishes the new {@link MetadataImage}. Replicas are spread round-robin over the
  * live brokers, the leader of each partition rotating, as Kafka assigns them.
  *
  * <p>Thread-safe: changes are serialised by the object's monitor; readers take the current image without locking.
@@ -30,64 +30,47 @@ public final class LocalController implements Controller {
 
     private static final System.Logger LOG = System.getLogger(LocalController.class.getName());
 
-    private final MetadataLog metadataLog;
+    private final MetadataStore store;
     private final Supplier<List<Integer>> liveBrokers;
     private final Map<String, Object> topicDefaults;
     private final int defaultPartitions;
     private final short defaultReplicationFactor;
     private final boolean deleteTopicEnable;
-    private final List<MetadataListener> listeners = new CopyOnWriteArrayList<>();
-    private volatile MetadataImage image;
 
     /**
-     * Loads the metadata written so far; on the very first start, creates the cluster id.
+     * The controller logic over {@code store}; on the very first start of a cluster of one, creates the cluster id.
      *
      * @param topicDefaults the topic settings a topic gets unless it overrides them
      */
-    public LocalController(MetadataLog metadataLog, Supplier<List<Integer>> liveBrokers,
+    public LocalController(MetadataStore store, Supplier<List<Integer>> liveBrokers,
                            Map<String, Object> topicDefaults, int defaultPartitions, short defaultReplicationFactor,
                            boolean deleteTopicEnable) {
-        this.metadataLog = metadataLog;
+        this.store = store;
         this.liveBrokers = liveBrokers;
         this.topicDefaults = Map.copyOf(topicDefaults);
         this.defaultPartitions = defaultPartitions;
         this.defaultReplicationFactor = defaultReplicationFactor;
         this.deleteTopicEnable = deleteTopicEnable;
-        this.image = load(metadataLog);
-        if (image.clusterId() == null) {
+    }
+
+    /** Creates the cluster id if the metadata has none yet: the first start of a new cluster. */
+    public synchronized void ensureClusterId() {
+        if (image().clusterId() == null) {
             String clusterId = Uuid.randomUuid().toString();
-            metadataLog.write(MetadataLog.single(MetadataRecords.CLUSTER_KEY, MetadataRecords.encodeClusterId(clusterId)));
-            image = image.withClusterId(clusterId);
+            store.commit(VersionedRecords.single(MetadataRecords.CLUSTER_KEY,
+                    MetadataRecords.encodeClusterId(clusterId)));
             LOG.log(Level.INFO, "Created cluster {0}", clusterId);
         }
     }
 
-    private static MetadataImage load(MetadataLog log) {
-        MetadataImage loaded = MetadataImage.EMPTY;
-        for (Map.Entry<String, byte[]> record : log.readAll().entrySet()) {
-            String key = record.getKey();
-            String topicName = MetadataRecords.topicName(key);
-            if (topicName != null) {
-                loaded = loaded.withTopic(MetadataRecords.decodeTopic(topicName, record.getValue()));
-            } else if (key.equals(MetadataRecords.CLUSTER_KEY)) {
-                loaded = loaded.withClusterId(MetadataRecords.decodeClusterId(record.getValue()));
-            } else if (key.equals(MetadataRecords.PRODUCER_IDS_KEY)) {
-                loaded = loaded.withNextProducerId(MetadataRecords.decodeNextProducerId(record.getValue()));
-            } else {
-                LOG.log(Level.WARNING, "Ignoring an unknown metadata record {0}", key);
-            }
-        }
-        return loaded;
-    }
-
     @Override
     public MetadataImage image() {
-        return image;
+        return store.image();
     }
 
     @Override
     public void addListener(MetadataListener listener) {
-        listeners.add(listener);
+        store.addListener(listener);
     }
 
     @Override
@@ -105,7 +88,7 @@ public final class LocalController implements Controller {
     @Override
     public synchronized List<TopicResult> createTopics(List<NewTopic> topics, boolean validateOnly) {
         List<TopicResult> results = new ArrayList<>();
-        MetadataImage next = image;
+        MetadataImage next = image();
         Map<String, byte[]> records = new LinkedHashMap<>();
         Set<String> seen = new HashSet<>();
         for (NewTopic topic : topics) {
@@ -121,7 +104,7 @@ public final class LocalController implements Controller {
                 records.put(MetadataRecords.topicKey(topic.name()), MetadataRecords.encodeTopic(result.topic()));
             }
         }
-        commit(next, records);
+        commit(records);
         for (TopicResult result : results) {
             if (result.isSuccess() && !validateOnly) {
                 LOG.log(Level.INFO, "Created topic {0} ({1}) with {2} partition(s) and replication factor {3}",
@@ -135,17 +118,16 @@ public final class LocalController implements Controller {
     @Override
     public synchronized TopicImage ensureInternalTopic(String name, int partitions, short replicationFactor,
                                                        Map<String, String> configs) {
-        TopicImage existing = image.topic(name);
+        TopicImage existing = image().topic(name);
         if (existing != null) {
             return existing;
         }
         short factor = (short) Math.max(1, Math.min(replicationFactor, liveBrokers().size()));
-        TopicResult result = validateNewTopic(new NewTopic(name, partitions, factor, Map.of(), configs), image, true);
+        TopicResult result = validateNewTopic(new NewTopic(name, partitions, factor, Map.of(), configs), image(), true);
         if (!result.isSuccess()) {
             throw new IllegalStateException("cannot create internal topic " + name + ": " + result.error().message());
         }
-        commit(image.withTopic(result.topic()),
-                MetadataLog.single(MetadataRecords.topicKey(name), MetadataRecords.encodeTopic(result.topic())));
+        commit(VersionedRecords.single(MetadataRecords.topicKey(name), MetadataRecords.encodeTopic(result.topic())));
         LOG.log(Level.INFO, "Created internal topic {0} with {1} partition(s) and replication factor {2}", name,
                 partitions, factor);
         return result.topic();
@@ -278,7 +260,7 @@ public final class LocalController implements Controller {
     @Override
     public synchronized List<TopicResult> deleteTopics(List<TopicRef> topics) {
         List<TopicResult> results = new ArrayList<>();
-        MetadataImage next = image;
+        MetadataImage next = image();
         Map<String, byte[]> records = new LinkedHashMap<>();
         for (TopicRef ref : topics) {
             TopicImage topic = ref.name() != null ? next.topic(ref.name()) : next.topic(ref.id());
@@ -300,7 +282,7 @@ public final class LocalController implements Controller {
                 results.add(new TopicResult(topic.name(), topic.id(), ApiError.NONE, null));
             }
         }
-        commit(next, records);
+        commit(records);
         for (TopicResult result : results) {
             if (result.isSuccess()) {
                 LOG.log(Level.INFO, "Deleted topic {0} ({1})", result.name(), result.topicId());
@@ -312,7 +294,7 @@ public final class LocalController implements Controller {
     @Override
     public synchronized List<TopicResult> createPartitions(List<NewPartitions> requests, boolean validateOnly) {
         List<TopicResult> results = new ArrayList<>();
-        MetadataImage next = image;
+        MetadataImage next = image();
         Map<String, byte[]> records = new LinkedHashMap<>();
         for (NewPartitions request : requests) {
             TopicImage topic = next.topic(request.topic());
@@ -368,14 +350,14 @@ public final class LocalController implements Controller {
                 records.put(MetadataRecords.topicKey(topic.name()), MetadataRecords.encodeTopic(grown));
             }
         }
-        commit(next, records);
+        commit(records);
         return results;
     }
 
     @Override
     public synchronized ApiError alterTopicConfigs(String topicName, Map<String, String> overrides,
                                                    boolean validateOnly) {
-        TopicImage topic = image.topic(topicName);
+        TopicImage topic = image().topic(topicName);
         if (topic == null) {
             return new ApiError(Errors.UNKNOWN_TOPIC_OR_PARTITION, "Topic " + topicName + " does not exist");
         }
@@ -384,8 +366,7 @@ public final class LocalController implements Controller {
             return error == null ? ApiError.NONE : error;
         }
         TopicImage altered = topic.withConfigs(overrides);
-        commit(image.withTopic(altered),
-                MetadataLog.single(MetadataRecords.topicKey(topicName), MetadataRecords.encodeTopic(altered)));
+        commit(VersionedRecords.single(MetadataRecords.topicKey(topicName), MetadataRecords.encodeTopic(altered)));
         LOG.log(Level.INFO, "Changed the settings of topic {0} to {1}", topicName, new TreeMap<>(overrides));
         return ApiError.NONE;
     }
@@ -395,27 +376,16 @@ public final class LocalController implements Controller {
         if (size <= 0) {
             throw new IllegalArgumentException("cannot allocate " + size + " producer ids");
         }
-        long first = image.nextProducerId();
+        long first = image().nextProducerId();
         long next = first + size;
-        commit(image.withNextProducerId(next),
-                MetadataLog.single(MetadataRecords.PRODUCER_IDS_KEY, MetadataRecords.encodeNextProducerId(next)));
+        commit(VersionedRecords.single(MetadataRecords.PRODUCER_IDS_KEY, MetadataRecords.encodeNextProducerId(next)));
         return first;
     }
 
-    /** Makes the change durable, then publishes it; called with the monitor held. */
-    private void commit(MetadataImage next, Map<String, byte[]> records) {
-        if (records.isEmpty()) {
-            return;
-        }
-        metadataLog.write(records);
-        MetadataImage previous = image;
-        image = next;
-        for (MetadataListener listener : listeners) {
-            try {
-                listener.onMetadataUpdate(previous, next);
-            } catch (RuntimeException e) {
-                LOG.log(Level.ERROR, "A metadata listener failed on a change", e);
-            }
+    /** Makes the change durable and applied; called with the monitor held. */
+    private void commit(Map<String, byte[]> records) {
+        if (!records.isEmpty()) {
+            store.commit(records);
         }
     }
 }

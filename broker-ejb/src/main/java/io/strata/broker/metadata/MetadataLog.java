@@ -101,12 +101,6 @@ public final class MetadataLog implements AutoCloseable {
         log.flush(log.logEndOffset());
     }
 
-    public static Map<String, byte[]> single(String key, byte[] value) {
-        Map<String, byte[]> records = new HashMap<>();
-        records.put(key, value);
-        return records;
-    }
-
     @Override
     public void close() {
         directory.close();

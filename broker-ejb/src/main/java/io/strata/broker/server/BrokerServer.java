@@ -11,6 +11,7 @@ import io.strata.broker.group.GroupCoordinator;
 import io.strata.broker.local.LocalStrata;
 import io.strata.broker.local.Strata;
 import io.strata.broker.metadata.LocalController;
+import io.strata.broker.metadata.LocalMetadataStore;
 import io.strata.broker.metadata.MetadataImage;
 import io.strata.broker.metadata.MetadataLog;
 import io.strata.broker.network.RequestChannel;
@@ -51,7 +52,7 @@ public final class BrokerServer implements AutoCloseable {
     private final Clock clock;
     private final BrokerMetrics metrics = new BrokerMetrics();
     private final List<LogDirectory> logDirectories = new ArrayList<>();
-    private MetadataLog metadataLog;
+    private LocalMetadataStore metadataStore;
     private LocalController controller;
     private ClusterMembership membership;
     private ReplicaManager replicaManager;
@@ -84,11 +85,12 @@ public final class BrokerServer implements AutoCloseable {
                 logDirectories.add(LogDirectory.open(config.logDirectoryConfig(dir), tp -> defaultLogConfig(),
                         threads, clock));
             }
-            metadataLog = MetadataLog.open(config.logDirs.get(0), threads, clock);
+            metadataStore = new LocalMetadataStore(MetadataLog.open(config.logDirs.get(0), threads, clock));
             membership = new SingleBrokerMembership(this::localBroker);
-            controller = new LocalController(metadataLog,
+            controller = new LocalController(metadataStore,
                     () -> membership.liveBrokers().stream().map(BrokerInfo::id).toList(), config.topicDefaults(),
                     config.numPartitions, config.defaultReplicationFactor, config.deleteTopicEnable);
+            controller.ensureClusterId();
             for (Path dir : config.logDirs) {
                 MetaProperties.recordClusterId(dir, controller.image().clusterId());
             }
@@ -233,9 +235,9 @@ public final class BrokerServer implements AutoCloseable {
             }
         }
         logDirectories.clear();
-        if (metadataLog != null) {
-            metadataLog.close();
-            metadataLog = null;
+        if (metadataStore != null) {
+            metadataStore.close();
+            metadataStore = null;
         }
         if (networkMetrics != null) {
             networkMetrics.close();
