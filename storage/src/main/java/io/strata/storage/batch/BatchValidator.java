@@ -311,7 +311,7 @@ public final class BatchValidator {
         Integer count = batch.countOrNull();
         return new BatchInfo(position, batch.sizeInBytes(), batch.baseOffset(), batch.lastOffset(),
                 batch.maxTimestamp(), count == null ? 0 : count, batch.producerId(), batch.producerEpoch(),
-                batch.baseSequence());
+                batch.baseSequence(), batch.partitionLeaderEpoch());
     }
 
     private record RecordsSummary(int count, long maxTimestamp) {

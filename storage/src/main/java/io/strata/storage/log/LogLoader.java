@@ -3,6 +3,7 @@ package io.strata.storage.log;
 import io.strata.storage.config.LogConfig;
 import io.strata.storage.segment.LogResources;
 import io.strata.storage.segment.LogSegment;
+import io.strata.storage.segment.LogSegment.EpochStart;
 import io.strata.storage.segment.LogSegment.RecoveryResult;
 import io.strata.storage.segment.SegmentCorruptException;
 import io.strata.storage.segment.SegmentFiles;
@@ -29,7 +30,9 @@ import java.util.concurrent.ScheduledExecutorService;
  * segments it covers; {@code .cleaned}, {@code .deleted} and temporary files are removed); segments are opened; then,
  * after a clean shutdown, the last segment's tail is read from its index, and otherwise every batch from the segment
  * holding the recovery point on is checked and the log is cut at the first batch that fails, dropping the segments
- * after it. What was dropped is logged.
+ * after it. What was dropped is logged. Last, the leader epoch cache is read from {@code leader-epoch-checkpoint}, or
+ * rebuilt from the batch headers if that file is missing (a log written before it existed) or does not read back,
+ * and trimmed to the log's offsets.
  *
  * <p>Used by one thread per partition at start; stateless otherwise.
  */
@@ -53,8 +56,9 @@ final class LogLoader {
             segments.put(base, LogSegment.create(dir, base, "", config.indexIntervalBytes, config.segmentIndexBytes,
                     resources));
             // The new directory and file reach the disk with the log's first flush.
+            LeaderEpochCache epochs = loadLeaderEpochs(topicPartition, dir, segments, base, base);
             return new PartitionLog(topicPartition, dir, config, resources, scheduler, onRecoveryPointLowered,
-                    segments, base, base);
+                    segments, base, base, epochs);
         }
 
         long recoveryPoint = cleanShutdown ? Long.MAX_VALUE : Math.max(0, recoveryPointCheckpoint);
@@ -78,8 +82,9 @@ final class LogLoader {
         long logEndOffset = active.nextOffsetIfKnown();
         long logStartOffset = Math.min(Math.max(logStartCheckpoint, segments.firstKey()), logEndOffset);
         long loadedRecoveryPoint = cleanShutdown ? logEndOffset : Math.min(recoveryPoint, logEndOffset);
+        LeaderEpochCache epochs = loadLeaderEpochs(topicPartition, dir, segments, logStartOffset, logEndOffset);
         PartitionLog log = new PartitionLog(topicPartition, dir, config, resources, scheduler,
-                onRecoveryPointLowered, segments, logStartOffset, loadedRecoveryPoint);
+                onRecoveryPointLowered, segments, logStartOffset, loadedRecoveryPoint, epochs);
         LOG.log(Level.INFO, "Loaded {0}: {1} segment(s), offsets {2} to {3}, {4} in {5} ms", topicPartition,
                 segments.size(), logStartOffset, logEndOffset, recovered ? "recovered" : "clean",
                 (System.nanoTime() - startNanos) / 1_000_000);
@@ -123,6 +128,63 @@ final class LogLoader {
         if (!last.isActive()) {
             last.loadAsActive();
         }
+    }
+
+    /**
+     * The log's leader epoch cache, from its checkpoint or rebuilt from its batches, without entries past the log end
+     * (assigned before a write the crash lost, or cut by recovery) or below the log start.
+     */
+    private static LeaderEpochCache loadLeaderEpochs(TopicPartition topicPartition, Path dir,
+                                                     NavigableMap<Long, LogSegment> segments, long logStartOffset,
+                                                     long logEndOffset) throws IOException {
+        LeaderEpochCache epochs = null;
+        boolean unreadable = false;
+        try {
+            epochs = LeaderEpochCache.load(topicPartition, dir).orElse(null);
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "The leader epoch checkpoint of {0} does not read back ({1}); rebuilding it from"
+                    + " the batches", topicPartition, e.getMessage());
+            unreadable = true;
+        }
+        if (epochs == null) {
+            epochs = LeaderEpochCache.of(topicPartition, dir, leaderEpochsOf(topicPartition, segments));
+            // A brand-new log, or one with no epoch-stamped batch, has nothing to write yet.
+            if (unreadable || !epochs.entries().isEmpty()) {
+                epochs.flush();
+                LOG.log(Level.INFO, "Rebuilt the leader epoch cache of {0} from its batches: {1}", topicPartition,
+                        epochs.entries());
+            }
+        }
+        epochs.truncateFromEnd(logEndOffset);
+        epochs.truncateFromStart(logStartOffset);
+        return epochs;
+    }
+
+    /**
+     * Where each leader epoch starts, from the batch headers of every segment: one read of each header, a few
+     * kilobytes at a time. A header that cannot start a batch ends the scan; the epochs found before it are kept.
+     */
+    private static List<LeaderEpochCache.Entry> leaderEpochsOf(TopicPartition topicPartition,
+                                                               NavigableMap<Long, LogSegment> segments)
+            throws IOException {
+        List<LeaderEpochCache.Entry> entries = new ArrayList<>();
+        for (LogSegment segment : segments.values()) {
+            List<EpochStart> starts;
+            try {
+                starts = segment.leaderEpochStarts();
+            } catch (SegmentCorruptException e) {
+                LOG.log(Level.WARNING, "Rebuilding the leader epoch cache of {0} stopped at a damaged batch: {1}",
+                        topicPartition, e.getMessage());
+                return entries;
+            }
+            for (EpochStart start : starts) {
+                LeaderEpochCache.Entry last = entries.isEmpty() ? null : entries.get(entries.size() - 1);
+                if (last == null || (start.epoch() > last.epoch() && start.baseOffset() > last.startOffset())) {
+                    entries.add(new LeaderEpochCache.Entry(start.epoch(), start.baseOffset()));
+                }
+            }
+        }
+        return entries;
     }
 
     private static NavigableMap<Long, LogSegment> openSegments(Path dir, LogConfig config, LogResources resources)

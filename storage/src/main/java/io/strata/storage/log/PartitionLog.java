@@ -1,6 +1,7 @@
 package io.strata.storage.log;
 
 import io.strata.storage.batch.AppendOrigin;
+import io.strata.storage.batch.BatchInfo;
 import io.strata.storage.batch.BatchValidator;
 import io.strata.storage.batch.RecordReader.OffsetAndTimestamp;
 import io.strata.storage.batch.ValidatedBatches;
@@ -24,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -39,6 +41,9 @@ import java.util.function.Predicate;
  * retention and deleted records), the log end offset (the next offset to assign) and the recovery point (every
  * batch below it has been forced to disk; after a crash, recovery checks only what lies above it).
  *
+ * <p>It also owns its {@link LeaderEpochCache} ({@code leader-epoch-checkpoint}), the leader epochs its batches were
+ * written under, kept in step with appends, truncations and moves of the log start.
+ *
  * <p>Thread-safety: appends, truncation, rolls, retention and segment replacement are serialised by one lock, so
  * callers may append from any thread. Reads take no lock: they see a consistent prefix of the log and never a
  * partial batch, and they never wait for a writer.
@@ -53,6 +58,7 @@ public final class PartitionLog implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final Runnable onRecoveryPointLowered;
     private final ConcurrentSkipListMap<Long, LogSegment> segments;
+    private final LeaderEpochCache leaderEpochCache;
     private final Object writeLock = new Object();
     private final Object flushLock = new Object();
     private final BatchValidator validator = new BatchValidator();
@@ -76,7 +82,8 @@ public final class PartitionLog implements AutoCloseable {
 
     PartitionLog(TopicPartition topicPartition, Path dir, LogConfig config, LogResources resources,
                  ScheduledExecutorService scheduler, Runnable onRecoveryPointLowered,
-                 NavigableMap<Long, LogSegment> loadedSegments, long logStartOffset, long recoveryPoint) {
+                 NavigableMap<Long, LogSegment> loadedSegments, long logStartOffset, long recoveryPoint,
+                 LeaderEpochCache leaderEpochCache) {
         if (loadedSegments.isEmpty() || !loadedSegments.lastEntry().getValue().isActive()) {
             throw new IllegalArgumentException("a log needs an active last segment");
         }
@@ -87,6 +94,7 @@ public final class PartitionLog implements AutoCloseable {
         this.scheduler = scheduler;
         this.onRecoveryPointLowered = onRecoveryPointLowered;
         this.segments = new ConcurrentSkipListMap<>(loadedSegments);
+        this.leaderEpochCache = leaderEpochCache;
         this.logEndOffset = activeSegment().nextOffsetIfKnown();
         this.logStartOffset = logStartOffset;
         this.recoveryPoint = Math.min(recoveryPoint, logEndOffset);
@@ -127,6 +135,11 @@ public final class PartitionLog implements AutoCloseable {
 
     public long recoveryPoint() {
         return recoveryPoint;
+    }
+
+    /** The leader epochs of this log's batches, for replication (OffsetsForLeaderEpoch, follower truncation). */
+    public LeaderEpochCache leaderEpochCache() {
+        return leaderEpochCache;
     }
 
     /** Bytes in all segments. */
@@ -175,7 +188,8 @@ public final class PartitionLog implements AutoCloseable {
     }
 
     /**
-     * Writes batches copied from the leader, keeping their offsets. They must start at or after the log end offset.
+     * Writes batches copied from the leader, keeping their offsets and leader epochs. They must start at or after
+     * the log end offset.
      */
     public AppendInfo appendAsFollower(ByteBuffer records) {
         synchronized (writeLock) {
@@ -186,6 +200,8 @@ public final class PartitionLog implements AutoCloseable {
     }
 
     private AppendInfo write(ValidatedBatches batches, long nowMs) {
+        // Before the batches are written, so that after a crash the checkpoint never lacks an epoch the log holds.
+        assignLeaderEpochs(batches);
         try {
             LogSegment segment = maybeRoll(batches, nowMs);
             segment.append(batches);
@@ -200,6 +216,17 @@ public final class PartitionLog implements AutoCloseable {
         }
         return new AppendInfo(batches.firstOffset(), batches.lastOffset(), batches.appendTimeMs(), logEndOffset,
                 logStartOffset, batches.recordCount(), batches.sizeInBytes(), batches.batches());
+    }
+
+    /** Records where each epoch above the latest known starts; batches stamped with no epoch (-1) are skipped. */
+    private void assignLeaderEpochs(ValidatedBatches batches) {
+        for (BatchInfo batch : batches.batches()) {
+            int epoch = batch.partitionLeaderEpoch();
+            OptionalInt latest = leaderEpochCache.latestEpoch();
+            if (epoch >= 0 && (latest.isEmpty() || epoch > latest.getAsInt())) {
+                leaderEpochCache.assign(epoch, batch.baseOffset());
+            }
+        }
     }
 
     /** The active segment, after rolling it if these batches should start a new one. */
@@ -437,11 +464,15 @@ public final class PartitionLog implements AutoCloseable {
     /**
      * Removes every batch holding an offset at or after {@code offset}, as a follower does when its log diverged
      * from the new leader's. A batch straddling the offset goes whole. Returns whether anything was removed.
+     *
+     * <p>Leader epochs starting at or after the new log end are dropped even when no batch is: a leader that wrote
+     * nothing under its epoch leaves an entry at the log end, which the new leader's history replaces.
      */
     public boolean truncateTo(long offset) {
         synchronized (writeLock) {
             checkOpen();
             if (offset >= logEndOffset) {
+                leaderEpochCache.truncateFromEnd(offset);
                 return false;
             }
             if (offset <= logStartOffset) {
@@ -465,6 +496,7 @@ public final class PartitionLog implements AutoCloseable {
             } catch (IOException e) {
                 throw new KafkaStorageException("Truncating " + topicPartition + " failed: " + e.getMessage(), e);
             }
+            leaderEpochCache.truncateFromEnd(logEndOffset);
             lowerRecoveryPoint(logEndOffset);
             LOG.log(Level.INFO, "Truncated {0} to offset {1} (log end was {2})", topicPartition, logEndOffset, before);
             return true;
@@ -501,6 +533,7 @@ public final class PartitionLog implements AutoCloseable {
             }
             logEndOffset = newOffset;
             logStartOffset = newOffset;
+            leaderEpochCache.clear();
             lowerRecoveryPoint(newOffset);
             LOG.log(Level.INFO, "Emptied {0} and restarted it at offset {1}", topicPartition, newOffset);
         }
@@ -531,6 +564,7 @@ public final class PartitionLog implements AutoCloseable {
             }
             if (offset > logStartOffset) {
                 logStartOffset = offset;
+                leaderEpochCache.truncateFromStart(offset);
                 LOG.log(Level.INFO, "Log start offset of {0} moved to {1} by a deletion of records", topicPartition,
                         offset);
             }
@@ -595,6 +629,7 @@ public final class PartitionLog implements AutoCloseable {
         long newStart = segments.firstKey();
         if (newStart > logStartOffset) {
             logStartOffset = newStart;
+            leaderEpochCache.truncateFromStart(newStart);
         }
         LOG.log(Level.INFO, "Deleted {0} segment(s) of {1} by {2}: offsets {3} to {4}; the log now starts at {5}",
                 doomed.size(), topicPartition, reason, doomed.get(0).baseOffset(), newStart - 1, logStartOffset);

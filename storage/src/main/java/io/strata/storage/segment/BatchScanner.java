@@ -79,6 +79,10 @@ final class BatchScanner {
         return BatchHeader.maxTimestamp(chunk, relative);
     }
 
+    int partitionLeaderEpoch() {
+        return BatchHeader.partitionLeaderEpoch(chunk, relative);
+    }
+
     private void loadHeader() throws IOException {
         if (position >= chunkStart && position + BatchHeader.SIZE <= chunkStart + chunkLength) {
             relative = position - chunkStart;

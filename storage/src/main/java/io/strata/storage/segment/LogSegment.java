@@ -19,6 +19,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One segment of a partition log: the record batches from base offset N on, stored as {@code N.log} (batches back
@@ -50,6 +52,10 @@ public final class LogSegment {
 
     /** Where a batch lies in the segment. */
     public record BatchLocation(int position, int sizeInBytes, long baseOffset, long lastOffset) {
+    }
+
+    /** The first batch of a leader epoch: records from {@code baseOffset} on were written under {@code epoch}. */
+    public record EpochStart(int epoch, long baseOffset) {
     }
 
     /** What {@link #recover} found: the valid bytes kept, the bytes dropped from the tail and why. */
@@ -730,6 +736,30 @@ public final class LogSegment {
         LOG.log(Level.ERROR, "CORRUPT LOG DATA in {0} at position {1}: {2}. Records from there on are not served;"
                 + " restore the partition from a replica or truncate it.", this, position, problem);
         throw new SegmentCorruptException(this + " is corrupt at position " + position + ": " + problem);
+    }
+
+    /**
+     * The batches where the leader epoch rises: each batch stamped with an epoch (not -1) above every epoch before
+     * it in this segment, in offset order. Reads the batch headers only, a few kilobytes at a time; for rebuilding a
+     * partition's leader epoch cache.
+     *
+     * @throws SegmentCorruptException if a header cannot start a batch
+     */
+    public List<EpochStart> leaderEpochStarts() throws IOException {
+        List<EpochStart> starts = new ArrayList<>();
+        int end = size;
+        int highest = -1;
+        try (Lease lease = log.acquire()) {
+            BatchScanner scanner = new BatchScanner(lease.channel(), 0, end, toString());
+            while (scanner.next()) {
+                int epoch = scanner.partitionLeaderEpoch();
+                if (epoch > highest) {
+                    starts.add(new EpochStart(epoch, scanner.baseOffset()));
+                    highest = epoch;
+                }
+            }
+        }
+        return starts;
     }
 
     /**
