@@ -18,7 +18,8 @@ public final class Apis {
 
     public Apis(BrokerConfig config, RequestChannel requestChannel, Controller controller,
                 ClusterMembership membership, ReplicaManager replicas, FetchPurgatory fetchPurgatory,
-                GroupCoordinator groups, ProducerIdManager producerIds, BrokerMetrics metrics) {
+                FetchPurgatory replicaFetchPurgatory, GroupCoordinator groups, ProducerIdManager producerIds,
+                BrokerMetrics metrics, java.time.Clock clock) {
         dispatcher = new ApiDispatcher(requestChannel, metrics::recordRequest)
                 .register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(requestChannel))
                 .register(ApiKeys.METADATA, new MetadataHandler(requestChannel, controller, membership,
@@ -26,7 +27,7 @@ public final class Apis {
                 .register(ApiKeys.PRODUCE, new ProduceHandler(requestChannel, controller, replicas,
                         metrics::recordBytesIn, metrics::recordRecordsIn))
                 .register(ApiKeys.FETCH, new FetchHandler(requestChannel, controller, replicas, fetchPurgatory,
-                        metrics::recordBytesOut))
+                        replicaFetchPurgatory, metrics::recordBytesOut, clock))
                 .register(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(requestChannel, controller, replicas))
                 .register(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(requestChannel, producerIds))
                 .register(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(requestChannel, controller, membership));

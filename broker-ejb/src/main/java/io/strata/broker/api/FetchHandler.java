@@ -10,12 +10,12 @@ import io.strata.broker.network.StoredRecords;
 import io.strata.broker.partition.Partition;
 import io.strata.broker.partition.ReplicaManager;
 import io.strata.storage.file.FileRegion;
+import io.strata.storage.log.LeaderEpochCache;
 import io.strata.storage.log.LogReadResult;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.ApiException;
-import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.message.FetchResponseData.FetchableTopicResponse;
@@ -46,19 +46,36 @@ final class FetchHandler implements ApiHandler {
     private final Controller controller;
     private final ReplicaManager replicas;
     private final FetchPurgatory purgatory;
+    private final FetchPurgatory replicaPurgatory;
     private final LongConsumer bytesOut;
+    private final java.time.Clock clock;
 
+    /**
+     * @param purgatory        where consumers' fetches wait, woken as the high watermark moves
+     * @param replicaPurgatory where followers' fetches wait, woken by appends
+     */
     FetchHandler(RequestChannel requestChannel, Controller controller, ReplicaManager replicas,
-                 FetchPurgatory purgatory, LongConsumer bytesOut) {
+                 FetchPurgatory purgatory, FetchPurgatory replicaPurgatory, LongConsumer bytesOut,
+                 java.time.Clock clock) {
         this.requestChannel = requestChannel;
         this.controller = controller;
         this.replicas = replicas;
         this.purgatory = purgatory;
+        this.replicaPurgatory = replicaPurgatory;
         this.bytesOut = bytesOut;
+        this.clock = clock;
     }
 
     /** One partition a fetch asks for. */
-    private record Wanted(String topic, Uuid topicId, int partition, long offset, int maxBytes, int leaderEpoch) {
+    private record Wanted(String topic, Uuid topicId, int partition, long offset, int maxBytes, int leaderEpoch,
+                          int lastFetchedEpoch) {
+    }
+
+    /** Who is fetching: a consumer ({@code replicaId} -1) or a follower. */
+    private record Fetcher(int replicaId) {
+        boolean isFollower() {
+            return replicaId >= 0;
+        }
     }
 
     /** What one pass over the wanted partitions read, with the regions to close once sent. */
@@ -79,11 +96,7 @@ final class FetchHandler implements ApiHandler {
         FetchRequest fetch = (FetchRequest) body;
         FetchRequestData data = fetch.data();
         short version = request.context().apiVersion();
-        if (fetch.isFromFollower()) {
-            requestChannel.sendResponse(request, fetch.getErrorResponse(0,
-                    new UnsupportedVersionException("Replica fetches are not served by a single broker")));
-            return;
-        }
+        Fetcher fetcher = new Fetcher(fetch.isFromFollower() ? fetch.replicaId() : -1);
         if (data.sessionId() != 0) {
             requestChannel.sendResponse(request, FetchResponse.of(new FetchResponseData()
                     .setErrorCode(Errors.FETCH_SESSION_ID_NOT_FOUND.code()).setSessionId(0)));
@@ -92,7 +105,7 @@ final class FetchHandler implements ApiHandler {
         List<Wanted> wanted = wantedPartitions(data, version);
         boolean readCommitted = fetch.isolationLevel() == IsolationLevel.READ_COMMITTED;
         int maxBytes = version >= 3 ? data.maxBytes() : Integer.MAX_VALUE;
-        Attempt attempt = read(wanted, maxBytes, version, readCommitted);
+        Attempt attempt = read(wanted, maxBytes, version, readCommitted, fetcher);
         if (attempt.bytes() >= data.minBytes() || data.maxWaitMs() <= 0 || attempt.anyError() || wanted.isEmpty()) {
             respond(request, attempt);
             return;
@@ -101,25 +114,28 @@ final class FetchHandler implements ApiHandler {
         attempt.release();
         List<TopicPartition> partitions = wanted.stream().map(w -> new TopicPartition(w.topic(), w.partition()))
                 .distinct().toList();
-        long[] endsBefore = logEnds(partitions);
+        FetchPurgatory waitIn = fetcher.isFollower() ? replicaPurgatory : purgatory;
+        long[] endsBefore = logEnds(partitions, fetcher);
         DelayedFetch delayed = new DelayedFetch(partitions, data.minBytes(), available,
-                () -> respond(request, read(wanted, maxBytes, version, readCommitted)));
-        purgatory.watch(delayed, data.maxWaitMs());
+                () -> respond(request, read(wanted, maxBytes, version, readCommitted, fetcher)));
+        waitIn.watch(delayed, data.maxWaitMs());
         // Data appended between the read and the watch would not wake the fetch: look once more.
-        long[] endsAfter = logEnds(partitions);
+        long[] endsAfter = logEnds(partitions, fetcher);
         for (int i = 0; i < partitions.size(); i++) {
             if (endsAfter[i] != endsBefore[i]) {
-                purgatory.completeNow(delayed);
+                waitIn.completeNow(delayed);
                 break;
             }
         }
     }
 
-    private long[] logEnds(List<TopicPartition> partitions) {
+    /** How far each partition can be read: its log end for a follower, its high watermark for a consumer. */
+    private long[] logEnds(List<TopicPartition> partitions, Fetcher fetcher) {
         long[] ends = new long[partitions.size()];
         for (int i = 0; i < partitions.size(); i++) {
             Partition partition = replicas.partition(partitions.get(i));
-            ends[i] = partition == null ? -1 : partition.highWatermark();
+            ends[i] = partition == null ? -1
+                    : fetcher.isFollower() ? partition.log().logEndOffset() : partition.highWatermark();
         }
         return ends;
     }
@@ -134,13 +150,13 @@ final class FetchHandler implements ApiHandler {
             }
             for (FetchRequestData.FetchPartition partition : topic.partitions()) {
                 wanted.add(new Wanted(name, topic.topicId(), partition.partition(), partition.fetchOffset(),
-                        partition.partitionMaxBytes(), partition.currentLeaderEpoch()));
+                        partition.partitionMaxBytes(), partition.currentLeaderEpoch(), partition.lastFetchedEpoch()));
             }
         }
         return wanted;
     }
 
-    private Attempt read(List<Wanted> wanted, int maxBytes, short version, boolean readCommitted) {
+    private Attempt read(List<Wanted> wanted, int maxBytes, short version, boolean readCommitted, Fetcher fetcher) {
         List<FetchableTopicResponse> topics = new ArrayList<>();
         List<AutoCloseable> regions = new ArrayList<>();
         long remaining = maxBytes;
@@ -161,7 +177,7 @@ final class FetchHandler implements ApiHandler {
                     .setRecords(MemoryRecords.EMPTY);
             current.partitions().add(partitionData);
             Errors error = readPartition(w, partitionData, (int) Math.min(Integer.MAX_VALUE, Math.max(0, remaining)),
-                    minOneBatch, readCommitted, version, regions);
+                    minOneBatch, readCommitted, version, regions, fetcher);
             if (error != Errors.NONE) {
                 partitionData.setErrorCode(error.code());
                 anyError = true;
@@ -182,7 +198,7 @@ final class FetchHandler implements ApiHandler {
     }
 
     private Errors readPartition(Wanted w, PartitionData out, int remainingBytes, boolean minOneBatch,
-                                 boolean readCommitted, short version, List<AutoCloseable> regions) {
+                                 boolean readCommitted, short version, List<AutoCloseable> regions, Fetcher fetcher) {
         if (w.topic() == null) {
             return Errors.UNKNOWN_TOPIC_ID;
         }
@@ -197,7 +213,23 @@ final class FetchHandler implements ApiHandler {
         try {
             partition.checkLeaderEpoch(Optional.of(w.leaderEpoch()));
             int limit = Math.min(w.maxBytes(), remainingBytes);
-            LogReadResult result = partition.readForConsumer(w.offset(), limit, minOneBatch);
+            if (fetcher.isFollower()) {
+                if (w.lastFetchedEpoch() >= 0) {
+                    LeaderEpochCache.EpochEndOffset end = partition.leaderEpochCache().endOffsetFor(
+                            w.lastFetchedEpoch(), partition.log().logEndOffset());
+                    if (end.epoch() < w.lastFetchedEpoch() || end.endOffset() < w.offset()) {
+                        // The follower's log diverged: it truncates to where this epoch ends and asks again.
+                        out.setHighWatermark(partition.highWatermark())
+                                .setLogStartOffset(partition.log().logStartOffset())
+                                .setDivergingEpoch(new FetchResponseData.EpochEndOffset().setEpoch(end.epoch())
+                                        .setEndOffset(end.endOffset()));
+                        return Errors.NONE;
+                    }
+                }
+                partition.recordFollowerFetch(fetcher.replicaId(), w.offset(), clock.millis());
+            }
+            LogReadResult result = fetcher.isFollower() ? partition.readForFollower(w.offset(), limit, minOneBatch)
+                    : partition.readForConsumer(w.offset(), limit, minOneBatch);
             FileRegion region = result.records();
             out.setHighWatermark(partition.highWatermark())
                     .setLastStableOffset(partition.lastStableOffset())

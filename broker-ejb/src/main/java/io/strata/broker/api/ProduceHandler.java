@@ -25,13 +25,19 @@ import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.LongConsumer;
 
 /**
  * Produce: appends each partition's batches on its leader, with the idempotent producer's duplicate and sequence
- * checks, and answers with the offsets given (acks=1 and acks=all; a partition replicated on this broker alone has
- * every in-sync replica once the leader has written). With acks=0 nothing is answered; an error then closes the
- * connection, which is how a Kafka client learns of it.
+ * checks, and answers with the offsets given. With acks=1 the answer goes once the leader has written; with acks=all
+ * once every in-sync replica has (the high watermark has passed the records), or with REQUEST_TIMED_OUT after the
+ * request's timeout, or NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below {@code min.insync.replicas}
+ * meanwhile. With acks=0 nothing is answered; an error then closes the connection, which is how a Kafka client
+ * learns of it.
  */
 final class ProduceHandler implements ApiHandler {
 
@@ -61,6 +67,7 @@ final class ProduceHandler implements ApiHandler {
         TopicProduceResponseCollection responses = new TopicProduceResponseCollection();
         boolean anyError = false;
         List<Map.Entry<TopicPartition, Integer>> appended = new ArrayList<>();
+        List<Replicating> replicating = new ArrayList<>();
         for (ProduceRequestData.TopicProduceData topicData : data.topicData()) {
             TopicImage topic = byId ? controller.image().topic(topicData.topicId())
                     : controller.image().topic(topicData.name());
@@ -78,7 +85,7 @@ final class ProduceHandler implements ApiHandler {
                     fail(response, Errors.INVALID_TOPIC_EXCEPTION, "Cannot append to internal topic " + topic.name());
                 } else {
                     append(new TopicPartition(topic.name(), partitionData.index()),
-                            (MemoryRecords) partitionData.records(), data.acks(), response, appended);
+                            (MemoryRecords) partitionData.records(), data.acks(), response, appended, replicating);
                 }
                 anyError |= response.errorCode() != Errors.NONE.code();
                 topicResponse.partitionResponses().add(response);
@@ -96,11 +103,40 @@ final class ProduceHandler implements ApiHandler {
             }
             return;
         }
-        requestChannel.sendResponse(request, new ProduceResponse(new ProduceResponseData().setResponses(responses)));
+        if (replicating.isEmpty()) {
+            requestChannel.sendResponse(request, new ProduceResponse(new ProduceResponseData()
+                    .setResponses(responses)));
+            return;
+        }
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (Replicating waiting : replicating) {
+            all.add(waiting.done().orTimeout(Math.max(1, data.timeoutMs()), TimeUnit.MILLISECONDS)
+                    .handle((ignored, error) -> {
+                        if (error != null) {
+                            waiting.partition().cancelWaiter(waiting.done());
+                            Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+                            if (cause instanceof TimeoutException) {
+                                fail(waiting.response(), Errors.REQUEST_TIMED_OUT, "Only " + waiting.partition()
+                                        .assignment().isr() + " of the replicas had the records after "
+                                        + data.timeoutMs() + " ms");
+                            } else {
+                                fail(waiting.response(), Errors.forException(cause), cause.getMessage());
+                            }
+                        }
+                        return null;
+                    }));
+        }
+        CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).whenComplete((ignored, error) ->
+                requestChannel.sendResponse(request, new ProduceResponse(new ProduceResponseData()
+                        .setResponses(responses))));
+    }
+
+    /** An acks=all append waiting for the in-sync replicas. */
+    private record Replicating(Partition partition, PartitionProduceResponse response, CompletableFuture<Void> done) {
     }
 
     private void append(TopicPartition tp, MemoryRecords records, short acks, PartitionProduceResponse response,
-                        List<Map.Entry<TopicPartition, Integer>> appended) {
+                        List<Map.Entry<TopicPartition, Integer>> appended, List<Replicating> replicating) {
         Partition partition = replicas.partition(tp);
         if (partition == null) {
             fail(response, Errors.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
@@ -116,6 +152,9 @@ final class ProduceHandler implements ApiHandler {
                     .setBaseOffset(result.firstOffset())
                     .setLogAppendTimeMs(result.logAppendTimeMs())
                     .setLogStartOffset(result.logStartOffset());
+            if (acks == -1) {
+                replicating.add(new Replicating(partition, response, partition.awaitReplication(result.lastOffset())));
+            }
             if (!result.duplicate()) {
                 bytesIn.accept(result.sizeInBytes());
                 recordsIn.accept(result.recordCount());

@@ -61,6 +61,18 @@ public final class BrokerConfig {
     public static final String LOG_RETENTION_MS = "log.retention.ms";
     public static final String LOG_ROLL_HOURS = "log.roll.hours";
     public static final String LOG_ROLL_MS = "log.roll.ms";
+    public static final String OFFSET_COMMIT_TIMEOUT_MS = "offsets.commit.timeout.ms";
+    public static final String CLUSTER_JOIN = "cluster.join";
+    public static final String CLUSTER_NAME = "cluster.name";
+    public static final String CLUSTER_PORT = "cluster.port";
+    public static final String CLUSTER_CP_MEMBER_COUNT = "cluster.cp.member.count";
+    public static final String BROKER_SESSION_TIMEOUT_MS = "broker.session.timeout.ms";
+    public static final String REPLICA_LAG_TIME_MAX_MS = "replica.lag.time.max.ms";
+    public static final String REPLICA_FETCH_MAX_BYTES = "replica.fetch.max.bytes";
+    public static final String REPLICA_FETCH_RESPONSE_MAX_BYTES = "replica.fetch.response.max.bytes";
+    public static final String REPLICA_FETCH_WAIT_MAX_MS = "replica.fetch.wait.max.ms";
+    public static final String REPLICA_FETCH_BACKOFF_MS = "replica.fetch.backoff.ms";
+    public static final String REPLICA_SOCKET_TIMEOUT_MS = "replica.socket.timeout.ms";
 
     /** Broker names of topic settings, as Kafka spells them, and the topic setting each one defaults. */
     private static final Map<String, String> TOPIC_SYNONYMS = topicSynonyms();
@@ -98,6 +110,18 @@ public final class BrokerConfig {
     public final int groupMaxSessionTimeoutMs;
     public final int groupMaxSize;
     public final long producerIdExpirationMs;
+    public final int offsetCommitTimeoutMs;
+    public final String clusterJoin;
+    public final String clusterName;
+    public final int clusterPort;
+    public final int clusterCpMemberCount;
+    public final int brokerSessionTimeoutMs;
+    public final long replicaLagTimeMaxMs;
+    public final int replicaFetchMaxBytes;
+    public final int replicaFetchResponseMaxBytes;
+    public final int replicaFetchWaitMaxMs;
+    public final int replicaFetchBackoffMs;
+    public final int replicaSocketTimeoutMs;
 
     private BrokerConfig(Map<?, ?> settings) {
         Map<String, Object> known = new HashMap<>();
@@ -144,6 +168,27 @@ public final class BrokerConfig {
         this.groupMaxSessionTimeoutMs = (Integer) values.get(GROUP_MAX_SESSION_TIMEOUT_MS);
         this.groupMaxSize = (Integer) values.get(GROUP_MAX_SIZE);
         this.producerIdExpirationMs = (Long) values.get(PRODUCER_ID_EXPIRATION_MS);
+        this.offsetCommitTimeoutMs = (Integer) values.get(OFFSET_COMMIT_TIMEOUT_MS);
+        this.clusterJoin = ((String) values.get(CLUSTER_JOIN)).trim();
+        this.clusterName = (String) values.get(CLUSTER_NAME);
+        this.clusterPort = (Integer) values.get(CLUSTER_PORT);
+        this.clusterCpMemberCount = (Integer) values.get(CLUSTER_CP_MEMBER_COUNT);
+        this.brokerSessionTimeoutMs = (Integer) values.get(BROKER_SESSION_TIMEOUT_MS);
+        this.replicaLagTimeMaxMs = (Long) values.get(REPLICA_LAG_TIME_MAX_MS);
+        this.replicaFetchMaxBytes = (Integer) values.get(REPLICA_FETCH_MAX_BYTES);
+        this.replicaFetchResponseMaxBytes = (Integer) values.get(REPLICA_FETCH_RESPONSE_MAX_BYTES);
+        this.replicaFetchWaitMaxMs = (Integer) values.get(REPLICA_FETCH_WAIT_MAX_MS);
+        this.replicaFetchBackoffMs = (Integer) values.get(REPLICA_FETCH_BACKOFF_MS);
+        this.replicaSocketTimeoutMs = (Integer) values.get(REPLICA_SOCKET_TIMEOUT_MS);
+        if (!clusterJoin.equals("none") && !clusterJoin.equals("multicast") && !clusterJoin.equals("payara")
+                && !clusterJoin.startsWith("tcpip:")) {
+            throw new ConfigException(CLUSTER_JOIN, clusterJoin,
+                    "must be none, multicast, payara or tcpip:host[:port],host[:port],...");
+        }
+        if (clusterCpMemberCount != 0 && clusterCpMemberCount < 3) {
+            throw new ConfigException(CLUSTER_CP_MEMBER_COUNT, clusterCpMemberCount,
+                    "must be 0 (no CP Subsystem: the oldest member's broker is controller) or at least 3");
+        }
         if (socketRequestMaxBytes < 1024) {
             throw new ConfigException(SOCKET_REQUEST_MAX_BYTES, socketRequestMaxBytes, "must be at least 1024");
         }
@@ -352,7 +397,37 @@ public final class BrokerConfig {
                 .define(LOG_RETENTION_MS, Type.LONG, null, Importance.HIGH, "Default retention.ms of topics.")
                 .define(LOG_ROLL_HOURS, Type.INT, null, Importance.MEDIUM,
                         "Default segment.ms in hours; log.roll.ms takes precedence.")
-                .define(LOG_ROLL_MS, Type.LONG, null, Importance.MEDIUM, "Default segment.ms of topics.");
+                .define(LOG_ROLL_MS, Type.LONG, null, Importance.MEDIUM, "Default segment.ms of topics.")
+                .define(OFFSET_COMMIT_TIMEOUT_MS, Type.INT, 5000, Range.atLeast(1), Importance.LOW,
+                        "How long an offset commit waits for every in-sync replica of its offsets partition.")
+                .define(CLUSTER_JOIN, Type.STRING, "none", Importance.HIGH,
+                        "How brokers find each other through Hazelcast: none (a cluster of one, no Hazelcast),"
+                        + " tcpip:host[:port],host[:port],... (the members to ask), multicast, or payara (the"
+                        + " Hazelcast instance of the Payara server the broker runs in, clustered by its own"
+                        + " --clustermode and --clustername).")
+                .define(CLUSTER_NAME, Type.STRING, "strata", Importance.MEDIUM,
+                        "The Hazelcast cluster name; brokers with another name never join.")
+                .define(CLUSTER_PORT, Type.INT, 5701, Range.between(0, 65535), Importance.MEDIUM,
+                        "The Hazelcast member port of a standalone broker; the next free one is taken if it is used.")
+                .define(CLUSTER_CP_MEMBER_COUNT, Type.INT, 0, Range.atLeast(0), Importance.MEDIUM,
+                        "CP Subsystem members (0, or 3 and more). With 3 or more the controller is elected through a"
+                        + " Raft FencedLock, safe against split brain; with 0 the broker of the oldest Hazelcast"
+                        + " member is controller, which a network partition can split.")
+                .define(BROKER_SESSION_TIMEOUT_MS, Type.INT, 9000, Range.atLeast(2000), Importance.MEDIUM,
+                        "A broker not heard from for this long is declared dead and its partitions fail over"
+                        + " (Hazelcast's heartbeat timeout).")
+                .define(REPLICA_LAG_TIME_MAX_MS, Type.LONG, 30_000L, Range.atLeast(1), Importance.MEDIUM,
+                        "A follower that has not caught up with the leader's log end for this long leaves the ISR.")
+                .define(REPLICA_FETCH_MAX_BYTES, Type.INT, 1_048_576, Range.atLeast(0), Importance.MEDIUM,
+                        "Bytes a follower asks for per partition in one fetch (one batch more if it is larger).")
+                .define(REPLICA_FETCH_RESPONSE_MAX_BYTES, Type.INT, 10_485_760, Range.atLeast(0), Importance.MEDIUM,
+                        "Bytes a follower asks for in one fetch over all partitions.")
+                .define(REPLICA_FETCH_WAIT_MAX_MS, Type.INT, 500, Range.atLeast(0), Importance.MEDIUM,
+                        "How long a follower's fetch waits at the leader for new data.")
+                .define(REPLICA_FETCH_BACKOFF_MS, Type.INT, 1000, Range.atLeast(0), Importance.LOW,
+                        "How long a follower waits after a failed fetch before trying again.")
+                .define(REPLICA_SOCKET_TIMEOUT_MS, Type.INT, 30_000, Range.atLeast(1), Importance.LOW,
+                        "How long a follower waits for a fetch response before reconnecting.");
         for (Map.Entry<String, String> synonym : TOPIC_SYNONYMS.entrySet()) {
             if (!def.names().contains(synonym.getKey())) {
                 ConfigDef.ConfigKey topicKey = LogConfig.definition().configKeys().get(synonym.getValue());

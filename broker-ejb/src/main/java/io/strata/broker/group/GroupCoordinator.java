@@ -8,6 +8,7 @@ import io.strata.broker.group.GroupRecords.StoredMember;
 import io.strata.broker.metadata.Controller;
 import io.strata.broker.metadata.PartitionAssignment;
 import io.strata.broker.metadata.TopicImage;
+import io.strata.broker.partition.AppendResult;
 import io.strata.broker.partition.Partition;
 import io.strata.broker.partition.ReplicaManager;
 import io.strata.storage.batch.AppendOrigin;
@@ -79,6 +80,8 @@ public final class GroupCoordinator implements AutoCloseable {
     private final ConcurrentHashMap<String, ClassicGroup> groups = new ConcurrentHashMap<>();
     private volatile int offsetsPartitions;
     private volatile boolean loaded;
+    /** The offsets partitions whose groups are loaded here, with the leader epoch they were loaded at. */
+    private final ConcurrentHashMap<Integer, Integer> ownedPartitions = new ConcurrentHashMap<>();
 
     public GroupCoordinator(BrokerConfig config, Controller controller, ReplicaManager replicas,
                             ThreadFactory threads, Clock clock) {
@@ -97,10 +100,39 @@ public final class GroupCoordinator implements AutoCloseable {
 
     /** Creates {@code __consumer_offsets} if needed, loads the groups it holds, and starts the timers. */
     public void startup() {
-        TopicImage topic = controller.ensureInternalTopic(OFFSETS_TOPIC, config.offsetsTopicNumPartitions,
+        startup(true);
+    }
+
+    /**
+     * Loads the groups this broker coordinates and starts the timers. With {@code createOffsetsTopic} false (a
+     * broker of a cluster, which may be starting before the others have joined) {@code __consumer_offsets} is
+     * created when the first group looks for its coordinator, with as many replicas as live brokers allow.
+     */
+    public void startup(boolean createOffsetsTopic) {
+        TopicImage topic = createOffsetsTopic ? ensureOffsetsTopic() : controller.image().topic(OFFSETS_TOPIC);
+        offsetsPartitions = topic == null ? config.offsetsTopicNumPartitions : topic.partitionCount();
+        if (topic != null) {
+            loadAtStart(topic);
+        }
+        loaded = true;
+        startTimers();
+        controller.addListener((previous, current) -> {
+            try {
+                timer.execute(this::followLeadership);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // Closed: the broker is stopping.
+            }
+        });
+    }
+
+    private TopicImage ensureOffsetsTopic() {
+        return controller.ensureInternalTopic(OFFSETS_TOPIC, config.offsetsTopicNumPartitions,
                 config.offsetsTopicReplicationFactor, Map.of(LogConfig.CLEANUP_POLICY, LogConfig.CLEANUP_POLICY_COMPACT,
                         LogConfig.SEGMENT_BYTES, String.valueOf(config.offsetsTopicSegmentBytes),
                         LogConfig.COMPRESSION_TYPE, LogConfig.COMPRESSION_PRODUCER));
+    }
+
+    private void loadAtStart(TopicImage topic) {
         offsetsPartitions = topic.partitionCount();
         long startNanos = System.nanoTime();
         int loadedOffsets = 0;
@@ -108,15 +140,73 @@ public final class GroupCoordinator implements AutoCloseable {
             Partition partition = replicas.partition(new TopicPartition(OFFSETS_TOPIC, p));
             if (partition != null && partition.isLeader()) {
                 loadedOffsets += load(partition);
+                ownedPartitions.put(p, partition.leaderEpoch());
             }
         }
-        loaded = true;
         LOG.log(Level.INFO, "Loaded {0} group(s) and {1} committed offset(s) from {2} in {3} ms", groups.size(),
                 loadedOffsets, OFFSETS_TOPIC, (System.nanoTime() - startNanos) / 1_000_000);
+    }
+
+    private void startTimers() {
         timer.scheduleWithFixedDelay(this::sweepExpiredMembers, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS,
                 TimeUnit.MILLISECONDS);
         timer.scheduleWithFixedDelay(this::expireOffsets, config.offsetsRetentionCheckIntervalMs,
                 config.offsetsRetentionCheckIntervalMs, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Loads the groups of every offsets partition this broker has come to lead (its log, as an in-sync replica's,
+     * has every committed offset), and lets go of those of partitions it no longer leads: their members are told
+     * NOT_COORDINATOR and find the new coordinator. Runs on the coordinator's thread after each metadata change.
+     */
+    private void followLeadership() {
+        TopicImage topic = controller.image().topic(OFFSETS_TOPIC);
+        if (topic != null) {
+            offsetsPartitions = topic.partitionCount();
+        }
+        for (int p = 0; p < offsetsPartitions; p++) {
+            Partition partition = replicas.partition(new TopicPartition(OFFSETS_TOPIC, p));
+            Integer ownedAt = ownedPartitions.get(p);
+            boolean leads = partition != null && partition.isLeader();
+            if (leads && (ownedAt == null || ownedAt != partition.leaderEpoch())) {
+                if (ownedAt != null) {
+                    unload(p);
+                }
+                long startNanos = System.nanoTime();
+                int offsets = load(partition);
+                ownedPartitions.put(p, partition.leaderEpoch());
+                LOG.log(Level.INFO, "Now coordinating the groups of {0}-{1}: {2} committed offset(s) loaded in {3}"
+                        + " ms", OFFSETS_TOPIC, p, offsets, (System.nanoTime() - startNanos) / 1_000_000);
+            } else if (!leads && ownedAt != null) {
+                unload(p);
+                LOG.log(Level.INFO, "No longer coordinating the groups of {0}-{1}", OFFSETS_TOPIC, p);
+            }
+        }
+    }
+
+    /** Forgets the groups of offsets partition {@code p}, failing their waiting members with NOT_COORDINATOR. */
+    private void unload(int p) {
+        ownedPartitions.remove(p);
+        for (Iterator<ClassicGroup> it = groups.values().iterator(); it.hasNext(); ) {
+            ClassicGroup group = it.next();
+            if (partitionFor(group.groupId) != p) {
+                continue;
+            }
+            synchronized (group) {
+                cancelTimer(group);
+                for (GroupMember member : group.members.values()) {
+                    if (member.awaitingJoin != null) {
+                        member.awaitingJoin.accept(joinError(member.memberId, Errors.NOT_COORDINATOR));
+                        member.awaitingJoin = null;
+                    }
+                    if (member.awaitingSync != null) {
+                        member.awaitingSync.accept(new SyncResult(Errors.NOT_COORDINATOR.code(), new byte[0]));
+                        member.awaitingSync = null;
+                    }
+                }
+            }
+            it.remove();
+        }
     }
 
     /** Whether committed offsets are loaded: until then the coordinator answers COORDINATOR_LOAD_IN_PROGRESS. */
@@ -132,7 +222,12 @@ public final class GroupCoordinator implements AutoCloseable {
     public int coordinatorFor(String groupId) {
         TopicImage topic = controller.image().topic(OFFSETS_TOPIC);
         if (topic == null) {
-            return -1;
+            try {
+                topic = ensureOffsetsTopic();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "Creating {0} failed: {1}", OFFSETS_TOPIC, e.getMessage());
+                return -1;
+            }
         }
         PartitionAssignment assignment = topic.partition(partitionFor(groupId));
         return assignment == null ? -1 : assignment.leader();
@@ -143,8 +238,14 @@ public final class GroupCoordinator implements AutoCloseable {
         if (!loaded) {
             return Errors.COORDINATOR_LOAD_IN_PROGRESS;
         }
-        Partition partition = replicas.partition(new TopicPartition(OFFSETS_TOPIC, partitionFor(groupId)));
-        return partition != null && partition.isLeader() ? Errors.NONE : Errors.NOT_COORDINATOR;
+        int p = partitionFor(groupId);
+        Partition partition = replicas.partition(new TopicPartition(OFFSETS_TOPIC, p));
+        if (partition == null || !partition.isLeader()) {
+            return Errors.NOT_COORDINATOR;
+        }
+        Integer ownedAt = ownedPartitions.get(p);
+        return ownedAt != null && ownedAt == partition.leaderEpoch() ? Errors.NONE
+                : Errors.COORDINATOR_LOAD_IN_PROGRESS;
     }
 
     // ---------------------------------------------------------------------------------------------------- join
@@ -992,12 +1093,21 @@ public final class GroupCoordinator implements AutoCloseable {
         }
         try {
             MemoryRecords built = builder.build();
-            partition.appendAsLeader(built, (short) -1, AppendOrigin.COORDINATOR);
+            AppendResult appended = partition.appendAsLeader(built, (short) -1, AppendOrigin.COORDINATOR);
             replicas.notifyAppended(tp, built.sizeInBytes());
+            // As Kafka's coordinator, a write counts once every in-sync replica has it: it survives a failover.
+            partition.awaitReplication(appended.lastOffset()).get(config.offsetCommitTimeoutMs, TimeUnit.MILLISECONDS);
             return Errors.NONE;
-        } catch (ApiException e) {
-            Errors error = Errors.forException(e);
-            LOG.log(Level.WARNING, "Writing to {0} for group {1} failed: {2}", tp, groupId, e.getMessage());
+        } catch (java.util.concurrent.TimeoutException e) {
+            LOG.log(Level.WARNING, "Writing to {0} for group {1} timed out waiting for the replicas", tp, groupId);
+            return Errors.COORDINATOR_NOT_AVAILABLE;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Errors.COORDINATOR_NOT_AVAILABLE;
+        } catch (java.util.concurrent.ExecutionException | ApiException e) {
+            Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+            Errors error = Errors.forException(cause);
+            LOG.log(Level.WARNING, "Writing to {0} for group {1} failed: {2}", tp, groupId, cause.getMessage());
             return switch (error) {
                 case NOT_LEADER_OR_FOLLOWER -> Errors.NOT_COORDINATOR;
                 case UNKNOWN_TOPIC_OR_PARTITION, NOT_ENOUGH_REPLICAS, NOT_ENOUGH_REPLICAS_AFTER_APPEND,

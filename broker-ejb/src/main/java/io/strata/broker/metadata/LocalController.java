@@ -382,6 +382,126 @@ public final class LocalController implements Controller {
         return first;
     }
 
+    // ---------------------------------------------------------------------------------------------------- leaders
+
+    /**
+     * Brings every partition in line with the live brokers: a partition whose leader is gone gets a new leader from
+     * its in-sync replicas that are alive (or, with {@code unclean.leader.election.enable}, from any live replica; or
+     * none, offline, until an in-sync replica returns); dead brokers leave the ISR. Every change of leader raises the
+     * leader epoch; every change raises the partition epoch. Returns how many partitions changed.
+     */
+    public synchronized int onBrokersChanged(Set<Integer> live) {
+        Map<String, byte[]> records = new LinkedHashMap<>();
+        int changed = 0;
+        for (TopicImage topic : image().topics()) {
+            boolean unclean = logConfig(topic.configs()).uncleanLeaderElectionEnable;
+            List<PartitionAssignment> partitions = new ArrayList<>(topic.partitions());
+            boolean topicChanged = false;
+            for (int p = 0; p < partitions.size(); p++) {
+                PartitionAssignment before = partitions.get(p);
+                PartitionAssignment after = electIfNeeded(before, live, unclean);
+                if (!after.equals(before)) {
+                    partitions.set(p, after);
+                    topicChanged = true;
+                    changed++;
+                    if (after.leader() != before.leader()) {
+                        LOG.log(Level.INFO, "{0}-{1}: leader {2} -> {3} (epoch {4}), ISR {5}", topic.name(), p,
+                                before.leader(), after.leader(), after.leaderEpoch(), after.isr());
+                    }
+                }
+            }
+            if (topicChanged) {
+                records.put(MetadataRecords.topicKey(topic.name()),
+                        MetadataRecords.encodeTopic(topic.withPartitions(partitions)));
+            }
+        }
+        commit(records);
+        return changed;
+    }
+
+    private static PartitionAssignment electIfNeeded(PartitionAssignment current, Set<Integer> live,
+                                                     boolean unclean) {
+        List<Integer> liveIsr = current.isr().stream().filter(live::contains).toList();
+        if (current.leader() >= 0 && live.contains(current.leader())) {
+            if (liveIsr.size() == current.isr().size()) {
+                return current;
+            }
+            return new PartitionAssignment(current.replicas(), liveIsr, current.leader(), current.leaderEpoch(),
+                    current.partitionEpoch() + 1);
+        }
+        Integer leader = null;
+        for (int replica : current.replicas()) {
+            if (liveIsr.contains(replica)) {
+                leader = replica;
+                break;
+            }
+        }
+        List<Integer> isr = liveIsr;
+        if (leader == null && unclean) {
+            for (int replica : current.replicas()) {
+                if (live.contains(replica)) {
+                    leader = replica;
+                    isr = List.of(replica);
+                    LOG.log(Level.WARNING, "Unclean leader election: broker {0} was not in sync and may lack"
+                            + " acknowledged records", replica);
+                    break;
+                }
+            }
+        }
+        if (leader == null) {
+            if (current.leader() == -1) {
+                return current;
+            }
+            // Offline: the ISR keeps the last leader, the one replica known to have every acknowledged record.
+            List<Integer> lastInSync = current.isr().isEmpty() ? List.of() : List.of(current.leader() >= 0
+                    && current.isr().contains(current.leader()) ? current.leader() : current.isr().get(0));
+            return new PartitionAssignment(current.replicas(), lastInSync, -1, current.leaderEpoch() + 1,
+                    current.partitionEpoch() + 1);
+        }
+        return new PartitionAssignment(current.replicas(), isr, leader, current.leaderEpoch() + 1,
+                current.partitionEpoch() + 1);
+    }
+
+    /**
+     * A leader's request to change the ISR of a partition it leads (AlterPartition). It must name the leader epoch
+     * and partition epoch it knows; a request from an older state is refused, so that a deposed leader cannot change
+     * the ISR. The new ISR must hold the leader and only live replicas.
+     */
+    public synchronized ApiError alterPartition(String topicName, int partition, int leaderId, int leaderEpoch,
+                                                int partitionEpoch, List<Integer> newIsr, Set<Integer> live) {
+        TopicImage topic = image().topic(topicName);
+        if (topic == null || topic.partition(partition) == null) {
+            return new ApiError(Errors.UNKNOWN_TOPIC_OR_PARTITION, topicName + "-" + partition + " does not exist");
+        }
+        PartitionAssignment current = topic.partition(partition);
+        if (current.leader() != leaderId || current.leaderEpoch() != leaderEpoch) {
+            return new ApiError(Errors.FENCED_LEADER_EPOCH, "Broker " + leaderId + " at leader epoch " + leaderEpoch
+                    + " does not lead " + topicName + "-" + partition + " (leader " + current.leader() + ", epoch "
+                    + current.leaderEpoch() + ")");
+        }
+        if (current.partitionEpoch() != partitionEpoch) {
+            return new ApiError(Errors.INVALID_UPDATE_VERSION, "Partition epoch " + partitionEpoch + " of "
+                    + topicName + "-" + partition + " is not the current " + current.partitionEpoch());
+        }
+        if (!newIsr.contains(leaderId) || !current.replicas().containsAll(newIsr)) {
+            return new ApiError(Errors.INVALID_REQUEST, "ISR " + newIsr + " must hold the leader and only replicas "
+                    + current.replicas());
+        }
+        for (int broker : newIsr) {
+            if (!live.contains(broker)) {
+                return new ApiError(Errors.INELIGIBLE_REPLICA, "Broker " + broker + " is not alive");
+            }
+        }
+        PartitionAssignment next = new PartitionAssignment(current.replicas(), newIsr, current.leader(),
+                current.leaderEpoch(), current.partitionEpoch() + 1);
+        List<PartitionAssignment> partitions = new ArrayList<>(topic.partitions());
+        partitions.set(partition, next);
+        commit(VersionedRecords.single(MetadataRecords.topicKey(topicName),
+                MetadataRecords.encodeTopic(topic.withPartitions(partitions))));
+        LOG.log(Level.INFO, "{0}-{1}: ISR {2} -> {3}", topicName, partition, current.isr(), newIsr);
+        return ApiError.NONE;
+    }
+
     /** Makes the change durable and applied; called with the monitor held. */
     private void commit(Map<String, byte[]> records) {
         if (!records.isEmpty()) {

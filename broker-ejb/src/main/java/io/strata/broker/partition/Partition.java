@@ -19,18 +19,33 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.RecordBatch;
 
+import io.strata.storage.log.LeaderEpochCache;
+import org.apache.kafka.common.errors.NotEnoughReplicasAfterAppendException;
+
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * One partition as this broker holds it: its log, its assignment (replicas, in-sync replicas, leader, leader epoch),
  * its high watermark (the offset below which every in-sync replica has the records, and below which consumers
  * read) and its idempotent producers' state.
  *
- * <p>Thread-safety: appends are serialised by the partition's append lock, which also covers the producer state;
- * reads take no lock; the assignment and high watermark are published through volatile fields.
+ * <p>As leader it tracks how far each follower has fetched: the high watermark is the lowest log end offset in the
+ * ISR; a follower that has not caught up for {@code replica.lag.time.max.ms} is asked out of the ISR, and one that
+ * has caught up is asked back in, through the controller ({@link IsrChanges}). As follower it takes the leader's
+ * batches as they are, with their offsets and epochs, and the leader's high watermark.
+ *
+ * <p>Thread-safety: appends, truncation and the producer state are serialised by the partition's append lock; the
+ * followers' progress, the high watermark and its waiters by the replica lock; reads take no lock; the assignment and
+ * high watermark are published through volatile fields.
  */
 public final class Partition {
 
@@ -41,19 +56,53 @@ public final class Partition {
     private final PartitionLog log;
     private final ProducerStateManager producers;
     private final Object appendLock = new Object();
+    private final Object replicaLock = new Object();
+    private final Listener listener;
+    private final Map<Integer, FollowerProgress> followers = new HashMap<>();
+    private final List<Waiter> waiters = new ArrayList<>();
     private volatile Uuid topicId;
     private volatile PartitionAssignment assignment;
     private volatile long highWatermark;
+    private volatile boolean isrChangePending;
+    private long leaderEpochStartOffset;
+    private final java.util.concurrent.atomic.AtomicLong bytesSinceHighWatermark =
+            new java.util.concurrent.atomic.AtomicLong();
+
+    /** What the replica manager hears from a partition. */
+    public interface Listener {
+        /** The high watermark moved up: records became readable by consumers. */
+        void onHighWatermark(TopicPartition partition, long bytes);
+
+        /** This leader wants the ISR changed; the answer comes back as a metadata update. */
+        void requestIsrChange(Partition partition, PartitionAssignment basedOn, List<Integer> newIsr);
+    }
+
+    /** A follower as its leader sees it. */
+    private static final class FollowerProgress {
+        long logEndOffset = -1;
+        long lastCaughtUpTimeMs;
+        long lastFetchTimeMs;
+        long lastFetchLeaderLogEndOffset;
+    }
+
+    /** An acks=all produce waiting for the high watermark to pass {@code offset}. */
+    private record Waiter(long offset, CompletableFuture<Void> done) {
+    }
 
     Partition(TopicPartition topicPartition, Uuid topicId, int localBrokerId, PartitionAssignment assignment,
-              PartitionLog log) {
+              PartitionLog log, Listener listener, long nowMs) {
         this.topicPartition = topicPartition;
         this.topicId = topicId;
         this.localBrokerId = localBrokerId;
         this.assignment = assignment;
         this.log = log;
+        this.listener = listener;
         this.producers = new ProducerStateManager(topicPartition);
         loadProducerState();
+        this.highWatermark = log.logStartOffset();
+        if (assignment.leader() == localBrokerId) {
+            becomeLeader(assignment, nowMs);
+        }
         maybeAdvanceHighWatermark();
     }
 
@@ -90,11 +139,48 @@ public final class Partition {
         return highWatermark;
     }
 
-    void update(Uuid newTopicId, PartitionAssignment newAssignment, LogConfig config) {
+    /**
+     * Takes a new assignment from the metadata. Returns whether this broker's role changed in a way the fetchers
+     * must know of: it became leader, or follows a new leader or a new leader epoch.
+     */
+    boolean update(Uuid newTopicId, PartitionAssignment newAssignment, LogConfig config, long nowMs) {
+        PartitionAssignment previous = this.assignment;
         this.topicId = newTopicId;
-        this.assignment = newAssignment;
         log.updateConfig(config);
+        boolean newTerm = previous.leader() != newAssignment.leader()
+                || previous.leaderEpoch() != newAssignment.leaderEpoch();
+        synchronized (replicaLock) {
+            this.assignment = newAssignment;
+            isrChangePending = false;
+            if (newTerm && newAssignment.leader() == localBrokerId) {
+                becomeLeader(newAssignment, nowMs);
+            } else if (newTerm) {
+                followers.clear();
+                failWaiters(new NotLeaderOrFollowerException("Broker " + localBrokerId + " no longer leads "
+                        + topicPartition + "; the leader is now " + newAssignment.leader()));
+            }
+        }
         maybeAdvanceHighWatermark();
+        return newTerm;
+    }
+
+    /** Called holding the replica lock. */
+    private void becomeLeader(PartitionAssignment current, long nowMs) {
+        synchronized (appendLock) {
+            leaderEpochStartOffset = log.logEndOffset();
+            log.leaderEpochCache().assign(current.leaderEpoch(), leaderEpochStartOffset);
+        }
+        followers.clear();
+        for (int replica : current.replicas()) {
+            if (replica != localBrokerId) {
+                FollowerProgress progress = new FollowerProgress();
+                // Replicas in the ISR get a full lag period to show up before they are asked out.
+                progress.lastCaughtUpTimeMs = current.isr().contains(replica) ? nowMs : 0;
+                followers.put(replica, progress);
+            }
+        }
+        LOG.log(Level.INFO, "Broker {0} leads {1} from offset {2} at epoch {3}, ISR {4}", localBrokerId,
+                topicPartition, leaderEpochStartOffset, current.leaderEpoch(), current.isr());
     }
 
     /**
@@ -116,6 +202,7 @@ public final class Partition {
             throw new NotEnoughReplicasException("The size of the current ISR " + current.isr() + " is insufficient"
                     + " to satisfy the min.isr requirement of " + minInSync + " for partition " + topicPartition);
         }
+        AppendResult result;
         synchronized (appendLock) {
             MutableRecordBatch first = records.batches().iterator().hasNext()
                     ? records.batches().iterator().next() : null;
@@ -138,9 +225,208 @@ public final class Partition {
                 // The log rolled: a snapshot now bounds the replay after a crash to the active segment.
                 writeProducerSnapshot();
             }
-            maybeAdvanceHighWatermark();
-            return AppendResult.appended(info);
+            bytesSinceHighWatermark.addAndGet(info.sizeInBytes());
+            result = AppendResult.appended(info);
         }
+        // Outside the append lock: completing waiting fetches sends their responses.
+        maybeAdvanceHighWatermark();
+        return result;
+    }
+
+    /**
+     * Completes when the high watermark has passed {@code lastOffset} with at least {@code min.insync.replicas} in
+     * sync (acks=all); fails with NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below it meanwhile, or
+     * NOT_LEADER_OR_FOLLOWER if this broker stopped leading.
+     */
+    public CompletableFuture<Void> awaitReplication(long lastOffset) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        synchronized (replicaLock) {
+            if (assignment.leader() != localBrokerId) {
+                done.completeExceptionally(new NotLeaderOrFollowerException("Broker " + localBrokerId
+                        + " no longer leads " + topicPartition));
+            } else if (highWatermark > lastOffset) {
+                completeWaiter(done);
+            } else {
+                waiters.add(new Waiter(lastOffset, done));
+            }
+        }
+        return done;
+    }
+
+    /** Called holding the replica lock. */
+    private void completeWaiter(CompletableFuture<Void> done) {
+        int minInSync = log.config().minInSyncReplicas;
+        if (assignment.isr().size() < minInSync) {
+            done.completeExceptionally(new NotEnoughReplicasAfterAppendException("The ISR of " + topicPartition
+                    + " " + assignment.isr() + " shrank below min.insync.replicas=" + minInSync
+                    + " while the records were replicated"));
+        } else {
+            done.complete(null);
+        }
+    }
+
+    /** Called holding the replica lock. */
+    private void failWaiters(RuntimeException error) {
+        for (Waiter waiter : waiters) {
+            waiter.done().completeExceptionally(error);
+        }
+        waiters.clear();
+    }
+
+    /** Abandons a waiter that timed out. */
+    public void cancelWaiter(CompletableFuture<Void> done) {
+        synchronized (replicaLock) {
+            waiters.removeIf(waiter -> waiter.done() == done);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ as leader
+
+    /**
+     * Records a follower's fetch from {@code fetchOffset}, which tells that it has every record below it: moves the
+     * high watermark, and asks for the follower to join the ISR once it has caught up.
+     */
+    public void recordFollowerFetch(int replicaId, long fetchOffset, long nowMs) {
+        PartitionAssignment current;
+        List<Integer> expanded = null;
+        synchronized (replicaLock) {
+            current = assignment;
+            FollowerProgress progress = followers.get(replicaId);
+            if (progress == null || current.leader() != localBrokerId) {
+                return;
+            }
+            long leaderEnd = log.logEndOffset();
+            if (fetchOffset >= leaderEnd) {
+                progress.lastCaughtUpTimeMs = Math.max(progress.lastCaughtUpTimeMs, nowMs);
+            } else if (fetchOffset >= progress.lastFetchLeaderLogEndOffset) {
+                progress.lastCaughtUpTimeMs = Math.max(progress.lastCaughtUpTimeMs, progress.lastFetchTimeMs);
+            }
+            progress.logEndOffset = fetchOffset;
+            progress.lastFetchLeaderLogEndOffset = leaderEnd;
+            progress.lastFetchTimeMs = nowMs;
+            if (!current.isr().contains(replicaId) && !isrChangePending && fetchOffset >= highWatermark
+                    && fetchOffset >= leaderEpochStartOffset) {
+                expanded = new ArrayList<>(current.isr());
+                expanded.add(replicaId);
+                isrChangePending = true;
+            }
+        }
+        maybeAdvanceHighWatermark();
+        if (expanded != null) {
+            LOG.log(Level.INFO, "{0}: follower {1} has caught up at offset {2}; asking to add it to the ISR",
+                    topicPartition, replicaId, fetchOffset);
+            listener.requestIsrChange(this, current, expanded);
+        }
+    }
+
+    /** Asks for followers that have not caught up for {@code maxLagMs} to leave the ISR. */
+    public void maybeShrinkIsr(long nowMs, long maxLagMs) {
+        PartitionAssignment current;
+        List<Integer> shrunk;
+        List<Integer> lagging = new ArrayList<>();
+        synchronized (replicaLock) {
+            current = assignment;
+            if (current.leader() != localBrokerId || isrChangePending) {
+                return;
+            }
+            shrunk = new ArrayList<>();
+            for (int replica : current.isr()) {
+                FollowerProgress progress = followers.get(replica);
+                if (replica != localBrokerId && progress != null && nowMs - progress.lastCaughtUpTimeMs > maxLagMs) {
+                    lagging.add(replica);
+                } else {
+                    shrunk.add(replica);
+                }
+            }
+            if (lagging.isEmpty()) {
+                return;
+            }
+            isrChangePending = true;
+        }
+        LOG.log(Level.INFO, "{0}: followers {1} have not caught up for {2} ms; asking to shrink the ISR to {3}",
+                topicPartition, lagging, maxLagMs, shrunk);
+        listener.requestIsrChange(this, current, shrunk);
+    }
+
+    /** An ISR change this leader asked for was refused or lost: it may ask again. */
+    void isrChangeFailed() {
+        isrChangePending = false;
+    }
+
+    /** The log end offset each replica is known to have, this leader's included (-1: not known yet). */
+    public Map<Integer, Long> replicaLogEndOffsets() {
+        Map<Integer, Long> ends = new HashMap<>();
+        synchronized (replicaLock) {
+            followers.forEach((id, progress) -> ends.put(id, progress.logEndOffset));
+        }
+        ends.put(localBrokerId, log.logEndOffset());
+        return ends;
+    }
+
+    // ------------------------------------------------------------------------------------------ as follower
+
+    /** Appends batches fetched from the leader, keeping their offsets and leader epochs. */
+    public void appendAsFollower(MemoryRecords records) {
+        synchronized (appendLock) {
+            long activeBase = log.activeSegment().baseOffset();
+            log.appendAsFollower(records.buffer());
+            for (MutableRecordBatch batch : records.batches()) {
+                if (batch.hasProducerId() && !batch.isControlBatch()) {
+                    producers.update(batch.producerId(), batch.producerEpoch(), new BatchMetadata(
+                            batch.baseSequence(), batch.lastSequence(), batch.baseOffset(), batch.lastOffset(),
+                            batch.maxTimestamp()));
+                }
+            }
+            if (log.activeSegment().baseOffset() != activeBase && producers.producerCount() > 0) {
+                writeProducerSnapshot();
+            }
+        }
+    }
+
+    /** Takes the leader's high watermark, as far as this replica's log reaches. */
+    public void updateFollowerHighWatermark(long leaderHighWatermark) {
+        long next = Math.min(leaderHighWatermark, log.logEndOffset());
+        long before;
+        synchronized (replicaLock) {
+            before = highWatermark;
+            if (next > before) {
+                highWatermark = next;
+            }
+        }
+        if (next > before) {
+            listener.onHighWatermark(topicPartition, 0);
+        }
+    }
+
+    /**
+     * Removes the records from {@code offset} on, where this replica's log diverged from the leader's, and rebuilds
+     * the producer state without them.
+     */
+    public void truncateTo(long offset) {
+        synchronized (appendLock) {
+            if (!log.truncateTo(offset)) {
+                return;
+            }
+            loadProducerState();
+        }
+        synchronized (replicaLock) {
+            highWatermark = Math.min(highWatermark, log.logEndOffset());
+        }
+    }
+
+    /** Empties the log and restarts it at {@code offset}, when the leader no longer has what this replica lacks. */
+    public void truncateFullyAndStartAt(long offset) {
+        synchronized (appendLock) {
+            log.truncateFullyAndStartAt(offset);
+            loadProducerState();
+        }
+        synchronized (replicaLock) {
+            highWatermark = offset;
+        }
+    }
+
+    public LeaderEpochCache leaderEpochCache() {
+        return log.leaderEpochCache();
     }
 
     private static BatchMetadata metadataOf(BatchInfo batch) {
@@ -150,14 +436,38 @@ public final class Partition {
     }
 
     /**
-     * With every replica in sync on this broker alone, the high watermark is the log end; replicas on other brokers
-     * move it through their fetches.
+     * As leader, moves the high watermark up to the lowest log end offset among the in-sync replicas (this broker's
+     * own for a replica it has not heard from yet cannot count: it stays where it is), and completes the produces
+     * waiting for it.
      */
     private void maybeAdvanceHighWatermark() {
-        PartitionAssignment current = assignment;
-        if (current.isr().size() == 1 && current.isr().get(0) == localBrokerId) {
-            highWatermark = log.logEndOffset();
+        long bytes;
+        synchronized (replicaLock) {
+            PartitionAssignment current = assignment;
+            if (current.leader() != localBrokerId) {
+                return;
+            }
+            long candidate = log.logEndOffset();
+            for (int replica : current.isr()) {
+                if (replica != localBrokerId) {
+                    FollowerProgress progress = followers.get(replica);
+                    candidate = Math.min(candidate, progress == null ? -1 : progress.logEndOffset);
+                }
+            }
+            if (candidate <= highWatermark) {
+                return;
+            }
+            highWatermark = candidate;
+            for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+                Waiter waiter = it.next();
+                if (waiter.offset() < candidate) {
+                    it.remove();
+                    completeWaiter(waiter.done());
+                }
+            }
+            bytes = bytesSinceHighWatermark.getAndSet(0);
         }
+        listener.onHighWatermark(topicPartition, bytes);
     }
 
     /**
@@ -177,6 +487,11 @@ public final class Partition {
             throw new UnknownLeaderEpochException("Leader epoch " + clientEpoch.get() + " of " + topicPartition
                     + " is newer than this broker's " + ours);
         }
+    }
+
+    /** Whole batches from {@code offset}, up to the log end, for a follower. */
+    public LogReadResult readForFollower(long offset, int maxBytes, boolean minOneMessage) {
+        return log.read(offset, maxBytes, Long.MAX_VALUE, minOneMessage);
     }
 
     /** Whole batches from {@code offset}, up to the high watermark, as a region to send. */

@@ -36,7 +36,20 @@ import java.util.function.Function;
  *
  * <p>Thread-safe. Metadata changes arrive one at a time; lookups and appends run concurrently with them.
  */
-public final class ReplicaManager implements MetadataListener, AutoCloseable {
+public final class ReplicaManager implements MetadataListener, Partition.Listener, AutoCloseable {
+
+    /** Copies the partitions this broker follows from their leaders. */
+    public interface Followers {
+        void follow(TopicPartition tp, int leaderId, int leaderEpoch);
+
+        void unfollow(TopicPartition tp);
+    }
+
+    /** Asks the controller for an ISR change; returns the error, {@code Errors.NONE} when it was made. */
+    public interface IsrChanges {
+        org.apache.kafka.common.protocol.Errors alterPartition(String topic, int partition, int leaderId,
+                                                               int leaderEpoch, int partitionEpoch, List<Integer> isr);
+    }
 
     private static final System.Logger LOG = System.getLogger(ReplicaManager.class.getName());
     private static final String PARTITION_METADATA = "partition.metadata";
@@ -46,13 +59,30 @@ public final class ReplicaManager implements MetadataListener, AutoCloseable {
     private final Function<Map<String, String>, LogConfig> logConfigs;
     private final ConcurrentHashMap<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
     private final List<ObjIntConsumer<TopicPartition>> appendListeners = new CopyOnWriteArrayList<>();
+    private final List<ObjIntConsumer<TopicPartition>> highWatermarkListeners = new CopyOnWriteArrayList<>();
+    private final java.time.Clock clock;
+    private volatile Followers followers = NO_FOLLOWERS;
+    private volatile IsrChanges isrChanges;
+    private volatile java.util.concurrent.Executor isrExecutor = Runnable::run;
+
+    private static final Followers NO_FOLLOWERS = new Followers() {
+        @Override
+        public void follow(TopicPartition tp, int leaderId, int leaderEpoch) {
+            LOG.log(Level.WARNING, "{0} is led by broker {1}, but this broker has no replica fetchers", tp, leaderId);
+        }
+
+        @Override
+        public void unfollow(TopicPartition tp) {
+        }
+    };
 
     /**
      * @param logConfigs the full settings of a topic with the given overrides
      */
     public ReplicaManager(int brokerId, List<LogDirectory> logDirectories,
-                          Function<Map<String, String>, LogConfig> logConfigs) {
+                          Function<Map<String, String>, LogConfig> logConfigs, java.time.Clock clock) {
         this.brokerId = brokerId;
+        this.clock = clock;
         this.logDirectories = List.copyOf(logDirectories);
         this.logConfigs = logConfigs;
     }
@@ -89,6 +119,62 @@ public final class ReplicaManager implements MetadataListener, AutoCloseable {
         }
     }
 
+    /** Told when a partition's high watermark moves up (partition and bytes newly readable), for waiting fetches. */
+    public void addHighWatermarkListener(ObjIntConsumer<TopicPartition> listener) {
+        highWatermarkListeners.add(listener);
+    }
+
+    /**
+     * Makes this broker a member of a cluster: partitions it follows are fetched by {@code fetchers}, and ISR changes
+     * its partitions ask for go to the controller through {@code changes}, run on {@code executor}.
+     */
+    public void joinCluster(Followers fetchers, IsrChanges changes, java.util.concurrent.Executor executor) {
+        this.followers = fetchers;
+        this.isrChanges = changes;
+        this.isrExecutor = executor;
+    }
+
+    @Override
+    public void onHighWatermark(TopicPartition partition, long bytes) {
+        int reported = (int) Math.max(1, Math.min(Integer.MAX_VALUE, bytes));
+        for (ObjIntConsumer<TopicPartition> listener : highWatermarkListeners) {
+            listener.accept(partition, reported);
+        }
+    }
+
+    @Override
+    public void requestIsrChange(Partition partition, PartitionAssignment basedOn, List<Integer> newIsr) {
+        IsrChanges changes = isrChanges;
+        if (changes == null) {
+            partition.isrChangeFailed();
+            return;
+        }
+        TopicPartition tp = partition.topicPartition();
+        isrExecutor.execute(() -> {
+            org.apache.kafka.common.protocol.Errors error;
+            try {
+                error = changes.alterPartition(tp.topic(), tp.partition(), brokerId, basedOn.leaderEpoch(),
+                        basedOn.partitionEpoch(), newIsr);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "Asking the controller to change the ISR of {0} failed: {1}", tp,
+                        e.toString());
+                error = org.apache.kafka.common.protocol.Errors.UNKNOWN_SERVER_ERROR;
+            }
+            if (error != org.apache.kafka.common.protocol.Errors.NONE) {
+                LOG.log(Level.INFO, "The ISR change of {0} to {1} was refused: {2}", tp, newIsr, error);
+                partition.isrChangeFailed();
+            }
+        });
+    }
+
+    /** Asks, for every partition this broker leads, that followers lagging over {@code maxLagMs} leave the ISR. */
+    public void shrinkIsrs(long maxLagMs) {
+        long now = clock.millis();
+        for (Partition partition : partitions.values()) {
+            partition.maybeShrinkIsr(now, maxLagMs);
+        }
+    }
+
     @Override
     public synchronized void onMetadataUpdate(MetadataImage previous, MetadataImage current) {
         Set<TopicPartition> wanted = new HashSet<>();
@@ -102,18 +188,28 @@ public final class ReplicaManager implements MetadataListener, AutoCloseable {
                 TopicPartition tp = new TopicPartition(topic.name(), p);
                 wanted.add(tp);
                 Partition existing = partitions.get(tp);
+                boolean newTerm;
                 if (existing != null && existing.topicId().equals(topic.id())) {
-                    existing.update(topic.id(), assignment, config);
+                    newTerm = existing.update(topic.id(), assignment, config, clock.millis());
                 } else {
                     if (existing != null) {
                         removePartition(tp, "its topic was recreated");
                     }
                     partitions.put(tp, createPartition(tp, topic.id(), assignment, config));
+                    newTerm = true;
+                }
+                if (newTerm) {
+                    if (assignment.leader() == brokerId || assignment.leader() < 0) {
+                        followers.unfollow(tp);
+                    } else {
+                        followers.follow(tp, assignment.leader(), assignment.leaderEpoch());
+                    }
                 }
             }
         }
         for (TopicPartition tp : Set.copyOf(partitions.keySet())) {
             if (!wanted.contains(tp)) {
+                followers.unfollow(tp);
                 removePartition(tp, "its topic was deleted or it moved away");
             }
         }
@@ -152,7 +248,7 @@ public final class ReplicaManager implements MetadataListener, AutoCloseable {
             log = leastLoadedDirectory().getOrCreate(tp, config);
         }
         recordTopicId(log.dir(), topicId);
-        return new Partition(tp, topicId, brokerId, assignment, log);
+        return new Partition(tp, topicId, brokerId, assignment, log, this, clock.millis());
     }
 
     private void removePartition(TopicPartition tp, String reason) {

@@ -10,7 +10,15 @@ import io.strata.broker.delayed.FetchPurgatory;
 import io.strata.broker.group.GroupCoordinator;
 import io.strata.broker.local.LocalStrata;
 import io.strata.broker.local.Strata;
+import com.hazelcast.core.HazelcastInstance;
+import io.strata.broker.cluster.HazelcastCluster;
+import io.strata.broker.metadata.ClusterController;
+import io.strata.broker.metadata.ClusterMetadataStore;
+import io.strata.broker.metadata.Controller;
 import io.strata.broker.metadata.LocalController;
+import io.strata.broker.metadata.MetadataStore;
+import io.strata.broker.replication.ReplicaFetcherManager;
+import io.strata.broker.replication.ReplicationSettings;
 import io.strata.broker.metadata.LocalMetadataStore;
 import io.strata.broker.metadata.MetadataImage;
 import io.strata.broker.metadata.MetadataLog;
@@ -29,6 +37,8 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -46,15 +56,23 @@ import java.util.concurrent.TimeUnit;
 public final class BrokerServer implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(BrokerServer.class.getName());
+    private static final long CLUSTER_ID_WAIT_MS = 120_000;
 
     private final BrokerConfig config;
     private final ThreadFactory threads;
     private final Clock clock;
     private final BrokerMetrics metrics = new BrokerMetrics();
     private final List<LogDirectory> logDirectories = new ArrayList<>();
-    private LocalMetadataStore metadataStore;
-    private LocalController controller;
+    private final HazelcastInstance hazelcast;
+    private MetadataStore metadataStore;
+    private LocalController controllerLogic;
+    private Controller controller;
     private ClusterMembership membership;
+    private HazelcastCluster cluster;
+    private ClusterController clusterController;
+    private ReplicaFetcherManager fetchers;
+    private FetchPurgatory replicaFetchPurgatory;
+    private ExecutorService isrExecutor;
     private ReplicaManager replicaManager;
     private FetchPurgatory fetchPurgatory;
     private GroupCoordinator groupCoordinator;
@@ -67,9 +85,22 @@ public final class BrokerServer implements AutoCloseable {
     private LocalStrata local;
 
     public BrokerServer(BrokerConfig config, ThreadFactory threads, Clock clock) {
+        this(config, threads, clock, null);
+    }
+
+    /**
+     * @param hazelcast the Hazelcast instance to cluster through when {@code cluster.join} is {@code payara} (the
+     *                  server's own); {@code null} otherwise
+     */
+    public BrokerServer(BrokerConfig config, ThreadFactory threads, Clock clock, HazelcastInstance hazelcast) {
         this.config = config;
         this.threads = threads;
         this.clock = clock;
+        this.hazelcast = hazelcast;
+    }
+
+    public boolean isClustered() {
+        return !config.clusterJoin.equals("none");
     }
 
     /**
@@ -85,16 +116,36 @@ public final class BrokerServer implements AutoCloseable {
                 logDirectories.add(LogDirectory.open(config.logDirectoryConfig(dir), tp -> defaultLogConfig(),
                         threads, clock));
             }
-            metadataStore = new LocalMetadataStore(MetadataLog.open(config.logDirs.get(0), threads, clock));
-            membership = new SingleBrokerMembership(this::localBroker);
-            controller = new LocalController(metadataStore,
-                    () -> membership.liveBrokers().stream().map(BrokerInfo::id).toList(), config.topicDefaults(),
-                    config.numPartitions, config.defaultReplicationFactor, config.deleteTopicEnable);
-            controller.ensureClusterId();
+            LocalMetadataStore localStore = new LocalMetadataStore(MetadataLog.open(config.logDirs.get(0), threads,
+                    clock));
+            metadataStore = localStore;
+            if (isClustered()) {
+                startCluster(localStore);
+            } else {
+                membership = new SingleBrokerMembership(this::localBroker);
+                controllerLogic = newControllerLogic(localStore);
+                controllerLogic.ensureClusterId();
+                controller = controllerLogic;
+            }
             for (Path dir : config.logDirs) {
                 MetaProperties.recordClusterId(dir, controller.image().clusterId());
             }
-            replicaManager = new ReplicaManager(config.nodeId, logDirectories, controller::logConfig);
+            replicaManager = new ReplicaManager(config.nodeId, logDirectories, controllerLogic::logConfig, clock);
+            if (clusterController != null) {
+                fetchers = new ReplicaFetcherManager(config.nodeId, this::replicationEndpoint,
+                        ReplicationSettings.of(config), threads);
+                fetchers.attach(replicaManager);
+                isrExecutor = Executors.newSingleThreadExecutor(runnable -> {
+                    Thread thread = threads.newThread(runnable);
+                    thread.setName("strata-isr-changes");
+                    thread.setDaemon(true);
+                    return thread;
+                });
+                ClusterController forIsr = clusterController;
+                replicaManager.joinCluster(fetchers, (topic, partition, leaderId, leaderEpoch, partitionEpoch, isr) ->
+                        forIsr.alterPartition(topic, partition, leaderId, leaderEpoch, partitionEpoch, isr).error(),
+                        isrExecutor);
+            }
             replicaManager.onMetadataUpdate(MetadataImage.EMPTY, controller.image());
             replicaManager.reportStrayLogs(controller.image());
             controller.addListener(replicaManager);
@@ -105,19 +156,25 @@ public final class BrokerServer implements AutoCloseable {
                 });
             }
             fetchPurgatory = new FetchPurgatory(threads);
-            replicaManager.addAppendListener(fetchPurgatory::onAppend);
+            replicaFetchPurgatory = new FetchPurgatory(threads);
+            replicaManager.addHighWatermarkListener(fetchPurgatory::onAppend);
+            replicaManager.addAppendListener(replicaFetchPurgatory::onAppend);
             groupCoordinator = new GroupCoordinator(config, controller, replicaManager, threads, clock);
-            groupCoordinator.startup();
+            groupCoordinator.startup(!isClustered());
             requestChannel = new RequestChannel(config.queuedMaxRequests);
             ProducerIdManager producerIds = new ProducerIdManager(controller::allocateProducerIds);
             Apis apis = new Apis(config, requestChannel, controller, membership, replicaManager, fetchPurgatory,
-                    groupCoordinator, producerIds, metrics);
+                    replicaFetchPurgatory, groupCoordinator, producerIds, metrics, clock);
             handlers = new RequestHandlerPool(config.numIoThreads, requestChannel, apis.dispatcher(), threads);
             handlers.start();
             startBackgroundTasks();
             networkMetrics = new Metrics();
             socketServer = new SocketServer(config, requestChannel, threads, networkMetrics);
             socketServer.start();
+            if (cluster != null) {
+                // Last: other brokers see this one, and send it clients and followers, once it can serve them.
+                cluster.register(localBroker());
+            }
             local = new LocalStrata(config, controller, replicaManager, groupCoordinator, metrics, threads, clock);
         } catch (RuntimeException e) {
             LOG.log(Level.ERROR, "Strata broker " + config.nodeId + " failed to start: " + e.getMessage());
@@ -128,6 +185,64 @@ public final class BrokerServer implements AutoCloseable {
         LOG.log(Level.INFO, "Strata broker {0} started in {1} ms: cluster {2}, listening on {3}, data in {4}",
                 config.nodeId, (System.nanoTime() - startNanos) / 1_000_000, controller.image().clusterId(),
                 socketServer.boundEndpoints(), config.logDirs);
+    }
+
+    /** Joins the Hazelcast cluster, catches up with its metadata and starts standing for controller. */
+    private void startCluster(LocalMetadataStore localStore) {
+        cluster = hazelcast != null ? HazelcastCluster.over(hazelcast) : HazelcastCluster.start(config);
+        ClusterMetadataStore shared = new ClusterMetadataStore(localStore, cluster.hazelcast());
+        shared.start();
+        metadataStore = shared;
+        controllerLogic = newControllerLogic(shared);
+        clusterController = new ClusterController(controllerLogic, shared, cluster, config.nodeId,
+                config.clusterCpMemberCount >= 3, threads);
+        controller = clusterController;
+        membership = new ClusterMembership() {
+            @Override
+            public BrokerInfo local() {
+                return localBroker();
+            }
+
+            @Override
+            public List<BrokerInfo> liveBrokers() {
+                return cluster.liveBrokers();
+            }
+
+            @Override
+            public int controllerId() {
+                return clusterController.controllerId();
+            }
+        };
+        clusterController.start();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLUSTER_ID_WAIT_MS);
+        while (controller.image().clusterId() == null) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("No cluster id after " + CLUSTER_ID_WAIT_MS + " ms: no controller"
+                        + " was elected (cluster.join=" + config.clusterJoin + ")");
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("Interrupted while joining the cluster", e);
+            }
+        }
+    }
+
+    private LocalController newControllerLogic(MetadataStore store) {
+        return new LocalController(store, () -> membership.liveBrokers().stream().map(BrokerInfo::id).toList(),
+                config.topicDefaults(), config.numPartitions, config.defaultReplicationFactor,
+                config.deleteTopicEnable);
+    }
+
+    /** Where followers fetch from a live broker: its first advertised endpoint, or {@code null}. */
+    private Endpoint replicationEndpoint(int brokerId) {
+        for (BrokerInfo broker : membership.liveBrokers()) {
+            if (broker.id() == brokerId && !broker.endpoints().isEmpty()) {
+                return broker.endpoints().get(0);
+            }
+        }
+        return null;
     }
 
     private io.strata.storage.config.LogConfig defaultLogConfig() {
@@ -150,6 +265,11 @@ public final class BrokerServer implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
+        if (clusterController != null) {
+            long isrCheckMs = Math.max(100, config.replicaLagTimeMaxMs / 2);
+            background.scheduleWithFixedDelay(() -> replicaManager.shrinkIsrs(config.replicaLagTimeMaxMs),
+                    isrCheckMs, isrCheckMs, TimeUnit.MILLISECONDS);
+        }
         long expiryCheckMs = Math.min(600_000L, config.producerIdExpirationMs);
         background.scheduleWithFixedDelay(() -> replicaManager.expireProducers(clock.millis(),
                 config.producerIdExpirationMs), expiryCheckMs, expiryCheckMs, TimeUnit.MILLISECONDS);
@@ -171,8 +291,22 @@ public final class BrokerServer implements AutoCloseable {
         return config;
     }
 
-    public LocalController controller() {
+    public Controller controller() {
         return controller;
+    }
+
+    /** The controller's checks and topic settings, which every broker has. */
+    public LocalController controllerLogic() {
+        return controllerLogic;
+    }
+
+    /** This broker's view of the cluster, or {@code null} for a cluster of one. */
+    public HazelcastCluster cluster() {
+        return cluster;
+    }
+
+    public ClusterMembership membership() {
+        return membership;
     }
 
     public ReplicaManager replicaManager() {
@@ -206,6 +340,17 @@ public final class BrokerServer implements AutoCloseable {
     @Override
     public void close() {
         ready = false;
+        if (cluster != null) {
+            try {
+                cluster.deregister(config.nodeId);
+            } catch (RuntimeException e) {
+                LOG.log(Level.DEBUG, "Leaving the cluster registry failed: {0}", e.toString());
+            }
+        }
+        if (fetchers != null) {
+            fetchers.close();
+            fetchers = null;
+        }
         if (socketServer != null) {
             socketServer.close();
             socketServer = null;
@@ -222,6 +367,14 @@ public final class BrokerServer implements AutoCloseable {
             fetchPurgatory.close();
             fetchPurgatory = null;
         }
+        if (replicaFetchPurgatory != null) {
+            replicaFetchPurgatory.close();
+            replicaFetchPurgatory = null;
+        }
+        if (isrExecutor != null) {
+            isrExecutor.shutdownNow();
+            isrExecutor = null;
+        }
         if (groupCoordinator != null) {
             groupCoordinator.close();
             groupCoordinator = null;
@@ -235,9 +388,17 @@ public final class BrokerServer implements AutoCloseable {
             }
         }
         logDirectories.clear();
+        if (clusterController != null) {
+            clusterController.close();
+            clusterController = null;
+        }
         if (metadataStore != null) {
             metadataStore.close();
             metadataStore = null;
+        }
+        if (cluster != null) {
+            cluster.close();
+            cluster = null;
         }
         if (networkMetrics != null) {
             networkMetrics.close();

@@ -1,0 +1,311 @@
+package io.strata.broker.cluster;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.core.EntryEvent;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryRemovedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+import io.strata.broker.config.BrokerConfig;
+import io.strata.broker.config.Endpoint;
+
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Membership of a Strata cluster through Hazelcast: each broker registers its id, its Hazelcast member and its
+ * advertised endpoints in the map {@code strata.brokers}; the live brokers are those whose member is in the Hazelcast
+ * cluster now, so a broker whose JVM dies disappears as soon as Hazelcast's failure detector removes its member
+ * ({@code broker.session.timeout.ms}). Listeners hear of every change of the live set.
+ *
+ * <p>Everything stored in Hazelcast is a {@code String}, so that members whose classes come from different class
+ * loaders (Payara's own instance, an application's) read each other's entries.
+ *
+ * <p>Thread-safe: Hazelcast's event threads refresh the view; readers take the current list without locking.
+ */
+public final class HazelcastCluster implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(HazelcastCluster.class.getName());
+    static final String BROKERS_MAP = "strata.brokers";
+
+    private final HazelcastInstance hazelcast;
+    private final boolean ownsInstance;
+    private final IMap<String, String> brokers;
+    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private volatile List<Registered> live = List.of();
+    private UUID membershipRegistration;
+    private UUID entryRegistration;
+
+    /** A live broker and the member it runs in. */
+    record Registered(BrokerInfo broker, UUID member) {
+    }
+
+    private HazelcastCluster(HazelcastInstance hazelcast, boolean ownsInstance) {
+        this.hazelcast = hazelcast;
+        this.ownsInstance = ownsInstance;
+        this.brokers = hazelcast.getMap(BROKERS_MAP);
+    }
+
+    /** A cluster over an instance someone else owns and closes, such as the Payara server's. */
+    public static HazelcastCluster over(HazelcastInstance hazelcast) {
+        return new HazelcastCluster(hazelcast, false).listen();
+    }
+
+    /** Starts this broker's own Hazelcast member, joined as {@code cluster.join} says, and the cluster over it. */
+    public static HazelcastCluster start(BrokerConfig config) {
+        HazelcastInstance instance = Hazelcast.newHazelcastInstance(memberConfig(config));
+        try {
+            return new HazelcastCluster(instance, true).listen();
+        } catch (RuntimeException e) {
+            instance.shutdown();
+            throw e;
+        }
+    }
+
+    /** The Hazelcast configuration of a standalone broker's member. */
+    static Config memberConfig(BrokerConfig config) {
+        Config hz = new Config();
+        hz.setClusterName(config.clusterName);
+        hz.setInstanceName("strata-broker-" + config.nodeId + "-" + UUID.randomUUID());
+        hz.setProperty("hazelcast.logging.type", "jdk");
+        hz.setProperty("hazelcast.phone.home.enabled", "false");
+        hz.setProperty("hazelcast.shutdownhook.enabled", "false");
+        hz.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+        hz.setProperty("hazelcast.max.no.heartbeat.seconds",
+                String.valueOf(Math.max(2, config.brokerSessionTimeoutMs / 1000)));
+        hz.setProperty("hazelcast.wait.seconds.before.join", "1");
+        hz.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
+        hz.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
+        hz.getNetworkConfig().setPort(config.clusterPort).setPortAutoIncrement(true);
+        JoinConfig join = hz.getNetworkConfig().getJoin();
+        join.getAutoDetectionConfig().setEnabled(false);
+        join.getMulticastConfig().setEnabled(false);
+        if (config.clusterJoin.equals("multicast")) {
+            join.getMulticastConfig().setEnabled(true);
+        } else if (config.clusterJoin.startsWith("tcpip:")) {
+            List<String> members = new ArrayList<>();
+            boolean allLoopback = true;
+            for (String member : config.clusterJoin.substring("tcpip:".length()).split(",")) {
+                if (!member.isBlank()) {
+                    members.add(member.trim());
+                    String host = member.trim().replaceFirst(":\\d+$", "");
+                    allLoopback &= host.equals("127.0.0.1") || host.equals("localhost");
+                }
+            }
+            join.getTcpIpConfig().setEnabled(true).setMembers(members);
+            if (allLoopback) {
+                // Members on one machine talk over loopback, whatever interface Hazelcast would pick.
+                hz.setProperty("hazelcast.local.localAddress", "127.0.0.1");
+            }
+        }
+        if (config.clusterCpMemberCount >= 3) {
+            int ttlSeconds = Math.max(6, config.brokerSessionTimeoutMs / 1000);
+            hz.getCPSubsystemConfig()
+                    .setCPMemberCount(config.clusterCpMemberCount)
+                    .setSessionHeartbeatIntervalSeconds(1)
+                    .setSessionTimeToLiveSeconds(ttlSeconds)
+                    .setMissingCPMemberAutoRemovalSeconds(ttlSeconds);
+        }
+        return hz;
+    }
+
+    private HazelcastCluster listen() {
+        membershipRegistration = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
+            @Override
+            public void memberAdded(MembershipEvent event) {
+                refresh();
+            }
+
+            @Override
+            public void memberRemoved(MembershipEvent event) {
+                refresh();
+            }
+        });
+        entryRegistration = brokers.addEntryListener(new BrokerEntries(), false);
+        refresh();
+        return this;
+    }
+
+    private final class BrokerEntries implements EntryAddedListener<String, String>,
+            EntryUpdatedListener<String, String>, EntryRemovedListener<String, String> {
+        @Override
+        public void entryAdded(EntryEvent<String, String> event) {
+            refresh();
+        }
+
+        @Override
+        public void entryUpdated(EntryEvent<String, String> event) {
+            refresh();
+        }
+
+        @Override
+        public void entryRemoved(EntryEvent<String, String> event) {
+            refresh();
+        }
+    }
+
+    public HazelcastInstance hazelcast() {
+        return hazelcast;
+    }
+
+    /** This JVM's Hazelcast member. */
+    public UUID localMember() {
+        return hazelcast.getCluster().getLocalMember().getUuid();
+    }
+
+    /** Hears of every change in the live brokers; called on a Hazelcast event thread, so it must not block. */
+    public void addListener(Runnable listener) {
+        listeners.add(listener);
+    }
+
+    /**
+     * Registers {@code broker} as running in this member.
+     *
+     * @throws IllegalStateException if a live broker in another member has the same id
+     */
+    public void register(BrokerInfo broker) {
+        String key = String.valueOf(broker.id());
+        UUID me = localMember();
+        String encoded = encode(broker, me);
+        while (true) {
+            String existing = brokers.putIfAbsent(key, encoded);
+            if (existing == null) {
+                break;
+            }
+            UUID owner = memberOf(existing);
+            if (!owner.equals(me) && isMember(owner)) {
+                throw new IllegalStateException("node.id " + broker.id() + " is already used by a live broker ("
+                        + "Hazelcast member " + owner + "); give every broker its own node.id");
+            }
+            if (brokers.replace(key, existing, encoded)) {
+                break;
+            }
+        }
+        LOG.log(Level.INFO, "Broker {0} joined cluster {1} as Hazelcast member {2}", broker.id(),
+                hazelcast.getConfig().getClusterName(), me);
+        refresh();
+    }
+
+    /** Removes this broker's registration, so that the others see it leave without waiting for Hazelcast. */
+    public void deregister(int brokerId) {
+        String key = String.valueOf(brokerId);
+        String existing = brokers.get(key);
+        if (existing != null && memberOf(existing).equals(localMember())) {
+            brokers.remove(key, existing);
+        }
+    }
+
+    /** The live brokers, in id order. */
+    public List<BrokerInfo> liveBrokers() {
+        return live.stream().map(Registered::broker).toList();
+    }
+
+    private boolean isMember(UUID uuid) {
+        for (Member member : hazelcast.getCluster().getMembers()) {
+            if (member.getUuid().equals(uuid)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private synchronized void refresh() {
+        if (!hazelcast.getLifecycleService().isRunning()) {
+            return;
+        }
+        Set<UUID> members = new HashSet<>();
+        for (Member member : hazelcast.getCluster().getMembers()) {
+            members.add(member.getUuid());
+        }
+        List<Registered> now = new ArrayList<>();
+        try {
+            for (Map.Entry<String, String> entry : brokers.entrySet()) {
+                UUID member = memberOf(entry.getValue());
+                if (members.contains(member)) {
+                    now.add(new Registered(decode(Integer.parseInt(entry.getKey()), entry.getValue()), member));
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "Reading the registered brokers failed: {0}", e.toString());
+            return;
+        }
+        now.sort(Comparator.comparingInt(registered -> registered.broker().id()));
+        if (!now.equals(live)) {
+            live = List.copyOf(now);
+            LOG.log(Level.INFO, "Live brokers: {0}", liveBrokers().stream().map(BrokerInfo::id).toList());
+            for (Runnable listener : listeners) {
+                try {
+                    listener.run();
+                } catch (RuntimeException e) {
+                    LOG.log(Level.ERROR, "A membership listener failed", e);
+                }
+            }
+        }
+    }
+
+    static String encode(BrokerInfo broker, UUID member) {
+        StringBuilder endpoints = new StringBuilder();
+        for (Endpoint endpoint : broker.endpoints()) {
+            if (endpoints.length() > 0) {
+                endpoints.append(',');
+            }
+            endpoints.append(endpoint);
+        }
+        return "member=" + member + "\nendpoints=" + endpoints + "\nrack=" + (broker.rack() == null ? ""
+                : broker.rack()) + "\n";
+    }
+
+    static UUID memberOf(String encoded) {
+        return UUID.fromString(properties(encoded).getProperty("member"));
+    }
+
+    static BrokerInfo decode(int id, String encoded) {
+        Properties properties = properties(encoded);
+        String rack = properties.getProperty("rack", "");
+        return new BrokerInfo(id, Endpoint.parseList("endpoints", properties.getProperty("endpoints")),
+                rack.isEmpty() ? null : rack);
+    }
+
+    private static Properties properties(String encoded) {
+        Properties properties = new Properties();
+        for (String line : encoded.split("\n")) {
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                properties.setProperty(line.substring(0, eq), line.substring(eq + 1));
+            }
+        }
+        return properties;
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (hazelcast.getLifecycleService().isRunning()) {
+                if (membershipRegistration != null) {
+                    hazelcast.getCluster().removeMembershipListener(membershipRegistration);
+                }
+                if (entryRegistration != null) {
+                    brokers.removeEntryListener(entryRegistration);
+                }
+            }
+        } finally {
+            if (ownsInstance) {
+                hazelcast.shutdown();
+            }
+        }
+    }
+}

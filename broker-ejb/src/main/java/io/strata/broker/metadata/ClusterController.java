@@ -1,0 +1,472 @@
+package io.strata.broker.metadata;
+
+import io.strata.broker.cluster.BrokerInfo;
+import io.strata.broker.cluster.ControllerChannel;
+import io.strata.broker.cluster.ControllerElection;
+import io.strata.broker.cluster.HazelcastCluster;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.NotControllerException;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.ApiError;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The controller interface of a broker in a cluster. On the broker elected controller, changes run here, through
+ * {@link LocalController}'s checks, into the shared {@link ClusterMetadataStore}; on every other broker they are sent
+ * to the controller over the {@link ControllerChannel} and answered from there, so a client may ask any broker.
+ *
+ * <p>The controller also watches the live brokers: when one goes, its partitions get new leaders from their in-sync
+ * replicas and it leaves every ISR; when one returns as the last in-sync replica of an offline partition, it leads
+ * again. It checks this at every membership change and every few seconds.
+ *
+ * <p>Thread-safe.
+ */
+public final class ClusterController implements Controller, AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(ClusterController.class.getName());
+    private static final long FORWARD_TIMEOUT_MS = 15_000;
+
+    private final LocalController logic;
+    private final ClusterMetadataStore store;
+    private final HazelcastCluster cluster;
+    private final ControllerChannel channel;
+    private final ControllerElection election;
+    private final ScheduledExecutorService executor;
+    private final int localBrokerId;
+
+    public ClusterController(LocalController logic, ClusterMetadataStore store, HazelcastCluster cluster,
+                             int localBrokerId, boolean useCpSubsystem, ThreadFactory threads) {
+        this.logic = logic;
+        this.store = store;
+        this.cluster = cluster;
+        this.channel = new ControllerChannel(cluster.hazelcast());
+        this.localBrokerId = localBrokerId;
+        ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(1, runnable -> {
+            Thread thread = threads.newThread(runnable);
+            thread.setName("strata-controller");
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.executor = pool;
+        this.election = new ControllerElection(cluster, localBrokerId, useCpSubsystem, store::storedEpoch,
+                new ControllerElection.Callbacks() {
+                    @Override
+                    public void onElected(int epoch) {
+                        takeOver(epoch);
+                    }
+
+                    @Override
+                    public void onResigned() {
+                        store.stopWriting();
+                        channel.stopServing();
+                    }
+                }, threads);
+    }
+
+    public void start() {
+        cluster.addListener(() -> executor.execute(this::checkBrokers));
+        election.start();
+        executor.scheduleWithFixedDelay(this::checkBrokers, 3, 3, TimeUnit.SECONDS);
+    }
+
+    private void takeOver(int epoch) {
+        store.becomeWriter(epoch, election::isCurrent);
+        logic.ensureClusterId();
+        channel.serve(this::serve, executor);
+        executor.execute(this::checkBrokers);
+    }
+
+    private void checkBrokers() {
+        if (!election.isController()) {
+            return;
+        }
+        Set<Integer> live = liveIds();
+        if (!live.contains(localBrokerId)) {
+            // Still starting: brokers not registered yet would look dead.
+            return;
+        }
+        try {
+            logic.onBrokersChanged(live);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "Reassigning leaders after a membership change failed: {0}", e.toString());
+        }
+    }
+
+    private Set<Integer> liveIds() {
+        Set<Integer> ids = new HashSet<>();
+        for (BrokerInfo broker : cluster.liveBrokers()) {
+            ids.add(broker.id());
+        }
+        return ids;
+    }
+
+    public int controllerId() {
+        return election.controllerId();
+    }
+
+    public boolean isController() {
+        return election.isController();
+    }
+
+    @Override
+    public MetadataImage image() {
+        return store.image();
+    }
+
+    @Override
+    public void addListener(MetadataListener listener) {
+        store.addListener(listener);
+    }
+
+    @Override
+    public List<Integer> liveBrokers() {
+        return logic.liveBrokers();
+    }
+
+    // ------------------------------------------------------------------------------------------ the operations
+
+    @Override
+    public List<TopicResult> createTopics(List<NewTopic> topics, boolean validateOnly) {
+        if (election.isController()) {
+            return logic.createTopics(topics, validateOnly);
+        }
+        Properties request = new Properties();
+        request.setProperty("validateOnly", String.valueOf(validateOnly));
+        request.setProperty("count", String.valueOf(topics.size()));
+        for (int i = 0; i < topics.size(); i++) {
+            NewTopic topic = topics.get(i);
+            String prefix = "topic." + i + ".";
+            request.setProperty(prefix + "name", topic.name());
+            request.setProperty(prefix + "partitions", String.valueOf(topic.numPartitions()));
+            request.setProperty(prefix + "rf", String.valueOf(topic.replicationFactor()));
+            topic.assignments().forEach((p, replicas) -> request.setProperty(prefix + "assign." + p, join(replicas)));
+            topic.configs().forEach((k, v) -> request.setProperty(prefix + "config." + k, v));
+        }
+        return decodeResults(forward("createTopics", request));
+    }
+
+    @Override
+    public TopicImage ensureInternalTopic(String name, int partitions, short replicationFactor,
+                                          Map<String, String> configs) {
+        TopicImage existing = image().topic(name);
+        if (existing != null) {
+            return existing;
+        }
+        if (election.isController()) {
+            return logic.ensureInternalTopic(name, partitions, replicationFactor, configs);
+        }
+        Properties request = new Properties();
+        request.setProperty("name", name);
+        request.setProperty("partitions", String.valueOf(partitions));
+        request.setProperty("rf", String.valueOf(replicationFactor));
+        configs.forEach((k, v) -> request.setProperty("config." + k, v));
+        Properties reply = forward("ensureInternalTopic", request);
+        return MetadataRecords.decodeTopic(name, reply.getProperty("topic").getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public List<TopicResult> deleteTopics(List<TopicRef> topics) {
+        if (election.isController()) {
+            return logic.deleteTopics(topics);
+        }
+        Properties request = new Properties();
+        request.setProperty("count", String.valueOf(topics.size()));
+        for (int i = 0; i < topics.size(); i++) {
+            if (topics.get(i).name() != null) {
+                request.setProperty("topic." + i + ".name", topics.get(i).name());
+            }
+            if (topics.get(i).id() != null) {
+                request.setProperty("topic." + i + ".id", topics.get(i).id().toString());
+            }
+        }
+        return decodeResults(forward("deleteTopics", request));
+    }
+
+    @Override
+    public List<TopicResult> createPartitions(List<NewPartitions> requests, boolean validateOnly) {
+        if (election.isController()) {
+            return logic.createPartitions(requests, validateOnly);
+        }
+        Properties request = new Properties();
+        request.setProperty("validateOnly", String.valueOf(validateOnly));
+        request.setProperty("count", String.valueOf(requests.size()));
+        for (int i = 0; i < requests.size(); i++) {
+            NewPartitions one = requests.get(i);
+            String prefix = "topic." + i + ".";
+            request.setProperty(prefix + "name", one.topic());
+            request.setProperty(prefix + "total", String.valueOf(one.totalCount()));
+            List<List<Integer>> assignments = one.assignments() == null ? List.of() : one.assignments();
+            request.setProperty(prefix + "assignments", String.valueOf(assignments.size()));
+            for (int a = 0; a < assignments.size(); a++) {
+                request.setProperty(prefix + "assign." + a, join(assignments.get(a)));
+            }
+        }
+        return decodeResults(forward("createPartitions", request));
+    }
+
+    @Override
+    public ApiError alterTopicConfigs(String topic, Map<String, String> overrides, boolean validateOnly) {
+        if (election.isController()) {
+            return logic.alterTopicConfigs(topic, overrides, validateOnly);
+        }
+        Properties request = new Properties();
+        request.setProperty("name", topic);
+        request.setProperty("validateOnly", String.valueOf(validateOnly));
+        overrides.forEach((k, v) -> request.setProperty("config." + k, v));
+        return decodeError(forward("alterTopicConfigs", request), "");
+    }
+
+    @Override
+    public long allocateProducerIds(int size) {
+        if (election.isController()) {
+            return logic.allocateProducerIds(size);
+        }
+        Properties request = new Properties();
+        request.setProperty("size", String.valueOf(size));
+        return Long.parseLong(forward("allocateProducerIds", request).getProperty("first"));
+    }
+
+    /** A leader's request to change the ISR of a partition; see {@link LocalController#alterPartition}. */
+    public ApiError alterPartition(String topic, int partition, int leaderId, int leaderEpoch, int partitionEpoch,
+                                   List<Integer> isr) {
+        if (election.isController()) {
+            return logic.alterPartition(topic, partition, leaderId, leaderEpoch, partitionEpoch, isr, liveIds());
+        }
+        Properties request = new Properties();
+        request.setProperty("topic", topic);
+        request.setProperty("partition", String.valueOf(partition));
+        request.setProperty("leader", String.valueOf(leaderId));
+        request.setProperty("leaderEpoch", String.valueOf(leaderEpoch));
+        request.setProperty("partitionEpoch", String.valueOf(partitionEpoch));
+        request.setProperty("isr", join(isr));
+        return decodeError(forward("alterPartition", request), "");
+    }
+
+    /** Runs a forwarded request on the controller. */
+    private String serve(String op, String body) {
+        Properties request = load(body);
+        Properties reply = new Properties();
+        try {
+            switch (op) {
+                case "createTopics" -> encodeResults(reply, logic.createTopics(decodeNewTopics(request),
+                        Boolean.parseBoolean(request.getProperty("validateOnly"))));
+                case "ensureInternalTopic" -> {
+                    TopicImage topic = logic.ensureInternalTopic(request.getProperty("name"),
+                            Integer.parseInt(request.getProperty("partitions")),
+                            Short.parseShort(request.getProperty("rf")), prefixed(request, "config."));
+                    reply.setProperty("topic", new String(MetadataRecords.encodeTopic(topic), StandardCharsets.UTF_8));
+                }
+                case "deleteTopics" -> {
+                    List<TopicRef> refs = new ArrayList<>();
+                    int count = Integer.parseInt(request.getProperty("count"));
+                    for (int i = 0; i < count; i++) {
+                        String id = request.getProperty("topic." + i + ".id");
+                        refs.add(new TopicRef(request.getProperty("topic." + i + ".name"),
+                                id == null ? null : Uuid.fromString(id)));
+                    }
+                    encodeResults(reply, logic.deleteTopics(refs));
+                }
+                case "createPartitions" -> {
+                    List<NewPartitions> requests = new ArrayList<>();
+                    int count = Integer.parseInt(request.getProperty("count"));
+                    for (int i = 0; i < count; i++) {
+                        String prefix = "topic." + i + ".";
+                        int assignments = Integer.parseInt(request.getProperty(prefix + "assignments"));
+                        List<List<Integer>> replicas = new ArrayList<>();
+                        for (int a = 0; a < assignments; a++) {
+                            replicas.add(split(request.getProperty(prefix + "assign." + a)));
+                        }
+                        requests.add(new NewPartitions(request.getProperty(prefix + "name"),
+                                Integer.parseInt(request.getProperty(prefix + "total")), replicas));
+                    }
+                    encodeResults(reply, logic.createPartitions(requests,
+                            Boolean.parseBoolean(request.getProperty("validateOnly"))));
+                }
+                case "alterTopicConfigs" -> encodeError(reply, "", logic.alterTopicConfigs(
+                        request.getProperty("name"), prefixed(request, "config."),
+                        Boolean.parseBoolean(request.getProperty("validateOnly"))));
+                case "allocateProducerIds" -> reply.setProperty("first", String.valueOf(
+                        logic.allocateProducerIds(Integer.parseInt(request.getProperty("size")))));
+                case "alterPartition" -> encodeError(reply, "", logic.alterPartition(request.getProperty("topic"),
+                        Integer.parseInt(request.getProperty("partition")),
+                        Integer.parseInt(request.getProperty("leader")),
+                        Integer.parseInt(request.getProperty("leaderEpoch")),
+                        Integer.parseInt(request.getProperty("partitionEpoch")), split(request.getProperty("isr")),
+                        liveIds()));
+                default -> reply.setProperty("failure", "unknown controller request " + op);
+            }
+        } catch (NotControllerException e) {
+            reply.setProperty("notController", e.getMessage());
+        } catch (RuntimeException e) {
+            reply.setProperty("failure", String.valueOf(e.getMessage()));
+        }
+        return store(reply);
+    }
+
+    private Properties forward(String op, Properties request) {
+        if (election.controllerId() < 0) {
+            throw new NotControllerException("No controller is elected yet; try again");
+        }
+        String answer;
+        try {
+            answer = channel.call(op, store(request), FORWARD_TIMEOUT_MS).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NotControllerException("Interrupted while waiting for the controller");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof TimeoutException) {
+                throw new NotControllerException("The controller (broker " + election.controllerId()
+                        + ") did not answer within " + FORWARD_TIMEOUT_MS + " ms");
+            }
+            throw new IllegalStateException("Asking the controller failed: " + e.getCause(), e.getCause());
+        }
+        Properties reply = load(answer);
+        if (reply.getProperty("notController") != null) {
+            throw new NotControllerException(reply.getProperty("notController"));
+        }
+        if (reply.getProperty("failure") != null) {
+            throw new IllegalStateException("The controller failed: " + reply.getProperty("failure"));
+        }
+        return reply;
+    }
+
+    // ------------------------------------------------------------------------------------------ encoding
+
+    private static List<NewTopic> decodeNewTopics(Properties request) {
+        List<NewTopic> topics = new ArrayList<>();
+        int count = Integer.parseInt(request.getProperty("count"));
+        for (int i = 0; i < count; i++) {
+            String prefix = "topic." + i + ".";
+            Map<Integer, List<Integer>> assignments = new TreeMap<>();
+            prefixed(request, prefix + "assign.").forEach((p, replicas) ->
+                    assignments.put(Integer.parseInt(p), split(replicas)));
+            topics.add(new NewTopic(request.getProperty(prefix + "name"),
+                    Integer.parseInt(request.getProperty(prefix + "partitions")),
+                    Short.parseShort(request.getProperty(prefix + "rf")), assignments,
+                    prefixed(request, prefix + "config.")));
+        }
+        return topics;
+    }
+
+    private static void encodeResults(Properties reply, List<TopicResult> results) {
+        reply.setProperty("count", String.valueOf(results.size()));
+        for (int i = 0; i < results.size(); i++) {
+            TopicResult result = results.get(i);
+            String prefix = "result." + i + ".";
+            if (result.name() != null) {
+                reply.setProperty(prefix + "name", result.name());
+            }
+            if (result.topicId() != null) {
+                reply.setProperty(prefix + "id", result.topicId().toString());
+            }
+            encodeError(reply, prefix, result.error());
+            if (result.topic() != null) {
+                reply.setProperty(prefix + "topic", new String(MetadataRecords.encodeTopic(result.topic()),
+                        StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    private static List<TopicResult> decodeResults(Properties reply) {
+        List<TopicResult> results = new ArrayList<>();
+        int count = Integer.parseInt(reply.getProperty("count"));
+        for (int i = 0; i < count; i++) {
+            String prefix = "result." + i + ".";
+            String name = reply.getProperty(prefix + "name");
+            String id = reply.getProperty(prefix + "id");
+            String topic = reply.getProperty(prefix + "topic");
+            results.add(new TopicResult(name, id == null ? null : Uuid.fromString(id), decodeError(reply, prefix),
+                    topic == null ? null : MetadataRecords.decodeTopic(name, topic.getBytes(StandardCharsets.UTF_8))));
+        }
+        return results;
+    }
+
+    private static void encodeError(Properties reply, String prefix, ApiError error) {
+        ApiError e = error == null ? ApiError.NONE : error;
+        reply.setProperty(prefix + "error", String.valueOf(e.error().code()));
+        if (e.message() != null) {
+            reply.setProperty(prefix + "message", e.message());
+        }
+    }
+
+    private static ApiError decodeError(Properties reply, String prefix) {
+        Errors error = Errors.forCode(Short.parseShort(reply.getProperty(prefix + "error", "0")));
+        return error == Errors.NONE ? ApiError.NONE : new ApiError(error, reply.getProperty(prefix + "message"));
+    }
+
+    private static Map<String, String> prefixed(Properties properties, String prefix) {
+        Map<String, String> out = new TreeMap<>();
+        for (String key : properties.stringPropertyNames()) {
+            if (key.startsWith(prefix)) {
+                out.put(key.substring(prefix.length()), properties.getProperty(key));
+            }
+        }
+        return out;
+    }
+
+    private static String join(List<Integer> ids) {
+        StringBuilder text = new StringBuilder();
+        for (int id : ids) {
+            text.append(text.length() > 0 ? "," : "").append(id);
+        }
+        return text.toString();
+    }
+
+    private static List<Integer> split(String text) {
+        List<Integer> ids = new ArrayList<>();
+        if (text != null) {
+            for (String part : text.split(",")) {
+                if (!part.isBlank()) {
+                    ids.add(Integer.parseInt(part.trim()));
+                }
+            }
+        }
+        return ids;
+    }
+
+    private static String store(Properties properties) {
+        StringWriter writer = new StringWriter();
+        try {
+            properties.store(writer, null);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return writer.toString();
+    }
+
+    private static Properties load(String text) {
+        Properties properties = new Properties();
+        try {
+            properties.load(new StringReader(text));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return properties;
+    }
+
+    @Override
+    public void close() {
+        election.close();
+        channel.close();
+        executor.shutdownNow();
+    }
+}
