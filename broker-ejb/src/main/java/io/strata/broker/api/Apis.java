@@ -29,6 +29,8 @@ public final class Apis {
                 .register(ApiKeys.FETCH, new FetchHandler(requestChannel, controller, replicas, fetchPurgatory,
                         replicaFetchPurgatory, metrics::recordBytesOut, clock))
                 .register(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(requestChannel, controller, replicas))
+                .register(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(requestChannel, controller,
+                        replicas))
                 .register(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(requestChannel, producerIds))
                 .register(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(requestChannel, controller, membership));
         new GroupHandlers(requestChannel, groups, membership, controller).register(dispatcher);

@@ -220,6 +220,17 @@ class ApiVersionSweepTest {
         requests.put(ApiKeys.DELETE_RECORDS, v -> new DeleteRecordsRequestData().setTimeoutMs(5000).setTopics(List.of(
                 new DeleteRecordsRequestData.DeleteRecordsTopic().setName("sweep").setPartitions(List.of(
                         new DeleteRecordsRequestData.DeleteRecordsPartition().setPartitionIndex(0).setOffset(0))))));
+        requests.put(ApiKeys.OFFSET_FOR_LEADER_EPOCH, v -> {
+            org.apache.kafka.common.message.OffsetForLeaderEpochRequestData.OffsetForLeaderTopicCollection topics =
+                    new org.apache.kafka.common.message.OffsetForLeaderEpochRequestData.OffsetForLeaderTopicCollection();
+            topics.add(new org.apache.kafka.common.message.OffsetForLeaderEpochRequestData.OffsetForLeaderTopic()
+                    .setTopic("sweep").setPartitions(List.of(
+                            new org.apache.kafka.common.message.OffsetForLeaderEpochRequestData
+                                    .OffsetForLeaderPartition().setPartition(0).setLeaderEpoch(0)
+                                    .setCurrentLeaderEpoch(-1))));
+            return new org.apache.kafka.common.message.OffsetForLeaderEpochRequestData().setReplicaId(-1)
+                    .setTopics(topics);
+        });
         return requests;
     }
 
