@@ -35,6 +35,7 @@ public final class Apis {
                 .register(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(requestChannel, controller, membership));
         new GroupHandlers(requestChannel, groups, membership, controller).register(dispatcher);
         new AdminHandlers(requestChannel, controller, replicas, config).register(dispatcher);
+        new PartitionAdminHandlers(requestChannel, controller).register(dispatcher);
         dispatcher.checkComplete();
     }
 

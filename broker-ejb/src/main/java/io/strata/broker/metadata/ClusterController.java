@@ -4,6 +4,7 @@ import io.strata.broker.cluster.BrokerInfo;
 import io.strata.broker.cluster.ControllerChannel;
 import io.strata.broker.cluster.ControllerElection;
 import io.strata.broker.cluster.HazelcastCluster;
+import org.apache.kafka.common.ElectionType;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.NotControllerException;
 import org.apache.kafka.common.protocol.Errors;
@@ -245,6 +246,44 @@ public final class ClusterController implements Controller, AutoCloseable {
         return Long.parseLong(forward("allocateProducerIds", request).getProperty("first"));
     }
 
+    @Override
+    public List<PartitionResult> electLeaders(ElectionType type, List<PartitionRef> partitions) {
+        if (election.isController()) {
+            return logic.electLeaders(type, partitions);
+        }
+        Properties request = new Properties();
+        request.setProperty("type", String.valueOf(type.value));
+        if (partitions != null) {
+            request.setProperty("count", String.valueOf(partitions.size()));
+            for (int i = 0; i < partitions.size(); i++) {
+                request.setProperty("partition." + i + ".topic", partitions.get(i).topic());
+                request.setProperty("partition." + i + ".index", String.valueOf(partitions.get(i).partition()));
+            }
+        }
+        return decodePartitionResults(forward("electLeaders", request));
+    }
+
+    @Override
+    public List<PartitionResult> alterPartitionReassignments(List<Reassignment> reassignments,
+                                                             boolean allowReplicationFactorChange) {
+        if (election.isController()) {
+            return logic.alterPartitionReassignments(reassignments, allowReplicationFactorChange);
+        }
+        Properties request = new Properties();
+        request.setProperty("allowReplicationFactorChange", String.valueOf(allowReplicationFactorChange));
+        request.setProperty("count", String.valueOf(reassignments.size()));
+        for (int i = 0; i < reassignments.size(); i++) {
+            Reassignment one = reassignments.get(i);
+            String prefix = "partition." + i + ".";
+            request.setProperty(prefix + "topic", one.topic());
+            request.setProperty(prefix + "index", String.valueOf(one.partition()));
+            if (one.targetReplicas() != null) {
+                request.setProperty(prefix + "target", join(one.targetReplicas()));
+            }
+        }
+        return decodePartitionResults(forward("alterPartitionReassignments", request));
+    }
+
     /** A leader's request to change the ISR of a partition; see {@link LocalController#alterPartition}. */
     public ApiError alterPartition(String topic, int partition, int leaderId, int leaderEpoch, int partitionEpoch,
                                    List<Integer> isr) {
@@ -312,6 +351,12 @@ public final class ClusterController implements Controller, AutoCloseable {
                         Integer.parseInt(request.getProperty("leaderEpoch")),
                         Integer.parseInt(request.getProperty("partitionEpoch")), split(request.getProperty("isr")),
                         liveIds()));
+                case "electLeaders" -> encodePartitionResults(reply, logic.electLeaders(
+                        ElectionType.valueOf(Byte.parseByte(request.getProperty("type"))),
+                        request.getProperty("count") == null ? null : decodePartitionRefs(request)));
+                case "alterPartitionReassignments" -> encodePartitionResults(reply,
+                        logic.alterPartitionReassignments(decodeReassignments(request),
+                                Boolean.parseBoolean(request.getProperty("allowReplicationFactorChange"))));
                 default -> reply.setProperty("failure", "unknown controller request " + op);
             }
         } catch (NotControllerException e) {
@@ -396,6 +441,50 @@ public final class ClusterController implements Controller, AutoCloseable {
             String topic = reply.getProperty(prefix + "topic");
             results.add(new TopicResult(name, id == null ? null : Uuid.fromString(id), decodeError(reply, prefix),
                     topic == null ? null : MetadataRecords.decodeTopic(name, topic.getBytes(StandardCharsets.UTF_8))));
+        }
+        return results;
+    }
+
+    private static List<PartitionRef> decodePartitionRefs(Properties request) {
+        List<PartitionRef> refs = new ArrayList<>();
+        int count = Integer.parseInt(request.getProperty("count"));
+        for (int i = 0; i < count; i++) {
+            refs.add(new PartitionRef(request.getProperty("partition." + i + ".topic"),
+                    Integer.parseInt(request.getProperty("partition." + i + ".index"))));
+        }
+        return refs;
+    }
+
+    /** An absent target is a cancellation, as a null one is in the request; an empty one stays empty. */
+    private static List<Reassignment> decodeReassignments(Properties request) {
+        List<Reassignment> reassignments = new ArrayList<>();
+        int count = Integer.parseInt(request.getProperty("count"));
+        for (int i = 0; i < count; i++) {
+            String prefix = "partition." + i + ".";
+            String target = request.getProperty(prefix + "target");
+            reassignments.add(new Reassignment(request.getProperty(prefix + "topic"),
+                    Integer.parseInt(request.getProperty(prefix + "index")), target == null ? null : split(target)));
+        }
+        return reassignments;
+    }
+
+    private static void encodePartitionResults(Properties reply, List<PartitionResult> results) {
+        reply.setProperty("count", String.valueOf(results.size()));
+        for (int i = 0; i < results.size(); i++) {
+            String prefix = "result." + i + ".";
+            reply.setProperty(prefix + "topic", results.get(i).topic());
+            reply.setProperty(prefix + "index", String.valueOf(results.get(i).partition()));
+            encodeError(reply, prefix, results.get(i).error());
+        }
+    }
+
+    private static List<PartitionResult> decodePartitionResults(Properties reply) {
+        List<PartitionResult> results = new ArrayList<>();
+        int count = Integer.parseInt(reply.getProperty("count"));
+        for (int i = 0; i < count; i++) {
+            String prefix = "result." + i + ".";
+            results.add(new PartitionResult(reply.getProperty(prefix + "topic"),
+                    Integer.parseInt(reply.getProperty(prefix + "index")), decodeError(reply, prefix)));
         }
         return results;
     }

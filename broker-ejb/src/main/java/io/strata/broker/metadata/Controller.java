@@ -1,5 +1,6 @@
 package io.strata.broker.metadata;
 
+import org.apache.kafka.common.ElectionType;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.requests.ApiError;
 
@@ -52,4 +53,34 @@ public interface Controller {
 
     /** Reserves {@code size} producer ids and returns the first; ids are never handed out twice. */
     long allocateProducerIds(int size);
+
+    /** One partition of a topic, named as a request names it (the topic may not exist). */
+    record PartitionRef(String topic, int partition) {
+    }
+
+    /** What a change did to one partition: {@link ApiError#NONE} or why it was refused. */
+    record PartitionResult(String topic, int partition, ApiError error) {
+    }
+
+    /**
+     * Elects leaders (ElectLeaders). PREFERRED makes each partition's first replica its leader if that broker is
+     * alive and in sync; UNCLEAN gives an offline partition a leader from any live replica, in sync or not.
+     *
+     * @param partitions the partitions, or {@code null} for every partition; then only the partitions whose election
+     *                   was needed are answered for, as Kafka does
+     */
+    List<PartitionResult> electLeaders(ElectionType type, List<PartitionRef> partitions);
+
+    /** A partition to move to {@code targetReplicas} (preferred leader first), or {@code null} to cancel its move. */
+    record Reassignment(String topic, int partition, List<Integer> targetReplicas) {
+    }
+
+    /**
+     * Starts, replaces or cancels partition reassignments (AlterPartitionReassignments). A reassignment completes
+     * by itself once every target replica is in sync.
+     *
+     * @param allowReplicationFactorChange whether a target may have more or fewer replicas than the partition has
+     */
+    List<PartitionResult> alterPartitionReassignments(List<Reassignment> reassignments,
+                                                      boolean allowReplicationFactorChange);
 }

@@ -1,6 +1,7 @@
 package io.strata.broker.metadata;
 
 import io.strata.storage.config.LogConfig;
+import org.apache.kafka.common.ElectionType;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.InvalidTopicException;
@@ -22,7 +23,8 @@ import java.util.function.Supplier;
 /**
  * The controller of a cluster of one, or of the broker that holds the controller role: validates each change, writes
  * it through its {@link MetadataStore}, which publishes the new {@link MetadataImage}. Replicas are spread round-robin over the
- * live brokers, the leader of each partition rotating, as Kafka assigns them.
+ * live brokers, the leader of each partition rotating, as Kafka assigns them. Leaders are elected when brokers come
+ * and go and on request (preferred or unclean), and partitions move between brokers by reassignment.
  *
  * <p>Thread-safe: changes are serialised by the object's monitor; readers take the current image without locking.
  */
@@ -426,8 +428,7 @@ public final class LocalController implements Controller {
             if (liveIsr.size() == current.isr().size()) {
                 return current;
             }
-            return new PartitionAssignment(current.replicas(), liveIsr, current.leader(), current.leaderEpoch(),
-                    current.partitionEpoch() + 1);
+            return current.withIsr(liveIsr);
         }
         Integer leader = null;
         for (int replica : current.replicas()) {
@@ -455,11 +456,9 @@ public final class LocalController implements Controller {
             // Offline: the ISR keeps the last leader, the one replica known to have every acknowledged record.
             List<Integer> lastInSync = current.isr().isEmpty() ? List.of() : List.of(current.leader() >= 0
                     && current.isr().contains(current.leader()) ? current.leader() : current.isr().get(0));
-            return new PartitionAssignment(current.replicas(), lastInSync, -1, current.leaderEpoch() + 1,
-                    current.partitionEpoch() + 1);
+            return current.withLeader(-1, lastInSync);
         }
-        return new PartitionAssignment(current.replicas(), isr, leader, current.leaderEpoch() + 1,
-                current.partitionEpoch() + 1);
+        return current.withLeader(leader, isr);
     }
 
     /**
@@ -492,14 +491,290 @@ public final class LocalController implements Controller {
                 return new ApiError(Errors.INELIGIBLE_REPLICA, "Broker " + broker + " is not alive");
             }
         }
-        PartitionAssignment next = new PartitionAssignment(current.replicas(), newIsr, current.leader(),
-                current.leaderEpoch(), current.partitionEpoch() + 1);
+        PartitionAssignment next = current.withIsr(newIsr);
+        // The ISR change that brings the last target replica in sync completes the reassignment, in the same change.
+        PartitionAssignment completed = next.isReassigning() && newIsr.containsAll(next.targetReplicas())
+                ? completedReassignment(next, live) : null;
         List<PartitionAssignment> partitions = new ArrayList<>(topic.partitions());
-        partitions.set(partition, next);
+        partitions.set(partition, completed != null ? completed : next);
         commit(VersionedRecords.single(MetadataRecords.topicKey(topicName),
                 MetadataRecords.encodeTopic(topic.withPartitions(partitions))));
         LOG.log(Level.INFO, "{0}-{1}: ISR {2} -> {3}", topicName, partition, current.isr(), newIsr);
+        if (completed != null) {
+            LOG.log(Level.INFO, describeCompleted(topicName, partition, completed));
+        }
         return ApiError.NONE;
+    }
+
+    // ---------------------------------------------------------------------------------------------------- elections
+
+    @Override
+    public synchronized List<PartitionResult> electLeaders(ElectionType type, List<PartitionRef> partitions) {
+        Set<Integer> live = new HashSet<>(liveBrokers());
+        PartitionChanges changes = new PartitionChanges(image());
+        List<PartitionResult> results = new ArrayList<>();
+        if (partitions == null) {
+            for (TopicImage topic : image().topicsByName().values()) {
+                for (int p = 0; p < topic.partitionCount(); p++) {
+                    ApiError error = electLeader(changes, topic.name(), p, type, live);
+                    if (error.error() != Errors.ELECTION_NOT_NEEDED) {
+                        results.add(new PartitionResult(topic.name(), p, error));
+                    }
+                }
+            }
+        } else {
+            for (PartitionRef ref : partitions) {
+                results.add(new PartitionResult(ref.topic(), ref.partition(),
+                        electLeader(changes, ref.topic(), ref.partition(), type, live)));
+            }
+        }
+        changes.commit();
+        return results;
+    }
+
+    private static ApiError electLeader(PartitionChanges changes, String topic, int partition, ElectionType type,
+                                        Set<Integer> live) {
+        PartitionAssignment current = changes.get(topic, partition);
+        if (current == null) {
+            return unknownPartition(changes, topic, partition);
+        }
+        String name = topic + "-" + partition;
+        if (type == ElectionType.PREFERRED) {
+            int preferred = current.replicas().get(0);
+            if (current.leader() == preferred) {
+                return new ApiError(Errors.ELECTION_NOT_NEEDED, "Broker " + preferred + ", the preferred leader of "
+                        + name + ", leads it already");
+            }
+            if (!live.contains(preferred)) {
+                return new ApiError(Errors.PREFERRED_LEADER_NOT_AVAILABLE, "Broker " + preferred + ", the preferred"
+                        + " leader of " + name + ", is not alive; elect again once it is back and in sync");
+            }
+            if (!current.isr().contains(preferred)) {
+                return new ApiError(Errors.PREFERRED_LEADER_NOT_AVAILABLE, "Broker " + preferred + ", the preferred"
+                        + " leader of " + name + ", is not in sync (ISR " + current.isr() + "); elect again once it"
+                        + " has caught up");
+            }
+            PartitionAssignment elected = current.withLeader(preferred, current.isr());
+            changes.put(topic, partition, elected, name + ": preferred leader election, leader " + current.leader()
+                    + " -> " + preferred + " (epoch " + elected.leaderEpoch() + ")");
+            return ApiError.NONE;
+        }
+        if (type != ElectionType.UNCLEAN) {
+            return new ApiError(Errors.INVALID_REQUEST, "Unknown election type " + type);
+        }
+        if (current.leader() >= 0) {
+            return new ApiError(Errors.ELECTION_NOT_NEEDED, name + " has a leader, broker " + current.leader()
+                    + "; an unclean election only gives offline partitions a leader");
+        }
+        for (int replica : current.replicas()) {
+            if (live.contains(replica) && current.isr().contains(replica)) {
+                PartitionAssignment elected = current.withLeader(replica, current.isr().stream()
+                        .filter(live::contains).toList());
+                changes.put(topic, partition, elected, name + ": leader -1 -> " + replica + " (epoch "
+                        + elected.leaderEpoch() + "), an in-sync replica");
+                return ApiError.NONE;
+            }
+        }
+        for (int replica : current.replicas()) {
+            if (live.contains(replica)) {
+                PartitionAssignment elected = current.withLeader(replica, List.of(replica));
+                changes.put(topic, partition, elected, name + ": unclean leader election, leader -1 -> " + replica
+                        + " (epoch " + elected.leaderEpoch() + "); it was not in sync and may lack acknowledged"
+                        + " records");
+                return ApiError.NONE;
+            }
+        }
+        return new ApiError(Errors.ELIGIBLE_LEADERS_NOT_AVAILABLE, "No replica of " + name + " "
+                + current.replicas() + " is alive; start one of them");
+    }
+
+    // ---------------------------------------------------------------------------------------------------- reassignments
+
+    /**
+     * Starts, replaces or cancels reassignments as Kafka's controller does: the replicas become the target followed
+     * by the original replicas it leaves out, the brokers it adds start copying the log, and the reassignment
+     * completes (here, or later in {@link #alterPartition}) once every target replica is in sync. A new target for a
+     * partition already moving starts again from its original replicas.
+     *
+     * <p>A change of the replica set raises the leader epoch, so that the leader starts tracking the new followers
+     * and every replica learns of the change as a new term.
+     */
+    @Override
+    public synchronized List<PartitionResult> alterPartitionReassignments(List<Reassignment> reassignments,
+                                                                         boolean allowReplicationFactorChange) {
+        Set<Integer> live = new HashSet<>(liveBrokers());
+        PartitionChanges changes = new PartitionChanges(image());
+        List<PartitionResult> results = new ArrayList<>();
+        for (Reassignment reassignment : reassignments) {
+            ApiError error = reassignment.targetReplicas() == null
+                    ? cancelReassignment(changes, reassignment.topic(), reassignment.partition(), live)
+                    : reassign(changes, reassignment, allowReplicationFactorChange, live);
+            results.add(new PartitionResult(reassignment.topic(), reassignment.partition(), error));
+        }
+        changes.commit();
+        return results;
+    }
+
+    private static ApiError reassign(PartitionChanges changes, Reassignment reassignment,
+                                     boolean allowReplicationFactorChange, Set<Integer> live) {
+        String topic = reassignment.topic();
+        int partition = reassignment.partition();
+        PartitionAssignment current = changes.get(topic, partition);
+        if (current == null) {
+            return unknownPartition(changes, topic, partition);
+        }
+        String name = topic + "-" + partition;
+        List<Integer> target = reassignment.targetReplicas();
+        ApiError invalid = validateTarget(name, target, live);
+        if (invalid != null) {
+            return invalid;
+        }
+        List<Integer> original = current.originalReplicas();
+        if (!allowReplicationFactorChange && target.size() != original.size()) {
+            return new ApiError(Errors.INVALID_REPLICATION_FACTOR, "The replication factor is changed from "
+                    + original.size() + " to " + target.size());
+        }
+        List<Integer> replicas = new ArrayList<>(target);
+        replicas.addAll(PartitionAssignment.without(original, target));
+        PartitionAssignment next = placed(current, replicas, PartitionAssignment.without(target, original),
+                PartitionAssignment.without(original, target), live);
+        if (next == null) {
+            return new ApiError(Errors.INVALID_REPLICA_ASSIGNMENT, "Moving " + name + " to " + target + " would"
+                    + " leave no in-sync replica (ISR " + current.isr() + "); cancel the reassignment under way first");
+        }
+        if (next.isReassigning() && next.isr().containsAll(next.targetReplicas())) {
+            PartitionAssignment completed = completedReassignment(next, live);
+            if (completed != null) {
+                next = completed;
+            }
+        }
+        if (next.replicas().equals(current.replicas()) && next.isr().equals(current.isr())
+                && next.leader() == current.leader() && next.addingReplicas().equals(current.addingReplicas())
+                && next.removingReplicas().equals(current.removingReplicas())) {
+            return ApiError.NONE;
+        }
+        changes.put(topic, partition, next, next.isReassigning()
+                ? name + ": reassigning from " + original + " to " + target + ": replicas " + next.replicas()
+                        + ", adding " + next.addingReplicas() + ", removing " + next.removingReplicas()
+                        + ", leader " + next.leader() + " (epoch " + next.leaderEpoch() + ")"
+                : describeCompleted(topic, partition, next));
+        return ApiError.NONE;
+    }
+
+    private static ApiError cancelReassignment(PartitionChanges changes, String topic, int partition,
+                                               Set<Integer> live) {
+        PartitionAssignment current = changes.get(topic, partition);
+        if (current == null) {
+            return unknownPartition(changes, topic, partition);
+        }
+        String name = topic + "-" + partition;
+        if (!current.isReassigning()) {
+            return new ApiError(Errors.NO_REASSIGNMENT_IN_PROGRESS, "No reassignment of " + name
+                    + " is in progress");
+        }
+        PartitionAssignment reverted = placed(current, current.originalReplicas(), List.of(), List.of(), live);
+        if (reverted == null) {
+            return new ApiError(Errors.INVALID_REPLICA_ASSIGNMENT, "Unable to revert the reassignment of " + name
+                    + ": none of its original replicas " + current.originalReplicas() + " is in sync (ISR "
+                    + current.isr() + "), so it would need an unclean leader election");
+        }
+        changes.put(topic, partition, reverted, name + ": reassignment cancelled, replicas " + current.replicas()
+                + " -> " + reverted.replicas() + ", ISR " + reverted.isr() + ", leader " + reverted.leader()
+                + " (epoch " + reverted.leaderEpoch() + ")");
+        return ApiError.NONE;
+    }
+
+    private static ApiError validateTarget(String name, List<Integer> target, Set<Integer> live) {
+        if (target.isEmpty()) {
+            return new ApiError(Errors.INVALID_REPLICA_ASSIGNMENT, "The reassignment of " + name + " names no"
+                    + " replicas; give at least one broker");
+        }
+        Set<Integer> seen = new HashSet<>();
+        for (int broker : target) {
+            if (!seen.add(broker)) {
+                return new ApiError(Errors.INVALID_REPLICA_ASSIGNMENT, "The reassignment of " + name + " names"
+                        + " broker " + broker + " more than once");
+            }
+            if (!live.contains(broker)) {
+                return new ApiError(Errors.INVALID_REPLICA_ASSIGNMENT, "The reassignment of " + name + " names"
+                        + " broker " + broker + ", which is not registered; live brokers are "
+                        + live.stream().sorted().toList());
+            }
+        }
+        return null;
+    }
+
+    /** The reassignment of {@code moving}, whose target replicas are all in sync, completed. */
+    private static PartitionAssignment completedReassignment(PartitionAssignment moving, Set<Integer> live) {
+        return placed(moving, moving.targetReplicas(), List.of(), List.of(), live);
+    }
+
+    /**
+     * {@code current} on {@code replicas}: the ISR keeps its members that remain replicas, and the leader stays if it
+     * is one of them, else the first replica in sync and alive leads (none: the partition is offline). A new leader
+     * or a new replica set raises the leader epoch. Returns {@code null} if no in-sync replica would remain.
+     */
+    private static PartitionAssignment placed(PartitionAssignment current, List<Integer> replicas,
+                                              List<Integer> adding, List<Integer> removing, Set<Integer> live) {
+        List<Integer> isr = current.isr().stream().filter(replicas::contains).toList();
+        if (isr.isEmpty()) {
+            return null;
+        }
+        int leader = current.leader();
+        if (!isr.contains(leader)) {
+            leader = replicas.stream().filter(r -> isr.contains(r) && live.contains(r)).findFirst().orElse(-1);
+        }
+        boolean newTerm = leader != current.leader() || !Set.copyOf(replicas).equals(Set.copyOf(current.replicas()));
+        return new PartitionAssignment(replicas, isr, leader, current.leaderEpoch() + (newTerm ? 1 : 0),
+                current.partitionEpoch() + 1, adding, removing);
+    }
+
+    private static String describeCompleted(String topic, int partition, PartitionAssignment completed) {
+        return topic + "-" + partition + ": reassignment completed, replicas " + completed.replicas() + ", ISR "
+                + completed.isr() + ", leader " + completed.leader() + " (epoch " + completed.leaderEpoch() + ")";
+    }
+
+    private static ApiError unknownPartition(PartitionChanges changes, String topic, int partition) {
+        TopicImage known = changes.next.topic(topic);
+        return new ApiError(Errors.UNKNOWN_TOPIC_OR_PARTITION, known == null ? "Topic " + topic + " does not exist"
+                : "Topic " + topic + " has no partition " + partition + "; it has " + known.partitionCount());
+    }
+
+    /**
+     * The partition changes of one request, made on a working image so that later ones see earlier ones, and
+     * committed as one change, with a log line for each. Used with the controller's monitor held.
+     */
+    private final class PartitionChanges {
+        private MetadataImage next;
+        private final Map<String, byte[]> records = new LinkedHashMap<>();
+        private final List<String> described = new ArrayList<>();
+
+        PartitionChanges(MetadataImage start) {
+            this.next = start;
+        }
+
+        /** The partition's assignment, or {@code null} if it does not exist. */
+        PartitionAssignment get(String topic, int partition) {
+            TopicImage image = topic == null ? null : next.topic(topic);
+            return image == null ? null : image.partition(partition);
+        }
+
+        void put(String topic, int partition, PartitionAssignment assignment, String description) {
+            TopicImage image = next.topic(topic);
+            List<PartitionAssignment> partitions = new ArrayList<>(image.partitions());
+            partitions.set(partition, assignment);
+            TopicImage changed = image.withPartitions(partitions);
+            next = next.withTopic(changed);
+            records.put(MetadataRecords.topicKey(topic), MetadataRecords.encodeTopic(changed));
+            described.add(description);
+        }
+
+        void commit() {
+            LocalController.this.commit(records);
+            for (String line : described) {
+                LOG.log(Level.INFO, line);
+            }
+        }
     }
 
     /** Makes the change durable and applied; called with the monitor held. */

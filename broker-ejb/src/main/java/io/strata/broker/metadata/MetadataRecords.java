@@ -14,10 +14,11 @@ import java.util.Properties;
 import java.util.TreeMap;
 
 /**
- * The metadata log's record format: one record per topic (key {@code topic/<name>}, a tombstone once deleted), one
- * for the cluster id ({@code cluster}) and one for the next free producer id ({@code producer-ids}). Values are
- * Java properties text, so that a metadata log can be read with {@code strings} when something goes wrong. This is
- * the only class that knows the format. Stateless; thread-safe.
+ * The metadata log's record format: one record per topic (key {@code topic/<name>}, a tombstone once deleted; each
+ * partition's replicas, ISR, leader and epochs, and the replicas a reassignment adds and removes, which are absent
+ * when none runs), one for the cluster id ({@code cluster}) and one for the next free producer id
+ * ({@code producer-ids}). Values are Java properties text, so that a metadata log can be read with {@code strings}
+ * when something goes wrong. This is the only class that knows the format. Stateless; thread-safe.
  */
 public final class MetadataRecords {
 
@@ -50,6 +51,13 @@ public final class MetadataRecords {
             properties.setProperty(prefix + "leader", String.valueOf(assignment.leader()));
             properties.setProperty(prefix + "leader.epoch", String.valueOf(assignment.leaderEpoch()));
             properties.setProperty(prefix + "epoch", String.valueOf(assignment.partitionEpoch()));
+            // Written only during a reassignment, so that other records stay as they were before reassignments.
+            if (!assignment.addingReplicas().isEmpty()) {
+                properties.setProperty(prefix + "adding", join(assignment.addingReplicas()));
+            }
+            if (!assignment.removingReplicas().isEmpty()) {
+                properties.setProperty(prefix + "removing", join(assignment.removingReplicas()));
+            }
         }
         topic.configs().forEach((name, value) -> properties.setProperty("config." + name, value));
         return store(properties);
@@ -65,7 +73,9 @@ public final class MetadataRecords {
                     split(required(properties, prefix + "isr")),
                     Integer.parseInt(required(properties, prefix + "leader")),
                     Integer.parseInt(required(properties, prefix + "leader.epoch")),
-                    Integer.parseInt(required(properties, prefix + "epoch"))));
+                    Integer.parseInt(required(properties, prefix + "epoch")),
+                    split(properties.getProperty(prefix + "adding", "")),
+                    split(properties.getProperty(prefix + "removing", ""))));
         }
         Map<String, String> configs = new TreeMap<>();
         for (String key : properties.stringPropertyNames()) {

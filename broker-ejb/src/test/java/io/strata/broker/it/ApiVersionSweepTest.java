@@ -4,6 +4,7 @@ import io.strata.broker.api.SupportedApis;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.AlterConfigsRequestData;
+import org.apache.kafka.common.message.AlterPartitionReassignmentsRequestData;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.CreatePartitionsRequestData;
 import org.apache.kafka.common.message.CreateTopicsRequestData;
@@ -13,6 +14,7 @@ import org.apache.kafka.common.message.DeleteTopicsRequestData;
 import org.apache.kafka.common.message.DescribeClusterRequestData;
 import org.apache.kafka.common.message.DescribeConfigsRequestData;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
+import org.apache.kafka.common.message.ElectLeadersRequestData;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
 import org.apache.kafka.common.message.HeartbeatRequestData;
@@ -22,6 +24,7 @@ import org.apache.kafka.common.message.JoinGroupRequestData;
 import org.apache.kafka.common.message.LeaveGroupRequestData;
 import org.apache.kafka.common.message.ListGroupsRequestData;
 import org.apache.kafka.common.message.ListOffsetsRequestData;
+import org.apache.kafka.common.message.ListPartitionReassignmentsRequestData;
 import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.OffsetDeleteRequestData;
@@ -231,6 +234,17 @@ class ApiVersionSweepTest {
             return new org.apache.kafka.common.message.OffsetForLeaderEpochRequestData().setReplicaId(-1)
                     .setTopics(topics);
         });
+        requests.put(ApiKeys.ELECT_LEADERS, v -> {
+            ElectLeadersRequestData.TopicPartitionsCollection topics = new ElectLeadersRequestData.TopicPartitionsCollection();
+            topics.add(new ElectLeadersRequestData.TopicPartitions().setTopic("sweep").setPartitions(List.of(0)));
+            return new ElectLeadersRequestData().setElectionType((byte) 0).setTopicPartitions(topics);
+        });
+        requests.put(ApiKeys.ALTER_PARTITION_REASSIGNMENTS, v -> new AlterPartitionReassignmentsRequestData()
+                .setTopics(List.of(new AlterPartitionReassignmentsRequestData.ReassignableTopic().setName("sweep")
+                        .setPartitions(List.of(new AlterPartitionReassignmentsRequestData.ReassignablePartition()
+                                .setPartitionIndex(0).setReplicas(null))))));
+        requests.put(ApiKeys.LIST_PARTITION_REASSIGNMENTS, v -> new ListPartitionReassignmentsRequestData()
+                .setTopics(null));
         return requests;
     }
 
