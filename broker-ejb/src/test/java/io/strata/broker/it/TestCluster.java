@@ -1,0 +1,176 @@
+package io.strata.broker.it;
+
+import io.strata.broker.config.BrokerConfig;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A cluster of real Strata brokers in this JVM, each a {@link TestBroker} with its own Hazelcast member, clustered
+ * over loopback with short failure detection and replication timings, so that tests of failover and reassignment run
+ * in seconds. Broker ids are 1 to {@code count}; brokers can be stopped and started again on their ports.
+ *
+ * <p>Not thread-safe; one test drives it.
+ */
+public final class TestCluster implements AutoCloseable {
+
+    private final List<TestBroker> brokers = new ArrayList<>();
+
+    private TestCluster() {
+    }
+
+    /** Starts {@code count} brokers with data under {@code dir} and waits until all have joined. */
+    public static TestCluster start(Path dir, int count, Map<String, Object> extraSettings) throws Exception {
+        TestCluster cluster = new TestCluster();
+        int base = freePortBlock(count);
+        StringBuilder members = new StringBuilder("tcpip:");
+        for (int i = 0; i < count; i++) {
+            members.append(i == 0 ? "" : ",").append("127.0.0.1:").append(base + i);
+        }
+        String clusterName = "strata-test-" + UUID.randomUUID();
+        for (int i = 0; i < count; i++) {
+            Map<String, Object> settings = new HashMap<>();
+            settings.put(BrokerConfig.NODE_ID, i + 1);
+            settings.put(BrokerConfig.CLUSTER_JOIN, members.toString());
+            settings.put(BrokerConfig.CLUSTER_NAME, clusterName);
+            settings.put(BrokerConfig.CLUSTER_PORT, base + i);
+            settings.put(BrokerConfig.BROKER_SESSION_TIMEOUT_MS, 3000);
+            settings.put(BrokerConfig.REPLICA_LAG_TIME_MAX_MS, 5000L);
+            settings.put(BrokerConfig.REPLICA_FETCH_WAIT_MAX_MS, 200);
+            settings.put(BrokerConfig.REPLICA_FETCH_BACKOFF_MS, 100);
+            settings.putAll(extraSettings);
+            cluster.brokers.add(new TestBroker(dir.resolve("broker-" + (i + 1)), settings));
+        }
+        try {
+            // The first broker alone forms the cluster; the others join it.
+            for (TestBroker broker : cluster.brokers) {
+                broker.start();
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() ->
+                    cluster.broker(1).server().membership().liveBrokers().size() == count);
+        } catch (Exception | AssertionError e) {
+            cluster.close();
+            throw e;
+        }
+        return cluster;
+    }
+
+    private static int freePortBlock(int count) throws Exception {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int base;
+            try (ServerSocket probe = new ServerSocket(0)) {
+                base = probe.getLocalPort();
+            }
+            if (base + count >= 65535) {
+                continue;
+            }
+            boolean free = true;
+            for (int i = 0; i < count && free; i++) {
+                try (ServerSocket s = new ServerSocket(base + i)) {
+                    s.setReuseAddress(true);
+                } catch (Exception e) {
+                    free = false;
+                }
+            }
+            if (free) {
+                return base;
+            }
+        }
+        throw new IllegalStateException("no block of free ports");
+    }
+
+    /** The broker with this id (1-based). */
+    public TestBroker broker(int id) {
+        return brokers.get(id - 1);
+    }
+
+    public List<TestBroker> brokers() {
+        return List.copyOf(brokers);
+    }
+
+    /** The addresses of the brokers running now. */
+    public String bootstrapServers() {
+        StringBuilder servers = new StringBuilder();
+        for (TestBroker broker : brokers) {
+            if (broker.server() != null) {
+                servers.append(servers.length() == 0 ? "" : ",").append(broker.bootstrapServers());
+            }
+        }
+        return servers.toString();
+    }
+
+    public Admin admin() {
+        Properties properties = new Properties();
+        properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        return Admin.create(properties);
+    }
+
+    /** An idempotent acks=all producer of strings, with room for a failover in its timeouts. */
+    public KafkaProducer<String, String> producer() {
+        Properties properties = new Properties();
+        properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        properties.put(ProducerConfig.ACKS_CONFIG, "all");
+        properties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        properties.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000);
+        properties.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        return new KafkaProducer<>(properties);
+    }
+
+    /** Reads {@code topic} from the beginning with a new group until {@code expected} values came, or a minute passed. */
+    public List<String> readAll(String topic, int expected) {
+        Properties properties = new Properties();
+        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        properties.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID());
+        properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        List<String> values = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(properties)) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+            while (values.size() < expected && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(500))) {
+                    values.add(record.value());
+                }
+            }
+        }
+        return values;
+    }
+
+    /** Stops every broker; fails if one logged an error. */
+    @Override
+    public void close() {
+        AssertionError failure = null;
+        for (TestBroker broker : brokers) {
+            try {
+                broker.close();
+            } catch (AssertionError e) {
+                failure = failure == null ? e : failure;
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}
