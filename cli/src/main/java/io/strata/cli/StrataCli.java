@@ -2,6 +2,7 @@ package io.strata.cli;
 
 import io.strata.cli.consume.ConsumeCommand;
 import io.strata.cli.groups.GroupsCommand;
+import io.strata.cli.partitions.PartitionsCommand;
 import io.strata.cli.perf.PerfCommand;
 import io.strata.cli.produce.ProduceCommand;
 import io.strata.cli.topics.TopicsCommand;
@@ -25,8 +26,8 @@ import java.util.List;
         versionProvider = VersionProvider.class,
         description = "Administer and use a Strata (or any Kafka-protocol) cluster through the Kafka protocol.",
         subcommands = {
-                TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class, GroupsCommand.class,
-                PerfCommand.class, CommandLine.HelpCommand.class},
+                TopicsCommand.class, PartitionsCommand.class, ProduceCommand.class, ConsumeCommand.class,
+                GroupsCommand.class, PerfCommand.class, CommandLine.HelpCommand.class},
         footer = {"",
                 "Errors are one line on standard error and a non-zero exit code: 1 when the operation failed, "
                         + "2 for bad usage. --verbose adds the stack trace and the client's log."})
