@@ -49,6 +49,8 @@ public final class HazelcastCluster implements AutoCloseable {
     private volatile List<Registered> live = List.of();
     private UUID membershipRegistration;
     private UUID entryRegistration;
+    private final java.util.concurrent.ScheduledExecutorService refresher;
+    private volatile BrokerInfo registered;
 
     /** A live broker and the member it runs in. */
     record Registered(BrokerInfo broker, UUID member) {
@@ -58,6 +60,11 @@ public final class HazelcastCluster implements AutoCloseable {
         this.hazelcast = hazelcast;
         this.ownsInstance = ownsInstance;
         this.brokers = hazelcast.getMap(BROKERS_MAP);
+        this.refresher = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "strata-cluster-membership");
+            thread.setDaemon(true);
+            return thread;
+        });
     }
 
     /** A cluster over an instance someone else owns and closes, such as the Payara server's. */
@@ -83,6 +90,10 @@ public final class HazelcastCluster implements AutoCloseable {
         hz.setInstanceName("strata-broker-" + config.nodeId + "-" + UUID.randomUUID());
         hz.setProperty("hazelcast.logging.type", "jdk");
         hz.setProperty("hazelcast.phone.home.enabled", "false");
+        hz.setProperty("hazelcast.health.monitoring.level", "OFF");
+        // A broker's data is on its own disk; leaving the cluster need not wait long for Hazelcast's migrations (or,
+        // when the CP Subsystem has lost its majority, for a Raft membership change that cannot happen).
+        hz.setProperty("hazelcast.graceful.shutdown.max.wait", "10");
         hz.setProperty("hazelcast.shutdownhook.enabled", "false");
         hz.setProperty("hazelcast.heartbeat.interval.seconds", "1");
         hz.setProperty("hazelcast.max.no.heartbeat.seconds",
@@ -137,7 +148,24 @@ public final class HazelcastCluster implements AutoCloseable {
         });
         entryRegistration = brokers.addEntryListener(new BrokerEntries(), false);
         refresh();
+        // Events can be missed while partitions migrate after a member leaves: look again every second, and put
+        // this broker's registration back if the map lost it.
+        refresher.scheduleWithFixedDelay(this::check, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
         return this;
+    }
+
+    private void check() {
+        try {
+            BrokerInfo mine = registered;
+            if (mine != null && hazelcast.getLifecycleService().isRunning()
+                    && brokers.get(String.valueOf(mine.id())) == null) {
+                LOG.log(Level.WARNING, "The registration of broker {0} was lost; registering again", mine.id());
+                brokers.putIfAbsent(String.valueOf(mine.id()), encode(mine, localMember()));
+            }
+            refresh();
+        } catch (RuntimeException e) {
+            LOG.log(Level.DEBUG, "Checking the membership failed: {0}", e.toString());
+        }
     }
 
     private final class BrokerEntries implements EntryAddedListener<String, String>,
@@ -195,6 +223,7 @@ public final class HazelcastCluster implements AutoCloseable {
                 break;
             }
         }
+        registered = broker;
         LOG.log(Level.INFO, "Broker {0} joined cluster {1} as Hazelcast member {2}", broker.id(),
                 hazelcast.getConfig().getClusterName(), me);
         refresh();
@@ -202,6 +231,7 @@ public final class HazelcastCluster implements AutoCloseable {
 
     /** Removes this broker's registration, so that the others see it leave without waiting for Hazelcast. */
     public void deregister(int brokerId) {
+        registered = null;
         String key = String.valueOf(brokerId);
         String existing = brokers.get(key);
         if (existing != null && memberOf(existing).equals(localMember())) {
@@ -293,6 +323,7 @@ public final class HazelcastCluster implements AutoCloseable {
 
     @Override
     public void close() {
+        refresher.shutdownNow();
         try {
             if (hazelcast.getLifecycleService().isRunning()) {
                 if (membershipRegistration != null) {

@@ -151,7 +151,10 @@ public final class Partition {
                 || previous.leaderEpoch() != newAssignment.leaderEpoch();
         synchronized (replicaLock) {
             this.assignment = newAssignment;
-            isrChangePending = false;
+            if (!newAssignment.equals(previous)) {
+                // The answer to a pending ISR change, or a change that makes it moot.
+                isrChangePending = false;
+            }
             if (newTerm && newAssignment.leader() == localBrokerId) {
                 becomeLeader(newAssignment, nowMs);
             } else if (newTerm) {

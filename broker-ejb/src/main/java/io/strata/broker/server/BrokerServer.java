@@ -99,6 +99,11 @@ public final class BrokerServer implements AutoCloseable {
         this.hazelcast = hazelcast;
     }
 
+    /** Whether this broker is the controller: always in a cluster of one. */
+    public boolean isController() {
+        return clusterController == null || clusterController.isController();
+    }
+
     public boolean isClustered() {
         return !config.clusterJoin.equals("none");
     }
@@ -194,8 +199,11 @@ public final class BrokerServer implements AutoCloseable {
         shared.start();
         metadataStore = shared;
         controllerLogic = newControllerLogic(shared);
-        clusterController = new ClusterController(controllerLogic, shared, cluster, config.nodeId,
-                config.clusterCpMemberCount >= 3, threads);
+        // The instance's own configuration says whether it has a CP Subsystem (Payara's may, whatever Strata's
+        // settings say).
+        boolean cpSubsystem = cluster.hazelcast().getConfig().getCPSubsystemConfig().getCPMemberCount() >= 3;
+        clusterController = new ClusterController(controllerLogic, shared, cluster, config.nodeId, cpSubsystem,
+                threads);
         controller = clusterController;
         membership = new ClusterMembership() {
             @Override

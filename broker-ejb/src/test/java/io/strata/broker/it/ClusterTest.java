@@ -53,6 +53,10 @@ class ClusterTest {
     }
 
     private void startCluster(int count) throws Exception {
+        startCluster(count, Map.of());
+    }
+
+    private void startCluster(int count, Map<String, Object> extra) throws Exception {
         int base = freePortBlock(count);
         StringBuilder members = new StringBuilder("tcpip:");
         for (int i = 0; i < count; i++) {
@@ -69,14 +73,29 @@ class ClusterTest {
             settings.put(BrokerConfig.REPLICA_LAG_TIME_MAX_MS, 5000L);
             settings.put(BrokerConfig.REPLICA_FETCH_WAIT_MAX_MS, 200);
             settings.put(BrokerConfig.REPLICA_FETCH_BACKOFF_MS, 100);
-            settings.put(BrokerConfig.DEFAULT_REPLICATION_FACTOR, 3);
+            settings.put(BrokerConfig.DEFAULT_REPLICATION_FACTOR, Math.min(3, count));
+            settings.putAll(extra);
             brokers.add(new TestBroker(dir.resolve("broker-" + (i + 1)), settings));
         }
-        // The first broker alone forms the cluster; the others join it.
-        brokers.get(0).start();
-        for (int i = 1; i < count; i++) {
-            brokers.get(i).start();
+        // All at once, as separate servers would: a broker's start waits for a controller, and with the CP
+        // Subsystem none is elected before three members have joined.
+        List<Thread> starting = new ArrayList<>();
+        List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        for (TestBroker broker : brokers) {
+            Thread thread = new Thread(() -> {
+                try {
+                    broker.start();
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            });
+            thread.start();
+            starting.add(thread);
         }
+        for (Thread thread : starting) {
+            thread.join();
+        }
+        assertThat(failures).isEmpty();
         await().atMost(Duration.ofSeconds(30)).until(() -> brokers.get(0).server().membership().liveBrokers().size()
                 == count);
     }
@@ -251,6 +270,72 @@ class ClusterTest {
                     .logEndOffset();
         }
         assertThat(total).as("the returning broker caught up").isEqualTo(600);
+    }
+
+    private int controllerId() throws Exception {
+        try (Admin admin = admin()) {
+            return admin.describeCluster().controller().get(10, TimeUnit.SECONDS).id();
+        }
+    }
+
+    private void awaitNewController(int old) {
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+            int now = controllerId();
+            return now != old && now > 0;
+        });
+    }
+
+    private void createTopicThroughAnyBroker(String name, int replicas) throws Exception {
+        try (Admin admin = admin()) {
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() ->
+                    admin.createTopics(List.of(new NewTopic(name, 1, (short) replicas))).all()
+                            .get(20, TimeUnit.SECONDS));
+            assertThat(describe(admin, name).partitions().get(0).isr()).hasSize(replicas);
+        }
+    }
+
+    /**
+     * With three CP members the controller holds the CP Subsystem's FencedLock: when it dies another broker gets the
+     * lock once the dead one's CP session expires; when it comes back it joins the CP Subsystem again, so that the
+     * next failure is survived too.
+     */
+    @Test
+    void cpSubsystemElectsOneControllerThroughFailures() throws Exception {
+        startCluster(3, Map.of(BrokerConfig.CLUSTER_CP_MEMBER_COUNT, 3));
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> controllerId() > 0);
+        createTopicThroughAnyBroker("cp-1", 3);
+        int first = controllerId();
+        long controllers = brokers.stream().filter(b -> b.server().isController()).count();
+        assertThat(controllers).as("exactly one broker holds the controller lock").isEqualTo(1);
+
+        broker(first).stop();
+        awaitNewController(first);
+        createTopicThroughAnyBroker("cp-2", 2);
+
+        broker(first).start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> broker(first).server().cluster().hazelcast()
+                .getCPSubsystem().getLocalCPMember() != null);
+        int second = controllerId();
+        broker(second).stop();
+        awaitNewController(second);
+        createTopicThroughAnyBroker("cp-3", 2);
+        assertThat(brokers.stream().filter(b -> b.server() != null && b.server().isController()).count())
+                .isEqualTo(1);
+    }
+
+    /**
+     * With one or two brokers there is no Raft majority to keep: the broker of the oldest Hazelcast member is
+     * controller, and the survivor takes over when the other goes.
+     */
+    @Test
+    void twoBrokersKeepAControllerWhenOneGoes() throws Exception {
+        startCluster(2);
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> controllerId() > 0);
+        createTopicThroughAnyBroker("pair", 2);
+        int first = controllerId();
+        broker(first).stop();
+        awaitNewController(first);
+        createTopicThroughAnyBroker("alone", 1);
     }
 
     @Test
