@@ -66,7 +66,8 @@ public class BrokerService {
                     + "Config key strata.<setting> (or environment variable STRATA_<SETTING>); every setting and its "
                     + "default is listed in docs/configuration.md.", e);
         }
-        BrokerServer starting = new BrokerServer(brokerConfig, threads, Clock.systemUTC());
+        BrokerServer starting = new BrokerServer(brokerConfig, threads, Clock.systemUTC(),
+                brokerConfig.clusterJoin.equals("payara") ? payaraHazelcast() : null);
         try {
             starting.start();
         } catch (RuntimeException e) {
@@ -74,6 +75,20 @@ public class BrokerService {
         }
         server = starting;
         meters.bind(starting);
+    }
+
+    /**
+     * The Hazelcast instance of the Payara server, which Payara clusters by its {@code --clustermode} and
+     * {@code --clustername}: brokers in servers of one Payara cluster form one Strata cluster.
+     */
+    private static com.hazelcast.core.HazelcastInstance payaraHazelcast() {
+        try {
+            return (com.hazelcast.core.HazelcastInstance) javax.naming.InitialContext.doLookup("payara/Hazelcast");
+        } catch (javax.naming.NamingException | ClassCastException e) {
+            throw new IllegalStateException("Strata cannot start: strata.cluster.join=payara needs Payara's Hazelcast,"
+                    + " which this server does not offer (" + e + "); start Payara Micro without --nocluster, or set"
+                    + " strata.cluster.join to none or tcpip:host:port,...", e);
+        }
     }
 
     /** What to do about a failed start, from what failed. */
