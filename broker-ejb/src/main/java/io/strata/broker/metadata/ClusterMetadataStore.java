@@ -153,6 +153,11 @@ public final class ClusterMetadataStore implements MetadataStore {
             throw new NotControllerException("This broker is not the controller");
         }
         long version = Math.max(local.maxVersion() + 1, (long) epoch << 32);
+        if (version >>> 32 != epoch) {
+            // This broker has applied a change from a later controller: its own term is over.
+            throw new NotControllerException("A newer controller (epoch " + (version >>> 32) + ") has committed"
+                    + " changes; this broker's term (epoch " + epoch + ") is over");
+        }
         Map<String, Versioned> versioned = new LinkedHashMap<>();
         for (Map.Entry<String, byte[]> record : records.entrySet()) {
             Versioned next = new Versioned(version, record.getValue());

@@ -338,6 +338,63 @@ class ClusterTest {
         createTopicThroughAnyBroker("alone", 1);
     }
 
+    /**
+     * A group's coordinator is the leader of its {@code __consumer_offsets} partition, replicated three times; when
+     * it dies, the new leader coordinates the group with every offset that was committed.
+     */
+    @Test
+    void committedOffsetsSurviveTheCoordinatorsDeath() throws Exception {
+        startCluster(3);
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic("events", 2, (short) 3))).all().get(30, TimeUnit.SECONDS);
+        }
+        try (KafkaProducer<String, String> producer = producer()) {
+            for (int i = 0; i < 100; i++) {
+                producer.send(new ProducerRecord<>("events", i % 2, "k", "v" + i));
+            }
+            producer.flush();
+        }
+        try (KafkaConsumer<String, String> consumer = consumer("auditors")) {
+            consumer.subscribe(List.of("events"));
+            int read = 0;
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (read < 100 && System.currentTimeMillis() < deadline) {
+                read += consumer.poll(Duration.ofMillis(200)).count();
+            }
+            assertThat(read).isEqualTo(100);
+            consumer.commitSync();
+        }
+        int coordinator;
+        try (Admin admin = admin()) {
+            coordinator = admin.describeConsumerGroups(List.of("auditors")).all().get(10, TimeUnit.SECONDS)
+                    .get("auditors").coordinator().id();
+            TopicDescription offsets = describe(admin, "__consumer_offsets");
+            assertThat(offsets.partitions().get(0).replicas()).as("offsets replicated three times").hasSize(3);
+        }
+        broker(coordinator).stop();
+        try (Admin admin = admin()) {
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+                Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> committed = admin
+                        .listConsumerGroupOffsets("auditors").partitionsToOffsetAndMetadata()
+                        .get(10, TimeUnit.SECONDS);
+                assertThat(committed.get(new TopicPartition("events", 0)).offset()).isEqualTo(50);
+                assertThat(committed.get(new TopicPartition("events", 1)).offset()).isEqualTo(50);
+                assertThat(admin.describeConsumerGroups(List.of("auditors")).all().get(10, TimeUnit.SECONDS)
+                        .get("auditors").coordinator().id()).isNotEqualTo(coordinator);
+            });
+        }
+        // The group resumes where it committed: nothing is read again.
+        try (KafkaConsumer<String, String> consumer = consumer("auditors")) {
+            consumer.subscribe(List.of("events"));
+            int again = 0;
+            long until = System.currentTimeMillis() + 5_000;
+            while (System.currentTimeMillis() < until) {
+                again += consumer.poll(Duration.ofMillis(200)).count();
+            }
+            assertThat(again).isZero();
+        }
+    }
+
     @Test
     void acksAllFailsWithTooFewReplicas() throws Exception {
         startCluster(3);

@@ -1,0 +1,134 @@
+package io.strata.broker.metadata;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import org.apache.kafka.common.errors.NotControllerException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The shared metadata over two real Hazelcast members: every broker applies what the controller commits, a change
+ * from an older controller epoch never replaces one from a newer, and a broker that was away publishes nothing older
+ * than the cluster has but takes everything newer.
+ */
+class ClusterMetadataStoreTest {
+
+    @TempDir
+    Path dir;
+
+    private HazelcastInstance first;
+    private HazelcastInstance second;
+
+    @BeforeEach
+    void startMembers() {
+        String name = "metadata-" + UUID.randomUUID();
+        int firstPort = freePort();
+        int secondPort = freePort();
+        first = Hazelcast.newHazelcastInstance(config(name, firstPort, secondPort));
+        second = Hazelcast.newHazelcastInstance(config(name, secondPort, firstPort));
+        await().atMost(Duration.ofSeconds(30)).until(() -> first.getCluster().getMembers().size() == 2);
+    }
+
+    private static int freePort() {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static Config config(String name, int port, int otherPort) {
+        Config config = new Config();
+        config.setClusterName(name);
+        config.setProperty("hazelcast.logging.type", "jdk");
+        config.setProperty("hazelcast.phone.home.enabled", "false");
+        config.setProperty("hazelcast.local.localAddress", "127.0.0.1");
+        config.getNetworkConfig().setPort(port).setPortAutoIncrement(false);
+        config.getNetworkConfig().getJoin().getAutoDetectionConfig().setEnabled(false);
+        config.getNetworkConfig().getJoin().getMulticastConfig().setEnabled(false);
+        config.getNetworkConfig().getJoin().getTcpIpConfig().setEnabled(true)
+                .addMember("127.0.0.1:" + port).addMember("127.0.0.1:" + otherPort);
+        return config;
+    }
+
+    @AfterEach
+    void stopMembers() {
+        second.shutdown();
+        first.shutdown();
+    }
+
+    private ClusterMetadataStore store(String name, HazelcastInstance member) {
+        LocalMetadataStore local = new LocalMetadataStore(MetadataLog.open(dir.resolve(name),
+                Executors.defaultThreadFactory(), Clock.systemUTC()));
+        ClusterMetadataStore store = new ClusterMetadataStore(local, member);
+        store.start();
+        return store;
+    }
+
+    private static Map<String, byte[]> clusterId(String id) {
+        return VersionedRecords.single(MetadataRecords.CLUSTER_KEY, MetadataRecords.encodeClusterId(id));
+    }
+
+    @Test
+    void aStaleControllerCannotOverwriteItsSuccessor() {
+        try (ClusterMetadataStore old = store("a", first); ClusterMetadataStore current = store("b", second)) {
+            old.becomeWriter(1, epoch -> true);
+            old.commit(clusterId("from-epoch-1"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> "from-epoch-1".equals(current.image().clusterId()));
+
+            current.becomeWriter(2, epoch -> true);
+            current.commit(clusterId("from-epoch-2"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> "from-epoch-2".equals(old.image().clusterId()));
+
+            // The deposed controller still believes it may write: the shared map refuses, and nobody applies it.
+            assertThatThrownBy(() -> old.commit(clusterId("stale"))).isInstanceOf(NotControllerException.class)
+                    .hasMessageContaining("newer controller");
+            assertThat(current.image().clusterId()).isEqualTo("from-epoch-2");
+            assertThat(old.image().clusterId()).isEqualTo("from-epoch-2");
+            String shared = first.<String, String>getMap(ClusterMetadataStore.METADATA_MAP)
+                    .get(MetadataRecords.CLUSTER_KEY);
+            assertThat(shared).contains("from-epoch-2");
+        }
+    }
+
+    @Test
+    void onlyTheControllerCommits() {
+        try (ClusterMetadataStore follower = store("c", first)) {
+            assertThatThrownBy(() -> follower.commit(clusterId("x"))).isInstanceOf(NotControllerException.class);
+            follower.becomeWriter(3, epoch -> false);
+            assertThatThrownBy(() -> follower.commit(clusterId("x"))).isInstanceOf(NotControllerException.class);
+        }
+    }
+
+    @Test
+    void aReturningBrokerCatchesUpAndRepublishesWhatTheClusterLost() {
+        try (ClusterMetadataStore controller = store("d", first)) {
+            controller.becomeWriter(1, epoch -> true);
+            controller.commit(clusterId("kept"));
+        }
+        // The whole cluster restarts: the shared map is empty, the broker's own log still has the record.
+        first.getMap(ClusterMetadataStore.METADATA_MAP).clear();
+        try (ClusterMetadataStore returning = store("d", first); ClusterMetadataStore fresh = store("e", second)) {
+            assertThat(returning.image().clusterId()).isEqualTo("kept");
+            await().atMost(Duration.ofSeconds(10)).until(() -> "kept".equals(fresh.image().clusterId()));
+            assertThat(returning.storedEpoch()).isEqualTo(1);
+            assertThat(new String(VersionedRecords.encode(1L << 32, "x".getBytes(StandardCharsets.UTF_8)),
+                    StandardCharsets.UTF_8)).startsWith("v=" + (1L << 32));
+        }
+    }
+}
