@@ -70,6 +70,9 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
             "CPU-seconds per million records, with ratio rows: strata/kafka when both ran, and strata-micro/strata,",
             "what the container costs, when both ran.",
             "",
+            "bin/bench-vs-kafka --cluster 3 measures clusters of 3 replicating brokers instead: acks=all throughput",
+            "and the failover time when a partition leader is killed; bin/bench-vs-kafka --cluster 3 --help.",
+            "",
             "Options (defaults in brackets):",
             "  --brokers LIST        any of kafka, strata, strata-micro, run in the order given [kafka,strata]",
             "  --records N           records produced, then consumed, per case          [300000]",
@@ -217,13 +220,13 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
         }
     }
 
-    private static void requireInRange(String option, long value, long min, long max) {
+    static void requireInRange(String option, long value, long min, long max) {
         if (value < min || value > max) {
             throw new IllegalArgumentException(option + " must be between " + min + " and " + max + ": " + value);
         }
     }
 
-    private static List<String> strings(String value) {
+    static List<String> strings(String value) {
         List<String> values = new ArrayList<>();
         for (String part : value.split(",")) {
             if (!part.isBlank()) {
@@ -233,7 +236,7 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
         return values;
     }
 
-    private static List<Integer> integers(String value) {
+    static List<Integer> integers(String value) {
         return Arrays.stream(value.split(",")).filter(part -> !part.isBlank())
                 .map(part -> Integer.parseInt(part.trim())).toList();
     }

@@ -28,6 +28,7 @@ import java.util.stream.Stream;
  * broker's CPU before and after each tool; then stop the broker and delete its data. The table is printed and written
  * with a CSV and every process's output to {@code bench/target/bench-vs-kafka/<time>/}. Started by
  * {@code bin/bench-vs-kafka}, which fetches the Kafka classpaths first; {@code --help} lists the options.
+ * {@code --cluster N} runs {@link ClusterBenchVsKafka} instead, which measures replicated clusters.
  */
 public final class BenchVsKafka {
 
@@ -52,6 +53,10 @@ public final class BenchVsKafka {
     }
 
     public static void main(String[] args) {
+        if (ClusterSettings.requested(args)) {
+            ClusterBenchVsKafka.main(args);
+            return;
+        }
         BenchSettings settings;
         try {
             settings = BenchSettings.parse(args, System.getenv());
@@ -272,7 +277,7 @@ public final class BenchVsKafka {
     }
 
     /** The version in the file name of the jar in {@code dir} that starts with {@code prefix}, or "?". */
-    private static String jarVersion(Path dir, String prefix) {
+    static String jarVersion(Path dir, String prefix) {
         try (Stream<Path> jars = Files.list(dir)) {
             return jars.map(jar -> jar.getFileName().toString())
                     .filter(file -> file.startsWith(prefix) && file.endsWith(".jar"))
@@ -284,7 +289,7 @@ public final class BenchVsKafka {
     }
 
     /** The 1-minute load average from {@code /proc/loadavg}. */
-    private static String loadAverage() {
+    static String loadAverage() {
         try {
             return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
         } catch (IOException e) {
@@ -292,7 +297,7 @@ public final class BenchVsKafka {
         }
     }
 
-    private static String firstLine(String message) {
+    static String firstLine(String message) {
         if (message == null) {
             return "(no message)";
         }

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +28,8 @@ final class ChildProcess implements AutoCloseable {
     private final Path stdout;
     private final Path stderr;
     private final Duration stopGrace;
+    /** The processes {@link #kill} signalled, for {@link #awaitExit}; empty until then. */
+    private volatile List<ProcessHandle> killedTree = List.of();
 
     private ChildProcess(String name, Process process, Path stdout, Path stderr, Duration stopGrace) {
         this.name = name;
@@ -85,6 +88,15 @@ final class ChildProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * "running", or how the process ended: its exit code, which for a JVM killed by a signal is 128 plus the signal
+     * (137 for SIGKILL, 143 for SIGTERM), so a broker that died to someone else's signal can be told from one that
+     * failed to start.
+     */
+    String exitDescription() {
+        return process.isAlive() ? "running" : "exit code " + process.exitValue();
+    }
+
     String stdout() {
         return read(stdout);
     }
@@ -100,18 +112,61 @@ final class ChildProcess implements AutoCloseable {
                 + "--- " + stderr + " (last " + lines + " lines)\n" + lastLines(read(stderr), lines);
     }
 
-    @Override
-    public void close() {
+    /**
+     * SIGKILLs the process tree, the deepest processes first so the broker's JVM (not a shell above it) dies first,
+     * and returns at once: the kernel may take a while to tear down a JVM of a gigabyte, during which a failover
+     * measurement must already be watching. Returns {@link System#nanoTime} just before the first signal, the moment
+     * such a measurement counts from; {@link #awaitExit} waits for the tree to be gone.
+     */
+    long kill() {
         List<ProcessHandle> tree = new ArrayList<>();
-        tree.add(process.toHandle());
         try (Stream<ProcessHandle> descendants = process.toHandle().descendants()) {
             tree.addAll(descendants.collect(Collectors.toList()));
         }
+        Collections.reverse(tree);
+        tree.add(process.toHandle());
+        long killNanos = System.nanoTime();
+        tree.forEach(ProcessHandle::destroyForcibly);
+        killedTree = List.copyOf(tree);
+        return killNanos;
+    }
+
+    /**
+     * Waits until the process and every descendant {@link #kill} signalled have exited (once re-parented, those are no
+     * longer found by walking the tree); fails if one is still alive after the wait.
+     */
+    void awaitExit() {
+        List<ProcessHandle> tree = killedTree.isEmpty() ? List.of(process.toHandle()) : killedTree;
+        if (!awaitExit(tree, KILL_WAIT)) {
+            throw new IllegalStateException(name + " (pid " + process.pid() + ") is still alive "
+                    + KILL_WAIT.toSeconds() + " s after it was killed");
+        }
+    }
+
+    @Override
+    public void close() {
+        closeTogether(List.of(this));
+    }
+
+    /**
+     * Stops every one of {@code processes} as {@link #close} stops one, but all at once, so that brokers of one
+     * cluster shut down together instead of each waiting for a quorum the others have already left.
+     */
+    static void closeTogether(List<ChildProcess> processes) {
+        List<ProcessHandle> tree = new ArrayList<>();
+        Duration grace = Duration.ZERO;
+        for (ChildProcess child : processes) {
+            tree.add(child.process.toHandle());
+            try (Stream<ProcessHandle> descendants = child.process.toHandle().descendants()) {
+                tree.addAll(descendants.collect(Collectors.toList()));
+            }
+            grace = grace.compareTo(child.stopGrace) < 0 ? child.stopGrace : grace;
+        }
         tree.forEach(ProcessHandle::destroy);
-        if (!awaitExit(tree, stopGrace)) {
+        if (!awaitExit(tree, grace)) {
             tree.forEach(ProcessHandle::destroyForcibly);
             if (!awaitExit(tree, KILL_WAIT)) {
-                System.err.println("bench-vs-kafka: " + name + " (pid " + process.pid() + ") survived SIGKILL");
+                System.err.println("bench-vs-kafka: " + processes + " survived SIGKILL");
             }
         }
     }

@@ -21,7 +21,7 @@ import java.util.Map;
 final class KafkaLauncher {
 
     /** The heap and GC options of {@code kafka-server-start.sh} and {@code kafka-run-class.sh}. */
-    private static final List<String> BROKER_JVM_OPTIONS = List.of("-Xms1g", "-Xmx1g", "-server", "-XX:+UseG1GC",
+    static final List<String> BROKER_JVM_OPTIONS = List.of("-Xms1g", "-Xmx1g", "-server", "-XX:+UseG1GC",
             "-XX:MaxGCPauseMillis=20", "-XX:InitiatingHeapOccupancyPercent=35", "-XX:+ExplicitGCInvokesConcurrent",
             "-Djava.awt.headless=true");
     private static final Duration FORMAT_TIMEOUT = Duration.ofMinutes(2);
@@ -83,7 +83,7 @@ final class KafkaLauncher {
     }
 
     /** Kafka's INFO log, request logging at WARN as in Kafka's own {@code config/log4j2.yaml}. */
-    private static final String LOG4J_INFO_TO_STDOUT = String.join("\n",
+    static final String LOG4J_INFO_TO_STDOUT = String.join("\n",
             "rootLogger.level = INFO",
             "rootLogger.appenderRef.stdout.ref = STDOUT",
             "appender.stdout.type = Console",
