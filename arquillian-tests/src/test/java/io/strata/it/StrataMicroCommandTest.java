@@ -45,7 +45,7 @@ import static org.awaitility.Awaitility.await;
 class StrataMicroCommandTest {
 
     private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     @TempDir
     Path dir;

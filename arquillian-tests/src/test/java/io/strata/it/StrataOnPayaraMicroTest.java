@@ -69,7 +69,7 @@ class StrataOnPayaraMicroTest {
 
     private static final String DEPLOYMENT = "strata";
     private static final Pattern LISTENER = Pattern.compile("\"listener\"\\s*:\\s*\"([^\"]+)\"");
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     /** Client side: where the broker of the current server start listens. */
     private static String bootstrap;

@@ -2,6 +2,7 @@ package io.strata.web;
 
 import io.strata.broker.ejb.BrokerService;
 import io.strata.broker.server.BrokerServer;
+import jakarta.ejb.EJBException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Inject;
@@ -29,7 +30,22 @@ public class BrokerHealth {
     @Produces
     @Liveness
     HealthCheck live() {
-        return () -> HealthCheckResponse.named("strata-broker").status(broker.isRunning()).build();
+        return () -> {
+            try {
+                return HealthCheckResponse.named("strata-broker").status(broker.isRunning()).build();
+            } catch (EJBException e) {
+                return starting(e);
+            }
+        };
+    }
+
+    /**
+     * While the server deploys Strata its EJB container refuses calls ("container is initializing"): the broker is
+     * starting, which is an answer (DOWN), not a server error.
+     */
+    private static HealthCheckResponse starting(EJBException e) {
+        return HealthCheckResponse.named("strata-broker").down().withData("reason", "the broker is starting: "
+                + e.getMessage()).build();
     }
 
     @Produces
@@ -37,10 +53,15 @@ public class BrokerHealth {
     HealthCheck ready() {
         return () -> {
             HealthCheckResponseBuilder response = HealthCheckResponse.named("strata-broker");
-            if (!broker.isRunning()) {
-                return response.down().withData("reason", "the broker is not running").build();
+            BrokerServer server;
+            try {
+                if (!broker.isRunning()) {
+                    return response.down().withData("reason", "the broker is not running").build();
+                }
+                server = broker.server();
+            } catch (EJBException e) {
+                return starting(e);
             }
-            BrokerServer server = broker.server();
             boolean storage = server.isReady();
             boolean offsets = server.groupCoordinator().isLoaded();
             return response.status(storage && offsets)
