@@ -75,6 +75,9 @@ public final class Partition {
 
         /** This leader wants the ISR changed; the answer comes back as a metadata update. */
         void requestIsrChange(Partition partition, PartitionAssignment basedOn, List<Integer> newIsr);
+
+        /** Whether the broker is a live member of the cluster now. */
+        boolean isLive(int brokerId);
     }
 
     /** A follower as its leader sees it. */
@@ -157,6 +160,9 @@ public final class Partition {
             }
             if (newTerm && newAssignment.leader() == localBrokerId) {
                 becomeLeader(newAssignment, nowMs);
+            } else if (newAssignment.leader() == localBrokerId
+                    && !newAssignment.replicas().equals(previous.replicas())) {
+                trackReplicas(newAssignment);
             } else if (newTerm) {
                 followers.clear();
                 failWaiters(new NotLeaderOrFollowerException("Broker " + localBrokerId + " no longer leads "
@@ -165,6 +171,32 @@ public final class Partition {
         }
         maybeAdvanceHighWatermark();
         return newTerm;
+    }
+
+    /**
+     * The replica set changed within this leader's term (a reassignment adding or removing replicas): new replicas
+     * are tracked from their first fetch, and removed ones are no longer waited for. Called holding the replica lock.
+     */
+    private void trackReplicas(PartitionAssignment current) {
+        followers.keySet().removeIf(replica -> !current.replicas().contains(replica));
+        for (int replica : current.replicas()) {
+            if (replica != localBrokerId) {
+                followers.computeIfAbsent(replica, added -> new FollowerProgress());
+            }
+        }
+    }
+
+    /**
+     * This broker no longer holds a replica (the partition moved away or its topic was deleted): produces waiting for
+     * acks=all are answered NOT_LEADER_OR_FOLLOWER now, so that their producers look for the new leader instead of
+     * waiting for a timeout.
+     */
+    void removed(String reason) {
+        synchronized (replicaLock) {
+            followers.clear();
+            failWaiters(new NotLeaderOrFollowerException("Broker " + localBrokerId + " no longer holds a replica of "
+                    + topicPartition + ": " + reason));
+        }
     }
 
     /** Called holding the replica lock. */
@@ -193,6 +225,8 @@ public final class Partition {
      * @param requiredAcks 0, 1 or -1 (all in-sync replicas)
      * @throws NotLeaderOrFollowerException if this broker does not lead the partition
      * @throws NotEnoughReplicasException   if acks=all and fewer replicas than {@code min.insync.replicas} are in sync
+     *                                      and alive: a follower known dead is not waited for, even before the
+     *                                      controller has taken it out of the ISR (or when there is no controller)
      */
     public AppendResult appendAsLeader(MemoryRecords records, short requiredAcks, AppendOrigin origin) {
         PartitionAssignment current = assignment;
@@ -204,6 +238,15 @@ public final class Partition {
         if (requiredAcks == -1 && current.isr().size() < minInSync) {
             throw new NotEnoughReplicasException("The size of the current ISR " + current.isr() + " is insufficient"
                     + " to satisfy the min.isr requirement of " + minInSync + " for partition " + topicPartition);
+        }
+        if (requiredAcks == -1) {
+            List<Integer> live = current.isr().stream().filter(id -> id == localBrokerId || listener.isLive(id))
+                    .toList();
+            if (live.size() < minInSync) {
+                throw new NotEnoughReplicasException("Only " + live + " of the current ISR " + current.isr()
+                        + " are live, too few to satisfy the min.isr requirement of " + minInSync + " for partition "
+                        + topicPartition);
+            }
         }
         AppendResult result;
         synchronized (appendLock) {

@@ -64,6 +64,7 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
     private volatile Followers followers = NO_FOLLOWERS;
     private volatile IsrChanges isrChanges;
     private volatile java.util.concurrent.Executor isrExecutor = Runnable::run;
+    private volatile java.util.function.IntPredicate liveBrokers = id -> true;
 
     private static final Followers NO_FOLLOWERS = new Followers() {
         @Override
@@ -125,13 +126,21 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
     }
 
     /**
-     * Makes this broker a member of a cluster: partitions it follows are fetched by {@code fetchers}, and ISR changes
-     * its partitions ask for go to the controller through {@code changes}, run on {@code executor}.
+     * Makes this broker a member of a cluster: partitions it follows are fetched by {@code fetchers}, ISR changes its
+     * partitions ask for go to the controller through {@code changes}, run on {@code executor}, and
+     * {@code liveBrokers} says which brokers are members now.
      */
-    public void joinCluster(Followers fetchers, IsrChanges changes, java.util.concurrent.Executor executor) {
+    public void joinCluster(Followers fetchers, IsrChanges changes, java.util.concurrent.Executor executor,
+                            java.util.function.IntPredicate liveBrokers) {
         this.followers = fetchers;
         this.isrChanges = changes;
         this.isrExecutor = executor;
+        this.liveBrokers = liveBrokers;
+    }
+
+    @Override
+    public boolean isLive(int brokerId) {
+        return liveBrokers.test(brokerId);
     }
 
     @Override
@@ -254,6 +263,7 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
     private void removePartition(TopicPartition tp, String reason) {
         Partition removed = partitions.remove(tp);
         if (removed != null) {
+            removed.removed(reason);
             directoryOf(removed.log()).delete(tp);
             LOG.log(Level.INFO, "Removed the replica of {0}: {1}", tp, reason);
         }

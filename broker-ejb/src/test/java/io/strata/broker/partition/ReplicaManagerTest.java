@@ -1,0 +1,142 @@
+package io.strata.broker.partition;
+
+import io.strata.broker.metadata.MetadataImage;
+import io.strata.broker.metadata.PartitionAssignment;
+import io.strata.broker.metadata.TopicImage;
+import io.strata.storage.batch.AppendOrigin;
+import io.strata.storage.config.LogConfig;
+import io.strata.storage.config.LogDirectoryConfig;
+import io.strata.storage.log.LogDirectory;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.errors.NotEnoughReplicasException;
+import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * A leader's replica manager on its own, fed metadata images by hand as the controller would send them: what becomes
+ * of acks=all produces when the partition moves away, and when followers are known to be gone.
+ */
+class ReplicaManagerTest {
+
+    private static final TopicPartition ORDERS_0 = new TopicPartition("orders", 0);
+    private static final Uuid TOPIC_ID = Uuid.randomUuid();
+
+    @TempDir
+    Path dir;
+
+    private LogDirectory directory;
+    private ReplicaManager manager;
+    private final Set<Integer> live = ConcurrentHashMap.newKeySet();
+    private MetadataImage image = MetadataImage.EMPTY;
+
+    @BeforeEach
+    void start() {
+        directory = LogDirectory.open(LogDirectoryConfig.forDirectory(dir), tp -> LogConfig.defaults(),
+                Executors.defaultThreadFactory(), Clock.systemUTC());
+        manager = new ReplicaManager(1, List.of(directory), LogConfig::of, Clock.systemUTC());
+        manager.joinCluster(new ReplicaManager.Followers() {
+            @Override
+            public void follow(TopicPartition tp, int leaderId, int leaderEpoch) {
+            }
+
+            @Override
+            public void unfollow(TopicPartition tp) {
+            }
+        }, (topic, partition, leaderId, leaderEpoch, partitionEpoch, isr) ->
+                org.apache.kafka.common.protocol.Errors.NONE, Runnable::run, live::contains);
+        live.addAll(List.of(1, 2, 3));
+    }
+
+    @AfterEach
+    void stop() {
+        manager.close();
+        directory.close();
+    }
+
+    private void assign(PartitionAssignment assignment) {
+        Map<String, String> configs = new HashMap<>(Map.of("min.insync.replicas", "2"));
+        MetadataImage next = image.withTopic(new TopicImage("orders", TOPIC_ID, List.of(assignment), configs,
+                false));
+        manager.onMetadataUpdate(image, next);
+        image = next;
+    }
+
+    private static MemoryRecords record(String value) {
+        return MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(value.getBytes()));
+    }
+
+    @Test
+    void aProduceWaitingForTheIsrIsToldNotLeaderWhenThePartitionMovesAway() throws Exception {
+        assign(new PartitionAssignment(List.of(1, 2, 3), List.of(1, 2, 3), 1, 0, 0));
+        Partition leader = manager.partition(ORDERS_0);
+        AppendResult appended = leader.appendAsLeader(record("waits for 2 and 3"), (short) -1, AppendOrigin.CLIENT);
+        CompletableFuture<Void> replicated = leader.awaitReplication(appended.lastOffset());
+        assertThat(replicated).isNotDone();
+
+        // A reassignment moved the partition to brokers 2, 3 and 4, led by 2.
+        assign(new PartitionAssignment(List.of(2, 3, 4), List.of(2, 3, 4), 2, 1, 1));
+
+        assertThat(manager.partition(ORDERS_0)).isNull();
+        assertThatThrownBy(() -> replicated.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOf(NotLeaderOrFollowerException.class)
+                .hasMessageContaining("no longer holds a replica of orders-0");
+    }
+
+    @Test
+    void acksAllIsRefusedWhenTooFewOfTheIsrAreLive() {
+        assign(new PartitionAssignment(List.of(1, 2, 3), List.of(1, 2, 3), 1, 0, 0));
+        Partition leader = manager.partition(ORDERS_0);
+        live.removeAll(List.of(2, 3));
+
+        assertThatThrownBy(() -> leader.appendAsLeader(record("nobody to copy it"), (short) -1, AppendOrigin.CLIENT))
+                .isInstanceOf(NotEnoughReplicasException.class).hasMessageContaining("min.isr");
+        assertThat(leader.log().logEndOffset()).as("nothing written").isZero();
+        // acks=1 does not wait for followers.
+        assertThat(leader.appendAsLeader(record("leader only"), (short) 1, AppendOrigin.CLIENT).lastOffset()).isZero();
+
+        live.add(3);
+        assertThat(leader.appendAsLeader(record("3 is back"), (short) -1, AppendOrigin.CLIENT).lastOffset())
+                .isEqualTo(1);
+    }
+
+    @Test
+    void replicasAddedWithinALeadersTermAreTrackedAndRemovedOnesAreNotWaitedFor() throws Exception {
+        assign(new PartitionAssignment(List.of(1, 2), List.of(1, 2), 1, 0, 0));
+        Partition leader = manager.partition(ORDERS_0);
+        AppendResult appended = leader.appendAsLeader(record("r"), (short) -1, AppendOrigin.CLIENT);
+        CompletableFuture<Void> replicated = leader.awaitReplication(appended.lastOffset());
+        long end = appended.lastOffset() + 1;
+
+        // A reassignment replaces broker 2 by 3 within the leader's term: first 3 is added and copies the log...
+        assign(new PartitionAssignment(List.of(1, 2, 3), List.of(1, 2), 1, 0, 1, List.of(3), List.of()));
+        leader.recordFollowerFetch(3, end, System.currentTimeMillis());
+        assertThat(replicated).as("broker 2, still in the ISR, has not fetched").isNotDone();
+
+        // ...then 2 is removed, and the ISR is 1 and 3, which both have the record.
+        assign(new PartitionAssignment(List.of(1, 3), List.of(1, 3), 1, 0, 2));
+        replicated.get(5, TimeUnit.SECONDS);
+        assertThat(leader.highWatermark()).isEqualTo(end);
+    }
+}
