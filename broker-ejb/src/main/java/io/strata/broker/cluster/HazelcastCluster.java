@@ -157,10 +157,19 @@ public final class HazelcastCluster implements AutoCloseable {
     private void check() {
         try {
             BrokerInfo mine = registered;
-            if (mine != null && hazelcast.getLifecycleService().isRunning()
-                    && brokers.get(String.valueOf(mine.id())) == null) {
-                LOG.log(Level.WARNING, "The registration of broker {0} was lost; registering again", mine.id());
-                brokers.putIfAbsent(String.valueOf(mine.id()), encode(mine, localMember()));
+            if (mine != null && hazelcast.getLifecycleService().isRunning()) {
+                String key = String.valueOf(mine.id());
+                String current = brokers.get(key);
+                UUID me = localMember();
+                if (current == null) {
+                    LOG.log(Level.WARNING, "The registration of broker {0} was lost; registering again", mine.id());
+                    brokers.putIfAbsent(key, encode(mine, me));
+                } else if (!memberOf(current).equals(me) && !isMember(memberOf(current))) {
+                    // After a split brain this member merged back into the cluster under a new UUID.
+                    LOG.log(Level.WARNING, "Broker {0} is Hazelcast member {1} now (it was {2}); registering again",
+                            mine.id(), me, memberOf(current));
+                    brokers.replace(key, current, encode(mine, me));
+                }
             }
             refresh();
         } catch (RuntimeException e) {
