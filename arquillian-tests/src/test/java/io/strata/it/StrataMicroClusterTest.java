@@ -59,9 +59,10 @@ import static org.awaitility.Awaitility.await;
 /**
  * Issue #5 on Payara Micro: three {@code bin/strata-micro} servers on 127.0.0.1 form one Payara cluster (tcpip
  * discovery, a cluster name of their own), and with {@code STRATA_CLUSTER_JOIN=payara} their brokers form one Strata
- * cluster through Payara's Hazelcast. A topic with replication factor 3 and {@code min.insync.replicas=2} takes
- * numbered records from an idempotent acks=all producer and feeds a consumer group while the server leading
- * partition 0 is killed with SIGKILL: the partition gets a new leader, producing and consuming go on, and every
+ * cluster through Payara's Hazelcast, whose CP Subsystem (three members) elects the controller by its FencedLock. A
+ * topic with replication factor 3 and {@code min.insync.replicas=2} takes numbered records from an idempotent acks=all
+ * producer and feeds a consumer group while the controller's server is killed with SIGKILL: another broker takes the
+ * controller lock, the partition the dead one led gets a new leader, producing and consuming go on, and every
  * acknowledged record is in the log once, in order. The two others then stop cleanly on Ctrl-C.
  *
  * <p>Each server's log and data stay under {@code target/strata-micro-cluster-<time>/}; a failure names the logs.
@@ -127,7 +128,7 @@ class StrataMicroClusterTest {
     }
 
     @Test
-    void aReplicatedTopicKeepsEveryAcknowledgedRecordWhenTheLeadersServerIsKilled() throws Exception {
+    void aReplicatedTopicKeepsEveryAcknowledgedRecordWhenTheControllersServerIsKilled() throws Exception {
         Files.createDirectories(runDir);
         buildOnce();
         startCluster();
@@ -140,13 +141,15 @@ class StrataMicroClusterTest {
                 assertThat(traffic.acknowledged()).isGreaterThan(300);
                 assertThat(traffic.read()).isGreaterThan(100);
             });
-            long acknowledgedAtKill = traffic.acknowledgedIn(0);
-            long readAtKill = traffic.offsetsReadIn(0);
-            killTheLeaderOfPartition0();
-            awaitTraffic("the producer writes to partition 0 again", traffic).untilAsserted(() ->
-                    assertThat(traffic.acknowledgedIn(0)).isGreaterThan(acknowledgedAtKill + 100));
-            awaitTraffic("the group reads partition 0 again", traffic).untilAsserted(() ->
-                    assertThat(traffic.offsetsReadIn(0)).isGreaterThan(readAtKill + 100));
+            int victim = controllerId();
+            int watched = partitionLedBy(victim);
+            long acknowledgedAtKill = traffic.acknowledgedIn(watched);
+            long readAtKill = traffic.offsetsReadIn(watched);
+            kill(victim, watched);
+            awaitTraffic("the producer writes to partition " + watched + " again", traffic).untilAsserted(() ->
+                    assertThat(traffic.acknowledgedIn(watched)).isGreaterThan(acknowledgedAtKill + 100));
+            awaitTraffic("the group reads partition " + watched + " again", traffic).untilAsserted(() ->
+                    assertThat(traffic.offsetsReadIn(watched)).isGreaterThan(readAtKill + 100));
             phase("producing and consuming went on");
 
             traffic.stopProducing();
@@ -187,22 +190,48 @@ class StrataMicroClusterTest {
         phase("topic " + TOPIC + " created: " + PARTITIONS + " partitions, replication factor 3");
     }
 
-    /** SIGKILL to the server whose broker leads partition 0; one of the two others must take the partition over. */
-    private void killTheLeaderOfPartition0() throws Exception {
-        Server victim;
+    /**
+     * The controller, which with three servers holds the controller lock of the CP Subsystem that bin/strata-micro
+     * gives Payara's Hazelcast for three tcpip members.
+     */
+    private int controllerId() throws Exception {
+        int controller;
         try (Admin admin = admin(bootstrap(servers.values()))) {
-            victim = servers.get(describe(admin).partitions().get(0).leader().id());
+            controller = admin.describeCluster().controller().get(10, TimeUnit.SECONDS).id();
         }
+        assertThat(Files.readString(servers.get(controller).log())).as("broker %d's log", controller)
+                .contains("Broker " + controller + " holds the controller lock with fencing token");
+        return controller;
+    }
+
+    /** A partition of the topic that {@code broker} leads, or 0 if it leads none. */
+    private int partitionLedBy(int broker) throws Exception {
+        try (Admin admin = admin(bootstrap(servers.values()))) {
+            return describe(admin).partitions().stream().filter(info -> info.leader().id() == broker)
+                    .mapToInt(info -> info.partition()).findFirst().orElse(0);
+        }
+    }
+
+    /**
+     * SIGKILL to the controller's server: another broker must take the controller lock, which the dead one's CP
+     * session held, and one of the two others must lead {@code watched}.
+     */
+    private void kill(int victimId, int watched) throws Exception {
+        Server victim = servers.get(victimId);
         victim.process().destroyForcibly();
-        assertThat(victim.process().waitFor(60, TimeUnit.SECONDS)).as("broker %d killed", victim.nodeId()).isTrue();
-        servers.remove(victim.nodeId());
-        phase("killed broker " + victim.nodeId() + " (SIGKILL), the leader of partition 0");
+        assertThat(victim.process().waitFor(60, TimeUnit.SECONDS)).as("broker %d killed", victimId).isTrue();
+        servers.remove(victimId);
+        phase("killed broker " + victimId + " (SIGKILL), the controller and leader of partition " + watched);
         try (Admin admin = admin(bootstrap(servers.values()))) {
-            await("a new leader for partition 0").atMost(Duration.ofSeconds(60)).ignoreExceptions()
-                    .untilAsserted(() -> assertThat(describe(admin).partitions().get(0).leader().id())
-                            .isNotEqualTo(victim.nodeId()).isIn(servers.keySet()));
+            await("a new controller").atMost(Duration.ofSeconds(90)).ignoreExceptions().untilAsserted(() ->
+                    assertThat(admin.describeCluster().controller().get(10, TimeUnit.SECONDS).id())
+                            .isNotEqualTo(victimId).isIn(servers.keySet()));
+            await("a new leader for partition " + watched).atMost(Duration.ofSeconds(60)).ignoreExceptions()
+                    .untilAsserted(() -> assertThat(describe(admin).partitions().get(watched).leader().id())
+                            .isNotEqualTo(victimId).isIn(servers.keySet()));
         }
-        phase("partition 0 has a new leader");
+        controllerId();
+        phase("a new controller holds the lock, and partition " + watched + " has a new leader");
     }
 
     /** A bounded wait on the clients' progress that stops at their first error that could not be retried. */

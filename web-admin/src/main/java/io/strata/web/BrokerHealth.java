@@ -14,8 +14,9 @@ import org.eclipse.microprofile.health.Readiness;
 
 /**
  * MicroProfile Health for the broker ({@code /health/live}, {@code /health/ready}). Live while the broker runs;
- * ready only once storage is recovered, the listener is bound and the group coordinator has loaded the committed
- * offsets. The readiness data names the bootstrap address, so that a client (or a test) can find a broker started
+ * ready only once storage is recovered, the listener is bound, the group coordinator has loaded the committed
+ * offsets and, in a cluster with the CP Subsystem, the broker is back in the quorum that elects the controller (so that
+ * a rolling restart waits for it before stopping the next server). The readiness data names the bootstrap address, so that a client (or a test) can find a broker started
  * on port 0.
  *
  * <p>It lives in the web module because Payara looks for MicroProfile Health checks in WAR modules only: so the
@@ -64,10 +65,12 @@ public class BrokerHealth {
             }
             boolean storage = server.isReady();
             boolean offsets = server.groupCoordinator().isLoaded();
-            return response.status(storage && offsets)
+            boolean quorum = server.inControllerQuorum();
+            return response.status(storage && offsets && quorum)
                     .withData("storage", storage ? "recovered" : "recovering")
                     .withData("listener", server.bootstrapServers())
                     .withData("groupOffsets", offsets ? "loaded" : "loading")
+                    .withData("controllerQuorum", quorum ? "member" : "joining")
                     .withData("partitions", server.replicaManager().partitions().size())
                     .build();
         };

@@ -101,6 +101,11 @@ final class ChildProcess implements AutoCloseable {
         return read(stdout);
     }
 
+    /** Everything the process wrote so far, standard output then standard error. */
+    String output() {
+        return read(stdout) + read(stderr);
+    }
+
     /** Where the process's standard output and error go, for messages that point a reader at them. */
     String logFiles() {
         return stdout + ", " + stderr;

@@ -59,6 +59,7 @@ final class ClusterAdmin implements AutoCloseable {
         ClusterAdmin clusterAdmin = new ClusterAdmin(cluster, Admin.create(config));
         try {
             clusterAdmin.awaitAllNodes(timeout);
+            clusterAdmin.awaitControllerQuorum(timeout);
             return clusterAdmin;
         } catch (RuntimeException e) {
             clusterAdmin.close();
@@ -83,6 +84,14 @@ final class ClusterAdmin implements AutoCloseable {
                 sleep(POLL_INTERVAL);
             }
         }
+    }
+
+    /** Waits until every node counts toward the cluster's controller quorum, e.g. after one was restarted. */
+    void awaitControllerQuorum(Duration timeout) {
+        poll("every broker of " + cluster.name() + " in the controller quorum", timeout, () -> {
+            cluster.nodes().forEach(ClusterAdmin::requireAlive);
+            return cluster.nodes().stream().allMatch(ClusterNode::inControllerQuorum);
+        });
     }
 
     /** Waits until DescribeCluster lists every node of the cluster, e.g. after one was restarted. */

@@ -272,7 +272,8 @@ public final class ClusterBenchVsKafka {
     }
 
     /**
-     * Restarts the killed node and waits until it is back in the ISR of {@code topic}; false, with a note, if it does
+     * Restarts the killed node and waits until it is back in the ISR of {@code topic} and in the controller quorum;
+     * false, with a note, if it does
      * not come back, which ends the cluster's failover runs.
      */
     private boolean restart(BrokerCluster cluster, ClusterAdmin admin, String topic, int nodeId) {
@@ -282,6 +283,7 @@ public final class ClusterBenchVsKafka {
             node.restart();
             admin.awaitAllNodes(settings.startTimeout());
             admin.awaitInSync(topic, nodeId, REJOIN_TIMEOUT);
+            admin.awaitControllerQuorum(REJOIN_TIMEOUT);
         } catch (RuntimeException e) {
             notes.add(cluster.name() + ": node " + nodeId + " did not come back after its kill, so the failover runs"
                     + " after it were not run: " + BenchVsKafka.firstLine(e.getMessage()));

@@ -1,6 +1,7 @@
 package io.strata.bench.kafka;
 
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * One broker of a {@link BrokerCluster}: its node id, its client address and the process it runs in now. The
@@ -16,12 +17,15 @@ final class ClusterNode {
     /** Starts the node's process with its output in files named after the argument; registered with Cleanup. */
     private final Function<String, ChildProcess> starter;
     private final Cleanup cleanup;
+    /** Whether the node's current process counts toward its cluster's controller quorum. */
+    private final Predicate<ChildProcess> inControllerQuorum;
     private volatile ChildProcess process;
     private int restarts;
 
     private ClusterNode(int nodeId, String name, String bootstrapServer, Function<String, ChildProcess> starter,
-                        Cleanup cleanup) {
+                        Cleanup cleanup, Predicate<ChildProcess> inControllerQuorum) {
         this.nodeId = nodeId;
+        this.inControllerQuorum = inControllerQuorum;
         this.name = name;
         this.bootstrapServer = bootstrapServer;
         this.starter = starter;
@@ -31,7 +35,16 @@ final class ClusterNode {
     /** Starts the node's first process, with output in {@code <name>.out} and {@code <name>.err}. */
     static ClusterNode start(int nodeId, String name, String bootstrapServer, Function<String, ChildProcess> starter,
                              Cleanup cleanup) {
-        ClusterNode node = new ClusterNode(nodeId, name, bootstrapServer, starter, cleanup);
+        return start(nodeId, name, bootstrapServer, starter, cleanup, process -> true);
+    }
+
+    /**
+     * {@link #start(int, String, String, Function, Cleanup)} for a node that must rejoin its cluster's controller
+     * quorum after a restart before the cluster survives another failure, which {@code inControllerQuorum} tells.
+     */
+    static ClusterNode start(int nodeId, String name, String bootstrapServer, Function<String, ChildProcess> starter,
+                             Cleanup cleanup, Predicate<ChildProcess> inControllerQuorum) {
+        ClusterNode node = new ClusterNode(nodeId, name, bootstrapServer, starter, cleanup, inControllerQuorum);
         node.process = starter.apply(name);
         return node;
     }
@@ -51,6 +64,11 @@ final class ClusterNode {
 
     boolean isAlive() {
         return process.isAlive();
+    }
+
+    /** Whether the current process counts toward the controller quorum (always, for a node that need not rejoin). */
+    boolean inControllerQuorum() {
+        return inControllerQuorum.test(process);
     }
 
     long pid() {

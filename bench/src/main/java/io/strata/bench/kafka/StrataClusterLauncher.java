@@ -27,6 +27,12 @@ final class StrataClusterLauncher {
     private StrataClusterLauncher() {
     }
 
+    /**
+     * What a broker logs once it is in every CP group: three brokers elect their controller through the CP Subsystem,
+     * whose Raft majority survives one failure at a time, so a restarted broker must be back before the next kill.
+     */
+    private static final String IN_CP_GROUPS = "is in every CP group";
+
     static BrokerCluster start(ClusterSettings settings, Path logDir, ProcessCpu cpu, Cleanup cleanup) {
         long deadlineNanos = System.nanoTime() + settings.startTimeout().toNanos();
         ScratchDir scratch = ScratchDir.create("strata-bench-strata-cluster-", cleanup);
@@ -44,7 +50,7 @@ final class StrataClusterLauncher {
             started.add(ClusterNode.start(id, "strata-node" + id, "127.0.0.1:" + brokerPort(ports, id),
                     logName -> ChildProcess.start(logName, List.of("/bin/sh", "-c", command),
                             Path.of("").toAbsolutePath(), Map.of(), logDir.resolve(logName), STOP_GRACE, cleanup),
-                    cleanup));
+                    cleanup, process -> process.output().contains(IN_CP_GROUPS)));
             if (id == 1) {
                 // Every process started so far is registered with Cleanup, so a failure here leaves nothing behind.
                 ClusterAdmin.awaitListening(started.get(0), deadlineNanos);

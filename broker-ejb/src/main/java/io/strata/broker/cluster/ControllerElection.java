@@ -1,17 +1,30 @@
 package io.strata.broker.cluster;
 
+import com.hazelcast.cluster.Address;
+import com.hazelcast.cluster.Member;
 import com.hazelcast.core.EntryEvent;
+import com.hazelcast.cp.CPGroup;
+import com.hazelcast.cp.CPMember;
+import com.hazelcast.cp.CPSubsystem;
+import com.hazelcast.cp.CPSubsystemManagementService;
 import com.hazelcast.cp.lock.FencedLock;
+import com.hazelcast.cp.session.CPSession;
+import com.hazelcast.cp.session.CPSessionManagementService;
+import com.hazelcast.spi.properties.ClusterProperty;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 
 import java.lang.System.Logger.Level;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
+import java.util.stream.Collectors;
 
 /**
  * Chooses the one broker that acts as controller, and numbers each term with a controller epoch that only grows,
@@ -19,7 +32,9 @@ import java.util.function.IntSupplier;
  *
  * <p>With the CP Subsystem (three or more CP members) the controller is the holder of the Raft-backed
  * {@code FencedLock} {@code strata-controller}: at most one holder at a time, even when the network splits, and a
- * holder whose JVM dies loses it when its CP session expires. Without it (a cluster of one or two brokers, where Raft
+ * holder whose JVM dies loses it as soon as its Hazelcast member is declared gone: the brokers waiting for the lock
+ * close the dead member's CP sessions then, rather than wait for them to expire (Payara's Hazelcast keeps a session for
+ * five minutes). Its fencing token is logged with the epoch of the term it opened. Without it (a cluster of one or two brokers, where Raft
  * cannot keep a majority through one failure) the controller is the broker of the oldest Hazelcast member, which every
  * member derives from the same member list; a network split can then give each side its own controller, whose changes
  * are told apart by the epoch (a change from a higher epoch always wins).
@@ -55,7 +70,13 @@ public final class ControllerElection implements AutoCloseable {
     private volatile int controllerId = -1;
     private volatile int controllerEpoch = -1;
     private volatile boolean isController;
+    /** With the CP Subsystem: whether this broker's member is in every CP group, so that it counts for Raft. */
+    private volatile boolean inCpGroups;
+    private long cpGroupsCheckedNanos;
+    private long departedCheckedNanos;
     private UUID registration;
+    /** CP members seen missing from the Hazelcast cluster, with when they were first missed (election thread). */
+    private final Map<UUID, Long> missingCpMembersSince = new HashMap<>();
 
     /**
      * @param storedEpoch the highest controller epoch in this broker's stored metadata
@@ -163,12 +184,17 @@ public final class ControllerElection implements AutoCloseable {
                 promoteToCpMemberIfMissing();
                 lock = cluster.hazelcast().getCPSubsystem().getLock("strata-controller");
                 if (!lock.tryLock(1, TimeUnit.SECONDS)) {
+                    releaseWhatDepartedMembersHeld();
+                    checkCpGroups();
                     continue;
                 }
-                LOG.log(Level.INFO, "Broker {0} holds the controller lock (fence {1})", localBrokerId,
-                        lock.getFence());
-                becomeController();
+                long fence = lock.getFence();
+                int epoch = becomeController();
+                LOG.log(Level.INFO, "Broker {0} holds the controller lock with fencing token {1} for epoch {2}",
+                        localBrokerId, fence, epoch);
                 while (running && lock.isLockedByCurrentThread()) {
+                    checkCpGroups();
+                    releaseWhatDepartedMembersHeld();
                     sleepQuietly(500);
                 }
             } catch (RuntimeException e) {
@@ -197,31 +223,163 @@ public final class ControllerElection implements AutoCloseable {
     }
 
     /**
-     * A broker that restarts comes back as a new Hazelcast member, outside the CP Subsystem; once the member it
-     * replaces has been removed, it joins the CP Subsystem so that Raft keeps its majority through the next failure.
+     * A broker that restarts comes back as a new Hazelcast member, outside the CP Subsystem. It first removes the CP
+     * member of its previous run (same address, no longer in the cluster) if no one has yet: two CP members on one
+     * address confuse Raft, and the new one would stop answering its groups when the old one is removed. Then it
+     * joins the CP Subsystem, so that Raft keeps its majority through the next failure.
      */
     private void promoteToCpMemberIfMissing() {
-        var cp = cluster.hazelcast().getCPSubsystem();
+        CPSubsystem cp = cluster.hazelcast().getCPSubsystem();
         if (cp.getLocalCPMember() != null) {
             return;
         }
+        CPSubsystemManagementService management = cp.getCPSubsystemManagementService();
+        if (!management.isDiscoveryCompleted()) {
+            // The initial discovery makes this member a CP member, or it learns that discovery is over.
+            return;
+        }
         try {
-            cp.getCPSubsystemManagementService().promoteToCPMember().toCompletableFuture().get(5, TimeUnit.SECONDS);
+            // Not a CP member itself, so a CP member on its address is its previous run's.
+            Address self = cluster.hazelcast().getCluster().getLocalMember().getAddress();
+            for (CPMember member : management.getCPMembers().toCompletableFuture().get(5, TimeUnit.SECONDS)) {
+                if (member.getAddress().equals(self)) {
+                    management.removeCPMember(member.getUuid()).toCompletableFuture().get(5, TimeUnit.SECONDS);
+                    LOG.log(Level.INFO, "Broker {0} removed CP member {1}, its own before it restarted",
+                            localBrokerId, member.getUuid());
+                }
+            }
+            management.promoteToCPMember().toCompletableFuture().get(5, TimeUnit.SECONDS);
             LOG.log(Level.INFO, "Broker {0} joined the CP Subsystem", localBrokerId);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (Exception e) {
             LOG.log(Level.DEBUG, "Not promoted to CP member yet: {0}", e.toString());
         }
     }
 
+    /**
+     * Whether this broker is in the CP Subsystem's groups, so that it counts toward the Raft majority that elects the
+     * controller; always true without the CP Subsystem. A restarted broker is not until it has been promoted again
+     * and added to the groups: until then the cluster survives no further failure, and the broker is not ready.
+     */
+    public boolean inControllerQuorum() {
+        return !useCpSubsystem || inCpGroups;
+    }
+
+    /** Looks, at most every two seconds, whether this member is in the METADATA and DEFAULT CP groups. */
+    private void checkCpGroups() {
+        long now = System.nanoTime();
+        if (now - cpGroupsCheckedNanos < TimeUnit.SECONDS.toNanos(2) && cpGroupsCheckedNanos != 0) {
+            return;
+        }
+        cpGroupsCheckedNanos = now;
+        boolean member;
+        try {
+            CPSubsystem cp = cluster.hazelcast().getCPSubsystem();
+            CPMember local = cp.getLocalCPMember();
+            member = local != null;
+            for (String name : new String[] {CPGroup.METADATA_CP_GROUP_NAME, CPGroup.DEFAULT_GROUP_NAME}) {
+                if (!member) {
+                    break;
+                }
+                CPGroup group = cp.getCPSubsystemManagementService().getCPGroup(name).toCompletableFuture()
+                        .get(5, TimeUnit.SECONDS);
+                member = group != null && group.members().stream()
+                        .anyMatch(m -> m.getUuid().equals(local.getUuid()));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        } catch (Exception e) {
+            LOG.log(Level.DEBUG, "Reading the CP groups failed: {0}", e.toString());
+            member = false;
+        }
+        if (member != inCpGroups) {
+            inCpGroups = member;
+            LOG.log(member ? Level.INFO : Level.WARNING, member
+                    ? "Broker {0} is in every CP group: it counts toward the controller quorum"
+                    : "Broker {0} is not in every CP group: it does not count toward the controller quorum",
+                    localBrokerId);
+        }
+    }
+
+    /**
+     * Closes the CP sessions of members that have left the Hazelcast cluster, which frees the controller lock of a
+     * controller that died at once; and, once no member has had a CP member's address for a heartbeat timeout more,
+     * removes it from the CP Subsystem so that another broker can take its place. (A broker restarted on the same
+     * address removes its previous run's CP member itself, before it joins again.)
+     */
+    private void releaseWhatDepartedMembersHeld() {
+        long startNanos = System.nanoTime();
+        if (startNanos - departedCheckedNanos < TimeUnit.MILLISECONDS.toNanos(900) && departedCheckedNanos != 0) {
+            return;
+        }
+        departedCheckedNanos = startNanos;
+        CPSubsystem cp = cluster.hazelcast().getCPSubsystem();
+        CPSubsystemManagementService management = cp.getCPSubsystemManagementService();
+        if (!management.isDiscoveryCompleted()) {
+            return;
+        }
+        // A CP member's UUID is its own, not its Hazelcast member's: members are matched by address.
+        Set<Address> addresses = cluster.hazelcast().getCluster().getMembers().stream().map(Member::getAddress)
+                .collect(Collectors.toSet());
+        try {
+            CPSessionManagementService sessions = cp.getCPSessionManagementService();
+            for (CPSession session : sessions.getAllSessions(CPGroup.DEFAULT_GROUP_NAME).toCompletableFuture()
+                    .get(5, TimeUnit.SECONDS)) {
+                if (session.endpointType() == CPSession.CPSessionOwnerType.SERVER
+                        && !addresses.contains(session.endpoint())) {
+                    boolean closed = sessions.forceCloseSession(CPGroup.DEFAULT_GROUP_NAME, session.id())
+                            .toCompletableFuture().get(5, TimeUnit.SECONDS);
+                    if (closed) {
+                        LOG.log(Level.INFO, "Closed the CP session of {0}, which left the cluster",
+                                session.endpoint());
+                    }
+                }
+            }
+            long now = System.nanoTime();
+            for (CPMember member : management.getCPMembers().toCompletableFuture().get(5, TimeUnit.SECONDS)) {
+                if (addresses.contains(member.getAddress())) {
+                    missingCpMembersSince.remove(member.getUuid());
+                    continue;
+                }
+                long since = missingCpMembersSince.computeIfAbsent(member.getUuid(), uuid -> now);
+                if (now - since > TimeUnit.SECONDS.toNanos(heartbeatTimeoutSeconds())) {
+                    management.removeCPMember(member.getUuid()).toCompletableFuture().get(5, TimeUnit.SECONDS);
+                    missingCpMembersSince.remove(member.getUuid());
+                    LOG.log(Level.INFO, "Removed CP member {0} ({1}), gone from the cluster", member.getUuid(),
+                            member.getAddress());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            // Another broker may have done it first, or the CP Subsystem has no majority now: try again later.
+            LOG.log(Level.DEBUG, "Releasing what departed members held failed: {0}", e.toString());
+        }
+    }
+
+    /** Hazelcast's heartbeat timeout of this member: set in its configuration or by a system property (Payara). */
+    private int heartbeatTimeoutSeconds() {
+        String configured = cluster.hazelcast().getConfig().getProperty(ClusterProperty.MAX_NO_HEARTBEAT_SECONDS
+                .getName());
+        if (configured == null) {
+            configured = System.getProperty(ClusterProperty.MAX_NO_HEARTBEAT_SECONDS.getName(),
+                    ClusterProperty.MAX_NO_HEARTBEAT_SECONDS.getDefaultValue());
+        }
+        return Integer.parseInt(configured.trim());
+    }
+
     // ------------------------------------------------------------------------------------------ both
 
-    private void becomeController() {
+    private int becomeController() {
         int epoch = nextEpoch();
         controllerMap.put(CURRENT_KEY, localBrokerId + "," + epoch);
         readCurrent(localBrokerId + "," + epoch);
         isController = true;
         LOG.log(Level.INFO, "Broker {0} is controller, epoch {1}", localBrokerId, epoch);
         callbacks.onElected(epoch);
+        return epoch;
     }
 
     private void resign() {

@@ -123,15 +123,32 @@ public final class HazelcastCluster implements AutoCloseable {
                 hz.setProperty("hazelcast.local.localAddress", "127.0.0.1");
             }
         }
-        if (config.clusterCpMemberCount >= 3) {
+        int cpMembers = cpMemberCount(config);
+        if (cpMembers >= 3) {
             int ttlSeconds = Math.max(6, config.brokerSessionTimeoutMs / 1000);
             hz.getCPSubsystemConfig()
-                    .setCPMemberCount(config.clusterCpMemberCount)
+                    .setCPMemberCount(cpMembers)
                     .setSessionHeartbeatIntervalSeconds(1)
                     .setSessionTimeToLiveSeconds(ttlSeconds)
                     .setMissingCPMemberAutoRemovalSeconds(ttlSeconds);
         }
         return hz;
+    }
+
+    /**
+     * The CP Subsystem's size: as configured, or, by default, 3 for a tcpip cluster of three or more listed members
+     * (a Raft majority survives one failure) and none for fewer or for multicast, whose size is not known up front.
+     */
+    static int cpMemberCount(BrokerConfig config) {
+        if (config.clusterCpMemberCount >= 0) {
+            return config.clusterCpMemberCount;
+        }
+        if (!config.clusterJoin.startsWith("tcpip:")) {
+            return 0;
+        }
+        long listed = java.util.Arrays.stream(config.clusterJoin.substring("tcpip:".length()).split(","))
+                .filter(member -> !member.isBlank()).count();
+        return listed >= 3 ? 3 : 0;
     }
 
     private HazelcastCluster listen() {

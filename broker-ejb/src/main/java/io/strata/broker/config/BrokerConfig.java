@@ -185,9 +185,10 @@ public final class BrokerConfig {
             throw new ConfigException(CLUSTER_JOIN, clusterJoin,
                     "must be none, multicast, payara or tcpip:host[:port],host[:port],...");
         }
-        if (clusterCpMemberCount != 0 && clusterCpMemberCount < 3) {
+        if (clusterCpMemberCount == 1 || clusterCpMemberCount == 2) {
             throw new ConfigException(CLUSTER_CP_MEMBER_COUNT, clusterCpMemberCount,
-                    "must be 0 (no CP Subsystem: the oldest member's broker is controller) or at least 3");
+                    "must be -1 (decided by cluster.join), 0 (no CP Subsystem: the oldest member's broker is"
+                    + " controller) or at least 3");
         }
         if (socketRequestMaxBytes < 1024) {
             throw new ConfigException(SOCKET_REQUEST_MAX_BYTES, socketRequestMaxBytes, "must be at least 1024");
@@ -409,10 +410,14 @@ public final class BrokerConfig {
                         "The Hazelcast cluster name; brokers with another name never join.")
                 .define(CLUSTER_PORT, Type.INT, 5701, Range.between(0, 65535), Importance.MEDIUM,
                         "The Hazelcast member port of a standalone broker; the next free one is taken if it is used.")
-                .define(CLUSTER_CP_MEMBER_COUNT, Type.INT, 0, Range.atLeast(0), Importance.MEDIUM,
-                        "CP Subsystem members (0, or 3 and more). With 3 or more the controller is elected through a"
-                        + " Raft FencedLock, safe against split brain; with 0 the broker of the oldest Hazelcast"
-                        + " member is controller, which a network partition can split.")
+                .define(CLUSTER_CP_MEMBER_COUNT, Type.INT, -1, Range.atLeast(-1), Importance.MEDIUM,
+                        "CP Subsystem members of a standalone broker's Hazelcast member: 0, 3 or more, or -1 for 3"
+                        + " when cluster.join is tcpip with three or more members listed and 0 otherwise. With 3 or"
+                        + " more the controller is elected through a Raft FencedLock, safe against split brain, and"
+                        + " the first election waits until that many brokers have joined; with 0 the broker of the"
+                        + " oldest Hazelcast member is controller, which a network partition can split. Inside"
+                        + " Payara (cluster.join=payara) Payara's own instance decides: bin/strata-micro gives it"
+                        + " -Dhazelcast.cp-subsystem.cp-member-count=3 for three or more tcpip members.")
                 .define(BROKER_SESSION_TIMEOUT_MS, Type.INT, 9000, Range.atLeast(2000), Importance.MEDIUM,
                         "A broker not heard from for this long is declared dead and its partitions fail over"
                         + " (Hazelcast's heartbeat timeout).")

@@ -128,6 +128,11 @@ public final class ClusterController implements Controller, AutoCloseable {
         return election.isController();
     }
 
+    /** Whether this broker counts toward the quorum that elects the controller: see ControllerElection. */
+    public boolean inControllerQuorum() {
+        return election.inControllerQuorum();
+    }
+
     @Override
     public MetadataImage image() {
         return store.image();

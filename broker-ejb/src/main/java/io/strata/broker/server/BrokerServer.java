@@ -287,6 +287,14 @@ public final class BrokerServer implements AutoCloseable {
         return ready;
     }
 
+    /**
+     * Whether this broker counts toward the quorum that elects the controller: with the CP Subsystem only once it is
+     * in every CP group (a restarted broker is promoted again first); always without it.
+     */
+    public boolean inControllerQuorum() {
+        return clusterController == null || clusterController.inControllerQuorum();
+    }
+
     /** The native API over this broker, for code in the same JVM. */
     public Strata local() {
         if (local == null) {

@@ -44,6 +44,9 @@ import static org.awaitility.Awaitility.await;
  */
 class ClusterChaosTest {
 
+    /** Written to a broker's log before each start of it. */
+    private static final String START_MARK = "--- start";
+
     private static final String TOPIC = "chaos";
     private static final int PARTITIONS = 3;
 
@@ -74,7 +77,10 @@ class ClusterChaosTest {
         for (int id = 1; id <= 3; id++) {
             start(id);
         }
-        phase("started three brokers");
+        for (int id = 1; id <= 3; id++) {
+            awaitInControllerQuorum(id);
+        }
+        phase("started three brokers, each in the CP Subsystem's groups");
         try (Admin admin = admin()) {
             await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() ->
                     admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() == 3);
@@ -132,6 +138,10 @@ class ClusterChaosTest {
                 });
             }
             phase("broker " + victim + " back in the ISR");
+            // Raft's majority of three survives one failure at a time: the next kill waits until the restarted
+            // broker is back in the CP groups (what its readiness reports), as a rolling restart would.
+            awaitInControllerQuorum(victim);
+            phase("broker " + victim + " back in the CP Subsystem's groups");
         }
         producing.set(false);
         producerThread.join(120_000);
@@ -144,9 +154,17 @@ class ClusterChaosTest {
         phase("verified");
 
         // A full stop and start of all three keeps everything.
+        List<Process> stopping = new ArrayList<>();
         for (int id = 1; id <= 3; id++) {
-            processes.remove(id).destroy();
+            Process process = processes.remove(id);
+            process.destroy();
+            stopping.add(process);
         }
+        // Stopped means exited: a broker leaving the CP Subsystem takes a moment, and holds its ports until then.
+        for (Process process : stopping) {
+            assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("a broker stopped on SIGTERM").isTrue();
+        }
+        phase("stopped all three");
         for (int id = 1; id <= 3; id++) {
             start(id);
         }
@@ -284,13 +302,26 @@ class ClusterChaosTest {
         return servers.toString();
     }
 
+    /** Waits until broker {@code id}, since its last start, logged that it is in every CP group. */
+    private void awaitInControllerQuorum(int id) {
+        String line = "Broker " + id + " is in every CP group";
+        await("broker " + id + " in every CP group").atMost(Duration.ofSeconds(90)).until(() -> {
+            String log = Files.readString(logOf(id));
+            return log.indexOf(line, log.lastIndexOf(START_MARK)) >= 0;
+        });
+    }
+
+    private static Path logOf(int id) {
+        return Path.of("target", "cluster-chaos-logs", "broker-" + id + ".log");
+    }
+
     private void start(int id) throws IOException {
         StringBuilder members = new StringBuilder("tcpip:");
         for (int other = 1; other <= 3; other++) {
             members.append(other == 1 ? "" : ",").append("127.0.0.1:").append(hazelcastPorts.get(other));
         }
         // Kept after the test (the data directory is not): the first place to look when it fails.
-        Path logs = Path.of("target", "cluster-chaos-logs", "broker-" + id + ".log");
+        Path logs = logOf(id);
         Files.createDirectories(logs.getParent());
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m",
@@ -313,7 +344,7 @@ class ClusterChaosTest {
             command.add("--override");
             command.add(key + "=" + value);
         });
-        Files.writeString(logs, "--- start\n", java.nio.file.StandardOpenOption.CREATE,
+        Files.writeString(logs, START_MARK + "\n", java.nio.file.StandardOpenOption.CREATE,
                 java.nio.file.StandardOpenOption.APPEND);
         processes.put(id, new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logs.toFile())).start());

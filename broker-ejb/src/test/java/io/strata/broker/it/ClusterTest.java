@@ -43,12 +43,12 @@ class ClusterTest {
     @TempDir
     Path dir;
 
-    private final List<TestBroker> brokers = new ArrayList<>();
+    private TestCluster cluster;
 
     @AfterEach
     void stopAll() {
-        for (TestBroker broker : brokers) {
-            broker.close();
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
@@ -57,143 +57,19 @@ class ClusterTest {
     }
 
     private void startCluster(int count, Map<String, Object> extra) throws Exception {
-        int base = freePortBlock(count);
-        StringBuilder members = new StringBuilder("tcpip:");
-        for (int i = 0; i < count; i++) {
-            members.append(i == 0 ? "" : ",").append("127.0.0.1:").append(base + i);
-        }
-        String clusterName = "strata-test-" + UUID.randomUUID();
-        for (int i = 0; i < count; i++) {
-            Map<String, Object> settings = new HashMap<>();
-            settings.put(BrokerConfig.NODE_ID, i + 1);
-            settings.put(BrokerConfig.CLUSTER_JOIN, members.toString());
-            settings.put(BrokerConfig.CLUSTER_NAME, clusterName);
-            settings.put(BrokerConfig.CLUSTER_PORT, base + i);
-            settings.put(BrokerConfig.BROKER_SESSION_TIMEOUT_MS, 3000);
-            settings.put(BrokerConfig.REPLICA_LAG_TIME_MAX_MS, 5000L);
-            settings.put(BrokerConfig.REPLICA_FETCH_WAIT_MAX_MS, 200);
-            settings.put(BrokerConfig.REPLICA_FETCH_BACKOFF_MS, 100);
-            settings.put(BrokerConfig.DEFAULT_REPLICATION_FACTOR, Math.min(3, count));
-            settings.putAll(extra);
-            brokers.add(new TestBroker(dir.resolve("broker-" + (i + 1)), settings));
-        }
-        // All at once, as separate servers would: a broker's start waits for a controller, and with the CP
-        // Subsystem none is elected before three members have joined.
-        List<Thread> starting = new ArrayList<>();
-        List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
-        for (TestBroker broker : brokers) {
-            Thread thread = new Thread(() -> {
-                try {
-                    broker.start();
-                } catch (Throwable e) {
-                    failures.add(e);
-                }
-            });
-            thread.start();
-            starting.add(thread);
-        }
-        for (Thread thread : starting) {
-            thread.join();
-        }
-        assertThat(failures).isEmpty();
-        await().atMost(Duration.ofSeconds(30)).until(() -> brokers.get(0).server().membership().liveBrokers().size()
-                == count);
-    }
-
-    private static int freePortBlock(int count) throws Exception {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            int base;
-            try (ServerSocket probe = new ServerSocket(0)) {
-                base = probe.getLocalPort();
-            }
-            if (base + count >= 65535) {
-                continue;
-            }
-            boolean free = true;
-            for (int i = 0; i < count && free; i++) {
-                try (ServerSocket s = new ServerSocket(base + i)) {
-                    s.setReuseAddress(true);
-                } catch (Exception e) {
-                    free = false;
-                }
-            }
-            if (free) {
-                return base;
-            }
-        }
-        throw new IllegalStateException("no block of free ports");
-    }
-
-    private String bootstrap() {
-        StringBuilder servers = new StringBuilder();
-        for (TestBroker broker : brokers) {
-            if (broker.server() != null) {
-                servers.append(servers.length() == 0 ? "" : ",").append(broker.bootstrapServers());
-            }
-        }
-        return servers.toString();
-    }
-
-    private Admin admin() {
-        return Admin.create(Map.of("bootstrap.servers", bootstrap()));
-    }
-
-    private KafkaProducer<String, String> producer() {
-        return producer(Map.of());
-    }
-
-    private KafkaProducer<String, String> producer(Map<String, Object> overrides) {
-        Map<String, Object> props = new HashMap<>();
-        props.put("bootstrap.servers", bootstrap());
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000);
-        props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
-        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
-                "org.apache.kafka.common.serialization.StringSerializer");
-        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
-                "org.apache.kafka.common.serialization.StringSerializer");
-        props.putAll(overrides);
-        return new KafkaProducer<>(props);
-    }
-
-    private KafkaConsumer<String, String> consumer(String group) {
-        Map<String, Object> props = new HashMap<>();
-        props.put("bootstrap.servers", bootstrap());
-        props.put("group.id", group);
-        props.put("auto.offset.reset", "earliest");
-        props.put("enable.auto.commit", false);
-        props.put("key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
-        props.put("value.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
-        return new KafkaConsumer<>(props);
-    }
-
-    private TestBroker broker(int id) {
-        return brokers.get(id - 1);
+        Map<String, Object> settings = new HashMap<>(extra);
+        settings.putIfAbsent(BrokerConfig.DEFAULT_REPLICATION_FACTOR, Math.min(3, count));
+        cluster = TestCluster.start(dir, count, settings);
     }
 
     private static TopicDescription describe(Admin admin, String topic) throws Exception {
         return admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic);
     }
 
-    private List<String> readAll(String topic, int expected) {
-        List<String> values = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = consumer("reader-" + UUID.randomUUID())) {
-            consumer.subscribe(List.of(topic));
-            long deadline = System.currentTimeMillis() + 60_000;
-            while (values.size() < expected && System.currentTimeMillis() < deadline) {
-                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(500))) {
-                    values.add(record.value());
-                }
-            }
-        }
-        return values;
-    }
-
     @Test
     void replicatesFailsOverAndRejoins() throws Exception {
         startCluster(3);
-        try (Admin admin = admin()) {
+        try (Admin admin = cluster.admin()) {
             assertThat(admin.describeCluster().nodes().get(10, TimeUnit.SECONDS)).extracting(Node::id)
                     .containsExactlyInAnyOrder(1, 2, 3);
             int controller = admin.describeCluster().controller().get(10, TimeUnit.SECONDS).id();
@@ -209,7 +85,7 @@ class ClusterTest {
             }
         }
 
-        try (KafkaProducer<String, String> producer = producer()) {
+        try (KafkaProducer<String, String> producer = cluster.producer()) {
             List<Future<RecordMetadata>> sent = new ArrayList<>();
             for (int i = 0; i < 300; i++) {
                 sent.add(producer.send(new ProducerRecord<>("orders", "k" + (i % 30), "before-" + i)));
@@ -220,7 +96,7 @@ class ClusterTest {
         }
         // Every follower has the records: the high watermark counts the ISR.
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-            for (TestBroker broker : brokers) {
+            for (TestBroker broker : cluster.brokers()) {
                 long total = 0;
                 for (int p = 0; p < 3; p++) {
                     total += broker.server().replicaManager().partition(new TopicPartition("orders", p)).log()
@@ -231,12 +107,12 @@ class ClusterTest {
         });
 
         int leaderOfZero;
-        try (Admin admin = admin()) {
+        try (Admin admin = cluster.admin()) {
             leaderOfZero = describe(admin, "orders").partitions().get(0).leader().id();
         }
-        broker(leaderOfZero).stop();
+        cluster.broker(leaderOfZero).stop();
 
-        try (Admin admin = admin()) {
+        try (Admin admin = cluster.admin()) {
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
                 TopicPartitionInfo p0 = describe(admin, "orders").partitions().get(0);
                 assertThat(p0.leader()).isNotNull();
@@ -244,7 +120,7 @@ class ClusterTest {
                 assertThat(p0.isr()).extracting(Node::id).doesNotContain(leaderOfZero);
             });
         }
-        try (KafkaProducer<String, String> producer = producer()) {
+        try (KafkaProducer<String, String> producer = cluster.producer()) {
             List<Future<RecordMetadata>> sent = new ArrayList<>();
             for (int i = 0; i < 300; i++) {
                 sent.add(producer.send(new ProducerRecord<>("orders", "k" + (i % 30), "after-" + i)));
@@ -253,11 +129,11 @@ class ClusterTest {
                 future.get(60, TimeUnit.SECONDS);
             }
         }
-        List<String> values = readAll("orders", 600);
+        List<String> values = cluster.readAll("orders", 600);
         assertThat(values).hasSize(600).doesNotHaveDuplicates();
 
-        broker(leaderOfZero).start();
-        try (Admin admin = admin()) {
+        cluster.broker(leaderOfZero).start();
+        try (Admin admin = cluster.admin()) {
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
                 for (TopicPartitionInfo partition : describe(admin, "orders").partitions()) {
                     assertThat(partition.isr()).extracting(Node::id).contains(leaderOfZero);
@@ -266,14 +142,14 @@ class ClusterTest {
         }
         long total = 0;
         for (int p = 0; p < 3; p++) {
-            total += broker(leaderOfZero).server().replicaManager().partition(new TopicPartition("orders", p)).log()
+            total += cluster.broker(leaderOfZero).server().replicaManager().partition(new TopicPartition("orders", p)).log()
                     .logEndOffset();
         }
         assertThat(total).as("the returning broker caught up").isEqualTo(600);
     }
 
     private int controllerId() throws Exception {
-        try (Admin admin = admin()) {
+        try (Admin admin = cluster.admin()) {
             return admin.describeCluster().controller().get(10, TimeUnit.SECONDS).id();
         }
     }
@@ -286,7 +162,7 @@ class ClusterTest {
     }
 
     private void createTopicThroughAnyBroker(String name, int replicas) throws Exception {
-        try (Admin admin = admin()) {
+        try (Admin admin = cluster.admin()) {
             await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() ->
                     admin.createTopics(List.of(new NewTopic(name, 1, (short) replicas))).all()
                             .get(20, TimeUnit.SECONDS));
@@ -295,31 +171,33 @@ class ClusterTest {
     }
 
     /**
-     * With three CP members the controller holds the CP Subsystem's FencedLock: when it dies another broker gets the
-     * lock once the dead one's CP session expires; when it comes back it joins the CP Subsystem again, so that the
-     * next failure is survived too.
+     * Three tcpip members give a CP Subsystem of three by default, and the controller holds its FencedLock: when it
+     * dies another broker gets the lock, freed as soon as the dead one has left the cluster; when it comes back it
+     * joins the CP Subsystem again, so that the next failure is survived too.
      */
     @Test
     void cpSubsystemElectsOneControllerThroughFailures() throws Exception {
-        startCluster(3, Map.of(BrokerConfig.CLUSTER_CP_MEMBER_COUNT, 3));
+        startCluster(3);
+        assertThat(cluster.broker(1).server().cluster().hazelcast().getConfig().getCPSubsystemConfig()
+                .getCPMemberCount()).as("CP members by default for three tcpip members").isEqualTo(3);
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> controllerId() > 0);
         createTopicThroughAnyBroker("cp-1", 3);
         int first = controllerId();
-        long controllers = brokers.stream().filter(b -> b.server().isController()).count();
+        long controllers = cluster.brokers().stream().filter(b -> b.server().isController()).count();
         assertThat(controllers).as("exactly one broker holds the controller lock").isEqualTo(1);
 
-        broker(first).stop();
+        cluster.broker(first).stop();
         awaitNewController(first);
         createTopicThroughAnyBroker("cp-2", 2);
 
-        broker(first).start();
-        await().atMost(Duration.ofSeconds(60)).until(() -> broker(first).server().cluster().hazelcast()
+        cluster.broker(first).start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> cluster.broker(first).server().cluster().hazelcast()
                 .getCPSubsystem().getLocalCPMember() != null);
         int second = controllerId();
-        broker(second).stop();
+        cluster.broker(second).stop();
         awaitNewController(second);
         createTopicThroughAnyBroker("cp-3", 2);
-        assertThat(brokers.stream().filter(b -> b.server() != null && b.server().isController()).count())
+        assertThat(cluster.brokers().stream().filter(b -> b.server() != null && b.server().isController()).count())
                 .isEqualTo(1);
     }
 
@@ -330,10 +208,12 @@ class ClusterTest {
     @Test
     void twoBrokersKeepAControllerWhenOneGoes() throws Exception {
         startCluster(2);
+        assertThat(cluster.broker(1).server().cluster().hazelcast().getConfig().getCPSubsystemConfig()
+                .getCPMemberCount()).as("no CP Subsystem for two members").isZero();
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> controllerId() > 0);
         createTopicThroughAnyBroker("pair", 2);
         int first = controllerId();
-        broker(first).stop();
+        cluster.broker(first).stop();
         awaitNewController(first);
         createTopicThroughAnyBroker("alone", 1);
     }
@@ -345,16 +225,16 @@ class ClusterTest {
     @Test
     void committedOffsetsSurviveTheCoordinatorsDeath() throws Exception {
         startCluster(3);
-        try (Admin admin = admin()) {
+        try (Admin admin = cluster.admin()) {
             admin.createTopics(List.of(new NewTopic("events", 2, (short) 3))).all().get(30, TimeUnit.SECONDS);
         }
-        try (KafkaProducer<String, String> producer = producer()) {
+        try (KafkaProducer<String, String> producer = cluster.producer()) {
             for (int i = 0; i < 100; i++) {
                 producer.send(new ProducerRecord<>("events", i % 2, "k", "v" + i));
             }
             producer.flush();
         }
-        try (KafkaConsumer<String, String> consumer = consumer("auditors")) {
+        try (KafkaConsumer<String, String> consumer = cluster.consumer("auditors")) {
             consumer.subscribe(List.of("events"));
             int read = 0;
             long deadline = System.currentTimeMillis() + 30_000;
@@ -365,14 +245,14 @@ class ClusterTest {
             consumer.commitSync();
         }
         int coordinator;
-        try (Admin admin = admin()) {
+        try (Admin admin = cluster.admin()) {
             coordinator = admin.describeConsumerGroups(List.of("auditors")).all().get(10, TimeUnit.SECONDS)
                     .get("auditors").coordinator().id();
             TopicDescription offsets = describe(admin, "__consumer_offsets");
             assertThat(offsets.partitions().get(0).replicas()).as("offsets replicated three times").hasSize(3);
         }
-        broker(coordinator).stop();
-        try (Admin admin = admin()) {
+        cluster.broker(coordinator).stop();
+        try (Admin admin = cluster.admin()) {
             await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
                 Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> committed = admin
                         .listConsumerGroupOffsets("auditors").partitionsToOffsetAndMetadata()
@@ -384,7 +264,7 @@ class ClusterTest {
             });
         }
         // The group resumes where it committed: nothing is read again.
-        try (KafkaConsumer<String, String> consumer = consumer("auditors")) {
+        try (KafkaConsumer<String, String> consumer = cluster.consumer("auditors")) {
             consumer.subscribe(List.of("events"));
             int again = 0;
             long until = System.currentTimeMillis() + 5_000;
@@ -398,26 +278,28 @@ class ClusterTest {
     @Test
     void acksAllFailsWithTooFewReplicas() throws Exception {
         startCluster(3);
-        try (Admin admin = admin()) {
+        try (Admin admin = cluster.admin()) {
             admin.createTopics(List.of(new NewTopic("guarded", 1, (short) 3).configs(Map.of("min.insync.replicas",
                     "2")))).all().get(30, TimeUnit.SECONDS);
         }
-        try (KafkaProducer<String, String> producer = producer()) {
+        try (KafkaProducer<String, String> producer = cluster.producer()) {
             producer.send(new ProducerRecord<>("guarded", "k", "v")).get(30, TimeUnit.SECONDS);
         }
         int leader;
-        try (Admin admin = admin()) {
+        try (Admin admin = cluster.admin()) {
             leader = describe(admin, "guarded").partitions().get(0).leader().id();
         }
         for (int id = 1; id <= 3; id++) {
             if (id != leader) {
-                broker(id).stop();
+                cluster.broker(id).stop();
             }
         }
-        await().atMost(Duration.ofSeconds(30)).until(() -> broker(leader).server().replicaManager()
-                .partition(new TopicPartition("guarded", 0)).assignment().isr().size() == 1);
+        // With the CP Subsystem's majority gone there is no controller to take the two out of the ISR: the leader
+        // knows from the membership that they are gone.
+        await().atMost(Duration.ofSeconds(30)).until(() -> cluster.broker(leader).server().membership().liveBrokers()
+                .size() == 1);
         // No retries: the broker's answer itself reaches the application.
-        try (KafkaProducer<String, String> producer = producer(Map.of(ProducerConfig.RETRIES_CONFIG, 0,
+        try (KafkaProducer<String, String> producer = cluster.producer(Map.of(ProducerConfig.RETRIES_CONFIG, 0,
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false))) {
             assertThatThrownBy(() -> producer.send(new ProducerRecord<>("guarded", "k", "not acknowledged"))
                     .get(30, TimeUnit.SECONDS))
@@ -426,7 +308,7 @@ class ClusterTest {
                     .hasMessageContaining("min.isr");
         }
         // The leader wrote nothing it could not replicate.
-        assertThat(broker(leader).server().replicaManager().partition(new TopicPartition("guarded", 0)).log()
+        assertThat(cluster.broker(leader).server().replicaManager().partition(new TopicPartition("guarded", 0)).log()
                 .logEndOffset()).isEqualTo(1);
     }
 }

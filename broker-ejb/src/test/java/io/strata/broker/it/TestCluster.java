@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.awaitility.Awaitility.await;
 
@@ -60,9 +61,29 @@ public final class TestCluster implements AutoCloseable {
             cluster.brokers.add(new TestBroker(dir.resolve("broker-" + (i + 1)), settings));
         }
         try {
-            // The first broker alone forms the cluster; the others join it.
+            // All at once, as separate servers would: a broker's start waits for a controller, and with the CP
+            // Subsystem (three or more tcpip members) none is elected before three members have joined.
+            List<Thread> starting = new ArrayList<>();
+            List<Throwable> failures = new CopyOnWriteArrayList<>();
             for (TestBroker broker : cluster.brokers) {
-                broker.start();
+                Thread thread = new Thread(() -> {
+                    try {
+                        broker.start();
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                }, "start-broker-" + (cluster.brokers.indexOf(broker) + 1));
+                thread.start();
+                starting.add(thread);
+            }
+            for (Thread thread : starting) {
+                thread.join();
+            }
+            if (!failures.isEmpty()) {
+                AssertionError failed = new AssertionError("A broker did not start: " + failures.get(0),
+                        failures.get(0));
+                failures.stream().skip(1).forEach(failed::addSuppressed);
+                throw failed;
             }
             await().atMost(Duration.ofSeconds(30)).until(() ->
                     cluster.broker(1).server().membership().liveBrokers().size() == count);
@@ -125,6 +146,11 @@ public final class TestCluster implements AutoCloseable {
 
     /** An idempotent acks=all producer of strings, with room for a failover in its timeouts. */
     public KafkaProducer<String, String> producer() {
+        return producer(Map.of());
+    }
+
+    /** {@link #producer()} with some of its settings replaced. */
+    public KafkaProducer<String, String> producer(Map<String, Object> overrides) {
         Properties properties = new Properties();
         properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         properties.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -133,20 +159,26 @@ public final class TestCluster implements AutoCloseable {
         properties.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        properties.putAll(overrides);
         return new KafkaProducer<>(properties);
     }
 
-    /** Reads {@code topic} from the beginning with a new group until {@code expected} values came, or a minute passed. */
-    public List<String> readAll(String topic, int expected) {
+    /** A consumer of strings in {@code group} that starts at the earliest offset and commits only when told. */
+    public KafkaConsumer<String, String> consumer(String group) {
         Properties properties = new Properties();
         properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
-        properties.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID());
+        properties.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        return new KafkaConsumer<>(properties);
+    }
+
+    /** Reads {@code topic} from the beginning with a new group until {@code expected} values came, or a minute passed. */
+    public List<String> readAll(String topic, int expected) {
         List<String> values = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(properties)) {
+        try (KafkaConsumer<String, String> consumer = consumer("reader-" + UUID.randomUUID())) {
             consumer.subscribe(List.of(topic));
             long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
             while (values.size() < expected && System.nanoTime() < deadline) {
@@ -158,19 +190,35 @@ public final class TestCluster implements AutoCloseable {
         return values;
     }
 
-    /** Stops every broker; fails if one logged an error. */
+    /**
+     * Stops every broker, all at once as a whole cluster stops (a CP member leaving alone waits for the others to
+     * acknowledge it); fails if one logged an error.
+     */
     @Override
     public void close() {
-        AssertionError failure = null;
+        List<Thread> stopping = new ArrayList<>();
+        List<AssertionError> failures = new CopyOnWriteArrayList<>();
         for (TestBroker broker : brokers) {
+            Thread thread = new Thread(() -> {
+                try {
+                    broker.close();
+                } catch (AssertionError e) {
+                    failures.add(e);
+                }
+            }, "stop-broker-" + (brokers.indexOf(broker) + 1));
+            thread.start();
+            stopping.add(thread);
+        }
+        for (Thread thread : stopping) {
             try {
-                broker.close();
-            } catch (AssertionError e) {
-                failure = failure == null ? e : failure;
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("Interrupted while the brokers stopped", e);
             }
         }
-        if (failure != null) {
-            throw failure;
+        if (!failures.isEmpty()) {
+            throw failures.get(0);
         }
     }
 }
