@@ -74,6 +74,15 @@ public final class ControllerElection implements AutoCloseable {
     private volatile boolean inCpGroups;
     private long cpGroupsCheckedNanos;
     private long departedCheckedNanos;
+    /**
+     * Fence checks asked of the election thread, which holds the controller lock: a FencedLock answers its fencing
+     * token only to the thread that holds it.
+     */
+    private final java.util.concurrent.BlockingQueue<java.util.concurrent.CompletableFuture<Long>> fenceChecks =
+            new java.util.concurrent.LinkedBlockingQueue<>();
+    /** The fencing token of the controller lock this broker holds, or -1. */
+    private volatile long heldFence = -1;
+    private volatile FencedLock heldLock;
     private UUID registration;
     /** CP members seen missing from the Hazelcast cluster, with when they were first missed (election thread). */
     private final Map<UUID, Long> missingCpMembersSince = new HashMap<>();
@@ -189,20 +198,33 @@ public final class ControllerElection implements AutoCloseable {
                     continue;
                 }
                 long fence = lock.getFence();
+                heldFence = fence;
+                heldLock = lock;
                 int epoch = becomeController();
                 LOG.log(Level.INFO, "Broker {0} holds the controller lock with fencing token {1} for epoch {2}",
                         localBrokerId, fence, epoch);
                 while (running && lock.isLockedByCurrentThread()) {
                     checkCpGroups();
                     releaseWhatDepartedMembersHeld();
-                    sleepQuietly(500);
+                    var check = fenceChecks.poll(500, TimeUnit.MILLISECONDS);
+                    for (; check != null; check = fenceChecks.poll()) {
+                        answerFenceCheck(lock, check);
+                    }
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             } catch (RuntimeException e) {
                 if (running) {
                     LOG.log(Level.WARNING, "Controller election through the CP Subsystem failed; trying again: {0}",
                             e.toString());
                 }
             } finally {
+                heldFence = -1;
+                heldLock = null;
+                for (var check = fenceChecks.poll(); check != null; check = fenceChecks.poll()) {
+                    check.complete(-1L);
+                }
                 if (isController) {
                     resign();
                 }
@@ -404,7 +426,56 @@ public final class ControllerElection implements AutoCloseable {
     /** Whether {@code epoch} is still the newest: a controller checks before each change it commits. */
     public boolean isCurrent(int epoch) {
         String current = controllerMap.get(EPOCH_KEY);
-        return isController && current != null && Integer.parseInt(current) == epoch;
+        return isController && current != null && Integer.parseInt(current) == epoch && stillHoldsTheLock();
+    }
+
+    /**
+     * With the CP Subsystem: whether this broker still holds the controller lock with the fencing token of its term,
+     * asked of Raft (linearizable) just before a change is committed, so that a controller whose lock was taken over,
+     * e.g. after its session was closed while it was cut off, commits nothing more. Always true without it.
+     */
+    private boolean stillHoldsTheLock() {
+        if (!useCpSubsystem) {
+            return true;
+        }
+        long expected = heldFence;
+        if (expected < 0) {
+            return false;
+        }
+        java.util.concurrent.CompletableFuture<Long> check = new java.util.concurrent.CompletableFuture<>();
+        if (Thread.currentThread() == thread) {
+            // Taking over: the election thread commits the first changes itself.
+            FencedLock lock = heldLock;
+            if (lock == null) {
+                return false;
+            }
+            answerFenceCheck(lock, check);
+            try {
+                return check.getNow(-1L) == expected;
+            } catch (java.util.concurrent.CompletionException e) {
+                LOG.log(Level.WARNING, "Could not confirm the controller lock: {0}", e.toString());
+                return false;
+            }
+        }
+        fenceChecks.add(check);
+        try {
+            return check.get(10, TimeUnit.SECONDS) == expected;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.log(Level.WARNING, "Could not confirm the controller lock: {0}", e.toString());
+            return false;
+        }
+    }
+
+    /** On the election thread: the lock's fencing token if this thread still holds it, else -1. */
+    private static void answerFenceCheck(FencedLock lock, java.util.concurrent.CompletableFuture<Long> check) {
+        try {
+            check.complete(lock.isLockedByCurrentThread() ? lock.getFence() : -1L);
+        } catch (RuntimeException e) {
+            check.completeExceptionally(e);
+        }
     }
 
     private static void sleepQuietly(long ms) {
