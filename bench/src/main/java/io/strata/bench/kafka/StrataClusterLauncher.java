@@ -51,10 +51,12 @@ final class StrataClusterLauncher {
                     logName -> ChildProcess.start(logName, List.of("/bin/sh", "-c", command),
                             Path.of("").toAbsolutePath(), Map.of(), logDir.resolve(logName), STOP_GRACE, cleanup),
                     cleanup, process -> process.output().contains(IN_CP_GROUPS)));
-            if (id == 1) {
-                // Every process started so far is registered with Cleanup, so a failure here leaves nothing behind.
-                ClusterAdmin.awaitListening(started.get(0), deadlineNanos);
-            }
+        }
+        // All three started before any is awaited: a first start elects a controller before it listens, and with three
+        // members the CP Subsystem elects none until all have joined. Every process is registered with Cleanup, so a
+        // failure here leaves nothing behind.
+        for (ClusterNode node : started) {
+            ClusterAdmin.awaitListening(node, deadlineNanos);
         }
         return cleanup.register(new BrokerCluster(BenchSettings.STRATA, started, scratch, cpu));
     }

@@ -201,7 +201,8 @@ public final class BrokerServer implements AutoCloseable {
         controllerLogic = newControllerLogic(shared);
         // The instance's own configuration says whether it has a CP Subsystem (Payara's may, whatever Strata's
         // settings say).
-        boolean cpSubsystem = cluster.hazelcast().getConfig().getCPSubsystemConfig().getCPMemberCount() >= 3;
+        int cpMembers = cluster.hazelcast().getConfig().getCPSubsystemConfig().getCPMemberCount();
+        boolean cpSubsystem = cpMembers >= 3;
         clusterController = new ClusterController(controllerLogic, shared, cluster, config.nodeId, cpSubsystem,
                 threads);
         controller = clusterController;
@@ -226,7 +227,9 @@ public final class BrokerServer implements AutoCloseable {
         while (controller.image().clusterId() == null) {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("No cluster id after " + CLUSTER_ID_WAIT_MS + " ms: no controller"
-                        + " was elected (cluster.join=" + config.clusterJoin + ")");
+                        + " was elected (cluster.join=" + config.clusterJoin + ")" + (cpSubsystem
+                        ? "; with a CP Subsystem of " + cpMembers + " members the first election waits until "
+                        + cpMembers + " brokers have joined: start the others too" : ""));
             }
             try {
                 Thread.sleep(50);
