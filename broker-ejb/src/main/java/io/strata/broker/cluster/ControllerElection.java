@@ -20,9 +20,14 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.IntSupplier;
 import java.util.stream.Collectors;
 
@@ -34,10 +39,11 @@ import java.util.stream.Collectors;
  * {@code FencedLock} {@code strata-controller}: at most one holder at a time, even when the network splits, and a
  * holder whose JVM dies loses it as soon as its Hazelcast member is declared gone: the brokers waiting for the lock
  * close the dead member's CP sessions then, rather than wait for them to expire (Payara's Hazelcast keeps a session for
- * five minutes). Its fencing token is logged with the epoch of the term it opened. Without it (a cluster of one or two brokers, where Raft
- * cannot keep a majority through one failure) the controller is the broker of the oldest Hazelcast member, which every
- * member derives from the same member list; a network split can then give each side its own controller, whose changes
- * are told apart by the epoch (a change from a higher epoch always wins).
+ * five minutes). Before each commit the controller confirms through Raft that it still holds the lock with the fencing
+ * token of its term. Without it (a cluster of one or two brokers, where Raft cannot keep a majority through one failure)
+ * the controller is the broker of the oldest Hazelcast member, which every member derives from the same member list; a
+ * network split can then give each side its own controller, whose changes are told apart by the epoch (a change from a
+ * higher epoch always wins).
  *
  * <p>The current controller and epoch are published in the map {@code strata.controller}, which every broker reads
  * for Metadata and DescribeCluster.
@@ -72,14 +78,13 @@ public final class ControllerElection implements AutoCloseable {
     private volatile boolean isController;
     /** With the CP Subsystem: whether this broker's member is in every CP group, so that it counts for Raft. */
     private volatile boolean inCpGroups;
-    private long cpGroupsCheckedNanos;
-    private long departedCheckedNanos;
+    private long cpMaintainedNanos;
     /**
      * Fence checks asked of the election thread, which holds the controller lock: a FencedLock answers its fencing
      * token only to the thread that holds it.
      */
-    private final java.util.concurrent.BlockingQueue<java.util.concurrent.CompletableFuture<Long>> fenceChecks =
-            new java.util.concurrent.LinkedBlockingQueue<>();
+    private final BlockingQueue<CompletableFuture<Long>> fenceChecks =
+            new LinkedBlockingQueue<>();
     /** The fencing token of the controller lock this broker holds, or -1. */
     private volatile long heldFence = -1;
     private volatile FencedLock heldLock;
@@ -145,7 +150,7 @@ public final class ControllerElection implements AutoCloseable {
     /** The broker acting as controller, or -1 while none is elected. */
     public int controllerId() {
         int id = controllerId;
-        if (id >= 0 && cluster.liveBrokers().stream().anyMatch(b -> b.id() == id)) {
+        if (id >= 0 && cluster.isLive(id)) {
             return id;
         }
         return -1;
@@ -193,8 +198,7 @@ public final class ControllerElection implements AutoCloseable {
                 promoteToCpMemberIfMissing();
                 lock = cluster.hazelcast().getCPSubsystem().getLock("strata-controller");
                 if (!lock.tryLock(1, TimeUnit.SECONDS)) {
-                    releaseWhatDepartedMembersHeld();
-                    checkCpGroups();
+                    maintainCpMembership();
                     continue;
                 }
                 long fence = lock.getFence();
@@ -204,8 +208,7 @@ public final class ControllerElection implements AutoCloseable {
                 LOG.log(Level.INFO, "Broker {0} holds the controller lock with fencing token {1} for epoch {2}",
                         localBrokerId, fence, epoch);
                 while (running && lock.isLockedByCurrentThread()) {
-                    checkCpGroups();
-                    releaseWhatDepartedMembersHeld();
+                    maintainCpMembership();
                     var check = fenceChecks.poll(500, TimeUnit.MILLISECONDS);
                     for (; check != null; check = fenceChecks.poll()) {
                         answerFenceCheck(lock, check);
@@ -288,13 +291,19 @@ public final class ControllerElection implements AutoCloseable {
         return !useCpSubsystem || inCpGroups;
     }
 
-    /** Looks, at most every two seconds, whether this member is in the METADATA and DEFAULT CP groups. */
-    private void checkCpGroups() {
+    /** At most once a second, on the election thread: frees what departed members held, and looks at this one's. */
+    private void maintainCpMembership() {
         long now = System.nanoTime();
-        if (now - cpGroupsCheckedNanos < TimeUnit.SECONDS.toNanos(2) && cpGroupsCheckedNanos != 0) {
+        if (cpMaintainedNanos != 0 && now - cpMaintainedNanos < TimeUnit.SECONDS.toNanos(1)) {
             return;
         }
-        cpGroupsCheckedNanos = now;
+        cpMaintainedNanos = now;
+        releaseWhatDepartedMembersHeld();
+        checkCpGroups();
+    }
+
+    /** Looks whether this member is in the METADATA and DEFAULT CP groups. */
+    private void checkCpGroups() {
         boolean member;
         try {
             CPSubsystem cp = cluster.hazelcast().getCPSubsystem();
@@ -332,11 +341,6 @@ public final class ControllerElection implements AutoCloseable {
      * address removes its previous run's CP member itself, before it joins again.)
      */
     private void releaseWhatDepartedMembersHeld() {
-        long startNanos = System.nanoTime();
-        if (startNanos - departedCheckedNanos < TimeUnit.MILLISECONDS.toNanos(900) && departedCheckedNanos != 0) {
-            return;
-        }
-        departedCheckedNanos = startNanos;
         CPSubsystem cp = cluster.hazelcast().getCPSubsystem();
         CPSubsystemManagementService management = cp.getCPSubsystemManagementService();
         if (!management.isDiscoveryCompleted()) {
@@ -442,37 +446,37 @@ public final class ControllerElection implements AutoCloseable {
         if (expected < 0) {
             return false;
         }
-        java.util.concurrent.CompletableFuture<Long> check = new java.util.concurrent.CompletableFuture<>();
         if (Thread.currentThread() == thread) {
             // Taking over: the election thread commits the first changes itself.
             FencedLock lock = heldLock;
-            if (lock == null) {
-                return false;
-            }
-            answerFenceCheck(lock, check);
             try {
-                return check.getNow(-1L) == expected;
-            } catch (java.util.concurrent.CompletionException e) {
+                return lock != null && fenceIfHeld(lock) == expected;
+            } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "Could not confirm the controller lock: {0}", e.toString());
                 return false;
             }
         }
+        CompletableFuture<Long> check = new CompletableFuture<>();
         fenceChecks.add(check);
         try {
             return check.get(10, TimeUnit.SECONDS) == expected;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        } catch (ExecutionException | TimeoutException e) {
             LOG.log(Level.WARNING, "Could not confirm the controller lock: {0}", e.toString());
             return false;
         }
     }
 
     /** On the election thread: the lock's fencing token if this thread still holds it, else -1. */
-    private static void answerFenceCheck(FencedLock lock, java.util.concurrent.CompletableFuture<Long> check) {
+    private static long fenceIfHeld(FencedLock lock) {
+        return lock.isLockedByCurrentThread() ? lock.getFence() : -1L;
+    }
+
+    private static void answerFenceCheck(FencedLock lock, CompletableFuture<Long> check) {
         try {
-            check.complete(lock.isLockedByCurrentThread() ? lock.getFence() : -1L);
+            check.complete(fenceIfHeld(lock));
         } catch (RuntimeException e) {
             check.completeExceptionally(e);
         }

@@ -108,14 +108,11 @@ public final class HazelcastCluster implements AutoCloseable {
         if (config.clusterJoin.equals("multicast")) {
             join.getMulticastConfig().setEnabled(true);
         } else if (config.clusterJoin.startsWith("tcpip:")) {
-            List<String> members = new ArrayList<>();
+            List<String> members = tcpipMembers(config);
             boolean allLoopback = true;
-            for (String member : config.clusterJoin.substring("tcpip:".length()).split(",")) {
-                if (!member.isBlank()) {
-                    members.add(member.trim());
-                    String host = member.trim().replaceFirst(":\\d+$", "");
-                    allLoopback &= host.equals("127.0.0.1") || host.equals("localhost");
-                }
+            for (String member : members) {
+                String host = member.replaceFirst(":\\d+$", "");
+                allLoopback &= host.equals("127.0.0.1") || host.equals("localhost");
             }
             join.getTcpIpConfig().setEnabled(true).setMembers(members);
             if (allLoopback) {
@@ -143,12 +140,21 @@ public final class HazelcastCluster implements AutoCloseable {
         if (config.clusterCpMemberCount >= 0) {
             return config.clusterCpMemberCount;
         }
+        return tcpipMembers(config).size() >= 3 ? 3 : 0;
+    }
+
+    /** The members {@code cluster.join=tcpip:h:p,...} lists; none for another way of joining. */
+    private static List<String> tcpipMembers(BrokerConfig config) {
         if (!config.clusterJoin.startsWith("tcpip:")) {
-            return 0;
+            return List.of();
         }
-        long listed = java.util.Arrays.stream(config.clusterJoin.substring("tcpip:".length()).split(","))
-                .filter(member -> !member.isBlank()).count();
-        return listed >= 3 ? 3 : 0;
+        List<String> members = new ArrayList<>();
+        for (String member : config.clusterJoin.substring("tcpip:".length()).split(",")) {
+            if (!member.isBlank()) {
+                members.add(member.trim());
+            }
+        }
+        return members;
     }
 
     private HazelcastCluster listen() {
@@ -268,6 +274,16 @@ public final class HazelcastCluster implements AutoCloseable {
     /** The live brokers, in id order. */
     public List<BrokerInfo> liveBrokers() {
         return live.stream().map(Registered::broker).toList();
+    }
+
+    /** Whether broker {@code brokerId} is live; allocates nothing, for the produce path. */
+    public boolean isLive(int brokerId) {
+        for (Registered registered : live) {
+            if (registered.broker().id() == brokerId) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean isMember(UUID uuid) {

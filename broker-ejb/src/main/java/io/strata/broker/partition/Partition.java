@@ -199,6 +199,21 @@ public final class Partition {
         }
     }
 
+    /** How many of the ISR are live brokers; counted on every acks=all append, so without allocating. */
+    private int liveInSync(PartitionAssignment current) {
+        int live = 0;
+        for (int replica : current.isr()) {
+            if (isLiveReplica(replica)) {
+                live++;
+            }
+        }
+        return live;
+    }
+
+    private boolean isLiveReplica(int brokerId) {
+        return brokerId == localBrokerId || listener.isLive(brokerId);
+    }
+
     /** Called holding the replica lock. */
     private void becomeLeader(PartitionAssignment current, long nowMs) {
         synchronized (appendLock) {
@@ -239,14 +254,11 @@ public final class Partition {
             throw new NotEnoughReplicasException("The size of the current ISR " + current.isr() + " is insufficient"
                     + " to satisfy the min.isr requirement of " + minInSync + " for partition " + topicPartition);
         }
-        if (requiredAcks == -1) {
-            List<Integer> live = current.isr().stream().filter(id -> id == localBrokerId || listener.isLive(id))
-                    .toList();
-            if (live.size() < minInSync) {
-                throw new NotEnoughReplicasException("Only " + live + " of the current ISR " + current.isr()
-                        + " are live, too few to satisfy the min.isr requirement of " + minInSync + " for partition "
-                        + topicPartition);
-            }
+        if (requiredAcks == -1 && liveInSync(current) < minInSync) {
+            List<Integer> live = current.isr().stream().filter(this::isLiveReplica).toList();
+            throw new NotEnoughReplicasException("Only " + live + " of the current ISR " + current.isr()
+                    + " are live, too few to satisfy the min.isr requirement of " + minInSync + " for partition "
+                    + topicPartition);
         }
         AppendResult result;
         synchronized (appendLock) {

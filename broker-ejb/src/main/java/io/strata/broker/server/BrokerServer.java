@@ -149,7 +149,7 @@ public final class BrokerServer implements AutoCloseable {
                 ClusterController forIsr = clusterController;
                 replicaManager.joinCluster(fetchers, (topic, partition, leaderId, leaderEpoch, partitionEpoch, isr) ->
                         forIsr.alterPartition(topic, partition, leaderId, leaderEpoch, partitionEpoch, isr).error(),
-                        isrExecutor, id -> membership.liveBrokers().stream().anyMatch(broker -> broker.id() == id));
+                        isrExecutor, cluster::isLive);
             }
             replicaManager.onMetadataUpdate(MetadataImage.EMPTY, controller.image());
             replicaManager.reportStrayLogs(controller.image());

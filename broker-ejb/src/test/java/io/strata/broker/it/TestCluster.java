@@ -63,22 +63,7 @@ public final class TestCluster implements AutoCloseable {
         try {
             // All at once, as separate servers would: a broker's start waits for a controller, and with the CP
             // Subsystem (three or more tcpip members) none is elected before three members have joined.
-            List<Thread> starting = new ArrayList<>();
-            List<Throwable> failures = new CopyOnWriteArrayList<>();
-            for (TestBroker broker : cluster.brokers) {
-                Thread thread = new Thread(() -> {
-                    try {
-                        broker.start();
-                    } catch (Throwable e) {
-                        failures.add(e);
-                    }
-                }, "start-broker-" + (cluster.brokers.indexOf(broker) + 1));
-                thread.start();
-                starting.add(thread);
-            }
-            for (Thread thread : starting) {
-                thread.join();
-            }
+            List<Throwable> failures = cluster.onEveryBrokerAtOnce("start", TestBroker::start);
             if (!failures.isEmpty()) {
                 AssertionError failed = new AssertionError("A broker did not start: " + failures.get(0),
                         failures.get(0));
@@ -196,29 +181,43 @@ public final class TestCluster implements AutoCloseable {
      */
     @Override
     public void close() {
-        List<Thread> stopping = new ArrayList<>();
-        List<AssertionError> failures = new CopyOnWriteArrayList<>();
-        for (TestBroker broker : brokers) {
+        for (Throwable failure : onEveryBrokerAtOnce("stop", TestBroker::close)) {
+            if (failure instanceof AssertionError error) {
+                throw error;
+            }
+            throw new AssertionError("A broker did not stop cleanly: " + failure, failure);
+        }
+    }
+
+    /** What a broker does in {@link #onEveryBrokerAtOnce}. */
+    private interface BrokerAction {
+        void run(TestBroker broker) throws Exception;
+    }
+
+    /** Runs {@code action} on every broker at once, each in a thread of its own; returns what failed. */
+    private List<Throwable> onEveryBrokerAtOnce(String name, BrokerAction action) {
+        List<Thread> threads = new ArrayList<>();
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        for (int i = 0; i < brokers.size(); i++) {
+            TestBroker broker = brokers.get(i);
             Thread thread = new Thread(() -> {
                 try {
-                    broker.close();
-                } catch (AssertionError e) {
+                    action.run(broker);
+                } catch (Throwable e) {
                     failures.add(e);
                 }
-            }, "stop-broker-" + (brokers.indexOf(broker) + 1));
+            }, name + "-broker-" + (i + 1));
             thread.start();
-            stopping.add(thread);
+            threads.add(thread);
         }
-        for (Thread thread : stopping) {
+        for (Thread thread : threads) {
             try {
                 thread.join();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new AssertionError("Interrupted while the brokers stopped", e);
+                throw new AssertionError("Interrupted while the brokers " + name, e);
             }
         }
-        if (!failures.isEmpty()) {
-            throw failures.get(0);
-        }
+        return failures;
     }
 }
