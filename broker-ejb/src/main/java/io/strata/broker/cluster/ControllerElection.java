@@ -7,6 +7,7 @@ import com.hazelcast.cp.CPGroup;
 import com.hazelcast.cp.CPMember;
 import com.hazelcast.cp.CPSubsystem;
 import com.hazelcast.cp.CPSubsystemManagementService;
+import com.hazelcast.cp.IAtomicLong;
 import com.hazelcast.cp.lock.FencedLock;
 import com.hazelcast.cp.session.CPSession;
 import com.hazelcast.cp.session.CPSessionManagementService;
@@ -14,6 +15,9 @@ import com.hazelcast.spi.properties.ClusterProperty;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
+import com.hazelcast.transaction.TransactionContext;
+import com.hazelcast.transaction.TransactionOptions;
+import com.hazelcast.transaction.TransactionalMap;
 
 import java.lang.System.Logger.Level;
 import java.util.HashMap;
@@ -39,22 +43,32 @@ import java.util.stream.Collectors;
  * {@code FencedLock} {@code strata-controller}: at most one holder at a time, even when the network splits, and a
  * holder whose JVM dies loses it as soon as its Hazelcast member is declared gone: the brokers waiting for the lock
  * close the dead member's CP sessions then, rather than wait for them to expire (Payara's Hazelcast keeps a session for
- * five minutes). Before each commit the controller confirms through Raft that it still holds the lock with the fencing
- * token of its term. Without it (a cluster of one or two brokers, where Raft cannot keep a majority through one failure)
+ * five minutes). The lock's fencing token is the controller epoch (plus an offset that keeps epochs growing when the
+ * tokens start over with new CP groups), and before each commit the controller confirms through Raft that it still
+ * holds the lock with the fencing token of its term. Without it (a cluster of one or two brokers, where Raft cannot keep a majority through one failure)
  * the controller is the broker of the oldest Hazelcast member, which every member derives from the same member list; a
  * network split can then give each side its own controller, whose changes are told apart by the epoch (a change from a
  * higher epoch always wins).
  *
  * <p>The current controller and epoch are published in the map {@code strata.controller}, which every broker reads
- * for Metadata and DescribeCluster.
+ * for Metadata and DescribeCluster. A new term sets the epoch there in a Hazelcast transaction that locks it, and every
+ * metadata commit locks it too and must find its own term's epoch ({@code ClusterMetadataStore}): so once a term has
+ * begun, the cluster refuses every change of an older controller.
  *
  * <p>Thread-safe. The election runs on its own thread; {@link Callbacks} are called on it, one at a time.
  */
 public final class ControllerElection implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(ControllerElection.class.getName());
-    static final String CONTROLLER_MAP = "strata.controller";
-    private static final String EPOCH_KEY = "epoch";
+    public static final String CONTROLLER_MAP = "strata.controller";
+    /** The key of the current controller epoch in {@link #CONTROLLER_MAP}, locked by every metadata commit. */
+    public static final String EPOCH_KEY = "epoch";
+    /**
+     * With the CP Subsystem: what the epoch adds to the controller lock's fencing token (an IAtomicLong in the CP
+     * Subsystem, 0 at first), so that epochs keep growing when a restart of the whole cluster or a CP reset starts the
+     * fencing tokens over.
+     */
+    private static final String EPOCH_OFFSET = "strata-controller-epoch-offset";
     private static final String CURRENT_KEY = "current";
 
     /** What the local broker does when it becomes or stops being controller. */
@@ -165,16 +179,22 @@ public final class ControllerElection implements AutoCloseable {
         return isController;
     }
 
+    /** With the CP Subsystem, the fencing token of the controller lock while this broker holds it, else -1. */
+    public long fencingToken() {
+        return heldFence;
+    }
+
     // ------------------------------------------------------------------------------------------ oldest member
 
     private void runOldestMemberElection() {
         while (running) {
             try {
                 boolean oldest = cluster.hazelcast().getCluster().getMembers().iterator().next().localMember();
-                if (oldest && !isController) {
-                    becomeController();
-                } else if (!oldest && isController) {
+                if (isController && (!oldest || outdated(controllerEpoch))) {
                     resign();
+                }
+                if (oldest && !isController) {
+                    becomeController(-1);
                 }
                 wakeUp.tryAcquire(1, TimeUnit.SECONDS);
                 wakeUp.drainPermits();
@@ -204,10 +224,10 @@ public final class ControllerElection implements AutoCloseable {
                 long fence = lock.getFence();
                 heldFence = fence;
                 heldLock = lock;
-                int epoch = becomeController();
+                int epoch = becomeController(epochOfFence(fence));
                 LOG.log(Level.INFO, "Broker {0} holds the controller lock with fencing token {1} for epoch {2}",
                         localBrokerId, fence, epoch);
-                while (running && lock.isLockedByCurrentThread()) {
+                while (running && lock.isLockedByCurrentThread() && !outdated(epoch)) {
                     maintainCpMembership();
                     var check = fenceChecks.poll(500, TimeUnit.MILLISECONDS);
                     for (; check != null; check = fenceChecks.poll()) {
@@ -231,7 +251,8 @@ public final class ControllerElection implements AutoCloseable {
                 if (isController) {
                     resign();
                 }
-                if (lock != null && !running) {
+                if (lock != null) {
+                    // Stopping, failed, or outdated: the next term needs the lock free.
                     try {
                         if (lock.isLockedByCurrentThread()) {
                             lock.unlock();
@@ -398,8 +419,9 @@ public final class ControllerElection implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------ both
 
-    private int becomeController() {
-        int epoch = nextEpoch();
+    /** @param epoch the epoch of the new term, or -1 for one above every epoch seen */
+    private int becomeController(int epoch) {
+        epoch = raiseEpoch(epoch);
         controllerMap.put(CURRENT_KEY, localBrokerId + "," + epoch);
         readCurrent(localBrokerId + "," + epoch);
         isController = true;
@@ -414,23 +436,85 @@ public final class ControllerElection implements AutoCloseable {
         callbacks.onResigned();
     }
 
-    /** Raises the shared epoch above every epoch seen, atomically. */
-    private int nextEpoch() {
-        while (true) {
-            String current = controllerMap.get(EPOCH_KEY);
-            int base = Math.max(current == null ? 0 : Integer.parseInt(current), storedEpoch.getAsInt());
-            String next = String.valueOf(base + 1);
-            if (current == null ? controllerMap.putIfAbsent(EPOCH_KEY, next) == null
-                    : controllerMap.replace(EPOCH_KEY, current, next)) {
-                return base + 1;
+    /**
+     * Sets the shared epoch to {@code epoch} (or, for -1, to one above every epoch seen) in a Hazelcast transaction
+     * that locks it: a commit of the previous controller, which holds the same lock, finishes first, and every later
+     * one finds the new epoch and is refused.
+     *
+     * @throws IllegalStateException if the shared epoch is already {@code epoch} or higher
+     */
+    private int raiseEpoch(int epoch) {
+        TransactionContext transaction = cluster.hazelcast().newTransactionContext(new TransactionOptions()
+                .setTransactionType(TransactionOptions.TransactionType.TWO_PHASE).setTimeout(30, TimeUnit.SECONDS));
+        transaction.beginTransaction();
+        boolean committed = false;
+        try {
+            TransactionalMap<String, String> map = transaction.getMap(CONTROLLER_MAP);
+            String current = map.getForUpdate(EPOCH_KEY);
+            int highest = Math.max(current == null ? 0 : Integer.parseInt(current), storedEpoch.getAsInt());
+            int next = epoch < 0 ? highest + 1 : epoch;
+            if (next <= highest) {
+                throw new IllegalStateException("Controller epoch " + next + " is not above the highest epoch seen, "
+                        + highest);
+            }
+            map.set(EPOCH_KEY, String.valueOf(next));
+            transaction.commitTransaction();
+            committed = true;
+            return next;
+        } finally {
+            if (!committed) {
+                try {
+                    transaction.rollbackTransaction();
+                } catch (RuntimeException e) {
+                    LOG.log(Level.DEBUG, "Rolling back the epoch transaction failed: {0}", e.toString());
+                }
             }
         }
     }
 
-    /** Whether {@code epoch} is still the newest: a controller checks before each change it commits. */
-    public boolean isCurrent(int epoch) {
+    /**
+     * Whether this broker has taken in metadata committed under an epoch above {@code epoch}: written before a
+     * restart of the whole cluster by a broker that returned after this one was elected. Its term ends, so that the
+     * next one is numbered above it.
+     */
+    private boolean outdated(int epoch) {
+        int stored = storedEpoch.getAsInt();
+        if (stored > epoch) {
+            LOG.log(Level.WARNING, "Broker {0} has metadata of controller epoch {1}, above its own term''s {2}: it"
+                    + " starts a new term", localBrokerId, stored, epoch);
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * With the CP Subsystem, the epoch of a term is the controller lock's fencing token plus an offset kept in the CP
+     * Subsystem. The offset only grows: it is raised whenever the token alone would not be above every epoch seen
+     * before, as after a restart of the whole cluster (or a CP reset), which starts the tokens over.
+     */
+    private int epochOfFence(long fence) {
+        IAtomicLong offset = cluster.hazelcast().getCPSubsystem().getAtomicLong(EPOCH_OFFSET);
         String current = controllerMap.get(EPOCH_KEY);
-        return isController && current != null && Integer.parseInt(current) == epoch && stillHoldsTheLock();
+        long highest = Math.max(current == null ? 0 : Integer.parseInt(current), storedEpoch.getAsInt());
+        long needed = highest + 1 - fence;
+        long stored = offset.get();
+        while (stored < needed && !offset.compareAndSet(stored, needed)) {
+            stored = offset.get();
+        }
+        long epoch = Math.max(stored, needed) + fence;
+        if (epoch > Integer.MAX_VALUE) {
+            throw new IllegalStateException("Controller epoch " + epoch + " (fencing token " + fence
+                    + ") overflows; reset the CP Subsystem");
+        }
+        return (int) epoch;
+    }
+
+    /**
+     * Whether this broker still is the controller of {@code epoch}: a controller checks before each change it
+     * commits, while it holds the shared epoch locked.
+     */
+    public boolean isCurrent(int epoch) {
+        return isController && controllerEpoch == epoch && stillHoldsTheLock();
     }
 
     /**

@@ -128,6 +128,16 @@ public final class ClusterController implements Controller, AutoCloseable {
         return election.isController();
     }
 
+    /** The epoch of the current controller's term, as this broker knows it. */
+    public int controllerEpoch() {
+        return election.controllerEpoch();
+    }
+
+    /** With the CP Subsystem, the fencing token of the controller lock while this broker holds it, else -1. */
+    public long fencingToken() {
+        return election.fencingToken();
+    }
+
     /** Whether this broker counts toward the quorum that elects the controller: see ControllerElection. */
     public boolean inControllerQuorum() {
         return election.inControllerQuorum();

@@ -5,6 +5,10 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
+import com.hazelcast.transaction.TransactionContext;
+import com.hazelcast.transaction.TransactionOptions;
+import com.hazelcast.transaction.TransactionalMap;
+import io.strata.broker.cluster.ControllerElection;
 import io.strata.broker.metadata.VersionedRecords.Versioned;
 import org.apache.kafka.common.errors.NotControllerException;
 
@@ -13,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntPredicate;
 
 /**
@@ -34,6 +39,10 @@ public final class ClusterMetadataStore implements MetadataStore {
     public static final String METADATA_MAP = "strata.metadata";
 
     private final LocalMetadataStore local;
+    private static final TransactionOptions TRANSACTION = new TransactionOptions()
+            .setTransactionType(TransactionOptions.TransactionType.TWO_PHASE).setTimeout(15, TimeUnit.SECONDS);
+
+    private final HazelcastInstance hazelcast;
     private final IMap<String, String> shared;
     private volatile int writerEpoch = -1;
     private volatile IntPredicate stillController = epoch -> false;
@@ -41,6 +50,7 @@ public final class ClusterMetadataStore implements MetadataStore {
 
     public ClusterMetadataStore(LocalMetadataStore local, HazelcastInstance hazelcast) {
         this.local = local;
+        this.hazelcast = hazelcast;
         this.shared = hazelcast.getMap(METADATA_MAP);
     }
 
@@ -144,30 +154,74 @@ public final class ClusterMetadataStore implements MetadataStore {
     }
 
     /**
-     * @throws NotControllerException if this broker is not the controller, or a newer controller has written
+     * Commits {@code records} in one Hazelcast transaction that first locks the shared controller epoch and finds it
+     * still this broker's: the election raises the epoch under the same lock, so once a new controller's term has
+     * begun the cluster refuses every change of the old one, even to records the new one has not touched; and every
+     * record is locked and only replaced by a newer version. While it holds the epoch, the controller confirms (with
+     * the CP Subsystem, through Raft) that it still holds the controller lock of its term.
+     *
+     * @throws NotControllerException if this broker is not the controller, or a newer controller has been elected
      */
     @Override
     public synchronized void commit(Map<String, byte[]> records) {
         int epoch = writerEpoch;
-        if (epoch < 0 || !stillController.test(epoch)) {
+        if (epoch < 0) {
             throw new NotControllerException("This broker is not the controller");
         }
         long version = Math.max(local.maxVersion() + 1, (long) epoch << 32);
         if (version >>> 32 != epoch) {
             // This broker has applied a change from a later controller: its own term is over.
-            throw new NotControllerException("A newer controller (epoch " + (version >>> 32) + ") has committed"
-                    + " changes; this broker's term (epoch " + epoch + ") is over");
+            throw staleController(epoch, (int) (version >>> 32));
         }
         Map<String, Versioned> versioned = new LinkedHashMap<>();
-        for (Map.Entry<String, byte[]> record : records.entrySet()) {
-            Versioned next = new Versioned(version, record.getValue());
-            if (!putIfNewer(record.getKey(), next)) {
-                throw new NotControllerException("A newer controller has changed " + record.getKey()
-                        + "; this broker's term (epoch " + epoch + ") is over");
+        TransactionContext transaction = hazelcast.newTransactionContext(TRANSACTION);
+        transaction.beginTransaction();
+        boolean committed = false;
+        try {
+            String current = transaction.<String, String>getMap(ControllerElection.CONTROLLER_MAP)
+                    .getForUpdate(ControllerElection.EPOCH_KEY);
+            int currentEpoch = current == null ? -1 : Integer.parseInt(current);
+            if (currentEpoch != epoch) {
+                throw staleController(epoch, currentEpoch);
             }
-            versioned.put(record.getKey(), next);
+            TransactionalMap<String, String> map = transaction.getMap(METADATA_MAP);
+            for (Map.Entry<String, byte[]> record : records.entrySet()) {
+                String existing = map.getForUpdate(record.getKey());
+                if (existing != null && VersionedRecords.decode(existing.getBytes(StandardCharsets.UTF_8))
+                        .version() >= version) {
+                    throw new NotControllerException("A newer controller has changed " + record.getKey()
+                            + "; this broker's term (epoch " + epoch + ") is over");
+                }
+                Versioned next = new Versioned(version, record.getValue());
+                map.set(record.getKey(), new String(VersionedRecords.encode(version, record.getValue()),
+                        StandardCharsets.UTF_8));
+                versioned.put(record.getKey(), next);
+            }
+            if (!stillController.test(epoch)) {
+                throw new NotControllerException("This broker no longer holds the controller lock of epoch "
+                        + epoch);
+            }
+            transaction.commitTransaction();
+            committed = true;
+        } finally {
+            if (!committed) {
+                rollBack(transaction);
+            }
         }
         local.applyNewer(versioned);
+    }
+
+    private static NotControllerException staleController(int epoch, int current) {
+        return new NotControllerException("A newer controller (epoch " + current + ") has been elected; this"
+                + " broker's term (epoch " + epoch + ") is over, and the cluster refuses its changes");
+    }
+
+    private static void rollBack(TransactionContext transaction) {
+        try {
+            transaction.rollbackTransaction();
+        } catch (RuntimeException e) {
+            LOG.log(Level.DEBUG, "Rolling back a metadata transaction failed: {0}", e.toString());
+        }
     }
 
     @Override

@@ -294,6 +294,11 @@ public final class BrokerServer implements AutoCloseable {
      * Whether this broker counts toward the quorum that elects the controller: with the CP Subsystem only once it is
      * in every CP group (a restarted broker is promoted again first); always without it.
      */
+    /** The cluster's controller logic on this broker, or null for a broker on its own. */
+    public ClusterController clusterController() {
+        return clusterController;
+    }
+
     public boolean inControllerQuorum() {
         return clusterController == null || clusterController.inControllerQuorum();
     }

@@ -1,6 +1,7 @@
 package io.strata.broker.it;
 
 import io.strata.broker.config.BrokerConfig;
+import io.strata.broker.metadata.ClusterController;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -185,10 +186,17 @@ class ClusterTest {
         int first = controllerId();
         long controllers = cluster.brokers().stream().filter(b -> b.server().isController()).count();
         assertThat(controllers).as("exactly one broker holds the controller lock").isEqualTo(1);
+        ClusterController firstTerm = cluster.broker(first).server().clusterController();
+        int firstEpoch = firstTerm.controllerEpoch();
+        assertThat((long) firstEpoch).as("the controller epoch is the lock's fencing token")
+                .isEqualTo(firstTerm.fencingToken()).isPositive();
 
         cluster.broker(first).stop();
         awaitNewController(first);
         createTopicThroughAnyBroker("cp-2", 2);
+        ClusterController secondTerm = cluster.broker(controllerId()).server().clusterController();
+        assertThat((long) secondTerm.controllerEpoch()).isEqualTo(secondTerm.fencingToken())
+                .isGreaterThan(firstEpoch);
 
         cluster.broker(first).start();
         // Raft of three survives one failure at a time: the next stop waits until the restarted broker is back in the

@@ -3,6 +3,9 @@ package io.strata.broker.metadata;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.transaction.TransactionContext;
+import com.hazelcast.transaction.TransactionalMap;
+import io.strata.broker.cluster.ControllerElection;
 import org.apache.kafka.common.errors.NotControllerException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -15,7 +18,14 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntPredicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -80,6 +90,21 @@ class ClusterMetadataStoreTest {
         return store;
     }
 
+    /** What the election does for a new term: sets the shared epoch (under the lock commits take), then writes. */
+    private void elect(ClusterMetadataStore store, int epoch, IntPredicate stillController) {
+        setSharedEpoch(epoch);
+        store.becomeWriter(epoch, stillController);
+    }
+
+    private void setSharedEpoch(int epoch) {
+        TransactionContext transaction = second.newTransactionContext();
+        transaction.beginTransaction();
+        TransactionalMap<String, String> map = transaction.getMap(ControllerElection.CONTROLLER_MAP);
+        map.getForUpdate(ControllerElection.EPOCH_KEY);
+        map.set(ControllerElection.EPOCH_KEY, String.valueOf(epoch));
+        transaction.commitTransaction();
+    }
+
     private static Map<String, byte[]> clusterId(String id) {
         return VersionedRecords.single(MetadataRecords.CLUSTER_KEY, MetadataRecords.encodeClusterId(id));
     }
@@ -87,11 +112,11 @@ class ClusterMetadataStoreTest {
     @Test
     void aStaleControllerCannotOverwriteItsSuccessor() {
         try (ClusterMetadataStore old = store("a", first); ClusterMetadataStore current = store("b", second)) {
-            old.becomeWriter(1, epoch -> true);
+            elect(old, 1, epoch -> true);
             old.commit(clusterId("from-epoch-1"));
             await().atMost(Duration.ofSeconds(10)).until(() -> "from-epoch-1".equals(current.image().clusterId()));
 
-            current.becomeWriter(2, epoch -> true);
+            elect(current, 2, epoch -> true);
             current.commit(clusterId("from-epoch-2"));
             await().atMost(Duration.ofSeconds(10)).until(() -> "from-epoch-2".equals(old.image().clusterId()));
 
@@ -107,6 +132,55 @@ class ClusterMetadataStoreTest {
     }
 
     @Test
+    void theClusterRefusesADeposedControllerEvenWhereItsSuccessorWroteNothing() {
+        try (ClusterMetadataStore old = store("f", first); ClusterMetadataStore other = store("g", second)) {
+            elect(old, 4, epoch -> true);
+            old.commit(clusterId("from-epoch-4"));
+
+            // A new term begins; its controller has committed nothing yet. The old one has not noticed.
+            setSharedEpoch(5);
+            Map<String, byte[]> topic = VersionedRecords.single(MetadataRecords.PRODUCER_IDS_KEY,
+                    MetadataRecords.encodeNextProducerId(1000));
+            assertThatThrownBy(() -> old.commit(topic)).isInstanceOf(NotControllerException.class)
+                    .hasMessageContaining("epoch 5").hasMessageContaining("refuses");
+            assertThat(first.getMap(ClusterMetadataStore.METADATA_MAP).containsKey(MetadataRecords.PRODUCER_IDS_KEY))
+                    .isFalse();
+            await().atMost(Duration.ofSeconds(10)).until(() -> "from-epoch-4".equals(other.image().clusterId()));
+            assertThat(old.image().nextProducerId()).isEqualTo(other.image().nextProducerId()).isNotEqualTo(1000);
+        }
+    }
+
+    @Test
+    void aNewTermWaitsForTheCommitInFlightAndEveryLaterOneIsRefused() throws Exception {
+        try (ClusterMetadataStore old = store("h", first); ClusterMetadataStore other = store("i", second)) {
+            AtomicReference<CompletableFuture<Void>> election = new AtomicReference<>();
+            AtomicBoolean electedDuringCommit = new AtomicBoolean();
+            elect(old, 7, epoch -> {
+                if (election.get() == null) {
+                    // While the first commit holds the epoch, another thread starts a new term: it has to wait.
+                    election.set(CompletableFuture.runAsync(() -> setSharedEpoch(8)));
+                    try {
+                        election.get().get(2, TimeUnit.SECONDS);
+                        electedDuringCommit.set(true);
+                    } catch (TimeoutException expected) {
+                        // Still waiting, as it should.
+                    } catch (InterruptedException | ExecutionException e) {
+                        throw new AssertionError(e);
+                    }
+                }
+                return true;
+            });
+            old.commit(clusterId("in-flight"));
+            assertThat(electedDuringCommit).as("a new term began while a commit held the epoch").isFalse();
+            election.get().get(10, TimeUnit.SECONDS);
+            await().atMost(Duration.ofSeconds(10)).until(() -> "in-flight".equals(other.image().clusterId()));
+            assertThatThrownBy(() -> old.commit(clusterId("after"))).isInstanceOf(NotControllerException.class)
+                    .hasMessageContaining("epoch 8");
+            assertThat(other.image().clusterId()).isEqualTo("in-flight");
+        }
+    }
+
+    @Test
     void onlyTheControllerCommits() {
         try (ClusterMetadataStore follower = store("c", first)) {
             assertThatThrownBy(() -> follower.commit(clusterId("x"))).isInstanceOf(NotControllerException.class);
@@ -118,7 +192,7 @@ class ClusterMetadataStoreTest {
     @Test
     void aReturningBrokerCatchesUpAndRepublishesWhatTheClusterLost() {
         try (ClusterMetadataStore controller = store("d", first)) {
-            controller.becomeWriter(1, epoch -> true);
+            elect(controller, 1, epoch -> true);
             controller.commit(clusterId("kept"));
         }
         // The whole cluster restarts: the shared map is empty, the broker's own log still has the record.
