@@ -56,7 +56,7 @@ import java.util.concurrent.TimeUnit;
 public final class BrokerServer implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(BrokerServer.class.getName());
-    private static final long CLUSTER_ID_WAIT_MS = 120_000;
+    private static final long NO_CONTROLLER_WARNING_MS = 30_000;
 
     private final BrokerConfig config;
     private final ThreadFactory threads;
@@ -82,6 +82,7 @@ public final class BrokerServer implements AutoCloseable {
     private ScheduledThreadPoolExecutor background;
     private Metrics networkMetrics;
     private volatile boolean ready;
+    private volatile boolean closed;
     private LocalStrata local;
 
     public BrokerServer(BrokerConfig config, ThreadFactory threads, Clock clock) {
@@ -223,13 +224,20 @@ public final class BrokerServer implements AutoCloseable {
             }
         };
         clusterController.start();
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLUSTER_ID_WAIT_MS);
+        // Like a Kafka broker waiting for its controller quorum, it waits as long as it takes, and says why.
+        long started = System.nanoTime();
+        long nextWarning = started + TimeUnit.MILLISECONDS.toNanos(NO_CONTROLLER_WARNING_MS);
         while (controller.image().clusterId() == null) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("No cluster id after " + CLUSTER_ID_WAIT_MS + " ms: no controller"
-                        + " was elected (cluster.join=" + config.clusterJoin + ")" + (cpSubsystem
-                        ? "; with a CP Subsystem of " + cpMembers + " members the first election waits until "
-                        + cpMembers + " brokers have joined: start the others too" : ""));
+            if (closed) {
+                throw new IllegalStateException("Stopped while waiting for a controller");
+            }
+            if (System.nanoTime() > nextWarning) {
+                nextWarning += TimeUnit.MILLISECONDS.toNanos(NO_CONTROLLER_WARNING_MS);
+                LOG.log(Level.WARNING, "Broker {0} has waited {1} s for a controller (cluster.join={2}, live brokers"
+                        + " {3}){4}", config.nodeId, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started),
+                        config.clusterJoin, cluster.liveBrokers().stream().map(BrokerInfo::id).sorted().toList(),
+                        cpSubsystem ? "; with a CP Subsystem of " + cpMembers + " members the first election waits"
+                                + " until " + cpMembers + " brokers have joined: start the others too" : "");
             }
             try {
                 Thread.sleep(50);
@@ -290,14 +298,15 @@ public final class BrokerServer implements AutoCloseable {
         return ready;
     }
 
-    /**
-     * Whether this broker counts toward the quorum that elects the controller: with the CP Subsystem only once it is
-     * in every CP group (a restarted broker is promoted again first); always without it.
-     */
     /** The cluster's controller logic on this broker, or null for a broker on its own. */
     public ClusterController clusterController() {
         return clusterController;
     }
+
+    /**
+     * Whether this broker counts toward the quorum that elects the controller: with the CP Subsystem only once it is
+     * in every CP group (a restarted broker is promoted again first); always without it.
+     */
 
     public boolean inControllerQuorum() {
         return clusterController == null || clusterController.inControllerQuorum();
@@ -363,6 +372,7 @@ public final class BrokerServer implements AutoCloseable {
     /** Stops listening, finishes waiting requests, and closes storage cleanly. Safe to call more than once. */
     @Override
     public void close() {
+        closed = true;
         ready = false;
         if (cluster != null) {
             try {
