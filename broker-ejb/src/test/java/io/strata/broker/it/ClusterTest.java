@@ -208,6 +208,16 @@ class ClusterTest {
         createTopicThroughAnyBroker("cp-3", 2);
         assertThat(cluster.brokers().stream().filter(b -> b.server() != null && b.server().isController()).count())
                 .isEqualTo(1);
+
+        // A restart of the whole cluster starts the CP Subsystem, and its fencing tokens, over: epochs still grow,
+        // and the new controller commits.
+        int lastEpoch = cluster.broker(controllerId()).server().clusterController().controllerEpoch();
+        cluster.restartAll();
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> controllerId() > 0);
+        createTopicThroughAnyBroker("cp-4", 3);
+        ClusterController afterRestart = cluster.broker(controllerId()).server().clusterController();
+        assertThat(afterRestart.controllerEpoch()).isGreaterThan(lastEpoch);
+        assertThat((long) afterRestart.controllerEpoch()).isGreaterThan(afterRestart.fencingToken());
     }
 
     /**

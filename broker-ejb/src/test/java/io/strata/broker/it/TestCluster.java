@@ -63,15 +63,7 @@ public final class TestCluster implements AutoCloseable {
         try {
             // All at once, as separate servers would: a broker's start waits for a controller, and with the CP
             // Subsystem (three or more tcpip members) none is elected before three members have joined.
-            List<Throwable> failures = cluster.onEveryBrokerAtOnce("start", TestBroker::start);
-            if (!failures.isEmpty()) {
-                AssertionError failed = new AssertionError("A broker did not start: " + failures.get(0),
-                        failures.get(0));
-                failures.stream().skip(1).forEach(failed::addSuppressed);
-                throw failed;
-            }
-            await().atMost(Duration.ofSeconds(30)).until(() ->
-                    cluster.broker(1).server().membership().liveBrokers().size() == count);
+            cluster.startAll();
         } catch (Exception | AssertionError e) {
             cluster.close();
             throw e;
@@ -187,6 +179,27 @@ public final class TestCluster implements AutoCloseable {
             }
             throw new AssertionError("A broker did not stop cleanly: " + failure, failure);
         }
+    }
+
+    /** Starts every broker at once and waits until each sees all. */
+    private void startAll() {
+        List<Throwable> failures = onEveryBrokerAtOnce("start", TestBroker::start);
+        if (!failures.isEmpty()) {
+            AssertionError failed = new AssertionError("A broker did not start: " + failures.get(0), failures.get(0));
+            failures.stream().skip(1).forEach(failed::addSuppressed);
+            throw failed;
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() ->
+                broker(1).server().membership().liveBrokers().size() == brokers.size());
+    }
+
+    /** Stops every broker at once, as a restart of the whole cluster does, then starts them all again. */
+    public void restartAll() {
+        List<Throwable> failures = onEveryBrokerAtOnce("stop", TestBroker::stop);
+        if (!failures.isEmpty()) {
+            throw new AssertionError("A broker did not stop: " + failures.get(0), failures.get(0));
+        }
+        startAll();
     }
 
     /** What a broker does in {@link #onEveryBrokerAtOnce}. */
