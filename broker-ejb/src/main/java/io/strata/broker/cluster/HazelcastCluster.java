@@ -40,6 +40,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class HazelcastCluster implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(HazelcastCluster.class.getName());
+    /** The Raft leader election timeout of Strata's own members: see {@link #memberConfig}. */
+    static final long RAFT_ELECTION_TIMEOUT_MS = 1000;
     static final String BROKERS_MAP = "strata.brokers";
 
     private final HazelcastInstance hazelcast;
@@ -127,7 +129,11 @@ public final class HazelcastCluster implements AutoCloseable {
                     .setCPMemberCount(cpMembers)
                     .setSessionHeartbeatIntervalSeconds(1)
                     .setSessionTimeToLiveSeconds(ttlSeconds)
-                    .setMissingCPMemberAutoRemovalSeconds(ttlSeconds);
+                    .setMissingCPMemberAutoRemovalSeconds(ttlSeconds)
+                    // When a Raft leader's member leaves, the others call an election at once; the two survivors
+                    // often split the first vote, and wait this long before the next (default 2 s). A dead leader is
+                    // still only suspected after missed heartbeats (5 x 5 s) or its member leaving, not sooner.
+                    .getRaftAlgorithmConfig().setLeaderElectionTimeoutInMillis(RAFT_ELECTION_TIMEOUT_MS);
         }
         return hz;
     }

@@ -53,6 +53,7 @@ class HazelcastMemberConfigTest {
         assertThat(cp.getSessionTimeToLiveSeconds()).isEqualTo(6);
         assertThat(cp.getMissingCPMemberAutoRemovalSeconds()).isEqualTo(6);
         assertThat(cp.getSessionHeartbeatIntervalSeconds()).isEqualTo(1);
+        assertThat(cp.getRaftAlgorithmConfig().getLeaderElectionTimeoutInMillis()).isEqualTo(1000);
     }
 
     @Test
