@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -45,6 +46,12 @@ public final class StrataServer implements Callable<Integer> {
             Properties properties = new Properties();
             try (Reader reader = Files.newBufferedReader(configFile, StandardCharsets.UTF_8)) {
                 properties.load(reader);
+            } catch (NoSuchFileException e) {
+                System.err.println("strata-server: no config file " + configFile);
+                return 2;
+            } catch (IOException | IllegalArgumentException e) {
+                System.err.println("strata-server: cannot read config file " + configFile + ": " + e.getMessage());
+                return 2;
             }
             properties.stringPropertyNames().forEach(name -> settings.put(name, properties.getProperty(name).trim()));
         }
