@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * kcat, a librdkafka client (Debian package {@code kcat}, installed by {@code .ci/run}), produces to and consumes from
+ * kcat, a librdkafka client (Debian package {@code kcat}, installed by {@code bin/test}), produces to and consumes from
  * Strata: librdkafka speaks the protocol its own way (its own version negotiation, batching and compression), so this
  * checks Strata beyond the Java client.
  */
@@ -55,7 +55,7 @@ class KcatTest {
         try {
             process = new ProcessBuilder(command).start();
         } catch (IOException e) {
-            throw new AssertionError("kcat is not installed: apt-get install -y kcat (.ci/run installs it)", e);
+            throw new AssertionError("kcat is not installed: bin/test installs it, or apt-get install -y kcat", e);
         }
         try (OutputStream in = process.getOutputStream()) {
             if (input != null) {
