@@ -67,9 +67,6 @@ public final class PerfProduceCommand extends StrataCommand {
     @Override
     protected int run() {
         validate();
-        try (Admin admin = clients().createAdmin()) {
-            TopicLookup.describe(admin, topic);
-        }
         Map<String, Object> overrides = new HashMap<>(producerProperties);
         overrides.put(ProducerConfig.ACKS_CONFIG, acks);
         byte[] payload = payload(recordBytes);
@@ -77,9 +74,13 @@ public final class PerfProduceCommand extends StrataCommand {
         AtomicLong acknowledged = new AtomicLong();
         AtomicLong failed = new AtomicLong();
         AtomicReference<Exception> firstFailure = new AtomicReference<>();
-        long startNanos = System.nanoTime();
+        long startNanos;
         long sent = 0;
         try (KafkaProducer<byte[], byte[]> producer = clients().createProducer(overrides)) {
+            try (Admin admin = clients().createAdmin()) {
+                TopicLookup.partitionCountForProducing(admin, producer, topic, null);
+            }
+            startNanos = System.nanoTime();
             Throttle throttle = new Throttle(recordsPerSecondMax, startNanos);
             Progress progress = new Progress(out(), startNanos, reportingIntervalMs, recordBytes);
             for (; sent < numRecords && firstFailure.get() == null; sent++) {

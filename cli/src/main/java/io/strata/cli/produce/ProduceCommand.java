@@ -31,7 +31,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>One instance per run; not thread-safe. The producer's I/O thread only writes the first failure.
  */
 @Command(name = "produce", mixinStandardHelpOptions = true,
-        description = {"Send each line of standard input as a record to a topic, which must exist.", "",
+        description = {"Send each line of standard input as a record to a topic. A topic that does not exist is "
+                        + "created by the broker when it allows that (auto.create.topics.enable), as with Kafka's "
+                        + "console producer.", "",
                 "Line format: [HEADERS<headers-separator>][KEY<key-separator>]VALUE, where HEADERS is a "
                         + "comma-separated list of KEY=VALUE pairs (possibly empty).",
                 "Example: printf 'trace=42,src=web|user1:clicked\\n' | strata produce --topic t "
@@ -81,14 +83,14 @@ public final class ProduceCommand extends StrataCommand {
             fixedHeaders.add(LineParser.header(header, "--header"));
         }
         LineParser parser = new LineParser(keySeparator, headersSeparator, fixedHeaders);
-        try (Admin admin = clients().createAdmin()) {
-            TopicLookup.partitionCount(admin, topic, partition);
-        }
         Properties properties = clients().producerProperties(Map.of(ProducerConfig.ACKS_CONFIG, acks));
         Reader input = new InputStreamReader(terminal().in(), StandardCharsets.UTF_8);
         LineReader lines = new LineReader(new BufferedReader(input), lineCharsMax(properties));
         AtomicReference<Exception> failure = new AtomicReference<>();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(properties)) {
+            try (Admin admin = clients().createAdmin()) {
+                TopicLookup.partitionCountForProducing(admin, producer, topic, partition);
+            }
             try {
                 sendLines(producer, lines, parser, failure);
             } finally {

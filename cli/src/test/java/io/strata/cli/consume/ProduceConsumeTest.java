@@ -131,12 +131,34 @@ class ProduceConsumeTest {
     }
 
     @Test
-    void producingToAnUnknownTopicFailsWithoutCreatingIt() {
-        Result result = strataWithInput(broker, "x\n", "produce", "--topic", "missing-topic");
+    void producingToAnUnknownTopicCreatesItWithTheBrokersDefaultsAsKafkasConsoleProducerDoes() {
+        assertThat(strata(broker, "topics", "list").outLines()).doesNotContain("created-on-use");
 
-        assertThat(result.exitCode()).isEqualTo(1);
-        assertThat(result.err()).isEqualTo("strata: topic 'missing-topic' does not exist\n");
-        assertThat(strata(broker, "topics", "list").outLines()).doesNotContain("missing-topic");
+        Result produced = strataWithInput(broker, "k:first\nk:second\n", "produce", "--topic", "created-on-use",
+                "--key-separator", ":");
+
+        assertThat(produced.exitCode()).as(produced.toString()).isZero();
+        assertThat(produced.err()).isEmpty();
+        assertThat(strata(broker, "topics", "list").outLines()).contains("created-on-use");
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+            int partitions = admin.describeTopics(List.of("created-on-use")).allTopicNames().get()
+                    .get("created-on-use").partitions().size();
+            assertThat(partitions).as("num.partitions of the broker").isEqualTo(1);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        Result consumed = strata(broker, "consume", "--topic", "created-on-use", "--from-beginning",
+                "--max-messages", "2", "--timeout-ms", "10000", "--print-key");
+        assertThat(consumed.outLines()).containsExactly("k\tfirst", "k\tsecond");
+    }
+
+    @Test
+    void producingToAnUnknownPartitionOfATopicCreatedOnUseFails() {
+        Result produced = strataWithInput(broker, "x\n", "produce", "--topic", "created-narrow", "--partition", "3");
+
+        assertThat(produced.exitCode()).isEqualTo(1);
+        assertThat(produced.err())
+                .isEqualTo("strata: topic 'created-narrow' has no partition 3 (it has only partition 0)\n");
     }
 
     @Test
