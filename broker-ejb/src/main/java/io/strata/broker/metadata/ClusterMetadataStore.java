@@ -17,6 +17,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntPredicate;
 
@@ -31,6 +34,16 @@ import java.util.function.IntPredicate;
  * successor wrote. The map is held in memory only: when the whole cluster restarts, every broker publishes what it
  * stored, and the newest version of each record wins, so a broker that was down catches up and none goes back.
  *
+ * <p>Hazelcast's entry events are the fast path, not the only one: Hazelcast may drop them when a member fails over or
+ * its event queue overflows. So the events only note the changed records, coalesced by key (a bound: one entry per
+ * metadata record), and one applier thread of this store applies them in batches, off Hazelcast's event threads;
+ * every {@code catchUpIntervalMs} it also compares the newest committed version, which every commit writes beside
+ * the controller epoch ({@link #COMMITTED_VERSION_KEY}), with its own, and reads the whole map when it is behind, and
+ * once every {@link #FULL_CATCH_UP_EVERY} checks in any case (an event lost for one record of a commit whose other
+ * records arrived leaves the versions equal). A broker therefore converges on the latest metadata within
+ * {@code catchUpIntervalMs} of a lost event for the newest commit, and within {@code FULL_CATCH_UP_EVERY} intervals
+ * at worst.
+ *
  * <p>Thread-safe.
  */
 public final class ClusterMetadataStore implements MetadataStore {
@@ -38,49 +51,164 @@ public final class ClusterMetadataStore implements MetadataStore {
     private static final System.Logger LOG = System.getLogger(ClusterMetadataStore.class.getName());
     public static final String METADATA_MAP = "strata.metadata";
 
+    /** The key, in the controller map, of the newest committed metadata version. */
+    public static final String COMMITTED_VERSION_KEY = "metadata-version";
+    /** How often the applier checks that it has missed no commit, by default. */
+    public static final long CATCH_UP_INTERVAL_MS_DEFAULT = 1000;
+    /** Every this many checks, the applier reads the whole shared map even when the versions agree. */
+    static final int FULL_CATCH_UP_EVERY = 30;
+
     private final LocalMetadataStore local;
     private static final TransactionOptions TRANSACTION = new TransactionOptions()
             .setTransactionType(TransactionOptions.TransactionType.TWO_PHASE).setTimeout(15, TimeUnit.SECONDS);
 
     private final HazelcastInstance hazelcast;
     private final IMap<String, String> shared;
+    private final IMap<String, String> controllerMap;
+    private final ThreadFactory threads;
+    private final long catchUpIntervalMs;
+    private final boolean followEvents;
+    /** Records announced by events and not applied yet, the newest version of each: at most one per record. */
+    private final ConcurrentHashMap<String, Versioned> pending = new ConcurrentHashMap<>();
+    private final Object applierSignal = new Object();
     private volatile int writerEpoch = -1;
     private volatile IntPredicate stillController = epoch -> false;
+    private volatile boolean running;
     private UUID registration;
+    private Thread applier;
 
     public ClusterMetadataStore(LocalMetadataStore local, HazelcastInstance hazelcast) {
+        this(local, hazelcast, Executors.defaultThreadFactory(), CATCH_UP_INTERVAL_MS_DEFAULT);
+    }
+
+    /**
+     * @param threads           makes the one thread that applies the cluster's changes
+     * @param catchUpIntervalMs how often to check that no commit was missed
+     */
+    public ClusterMetadataStore(LocalMetadataStore local, HazelcastInstance hazelcast, ThreadFactory threads,
+                                long catchUpIntervalMs) {
+        this(local, hazelcast, threads, catchUpIntervalMs, true);
+    }
+
+    /** {@code followEvents} false: a broker whose every Hazelcast event is lost, as tests need one. */
+    ClusterMetadataStore(LocalMetadataStore local, HazelcastInstance hazelcast, ThreadFactory threads,
+                         long catchUpIntervalMs, boolean followEvents) {
+        if (catchUpIntervalMs < 1) {
+            throw new IllegalArgumentException("catchUpIntervalMs must be at least 1, got " + catchUpIntervalMs);
+        }
         this.local = local;
         this.hazelcast = hazelcast;
         this.shared = hazelcast.getMap(METADATA_MAP);
+        this.controllerMap = hazelcast.getMap(ControllerElection.CONTROLLER_MAP);
+        this.threads = threads;
+        this.catchUpIntervalMs = catchUpIntervalMs;
+        this.followEvents = followEvents;
     }
 
-    /** Follows the shared map, catches up from it, and publishes whatever this broker has that is newer. */
+    /**
+     * Follows the shared map, catches up from it, publishes whatever this broker has that is newer, and starts the
+     * thread that applies later changes.
+     */
     public void start() {
-        registration = shared.addEntryListener(new Changes(), true);
+        if (followEvents) {
+            registration = shared.addEntryListener(new Changes(), true);
+        }
         catchUp();
         publishNewer();
+        running = true;
+        applier = threads.newThread(this::applyChanges);
+        applier.setName("strata-metadata-applier");
+        applier.setDaemon(true);
+        applier.start();
     }
 
+    /** Runs on Hazelcast's event threads: only notes the change, so that they are never held up by disk or listeners. */
     private final class Changes implements EntryAddedListener<String, String>, EntryUpdatedListener<String, String> {
         @Override
         public void entryAdded(EntryEvent<String, String> event) {
-            apply(event.getKey(), event.getValue());
+            note(event.getKey(), event.getValue());
         }
 
         @Override
         public void entryUpdated(EntryEvent<String, String> event) {
-            apply(event.getKey(), event.getValue());
+            note(event.getKey(), event.getValue());
         }
     }
 
-    private void apply(String key, String value) {
-        Map<String, Versioned> one = new LinkedHashMap<>();
-        one.put(key, VersionedRecords.decode(value.getBytes(StandardCharsets.UTF_8)));
+    private void note(String key, String value) {
+        Versioned record;
         try {
-            local.applyNewer(one);
+            record = VersionedRecords.decode(value.getBytes(StandardCharsets.UTF_8));
         } catch (RuntimeException e) {
-            LOG.log(Level.ERROR, "Applying the metadata change of " + key + " failed", e);
+            LOG.log(Level.ERROR, "The shared metadata record " + key + " cannot be read; the catch-up will retry", e);
+            return;
         }
+        pending.merge(key, record, (older, newer) -> newer.version() >= older.version() ? newer : older);
+        synchronized (applierSignal) {
+            applierSignal.notifyAll();
+        }
+    }
+
+    /** The applier thread: applies noted changes in batches, and checks every interval that none was missed. */
+    private void applyChanges() {
+        long nextCheckNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(catchUpIntervalMs);
+        int checks = 0;
+        boolean failing = false;
+        while (running) {
+            try {
+                awaitChangeOrCheck(nextCheckNanos);
+                applyPending();
+                if (System.nanoTime() - nextCheckNanos >= 0) {
+                    nextCheckNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(catchUpIntervalMs);
+                    checks++;
+                    if (checks % FULL_CATCH_UP_EVERY == 0 || committedVersion() > local.maxVersion()) {
+                        catchUp();
+                    }
+                }
+                if (failing) {
+                    LOG.log(Level.INFO, "Following the cluster metadata again");
+                    failing = false;
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                // Hazelcast refuses calls while a member fails over or the cluster is split; the next round retries.
+                if (!failing && running) {
+                    LOG.log(Level.WARNING, "Following the cluster metadata failed; retrying every {0} ms: {1}",
+                            catchUpIntervalMs, e.toString());
+                }
+                failing = true;
+            }
+        }
+    }
+
+    private void awaitChangeOrCheck(long nextCheckNanos) throws InterruptedException {
+        synchronized (applierSignal) {
+            long waitNanos = nextCheckNanos - System.nanoTime();
+            if (pending.isEmpty() && waitNanos > 0 && running) {
+                TimeUnit.NANOSECONDS.timedWait(applierSignal, waitNanos);
+            }
+        }
+    }
+
+    private void applyPending() {
+        if (pending.isEmpty()) {
+            return;
+        }
+        Map<String, Versioned> batch = new LinkedHashMap<>();
+        for (String key : pending.keySet()) {
+            Versioned record = pending.remove(key);
+            if (record != null) {
+                batch.put(key, record);
+            }
+        }
+        local.applyNewer(batch);
+    }
+
+    /** The newest version any controller has committed, as the shared controller map says (-1: none known). */
+    private long committedVersion() {
+        String value = controllerMap.get(COMMITTED_VERSION_KEY);
+        return value == null ? -1 : Long.parseLong(value);
     }
 
     /** Applies every shared record newer than this broker's copy. */
@@ -102,6 +230,22 @@ public final class ClusterMetadataStore implements MetadataStore {
         }
         if (published > 0) {
             LOG.log(Level.INFO, "Published {0} metadata record(s) the cluster did not have", published);
+        }
+        raiseCommittedVersion(local.maxVersion());
+    }
+
+    /** Makes the shared committed version at least {@code version}, so that the others' checks see what they lack. */
+    private void raiseCommittedVersion(long version) {
+        if (version < 0) {
+            return;
+        }
+        String encoded = String.valueOf(version);
+        while (true) {
+            String existing = controllerMap.putIfAbsent(COMMITTED_VERSION_KEY, encoded);
+            if (existing == null || Long.parseLong(existing) >= version
+                    || controllerMap.replace(COMMITTED_VERSION_KEY, existing, encoded)) {
+                return;
+            }
         }
     }
 
@@ -178,8 +322,8 @@ public final class ClusterMetadataStore implements MetadataStore {
         transaction.beginTransaction();
         boolean committed = false;
         try {
-            String current = transaction.<String, String>getMap(ControllerElection.CONTROLLER_MAP)
-                    .getForUpdate(ControllerElection.EPOCH_KEY);
+            TransactionalMap<String, String> controllerState = transaction.getMap(ControllerElection.CONTROLLER_MAP);
+            String current = controllerState.getForUpdate(ControllerElection.EPOCH_KEY);
             int currentEpoch = current == null ? -1 : Integer.parseInt(current);
             if (currentEpoch != epoch) {
                 throw staleController(epoch, currentEpoch);
@@ -197,6 +341,8 @@ public final class ClusterMetadataStore implements MetadataStore {
                         StandardCharsets.UTF_8));
                 versioned.put(record.getKey(), next);
             }
+            // Beside the records, for brokers whose events were lost: they compare it with their own newest version.
+            controllerState.set(COMMITTED_VERSION_KEY, String.valueOf(version));
             if (!stillController.test(epoch)) {
                 throw new NotControllerException("This broker no longer holds the controller lock of epoch "
                         + epoch);
@@ -226,12 +372,22 @@ public final class ClusterMetadataStore implements MetadataStore {
 
     @Override
     public void close() {
+        running = false;
         try {
             if (registration != null) {
                 shared.removeEntryListener(registration);
             }
         } catch (RuntimeException e) {
             LOG.log(Level.DEBUG, "Removing the metadata listener failed: {0}", e.toString());
+        }
+        Thread thread = applier;
+        if (thread != null) {
+            thread.interrupt();
+            try {
+                thread.join(TimeUnit.SECONDS.toMillis(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         local.close();
     }

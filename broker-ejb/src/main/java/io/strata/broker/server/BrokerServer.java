@@ -196,7 +196,8 @@ public final class BrokerServer implements AutoCloseable {
     /** Joins the Hazelcast cluster, catches up with its metadata and starts standing for controller. */
     private void startCluster(LocalMetadataStore localStore) {
         cluster = hazelcast != null ? HazelcastCluster.over(hazelcast) : HazelcastCluster.start(config);
-        ClusterMetadataStore shared = new ClusterMetadataStore(localStore, cluster.hazelcast());
+        ClusterMetadataStore shared = new ClusterMetadataStore(localStore, cluster.hazelcast(), threads,
+                ClusterMetadataStore.CATCH_UP_INTERVAL_MS_DEFAULT);
         shared.start();
         metadataStore = shared;
         controllerLogic = newControllerLogic(shared);

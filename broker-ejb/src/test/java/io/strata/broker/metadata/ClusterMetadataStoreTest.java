@@ -83,11 +83,22 @@ class ClusterMetadataStoreTest {
     }
 
     private ClusterMetadataStore store(String name, HazelcastInstance member) {
-        LocalMetadataStore local = new LocalMetadataStore(MetadataLog.open(dir.resolve(name),
-                Executors.defaultThreadFactory(), Clock.systemUTC()));
-        ClusterMetadataStore store = new ClusterMetadataStore(local, member);
+        ClusterMetadataStore store = new ClusterMetadataStore(localStore(name), member);
         store.start();
         return store;
+    }
+
+    /** A broker none of whose Hazelcast events arrive: only its own catch-up can bring it the cluster's changes. */
+    private ClusterMetadataStore deafStore(String name, HazelcastInstance member, long catchUpIntervalMs) {
+        ClusterMetadataStore store = new ClusterMetadataStore(localStore(name), member,
+                Executors.defaultThreadFactory(), catchUpIntervalMs, false);
+        store.start();
+        return store;
+    }
+
+    private LocalMetadataStore localStore(String name) {
+        return new LocalMetadataStore(MetadataLog.open(dir.resolve(name), Executors.defaultThreadFactory(),
+                Clock.systemUTC()));
     }
 
     /** What the election does for a new term: sets the shared epoch (under the lock commits take), then writes. */
@@ -203,6 +214,54 @@ class ClusterMetadataStoreTest {
             assertThat(returning.storedEpoch()).isEqualTo(1);
             assertThat(new String(VersionedRecords.encode(1L << 32, "x".getBytes(StandardCharsets.UTF_8)),
                     StandardCharsets.UTF_8)).startsWith("v=" + (1L << 32));
+        }
+    }
+
+    @Test
+    void aBrokerWhoseEventsAreLostConvergesWithinTheCatchUpInterval() {
+        try (ClusterMetadataStore controller = store("j", first); ClusterMetadataStore deaf = deafStore("k", second,
+                100)) {
+            elect(controller, 1, epoch -> true);
+            controller.commit(clusterId("first"));
+            await().atMost(Duration.ofSeconds(5)).until(() -> "first".equals(deaf.image().clusterId()));
+
+            controller.commit(clusterId("second"));
+            controller.commit(VersionedRecords.single(MetadataRecords.PRODUCER_IDS_KEY,
+                    MetadataRecords.encodeNextProducerId(5000)));
+
+            await().atMost(Duration.ofSeconds(5)).until(() -> deaf.image().nextProducerId() == 5000);
+            assertThat(deaf.image().clusterId()).isEqualTo("second");
+        }
+    }
+
+    @Test
+    void aRecordWhoseEventWasLostIsFoundByThePeriodicFullCatchUpEvenWhenNewerOnesArrived() {
+        try (ClusterMetadataStore controller = store("l", first); ClusterMetadataStore deaf = deafStore("m", second,
+                20)) {
+            elect(controller, 2, epoch -> true);
+            controller.commit(clusterId("newest"));
+            await().atMost(Duration.ofSeconds(5)).until(() -> "newest".equals(deaf.image().clusterId()));
+            // A record of an older version that this broker never saw, while its newest version equals the cluster's.
+            long older = (2L << 32) - 1;
+            first.<String, String>getMap(ClusterMetadataStore.METADATA_MAP).put(MetadataRecords.PRODUCER_IDS_KEY,
+                    new String(VersionedRecords.encode(older, MetadataRecords.encodeNextProducerId(7000)),
+                            StandardCharsets.UTF_8));
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> deaf.image().nextProducerId() == 7000);
+        }
+    }
+
+    @Test
+    void changesAreAppliedOffHazelcastsEventThreads() {
+        try (ClusterMetadataStore controller = store("n", first); ClusterMetadataStore other = store("o", second)) {
+            AtomicReference<String> appliedOn = new AtomicReference<>();
+            other.addListener((previous, current) -> appliedOn.set(Thread.currentThread().getName()));
+            elect(controller, 1, epoch -> true);
+
+            controller.commit(clusterId("off-thread"));
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> "off-thread".equals(other.image().clusterId()));
+            assertThat(appliedOn.get()).isEqualTo("strata-metadata-applier");
         }
     }
 }
