@@ -67,6 +67,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 
 /**
@@ -169,18 +170,17 @@ final class GroupHandlers {
 
     private void heartbeat(Request request, org.apache.kafka.common.requests.AbstractRequest body) {
         HeartbeatRequestData data = ((HeartbeatRequest) body).data();
-        Errors error = coordinator.heartbeat(data.groupId(), data.memberId(), data.groupInstanceId(),
-                data.generationId());
-        requestChannel.sendResponse(request, new HeartbeatResponse(new HeartbeatResponseData()
-                .setErrorCode(error.code())));
+        coordinator.heartbeat(data.groupId(), data.memberId(), data.groupInstanceId(), data.generationId())
+                .thenAccept(error -> requestChannel.sendResponse(request, new HeartbeatResponse(
+                        new HeartbeatResponseData().setErrorCode(error.code()))));
     }
 
     private void leaveGroup(Request request, org.apache.kafka.common.requests.AbstractRequest body) {
         LeaveGroupRequest leave = (LeaveGroupRequest) body;
         short version = request.context().apiVersion();
-        LeaveGroupResponseData response = coordinator.leaveGroup(leave.data().groupId(), leave.members());
         // Before version 3 one member leaves and its error is the response's: LeaveGroupResponse converts.
-        requestChannel.sendResponse(request, new LeaveGroupResponse(response, version));
+        coordinator.leaveGroup(leave.data().groupId(), leave.members()).thenAccept(response ->
+                requestChannel.sendResponse(request, new LeaveGroupResponse(response, version)));
     }
 
     // ---------------------------------------------------------------------------------------------------- offsets
@@ -209,40 +209,60 @@ final class GroupHandlers {
                         partition.committedOffset(), partition.committedLeaderEpoch(), partition.committedMetadata()));
             }
         }
-        List<CommitResult> results = coordinator.commitOffsets(data.groupId(), data.memberId(),
-                data.groupInstanceId(), data.generationIdOrMemberEpoch(), commits);
-        for (CommitResult result : results) {
-            topics.get(result.topicPartition().topic()).partitions().add(
-                    new OffsetCommitResponseData.OffsetCommitResponsePartition()
-                            .setPartitionIndex(result.topicPartition().partition())
-                            .setErrorCode(result.error().code()));
-        }
-        requestChannel.sendResponse(request, new OffsetCommitResponse(response));
+        coordinator.commitOffsets(data.groupId(), data.memberId(), data.groupInstanceId(),
+                data.generationIdOrMemberEpoch(), commits).thenAccept(results -> {
+                    for (CommitResult result : results) {
+                        topics.get(result.topicPartition().topic()).partitions().add(
+                                new OffsetCommitResponseData.OffsetCommitResponsePartition()
+                                        .setPartitionIndex(result.topicPartition().partition())
+                                        .setErrorCode(result.error().code()));
+                    }
+                    requestChannel.sendResponse(request, new OffsetCommitResponse(response));
+                });
     }
 
     private void offsetFetch(Request request, org.apache.kafka.common.requests.AbstractRequest body) {
         OffsetFetchRequest fetch = (OffsetFetchRequest) body;
         short version = request.context().apiVersion();
         boolean byId = OffsetFetchRequest.useTopicIds(version);
-        List<OffsetFetchResponseData.OffsetFetchResponseGroup> groups = new ArrayList<>();
+        List<CompletableFuture<OffsetFetchResponseData.OffsetFetchResponseGroup>> groups = new ArrayList<>();
         for (OffsetFetchRequestData.OffsetFetchRequestGroup group : fetch.groups()) {
             groups.add(fetchGroup(group, byId));
         }
-        requestChannel.sendResponse(request, new OffsetFetchResponse.Builder(groups).build(version));
+        CompletableFuture.allOf(groups.toArray(new CompletableFuture<?>[0])).thenRun(() ->
+                requestChannel.sendResponse(request, new OffsetFetchResponse.Builder(
+                        groups.stream().map(CompletableFuture::join).toList()).build(version)));
     }
 
-    private OffsetFetchResponseData.OffsetFetchResponseGroup fetchGroup(
+    /** One group's offsets, or the group's error; never fails. */
+    private CompletableFuture<OffsetFetchResponseData.OffsetFetchResponseGroup> fetchGroup(
             OffsetFetchRequestData.OffsetFetchRequestGroup group, boolean byId) {
+        List<TopicPartition> wanted = null;
+        if (group.topics() != null) {
+            wanted = new ArrayList<>();
+            for (OffsetFetchRequestData.OffsetFetchRequestTopics topic : group.topics()) {
+                String name = byId ? nameOf(topic.topicId()) : topic.name();
+                if (name != null) {
+                    for (int index : topic.partitionIndexes()) {
+                        wanted.add(new TopicPartition(name, index));
+                    }
+                }
+            }
+        }
+        return coordinator.fetchOffsets(group.groupId(), wanted).handle((found, failure) -> failure != null
+                ? new OffsetFetchResponseData.OffsetFetchResponseGroup().setGroupId(group.groupId())
+                        .setErrorCode(GroupCoordinator.errorOf(failure).code())
+                : fetchResponse(group, byId, found));
+    }
+
+    private OffsetFetchResponseData.OffsetFetchResponseGroup fetchResponse(
+            OffsetFetchRequestData.OffsetFetchRequestGroup group, boolean byId,
+            Map<TopicPartition, OffsetAndMetadata> found) {
         OffsetFetchResponseData.OffsetFetchResponseGroup response =
                 new OffsetFetchResponseData.OffsetFetchResponseGroup().setGroupId(group.groupId());
-        Errors error = coordinator.coordinatorError(group.groupId());
-        if (error != Errors.NONE) {
-            return response.setErrorCode(error.code());
-        }
         if (group.topics() == null) {
             Map<String, OffsetFetchResponseData.OffsetFetchResponseTopics> topics = new LinkedHashMap<>();
-            for (Map.Entry<TopicPartition, OffsetAndMetadata> offset
-                    : coordinator.fetchOffsets(group.groupId(), null).entrySet()) {
+            for (Map.Entry<TopicPartition, OffsetAndMetadata> offset : found.entrySet()) {
                 String name = offset.getKey().topic();
                 OffsetFetchResponseData.OffsetFetchResponseTopics topic = topics.computeIfAbsent(name, n -> {
                     TopicImage image = controller.image().topic(n);
@@ -264,11 +284,9 @@ final class GroupHandlers {
             for (int index : wanted.partitionIndexes()) {
                 partitions.add(new TopicPartition(name == null ? "" : name, index));
             }
-            Map<TopicPartition, OffsetAndMetadata> found = name == null ? Map.of()
-                    : coordinator.fetchOffsets(group.groupId(), partitions);
             for (TopicPartition tp : partitions) {
                 OffsetFetchResponseData.OffsetFetchResponsePartitions partition = partitionOffset(tp.partition(),
-                        found.get(tp));
+                        name == null ? null : found.get(tp));
                 if (name == null) {
                     partition.setErrorCode(Errors.UNKNOWN_TOPIC_ID.code());
                 }
@@ -297,7 +315,11 @@ final class GroupHandlers {
                 partitions.add(new TopicPartition(topic.name(), partition.partitionIndex()));
             }
         }
-        Map.Entry<Errors, Map<TopicPartition, Errors>> result = coordinator.deleteOffsets(data.groupId(), partitions);
+        coordinator.deleteOffsets(data.groupId(), partitions).thenAccept(result ->
+                requestChannel.sendResponse(request, new OffsetDeleteResponse(offsetDeleteResponse(result))));
+    }
+
+    private static OffsetDeleteResponseData offsetDeleteResponse(Map.Entry<Errors, Map<TopicPartition, Errors>> result) {
         OffsetDeleteResponseData response = new OffsetDeleteResponseData().setErrorCode(result.getKey().code());
         Map<String, OffsetDeleteResponseData.OffsetDeleteResponseTopic> topics = new LinkedHashMap<>();
         for (Map.Entry<TopicPartition, Errors> partition : result.getValue().entrySet()) {
@@ -308,7 +330,7 @@ final class GroupHandlers {
                             .setErrorCode(partition.getValue().code()));
         }
         response.topics().addAll(topics.values());
-        requestChannel.sendResponse(request, new OffsetDeleteResponse(response));
+        return response;
     }
 
     // ---------------------------------------------------------------------------------------------------- admin
@@ -316,9 +338,19 @@ final class GroupHandlers {
     private void describeGroups(Request request, org.apache.kafka.common.requests.AbstractRequest body) {
         List<String> groupIds = ((DescribeGroupsRequest) body).data().groups();
         short version = request.context().apiVersion();
-        DescribeGroupsResponseData response = new DescribeGroupsResponseData();
+        List<CompletableFuture<GroupSummary>> summaries = new ArrayList<>();
         for (String groupId : groupIds) {
-            GroupSummary summary = coordinator.describeGroup(groupId);
+            summaries.add(coordinator.describeGroup(groupId));
+        }
+        CompletableFuture.allOf(summaries.toArray(new CompletableFuture<?>[0])).thenRun(() ->
+                requestChannel.sendResponse(request, new DescribeGroupsResponse(describedGroups(
+                        summaries.stream().map(CompletableFuture::join).toList(), version))));
+    }
+
+    private static DescribeGroupsResponseData describedGroups(List<GroupSummary> summaries, short version) {
+        DescribeGroupsResponseData response = new DescribeGroupsResponseData();
+        for (GroupSummary summary : summaries) {
+            String groupId = summary.groupId();
             Errors error = summary.error();
             if (error == Errors.GROUP_ID_NOT_FOUND && version < 6) {
                 error = Errors.NONE;
@@ -343,7 +375,7 @@ final class GroupHandlers {
             }
             response.groups().add(described);
         }
-        requestChannel.sendResponse(request, new DescribeGroupsResponse(response));
+        return response;
     }
 
     private void listGroups(Request request, org.apache.kafka.common.requests.AbstractRequest body) {
@@ -352,8 +384,16 @@ final class GroupHandlers {
                 .collect(Collectors.toSet());
         Set<String> types = data.typesFilter().stream().map(s -> s.toLowerCase(Locale.ROOT))
                 .collect(Collectors.toSet());
+        coordinator.listGroups().whenComplete((groups, failure) -> requestChannel.sendResponse(request,
+                new ListGroupsResponse(failure != null
+                        ? new ListGroupsResponseData().setErrorCode(GroupCoordinator.errorOf(failure).code())
+                        : listedGroups(groups, states, types))));
+    }
+
+    private static ListGroupsResponseData listedGroups(List<GroupSummary> groups, Set<String> states,
+                                                       Set<String> types) {
         ListGroupsResponseData response = new ListGroupsResponseData();
-        for (GroupSummary group : coordinator.listGroups()) {
+        for (GroupSummary group : groups) {
             String state = group.state().display();
             if (!states.isEmpty() && !states.contains(state.toLowerCase(Locale.ROOT))) {
                 continue;
@@ -367,17 +407,24 @@ final class GroupHandlers {
                     .setGroupState(state)
                     .setGroupType("classic"));
         }
-        requestChannel.sendResponse(request, new ListGroupsResponse(response));
+        return response;
     }
 
     private void deleteGroups(Request request, org.apache.kafka.common.requests.AbstractRequest body) {
         DeleteGroupsRequestData data = ((DeleteGroupsRequest) body).data();
-        DeleteGroupsResponseData response = new DeleteGroupsResponseData();
-        for (String groupId : data.groupsNames()) {
-            response.results().add(new DeleteGroupsResponseData.DeletableGroupResult().setGroupId(groupId)
-                    .setErrorCode(coordinator.deleteGroup(groupId).code()));
+        List<String> groupIds = List.copyOf(data.groupsNames());
+        List<CompletableFuture<Errors>> results = new ArrayList<>();
+        for (String groupId : groupIds) {
+            results.add(coordinator.deleteGroup(groupId));
         }
-        requestChannel.sendResponse(request, new DeleteGroupsResponse(response));
+        CompletableFuture.allOf(results.toArray(new CompletableFuture<?>[0])).thenRun(() -> {
+            DeleteGroupsResponseData response = new DeleteGroupsResponseData();
+            for (int i = 0; i < groupIds.size(); i++) {
+                response.results().add(new DeleteGroupsResponseData.DeletableGroupResult().setGroupId(groupIds.get(i))
+                        .setErrorCode(results.get(i).join().code()));
+            }
+            requestChannel.sendResponse(request, new DeleteGroupsResponse(response));
+        });
     }
 
     private String nameOf(Uuid topicId) {

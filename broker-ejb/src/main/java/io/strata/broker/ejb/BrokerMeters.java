@@ -44,6 +44,8 @@ public class BrokerMeters implements BrokerMetrics.Observer {
 
     private static final Logger LOG = Logger.getLogger(BrokerMeters.class.getName());
     private static final long REFRESH_SECONDS = 5;
+    /** How long a metrics refresh waits for the group coordinator. */
+    private static final long COORDINATOR_WAIT_MS = 5_000;
 
     @Inject
     MetricRegistry registry;
@@ -152,15 +154,20 @@ public class BrokerMeters implements BrokerMetrics.Observer {
 
         Set<MetricID> wantedLags = new HashSet<>();
         GroupCoordinator groups = broker.groupCoordinator();
-        for (GroupCoordinator.GroupSummary group : groups.listGroups()) {
-            for (Map.Entry<TopicPartition, OffsetAndMetadata> committed
-                    : groups.fetchOffsets(group.groupId(), null).entrySet()) {
+        Map<String, Map<TopicPartition, OffsetAndMetadata>> allOffsets;
+        try {
+            allOffsets = GroupCoordinator.await(groups.allOffsets(), COORDINATOR_WAIT_MS);
+        } catch (RuntimeException e) {
+            allOffsets = Map.of(); // the coordinator is busy or stopping: the next refresh tries again
+        }
+        for (Map.Entry<String, Map<TopicPartition, OffsetAndMetadata>> group : allOffsets.entrySet()) {
+            for (Map.Entry<TopicPartition, OffsetAndMetadata> committed : group.getValue().entrySet()) {
                 TopicPartition tp = committed.getKey();
-                MetricID id = new MetricID("strata.group.lag", new Tag("group", group.groupId()),
+                MetricID id = new MetricID("strata.group.lag", new Tag("group", group.getKey()),
                         new Tag("topic", tp.topic()), new Tag("partition", String.valueOf(tp.partition())));
                 wantedLags.add(id);
                 if (lagGauges.add(id)) {
-                    String groupId = group.groupId();
+                    String groupId = group.getKey();
                     registry.gauge(Metadata.builder().withName("strata.group.lag")
                             .withDescription("Records between a group's committed offset and the partition's end")
                             .build(), () -> lag(broker, groupId, tp), id.getTagsAsArray());
@@ -184,7 +191,13 @@ public class BrokerMeters implements BrokerMetrics.Observer {
     }
 
     private static long lag(BrokerServer broker, String groupId, TopicPartition tp) {
-        OffsetAndMetadata committed = broker.groupCoordinator().fetchOffsets(groupId, java.util.List.of(tp)).get(tp);
+        OffsetAndMetadata committed;
+        try {
+            committed = GroupCoordinator.await(broker.groupCoordinator().fetchOffsets(groupId, java.util.List.of(tp)),
+                    COORDINATOR_WAIT_MS).get(tp);
+        } catch (RuntimeException e) {
+            return -1; // not coordinated here now
+        }
         Partition partition = broker.replicaManager().partition(tp);
         if (committed == null || partition == null) {
             return -1;

@@ -11,16 +11,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ScheduledFuture;
 
 /**
  * One classic consumer group: its state, generation, chosen protocol and leader, its members (dynamic and static),
- * members told their id but not yet joined, and its committed offsets. Pure state and the rules that read it; the
- * {@link GroupCoordinator} drives the transitions and the I/O.
+ * and members told their id but not yet joined. Pure state and the rules that read it; the
+ * {@link GroupCoordinatorShard} drives the transitions and the I/O. Its committed offsets are in the shard's
+ * {@link OffsetStore}.
  *
- * <p>Not thread-safe: the coordinator holds the group's monitor while using it.
+ * <p>Not thread-safe: confined to the coordinator runtime's thread.
  */
-final class ClassicGroup {
+final class ClassicGroup implements Group {
 
     static final String CONSUMER_PROTOCOL_TYPE = "consumer";
 
@@ -35,14 +35,44 @@ final class ClassicGroup {
     final Map<String, String> staticMembers = new HashMap<>();
     /** Member ids handed out by MEMBER_ID_REQUIRED, with the time by which they must join. */
     final Map<String, Long> pendingMembers = new HashMap<>();
-    final Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    ScheduledFuture<?> rebalanceTimer;
+    /** Whether the leader's assignment is being written: SyncGroup answers wait for it. */
+    boolean assignmentWritePending;
     /** During the first rebalance of an empty group: when the wait for more members began. */
     long initialRebalanceStartMs = -1;
 
     ClassicGroup(String groupId, long nowMs) {
         this.groupId = groupId;
         this.stateChangedMs = nowMs;
+    }
+
+    @Override
+    public String groupId() {
+        return groupId;
+    }
+
+    @Override
+    public Type type() {
+        return Type.CLASSIC;
+    }
+
+    @Override
+    public String stateName() {
+        return state.display();
+    }
+
+    @Override
+    public boolean isEmpty() {
+        return members.isEmpty();
+    }
+
+    @Override
+    public boolean isDead() {
+        return state == GroupState.DEAD;
+    }
+
+    /** The key of the group's rebalance timer (join, initial delay or sync) in its shard. */
+    String rebalanceTimerKey() {
+        return "rebalance/" + groupId;
     }
 
     void transitionTo(GroupState next, long nowMs) {

@@ -11,7 +11,7 @@ import java.util.function.Consumer;
  * the protocols it supports with their metadata (for consumers, their subscription), its assignment, and the
  * responses it waits for during a rebalance.
  *
- * <p>Guarded by its group's lock.
+ * <p>Not thread-safe: confined to the coordinator runtime's thread, as its group.
  */
 final class GroupMember {
 

@@ -58,6 +58,8 @@ final class LocalGroupMember implements Strata.GroupSubscription {
     private static final int REBALANCE_TIMEOUT_MS = 300_000;
     private static final long HEARTBEAT_INTERVAL_MS = 3_000;
     private static final int MAX_POLL_RECORDS = 500;
+    /** How long the member's own thread waits for one answer of the group coordinator. */
+    private static final long COORDINATOR_WAIT_MS = 30_000;
 
     private final LocalStrata strata;
     private final GroupCoordinator coordinator;
@@ -148,8 +150,8 @@ final class LocalGroupMember implements Strata.GroupSubscription {
         }
         List<GroupCoordinator.OffsetCommit> commits = new ArrayList<>();
         positions.forEach((tp, offset) -> commits.add(new GroupCoordinator.OffsetCommit(tp, offset, -1, "")));
-        for (GroupCoordinator.CommitResult result : coordinator.commitOffsets(groupId, memberId, null, generation,
-                commits)) {
+        for (GroupCoordinator.CommitResult result : GroupCoordinator.await(coordinator.commitOffsets(groupId, memberId,
+                null, generation, commits), COORDINATOR_WAIT_MS)) {
             Errors error = result.error();
             if (error == Errors.ILLEGAL_GENERATION || error == Errors.UNKNOWN_MEMBER_ID
                     || error == Errors.REBALANCE_IN_PROGRESS || error == Errors.FENCED_INSTANCE_ID) {
@@ -292,7 +294,8 @@ final class LocalGroupMember implements Strata.GroupSubscription {
     private void takeAssignment(byte[] bytes) {
         List<TopicPartition> partitions = bytes.length == 0 ? List.of()
                 : ConsumerProtocol.deserializeAssignment(ByteBuffer.wrap(bytes)).partitions();
-        Map<TopicPartition, OffsetAndMetadata> committed = coordinator.fetchOffsets(groupId, partitions);
+        Map<TopicPartition, OffsetAndMetadata> committed = GroupCoordinator.await(
+                coordinator.fetchOffsets(groupId, partitions), COORDINATOR_WAIT_MS);
         positions.clear();
         for (TopicPartition tp : partitions) {
             OffsetAndMetadata offset = committed.get(tp);
@@ -339,7 +342,13 @@ final class LocalGroupMember implements Strata.GroupSubscription {
             if (member.isEmpty() || currentGeneration < 0 || needsRejoin) {
                 continue;
             }
-            Errors error = coordinator.heartbeat(groupId, member, null, currentGeneration);
+            Errors error;
+            try {
+                error = GroupCoordinator.await(coordinator.heartbeat(groupId, member, null, currentGeneration),
+                        COORDINATOR_WAIT_MS);
+            } catch (org.apache.kafka.common.errors.ApiException e) {
+                error = Errors.forException(e);
+            }
             if (error == Errors.UNKNOWN_MEMBER_ID) {
                 memberId = "";
             }

@@ -51,6 +51,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class LocalStrata implements Strata {
 
     private static final int READ_CHUNK_BYTES = 1 << 20;
+    /** How long a caller of the native API waits for the group coordinator. */
+    private static final long COORDINATOR_WAIT_MS = 30_000;
 
     private final BrokerConfig config;
     private final Controller controller;
@@ -232,7 +234,8 @@ public final class LocalStrata implements Strata {
 
     @Override
     public GroupInfo describeGroup(String groupId) {
-        GroupCoordinator.GroupSummary summary = groups.describeGroup(groupId);
+        GroupCoordinator.GroupSummary summary = GroupCoordinator.await(groups.describeGroup(groupId),
+                COORDINATOR_WAIT_MS);
         if (summary.error() != Errors.NONE && summary.error() != Errors.GROUP_ID_NOT_FOUND) {
             throw summary.error().exception("Describing group " + groupId + " failed");
         }
@@ -247,7 +250,9 @@ public final class LocalStrata implements Strata {
                     member.clientHost(), assigned));
         }
         List<GroupInfo.PartitionLag> lags = new ArrayList<>();
-        for (Map.Entry<TopicPartition, OffsetAndMetadata> committed : groups.fetchOffsets(groupId, null).entrySet()) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = summary.error() == Errors.NONE
+                ? GroupCoordinator.await(groups.fetchOffsets(groupId, null), COORDINATOR_WAIT_MS) : Map.of();
+        for (Map.Entry<TopicPartition, OffsetAndMetadata> committed : offsets.entrySet()) {
             TopicPartition tp = committed.getKey();
             Partition partition = replicas.partition(tp);
             long end = partition == null ? -1 : partition.highWatermark();
@@ -262,7 +267,8 @@ public final class LocalStrata implements Strata {
 
     @Override
     public List<String> listGroups() {
-        return groups.listGroups().stream().map(GroupCoordinator.GroupSummary::groupId).sorted().toList();
+        return GroupCoordinator.await(groups.listGroups(), COORDINATOR_WAIT_MS).stream()
+                .map(GroupCoordinator.GroupSummary::groupId).sorted().toList();
     }
 
     // ---------------------------------------------------------------------------------------------------- topics

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -52,7 +53,7 @@ class GroupFencingTest {
     }
 
     @Test
-    void anOldGenerationAndAnUnknownMemberAreRefused() {
+    void anOldGenerationAndAnUnknownMemberAreRefused() throws Exception {
         GroupCoordinator coordinator = broker.server().groupCoordinator();
         TopicPartition tp = new TopicPartition("fenced", 0);
         List<GroupCoordinator.OffsetCommit> commit = List.of(new GroupCoordinator.OffsetCommit(tp, 1, -1, ""));
@@ -68,15 +69,15 @@ class GroupFencingTest {
             assertThat(current.generationId()).isGreaterThan(old.generationId());
             assertThat(current.memberId()).isEqualTo(old.memberId());
 
-            assertThat(coordinator.commitOffsets("generations", old.memberId(), null, old.generationId(), commit))
-                    .extracting(GroupCoordinator.CommitResult::error).containsExactly(Errors.ILLEGAL_GENERATION);
-            assertThat(coordinator.heartbeat("generations", old.memberId(), null, old.generationId()))
-                    .isEqualTo(Errors.ILLEGAL_GENERATION);
+            assertThat(coordinator.commitOffsets("generations", old.memberId(), null, old.generationId(), commit)
+                    .get(10, TimeUnit.SECONDS)).extracting(GroupCoordinator.CommitResult::error).containsExactly(Errors.ILLEGAL_GENERATION);
+            assertThat(coordinator.heartbeat("generations", old.memberId(), null, old.generationId())
+                    .get(10, TimeUnit.SECONDS)).isEqualTo(Errors.ILLEGAL_GENERATION);
             assertThat(coordinator.commitOffsets("generations", "no-such-member", null, current.generationId(),
-                    commit)).extracting(GroupCoordinator.CommitResult::error)
+                    commit).get(10, TimeUnit.SECONDS)).extracting(GroupCoordinator.CommitResult::error)
                     .containsExactly(Errors.UNKNOWN_MEMBER_ID);
             assertThat(coordinator.commitOffsets("generations", current.memberId(), null, current.generationId(),
-                    commit)).extracting(GroupCoordinator.CommitResult::error).containsExactly(Errors.NONE);
+                    commit).get(10, TimeUnit.SECONDS)).extracting(GroupCoordinator.CommitResult::error).containsExactly(Errors.NONE);
         }
     }
 

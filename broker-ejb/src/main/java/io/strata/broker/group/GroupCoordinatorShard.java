@@ -1,0 +1,924 @@
+package io.strata.broker.group;
+
+import io.strata.broker.config.BrokerConfig;
+import io.strata.broker.coordinator.CoordinatorContext;
+import io.strata.broker.coordinator.CoordinatorRecord;
+import io.strata.broker.coordinator.CoordinatorShard;
+import io.strata.broker.group.GroupCoordinator.CommitResult;
+import io.strata.broker.group.GroupCoordinator.GroupSummary;
+import io.strata.broker.group.GroupCoordinator.MemberSummary;
+import io.strata.broker.group.GroupCoordinator.OffsetCommit;
+import io.strata.broker.group.GroupRecords.GroupKey;
+import io.strata.broker.group.GroupRecords.OffsetKey;
+import io.strata.broker.group.GroupRecords.StoredGroup;
+import io.strata.broker.group.GroupRecords.StoredMember;
+import io.strata.broker.metadata.TopicImage;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.JoinGroupRequestData;
+import org.apache.kafka.common.message.JoinGroupResponseData;
+import org.apache.kafka.common.message.LeaveGroupRequestData;
+import org.apache.kafka.common.message.LeaveGroupResponseData;
+import org.apache.kafka.common.message.SyncGroupRequestData;
+import org.apache.kafka.common.protocol.Errors;
+
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * The groups of one {@code __consumer_offsets} partition and their committed offsets: the classic group protocol
+ * (members join, the group rebalances through PreparingRebalance and CompletingRebalance to Stable, the leader's
+ * assignment is handed out at SyncGroup, members are expired by {@code session.timeout.ms} or dropped when they do not
+ * rejoin within the rebalance timeout, static members keep their place across restarts, generations fence stale
+ * members), offset commits, fetches and deletions, group deletion and offset expiry.
+ *
+ * <p>A plain state machine on the {@link io.strata.broker.coordinator.CoordinatorRuntime}: every method runs on the
+ * runtime's thread. Membership changes in memory at once, and the group's membership record is written when a
+ * generation's assignment is set; offsets and deletions take effect, and are answered, only once their records are
+ * committed. Waiting JoinGroup and SyncGroup requests are answered through the callbacks they left.
+ *
+ * <p>Not thread-safe: confined to the runtime's thread.
+ */
+final class GroupCoordinatorShard implements CoordinatorShard {
+
+    /** How long a new member may wait in a join before it is dropped, as Kafka's new-member timeout. */
+    private static final long NEW_MEMBER_JOIN_TIMEOUT_MS = 300_000;
+    static final long SWEEP_INTERVAL_MS = 250;
+    private static final String SWEEP_TIMER = "sweep-members";
+    private static final String EXPIRY_TIMER = "expire-offsets";
+
+    private static final System.Logger LOG = System.getLogger(GroupCoordinatorShard.class.getName());
+
+    private final CoordinatorContext context;
+    private final BrokerConfig config;
+    private final Function<String, TopicImage> topics;
+    private final Map<String, Group> groups = new HashMap<>();
+    private final OffsetStore offsets = new OffsetStore();
+
+    GroupCoordinatorShard(CoordinatorContext context, BrokerConfig config, Function<String, TopicImage> topics) {
+        this.context = context;
+        this.config = config;
+        this.topics = topics;
+    }
+
+    // ---------------------------------------------------------------------------------------------------- loading
+
+    @Override
+    public void replay(long offset, CoordinatorRecord record) {
+        GroupRecords.Key key;
+        try {
+            key = GroupRecords.decodeKey(ByteBuffer.wrap(record.key()));
+        } catch (IllegalArgumentException e) {
+            LOG.log(Level.WARNING, "Skipping an unreadable record at offset {0} of {1}-{2}", offset,
+                    GroupCoordinator.OFFSETS_TOPIC, context.partition());
+            return;
+        }
+        if (key instanceof OffsetKey offsetKey) {
+            if (record.value() != null) {
+                offsets.put(key.group(), offsetKey.topicPartition(),
+                        GroupRecords.decodeOffsetValue(ByteBuffer.wrap(record.value())));
+            } else {
+                offsets.remove(key.group(), offsetKey.topicPartition());
+            }
+            if (!groups.containsKey(key.group()) && offsets.hasOffsets(key.group())) {
+                groups.put(key.group(), new ClassicGroup(key.group(), context.nowMs()));
+            }
+        } else if (key instanceof GroupKey) {
+            replayGroup(key.group(), record.value());
+        }
+    }
+
+    private void replayGroup(String groupId, byte[] value) {
+        long nowMs = context.nowMs();
+        ClassicGroup group = (ClassicGroup) groups.computeIfAbsent(groupId, id -> new ClassicGroup(id, nowMs));
+        group.members.clear();
+        group.staticMembers.clear();
+        if (value == null) {
+            group.transitionTo(GroupState.EMPTY, nowMs);
+            group.protocolName = null;
+            group.leaderId = null;
+            if (!offsets.hasOffsets(groupId)) {
+                groups.remove(groupId);
+            }
+            return;
+        }
+        StoredGroup stored = GroupRecords.decodeGroupValue(ByteBuffer.wrap(value));
+        group.protocolType = stored.protocolType();
+        group.generationId = stored.generationId();
+        group.protocolName = stored.protocolName();
+        for (StoredMember member : stored.members()) {
+            GroupMember restored = new GroupMember(member.memberId(), member.groupInstanceId(), member.clientId(),
+                    member.clientHost(), member.rebalanceTimeoutMs(), member.sessionTimeoutMs(),
+                    stored.protocolType(), stored.protocolName() == null ? Map.of()
+                    : Map.of(stored.protocolName(), member.subscription()));
+            restored.assignment = member.assignment();
+            restored.lastHeartbeatMs = nowMs;
+            group.add(restored);
+        }
+        group.leaderId = stored.leaderId();
+        group.transitionTo(group.members.isEmpty() ? GroupState.EMPTY : GroupState.STABLE, stored.stateTimestampMs());
+    }
+
+    @Override
+    public void onLoaded() {
+        LOG.log(Level.INFO, "Loaded {0} group(s) and {1} committed offset(s) from {2}-{3}", groups.size(),
+                offsets.size(), GroupCoordinator.OFFSETS_TOPIC, context.partition());
+        scheduleSweep();
+        scheduleExpiry();
+    }
+
+    @Override
+    public void onUnloaded() {
+        for (Group each : groups.values()) {
+            if (each instanceof ClassicGroup group) {
+                failWaiting(group, Errors.NOT_COORDINATOR);
+            }
+        }
+        groups.clear();
+    }
+
+    private void scheduleSweep() {
+        context.schedule(SWEEP_TIMER, SWEEP_INTERVAL_MS, () -> {
+            sweepExpiredMembers();
+            scheduleSweep();
+        });
+    }
+
+    private void scheduleExpiry() {
+        context.schedule(EXPIRY_TIMER, config.offsetsRetentionCheckIntervalMs, () -> {
+            expireOffsets();
+            scheduleExpiry();
+        });
+    }
+
+    /** The classic group of that id, or {@code null} if there is none (or it is of another kind). */
+    private ClassicGroup classic(String groupId) {
+        return groups.get(groupId) instanceof ClassicGroup group ? group : null;
+    }
+
+    private ClassicGroup classicOrNew(String groupId) {
+        return (ClassicGroup) groups.computeIfAbsent(groupId, id -> new ClassicGroup(id, context.nowMs()));
+    }
+
+    // ---------------------------------------------------------------------------------------------------- join
+
+    /** JoinGroup; {@code respond} is called once, now or when the rebalance completes. */
+    void joinGroup(JoinGroupRequestData request, short version, String clientId, String clientHost,
+                   Consumer<JoinGroupResponseData> respond) {
+        Map<String, byte[]> protocols = new LinkedHashMap<>();
+        for (JoinGroupRequestData.JoinGroupRequestProtocol protocol : request.protocols()) {
+            protocols.put(protocol.name(), protocol.metadata());
+        }
+        boolean unknownMember = request.memberId().isEmpty();
+        ClassicGroup group = unknownMember ? classicOrNew(request.groupId()) : classic(request.groupId());
+        if (group == null) {
+            respond.accept(GroupCoordinator.joinError(request.memberId(), Errors.UNKNOWN_MEMBER_ID));
+        } else if (group.is(GroupState.DEAD)) {
+            respond.accept(GroupCoordinator.joinError(request.memberId(), Errors.COORDINATOR_NOT_AVAILABLE));
+        } else if (!group.supportsProtocols(request.protocolType(), protocols.keySet())) {
+            respond.accept(GroupCoordinator.joinError(request.memberId(), Errors.INCONSISTENT_GROUP_PROTOCOL));
+        } else if (unknownMember && request.groupInstanceId() == null
+                && group.members.size() + group.pendingMembers.size() >= config.groupMaxSize) {
+            respond.accept(GroupCoordinator.joinError(request.memberId(), Errors.GROUP_MAX_SIZE_REACHED));
+        } else if (unknownMember) {
+            joinNewMember(group, request, version, clientId, clientHost, protocols, respond);
+        } else {
+            joinKnownMember(group, request, clientId, clientHost, protocols, respond);
+        }
+    }
+
+    private void joinNewMember(ClassicGroup group, JoinGroupRequestData request, short version, String clientId,
+                               String clientHost, Map<String, byte[]> protocols,
+                               Consumer<JoinGroupResponseData> respond) {
+        String memberId = clientId + "-" + UUID.randomUUID();
+        String instanceId = request.groupInstanceId();
+        if (instanceId != null) {
+            String previous = group.staticMemberId(instanceId);
+            if (previous != null) {
+                replaceStaticMember(group, previous, memberId, request, clientId, clientHost, protocols, respond);
+                return;
+            }
+        } else if (version >= 4) {
+            // KIP-394: the member learns its id first and joins with it, so a lost response leaves no ghost.
+            group.pendingMembers.put(memberId, context.nowMs() + request.sessionTimeoutMs());
+            respond.accept(GroupCoordinator.joinError(memberId, Errors.MEMBER_ID_REQUIRED));
+            return;
+        }
+        addMemberAndRebalance(group, newMember(memberId, request, clientId, clientHost, protocols), respond,
+                "member " + memberId + " joined");
+    }
+
+    private void replaceStaticMember(ClassicGroup group, String oldId, String newId, JoinGroupRequestData request,
+                                     String clientId, String clientHost, Map<String, byte[]> protocols,
+                                     Consumer<JoinGroupResponseData> respond) {
+        GroupMember old = group.member(oldId);
+        GroupMember replacement = newMember(newId, request, clientId, clientHost, protocols);
+        replacement.assignment = old.assignment;
+        if (old.awaitingJoin != null) {
+            old.awaitingJoin.accept(GroupCoordinator.joinError(oldId, Errors.FENCED_INSTANCE_ID));
+        }
+        if (old.awaitingSync != null) {
+            old.awaitingSync.accept(new SyncResult(Errors.FENCED_INSTANCE_ID.code(), new byte[0]));
+        }
+        boolean wasLeader = oldId.equals(group.leaderId);
+        boolean sameProtocols = old.matches(protocols);
+        group.remove(oldId);
+        group.add(replacement);
+        if (wasLeader) {
+            group.leaderId = newId;
+        }
+        LOG.log(Level.INFO, "Static member {0} of group {1} rejoined as {2}", request.groupInstanceId(),
+                group.groupId, newId);
+        replacement.lastHeartbeatMs = context.nowMs();
+        if (group.is(GroupState.STABLE) && sameProtocols) {
+            // A restarted static member takes its old place, without a rebalance, once that is durable.
+            JoinGroupResponseData response = joinResponse(group, replacement, false);
+            writeGroup(group, () -> respond.accept(response),
+                    error -> respond.accept(GroupCoordinator.joinError(newId, error)));
+            return;
+        }
+        replacement.awaitingJoin = respond;
+        if (group.is(GroupState.PREPARING_REBALANCE)) {
+            tryCompleteJoin(group);
+        } else {
+            prepareRebalance(group, "static member " + request.groupInstanceId() + " rejoined with changes");
+        }
+    }
+
+    private void joinKnownMember(ClassicGroup group, JoinGroupRequestData request, String clientId,
+                                 String clientHost, Map<String, byte[]> protocols,
+                                 Consumer<JoinGroupResponseData> respond) {
+        String memberId = request.memberId();
+        if (group.pendingMembers.containsKey(memberId)) {
+            addMemberAndRebalance(group, newMember(memberId, request, clientId, clientHost, protocols), respond,
+                    "member " + memberId + " joined");
+            return;
+        }
+        if (group.isStaticMemberFenced(request.groupInstanceId(), memberId)) {
+            respond.accept(GroupCoordinator.joinError(memberId, Errors.FENCED_INSTANCE_ID));
+            return;
+        }
+        GroupMember member = group.member(memberId);
+        if (member == null) {
+            respond.accept(GroupCoordinator.joinError(memberId, Errors.UNKNOWN_MEMBER_ID));
+            return;
+        }
+        member.lastHeartbeatMs = context.nowMs();
+        switch (group.state) {
+            case PREPARING_REBALANCE -> {
+                update(member, request, protocols);
+                member.awaitingJoin = respond;
+                tryCompleteJoin(group);
+            }
+            case COMPLETING_REBALANCE -> {
+                if (member.matches(protocols)) {
+                    respond.accept(joinResponse(group, member, memberId.equals(group.leaderId)));
+                } else {
+                    update(member, request, protocols);
+                    member.awaitingJoin = respond;
+                    prepareRebalance(group, "member " + memberId + " changed its protocols");
+                }
+            }
+            case STABLE -> {
+                if (memberId.equals(group.leaderId) || !member.matches(protocols)) {
+                    update(member, request, protocols);
+                    member.awaitingJoin = respond;
+                    prepareRebalance(group, memberId.equals(group.leaderId) ? "the leader rejoined"
+                            : "member " + memberId + " changed its protocols");
+                } else {
+                    respond.accept(joinResponse(group, member, false));
+                }
+            }
+            default -> respond.accept(GroupCoordinator.joinError(memberId, Errors.UNKNOWN_MEMBER_ID));
+        }
+    }
+
+    private static GroupMember newMember(String memberId, JoinGroupRequestData request, String clientId,
+                                         String clientHost, Map<String, byte[]> protocols) {
+        int rebalanceTimeout = request.rebalanceTimeoutMs() > 0 ? request.rebalanceTimeoutMs()
+                : request.sessionTimeoutMs();
+        return new GroupMember(memberId, request.groupInstanceId(), clientId, clientHost, rebalanceTimeout,
+                request.sessionTimeoutMs(), request.protocolType(), protocols);
+    }
+
+    private static void update(GroupMember member, JoinGroupRequestData request, Map<String, byte[]> protocols) {
+        member.protocols = new LinkedHashMap<>(protocols);
+        member.sessionTimeoutMs = request.sessionTimeoutMs();
+        member.rebalanceTimeoutMs = request.rebalanceTimeoutMs() > 0 ? request.rebalanceTimeoutMs()
+                : request.sessionTimeoutMs();
+    }
+
+    private void addMemberAndRebalance(ClassicGroup group, GroupMember member, Consumer<JoinGroupResponseData> respond,
+                                       String reason) {
+        member.awaitingJoin = respond;
+        member.isNew = true;
+        member.lastHeartbeatMs = context.nowMs();
+        group.add(member);
+        if (group.is(GroupState.PREPARING_REBALANCE)) {
+            tryCompleteJoin(group);
+        } else {
+            prepareRebalance(group, reason);
+        }
+    }
+
+    /** Starts a rebalance: members must rejoin within the rebalance timeout. */
+    private void prepareRebalance(ClassicGroup group, String reason) {
+        if (group.is(GroupState.COMPLETING_REBALANCE)) {
+            for (GroupMember member : group.members.values()) {
+                if (member.awaitingSync != null) {
+                    member.awaitingSync.accept(new SyncResult(Errors.REBALANCE_IN_PROGRESS.code(), new byte[0]));
+                    member.awaitingSync = null;
+                }
+            }
+        }
+        boolean initial = group.is(GroupState.EMPTY);
+        long nowMs = context.nowMs();
+        group.transitionTo(GroupState.PREPARING_REBALANCE, nowMs);
+        group.assignmentWritePending = false;
+        context.cancel(group.rebalanceTimerKey());
+        LOG.log(Level.INFO, "Preparing to rebalance group {0} in state PreparingRebalance with old generation {1}"
+                + " ({2})", group.groupId, group.generationId, reason);
+        if (initial && config.groupInitialRebalanceDelayMs > 0) {
+            group.initialRebalanceStartMs = nowMs;
+            scheduleInitialDelay(group, config.groupInitialRebalanceDelayMs);
+        } else {
+            group.initialRebalanceStartMs = -1;
+            int generation = group.generationId;
+            context.schedule(group.rebalanceTimerKey(), Math.max(1, group.rebalanceTimeoutMs()),
+                    () -> onJoinTimeout(group, generation));
+            tryCompleteJoin(group);
+        }
+    }
+
+    /**
+     * The first rebalance of an empty group waits {@code group.initial.rebalance.delay.ms} for more members, and
+     * again while more keep coming, up to the rebalance timeout: consumers starting together share one rebalance.
+     */
+    private void scheduleInitialDelay(ClassicGroup group, long delayMs) {
+        int membersAtStart = group.members.size();
+        context.schedule(group.rebalanceTimerKey(), delayMs, () -> {
+            if (!group.is(GroupState.PREPARING_REBALANCE) || group.initialRebalanceStartMs < 0) {
+                return;
+            }
+            long waited = context.nowMs() - group.initialRebalanceStartMs;
+            long remaining = group.rebalanceTimeoutMs() - waited;
+            if (group.members.size() > membersAtStart && remaining > 0) {
+                scheduleInitialDelay(group, Math.min(config.groupInitialRebalanceDelayMs, remaining));
+            } else {
+                group.initialRebalanceStartMs = -1;
+                completeJoin(group);
+            }
+        });
+    }
+
+    private void onJoinTimeout(ClassicGroup group, int generation) {
+        if (group.is(GroupState.PREPARING_REBALANCE) && group.generationId == generation) {
+            completeJoin(group);
+        }
+    }
+
+    private void tryCompleteJoin(ClassicGroup group) {
+        if (group.is(GroupState.PREPARING_REBALANCE) && group.initialRebalanceStartMs < 0 && group.allMembersJoined()) {
+            completeJoin(group);
+        }
+    }
+
+    /**
+     * Ends the join phase: members that did not rejoin are dropped, the generation moves on, a protocol and leader
+     * are chosen, and every waiting member gets its JoinGroup response (the leader with the members' metadata).
+     */
+    private void completeJoin(ClassicGroup group) {
+        context.cancel(group.rebalanceTimerKey());
+        long nowMs = context.nowMs();
+        for (GroupMember member : List.copyOf(group.members.values())) {
+            if (member.awaitingJoin == null) {
+                group.remove(member.memberId);
+                LOG.log(Level.INFO, "Removed member {0} from group {1}: it did not rejoin within the rebalance"
+                        + " timeout", member.memberId, group.groupId);
+            }
+        }
+        group.pendingMembers.clear();
+        group.generationId++;
+        if (group.members.isEmpty()) {
+            group.protocolName = null;
+            group.leaderId = null;
+            group.transitionTo(GroupState.EMPTY, nowMs);
+            writeGroup(group, () -> { }, error -> { });
+            LOG.log(Level.INFO, "Group {0} is empty at generation {1}", group.groupId, group.generationId);
+            return;
+        }
+        group.protocolName = group.selectProtocol();
+        if (group.leaderId == null || !group.hasMember(group.leaderId)) {
+            group.leaderId = group.members.keySet().iterator().next();
+        }
+        group.transitionTo(GroupState.COMPLETING_REBALANCE, nowMs);
+        for (GroupMember member : group.members.values()) {
+            Consumer<JoinGroupResponseData> respond = member.awaitingJoin;
+            member.awaitingJoin = null;
+            member.isNew = false;
+            member.lastHeartbeatMs = nowMs;
+            respond.accept(joinResponse(group, member, member.memberId.equals(group.leaderId)));
+        }
+        LOG.log(Level.INFO, "Group {0} rebalanced to generation {1} with {2} member(s), protocol {3}, leader {4}",
+                group.groupId, group.generationId, group.members.size(), group.protocolName, group.leaderId);
+        int generation = group.generationId;
+        context.schedule(group.rebalanceTimerKey(), Math.max(1, group.rebalanceTimeoutMs()),
+                () -> onSyncTimeout(group, generation));
+    }
+
+    /** The leader never sent its assignment: start over. */
+    private void onSyncTimeout(ClassicGroup group, int generation) {
+        if (group.is(GroupState.COMPLETING_REBALANCE) && group.generationId == generation) {
+            for (GroupMember member : List.copyOf(group.members.values())) {
+                if (member.awaitingSync == null) {
+                    group.remove(member.memberId);
+                }
+            }
+            prepareRebalance(group, "members did not send SyncGroup within the rebalance timeout");
+        }
+    }
+
+    private static JoinGroupResponseData joinResponse(ClassicGroup group, GroupMember member, boolean withMembers) {
+        JoinGroupResponseData response = new JoinGroupResponseData()
+                .setGenerationId(group.generationId)
+                .setProtocolType(group.protocolType)
+                .setProtocolName(group.protocolName)
+                .setLeader(group.leaderId)
+                .setMemberId(member.memberId)
+                .setSkipAssignment(false);
+        if (withMembers) {
+            for (GroupMember each : group.members.values()) {
+                response.members().add(new JoinGroupResponseData.JoinGroupResponseMember()
+                        .setMemberId(each.memberId)
+                        .setGroupInstanceId(each.groupInstanceId)
+                        .setMetadata(each.metadata(group.protocolName)));
+            }
+        }
+        return response;
+    }
+
+    // ---------------------------------------------------------------------------------------------------- sync
+
+    /** SyncGroup; {@code respond} is called once, now or when the leader's assignment is durable. */
+    void syncGroup(SyncGroupRequestData request, Consumer<SyncResult> respond) {
+        ClassicGroup group = classic(request.groupId());
+        if (group == null) {
+            respond.accept(new SyncResult(Errors.UNKNOWN_MEMBER_ID.code(), new byte[0]));
+            return;
+        }
+        if (group.isStaticMemberFenced(request.groupInstanceId(), request.memberId())) {
+            respond.accept(new SyncResult(Errors.FENCED_INSTANCE_ID.code(), new byte[0]));
+            return;
+        }
+        GroupMember member = group.member(request.memberId());
+        if (member == null) {
+            respond.accept(new SyncResult(Errors.UNKNOWN_MEMBER_ID.code(), new byte[0]));
+            return;
+        }
+        if (request.generationId() != group.generationId) {
+            respond.accept(new SyncResult(Errors.ILLEGAL_GENERATION.code(), new byte[0]));
+            return;
+        }
+        if ((request.protocolType() != null && !request.protocolType().equals(group.protocolType))
+                || (request.protocolName() != null && !request.protocolName().equals(group.protocolName))) {
+            respond.accept(new SyncResult(Errors.INCONSISTENT_GROUP_PROTOCOL.code(), new byte[0]));
+            return;
+        }
+        member.lastHeartbeatMs = context.nowMs();
+        switch (group.state) {
+            case PREPARING_REBALANCE -> respond.accept(new SyncResult(Errors.REBALANCE_IN_PROGRESS.code(),
+                    new byte[0]));
+            case COMPLETING_REBALANCE -> {
+                member.awaitingSync = respond;
+                if (member.memberId.equals(group.leaderId) && !group.assignmentWritePending) {
+                    completeSync(group, request.assignments());
+                }
+            }
+            case STABLE -> respond.accept(new SyncResult(Errors.NONE.code(), member.assignment));
+            default -> respond.accept(new SyncResult(Errors.UNKNOWN_MEMBER_ID.code(), new byte[0]));
+        }
+    }
+
+    /** Stores the leader's assignment; once it is durable the group is stable and the members get their parts. */
+    private void completeSync(ClassicGroup group, List<SyncGroupRequestData.SyncGroupRequestAssignment> assignments) {
+        Map<String, byte[]> byMember = new HashMap<>();
+        for (SyncGroupRequestData.SyncGroupRequestAssignment assignment : assignments) {
+            byMember.put(assignment.memberId(), assignment.assignment());
+        }
+        for (GroupMember member : group.members.values()) {
+            byte[] assignment = byMember.get(member.memberId);
+            member.assignment = assignment == null ? new byte[0] : assignment;
+        }
+        int generation = group.generationId;
+        group.assignmentWritePending = true;
+        writeGroup(group, () -> {
+            if (!group.is(GroupState.COMPLETING_REBALANCE) || group.generationId != generation) {
+                return; // a rebalance began meanwhile and answered the members already
+            }
+            group.assignmentWritePending = false;
+            context.cancel(group.rebalanceTimerKey());
+            group.transitionTo(GroupState.STABLE, context.nowMs());
+            for (GroupMember member : group.members.values()) {
+                if (member.awaitingSync != null) {
+                    member.awaitingSync.accept(new SyncResult(Errors.NONE.code(), member.assignment));
+                    member.awaitingSync = null;
+                }
+            }
+            LOG.log(Level.INFO, "Group {0} is stable at generation {1}", group.groupId, group.generationId);
+        }, error -> {
+            if (!group.is(GroupState.COMPLETING_REBALANCE) || group.generationId != generation) {
+                return;
+            }
+            group.assignmentWritePending = false;
+            for (GroupMember member : group.members.values()) {
+                if (member.awaitingSync != null) {
+                    member.awaitingSync.accept(new SyncResult(error.code(), new byte[0]));
+                    member.awaitingSync = null;
+                }
+            }
+            prepareRebalance(group, "its assignment could not be stored: " + error);
+        });
+    }
+
+    // ---------------------------------------------------------------------------------------------------- liveness
+
+    Errors heartbeat(String groupId, String memberId, String groupInstanceId, int generationId) {
+        ClassicGroup group = classic(groupId);
+        if (group == null) {
+            return Errors.UNKNOWN_MEMBER_ID;
+        }
+        if (group.isStaticMemberFenced(groupInstanceId, memberId)) {
+            return Errors.FENCED_INSTANCE_ID;
+        }
+        GroupMember member = group.member(memberId);
+        if (member == null || group.is(GroupState.EMPTY) || group.is(GroupState.DEAD)) {
+            return Errors.UNKNOWN_MEMBER_ID;
+        }
+        if (generationId != group.generationId) {
+            return Errors.ILLEGAL_GENERATION;
+        }
+        member.lastHeartbeatMs = context.nowMs();
+        return group.is(GroupState.PREPARING_REBALANCE) ? Errors.REBALANCE_IN_PROGRESS : Errors.NONE;
+    }
+
+    /** LeaveGroup: each departing member (by member id, or by instance id for static ones) and its error. */
+    LeaveGroupResponseData leaveGroup(String groupId, List<LeaveGroupRequestData.MemberIdentity> leaving) {
+        LeaveGroupResponseData response = new LeaveGroupResponseData();
+        ClassicGroup group = classic(groupId);
+        if (group == null) {
+            return response.setErrorCode(Errors.UNKNOWN_MEMBER_ID.code());
+        }
+        boolean removed = false;
+        for (LeaveGroupRequestData.MemberIdentity identity : leaving) {
+            LeaveGroupResponseData.MemberResponse result = new LeaveGroupResponseData.MemberResponse()
+                    .setMemberId(identity.memberId()).setGroupInstanceId(identity.groupInstanceId());
+            response.members().add(result);
+            String memberId = identity.memberId();
+            if (identity.groupInstanceId() != null) {
+                String current = group.staticMemberId(identity.groupInstanceId());
+                if (current == null) {
+                    result.setErrorCode(Errors.UNKNOWN_MEMBER_ID.code());
+                    continue;
+                }
+                if (memberId != null && !memberId.isEmpty() && !memberId.equals(current)) {
+                    result.setErrorCode(Errors.FENCED_INSTANCE_ID.code());
+                    continue;
+                }
+                memberId = current;
+            }
+            if (group.pendingMembers.remove(memberId) != null) {
+                continue;
+            }
+            if (group.member(memberId) == null) {
+                result.setErrorCode(Errors.UNKNOWN_MEMBER_ID.code());
+                continue;
+            }
+            group.remove(memberId);
+            removed = true;
+            LOG.log(Level.INFO, "Member {0} left group {1}{2}", memberId, groupId,
+                    identity.reason() == null ? "" : " (" + identity.reason() + ")");
+        }
+        if (removed) {
+            onMembershipShrunk(group, "members left");
+        }
+        return response;
+    }
+
+    private void onMembershipShrunk(ClassicGroup group, String reason) {
+        switch (group.state) {
+            case STABLE, COMPLETING_REBALANCE -> prepareRebalance(group, reason);
+            case PREPARING_REBALANCE -> tryCompleteJoin(group);
+            default -> {
+            }
+        }
+    }
+
+    /** Drops members whose session lapsed and pending members that never joined. */
+    private void sweepExpiredMembers() {
+        long nowMs = context.nowMs();
+        for (Group each : List.copyOf(groups.values())) {
+            if (!(each instanceof ClassicGroup group)) {
+                continue;
+            }
+            group.pendingMembers.values().removeIf(deadline -> deadline < nowMs);
+            boolean removed = false;
+            for (GroupMember member : List.copyOf(group.members.values())) {
+                if (!keepsAlive(member, nowMs)) {
+                    if (member.awaitingJoin != null) {
+                        member.awaitingJoin.accept(GroupCoordinator.joinError(member.memberId,
+                                Errors.UNKNOWN_MEMBER_ID));
+                    }
+                    group.remove(member.memberId);
+                    removed = true;
+                    LOG.log(Level.INFO, "Member {0} in group {1} has failed: no heartbeat within its session"
+                            + " timeout of {2} ms", member.memberId, group.groupId, member.sessionTimeoutMs);
+                }
+            }
+            if (removed) {
+                onMembershipShrunk(group, "members' sessions expired");
+            }
+        }
+    }
+
+    private static boolean keepsAlive(GroupMember member, long nowMs) {
+        if (member.awaitingJoin != null) {
+            return !member.isNew || nowMs - member.lastHeartbeatMs < NEW_MEMBER_JOIN_TIMEOUT_MS;
+        }
+        if (member.awaitingSync != null) {
+            return true;
+        }
+        return nowMs - member.lastHeartbeatMs <= member.sessionTimeoutMs;
+    }
+
+    private static void failWaiting(ClassicGroup group, Errors error) {
+        for (GroupMember member : group.members.values()) {
+            if (member.awaitingJoin != null) {
+                member.awaitingJoin.accept(GroupCoordinator.joinError(member.memberId, error));
+                member.awaitingJoin = null;
+            }
+            if (member.awaitingSync != null) {
+                member.awaitingSync.accept(new SyncResult(error.code(), new byte[0]));
+                member.awaitingSync = null;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------- offsets
+
+    /**
+     * OffsetCommit: writes the offsets; they are stored, and the commit answered, once the in-sync replicas have
+     * them. Members commit within their generation; a client outside any group (generation -1, no member id) may
+     * commit for a group without members.
+     */
+    CompletableFuture<List<CommitResult>> commitOffsets(String groupId, String memberId, String groupInstanceId,
+                                                        int generationId, List<OffsetCommit> commits) {
+        boolean simple = generationId < 0 && (memberId == null || memberId.isEmpty());
+        ClassicGroup group = simple ? classicOrNew(groupId) : classic(groupId);
+        Errors check = group == null ? Errors.ILLEGAL_GENERATION : commitCheck(group, simple, memberId,
+                groupInstanceId, generationId);
+        if (check != Errors.NONE) {
+            return CompletableFuture.completedFuture(failAll(commits, check));
+        }
+        if (!simple) {
+            group.member(memberId).lastHeartbeatMs = context.nowMs();
+        }
+        long nowMs = context.nowMs();
+        List<CommitResult> results = new ArrayList<>();
+        List<CoordinatorRecord> records = new ArrayList<>();
+        Map<TopicPartition, OffsetAndMetadata> accepted = new LinkedHashMap<>();
+        for (OffsetCommit commit : commits) {
+            String metadata = commit.metadata() == null ? "" : commit.metadata();
+            TopicImage topic = topics.apply(commit.topicPartition().topic());
+            if (metadata.length() > config.offsetMetadataMaxBytes) {
+                results.add(new CommitResult(commit.topicPartition(), Errors.OFFSET_METADATA_TOO_LARGE));
+            } else if (topic == null || topic.partition(commit.topicPartition().partition()) == null) {
+                results.add(new CommitResult(commit.topicPartition(), Errors.UNKNOWN_TOPIC_OR_PARTITION));
+            } else {
+                OffsetAndMetadata offset = new OffsetAndMetadata(commit.offset(), commit.leaderEpoch(), metadata, nowMs);
+                accepted.put(commit.topicPartition(), offset);
+                records.add(new CoordinatorRecord(GroupRecords.offsetKey(groupId, commit.topicPartition()),
+                        GroupRecords.offsetValue(offset)));
+            }
+        }
+        CompletableFuture<List<CommitResult>> done = new CompletableFuture<>();
+        context.write(records, () -> {
+            offsets.putAll(groupId, accepted);
+            accepted.keySet().forEach(tp -> results.add(new CommitResult(tp, Errors.NONE)));
+            done.complete(results);
+        }, error -> {
+            accepted.keySet().forEach(tp -> results.add(new CommitResult(tp, error)));
+            done.complete(results);
+        });
+        return done;
+    }
+
+    private static Errors commitCheck(ClassicGroup group, boolean simple, String memberId, String groupInstanceId,
+                                      int generationId) {
+        if (group.is(GroupState.DEAD)) {
+            return Errors.COORDINATOR_NOT_AVAILABLE;
+        } else if (simple) {
+            return group.members.isEmpty() ? Errors.NONE : Errors.UNKNOWN_MEMBER_ID;
+        } else if (group.isStaticMemberFenced(groupInstanceId, memberId)) {
+            return Errors.FENCED_INSTANCE_ID;
+        } else if (!group.hasMember(memberId)) {
+            return Errors.UNKNOWN_MEMBER_ID;
+        } else if (generationId != group.generationId) {
+            return Errors.ILLEGAL_GENERATION;
+        } else if (group.is(GroupState.COMPLETING_REBALANCE)) {
+            return Errors.REBALANCE_IN_PROGRESS; // the member must sync first; Kafka checks in this order
+        }
+        return Errors.NONE;
+    }
+
+    private static List<CommitResult> failAll(List<OffsetCommit> commits, Errors error) {
+        List<CommitResult> results = new ArrayList<>(commits.size());
+        for (OffsetCommit commit : commits) {
+            results.add(new CommitResult(commit.topicPartition(), error));
+        }
+        return results;
+    }
+
+    /** The group's committed offsets for {@code partitions}, or for every partition if {@code null}. */
+    Map<TopicPartition, OffsetAndMetadata> fetchOffsets(String groupId, Collection<TopicPartition> partitions) {
+        if (partitions == null) {
+            return offsets.offsets(groupId);
+        }
+        Map<TopicPartition, OffsetAndMetadata> result = new LinkedHashMap<>();
+        for (TopicPartition tp : partitions) {
+            OffsetAndMetadata offset = offsets.get(groupId, tp);
+            if (offset != null) {
+                result.put(tp, offset);
+            }
+        }
+        return result;
+    }
+
+    /**
+     * OffsetDelete: removes a group's offsets for partitions of topics its members do not subscribe to, once the
+     * tombstones are committed. Answers the group-level error and each partition's.
+     */
+    CompletableFuture<Map.Entry<Errors, Map<TopicPartition, Errors>>> deleteOffsets(String groupId,
+                                                                                   List<TopicPartition> partitions) {
+        ClassicGroup group = classic(groupId);
+        Map<TopicPartition, Errors> results = new LinkedHashMap<>();
+        if (group == null || group.is(GroupState.DEAD)) {
+            return CompletableFuture.completedFuture(Map.entry(Errors.GROUP_ID_NOT_FOUND, results));
+        }
+        Set<String> subscribed = group.is(GroupState.EMPTY) ? Set.of() : group.subscribedTopics();
+        List<CoordinatorRecord> tombstones = new ArrayList<>();
+        List<TopicPartition> removed = new ArrayList<>();
+        for (TopicPartition tp : partitions) {
+            if (subscribed.contains(tp.topic())) {
+                results.put(tp, Errors.GROUP_SUBSCRIBED_TO_TOPIC);
+            } else {
+                results.put(tp, Errors.NONE);
+                if (offsets.get(groupId, tp) != null) {
+                    tombstones.add(CoordinatorRecord.tombstone(GroupRecords.offsetKey(groupId, tp)));
+                    removed.add(tp);
+                }
+            }
+        }
+        CompletableFuture<Map.Entry<Errors, Map<TopicPartition, Errors>>> done = new CompletableFuture<>();
+        context.write(tombstones, () -> {
+            offsets.removeAll(groupId, removed);
+            done.complete(Map.entry(Errors.NONE, results));
+        }, error -> done.complete(Map.entry(error, Map.of())));
+        return done;
+    }
+
+    // ---------------------------------------------------------------------------------------------------- admin
+
+    GroupSummary describeGroup(String groupId) {
+        ClassicGroup group = classic(groupId);
+        if (group == null) {
+            return new GroupSummary(groupId, Errors.GROUP_ID_NOT_FOUND, GroupState.DEAD, "", "", List.of());
+        }
+        List<MemberSummary> members = new ArrayList<>();
+        boolean stable = group.is(GroupState.STABLE);
+        for (GroupMember member : group.members.values()) {
+            members.add(new MemberSummary(member.memberId, member.groupInstanceId, member.clientId,
+                    member.clientHost, stable ? member.metadata(group.protocolName) : new byte[0],
+                    stable ? member.assignment : new byte[0]));
+        }
+        return new GroupSummary(groupId, Errors.NONE, group.state,
+                group.protocolType == null ? "" : group.protocolType,
+                stable && group.protocolName != null ? group.protocolName : "", members);
+    }
+
+    /** Every group of this partition. */
+    List<GroupSummary> listGroups() {
+        List<GroupSummary> listed = new ArrayList<>();
+        for (Group each : groups.values()) {
+            if (each instanceof ClassicGroup group && !group.is(GroupState.DEAD)) {
+                listed.add(new GroupSummary(group.groupId, Errors.NONE, group.state,
+                        group.protocolType == null ? "" : group.protocolType, group.protocolName, List.of()));
+            }
+        }
+        return listed;
+    }
+
+    /** DeleteGroups: deletes a group without members, with its offsets, once the tombstones are committed. */
+    CompletableFuture<Errors> deleteGroup(String groupId) {
+        ClassicGroup group = classic(groupId);
+        if (group == null || group.is(GroupState.DEAD)) {
+            return CompletableFuture.completedFuture(Errors.GROUP_ID_NOT_FOUND);
+        }
+        if (!group.is(GroupState.EMPTY)) {
+            return CompletableFuture.completedFuture(Errors.NON_EMPTY_GROUP);
+        }
+        List<CoordinatorRecord> tombstones = new ArrayList<>();
+        Set<TopicPartition> deleted = offsets.offsets(groupId).keySet();
+        for (TopicPartition tp : deleted) {
+            tombstones.add(CoordinatorRecord.tombstone(GroupRecords.offsetKey(groupId, tp)));
+        }
+        tombstones.add(CoordinatorRecord.tombstone(GroupRecords.groupKey(groupId)));
+        CompletableFuture<Errors> done = new CompletableFuture<>();
+        context.write(tombstones, () -> {
+            offsets.removeAll(groupId, deleted);
+            forgetIfEmpty(group);
+            LOG.log(Level.INFO, "Deleted group {0}", groupId);
+            done.complete(Errors.NONE);
+        }, done::complete);
+        return done;
+    }
+
+    /** A group whose record was deleted: gone, unless a member joined while the deletion was written. */
+    private void forgetIfEmpty(ClassicGroup group) {
+        if (group.is(GroupState.EMPTY) && group.members.isEmpty() && !offsets.hasOffsets(group.groupId)) {
+            group.transitionTo(GroupState.DEAD, context.nowMs());
+            groups.remove(group.groupId, group);
+        }
+    }
+
+    /** Removes offsets of groups without members once {@code offsets.retention.minutes} have passed. */
+    private void expireOffsets() {
+        long nowMs = context.nowMs();
+        for (Group each : List.copyOf(groups.values())) {
+            if (!(each instanceof ClassicGroup group) || !group.members.isEmpty() || group.is(GroupState.DEAD)) {
+                continue;
+            }
+            Map<TopicPartition, OffsetAndMetadata> committed = offsets.offsets(group.groupId);
+            List<CoordinatorRecord> tombstones = new ArrayList<>();
+            List<TopicPartition> expired = new ArrayList<>();
+            for (Map.Entry<TopicPartition, OffsetAndMetadata> offset : committed.entrySet()) {
+                long since = Math.max(offset.getValue().commitTimestampMs(), group.stateChangedMs);
+                if (nowMs - since > config.offsetsRetentionMs) {
+                    expired.add(offset.getKey());
+                    tombstones.add(CoordinatorRecord.tombstone(GroupRecords.offsetKey(group.groupId,
+                            offset.getKey())));
+                }
+            }
+            boolean emptied = expired.size() == committed.size();
+            if (emptied) {
+                tombstones.add(CoordinatorRecord.tombstone(GroupRecords.groupKey(group.groupId)));
+            }
+            if (expired.isEmpty() && !emptied) {
+                continue;
+            }
+            context.write(tombstones, () -> {
+                offsets.removeAll(group.groupId, expired);
+                if (!expired.isEmpty()) {
+                    LOG.log(Level.INFO, "Expired {0} offset(s) of group {1}", expired.size(), group.groupId);
+                }
+                if (emptied) {
+                    forgetIfEmpty(group);
+                }
+            }, error -> LOG.log(Level.WARNING, "Expiring offsets of group {0} failed: {1}", group.groupId, error));
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------- storage
+
+    /** Writes the group's membership, so that a restart or failover keeps generations, assignments and static members. */
+    private void writeGroup(ClassicGroup group, Runnable onCommitted, Consumer<Errors> onFailed) {
+        List<StoredMember> members = new ArrayList<>();
+        for (GroupMember member : group.members.values()) {
+            members.add(new StoredMember(member.memberId, member.groupInstanceId, member.clientId, member.clientHost,
+                    member.rebalanceTimeoutMs, member.sessionTimeoutMs,
+                    group.protocolName == null ? new byte[0] : member.metadata(group.protocolName),
+                    member.assignment));
+        }
+        StoredGroup stored = new StoredGroup(group.protocolType, group.generationId, group.protocolName,
+                group.leaderId, group.stateChangedMs, members);
+        context.write(List.of(new CoordinatorRecord(GroupRecords.groupKey(group.groupId),
+                GroupRecords.groupValue(stored))), onCommitted, error -> {
+                    LOG.log(Level.WARNING, "Writing the membership of group {0} failed: {1}", group.groupId, error);
+                    onFailed.accept(error);
+                });
+    }
+
+    /** The groups of this partition, for metrics. */
+    List<String> groupIds() {
+        return List.copyOf(groups.keySet());
+    }
+}
