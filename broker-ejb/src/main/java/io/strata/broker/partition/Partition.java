@@ -143,16 +143,16 @@ public final class Partition {
     }
 
     /**
-     * Takes a new assignment from the metadata. Returns whether this broker's role changed in a way the fetchers
-     * must know of: it became leader, or follows a new leader or a new leader epoch.
+     * Takes a new assignment from the metadata. Produces waiting for acks=all are failed NOT_LEADER_OR_FOLLOWER when
+     * this broker stops leading.
      */
-    boolean update(Uuid newTopicId, PartitionAssignment newAssignment, LogConfig config, long nowMs) {
-        PartitionAssignment previous = this.assignment;
+    void update(Uuid newTopicId, PartitionAssignment newAssignment, LogConfig config, long nowMs) {
         this.topicId = newTopicId;
         log.updateConfig(config);
-        boolean newTerm = previous.leader() != newAssignment.leader()
-                || previous.leaderEpoch() != newAssignment.leaderEpoch();
+        List<Waiter> orphaned = List.of();
         synchronized (replicaLock) {
+            PartitionAssignment previous = this.assignment;
+            boolean newTerm = startsNewTerm(previous, newAssignment);
             this.assignment = newAssignment;
             if (!newAssignment.equals(previous)) {
                 // The answer to a pending ISR change, or a change that makes it moot.
@@ -165,12 +165,19 @@ public final class Partition {
                 trackReplicas(newAssignment);
             } else if (newTerm) {
                 followers.clear();
-                failWaiters(new NotLeaderOrFollowerException("Broker " + localBrokerId + " no longer leads "
-                        + topicPartition + "; the leader is now " + newAssignment.leader()));
+                orphaned = drainWaiters();
             }
         }
+        if (!orphaned.isEmpty()) {
+            completeWaiters(orphaned, new NotLeaderOrFollowerException("Broker " + localBrokerId
+                    + " no longer leads " + topicPartition + "; the leader is now " + newAssignment.leader()));
+        }
         maybeAdvanceHighWatermark();
-        return newTerm;
+    }
+
+    /** Whether {@code next} has another leader or leader epoch than {@code previous}: a new term for the fetchers. */
+    static boolean startsNewTerm(PartitionAssignment previous, PartitionAssignment next) {
+        return previous.leader() != next.leader() || previous.leaderEpoch() != next.leaderEpoch();
     }
 
     /**
@@ -192,11 +199,13 @@ public final class Partition {
      * waiting for a timeout.
      */
     void removed(String reason) {
+        List<Waiter> orphaned;
         synchronized (replicaLock) {
             followers.clear();
-            failWaiters(new NotLeaderOrFollowerException("Broker " + localBrokerId + " no longer holds a replica of "
-                    + topicPartition + ": " + reason));
+            orphaned = drainWaiters();
         }
+        completeWaiters(orphaned, new NotLeaderOrFollowerException("Broker " + localBrokerId
+                + " no longer holds a replica of " + topicPartition + ": " + reason));
     }
 
     /** How many of the ISR are live brokers; counted on every acks=all append, so without allocating. */
@@ -298,37 +307,63 @@ public final class Partition {
      */
     public CompletableFuture<Void> awaitReplication(long lastOffset) {
         CompletableFuture<Void> done = new CompletableFuture<>();
+        RuntimeException outcome;
         synchronized (replicaLock) {
             if (assignment.leader() != localBrokerId) {
-                done.completeExceptionally(new NotLeaderOrFollowerException("Broker " + localBrokerId
-                        + " no longer leads " + topicPartition));
+                outcome = new NotLeaderOrFollowerException("Broker " + localBrokerId + " no longer leads "
+                        + topicPartition);
             } else if (highWatermark > lastOffset) {
-                completeWaiter(done);
+                outcome = tooFewInSync(assignment);
             } else {
                 waiters.add(new Waiter(lastOffset, done));
+                return done;
             }
         }
+        complete(done, outcome);
         return done;
     }
 
-    /** Called holding the replica lock. */
-    private void completeWaiter(CompletableFuture<Void> done) {
+    /**
+     * NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR {@code current} is smaller than {@code min.insync.replicas}, so
+     * that records the high watermark passed are not acknowledged as safe; {@code null} if they are.
+     */
+    private RuntimeException tooFewInSync(PartitionAssignment current) {
         int minInSync = log.config().minInSyncReplicas;
-        if (assignment.isr().size() < minInSync) {
-            done.completeExceptionally(new NotEnoughReplicasAfterAppendException("The ISR of " + topicPartition
-                    + " " + assignment.isr() + " shrank below min.insync.replicas=" + minInSync
-                    + " while the records were replicated"));
-        } else {
-            done.complete(null);
+        if (current.isr().size() >= minInSync) {
+            return null;
+        }
+        return new NotEnoughReplicasAfterAppendException("The ISR of " + topicPartition + " " + current.isr()
+                + " shrank below min.insync.replicas=" + minInSync + " while the records were replicated");
+    }
+
+    /** Takes every waiter out of the list, to be completed once the replica lock is released. */
+    private List<Waiter> drainWaiters() {
+        if (waiters.isEmpty()) {
+            return List.of();
+        }
+        List<Waiter> drained = new ArrayList<>(waiters);
+        waiters.clear();
+        return drained;
+    }
+
+    /**
+     * Completes waiters taken out of the list, with {@code error} unless it is {@code null}. Called holding neither lock: a completion runs the produce's
+     * callbacks on this thread, and those call back into this partition ({@link #cancelWaiter},
+     * {@link #appendAsLeader}, {@link #awaitReplication}) or answer a request.
+     */
+    private static void completeWaiters(List<Waiter> drained, RuntimeException error) {
+        for (Waiter waiter : drained) {
+            complete(waiter.done(), error);
         }
     }
 
-    /** Called holding the replica lock. */
-    private void failWaiters(RuntimeException error) {
-        for (Waiter waiter : waiters) {
-            waiter.done().completeExceptionally(error);
+    /** Completes normally if {@code error} is {@code null}, else with it. */
+    private static void complete(CompletableFuture<Void> done, RuntimeException error) {
+        if (error == null) {
+            done.complete(null);
+        } else {
+            done.completeExceptionally(error);
         }
-        waiters.clear();
     }
 
     /** Abandons a waiter that timed out. */
@@ -500,6 +535,8 @@ public final class Partition {
      */
     private void maybeAdvanceHighWatermark() {
         long bytes;
+        List<Waiter> reached;
+        RuntimeException outcome;
         synchronized (replicaLock) {
             PartitionAssignment current = assignment;
             if (current.leader() != localBrokerId) {
@@ -516,16 +553,28 @@ public final class Partition {
                 return;
             }
             highWatermark = candidate;
-            for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
-                Waiter waiter = it.next();
-                if (waiter.offset() < candidate) {
-                    it.remove();
-                    completeWaiter(waiter.done());
-                }
-            }
+            reached = drainWaitersBelow(candidate);
+            outcome = reached.isEmpty() ? null : tooFewInSync(current);
             bytes = bytesSinceHighWatermark.getAndSet(0);
         }
+        completeWaiters(reached, outcome);
         listener.onHighWatermark(topicPartition, bytes);
+    }
+
+    /** Takes the waiters for offsets below {@code highWatermark} out of the list. Called holding the replica lock. */
+    private List<Waiter> drainWaitersBelow(long highWatermark) {
+        List<Waiter> reached = List.of();
+        for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+            Waiter waiter = it.next();
+            if (waiter.offset() < highWatermark) {
+                it.remove();
+                if (reached.isEmpty()) {
+                    reached = new ArrayList<>();
+                }
+                reached.add(waiter);
+            }
+        }
+        return reached;
     }
 
     /**

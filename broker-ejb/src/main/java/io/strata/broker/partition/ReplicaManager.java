@@ -184,6 +184,10 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
         }
     }
 
+    /**
+     * Applies the assignments of the partitions this broker holds a replica of. Each partition is applied on its own:
+     * one that fails is logged and the others still are, so that no partition is left following a leader that is gone.
+     */
     @Override
     public synchronized void onMetadataUpdate(MetadataImage previous, MetadataImage current) {
         Set<TopicPartition> wanted = new HashSet<>();
@@ -196,31 +200,59 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
                 }
                 TopicPartition tp = new TopicPartition(topic.name(), p);
                 wanted.add(tp);
-                Partition existing = partitions.get(tp);
-                boolean newTerm;
-                if (existing != null && existing.topicId().equals(topic.id())) {
-                    newTerm = existing.update(topic.id(), assignment, config, clock.millis());
-                } else {
-                    if (existing != null) {
-                        removePartition(tp, "its topic was recreated");
-                    }
-                    partitions.put(tp, createPartition(tp, topic.id(), assignment, config));
-                    newTerm = true;
-                }
-                if (newTerm) {
-                    if (assignment.leader() == brokerId || assignment.leader() < 0) {
-                        followers.unfollow(tp);
-                    } else {
-                        followers.follow(tp, assignment.leader(), assignment.leaderEpoch());
-                    }
+                try {
+                    apply(tp, topic.id(), assignment, config);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.ERROR, "Applying the assignment " + assignment + " of " + tp + " failed; its "
+                            + "replica on broker " + brokerId + " may be stale until the next metadata update", e);
                 }
             }
         }
         for (TopicPartition tp : Set.copyOf(partitions.keySet())) {
             if (!wanted.contains(tp)) {
-                followers.unfollow(tp);
-                removePartition(tp, "its topic was deleted or it moved away");
+                try {
+                    followers.unfollow(tp);
+                    removePartition(tp, "its topic was deleted or it moved away");
+                } catch (RuntimeException e) {
+                    LOG.log(Level.ERROR, "Removing the replica of " + tp + " from broker " + brokerId + " failed", e);
+                }
             }
+        }
+    }
+
+    /**
+     * Applies one partition's assignment, and points its fetcher at the leader. Fetching stops before this broker
+     * leads, and starts after it follows, so the fetchers never act on a term the partition has not entered; a fetch
+     * already in flight is refused by the partition itself (see {@link Partition#appendAsFollower}).
+     */
+    private void apply(TopicPartition tp, Uuid topicId, PartitionAssignment assignment, LogConfig config) {
+        boolean follows = assignment.leader() != brokerId && assignment.leader() >= 0;
+        Partition existing = partitions.get(tp);
+        if (existing != null && existing.topicId().equals(topicId)) {
+            if (!Partition.startsNewTerm(existing.assignment(), assignment)) {
+                existing.update(topicId, assignment, config, clock.millis());
+                return;
+            }
+            if (!follows) {
+                followers.unfollow(tp);
+            }
+            try {
+                existing.update(topicId, assignment, config, clock.millis());
+            } finally {
+                // Even if the update failed halfway, the replica must not keep fetching from the leader that is gone.
+                if (follows) {
+                    followers.follow(tp, assignment.leader(), assignment.leaderEpoch());
+                }
+            }
+            return;
+        }
+        followers.unfollow(tp);
+        if (existing != null) {
+            removePartition(tp, "its topic was recreated");
+        }
+        partitions.put(tp, createPartition(tp, topicId, assignment, config));
+        if (follows) {
+            followers.follow(tp, assignment.leader(), assignment.leaderEpoch());
         }
     }
 
