@@ -63,7 +63,8 @@ public final class Partition {
     private volatile Uuid topicId;
     private volatile PartitionAssignment assignment;
     private volatile long highWatermark;
-    private volatile boolean isrChangePending;
+    /** The ISR change this leader asked the controller for and has no answer to yet; guarded by the replica lock. */
+    private IsrChange pendingIsrChange;
     private long leaderEpochStartOffset;
     private final java.util.concurrent.atomic.AtomicLong bytesSinceHighWatermark =
             new java.util.concurrent.atomic.AtomicLong();
@@ -86,6 +87,10 @@ public final class Partition {
         long lastCaughtUpTimeMs;
         long lastFetchTimeMs;
         long lastFetchLeaderLogEndOffset;
+    }
+
+    /** An ISR change asked for: {@code isr} instead of the ISR of {@code basedOn}. */
+    private record IsrChange(PartitionAssignment basedOn, List<Integer> isr) {
     }
 
     /** An acks=all produce waiting for the high watermark to pass {@code offset}. */
@@ -155,8 +160,9 @@ public final class Partition {
             boolean newTerm = startsNewTerm(previous, newAssignment);
             this.assignment = newAssignment;
             if (!newAssignment.equals(previous)) {
-                // The answer to a pending ISR change, or a change that makes it moot.
-                isrChangePending = false;
+                // The answer to a pending ISR change, or a change that makes it moot: the controller refuses a
+                // change based on an older partition epoch.
+                pendingIsrChange = null;
             }
             if (newTerm && newAssignment.leader() == localBrokerId) {
                 becomeLeader(newAssignment, nowMs);
@@ -397,11 +403,11 @@ public final class Partition {
             progress.logEndOffset = fetchOffset;
             progress.lastFetchLeaderLogEndOffset = leaderEnd;
             progress.lastFetchTimeMs = nowMs;
-            if (!current.isr().contains(replicaId) && !isrChangePending && fetchOffset >= highWatermark
+            if (!current.isr().contains(replicaId) && pendingIsrChange == null && fetchOffset >= highWatermark
                     && fetchOffset >= leaderEpochStartOffset) {
                 expanded = new ArrayList<>(current.isr());
                 expanded.add(replicaId);
-                isrChangePending = true;
+                pendingIsrChange = new IsrChange(current, List.copyOf(expanded));
             }
         }
         maybeAdvanceHighWatermark();
@@ -419,7 +425,7 @@ public final class Partition {
         List<Integer> lagging = new ArrayList<>();
         synchronized (replicaLock) {
             current = assignment;
-            if (current.leader() != localBrokerId || isrChangePending) {
+            if (current.leader() != localBrokerId || pendingIsrChange != null) {
                 return;
             }
             shrunk = new ArrayList<>();
@@ -434,16 +440,27 @@ public final class Partition {
             if (lagging.isEmpty()) {
                 return;
             }
-            isrChangePending = true;
+            pendingIsrChange = new IsrChange(current, List.copyOf(shrunk));
         }
         LOG.log(Level.INFO, "{0}: followers {1} have not caught up for {2} ms; asking to shrink the ISR to {3}",
                 topicPartition, lagging, maxLagMs, shrunk);
         listener.requestIsrChange(this, current, shrunk);
     }
 
-    /** An ISR change this leader asked for was refused or lost: it may ask again. */
-    void isrChangeFailed() {
-        isrChangePending = false;
+    /**
+     * The ISR change to {@code isr} that this leader asked for, based on {@code basedOn}, was refused or lost: it may
+     * ask again, and the high watermark no longer waits for a follower that change would have added. The answer to an
+     * earlier request leaves a later pending one alone.
+     */
+    void isrChangeFailed(PartitionAssignment basedOn, List<Integer> isr) {
+        synchronized (replicaLock) {
+            if (pendingIsrChange == null || !pendingIsrChange.basedOn().equals(basedOn)
+                    || !pendingIsrChange.isr().equals(isr)) {
+                return;
+            }
+            pendingIsrChange = null;
+        }
+        maybeAdvanceHighWatermark();
     }
 
     /** The log end offset each replica is known to have, this leader's included (-1: not known yet). */
@@ -532,6 +549,10 @@ public final class Partition {
      * As leader, moves the high watermark up to the lowest log end offset among the in-sync replicas (this broker's
      * own for a replica it has not heard from yet cannot count: it stays where it is), and completes the produces
      * waiting for it.
+     *
+     * <p>The in-sync replicas counted are Kafka's "maximal ISR": the ISR plus a follower this leader asked to add, until
+     * the controller answers. The controller may commit that follower and elect it at any moment, so records it lacks
+     * must not be acknowledged yet. A follower asked out still counts until the controller commits its removal.
      */
     private void maybeAdvanceHighWatermark() {
         long bytes;
@@ -542,12 +563,9 @@ public final class Partition {
             if (current.leader() != localBrokerId) {
                 return;
             }
-            long candidate = log.logEndOffset();
-            for (int replica : current.isr()) {
-                if (replica != localBrokerId) {
-                    FollowerProgress progress = followers.get(replica);
-                    candidate = Math.min(candidate, progress == null ? -1 : progress.logEndOffset);
-                }
+            long candidate = Math.min(log.logEndOffset(), lowestLogEndOffset(current.isr()));
+            if (pendingIsrChange != null) {
+                candidate = Math.min(candidate, lowestLogEndOffset(pendingIsrChange.isr()));
             }
             if (candidate <= highWatermark) {
                 return;
@@ -559,6 +577,21 @@ public final class Partition {
         }
         completeWaiters(reached, outcome);
         listener.onHighWatermark(topicPartition, bytes);
+    }
+
+    /**
+     * The lowest log end offset among {@code replicas} other than this broker ({@code Long.MAX_VALUE} if none; -1 for
+     * one not heard from). Called holding the replica lock, on every high watermark check, so without allocating.
+     */
+    private long lowestLogEndOffset(List<Integer> replicas) {
+        long lowest = Long.MAX_VALUE;
+        for (int replica : replicas) {
+            if (replica != localBrokerId) {
+                FollowerProgress progress = followers.get(replica);
+                lowest = Math.min(lowest, progress == null ? -1 : progress.logEndOffset);
+            }
+        }
+        return lowest;
     }
 
     /** Takes the waiters for offsets below {@code highWatermark} out of the list. Called holding the replica lock. */

@@ -155,7 +155,7 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
     public void requestIsrChange(Partition partition, PartitionAssignment basedOn, List<Integer> newIsr) {
         IsrChanges changes = isrChanges;
         if (changes == null) {
-            partition.isrChangeFailed();
+            partition.isrChangeFailed(basedOn, newIsr);
             return;
         }
         TopicPartition tp = partition.topicPartition();
@@ -171,7 +171,7 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
             }
             if (error != org.apache.kafka.common.protocol.Errors.NONE) {
                 LOG.log(Level.INFO, "The ISR change of {0} to {1} was refused: {2}", tp, newIsr, error);
-                partition.isrChangeFailed();
+                partition.isrChangeFailed(basedOn, newIsr);
             }
         });
     }
