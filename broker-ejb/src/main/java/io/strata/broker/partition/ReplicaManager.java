@@ -12,10 +12,14 @@ import org.apache.kafka.common.Uuid;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
@@ -350,10 +354,33 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
         Path file = dir.resolve(PARTITION_METADATA);
         try {
             if (!topicId.equals(recordedTopicId(dir))) {
-                Files.writeString(file, "version: 0\ntopic_id: " + topicId + "\n", StandardCharsets.UTF_8);
+                writeAtomically(file, "version: 0\ntopic_id: " + topicId + "\n");
             }
         } catch (IOException e) {
             LOG.log(Level.WARNING, "Cannot write " + file, e);
+        }
+    }
+
+    /**
+     * Replaces {@code file} with {@code text} so that a crash leaves either the old file or the new one, never a torn
+     * one: a torn {@code partition.metadata} loses the topic id that keeps a deleted topic's log from being served
+     * under a new topic of the same name. The temporary file is written in the same directory (a move across file
+     * systems is not atomic) and forced before the move, and the directory after it, so the rename survives a power
+     * loss. A temporary file left by a crash ends in {@code .tmp}, which the log loader deletes.
+     */
+    private static void writeAtomically(Path file, String text) throws IOException {
+        Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
+        try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+            while (bytes.hasRemaining()) {
+                channel.write(bytes);
+            }
+            channel.force(true);
+        }
+        Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try (FileChannel directory = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
+            directory.force(true);
         }
     }
 

@@ -19,7 +19,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,6 +33,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -193,5 +196,23 @@ class ReplicaManagerTest {
         assertThat(following).as("orders-1 follows broker 2 although orders-0 failed before it")
                 .containsEntry(orders1, "2/0").doesNotContainKey(ORDERS_0);
         assertThat(manager.partition(orders1)).isNotNull();
+    }
+
+    @Test
+    void aTornPartitionMetadataFileIsReplacedWholeAndNoTemporaryFileStays() throws Exception {
+        Path partitionDir = directory.getOrCreate(ORDERS_0, LogConfig.defaults()).dir();
+        Path metadata = partitionDir.resolve("partition.metadata");
+        // A write cut short by a crash: the topic id is unreadable, so the file is written again.
+        Files.writeString(metadata, "version: 0\ntopic_");
+        Object tornFile = Files.readAttributes(metadata, BasicFileAttributes.class).fileKey();
+
+        assign(new PartitionAssignment(List.of(1, 2, 3), List.of(1, 2, 3), 1, 0, 0));
+
+        assertThat(Files.readString(metadata)).isEqualTo("version: 0\ntopic_id: " + TOPIC_ID + "\n");
+        assertThat(Files.readAttributes(metadata, BasicFileAttributes.class).fileKey())
+                .as("a complete file moved over the old one, not the old one rewritten in place").isNotEqualTo(tornFile);
+        try (Stream<Path> files = Files.list(partitionDir)) {
+            assertThat(files.map(file -> file.getFileName().toString())).noneMatch(name -> name.endsWith(".tmp"));
+        }
     }
 }
