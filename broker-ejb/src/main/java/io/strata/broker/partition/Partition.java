@@ -43,9 +43,15 @@ import java.util.concurrent.CompletableFuture;
  * has caught up is asked back in, through the controller ({@link IsrChanges}). As follower it takes the leader's
  * batches as they are, with their offsets and epochs, and the leader's high watermark.
  *
+ * <p>Role changes are fenced against writes already on their way. The assignment changes holding both locks, and every
+ * write checks, holding the append lock, that the role and leader epoch it was begun under still hold: a produce
+ * that passed the leader check just before a demotion, and a fetch response from a leader that is no longer the
+ * leader (or that lands after this broker was elected), are refused and leave the log as it is.
+ *
  * <p>Thread-safety: appends, truncation and the producer state are serialised by the partition's append lock; the
- * followers' progress, the high watermark and its waiters by the replica lock; reads take no lock; the assignment and
- * high watermark are published through volatile fields.
+ * followers' progress, the high watermark and its waiters by the replica lock (taken before the append lock when both
+ * are held); reads take no lock; the assignment and high watermark are published through volatile fields. Waiters are
+ * completed holding neither lock.
  */
 public final class Partition {
 
@@ -109,7 +115,12 @@ public final class Partition {
         loadProducerState();
         this.highWatermark = log.logStartOffset();
         if (assignment.leader() == localBrokerId) {
-            becomeLeader(assignment, nowMs);
+            synchronized (replicaLock) {
+                synchronized (appendLock) {
+                    startLeaderEpoch(assignment);
+                }
+                becomeLeader(assignment, nowMs);
+            }
         }
         maybeAdvanceHighWatermark();
     }
@@ -158,7 +169,14 @@ public final class Partition {
         synchronized (replicaLock) {
             PartitionAssignment previous = this.assignment;
             boolean newTerm = startsNewTerm(previous, newAssignment);
-            this.assignment = newAssignment;
+            synchronized (appendLock) {
+                // A write holding the append lock has checked the role it was begun under; one after this sees the
+                // new role. The new leader's epoch starts at the log end in the same step, before any leader append.
+                this.assignment = newAssignment;
+                if (newTerm && newAssignment.leader() == localBrokerId) {
+                    startLeaderEpoch(newAssignment);
+                }
+            }
             if (!newAssignment.equals(previous)) {
                 // The answer to a pending ISR change, or a change that makes it moot: the controller refuses a
                 // change based on an older partition epoch.
@@ -229,12 +247,14 @@ public final class Partition {
         return brokerId == localBrokerId || listener.isLive(brokerId);
     }
 
-    /** Called holding the replica lock. */
+    /** Records that this leader's epoch starts at the log end. Called holding the replica lock and the append lock. */
+    private void startLeaderEpoch(PartitionAssignment current) {
+        leaderEpochStartOffset = log.logEndOffset();
+        log.leaderEpochCache().assign(current.leaderEpoch(), leaderEpochStartOffset);
+    }
+
+    /** Starts tracking the followers of a new term as leader. Called holding the replica lock. */
     private void becomeLeader(PartitionAssignment current, long nowMs) {
-        synchronized (appendLock) {
-            leaderEpochStartOffset = log.logEndOffset();
-            log.leaderEpochCache().assign(current.leaderEpoch(), leaderEpochStartOffset);
-        }
         followers.clear();
         for (int replica : current.replicas()) {
             if (replica != localBrokerId) {
@@ -253,7 +273,8 @@ public final class Partition {
      * sequence numbers) are not written again: the original offsets are returned.
      *
      * @param requiredAcks 0, 1 or -1 (all in-sync replicas)
-     * @throws NotLeaderOrFollowerException if this broker does not lead the partition
+     * @throws NotLeaderOrFollowerException if this broker does not lead the partition, or stopped leading it (or
+     *                                      began another term) before the records were written
      * @throws NotEnoughReplicasException   if acks=all and fewer replicas than {@code min.insync.replicas} are in sync
      *                                      and alive: a follower known dead is not waited for, even before the
      *                                      controller has taken it out of the ISR (or when there is no controller)
@@ -277,6 +298,7 @@ public final class Partition {
         }
         AppendResult result;
         synchronized (appendLock) {
+            checkStillLeading(current);
             MutableRecordBatch first = records.batches().iterator().hasNext()
                     ? records.batches().iterator().next() : null;
             if (first != null && first.hasProducerId()) {
@@ -304,6 +326,19 @@ public final class Partition {
         // Outside the append lock: completing waiting fetches sends their responses.
         maybeAdvanceHighWatermark();
         return result;
+    }
+
+    /**
+     * Checks, holding the append lock, that this broker still leads in the term {@code begunUnder} an append checked
+     * before taking it: the leader epoch it stamps on the records must be the current one.
+     */
+    private void checkStillLeading(PartitionAssignment begunUnder) {
+        PartitionAssignment current = assignment;
+        if (current.leader() != localBrokerId || current.leaderEpoch() != begunUnder.leaderEpoch()) {
+            throw new NotLeaderOrFollowerException("Broker " + localBrokerId + " stopped leading " + topicPartition
+                    + " at epoch " + begunUnder.leaderEpoch() + " before the records were written; its leader is "
+                    + current.leader() + " at epoch " + current.leaderEpoch());
+        }
     }
 
     /**
@@ -475,9 +510,17 @@ public final class Partition {
 
     // ------------------------------------------------------------------------------------------ as follower
 
-    /** Appends batches fetched from the leader, keeping their offsets and leader epochs. */
-    public void appendAsFollower(MemoryRecords records) {
+    /**
+     * Appends batches fetched from the leader, keeping their offsets and leader epochs.
+     *
+     * @param leaderId    the broker the batches were fetched from
+     * @param leaderEpoch the leader epoch they were fetched under
+     * @throws FencedLeaderEpochException   if this broker no longer follows {@code leaderId} at {@code leaderEpoch}
+     * @throws NotLeaderOrFollowerException if this broker leads the partition, or it has no leader
+     */
+    public void appendAsFollower(MemoryRecords records, int leaderId, int leaderEpoch) {
         synchronized (appendLock) {
+            checkFollowing(leaderId, leaderEpoch);
             long activeBase = log.activeSegment().baseOffset();
             log.appendAsFollower(records.buffer());
             for (MutableRecordBatch batch : records.batches()) {
@@ -493,11 +536,18 @@ public final class Partition {
         }
     }
 
-    /** Takes the leader's high watermark, as far as this replica's log reaches. */
-    public void updateFollowerHighWatermark(long leaderHighWatermark) {
+    /**
+     * Takes the leader's high watermark, as far as this replica's log reaches.
+     *
+     * @throws FencedLeaderEpochException   if this broker no longer follows {@code leaderId} at {@code leaderEpoch}
+     * @throws NotLeaderOrFollowerException if this broker leads the partition, or it has no leader
+     */
+    public void updateFollowerHighWatermark(long leaderHighWatermark, int leaderId, int leaderEpoch) {
         long next = Math.min(leaderHighWatermark, log.logEndOffset());
         long before;
         synchronized (replicaLock) {
+            // The assignment changes holding both locks, so this one suffices to see it settled.
+            checkFollowing(leaderId, leaderEpoch);
             before = highWatermark;
             if (next > before) {
                 highWatermark = next;
@@ -511,9 +561,15 @@ public final class Partition {
     /**
      * Removes the records from {@code offset} on, where this replica's log diverged from the leader's, and rebuilds
      * the producer state without them.
+     *
+     * @param leaderId    the leader whose answer called for the truncation
+     * @param leaderEpoch the leader epoch it answered under
+     * @throws FencedLeaderEpochException   if this broker no longer follows {@code leaderId} at {@code leaderEpoch}
+     * @throws NotLeaderOrFollowerException if this broker leads the partition, or it has no leader
      */
-    public void truncateTo(long offset) {
+    public void truncateTo(long offset, int leaderId, int leaderEpoch) {
         synchronized (appendLock) {
+            checkFollowing(leaderId, leaderEpoch);
             if (!log.truncateTo(offset)) {
                 return;
             }
@@ -524,14 +580,39 @@ public final class Partition {
         }
     }
 
-    /** Empties the log and restarts it at {@code offset}, when the leader no longer has what this replica lacks. */
-    public void truncateFullyAndStartAt(long offset) {
+    /**
+     * Empties the log and restarts it at {@code offset}, when the leader no longer has what this replica lacks.
+     *
+     * @throws FencedLeaderEpochException   if this broker no longer follows {@code leaderId} at {@code leaderEpoch}
+     * @throws NotLeaderOrFollowerException if this broker leads the partition, or it has no leader
+     */
+    public void truncateFullyAndStartAt(long offset, int leaderId, int leaderEpoch) {
         synchronized (appendLock) {
+            checkFollowing(leaderId, leaderEpoch);
             log.truncateFullyAndStartAt(offset);
             loadProducerState();
         }
         synchronized (replicaLock) {
             highWatermark = offset;
+        }
+    }
+
+    /**
+     * Checks that this broker follows {@code leaderId} at {@code leaderEpoch}, the term a fetch response was asked
+     * under. Called holding the append lock or the replica lock, which the assignment changes under: the answer holds
+     * until the lock is released.
+     */
+    private void checkFollowing(int leaderId, int leaderEpoch) {
+        PartitionAssignment current = assignment;
+        if (current.leader() == localBrokerId || current.leader() < 0) {
+            throw new NotLeaderOrFollowerException("Broker " + localBrokerId + " does not follow a leader of "
+                    + topicPartition + " (its leader is " + current.leader() + " at epoch " + current.leaderEpoch()
+                    + "); records fetched from broker " + leaderId + " at epoch " + leaderEpoch + " are dropped");
+        }
+        if (current.leader() != leaderId || current.leaderEpoch() != leaderEpoch) {
+            throw new FencedLeaderEpochException("Broker " + localBrokerId + " follows broker " + current.leader()
+                    + " at epoch " + current.leaderEpoch() + " for " + topicPartition + ", not broker " + leaderId
+                    + " at epoch " + leaderEpoch + "; what was fetched from it is dropped");
         }
     }
 
