@@ -43,10 +43,10 @@ import java.util.concurrent.CompletableFuture;
  * has caught up is asked back in, through the controller ({@link IsrChanges}). As follower it takes the leader's
  * batches as they are, with their offsets and epochs, and the leader's high watermark.
  *
- * <p>Role changes are fenced against writes already on their way. The assignment changes holding both locks, and every
- * write checks, holding the append lock, that the role and leader epoch it was begun under still hold: a produce
- * that passed the leader check just before a demotion, and a fetch response from a leader that is no longer the
- * leader (or that lands after this broker was elected), are refused and leave the log as it is.
+ * <p>Role changes are fenced against writes already on their way. A new term (leader or leader epoch) is taken holding
+ * both locks, and every write checks, holding the append lock, that the role and leader epoch it was begun under still
+ * hold: a produce that passed the leader check just before a demotion, and a fetch response from a leader that is no
+ * longer the leader (or that lands after this broker was elected), are refused and leave the log as it is.
  *
  * <p>Thread-safety: appends, truncation and the producer state are serialised by the partition's append lock; the
  * followers' progress, the high watermark and its waiters by the replica lock (taken before the append lock when both
@@ -169,13 +169,18 @@ public final class Partition {
         synchronized (replicaLock) {
             PartitionAssignment previous = this.assignment;
             boolean newTerm = startsNewTerm(previous, newAssignment);
-            synchronized (appendLock) {
-                // A write holding the append lock has checked the role it was begun under; one after this sees the
-                // new role. The new leader's epoch starts at the log end in the same step, before any leader append.
-                this.assignment = newAssignment;
-                if (newTerm && newAssignment.leader() == localBrokerId) {
-                    startLeaderEpoch(newAssignment);
+            if (newTerm) {
+                synchronized (appendLock) {
+                    // A write holding the append lock has checked the term it was begun under; one after this sees
+                    // the new term. A new leader's epoch starts at the log end in the same step, before its appends.
+                    this.assignment = newAssignment;
+                    if (newAssignment.leader() == localBrokerId) {
+                        startLeaderEpoch(newAssignment);
+                    }
                 }
+            } else {
+                // Same leader and epoch (an ISR or replica change): nothing a write checks changes.
+                this.assignment = newAssignment;
             }
             if (!newAssignment.equals(previous)) {
                 // The answer to a pending ISR change, or a change that makes it moot: the controller refuses a
@@ -546,7 +551,7 @@ public final class Partition {
         long next = Math.min(leaderHighWatermark, log.logEndOffset());
         long before;
         synchronized (replicaLock) {
-            // The assignment changes holding both locks, so this one suffices to see it settled.
+            // A new term is taken holding both locks, so this one suffices to see it settled.
             checkFollowing(leaderId, leaderEpoch);
             before = highWatermark;
             if (next > before) {
