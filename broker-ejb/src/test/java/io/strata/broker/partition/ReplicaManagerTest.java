@@ -55,6 +55,8 @@ class ReplicaManagerTest {
     private final Set<Integer> live = ConcurrentHashMap.newKeySet();
     /** Whom the fetchers were told to follow, per partition: "leader/epoch". */
     private final Map<TopicPartition, String> following = new ConcurrentHashMap<>();
+    /** Whether this broker already led each partition when its fetching was stopped. */
+    private final Map<TopicPartition, Boolean> ledWhenUnfollowed = new ConcurrentHashMap<>();
     /** Partitions whose fetcher hand-over fails, as a broken fetcher thread factory would. */
     private final Set<TopicPartition> brokenFetchers = ConcurrentHashMap.newKeySet();
     private MetadataImage image = MetadataImage.EMPTY;
@@ -75,6 +77,10 @@ class ReplicaManagerTest {
 
             @Override
             public void unfollow(TopicPartition tp) {
+                Partition partition = manager.partition(tp);
+                if (partition != null && following.containsKey(tp)) {
+                    ledWhenUnfollowed.put(tp, partition.isLeader());
+                }
                 following.remove(tp);
             }
         }, (topic, partition, leaderId, leaderEpoch, partitionEpoch, isr) ->
@@ -214,5 +220,18 @@ class ReplicaManagerTest {
         try (Stream<Path> files = Files.list(partitionDir)) {
             assertThat(files.map(file -> file.getFileName().toString())).noneMatch(name -> name.endsWith(".tmp"));
         }
+    }
+
+    @Test
+    void fetchingStopsBeforeThisBrokerLeads() {
+        assign(new PartitionAssignment(List.of(1, 2, 3), List.of(1, 2, 3), 2, 0, 0));
+        assertThat(following).containsEntry(ORDERS_0, "2/0");
+
+        assign(new PartitionAssignment(List.of(1, 2, 3), List.of(1, 2, 3), 1, 1, 1));
+
+        assertThat(following).doesNotContainKey(ORDERS_0);
+        assertThat(ledWhenUnfollowed).as("a fetch answered after the election must find a follower")
+                .containsEntry(ORDERS_0, false);
+        assertThat(manager.partition(ORDERS_0).isLeader()).isTrue();
     }
 }
