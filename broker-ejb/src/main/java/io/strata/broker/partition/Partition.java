@@ -43,9 +43,15 @@ import java.util.concurrent.CompletableFuture;
  * has caught up is asked back in, through the controller ({@link IsrChanges}). As follower it takes the leader's
  * batches as they are, with their offsets and epochs, and the leader's high watermark.
  *
+ * <p>Role changes are fenced against writes already on their way. A new term (leader or leader epoch) is taken holding
+ * both locks, and every write checks, holding the append lock, that the role and leader epoch it was begun under still
+ * hold: a produce that passed the leader check just before a demotion, and a fetch response from a leader that is no
+ * longer the leader (or that lands after this broker was elected), are refused and leave the log as it is.
+ *
  * <p>Thread-safety: appends, truncation and the producer state are serialised by the partition's append lock; the
- * followers' progress, the high watermark and its waiters by the replica lock; reads take no lock; the assignment and
- * high watermark are published through volatile fields.
+ * followers' progress, the high watermark and its waiters by the replica lock (taken before the append lock when both
+ * are held); reads take no lock; the assignment and high watermark are published through volatile fields. Waiters are
+ * completed holding neither lock.
  */
 public final class Partition {
 
@@ -63,7 +69,8 @@ public final class Partition {
     private volatile Uuid topicId;
     private volatile PartitionAssignment assignment;
     private volatile long highWatermark;
-    private volatile boolean isrChangePending;
+    /** The ISR change this leader asked the controller for and has no answer to yet; guarded by the replica lock. */
+    private IsrChange pendingIsrChange;
     private long leaderEpochStartOffset;
     private final java.util.concurrent.atomic.AtomicLong bytesSinceHighWatermark =
             new java.util.concurrent.atomic.AtomicLong();
@@ -88,6 +95,10 @@ public final class Partition {
         long lastFetchLeaderLogEndOffset;
     }
 
+    /** An ISR change asked for: {@code isr} instead of the ISR of {@code basedOn}. */
+    private record IsrChange(PartitionAssignment basedOn, List<Integer> isr) {
+    }
+
     /** An acks=all produce waiting for the high watermark to pass {@code offset}. */
     private record Waiter(long offset, CompletableFuture<Void> done) {
     }
@@ -104,7 +115,12 @@ public final class Partition {
         loadProducerState();
         this.highWatermark = log.logStartOffset();
         if (assignment.leader() == localBrokerId) {
-            becomeLeader(assignment, nowMs);
+            synchronized (replicaLock) {
+                synchronized (appendLock) {
+                    startLeaderEpoch(assignment);
+                }
+                becomeLeader(assignment, nowMs);
+            }
         }
         maybeAdvanceHighWatermark();
     }
@@ -143,20 +159,33 @@ public final class Partition {
     }
 
     /**
-     * Takes a new assignment from the metadata. Returns whether this broker's role changed in a way the fetchers
-     * must know of: it became leader, or follows a new leader or a new leader epoch.
+     * Takes a new assignment from the metadata. Produces waiting for acks=all are failed NOT_LEADER_OR_FOLLOWER when
+     * this broker stops leading.
      */
-    boolean update(Uuid newTopicId, PartitionAssignment newAssignment, LogConfig config, long nowMs) {
-        PartitionAssignment previous = this.assignment;
+    void update(Uuid newTopicId, PartitionAssignment newAssignment, LogConfig config, long nowMs) {
         this.topicId = newTopicId;
         log.updateConfig(config);
-        boolean newTerm = previous.leader() != newAssignment.leader()
-                || previous.leaderEpoch() != newAssignment.leaderEpoch();
+        List<Waiter> orphaned = List.of();
         synchronized (replicaLock) {
-            this.assignment = newAssignment;
+            PartitionAssignment previous = this.assignment;
+            boolean newTerm = startsNewTerm(previous, newAssignment);
+            if (newTerm) {
+                synchronized (appendLock) {
+                    // A write holding the append lock has checked the term it was begun under; one after this sees
+                    // the new term. A new leader's epoch starts at the log end in the same step, before its appends.
+                    this.assignment = newAssignment;
+                    if (newAssignment.leader() == localBrokerId) {
+                        startLeaderEpoch(newAssignment);
+                    }
+                }
+            } else {
+                // Same leader and epoch (an ISR or replica change): nothing a write checks changes.
+                this.assignment = newAssignment;
+            }
             if (!newAssignment.equals(previous)) {
-                // The answer to a pending ISR change, or a change that makes it moot.
-                isrChangePending = false;
+                // The answer to a pending ISR change, or a change that makes it moot: the controller refuses a
+                // change based on an older partition epoch.
+                pendingIsrChange = null;
             }
             if (newTerm && newAssignment.leader() == localBrokerId) {
                 becomeLeader(newAssignment, nowMs);
@@ -165,12 +194,19 @@ public final class Partition {
                 trackReplicas(newAssignment);
             } else if (newTerm) {
                 followers.clear();
-                failWaiters(new NotLeaderOrFollowerException("Broker " + localBrokerId + " no longer leads "
-                        + topicPartition + "; the leader is now " + newAssignment.leader()));
+                orphaned = drainWaiters();
             }
         }
+        if (!orphaned.isEmpty()) {
+            completeWaiters(orphaned, new NotLeaderOrFollowerException("Broker " + localBrokerId
+                    + " no longer leads " + topicPartition + "; the leader is now " + newAssignment.leader()));
+        }
         maybeAdvanceHighWatermark();
-        return newTerm;
+    }
+
+    /** Whether {@code next} has another leader or leader epoch than {@code previous}: a new term for the fetchers. */
+    static boolean startsNewTerm(PartitionAssignment previous, PartitionAssignment next) {
+        return previous.leader() != next.leader() || previous.leaderEpoch() != next.leaderEpoch();
     }
 
     /**
@@ -192,11 +228,13 @@ public final class Partition {
      * waiting for a timeout.
      */
     void removed(String reason) {
+        List<Waiter> orphaned;
         synchronized (replicaLock) {
             followers.clear();
-            failWaiters(new NotLeaderOrFollowerException("Broker " + localBrokerId + " no longer holds a replica of "
-                    + topicPartition + ": " + reason));
+            orphaned = drainWaiters();
         }
+        completeWaiters(orphaned, new NotLeaderOrFollowerException("Broker " + localBrokerId
+                + " no longer holds a replica of " + topicPartition + ": " + reason));
     }
 
     /** How many of the ISR are live brokers; counted on every acks=all append, so without allocating. */
@@ -214,12 +252,14 @@ public final class Partition {
         return brokerId == localBrokerId || listener.isLive(brokerId);
     }
 
-    /** Called holding the replica lock. */
+    /** Records that this leader's epoch starts at the log end. Called holding the replica lock and the append lock. */
+    private void startLeaderEpoch(PartitionAssignment current) {
+        leaderEpochStartOffset = log.logEndOffset();
+        log.leaderEpochCache().assign(current.leaderEpoch(), leaderEpochStartOffset);
+    }
+
+    /** Starts tracking the followers of a new term as leader. Called holding the replica lock. */
     private void becomeLeader(PartitionAssignment current, long nowMs) {
-        synchronized (appendLock) {
-            leaderEpochStartOffset = log.logEndOffset();
-            log.leaderEpochCache().assign(current.leaderEpoch(), leaderEpochStartOffset);
-        }
         followers.clear();
         for (int replica : current.replicas()) {
             if (replica != localBrokerId) {
@@ -238,7 +278,8 @@ public final class Partition {
      * sequence numbers) are not written again: the original offsets are returned.
      *
      * @param requiredAcks 0, 1 or -1 (all in-sync replicas)
-     * @throws NotLeaderOrFollowerException if this broker does not lead the partition
+     * @throws NotLeaderOrFollowerException if this broker does not lead the partition, or stopped leading it (or
+     *                                      began another term) before the records were written
      * @throws NotEnoughReplicasException   if acks=all and fewer replicas than {@code min.insync.replicas} are in sync
      *                                      and alive: a follower known dead is not waited for, even before the
      *                                      controller has taken it out of the ISR (or when there is no controller)
@@ -262,6 +303,7 @@ public final class Partition {
         }
         AppendResult result;
         synchronized (appendLock) {
+            checkStillLeading(current);
             MutableRecordBatch first = records.batches().iterator().hasNext()
                     ? records.batches().iterator().next() : null;
             if (first != null && first.hasProducerId()) {
@@ -292,43 +334,82 @@ public final class Partition {
     }
 
     /**
+     * Checks, holding the append lock, that this broker still leads in the term {@code begunUnder} an append checked
+     * before taking it: the leader epoch it stamps on the records must be the current one.
+     */
+    private void checkStillLeading(PartitionAssignment begunUnder) {
+        PartitionAssignment current = assignment;
+        if (current.leader() != localBrokerId || current.leaderEpoch() != begunUnder.leaderEpoch()) {
+            throw new NotLeaderOrFollowerException("Broker " + localBrokerId + " stopped leading " + topicPartition
+                    + " at epoch " + begunUnder.leaderEpoch() + " before the records were written; its leader is "
+                    + current.leader() + " at epoch " + current.leaderEpoch());
+        }
+    }
+
+    /**
      * Completes when the high watermark has passed {@code lastOffset} with at least {@code min.insync.replicas} in
      * sync (acks=all); fails with NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below it meanwhile, or
      * NOT_LEADER_OR_FOLLOWER if this broker stopped leading.
      */
     public CompletableFuture<Void> awaitReplication(long lastOffset) {
         CompletableFuture<Void> done = new CompletableFuture<>();
+        RuntimeException outcome;
         synchronized (replicaLock) {
             if (assignment.leader() != localBrokerId) {
-                done.completeExceptionally(new NotLeaderOrFollowerException("Broker " + localBrokerId
-                        + " no longer leads " + topicPartition));
+                outcome = new NotLeaderOrFollowerException("Broker " + localBrokerId + " no longer leads "
+                        + topicPartition);
             } else if (highWatermark > lastOffset) {
-                completeWaiter(done);
+                outcome = tooFewInSync(assignment);
             } else {
                 waiters.add(new Waiter(lastOffset, done));
+                return done;
             }
         }
+        complete(done, outcome);
         return done;
     }
 
-    /** Called holding the replica lock. */
-    private void completeWaiter(CompletableFuture<Void> done) {
+    /**
+     * NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR {@code current} is smaller than {@code min.insync.replicas}, so
+     * that records the high watermark passed are not acknowledged as safe; {@code null} if they are.
+     */
+    private RuntimeException tooFewInSync(PartitionAssignment current) {
         int minInSync = log.config().minInSyncReplicas;
-        if (assignment.isr().size() < minInSync) {
-            done.completeExceptionally(new NotEnoughReplicasAfterAppendException("The ISR of " + topicPartition
-                    + " " + assignment.isr() + " shrank below min.insync.replicas=" + minInSync
-                    + " while the records were replicated"));
-        } else {
-            done.complete(null);
+        if (current.isr().size() >= minInSync) {
+            return null;
+        }
+        return new NotEnoughReplicasAfterAppendException("The ISR of " + topicPartition + " " + current.isr()
+                + " shrank below min.insync.replicas=" + minInSync + " while the records were replicated");
+    }
+
+    /** Takes every waiter out of the list, to be completed once the replica lock is released. */
+    private List<Waiter> drainWaiters() {
+        if (waiters.isEmpty()) {
+            return List.of();
+        }
+        List<Waiter> drained = new ArrayList<>(waiters);
+        waiters.clear();
+        return drained;
+    }
+
+    /**
+     * Completes waiters taken out of the list, with {@code error} unless it is {@code null}. Called holding neither lock: a completion runs the produce's
+     * callbacks on this thread, and those call back into this partition ({@link #cancelWaiter},
+     * {@link #appendAsLeader}, {@link #awaitReplication}) or answer a request.
+     */
+    private static void completeWaiters(List<Waiter> drained, RuntimeException error) {
+        for (Waiter waiter : drained) {
+            complete(waiter.done(), error);
         }
     }
 
-    /** Called holding the replica lock. */
-    private void failWaiters(RuntimeException error) {
-        for (Waiter waiter : waiters) {
-            waiter.done().completeExceptionally(error);
+    /** Completes normally if {@code error} is {@code null}, else with it. */
+    private static void complete(CompletableFuture<Void> done, RuntimeException error) {
+        if (error == null) {
+            done.complete(null);
+        } else {
+            done.completeExceptionally(error);
         }
-        waiters.clear();
     }
 
     /** Abandons a waiter that timed out. */
@@ -362,11 +443,11 @@ public final class Partition {
             progress.logEndOffset = fetchOffset;
             progress.lastFetchLeaderLogEndOffset = leaderEnd;
             progress.lastFetchTimeMs = nowMs;
-            if (!current.isr().contains(replicaId) && !isrChangePending && fetchOffset >= highWatermark
+            if (!current.isr().contains(replicaId) && pendingIsrChange == null && fetchOffset >= highWatermark
                     && fetchOffset >= leaderEpochStartOffset) {
                 expanded = new ArrayList<>(current.isr());
                 expanded.add(replicaId);
-                isrChangePending = true;
+                pendingIsrChange = new IsrChange(current, List.copyOf(expanded));
             }
         }
         maybeAdvanceHighWatermark();
@@ -384,7 +465,7 @@ public final class Partition {
         List<Integer> lagging = new ArrayList<>();
         synchronized (replicaLock) {
             current = assignment;
-            if (current.leader() != localBrokerId || isrChangePending) {
+            if (current.leader() != localBrokerId || pendingIsrChange != null) {
                 return;
             }
             shrunk = new ArrayList<>();
@@ -399,16 +480,27 @@ public final class Partition {
             if (lagging.isEmpty()) {
                 return;
             }
-            isrChangePending = true;
+            pendingIsrChange = new IsrChange(current, List.copyOf(shrunk));
         }
         LOG.log(Level.INFO, "{0}: followers {1} have not caught up for {2} ms; asking to shrink the ISR to {3}",
                 topicPartition, lagging, maxLagMs, shrunk);
         listener.requestIsrChange(this, current, shrunk);
     }
 
-    /** An ISR change this leader asked for was refused or lost: it may ask again. */
-    void isrChangeFailed() {
-        isrChangePending = false;
+    /**
+     * The ISR change to {@code isr} that this leader asked for, based on {@code basedOn}, was refused or lost: it may
+     * ask again, and the high watermark no longer waits for a follower that change would have added. The answer to an
+     * earlier request leaves a later pending one alone.
+     */
+    void isrChangeFailed(PartitionAssignment basedOn, List<Integer> isr) {
+        synchronized (replicaLock) {
+            if (pendingIsrChange == null || !pendingIsrChange.basedOn().equals(basedOn)
+                    || !pendingIsrChange.isr().equals(isr)) {
+                return;
+            }
+            pendingIsrChange = null;
+        }
+        maybeAdvanceHighWatermark();
     }
 
     /** The log end offset each replica is known to have, this leader's included (-1: not known yet). */
@@ -423,9 +515,17 @@ public final class Partition {
 
     // ------------------------------------------------------------------------------------------ as follower
 
-    /** Appends batches fetched from the leader, keeping their offsets and leader epochs. */
-    public void appendAsFollower(MemoryRecords records) {
+    /**
+     * Appends batches fetched from the leader, keeping their offsets and leader epochs.
+     *
+     * @param leaderId    the broker the batches were fetched from
+     * @param leaderEpoch the leader epoch they were fetched under
+     * @throws FencedLeaderEpochException   if this broker no longer follows {@code leaderId} at {@code leaderEpoch}
+     * @throws NotLeaderOrFollowerException if this broker leads the partition, or it has no leader
+     */
+    public void appendAsFollower(MemoryRecords records, int leaderId, int leaderEpoch) {
         synchronized (appendLock) {
+            checkFollowing(leaderId, leaderEpoch);
             long activeBase = log.activeSegment().baseOffset();
             log.appendAsFollower(records.buffer());
             for (MutableRecordBatch batch : records.batches()) {
@@ -441,11 +541,18 @@ public final class Partition {
         }
     }
 
-    /** Takes the leader's high watermark, as far as this replica's log reaches. */
-    public void updateFollowerHighWatermark(long leaderHighWatermark) {
+    /**
+     * Takes the leader's high watermark, as far as this replica's log reaches.
+     *
+     * @throws FencedLeaderEpochException   if this broker no longer follows {@code leaderId} at {@code leaderEpoch}
+     * @throws NotLeaderOrFollowerException if this broker leads the partition, or it has no leader
+     */
+    public void updateFollowerHighWatermark(long leaderHighWatermark, int leaderId, int leaderEpoch) {
         long next = Math.min(leaderHighWatermark, log.logEndOffset());
         long before;
         synchronized (replicaLock) {
+            // A new term is taken holding both locks, so this one suffices to see it settled.
+            checkFollowing(leaderId, leaderEpoch);
             before = highWatermark;
             if (next > before) {
                 highWatermark = next;
@@ -459,9 +566,15 @@ public final class Partition {
     /**
      * Removes the records from {@code offset} on, where this replica's log diverged from the leader's, and rebuilds
      * the producer state without them.
+     *
+     * @param leaderId    the leader whose answer called for the truncation
+     * @param leaderEpoch the leader epoch it answered under
+     * @throws FencedLeaderEpochException   if this broker no longer follows {@code leaderId} at {@code leaderEpoch}
+     * @throws NotLeaderOrFollowerException if this broker leads the partition, or it has no leader
      */
-    public void truncateTo(long offset) {
+    public void truncateTo(long offset, int leaderId, int leaderEpoch) {
         synchronized (appendLock) {
+            checkFollowing(leaderId, leaderEpoch);
             if (!log.truncateTo(offset)) {
                 return;
             }
@@ -472,14 +585,39 @@ public final class Partition {
         }
     }
 
-    /** Empties the log and restarts it at {@code offset}, when the leader no longer has what this replica lacks. */
-    public void truncateFullyAndStartAt(long offset) {
+    /**
+     * Empties the log and restarts it at {@code offset}, when the leader no longer has what this replica lacks.
+     *
+     * @throws FencedLeaderEpochException   if this broker no longer follows {@code leaderId} at {@code leaderEpoch}
+     * @throws NotLeaderOrFollowerException if this broker leads the partition, or it has no leader
+     */
+    public void truncateFullyAndStartAt(long offset, int leaderId, int leaderEpoch) {
         synchronized (appendLock) {
+            checkFollowing(leaderId, leaderEpoch);
             log.truncateFullyAndStartAt(offset);
             loadProducerState();
         }
         synchronized (replicaLock) {
             highWatermark = offset;
+        }
+    }
+
+    /**
+     * Checks that this broker follows {@code leaderId} at {@code leaderEpoch}, the term a fetch response was asked
+     * under. Called holding the append lock or the replica lock, which the assignment changes under: the answer holds
+     * until the lock is released.
+     */
+    private void checkFollowing(int leaderId, int leaderEpoch) {
+        PartitionAssignment current = assignment;
+        if (current.leader() == localBrokerId || current.leader() < 0) {
+            throw new NotLeaderOrFollowerException("Broker " + localBrokerId + " does not follow a leader of "
+                    + topicPartition + " (its leader is " + current.leader() + " at epoch " + current.leaderEpoch()
+                    + "); records fetched from broker " + leaderId + " at epoch " + leaderEpoch + " are dropped");
+        }
+        if (current.leader() != leaderId || current.leaderEpoch() != leaderEpoch) {
+            throw new FencedLeaderEpochException("Broker " + localBrokerId + " follows broker " + current.leader()
+                    + " at epoch " + current.leaderEpoch() + " for " + topicPartition + ", not broker " + leaderId
+                    + " at epoch " + leaderEpoch + "; what was fetched from it is dropped");
         }
     }
 
@@ -497,35 +635,65 @@ public final class Partition {
      * As leader, moves the high watermark up to the lowest log end offset among the in-sync replicas (this broker's
      * own for a replica it has not heard from yet cannot count: it stays where it is), and completes the produces
      * waiting for it.
+     *
+     * <p>The in-sync replicas counted are Kafka's "maximal ISR": the ISR plus a follower this leader asked to add, until
+     * the controller answers. The controller may commit that follower and elect it at any moment, so records it lacks
+     * must not be acknowledged yet. A follower asked out still counts until the controller commits its removal.
      */
     private void maybeAdvanceHighWatermark() {
         long bytes;
+        List<Waiter> reached;
+        RuntimeException outcome;
         synchronized (replicaLock) {
             PartitionAssignment current = assignment;
             if (current.leader() != localBrokerId) {
                 return;
             }
-            long candidate = log.logEndOffset();
-            for (int replica : current.isr()) {
-                if (replica != localBrokerId) {
-                    FollowerProgress progress = followers.get(replica);
-                    candidate = Math.min(candidate, progress == null ? -1 : progress.logEndOffset);
-                }
+            long candidate = Math.min(log.logEndOffset(), lowestLogEndOffset(current.isr()));
+            if (pendingIsrChange != null) {
+                candidate = Math.min(candidate, lowestLogEndOffset(pendingIsrChange.isr()));
             }
             if (candidate <= highWatermark) {
                 return;
             }
             highWatermark = candidate;
-            for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
-                Waiter waiter = it.next();
-                if (waiter.offset() < candidate) {
-                    it.remove();
-                    completeWaiter(waiter.done());
-                }
-            }
+            reached = drainWaitersBelow(candidate);
+            outcome = reached.isEmpty() ? null : tooFewInSync(current);
             bytes = bytesSinceHighWatermark.getAndSet(0);
         }
+        completeWaiters(reached, outcome);
         listener.onHighWatermark(topicPartition, bytes);
+    }
+
+    /**
+     * The lowest log end offset among {@code replicas} other than this broker ({@code Long.MAX_VALUE} if none; -1 for
+     * one not heard from). Called holding the replica lock, on every high watermark check, so without allocating.
+     */
+    private long lowestLogEndOffset(List<Integer> replicas) {
+        long lowest = Long.MAX_VALUE;
+        for (int replica : replicas) {
+            if (replica != localBrokerId) {
+                FollowerProgress progress = followers.get(replica);
+                lowest = Math.min(lowest, progress == null ? -1 : progress.logEndOffset);
+            }
+        }
+        return lowest;
+    }
+
+    /** Takes the waiters for offsets below {@code highWatermark} out of the list. Called holding the replica lock. */
+    private List<Waiter> drainWaitersBelow(long highWatermark) {
+        List<Waiter> reached = List.of();
+        for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+            Waiter waiter = it.next();
+            if (waiter.offset() < highWatermark) {
+                it.remove();
+                if (reached.isEmpty()) {
+                    reached = new ArrayList<>();
+                }
+                reached.add(waiter);
+            }
+        }
+        return reached;
     }
 
     /**

@@ -12,10 +12,14 @@ import org.apache.kafka.common.Uuid;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
@@ -155,7 +159,7 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
     public void requestIsrChange(Partition partition, PartitionAssignment basedOn, List<Integer> newIsr) {
         IsrChanges changes = isrChanges;
         if (changes == null) {
-            partition.isrChangeFailed();
+            partition.isrChangeFailed(basedOn, newIsr);
             return;
         }
         TopicPartition tp = partition.topicPartition();
@@ -171,7 +175,7 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
             }
             if (error != org.apache.kafka.common.protocol.Errors.NONE) {
                 LOG.log(Level.INFO, "The ISR change of {0} to {1} was refused: {2}", tp, newIsr, error);
-                partition.isrChangeFailed();
+                partition.isrChangeFailed(basedOn, newIsr);
             }
         });
     }
@@ -184,6 +188,10 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
         }
     }
 
+    /**
+     * Applies the assignments of the partitions this broker holds a replica of. Each partition is applied on its own:
+     * one that fails is logged and the others still are, so that no partition is left following a leader that is gone.
+     */
     @Override
     public synchronized void onMetadataUpdate(MetadataImage previous, MetadataImage current) {
         Set<TopicPartition> wanted = new HashSet<>();
@@ -196,31 +204,59 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
                 }
                 TopicPartition tp = new TopicPartition(topic.name(), p);
                 wanted.add(tp);
-                Partition existing = partitions.get(tp);
-                boolean newTerm;
-                if (existing != null && existing.topicId().equals(topic.id())) {
-                    newTerm = existing.update(topic.id(), assignment, config, clock.millis());
-                } else {
-                    if (existing != null) {
-                        removePartition(tp, "its topic was recreated");
-                    }
-                    partitions.put(tp, createPartition(tp, topic.id(), assignment, config));
-                    newTerm = true;
-                }
-                if (newTerm) {
-                    if (assignment.leader() == brokerId || assignment.leader() < 0) {
-                        followers.unfollow(tp);
-                    } else {
-                        followers.follow(tp, assignment.leader(), assignment.leaderEpoch());
-                    }
+                try {
+                    apply(tp, topic.id(), assignment, config);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.ERROR, "Applying the assignment " + assignment + " of " + tp + " failed; its "
+                            + "replica on broker " + brokerId + " may be stale until the next metadata update", e);
                 }
             }
         }
         for (TopicPartition tp : Set.copyOf(partitions.keySet())) {
             if (!wanted.contains(tp)) {
-                followers.unfollow(tp);
-                removePartition(tp, "its topic was deleted or it moved away");
+                try {
+                    followers.unfollow(tp);
+                    removePartition(tp, "its topic was deleted or it moved away");
+                } catch (RuntimeException e) {
+                    LOG.log(Level.ERROR, "Removing the replica of " + tp + " from broker " + brokerId + " failed", e);
+                }
             }
+        }
+    }
+
+    /**
+     * Applies one partition's assignment, and points its fetcher at the leader. Fetching stops before this broker
+     * leads, and starts after it follows, so the fetchers never act on a term the partition has not entered; a fetch
+     * already in flight is refused by the partition itself (see {@link Partition#appendAsFollower}).
+     */
+    private void apply(TopicPartition tp, Uuid topicId, PartitionAssignment assignment, LogConfig config) {
+        boolean follows = assignment.leader() != brokerId && assignment.leader() >= 0;
+        Partition existing = partitions.get(tp);
+        if (existing != null && existing.topicId().equals(topicId)) {
+            if (!Partition.startsNewTerm(existing.assignment(), assignment)) {
+                existing.update(topicId, assignment, config, clock.millis());
+                return;
+            }
+            if (!follows) {
+                followers.unfollow(tp);
+            }
+            try {
+                existing.update(topicId, assignment, config, clock.millis());
+            } finally {
+                // Even if the update failed halfway, the replica must not keep fetching from the leader that is gone.
+                if (follows) {
+                    followers.follow(tp, assignment.leader(), assignment.leaderEpoch());
+                }
+            }
+            return;
+        }
+        followers.unfollow(tp);
+        if (existing != null) {
+            removePartition(tp, "its topic was recreated");
+        }
+        partitions.put(tp, createPartition(tp, topicId, assignment, config));
+        if (follows) {
+            followers.follow(tp, assignment.leader(), assignment.leaderEpoch());
         }
     }
 
@@ -318,10 +354,33 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
         Path file = dir.resolve(PARTITION_METADATA);
         try {
             if (!topicId.equals(recordedTopicId(dir))) {
-                Files.writeString(file, "version: 0\ntopic_id: " + topicId + "\n", StandardCharsets.UTF_8);
+                writeAtomically(file, "version: 0\ntopic_id: " + topicId + "\n");
             }
         } catch (IOException e) {
             LOG.log(Level.WARNING, "Cannot write " + file, e);
+        }
+    }
+
+    /**
+     * Replaces {@code file} with {@code text} so that a crash leaves either the old file or the new one, never a torn
+     * one: a torn {@code partition.metadata} loses the topic id that keeps a deleted topic's log from being served
+     * under a new topic of the same name. The temporary file is written in the same directory (a move across file
+     * systems is not atomic) and forced before the move, and the directory after it, so the rename survives a power
+     * loss. A temporary file left by a crash ends in {@code .tmp}, which the log loader deletes.
+     */
+    private static void writeAtomically(Path file, String text) throws IOException {
+        Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
+        try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+            while (bytes.hasRemaining()) {
+                channel.write(bytes);
+            }
+            channel.force(true);
+        }
+        Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try (FileChannel directory = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
+            directory.force(true);
         }
     }
 

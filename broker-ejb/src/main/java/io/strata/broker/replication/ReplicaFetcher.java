@@ -6,6 +6,7 @@ import io.strata.broker.partition.ReplicaManager;
 import io.strata.storage.log.LeaderEpochCache;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.InvalidMetadataException;
 import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
@@ -27,6 +28,10 @@ import java.util.function.IntFunction;
  * got. Fetched batches are appended as they are; the leader's high watermark is taken as far as the log reaches.
  * When the leader answers that the log diverged (the records after some offset were written under a leader epoch the
  * leader does not have), the log is truncated there and fetching goes on from the new end.
+ *
+ * <p>What a response brings is applied only if this broker still follows the same leader at the epoch the fetch was
+ * asked under; the partition checks that again under its append lock, and a refused response is dropped (see
+ * {@link Partition#appendAsFollower}).
  *
  * <p>Thread-safety: the partition set is changed under the object's monitor by the replica manager; the loop runs
  * on its own thread.
@@ -91,9 +96,10 @@ final class ReplicaFetcher implements Runnable {
         return due;
     }
 
-    private synchronized void backOff(TopicPartition tp, long untilMs) {
+    /** Rests the partition until {@code untilMs}, unless it is followed at another epoch since, which starts afresh. */
+    private synchronized void backOff(TopicPartition tp, int leaderEpoch, long untilMs) {
         long[] state = partitions.get(tp);
-        if (state != null) {
+        if (state != null && state[0] == leaderEpoch) {
             state[1] = untilMs;
         }
     }
@@ -135,7 +141,7 @@ final class ReplicaFetcher implements Runnable {
 
     private void fetchOnce(Map<TopicPartition, Integer> due) throws IOException {
         Map<TopicPartition, FetchRequest.PartitionData> wanted = new LinkedHashMap<>();
-        Map<TopicPartition, Long> offsets = new HashMap<>();
+        Map<TopicPartition, Fetching> fetching = new HashMap<>();
         for (Map.Entry<TopicPartition, Integer> entry : due.entrySet()) {
             Partition partition = replicas.partition(entry.getKey());
             if (partition == null) {
@@ -143,7 +149,7 @@ final class ReplicaFetcher implements Runnable {
             }
             long fetchOffset = partition.log().logEndOffset();
             OptionalInt lastEpoch = partition.leaderEpochCache().latestEpoch();
-            offsets.put(entry.getKey(), fetchOffset);
+            fetching.put(entry.getKey(), new Fetching(partition, entry.getValue(), fetchOffset));
             wanted.put(entry.getKey(), new FetchRequest.PartitionData(Uuid.ZERO_UUID, fetchOffset,
                     partition.log().logStartOffset(), settings.fetchMaxBytes(), Optional.of(entry.getValue()),
                     lastEpoch.isPresent() ? Optional.of(lastEpoch.getAsInt()) : Optional.empty()));
@@ -162,35 +168,47 @@ final class ReplicaFetcher implements Runnable {
         for (Map.Entry<TopicPartition, FetchResponseData.PartitionData> entry
                 : response.responseData(Map.of(), FETCH_VERSION).entrySet()) {
             TopicPartition tp = entry.getKey();
-            Partition partition = replicas.partition(tp);
-            Long fetchOffset = offsets.get(tp);
-            if (partition == null || fetchOffset == null || !isFollowing(tp, due.get(tp))) {
+            Fetching asked = fetching.get(tp);
+            // A partition recreated (a new topic of the same name) since the fetch was sent is another log.
+            if (asked == null || replicas.partition(tp) != asked.partition() || !isFollowing(tp, asked.leaderEpoch())) {
                 continue;
             }
+            Partition partition = asked.partition();
             FetchResponseData.PartitionData data = entry.getValue();
             Errors error = Errors.forCode(data.errorCode());
             try {
                 switch (error) {
-                    case NONE -> handleData(tp, partition, fetchOffset, data);
-                    case OFFSET_OUT_OF_RANGE -> handleOutOfRange(tp, partition, fetchOffset, data);
+                    case NONE -> handleData(tp, partition, asked.leaderEpoch(), asked.fetchOffset(), data);
+                    case OFFSET_OUT_OF_RANGE ->
+                            handleOutOfRange(tp, partition, asked.leaderEpoch(), asked.fetchOffset(), data);
                     default -> {
                         LOG.log(Level.DEBUG, "Fetching {0} from broker {1}: {2}", tp, leaderId, error);
-                        backOff(tp, now + settings.backoffMs());
+                        backOff(tp, asked.leaderEpoch(), now + settings.backoffMs());
                     }
                 }
+            } catch (InvalidMetadataException e) {
+                // The partition changed role or term while the fetch was in flight, and refused what it brought.
+                // The metadata update that changed it re-points (or stops) this partition's fetching.
+                LOG.log(Level.INFO, "Dropped the fetch response for {0} from broker {1} at epoch {2}: {3}", tp,
+                        leaderId, asked.leaderEpoch(), e.getMessage());
+                backOff(tp, asked.leaderEpoch(), now + settings.backoffMs());
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "Replicating " + tp + " from broker " + leaderId + " failed", e);
-                backOff(tp, now + settings.backoffMs());
+                backOff(tp, asked.leaderEpoch(), now + settings.backoffMs());
             }
         }
     }
 
-    private synchronized boolean isFollowing(TopicPartition tp, Integer epoch) {
-        long[] state = partitions.get(tp);
-        return state != null && epoch != null && state[0] == epoch;
+    /** What a partition was fetched from: its replica then, the leader epoch, and the offset asked for. */
+    private record Fetching(Partition partition, int leaderEpoch, long fetchOffset) {
     }
 
-    private void handleData(TopicPartition tp, Partition partition, long fetchOffset,
+    private synchronized boolean isFollowing(TopicPartition tp, int epoch) {
+        long[] state = partitions.get(tp);
+        return state != null && state[0] == epoch;
+    }
+
+    private void handleData(TopicPartition tp, Partition partition, int leaderEpoch, long fetchOffset,
                             FetchResponseData.PartitionData data) {
         if (FetchResponse.isDivergingEpoch(data)) {
             FetchResponseData.EpochEndOffset diverging = data.divergingEpoch();
@@ -201,30 +219,30 @@ final class ReplicaFetcher implements Runnable {
             truncateTo = Math.max(truncateTo, partition.log().logStartOffset());
             LOG.log(Level.INFO, "{0}: the log diverged from leader {1} at epoch {2}; truncating to {3}", tp,
                     leaderId, diverging.epoch(), truncateTo);
-            partition.truncateTo(truncateTo);
+            partition.truncateTo(truncateTo, leaderId, leaderEpoch);
             return;
         }
         MemoryRecords records = FetchResponse.recordsOrFail(data) instanceof MemoryRecords memory ? memory
                 : MemoryRecords.EMPTY;
         if (records.sizeInBytes() > 0 && partition.log().logEndOffset() == fetchOffset) {
-            partition.appendAsFollower(records);
+            partition.appendAsFollower(records, leaderId, leaderEpoch);
         }
-        partition.updateFollowerHighWatermark(data.highWatermark());
+        partition.updateFollowerHighWatermark(data.highWatermark(), leaderId, leaderEpoch);
     }
 
-    private void handleOutOfRange(TopicPartition tp, Partition partition, long fetchOffset,
+    private void handleOutOfRange(TopicPartition tp, Partition partition, int leaderEpoch, long fetchOffset,
                                   FetchResponseData.PartitionData data) {
         long leaderStart = data.logStartOffset();
         if (leaderStart >= 0 && fetchOffset < leaderStart) {
             LOG.log(Level.INFO, "{0}: offset {1} is below leader {2}''s log start {3}; starting over there", tp,
                     fetchOffset, leaderId, leaderStart);
-            partition.truncateFullyAndStartAt(leaderStart);
+            partition.truncateFullyAndStartAt(leaderStart, leaderId, leaderEpoch);
         } else if (data.highWatermark() >= 0 && fetchOffset > data.highWatermark()) {
             LOG.log(Level.INFO, "{0}: offset {1} is past leader {2}''s end; truncating to its high watermark {3}",
                     tp, fetchOffset, leaderId, data.highWatermark());
-            partition.truncateTo(data.highWatermark());
+            partition.truncateTo(data.highWatermark(), leaderId, leaderEpoch);
         } else {
-            backOff(tp, System.currentTimeMillis() + settings.backoffMs());
+            backOff(tp, leaderEpoch, System.currentTimeMillis() + settings.backoffMs());
         }
     }
 

@@ -19,8 +19,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +33,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -49,6 +53,12 @@ class ReplicaManagerTest {
     private LogDirectory directory;
     private ReplicaManager manager;
     private final Set<Integer> live = ConcurrentHashMap.newKeySet();
+    /** Whom the fetchers were told to follow, per partition: "leader/epoch". */
+    private final Map<TopicPartition, String> following = new ConcurrentHashMap<>();
+    /** Whether this broker already led each partition when its fetching was stopped. */
+    private final Map<TopicPartition, Boolean> ledWhenUnfollowed = new ConcurrentHashMap<>();
+    /** Partitions whose fetcher hand-over fails, as a broken fetcher thread factory would. */
+    private final Set<TopicPartition> brokenFetchers = ConcurrentHashMap.newKeySet();
     private MetadataImage image = MetadataImage.EMPTY;
 
     @BeforeEach
@@ -59,10 +69,19 @@ class ReplicaManagerTest {
         manager.joinCluster(new ReplicaManager.Followers() {
             @Override
             public void follow(TopicPartition tp, int leaderId, int leaderEpoch) {
+                if (brokenFetchers.contains(tp)) {
+                    throw new IllegalStateException("no fetcher thread for " + tp);
+                }
+                following.put(tp, leaderId + "/" + leaderEpoch);
             }
 
             @Override
             public void unfollow(TopicPartition tp) {
+                Partition partition = manager.partition(tp);
+                if (partition != null && following.containsKey(tp)) {
+                    ledWhenUnfollowed.put(tp, partition.isLeader());
+                }
+                following.remove(tp);
             }
         }, (topic, partition, leaderId, leaderEpoch, partitionEpoch, isr) ->
                 org.apache.kafka.common.protocol.Errors.NONE, Runnable::run, live::contains);
@@ -79,6 +98,13 @@ class ReplicaManagerTest {
         Map<String, String> configs = new HashMap<>(Map.of("min.insync.replicas", "2"));
         MetadataImage next = image.withTopic(new TopicImage("orders", TOPIC_ID, List.of(assignment), configs,
                 false));
+        manager.onMetadataUpdate(image, next);
+        image = next;
+    }
+
+    private void assignTopic(List<PartitionAssignment> partitions) {
+        MetadataImage next = image.withTopic(new TopicImage("orders", TOPIC_ID, partitions,
+                Map.of("min.insync.replicas", "2"), false));
         manager.onMetadataUpdate(image, next);
         image = next;
     }
@@ -138,5 +164,74 @@ class ReplicaManagerTest {
         assign(new PartitionAssignment(List.of(1, 3), List.of(1, 3), 1, 0, 2));
         replicated.get(5, TimeUnit.SECONDS);
         assertThat(leader.highWatermark()).isEqualTo(end);
+    }
+
+    @Test
+    void aLeaderChangeFailsEveryWaitingProduceAndFollowsTheNewLeaderEvenWhenTheProducesCancelThemselves()
+            throws Exception {
+        assign(new PartitionAssignment(List.of(1, 2, 3), List.of(1, 2, 3), 1, 0, 0));
+        Partition leader = manager.partition(ORDERS_0);
+        List<CompletableFuture<Void>> waiting = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            AppendResult appended = leader.appendAsLeader(record("r" + i), (short) -1, AppendOrigin.CLIENT);
+            CompletableFuture<Void> done = leader.awaitReplication(appended.lastOffset());
+            // As the produce path does: on failure it abandons its waiter, on the thread that failed it.
+            done.whenComplete((ignored, error) -> leader.cancelWaiter(done));
+            waiting.add(done);
+        }
+
+        // Broker 2 is elected: this broker follows it now.
+        assign(new PartitionAssignment(List.of(1, 2, 3), List.of(1, 2, 3), 2, 1, 1));
+
+        for (CompletableFuture<Void> done : waiting) {
+            assertThatThrownBy(() -> done.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(NotLeaderOrFollowerException.class);
+        }
+        assertThat(following).containsEntry(ORDERS_0, "2/1");
+        assertThat(leader.isLeader()).isFalse();
+    }
+
+    @Test
+    void aPartitionWhoseUpdateFailsDoesNotStopTheOthersFromBeingApplied() {
+        TopicPartition orders1 = new TopicPartition("orders", 1);
+        brokenFetchers.add(ORDERS_0);
+
+        assignTopic(List.of(new PartitionAssignment(List.of(1, 2), List.of(1, 2), 2, 0, 0),
+                new PartitionAssignment(List.of(1, 2), List.of(1, 2), 2, 0, 0)));
+
+        assertThat(following).as("orders-1 follows broker 2 although orders-0 failed before it")
+                .containsEntry(orders1, "2/0").doesNotContainKey(ORDERS_0);
+        assertThat(manager.partition(orders1)).isNotNull();
+    }
+
+    @Test
+    void aTornPartitionMetadataFileIsReplacedWholeAndNoTemporaryFileStays() throws Exception {
+        Path partitionDir = directory.getOrCreate(ORDERS_0, LogConfig.defaults()).dir();
+        Path metadata = partitionDir.resolve("partition.metadata");
+        // A write cut short by a crash: the topic id is unreadable, so the file is written again.
+        Files.writeString(metadata, "version: 0\ntopic_");
+        Object tornFile = Files.readAttributes(metadata, BasicFileAttributes.class).fileKey();
+
+        assign(new PartitionAssignment(List.of(1, 2, 3), List.of(1, 2, 3), 1, 0, 0));
+
+        assertThat(Files.readString(metadata)).isEqualTo("version: 0\ntopic_id: " + TOPIC_ID + "\n");
+        assertThat(Files.readAttributes(metadata, BasicFileAttributes.class).fileKey())
+                .as("a complete file moved over the old one, not the old one rewritten in place").isNotEqualTo(tornFile);
+        try (Stream<Path> files = Files.list(partitionDir)) {
+            assertThat(files.map(file -> file.getFileName().toString())).noneMatch(name -> name.endsWith(".tmp"));
+        }
+    }
+
+    @Test
+    void fetchingStopsBeforeThisBrokerLeads() {
+        assign(new PartitionAssignment(List.of(1, 2, 3), List.of(1, 2, 3), 2, 0, 0));
+        assertThat(following).containsEntry(ORDERS_0, "2/0");
+
+        assign(new PartitionAssignment(List.of(1, 2, 3), List.of(1, 2, 3), 1, 1, 1));
+
+        assertThat(following).doesNotContainKey(ORDERS_0);
+        assertThat(ledWhenUnfollowed).as("a fetch answered after the election must find a follower")
+                .containsEntry(ORDERS_0, false);
+        assertThat(manager.partition(ORDERS_0).isLeader()).isTrue();
     }
 }
