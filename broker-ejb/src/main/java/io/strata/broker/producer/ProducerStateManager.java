@@ -1,5 +1,6 @@
 package io.strata.broker.producer;
 
+import io.strata.storage.batch.BatchInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
@@ -42,6 +43,23 @@ public final class ProducerStateManager {
     /** One appended batch of a producer. */
     public record BatchMetadata(int firstSequence, int lastSequence, long firstOffset, long lastOffset,
                                 long timestampMs) {
+
+        /**
+         * A batch the leader validated and appended, its last sequence computed as
+         * {@link ProducerStateManager#lastSequence}.
+         */
+        public static BatchMetadata of(BatchInfo batch) {
+            return new BatchMetadata(batch.baseSequence(),
+                    ProducerStateManager.lastSequence(batch.baseSequence(), batch.baseOffset(), batch.lastOffset()),
+                    batch.baseOffset(), batch.lastOffset(), batch.maxTimestamp());
+        }
+
+        /** A batch as stored (fetched by a follower, or replayed from the log), computed the same way. */
+        public static BatchMetadata of(RecordBatch batch) {
+            return new BatchMetadata(batch.baseSequence(),
+                    ProducerStateManager.lastSequence(batch.baseSequence(), batch.baseOffset(), batch.lastOffset()),
+                    batch.baseOffset(), batch.lastOffset(), batch.maxTimestamp());
+        }
     }
 
     private static final class ProducerEntry {
@@ -100,8 +118,16 @@ public final class ProducerStateManager {
         return null;
     }
 
-    /** Records an appended batch. */
-    public void update(long producerId, short epoch, BatchMetadata batch) {
+    /**
+     * Records an appended batch. Its last sequence is derived here from its first sequence and offsets, whatever
+     * the caller computed, so that the leader's and the followers' state agree after the wrap at
+     * {@link Integer#MAX_VALUE}.
+     */
+    public void update(long producerId, short epoch, BatchMetadata appended) {
+        int lastSequence = lastSequence(appended.firstSequence(), appended.firstOffset(), appended.lastOffset());
+        BatchMetadata batch = lastSequence == appended.lastSequence() ? appended
+                : new BatchMetadata(appended.firstSequence(), lastSequence, appended.firstOffset(),
+                appended.lastOffset(), appended.timestampMs());
         ProducerEntry entry = producers.computeIfAbsent(producerId, id -> new ProducerEntry());
         if (epoch != entry.epoch) {
             entry.batches.clear();
@@ -148,8 +174,35 @@ public final class ProducerStateManager {
         return entry == null ? RecordBatch.NO_PRODUCER_EPOCH : entry.epoch;
     }
 
+    /**
+     * The sequence number of a batch's last record: sequence numbers count records, one per offset of the batch, and
+     * wrap from {@link Integer#MAX_VALUE} to 0 as the Kafka producer wraps them (DefaultRecordBatch.lastSequence).
+     * The one way leader, follower and replay compute it.
+     *
+     * @throws IllegalArgumentException if the offsets do not span 1 to 2^31 records, which no v2 batch can
+     */
+    public static int lastSequence(int firstSequence, long firstOffset, long lastOffset) {
+        long delta = lastOffset - firstOffset;
+        if (delta < 0 || delta > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("a batch from offset " + firstOffset + " to " + lastOffset
+                    + " cannot hold a run of sequence numbers");
+        }
+        if (firstSequence == RecordBatch.NO_SEQUENCE) {
+            return RecordBatch.NO_SEQUENCE;
+        }
+        return add(firstSequence, (int) delta);
+    }
+
+    /** {@code sequence + increment}, wrapping past {@link Integer#MAX_VALUE} to 0 (not to a negative number). */
+    private static int add(int sequence, int increment) {
+        if (sequence > Integer.MAX_VALUE - increment) {
+            return increment - (Integer.MAX_VALUE - sequence) - 1;
+        }
+        return sequence + increment;
+    }
+
     private static int increment(int sequence) {
-        return sequence == Integer.MAX_VALUE ? 0 : sequence + 1;
+        return add(sequence, 1);
     }
 
     // ---------------------------------------------------------------------------------------------------- snapshots
