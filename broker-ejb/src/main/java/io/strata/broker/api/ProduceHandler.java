@@ -44,7 +44,8 @@ import java.util.function.LongConsumer;
  * <p>Before anything is appended it applies Kafka's request-level rules: transactional batches need a transactional
  * id (Strata has no transactions yet, so any is refused), and each partition carries exactly one record batch, which
  * is not a control batch. A partition breaking a rule gets INVALID_RECORD and nothing of it is written; the others
- * are appended as usual.
+ * are appended as usual. A partition whose log directory went offline after an I/O error gets KAFKA_STORAGE_ERROR,
+ * which sends the client to look for another leader.
  *
  * <p>Thread-safe: it keeps no state between requests.
  */
@@ -162,6 +163,8 @@ final class ProduceHandler implements ApiHandler {
             return;
         }
         try {
+            // Before the producer's duplicate check, which answers retries from memory: an offline log answers nothing.
+            partition.log().health().checkOnline();
             checkOneClientBatch(tp, records);
             AppendResult result = partition.appendAsLeader(records, acks, AppendOrigin.CLIENT);
             response.setErrorCode(Errors.NONE.code())
