@@ -8,6 +8,7 @@ import io.strata.broker.partition.AppendResult;
 import io.strata.broker.partition.Partition;
 import io.strata.broker.partition.ReplicaManager;
 import io.strata.storage.batch.AppendOrigin;
+import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.message.ProduceRequestData;
@@ -17,6 +18,7 @@ import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
 import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponseCollection;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.ProduceResponse;
@@ -38,6 +40,14 @@ import java.util.function.LongConsumer;
  * request's timeout, or NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below {@code min.insync.replicas}
  * meanwhile. With acks=0 nothing is answered; an error then closes the connection, which is how a Kafka client
  * learns of it.
+ *
+ * <p>Before anything is appended it applies Kafka's request-level rules: transactional batches need a transactional
+ * id (Strata has no transactions yet, so any is refused), and each partition carries exactly one record batch, which
+ * is not a control batch. A partition breaking a rule gets INVALID_RECORD and nothing of it is written; the others
+ * are appended as usual. A partition whose log directory went offline after an I/O error gets KAFKA_STORAGE_ERROR,
+ * which sends the client to look for another leader.
+ *
+ * <p>Thread-safe: it keeps no state between requests.
  */
 final class ProduceHandler implements ApiHandler {
 
@@ -68,6 +78,7 @@ final class ProduceHandler implements ApiHandler {
         boolean anyError = false;
         List<Map.Entry<TopicPartition, Integer>> appended = new ArrayList<>();
         List<Replicating> replicating = new ArrayList<>();
+        String transactionalBatch = data.transactionalId() == null ? findTransactionalBatch(data) : null;
         for (ProduceRequestData.TopicProduceData topicData : data.topicData()) {
             TopicImage topic = byId ? controller.image().topic(topicData.topicId())
                     : controller.image().topic(topicData.name());
@@ -78,6 +89,11 @@ final class ProduceHandler implements ApiHandler {
                 if (data.transactionalId() != null) {
                     fail(response, Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
                             "Strata does not support transactions yet");
+                } else if (transactionalBatch != null) {
+                    // Kafka refuses the whole request: transactional records need a transactional id to authorize.
+                    fail(response, Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "The request carries a transactional"
+                            + " record batch (" + transactionalBatch + ") but no transactional id; Strata does not"
+                            + " support transactions yet, so produce without transactional.id");
                 } else if (topic == null) {
                     fail(response, byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION,
                             "This server does not host this topic-partition.");
@@ -147,6 +163,9 @@ final class ProduceHandler implements ApiHandler {
             return;
         }
         try {
+            // Before the producer's duplicate check, which answers retries from memory: an offline log answers nothing.
+            partition.log().health().checkOnline();
+            checkOneClientBatch(tp, records);
             AppendResult result = partition.appendAsLeader(records, acks, AppendOrigin.CLIENT);
             response.setErrorCode(Errors.NONE.code())
                     .setBaseOffset(result.firstOffset())
@@ -164,6 +183,61 @@ final class ProduceHandler implements ApiHandler {
             fail(response, Errors.forException(e), e.getMessage());
             response.setLogStartOffset(partition.log().logStartOffset());
             LOG.log(Level.DEBUG, "Produce to {0} refused: {1}", tp, e.getMessage());
+        }
+    }
+
+    /**
+     * The first transactional batch of the request, described for the error message, or {@code null}. Control
+     * batches written by a transaction coordinator are transactional too, so a client's marker is caught here.
+     * Malformed records are left for the per-partition checks to answer.
+     */
+    private static String findTransactionalBatch(ProduceRequestData data) {
+        for (ProduceRequestData.TopicProduceData topicData : data.topicData()) {
+            for (ProduceRequestData.PartitionProduceData partitionData : topicData.partitionData()) {
+                if (!(partitionData.records() instanceof MemoryRecords records)) {
+                    continue;
+                }
+                try {
+                    for (MutableRecordBatch batch : records.batches()) {
+                        if (batch.isTransactional()) {
+                            return "partition " + partitionData.index() + " of " + topicData.name()
+                                    + ", producer " + batch.producerId();
+                        }
+                    }
+                } catch (ApiException e) {
+                    LOG.log(Level.DEBUG, "Malformed records in a produce request: {0}", e.getMessage());
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Kafka's rule for produce requests with magic v2 batches: exactly one batch per partition. It is what makes the
+     * idempotent producer's duplicate check sound (the check looks at one batch), and a client never sends more. A
+     * control batch is the broker's to write (transaction markers), never a client's.
+     *
+     * @throws InvalidRecordException if the partition's records break the rule
+     */
+    private static void checkOneClientBatch(TopicPartition tp, MemoryRecords records) {
+        if (records == null) {
+            throw new InvalidRecordException("Produce request for " + tp + " carries no records");
+        }
+        int batches = 0;
+        for (MutableRecordBatch batch : records.batches()) {
+            batches++;
+            if (batches > 1) {
+                throw new InvalidRecordException("Produce request for " + tp + " carries more than one record batch;"
+                        + " a produce request must carry exactly one record batch per partition");
+            }
+            if (batch.isControlBatch()) {
+                throw new InvalidRecordException("Produce request for " + tp + " carries a control batch; clients"
+                        + " are not allowed to write control records");
+            }
+        }
+        if (batches == 0) {
+            throw new InvalidRecordException("Produce request for " + tp + " carries no record batch; a produce"
+                    + " request must carry exactly one record batch per partition");
         }
     }
 

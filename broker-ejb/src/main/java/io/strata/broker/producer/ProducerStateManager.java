@@ -1,5 +1,6 @@
 package io.strata.broker.producer;
 
+import io.strata.storage.batch.BatchInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
@@ -7,18 +8,23 @@ import org.apache.kafka.common.record.internal.RecordBatch;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.CRC32C;
 
 /**
  * The idempotent producers' state for one partition: for each producer id, its epoch and its last five batches'
@@ -29,6 +35,10 @@ import java.util.Map;
  * <p>The state is kept on disk as {@code <offset>.snapshot} files in the partition's directory, written when the log
  * rolls a segment and at clean shutdown (the newest two are kept); at start the newest snapshot at or below the log
  * end is loaded and the batches after it replayed, so that a crash costs at most a replay of the active segment.
+ * A snapshot is a text file: a header line ({@code strata-producer-snapshot-v1 <producer count>}), one line per
+ * producer ({@code <id> <epoch> <last update ms>} then {@code first:last sequence:first:last offset:timestamp} per
+ * batch) and a last line {@code crc32c <hex>} over everything before it. It is forced to disk before it is renamed
+ * into place, and one that is damaged is deleted at load in favour of the one before it.
  *
  * <p>Not thread-safe: the partition calls it with its append lock held.
  */
@@ -38,10 +48,32 @@ public final class ProducerStateManager {
     /** As many batches per producer as a producer may have in flight: its retries are recognised. */
     static final int BATCHES_PER_PRODUCER = 5;
     private static final String SNAPSHOT_SUFFIX = ".snapshot";
+    private static final String TEMPORARY_SUFFIX = ".tmp";
+    /** First line of a snapshot, then its producer count; versioned so a later format is told apart. */
+    private static final String SNAPSHOT_HEADER = "strata-producer-snapshot-v1";
+    /** Last line of a snapshot: the CRC32C of every byte before it. */
+    private static final String CHECKSUM_PREFIX = "crc32c ";
 
     /** One appended batch of a producer. */
     public record BatchMetadata(int firstSequence, int lastSequence, long firstOffset, long lastOffset,
                                 long timestampMs) {
+
+        /**
+         * A batch the leader validated and appended, its last sequence computed as
+         * {@link ProducerStateManager#lastSequence}.
+         */
+        public static BatchMetadata of(BatchInfo batch) {
+            return new BatchMetadata(batch.baseSequence(),
+                    ProducerStateManager.lastSequence(batch.baseSequence(), batch.baseOffset(), batch.lastOffset()),
+                    batch.baseOffset(), batch.lastOffset(), batch.maxTimestamp());
+        }
+
+        /** A batch as stored (fetched by a follower, or replayed from the log), computed the same way. */
+        public static BatchMetadata of(RecordBatch batch) {
+            return new BatchMetadata(batch.baseSequence(),
+                    ProducerStateManager.lastSequence(batch.baseSequence(), batch.baseOffset(), batch.lastOffset()),
+                    batch.baseOffset(), batch.lastOffset(), batch.maxTimestamp());
+        }
     }
 
     private static final class ProducerEntry {
@@ -100,8 +132,16 @@ public final class ProducerStateManager {
         return null;
     }
 
-    /** Records an appended batch. */
-    public void update(long producerId, short epoch, BatchMetadata batch) {
+    /**
+     * Records an appended batch. Its last sequence is derived here from its first sequence and offsets, whatever
+     * the caller computed, so that the leader's and the followers' state agree after the wrap at
+     * {@link Integer#MAX_VALUE}.
+     */
+    public void update(long producerId, short epoch, BatchMetadata appended) {
+        int lastSequence = lastSequence(appended.firstSequence(), appended.firstOffset(), appended.lastOffset());
+        BatchMetadata batch = lastSequence == appended.lastSequence() ? appended
+                : new BatchMetadata(appended.firstSequence(), lastSequence, appended.firstOffset(),
+                appended.lastOffset(), appended.timestampMs());
         ProducerEntry entry = producers.computeIfAbsent(producerId, id -> new ProducerEntry());
         if (epoch != entry.epoch) {
             entry.batches.clear();
@@ -148,8 +188,35 @@ public final class ProducerStateManager {
         return entry == null ? RecordBatch.NO_PRODUCER_EPOCH : entry.epoch;
     }
 
+    /**
+     * The sequence number of a batch's last record: sequence numbers count records, one per offset of the batch, and
+     * wrap from {@link Integer#MAX_VALUE} to 0 as the Kafka producer wraps them (DefaultRecordBatch.lastSequence).
+     * The one way leader, follower and replay compute it.
+     *
+     * @throws IllegalArgumentException if the offsets do not span 1 to 2^31 records, which no v2 batch can
+     */
+    public static int lastSequence(int firstSequence, long firstOffset, long lastOffset) {
+        long delta = lastOffset - firstOffset;
+        if (delta < 0 || delta > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("a batch from offset " + firstOffset + " to " + lastOffset
+                    + " cannot hold a run of sequence numbers");
+        }
+        if (firstSequence == RecordBatch.NO_SEQUENCE) {
+            return RecordBatch.NO_SEQUENCE;
+        }
+        return add(firstSequence, (int) delta);
+    }
+
+    /** {@code sequence + increment}, wrapping past {@link Integer#MAX_VALUE} to 0 (not to a negative number). */
+    private static int add(int sequence, int increment) {
+        if (sequence > Integer.MAX_VALUE - increment) {
+            return increment - (Integer.MAX_VALUE - sequence) - 1;
+        }
+        return sequence + increment;
+    }
+
     private static int increment(int sequence) {
-        return sequence == Integer.MAX_VALUE ? 0 : sequence + 1;
+        return add(sequence, 1);
     }
 
     // ---------------------------------------------------------------------------------------------------- snapshots
@@ -157,9 +224,14 @@ public final class ProducerStateManager {
     /**
      * Writes the state as of {@code offset} (the log end offset) to {@code <offset>.snapshot} in {@code dir},
      * keeping the one snapshot before it and deleting older ones.
+     *
+     * <p>The file is written under a temporary name, forced to disk, renamed into place and the directory forced:
+     * a crash leaves either the whole snapshot or none, never an empty or torn one that would read as "no
+     * producers" and let retries be written twice.
      */
     public void writeSnapshot(Path dir, long offset) throws IOException {
         StringBuilder text = new StringBuilder();
+        text.append(SNAPSHOT_HEADER).append(' ').append(producers.size()).append('\n');
         for (Map.Entry<Long, ProducerEntry> producer : producers.entrySet()) {
             ProducerEntry entry = producer.getValue();
             text.append(producer.getKey()).append(' ').append(entry.epoch).append(' ').append(entry.lastUpdateMs);
@@ -170,61 +242,159 @@ public final class ProducerStateManager {
             }
             text.append('\n');
         }
-        Path file = dir.resolve(String.format("%020d", offset) + SNAPSHOT_SUFFIX);
-        Path temporary = dir.resolve(file.getFileName() + ".tmp");
-        Files.writeString(temporary, text, StandardCharsets.UTF_8);
+        byte[] body = text.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] trailer = (CHECKSUM_PREFIX + Long.toHexString(crc32c(body, body.length)) + "\n")
+                .getBytes(StandardCharsets.UTF_8);
+        Path file = snapshotFile(dir, offset);
+        Path temporary = dir.resolve(file.getFileName() + TEMPORARY_SUFFIX);
+        try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+            ByteBuffer bytes = ByteBuffer.allocate(body.length + trailer.length).put(body).put(trailer).flip();
+            while (bytes.hasRemaining()) {
+                channel.write(bytes);
+            }
+            channel.force(true);
+        }
         Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        forceDirectory(dir);
         // The newest and the one before it stay: if a crash takes the unflushed log tail, and with it the offset of
         // the newest snapshot, the older one still spares a replay from the start of the log.
         List<Long> offsets = snapshotOffsets(dir);
         offsets.sort(null);
         for (int i = 0; i < offsets.size() - 2; i++) {
-            Files.deleteIfExists(dir.resolve(String.format("%020d", offsets.get(i)) + SNAPSHOT_SUFFIX));
+            Files.deleteIfExists(snapshotFile(dir, offsets.get(i)));
         }
     }
 
     /**
-     * Loads the newest snapshot at or below {@code maxOffset}, deleting any above it (they describe records that are
-     * gone). Returns the snapshot's offset, from which the caller replays the log, or -1 if there is none.
+     * Loads the newest intact snapshot at or below {@code maxOffset}, deleting any above it (they describe records
+     * that are gone) and any that is damaged (truncated, or failing its checksum), which gives way to the next older
+     * one. Returns the loaded snapshot's offset, from which the caller replays the log, or -1 if there is none: then
+     * the caller replays the whole log, rather than taking a damaged file for "no producers".
      */
     public long loadSnapshot(Path dir, long maxOffset) throws IOException {
         producers.clear();
-        long best = -1;
+        deleteTemporaryFiles(dir);
+        List<Long> candidates = new ArrayList<>();
         for (long offset : snapshotOffsets(dir)) {
             if (offset > maxOffset) {
-                Files.deleteIfExists(dir.resolve(String.format("%020d", offset) + SNAPSHOT_SUFFIX));
+                Files.deleteIfExists(snapshotFile(dir, offset));
             } else {
-                best = Math.max(best, offset);
+                candidates.add(offset);
             }
         }
-        if (best < 0) {
-            return -1;
+        candidates.sort(Comparator.reverseOrder());
+        for (long offset : candidates) {
+            Path file = snapshotFile(dir, offset);
+            try {
+                producers.putAll(readSnapshot(file));
+                return offset;
+            } catch (SnapshotCorruptException e) {
+                LOG.log(Level.WARNING, "Deleting the damaged producer state snapshot {0} of {1}: {2}; using an older"
+                        + " snapshot or a replay of the log instead", file, topicPartition, e.getMessage());
+                Files.deleteIfExists(file);
+            }
         }
-        Path file = dir.resolve(String.format("%020d", best) + SNAPSHOT_SUFFIX);
+        return -1;
+    }
+
+    /** The producers in a snapshot file, after checking its header, its producer count and its checksum. */
+    private static Map<Long, ProducerEntry> readSnapshot(Path file) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        if (bytes.length == 0) {
+            throw new SnapshotCorruptException("the file is empty");
+        }
+        int trailerStart = lastLineStart(bytes);
+        String trailer = new String(bytes, trailerStart, bytes.length - trailerStart, StandardCharsets.UTF_8).trim();
+        if (bytes[bytes.length - 1] != '\n' || !trailer.startsWith(CHECKSUM_PREFIX)) {
+            throw new SnapshotCorruptException("the checksum line is missing: the file is truncated");
+        }
+        long expected;
         try {
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                if (line.isBlank()) {
-                    continue;
-                }
-                String[] parts = line.trim().split(" ");
-                long producerId = Long.parseLong(parts[0]);
+            expected = Long.parseLong(trailer.substring(CHECKSUM_PREFIX.length()), 16);
+        } catch (NumberFormatException e) {
+            throw new SnapshotCorruptException("the checksum line is unreadable: " + trailer);
+        }
+        long actual = crc32c(bytes, trailerStart);
+        if (actual != expected) {
+            throw new SnapshotCorruptException("checksum " + Long.toHexString(actual) + " differs from the stored "
+                    + Long.toHexString(expected));
+        }
+        String[] lines = new String(bytes, 0, trailerStart, StandardCharsets.UTF_8).split("\n");
+        String[] header = lines[0].split(" ");
+        if (header.length != 2 || !SNAPSHOT_HEADER.equals(header[0])) {
+            throw new SnapshotCorruptException("unknown header " + lines[0]);
+        }
+        Map<Long, ProducerEntry> loaded = new HashMap<>();
+        try {
+            for (int i = 1; i < lines.length; i++) {
+                String[] parts = lines[i].split(" ");
                 ProducerEntry entry = new ProducerEntry();
                 entry.epoch = Short.parseShort(parts[1]);
                 entry.lastUpdateMs = Long.parseLong(parts[2]);
-                for (int i = 3; i < parts.length; i++) {
-                    String[] fields = parts[i].split(":");
+                for (int j = 3; j < parts.length; j++) {
+                    String[] fields = parts[j].split(":");
                     entry.batches.addLast(new BatchMetadata(Integer.parseInt(fields[0]), Integer.parseInt(fields[1]),
                             Long.parseLong(fields[2]), Long.parseLong(fields[3]), Long.parseLong(fields[4])));
                 }
-                producers.put(producerId, entry);
+                loaded.put(Long.parseLong(parts[0]), entry);
+            }
+            if (loaded.size() != Integer.parseInt(header[1])) {
+                throw new SnapshotCorruptException("it declares " + header[1] + " producers but holds "
+                        + loaded.size());
             }
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "Ignoring the damaged producer state snapshot {0}: {1}", file, e.getMessage());
-            producers.clear();
-            Files.deleteIfExists(file);
-            return -1;
+            if (e instanceof SnapshotCorruptException) {
+                throw e;
+            }
+            // Checksummed but unreadable: written by a different version, so equally unusable.
+            throw new SnapshotCorruptException("unreadable producer line: " + e);
         }
-        return best;
+        return loaded;
+    }
+
+    private static long crc32c(byte[] bytes, int length) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, length);
+        return crc.getValue();
+    }
+
+    /** Where the last line of {@code bytes} (ending in a newline) begins. */
+    private static int lastLineStart(byte[] bytes) {
+        int i = bytes.length - 2;
+        while (i >= 0 && bytes[i] != '\n') {
+            i--;
+        }
+        return i + 1;
+    }
+
+    /** A snapshot that cannot be trusted: it is deleted and an older one or a replay used instead. */
+    private static final class SnapshotCorruptException extends RuntimeException {
+        SnapshotCorruptException(String message) {
+            super(message);
+        }
+    }
+
+    private static Path snapshotFile(Path dir, long offset) {
+        return dir.resolve(String.format("%020d", offset) + SNAPSHOT_SUFFIX);
+    }
+
+    /** Temporary files are what a crash left of a snapshot never renamed into place. */
+    private static void deleteTemporaryFiles(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SNAPSHOT_SUFFIX + TEMPORARY_SUFFIX)) {
+            for (Path file : files) {
+                Files.deleteIfExists(file);
+            }
+        }
+    }
+
+    private static void forceDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
     }
 
     private static List<Long> snapshotOffsets(Path dir) throws IOException {

@@ -11,7 +11,10 @@ import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.ControlRecordType;
+import org.apache.kafka.common.record.internal.EndTransactionMarker;
 import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
@@ -22,6 +25,7 @@ import org.apache.kafka.common.requests.DescribeAclsResponse;
 import org.apache.kafka.common.requests.FetchRequest;
 import org.apache.kafka.common.requests.MetadataRequest;
 import org.apache.kafka.common.requests.ProduceRequest;
+import org.apache.kafka.common.requests.ProduceResponse;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.requests.ResponseHeader;
 import org.junit.jupiter.api.AfterAll;
@@ -61,6 +65,7 @@ class ProtocolRobustnessTest {
     static void startBroker() {
         broker = TestBroker.start(dir, Map.of("socket.request.max.bytes", REQUEST_MAX_BYTES));
         broker.createTopic("fuzzed", 1, Map.of());
+        broker.createTopic("validated", 2, Map.of());
     }
 
     @AfterAll
@@ -249,5 +254,98 @@ class ProtocolRobustnessTest {
         assertThat(answered + closed).isGreaterThan(frames / 2);
         assertARealClientStillWorks(frames);
         assertThat(broker.server().isReady()).isTrue();
+    }
+
+    // ------------------------------------------------------------------------------------ produce validation
+
+    private static MemoryRecords batch(String value) {
+        return MemoryRecords.withRecords(Compression.NONE, new SimpleRecord("k".getBytes(), value.getBytes()));
+    }
+
+    /** Two well-formed batches back to back, as one partition's records. */
+    private static MemoryRecords twoBatches() {
+        ByteBuffer first = batch("first").buffer();
+        ByteBuffer second = batch("second").buffer();
+        ByteBuffer both = ByteBuffer.allocate(first.remaining() + second.remaining()).put(first).put(second);
+        return MemoryRecords.readableRecords(both.flip());
+    }
+
+    /** Sends a produce (v9, acks=1) to partitions 0 and 1 of "validated" and returns each partition's error. */
+    private static Map<Integer, Errors> produceToValidated(MemoryRecords partition0, MemoryRecords partition1)
+            throws IOException {
+        ProduceRequestData produce = new ProduceRequestData().setAcks((short) 1).setTimeoutMs(5000);
+        produce.topicData().add(new ProduceRequestData.TopicProduceData().setName("validated").setPartitionData(
+                List.of(new ProduceRequestData.PartitionProduceData().setIndex(0).setRecords(partition0),
+                        new ProduceRequestData.PartitionProduceData().setIndex(1).setRecords(partition1))));
+        short version = 9;
+        // Built directly: the client's builder would refuse the malformed requests these tests send.
+        Reply reply = exchange(frame(new ProduceRequest(produce, version), 11), true);
+        assertThat(reply.body()).as("a produce answer").isNotNull();
+        ProduceResponse response = (ProduceResponse) parse(reply, ApiKeys.PRODUCE, version);
+        Map<Integer, Errors> errors = new java.util.TreeMap<>();
+        response.data().responses().forEach(topic -> topic.partitionResponses().forEach(partition ->
+                errors.put(partition.index(), Errors.forCode(partition.errorCode()))));
+        return errors;
+    }
+
+    @Test
+    void aPartitionWithMoreThanOneBatchIsRefusedWithInvalidRecordAndNothingOfItIsWritten() throws Exception {
+        TopicPartition refused = new TopicPartition("validated", 0);
+        TopicPartition accepted = new TopicPartition("validated", 1);
+        long refusedEnd = endOffset(refused);
+        long acceptedEnd = endOffset(accepted);
+
+        Map<Integer, Errors> errors = produceToValidated(twoBatches(), batch("alone"));
+
+        assertThat(errors).containsEntry(0, Errors.INVALID_RECORD).containsEntry(1, Errors.NONE);
+        assertThat(endOffset(refused)).as("nothing of the two batches was written").isEqualTo(refusedEnd);
+        assertThat(endOffset(accepted)).isEqualTo(acceptedEnd + 1);
+    }
+
+    @Test
+    void aTransactionalBatchWithoutATransactionalIdIsRefusedAndNotWritten() throws Exception {
+        TopicPartition tp = new TopicPartition("validated", 0);
+        long endBefore = endOffset(tp);
+        MemoryRecords transactional = MemoryRecords.withTransactionalRecords(Compression.NONE, 4242L, (short) 0, 0,
+                new SimpleRecord("k".getBytes(), "in-a-transaction".getBytes()));
+
+        Map<Integer, Errors> errors = produceToValidated(transactional, batch("beside-it"));
+
+        // As Kafka: transactional records need a transactional id the producer may use; the request is refused whole.
+        assertThat(errors).containsEntry(0, Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+                .containsEntry(1, Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+        assertThat(endOffset(tp)).isEqualTo(endBefore);
+    }
+
+    @Test
+    void aControlBatchFromAClientIsRefusedWithInvalidRecord() throws Exception {
+        TopicPartition tp = new TopicPartition("validated", 0);
+        long endBefore = endOffset(tp);
+        MemoryRecords control = nonTransactionalCommitMarker();
+
+        Map<Integer, Errors> errors = produceToValidated(control, batch("beside-it"));
+
+        assertThat(errors).containsEntry(0, Errors.INVALID_RECORD).containsEntry(1, Errors.NONE);
+        assertThat(endOffset(tp)).isEqualTo(endBefore);
+    }
+
+    /**
+     * A commit marker with its transactional flag cleared (and its CRC made right again): a control batch that is
+     * not refused as transactional, so only the rule that clients never write control batches stops it.
+     */
+    private static MemoryRecords nonTransactionalCommitMarker() {
+        ByteBuffer marker = MemoryRecords.withEndTransactionMarker(4343L, (short) 0,
+                new EndTransactionMarker(ControlRecordType.COMMIT, 0)).buffer();
+        int attributesOffset = 21;
+        int crcOffset = 17;
+        marker.putShort(attributesOffset, (short) (marker.getShort(attributesOffset) & ~0x10));
+        marker.putInt(crcOffset, (int) org.apache.kafka.common.utils.Crc32C.compute(marker, attributesOffset,
+                marker.remaining() - attributesOffset));
+        MemoryRecords records = MemoryRecords.readableRecords(marker);
+        RecordBatch batch = records.batches().iterator().next();
+        assertThat(batch.isControlBatch()).isTrue();
+        assertThat(batch.isTransactional()).isFalse();
+        assertThat(batch.isValid()).isTrue();
+        return records;
     }
 }

@@ -25,16 +25,28 @@ public final class FileChannelCache {
     private static final System.Logger LOG = System.getLogger(FileChannelCache.class.getName());
 
     private final int openFilesMax;
+    private final Opener opener;
     private final Object lock = new Object();
     /** Open files in least-recently-used order. */
     private final LinkedHashMap<CachedFile, CachedFile> open = new LinkedHashMap<>(16, 0.75f, true);
     private long opensTotal;
 
+    /** How a file is opened for reading and writing: {@link FileChannel#open}, or a test's fault injector. */
+    @FunctionalInterface
+    public interface Opener {
+        FileChannel open(Path path) throws IOException;
+    }
+
     public FileChannelCache(int openFilesMax) {
+        this(openFilesMax, path -> FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE));
+    }
+
+    public FileChannelCache(int openFilesMax, Opener opener) {
         if (openFilesMax < 1) {
             throw new IllegalArgumentException("openFilesMax must be at least 1, was " + openFilesMax);
         }
         this.openFilesMax = openFilesMax;
+        this.opener = opener;
     }
 
     /** A handle on a file at {@code path} that opens on use. Nothing is opened or created yet. */
@@ -72,7 +84,7 @@ public final class FileChannelCache {
             }
             if (file.channel == null) {
                 try {
-                    file.channel = FileChannel.open(file.path(), StandardOpenOption.READ, StandardOpenOption.WRITE);
+                    file.channel = opener.open(file.path());
                 } catch (IOException e) {
                     throw new UncheckedIOException("cannot open " + file.path(), e);
                 }

@@ -40,6 +40,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
 
@@ -53,6 +54,11 @@ import java.util.function.ToLongFunction;
  * last on a clean close and removed once the logs are loaded again. A deleted partition's directory is renamed to
  * {@code <topic>-<partition>.<id>-delete} at once and removed in the background. Folders starting with {@code @}
  * are left alone: no topic name can contain that character, so the broker keeps its own stores there.
+ *
+ * <p>An I/O error on any of its logs takes the whole directory offline ({@link LogDirectoryHealth}): its logs then
+ * refuse appends and reads with {@code KafkaStorageException}, background work stops touching them, the shutdown is
+ * not marked clean, and the listeners registered with {@link #onOffline} are told, so that the broker can stop
+ * leading its partitions and tell the controller.
  *
  * <p>Thread-safe.
  */
@@ -81,21 +87,24 @@ public final class LogDirectory implements AutoCloseable {
     private final FileLock lock;
     private final LogCleaner cleaner;
     private final ThreadFactory threads;
+    private final LogDirectoryHealth health;
     private volatile ToLongFunction<TopicPartition> highWatermarks = tp -> Long.MAX_VALUE;
     private volatile boolean closed;
 
     private LogDirectory(LogDirectoryConfig config, Function<TopicPartition, LogConfig> topicConfigs,
-                         ThreadFactory threads, Clock clock, FileChannel lockChannel, FileLock lock) {
+                         ThreadFactory threads, Clock clock, FileChannel lockChannel, FileLock lock,
+                         FileChannelCache.Opener opener) {
         this.config = config;
         this.dir = config.logDir;
         this.topicConfigs = topicConfigs;
         this.threads = threads;
         this.lockChannel = lockChannel;
         this.lock = lock;
-        this.resources = new LogResources(new FileChannelCache(config.openFilesMax),
+        this.resources = new LogResources(new FileChannelCache(config.openFilesMax, opener),
                 new IndexCache(config.indexCacheBytes), clock);
         this.scheduler = new ScheduledThreadPoolExecutor(2, named(threads, "strata-log-scheduler"));
         this.scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        this.health = new LogDirectoryHealth(dir, scheduler);
         this.recoveryPoints = new OffsetCheckpointFile(dir.resolve(RECOVERY_POINT_CHECKPOINT));
         this.logStartOffsets = new OffsetCheckpointFile(dir.resolve(LOG_START_CHECKPOINT));
         this.cleaner = new LogCleaner(config, logs::values, log -> deletionBound(log),
@@ -112,6 +121,13 @@ public final class LogDirectory implements AutoCloseable {
      */
     public static LogDirectory open(LogDirectoryConfig config, Function<TopicPartition, LogConfig> topicConfigs,
                                     ThreadFactory threads, Clock clock) {
+        return open(config, topicConfigs, threads, clock,
+                path -> FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE));
+    }
+
+    /** As {@link #open(LogDirectoryConfig, Function, ThreadFactory, Clock)}, opening segment files with {@code opener}. */
+    static LogDirectory open(LogDirectoryConfig config, Function<TopicPartition, LogConfig> topicConfigs,
+                             ThreadFactory threads, Clock clock, FileChannelCache.Opener opener) {
         Path dir = config.logDir;
         FileChannel lockChannel = null;
         try {
@@ -122,7 +138,8 @@ public final class LogDirectory implements AutoCloseable {
                 throw new KafkaStorageException("The log directory " + dir.toAbsolutePath() + " is in use by another"
                         + " process: stop it, or give this one another log.dir");
             }
-            LogDirectory directory = new LogDirectory(config, topicConfigs, threads, clock, lockChannel, lock);
+            LogDirectory directory = new LogDirectory(config, topicConfigs, threads, clock, lockChannel, lock,
+                    opener);
             try {
                 directory.loadLogs();
             } catch (IOException | RuntimeException e) {
@@ -156,6 +173,29 @@ public final class LogDirectory implements AutoCloseable {
         return cleaner;
     }
 
+    /** Whether an I/O error took this directory offline; then its logs refuse appends and reads. */
+    public boolean isOffline() {
+        return health.isOffline();
+    }
+
+    /** What took this directory offline, if anything did. */
+    public Optional<LogDirectoryHealth.Failure> offlineFailure() {
+        return health.failure();
+    }
+
+    /**
+     * Calls {@code listener} once, on a background thread, when this directory goes offline (at once if it already
+     * is): the broker stops serving the directory's partitions and reports them offline.
+     */
+    public void onOffline(Consumer<LogDirectoryHealth.Failure> listener) {
+        health.onOffline(listener);
+    }
+
+    /** The partitions whose logs live in this directory. */
+    public List<TopicPartition> partitions() {
+        return List.copyOf(logs.keySet());
+    }
+
     /**
      * Where each partition's readers stop (its high watermark): retention and compaction never touch data at or
      * above it. Until set, the whole log counts.
@@ -175,12 +215,15 @@ public final class LogDirectory implements AutoCloseable {
     /** The partition's log, created empty with {@code logConfig} if it does not exist. */
     public synchronized PartitionLog getOrCreate(TopicPartition topicPartition, LogConfig logConfig) {
         checkOpen();
+        health.checkOnline();
         return logs.computeIfAbsent(topicPartition, tp -> {
             try {
                 return LogLoader.load(tp, partitionDir(tp), logConfig, resources, scheduler,
-                        this::checkpointRecoveryPointsQuietly, 0, 0, true);
+                        this::checkpointRecoveryPointsQuietly, 0, 0, true, health);
             } catch (IOException e) {
-                throw new KafkaStorageException("Cannot create the log of " + tp + " in " + dir + ": " + e, e);
+                throw health.fail("Creating the log of " + tp + " in " + dir, e);
+            } catch (UncheckedIOException e) {
+                throw health.fail("Creating the log of " + tp + " in " + dir, e);
             }
         });
     }
@@ -214,6 +257,9 @@ public final class LogDirectory implements AutoCloseable {
 
     /** Applies retention to every log now; returns the segments deleted. */
     public int enforceRetention() {
+        if (health.isOffline()) {
+            return 0;
+        }
         int deleted = 0;
         for (PartitionLog log : logs.values()) {
             try {
@@ -275,6 +321,9 @@ public final class LogDirectory implements AutoCloseable {
     }
 
     private void flushDueLogs() {
+        if (health.isOffline()) {
+            return;
+        }
         long nowMs = resources.clock().millis();
         for (PartitionLog log : logs.values()) {
             try {
@@ -286,17 +335,27 @@ public final class LogDirectory implements AutoCloseable {
     }
 
     private void checkpointRecoveryPointsQuietly() {
+        if (health.isOffline()) {
+            return;
+        }
         try {
             checkpointRecoveryPoints();
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            health.fail("Writing the recovery point checkpoint of " + dir, e);
+        } catch (RuntimeException e) {
             LOG.log(Level.ERROR, "Writing the recovery point checkpoint of " + dir + " failed", e);
         }
     }
 
     private void checkpointLogStartOffsetsQuietly() {
+        if (health.isOffline()) {
+            return;
+        }
         try {
             checkpointLogStartOffsets();
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            health.fail("Writing the log start offset checkpoint of " + dir, e);
+        } catch (RuntimeException e) {
             LOG.log(Level.ERROR, "Writing the log start offset checkpoint of " + dir + " failed", e);
         }
     }
@@ -336,7 +395,7 @@ public final class LogDirectory implements AutoCloseable {
                 TopicPartition tp = parsePartitionDir(partitionDir.getFileName().toString());
                 loading.add(loaders.submit(() -> LogLoader.load(tp, partitionDir, topicConfigs.apply(tp), resources,
                         scheduler, this::checkpointRecoveryPointsQuietly, points.getOrDefault(tp, 0L),
-                        starts.getOrDefault(tp, 0L), cleanShutdown)));
+                        starts.getOrDefault(tp, 0L), cleanShutdown, health)));
             }
             ExecutionException failure = null;
             for (Future<PartitionLog> future : loading) {
@@ -444,13 +503,17 @@ public final class LogDirectory implements AutoCloseable {
                 LOG.log(Level.ERROR, "Flushing " + log.topicPartition() + " at shutdown failed", e);
             }
         }
-        try {
-            checkpointRecoveryPoints();
-            checkpointLogStartOffsets();
-        } catch (IOException e) {
-            clean = false;
-            LOG.log(Level.ERROR, "Writing checkpoints at shutdown failed", e);
+        // An offline directory is left as a crash would leave it: the next start recovers what reached the disk.
+        if (!health.isOffline()) {
+            try {
+                checkpointRecoveryPoints();
+                checkpointLogStartOffsets();
+            } catch (IOException e) {
+                clean = false;
+                LOG.log(Level.ERROR, "Writing checkpoints at shutdown failed", e);
+            }
         }
+        clean &= !health.isOffline();
         for (PartitionLog log : logs.values()) {
             log.close();
         }

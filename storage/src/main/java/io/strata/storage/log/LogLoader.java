@@ -43,10 +43,21 @@ final class LogLoader {
     private LogLoader() {
     }
 
+    /** Loads a log on its own, whose I/O failures take only a health of its own offline (tests, tools). */
     static PartitionLog load(TopicPartition topicPartition, Path dir, LogConfig config, LogResources resources,
                              ScheduledExecutorService scheduler, Runnable onRecoveryPointLowered,
                              long recoveryPointCheckpoint, long logStartCheckpoint, boolean cleanShutdown)
             throws IOException {
+        return load(topicPartition, dir, config, resources, scheduler, onRecoveryPointLowered,
+                recoveryPointCheckpoint, logStartCheckpoint, cleanShutdown,
+                new LogDirectoryHealth(dir.getParent(), Runnable::run));
+    }
+
+    /** Loads a log of a directory, whose I/O failures take {@code health} offline. */
+    static PartitionLog load(TopicPartition topicPartition, Path dir, LogConfig config, LogResources resources,
+                             ScheduledExecutorService scheduler, Runnable onRecoveryPointLowered,
+                             long recoveryPointCheckpoint, long logStartCheckpoint, boolean cleanShutdown,
+                             LogDirectoryHealth health) throws IOException {
         long startNanos = System.nanoTime();
         Files.createDirectories(dir);
         settleInterruptedWork(dir, config, resources);
@@ -58,7 +69,7 @@ final class LogLoader {
             // The new directory and file reach the disk with the log's first flush.
             LeaderEpochCache epochs = loadLeaderEpochs(topicPartition, dir, segments, base, base);
             return new PartitionLog(topicPartition, dir, config, resources, scheduler, onRecoveryPointLowered,
-                    segments, base, base, epochs);
+                    segments, base, base, epochs, health);
         }
 
         long recoveryPoint = cleanShutdown ? Long.MAX_VALUE : Math.max(0, recoveryPointCheckpoint);
@@ -84,7 +95,7 @@ final class LogLoader {
         long loadedRecoveryPoint = cleanShutdown ? logEndOffset : Math.min(recoveryPoint, logEndOffset);
         LeaderEpochCache epochs = loadLeaderEpochs(topicPartition, dir, segments, logStartOffset, logEndOffset);
         PartitionLog log = new PartitionLog(topicPartition, dir, config, resources, scheduler,
-                onRecoveryPointLowered, segments, logStartOffset, loadedRecoveryPoint, epochs);
+                onRecoveryPointLowered, segments, logStartOffset, loadedRecoveryPoint, epochs, health);
         LOG.log(Level.INFO, "Loaded {0}: {1} segment(s), offsets {2} to {3}, {4} in {5} ms", topicPartition,
                 segments.size(), logStartOffset, logEndOffset, recovered ? "recovered" : "clean",
                 (System.nanoTime() - startNanos) / 1_000_000);

@@ -44,6 +44,10 @@ import java.util.function.Predicate;
  * <p>It also owns its {@link LeaderEpochCache} ({@code leader-epoch-checkpoint}), the leader epochs its batches were
  * written under, kept in step with appends, truncations and moves of the log start.
  *
+ * <p>An I/O error while writing, flushing, rolling, truncating or reading takes the whole log directory offline
+ * ({@link LogDirectoryHealth}): from then on appends and reads fail with {@code KafkaStorageException}, and closing
+ * writes nothing more, so the next start recovers from what reached the disk.
+ *
  * <p>Thread-safety: appends, truncation, rolls, retention and segment replacement are serialised by one lock, so
  * callers may append from any thread. Reads take no lock: they see a consistent prefix of the log and never a
  * partial batch, and they never wait for a writer.
@@ -59,6 +63,7 @@ public final class PartitionLog implements AutoCloseable {
     private final Runnable onRecoveryPointLowered;
     private final ConcurrentSkipListMap<Long, LogSegment> segments;
     private final LeaderEpochCache leaderEpochCache;
+    private final LogDirectoryHealth health;
     private final Object writeLock = new Object();
     private final Object flushLock = new Object();
     private final BatchValidator validator = new BatchValidator();
@@ -83,7 +88,7 @@ public final class PartitionLog implements AutoCloseable {
     PartitionLog(TopicPartition topicPartition, Path dir, LogConfig config, LogResources resources,
                  ScheduledExecutorService scheduler, Runnable onRecoveryPointLowered,
                  NavigableMap<Long, LogSegment> loadedSegments, long logStartOffset, long recoveryPoint,
-                 LeaderEpochCache leaderEpochCache) {
+                 LeaderEpochCache leaderEpochCache, LogDirectoryHealth health) {
         if (loadedSegments.isEmpty() || !loadedSegments.lastEntry().getValue().isActive()) {
             throw new IllegalArgumentException("a log needs an active last segment");
         }
@@ -95,6 +100,7 @@ public final class PartitionLog implements AutoCloseable {
         this.onRecoveryPointLowered = onRecoveryPointLowered;
         this.segments = new ConcurrentSkipListMap<>(loadedSegments);
         this.leaderEpochCache = leaderEpochCache;
+        this.health = health;
         this.logEndOffset = activeSegment().nextOffsetIfKnown();
         this.logStartOffset = logStartOffset;
         this.recoveryPoint = Math.min(recoveryPoint, logEndOffset);
@@ -135,6 +141,11 @@ public final class PartitionLog implements AutoCloseable {
 
     public long recoveryPoint() {
         return recoveryPoint;
+    }
+
+    /** Whether this log's directory is still usable; offline after an I/O error. */
+    public LogDirectoryHealth health() {
+        return health;
     }
 
     /** The leader epochs of this log's batches, for replication (OffsetsForLeaderEpoch, follower truncation). */
@@ -206,8 +217,9 @@ public final class PartitionLog implements AutoCloseable {
             LogSegment segment = maybeRoll(batches, nowMs);
             segment.append(batches);
         } catch (IOException e) {
-            throw new KafkaStorageException("Writing to " + topicPartition + " in " + dir + " failed: "
-                    + e.getMessage(), e);
+            throw health.fail("Writing to " + topicPartition + " in " + dir, e);
+        } catch (UncheckedIOException e) {
+            throw health.fail("Writing to " + topicPartition + " in " + dir, e);
         }
         logEndOffset = batches.lastOffset() + 1;
         unflushedRecords += batches.recordCount();
@@ -259,7 +271,16 @@ public final class PartitionLog implements AutoCloseable {
      * background, after which the recovery point moves past it.
      */
     public LogSegment roll(String reason) throws IOException {
-        return roll(reason, logEndOffset);
+        synchronized (writeLock) {
+            checkOpen();
+            try {
+                return roll(reason, logEndOffset);
+            } catch (IOException e) {
+                throw health.fail("Rolling " + topicPartition, e);
+            } catch (UncheckedIOException e) {
+                throw health.fail("Rolling " + topicPartition, e);
+            }
+        }
     }
 
     /**
@@ -298,6 +319,7 @@ public final class PartitionLog implements AutoCloseable {
      * @throws OffsetOutOfRangeException if {@code startOffset} is below the log start or above the log end
      */
     public LogReadResult read(long startOffset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch) {
+        health.checkOnline();
         long start = logStartOffset;
         long end = logEndOffset;
         if (startOffset < start || startOffset > end) {
@@ -321,8 +343,9 @@ public final class PartitionLog implements AutoCloseable {
                             + " kept racing with segment changes", e);
                 }
             } catch (IOException e) {
-                throw new KafkaStorageException("Reading " + topicPartition + " at offset " + startOffset
-                        + " failed: " + e.getMessage(), e);
+                throw health.fail("Reading " + topicPartition + " at offset " + startOffset, e);
+            } catch (UncheckedIOException e) {
+                throw health.fail("Reading " + topicPartition + " at offset " + startOffset, e);
             }
         }
     }
@@ -364,6 +387,7 @@ public final class PartitionLog implements AutoCloseable {
      * if every record is older.
      */
     public OffsetAndTimestamp offsetForTimestamp(long timestamp) {
+        health.checkOnline();
         long start = logStartOffset;
         try {
             for (LogSegment segment : segments.values()) {
@@ -374,12 +398,13 @@ public final class PartitionLog implements AutoCloseable {
             }
             return null;
         } catch (IOException e) {
-            throw new KafkaStorageException("Searching " + topicPartition + " by timestamp failed: " + e.getMessage(), e);
+            throw health.fail("Searching " + topicPartition + " by timestamp", e);
         }
     }
 
     /** The record with the largest timestamp, the first of them if several share it, or {@code null} if none. */
     public OffsetAndTimestamp offsetOfMaxTimestamp() {
+        health.checkOnline();
         try {
             LogSegment best = null;
             long max = -1;
@@ -392,7 +417,7 @@ public final class PartitionLog implements AutoCloseable {
             }
             return best == null ? null : best.findOffsetByTimestamp(max, logStartOffset);
         } catch (IOException e) {
-            throw new KafkaStorageException("Reading timestamps of " + topicPartition + " failed: " + e.getMessage(), e);
+            throw health.fail("Reading timestamps of " + topicPartition, e);
         }
     }
 
@@ -401,6 +426,8 @@ public final class PartitionLog implements AutoCloseable {
     /** Forces every batch below {@code offset} to disk and moves the recovery point there. */
     public void flush(long offset) {
         synchronized (flushLock) {
+            // Offline, nothing more is forced: the recovery point must not pass data a failed disk may have lost.
+            health.checkOnline();
             long target = Math.min(offset, logEndOffset);
             if (target <= recoveryPoint) {
                 return;
@@ -428,7 +455,9 @@ public final class PartitionLog implements AutoCloseable {
                     forceDirectory(dir.getParent());
                 }
             } catch (IOException e) {
-                throw new KafkaStorageException("Flushing " + topicPartition + " failed: " + e.getMessage(), e);
+                throw health.fail("Flushing " + topicPartition, e);
+            } catch (UncheckedIOException e) {
+                throw health.fail("Flushing " + topicPartition, e);
             }
             recoveryPoint = Math.max(recoveryPoint, target);
             lastFlushMs = resources.clock().millis();
@@ -494,7 +523,7 @@ public final class PartitionLog implements AutoCloseable {
                 logEndOffset = last.nextOffsetIfKnown();
                 forceDirectory(dir);
             } catch (IOException e) {
-                throw new KafkaStorageException("Truncating " + topicPartition + " failed: " + e.getMessage(), e);
+                throw health.fail("Truncating " + topicPartition, e);
             }
             leaderEpochCache.truncateFromEnd(logEndOffset);
             lowerRecoveryPoint(logEndOffset);
@@ -529,7 +558,7 @@ public final class PartitionLog implements AutoCloseable {
             try {
                 forceDirectory(dir);
             } catch (IOException e) {
-                throw new KafkaStorageException("Emptying " + topicPartition + " failed: " + e.getMessage(), e);
+                throw health.fail("Emptying " + topicPartition, e);
             }
             logEndOffset = newOffset;
             logStartOffset = newOffset;
@@ -579,7 +608,7 @@ public final class PartitionLog implements AutoCloseable {
      */
     public int deleteRetentionBreachedSegments(long highWatermark) {
         synchronized (writeLock) {
-            if (closed) {
+            if (closed || health.isOffline()) {
                 return 0;
             }
             LogConfig current = config;
@@ -618,10 +647,12 @@ public final class PartitionLog implements AutoCloseable {
         }
         try {
             if (doomed.get(doomed.size() - 1) == activeSegment()) {
-                roll("retention deletes the active segment");
+                roll("retention deletes the active segment", logEndOffset);
             }
         } catch (IOException e) {
-            throw new KafkaStorageException("Rolling " + topicPartition + " failed: " + e.getMessage(), e);
+            throw health.fail("Rolling " + topicPartition, e);
+        } catch (UncheckedIOException e) {
+            throw health.fail("Rolling " + topicPartition, e);
         }
         for (LogSegment segment : doomed) {
             removeSegment(segment);
@@ -664,7 +695,7 @@ public final class PartitionLog implements AutoCloseable {
         try {
             segment.changeSuffix(SegmentFiles.DELETED);
         } catch (IOException e) {
-            throw new KafkaStorageException("Renaming " + segment + " for deletion failed: " + e.getMessage(), e);
+            throw health.fail("Renaming " + segment + " for deletion", e);
         }
         directoryDirty = true;
     }
@@ -712,7 +743,7 @@ public final class PartitionLog implements AutoCloseable {
     public boolean replaceSegments(LogSegment cleaned, List<LogSegment> replaced, long truncationsSeen)
             throws IOException {
         synchronized (writeLock) {
-            boolean stillFits = !closed && truncations == truncationsSeen;
+            boolean stillFits = !closed && !health.isOffline() && truncations == truncationsSeen;
             for (LogSegment old : replaced) {
                 stillFits &= segments.get(old.baseOffset()) == old && !old.isActive();
             }
@@ -757,6 +788,13 @@ public final class PartitionLog implements AutoCloseable {
             }
             segmentsClosed = true;
             closed = true;
+            if (health.isOffline()) {
+                // Indexes written now could describe data the failed disk did not keep; recovery rebuilds them.
+                for (LogSegment segment : segments.values()) {
+                    segment.closeFiles();
+                }
+                return;
+            }
             for (LogSegment segment : segments.values()) {
                 try {
                     segment.close();
@@ -799,6 +837,7 @@ public final class PartitionLog implements AutoCloseable {
     }
 
     private void checkOpen() {
+        health.checkOnline();
         if (closed) {
             throw new KafkaStorageException("The log of " + topicPartition + " is closed");
         }
