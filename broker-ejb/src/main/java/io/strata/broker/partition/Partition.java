@@ -530,9 +530,7 @@ public final class Partition {
             log.appendAsFollower(records.buffer());
             for (MutableRecordBatch batch : records.batches()) {
                 if (batch.hasProducerId() && !batch.isControlBatch()) {
-                    producers.update(batch.producerId(), batch.producerEpoch(), new BatchMetadata(
-                            batch.baseSequence(), batch.lastSequence(), batch.baseOffset(), batch.lastOffset(),
-                            batch.maxTimestamp()));
+                    producers.update(batch.producerId(), batch.producerEpoch(), BatchMetadata.of(batch));
                 }
             }
             if (log.activeSegment().baseOffset() != activeBase && producers.producerCount() > 0) {
@@ -626,9 +624,7 @@ public final class Partition {
     }
 
     private static BatchMetadata metadataOf(BatchInfo batch) {
-        int lastSequence = batch.baseSequence() + (int) (batch.lastOffset() - batch.baseOffset());
-        return new BatchMetadata(batch.baseSequence(), lastSequence, batch.baseOffset(), batch.lastOffset(),
-                batch.maxTimestamp());
+        return BatchMetadata.of(batch);
     }
 
     /**
@@ -772,9 +768,7 @@ public final class Partition {
                 }
                 for (MutableRecordBatch batch : MemoryRecords.readableRecords(bytes).batches()) {
                     if (batch.lastOffset() >= next && batch.hasProducerId() && !batch.isControlBatch()) {
-                        producers.update(batch.producerId(), batch.producerEpoch(), new BatchMetadata(
-                                batch.baseSequence(), batch.lastSequence(), batch.baseOffset(), batch.lastOffset(),
-                                batch.maxTimestamp()));
+                        producers.update(batch.producerId(), batch.producerEpoch(), BatchMetadata.of(batch));
                         replayed++;
                     }
                     next = batch.lastOffset() + 1;

@@ -69,6 +69,8 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
     private volatile IsrChanges isrChanges;
     private volatile java.util.concurrent.Executor isrExecutor = Runnable::run;
     private volatile java.util.function.IntPredicate liveBrokers = id -> true;
+    private final List<java.util.function.BiConsumer<LogDirectory, Boolean>> logDirectoryFailureListeners =
+            new CopyOnWriteArrayList<>();
 
     private static final Followers NO_FOLLOWERS = new Followers() {
         @Override
@@ -90,6 +92,39 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
         this.clock = clock;
         this.logDirectories = List.copyOf(logDirectories);
         this.logConfigs = logConfigs;
+        for (LogDirectory directory : this.logDirectories) {
+            directory.onOffline(failure -> logDirectoryFailed(directory, failure.describe()));
+        }
+    }
+
+    /**
+     * Told when a log directory goes offline, with whether every log directory of this broker is offline now: the
+     * broker then stops, as Kafka's does, so that the cluster moves its partitions to other replicas.
+     */
+    public void addLogDirectoryFailureListener(java.util.function.BiConsumer<LogDirectory, Boolean> listener) {
+        logDirectoryFailureListeners.add(listener);
+    }
+
+    /**
+     * A log directory went offline (an I/O error on one of its logs): its partitions stop following their leaders, and
+     * produces waiting for acks=all on them are answered now instead of at their timeout; every later request for them
+     * is answered KAFKA_STORAGE_ERROR by the logs themselves.
+     */
+    private void logDirectoryFailed(LogDirectory directory, String reason) {
+        int stopped = 0;
+        for (Partition partition : partitions.values()) {
+            if (directory.get(partition.topicPartition()).orElse(null) == partition.log()) {
+                followers.unfollow(partition.topicPartition());
+                partition.removed(reason);
+                stopped++;
+            }
+        }
+        boolean allOffline = logDirectories.stream().allMatch(LogDirectory::isOffline);
+        LOG.log(Level.ERROR, "{0}: {1} partition(s) are no longer served from this broker{2}", reason, stopped,
+                allOffline ? "; every log directory is offline" : "");
+        for (java.util.function.BiConsumer<LogDirectory, Boolean> listener : logDirectoryFailureListeners) {
+            listener.accept(directory, allOffline);
+        }
     }
 
     public int brokerId() {

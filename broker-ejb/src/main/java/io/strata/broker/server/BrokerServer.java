@@ -83,6 +83,8 @@ public final class BrokerServer implements AutoCloseable {
     private Metrics networkMetrics;
     private volatile boolean ready;
     private volatile boolean closed;
+    private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+    private volatile String stoppedBecause;
     private LocalStrata local;
 
     public BrokerServer(BrokerConfig config, ThreadFactory threads, Clock clock) {
@@ -137,6 +139,12 @@ public final class BrokerServer implements AutoCloseable {
                 MetaProperties.recordClusterId(dir, controller.image().clusterId());
             }
             replicaManager = new ReplicaManager(config.nodeId, logDirectories, controllerLogic::logConfig, clock);
+            replicaManager.addLogDirectoryFailureListener((directory, allOffline) -> {
+                if (allOffline) {
+                    stopOnFailure("every log directory is offline (" + directory.offlineFailure()
+                            .map(failure -> failure.describe()).orElse(directory.path().toString()) + ")");
+                }
+            });
             if (clusterController != null) {
                 fetchers = new ReplicaFetcherManager(config.nodeId, this::replicationEndpoint,
                         ReplicationSettings.of(config), threads);
@@ -372,7 +380,10 @@ public final class BrokerServer implements AutoCloseable {
 
     /** Stops listening, finishes waiting requests, and closes storage cleanly. Safe to call more than once. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed && stopped.getCount() == 0) {
+            return;
+        }
         closed = true;
         ready = false;
         if (cluster != null) {
@@ -440,6 +451,32 @@ public final class BrokerServer implements AutoCloseable {
             networkMetrics = null;
         }
         LOG.log(Level.INFO, "Strata broker {0} stopped", config.nodeId);
+        stopped.countDown();
+    }
+
+    /**
+     * Stops the broker because it can no longer serve (as Kafka halts a broker whose every log directory failed): it
+     * leaves the cluster, whose controller moves its partitions to other replicas. Runs the stop on its own thread.
+     */
+    private void stopOnFailure(String reason) {
+        if (closed) {
+            return;
+        }
+        stoppedBecause = reason;
+        LOG.log(Level.ERROR, "Stopping Strata broker {0}: {1}", config.nodeId, reason);
+        Thread stopper = threads.newThread(this::close);
+        stopper.setName("strata-stop-on-failure");
+        stopper.start();
+    }
+
+    /** Waits until the broker has stopped, by {@link #close()} or because it could no longer serve. */
+    public void awaitStopped() throws InterruptedException {
+        stopped.await();
+    }
+
+    /** Why the broker stopped by itself, or {@code null} if it did not. */
+    public String stoppedBecause() {
+        return stoppedBecause;
     }
 
     static UncheckedIOException unchecked(String message, IOException e) {

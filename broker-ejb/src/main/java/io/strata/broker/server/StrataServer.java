@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 
@@ -81,14 +80,14 @@ public final class StrataServer implements Callable<Integer> {
             System.err.println("strata-server: could not start: " + e.getMessage());
             return 1;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            stopped.countDown();
-        }, "strata-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "strata-shutdown"));
         System.out.println("Strata is ready: bootstrap.servers=" + server.bootstrapServers() + ", data in "
                 + config.logDirs);
-        stopped.await();
+        server.awaitStopped();
+        if (server.stoppedBecause() != null) {
+            System.err.println("strata-server: stopped: " + server.stoppedBecause());
+            return 1;
+        }
         return 0;
     }
 

@@ -45,7 +45,9 @@ class ProduceHandlerTest {
 
     @BeforeEach
     void startBroker() {
-        broker = TestBroker.start(dir, Map.of());
+        // Two log directories: with one offline the broker keeps serving (with all of them offline it stops, as
+        // Kafka's does), so that the answers for the failed one can be read.
+        broker = TestBroker.start(dir, Map.of("log.dirs", dir.resolve("a") + "," + dir.resolve("b")));
         broker.createTopic("disk", 1, Map.of());
     }
 

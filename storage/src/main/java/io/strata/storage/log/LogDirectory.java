@@ -125,8 +125,11 @@ public final class LogDirectory implements AutoCloseable {
                 path -> FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE));
     }
 
-    /** As {@link #open(LogDirectoryConfig, Function, ThreadFactory, Clock)}, opening segment files with {@code opener}. */
-    static LogDirectory open(LogDirectoryConfig config, Function<TopicPartition, LogConfig> topicConfigs,
+    /**
+     * As {@link #open(LogDirectoryConfig, Function, ThreadFactory, Clock)}, opening segment files with {@code opener}:
+     * for tests, here and in the broker, that make a disk fail under a running log.
+     */
+    public static LogDirectory open(LogDirectoryConfig config, Function<TopicPartition, LogConfig> topicConfigs,
                              ThreadFactory threads, Clock clock, FileChannelCache.Opener opener) {
         Path dir = config.logDir;
         FileChannel lockChannel = null;
