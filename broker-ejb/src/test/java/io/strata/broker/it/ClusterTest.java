@@ -1,6 +1,7 @@
 package io.strata.broker.it;
 
 import io.strata.broker.config.BrokerConfig;
+import io.strata.broker.group.GroupCoordinator;
 import io.strata.broker.metadata.ClusterController;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -330,4 +331,46 @@ class ClusterTest {
         assertThat(cluster.broker(leader).server().replicaManager().partition(new TopicPartition("guarded", 0)).log()
                 .logEndOffset()).isEqualTo(1);
     }
+
+    /**
+     * While fewer than {@code offsets.topic.replication.factor} brokers are alive, a group's coordinator is not
+     * available, as in Kafka, instead of {@code __consumer_offsets} being created with the one replica there is room
+     * for, for good; once the others are back it is created with every replica and the group commits.
+     */
+    @Test
+    void offsetsTopicWaitsUntilItsReplicationFactorOfBrokersIsAlive() throws Exception {
+        // Without the CP Subsystem a lone broker is still the controller, which could create the topic.
+        startCluster(3, Map.of(BrokerConfig.CLUSTER_CP_MEMBER_COUNT, 0));
+        cluster.broker(2).stop();
+        cluster.broker(3).stop();
+        TestBroker alone = cluster.broker(1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> alone.server().membership().liveBrokers().size() == 1
+                && alone.server().isController());
+
+        assertThat(alone.server().groupCoordinator().coordinatorFor("auditors")).as("no coordinator yet")
+                .isEqualTo(-1);
+        assertThat(alone.server().controller().image().topic(GroupCoordinator.OFFSETS_TOPIC))
+                .as("__consumer_offsets is not created under-replicated").isNull();
+
+        cluster.broker(2).start();
+        cluster.broker(3).start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> alone.server().membership().liveBrokers().size() == 3);
+        try (Admin admin = cluster.admin()) {
+            admin.createTopics(List.of(new NewTopic("audited", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
+        }
+        try (KafkaProducer<String, String> producer = cluster.producer()) {
+            producer.send(new ProducerRecord<>("audited", "k", "v")).get(30, TimeUnit.SECONDS);
+        }
+        try (KafkaConsumer<String, String> consumer = cluster.consumer("auditors")) {
+            consumer.subscribe(List.of("audited"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> consumer.poll(Duration.ofMillis(200)).count() > 0);
+            consumer.commitSync(Duration.ofSeconds(30));
+        }
+        try (Admin admin = cluster.admin()) {
+            for (TopicPartitionInfo partition : describe(admin, GroupCoordinator.OFFSETS_TOPIC).partitions()) {
+                assertThat(partition.replicas()).as("every offsets partition replicated three times").hasSize(3);
+            }
+        }
+    }
+
 }
