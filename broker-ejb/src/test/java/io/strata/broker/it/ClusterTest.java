@@ -2,6 +2,9 @@ package io.strata.broker.it;
 
 import io.strata.broker.config.BrokerConfig;
 import io.strata.broker.group.GroupCoordinator;
+import io.strata.broker.local.OutgoingRecord;
+import io.strata.broker.local.RecordPosition;
+import io.strata.broker.local.Strata;
 import io.strata.broker.metadata.ClusterController;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -21,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -373,4 +377,32 @@ class ClusterTest {
         }
     }
 
+    /**
+     * {@code Strata.send} in the broker's JVM returns, as a produce with acks=all does, once every in-sync replica has
+     * the record and the high watermark has passed it: what it acknowledged survives the leader.
+     */
+    @Test
+    void nativeSendReturnsOnceTheInSyncReplicasHaveTheRecord() throws Exception {
+        startCluster(3);
+        int leader;
+        try (Admin admin = cluster.admin()) {
+            admin.createTopics(List.of(new NewTopic("native-acks", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(describe(admin, "native-acks").partitions().get(0).isr()).hasSize(3));
+            leader = describe(admin, "native-acks").partitions().get(0).leader().id();
+        }
+        TopicPartition tp = new TopicPartition("native-acks", 0);
+        Strata strata = cluster.broker(leader).server().local();
+        for (int i = 0; i < 5; i++) {
+            RecordPosition position = strata.send(new OutgoingRecord("native-acks", 0, null,
+                    ("v" + i).getBytes(StandardCharsets.UTF_8), List.of(), null));
+            assertThat(cluster.broker(leader).server().replicaManager().partition(tp).highWatermark())
+                    .as("high watermark past record %d when send returned", i).isGreaterThan(position.offset());
+            for (TestBroker broker : cluster.brokers()) {
+                assertThat(broker.server().replicaManager().partition(tp).log().logEndOffset())
+                        .as("broker %d has record %d", broker.server().config().nodeId, i)
+                        .isGreaterThan(position.offset());
+            }
+        }
+    }
 }
