@@ -21,6 +21,7 @@ import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.errors.NotEnoughReplicasException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.ServerSocket;
@@ -44,6 +45,7 @@ import static org.awaitility.Awaitility.await;
  * Three brokers in one JVM, each with its own Hazelcast member, clustered over loopback: replicated topics, acks=all,
  * leader failover, a returning broker rejoining the ISR, and NOT_ENOUGH_REPLICAS when too few are left.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class ClusterTest {
 
     @TempDir

@@ -27,6 +27,7 @@ import org.apache.kafka.common.requests.ResponseHeader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.DataInputStream;
@@ -41,6 +42,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -49,6 +51,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * mutated real requests. Each gets the protocol's error or a closed connection; the broker allocates nothing beyond
  * its limits, keeps serving, and a real client works afterwards.
  */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ProtocolRobustnessTest {
 
     private static final int REQUEST_MAX_BYTES = 1 << 20;

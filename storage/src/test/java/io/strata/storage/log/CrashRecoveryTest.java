@@ -3,6 +3,7 @@ package io.strata.storage.log;
 import io.strata.storage.batch.BatchHeader;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
@@ -29,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * batch it acknowledged (after forcing it to disk) is present, byte for byte and in order, and that no partial batch
  * is visible.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class CrashRecoveryTest {
 
     private static final int KILLS = Integer.getInteger("strata.crash.kills", 15);
