@@ -40,7 +40,10 @@ class CrashRecoveryTest {
 
     @Test
     void everyAcknowledgedBatchSurvivesRepeatedSigkill() throws Exception {
-        Random random = new Random(Long.getLong("strata.crash.seed", System.nanoTime()));
+        long seed = Long.getLong("strata.crash.seed", System.nanoTime());
+        // The seed picks when each kill lands; printed so that a failing run can be repeated.
+        System.out.println("CrashRecoveryTest seed " + seed + " (repeat with -Dstrata.crash.seed=" + seed + ")");
+        Random random = new Random(seed);
         Map<Integer, Long> acknowledged = new ConcurrentHashMap<>();
         int nextBatch = 0;
         int recoveredTotal = 0;
