@@ -20,6 +20,7 @@ import org.awaitility.core.ConditionFactory;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 
@@ -67,6 +68,7 @@ import static org.awaitility.Awaitility.await;
  *
  * <p>Each server's log and data stay under {@code target/strata-micro-cluster-<time>/}; a failure names the logs.
  */
+@Timeout(value = 15, unit = TimeUnit.MINUTES)
 class StrataMicroClusterTest {
 
     private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();

@@ -14,6 +14,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
@@ -42,6 +43,7 @@ import static org.awaitility.Awaitility.await;
  * topics, records and committed offsets. A start that cannot bind its port fails the deployment with a message
  * saying what to do. Ports and the data directory are moved out of the way through the documented settings.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class StrataMicroCommandTest {
 
     private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();

@@ -2,6 +2,7 @@ package io.strata.cli;
 
 import io.strata.broker.it.TestBroker;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.File;
@@ -22,6 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * logging (which must stay quiet) and the exit code.
  */
 @ExtendWith(SharedBroker.class)
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class BinStrataScriptTest {
 
     private static final Path SCRIPT = Path.of(System.getProperty("basedir", "."))

@@ -3,6 +3,7 @@ package io.strata.cli;
 import io.strata.broker.it.TestBroker;
 import io.strata.cli.Cli.Result;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -11,12 +12,14 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static io.strata.cli.Cli.strata;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** What the command prints when things go wrong, and how the global options find the broker. */
 @ExtendWith(SharedBroker.class)
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class CliErrorsTest {
 
     private final TestBroker broker;

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -54,6 +55,7 @@ import static org.awaitility.Awaitility.await;
  * the web-admin WAR: the test checks that {@code /health/ready} of the server reports the broker in the EAR.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(value = 15, unit = TimeUnit.MINUTES)
 class EarOnPayaraServerIT {
 
     private static final String APPLICATION = "strata";

@@ -2,6 +2,7 @@ package io.strata.ear;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -10,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import java.util.zip.ZipInputStream;
@@ -21,6 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * shared by both modules; a skinny web-admin WAR. The web-admin WAR on its own carries the broker and libraries (for
  * Payara Micro, which deploys no EAR), so a second broker in the EAR is one plugin setting away, and would start twice.
  */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class StrataEarLayoutIT {
 
     private static final String BROKER_SERVICE_CLASS = "io/strata/broker/ejb/BrokerService.class";

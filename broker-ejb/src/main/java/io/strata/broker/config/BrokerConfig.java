@@ -372,7 +372,9 @@ public final class BrokerConfig {
                 .define(OFFSETS_TOPIC_NUM_PARTITIONS, Type.INT, 50, Range.atLeast(1), Importance.MEDIUM,
                         "Partitions of the internal __consumer_offsets topic.")
                 .define(OFFSETS_TOPIC_REPLICATION_FACTOR, Type.SHORT, (short) 3, Range.atLeast(1), Importance.MEDIUM,
-                        "Replicas of __consumer_offsets, lowered to the number of brokers when fewer are alive.")
+                        "Replicas of __consumer_offsets. In a cluster it is created once this many brokers are alive (until"
+                                + " then groups get COORDINATOR_NOT_AVAILABLE); a standalone broker (cluster.join=none)"
+                                + " uses 1 unless this is set.")
                 .define(OFFSETS_TOPIC_SEGMENT_BYTES, Type.INT, 104_857_600, Range.atLeast(1024), Importance.LOW,
                         "Segment size of __consumer_offsets.")
                 .define(OFFSETS_RETENTION_MINUTES, Type.INT, 10_080, Range.atLeast(1), Importance.MEDIUM,

@@ -8,6 +8,7 @@ import io.strata.broker.metadata.TopicImage;
 import io.strata.broker.partition.ReplicaManager;
 import io.strata.storage.config.LogConfig;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.message.JoinGroupRequestData;
@@ -58,6 +59,10 @@ public final class GroupCoordinator implements AutoCloseable {
     private final CoordinatorRuntime<GroupCoordinatorShard> runtime;
     private volatile int offsetsPartitions;
     private volatile boolean loaded;
+    /** Set by {@link #startup(boolean)}: this broker is a cluster of one. */
+    private volatile boolean standalone;
+    /** Whether the wait for enough brokers to create {@code __consumer_offsets} was logged: once, not per request. */
+    private volatile boolean waitingForBrokersLogged;
 
     public GroupCoordinator(BrokerConfig config, Controller controller, ReplicaManager replicas,
                             ThreadFactory threads, Clock clock) {
@@ -76,10 +81,14 @@ public final class GroupCoordinator implements AutoCloseable {
 
     /**
      * Loads the groups this broker coordinates, and follows leadership from then on. With {@code createOffsetsTopic}
-     * false (a broker of a cluster, which may be starting before the others have joined) {@code __consumer_offsets}
-     * is created when the first group looks for its coordinator.
+     * true (a standalone broker, a cluster of one) {@code __consumer_offsets} is created now, with one replica unless
+     * {@code offsets.topic.replication.factor} is set. With it false (a broker of a cluster, which may be starting
+     * before the others have joined) it is created when a group first looks for its coordinator and
+     * {@code offsets.topic.replication.factor} brokers are alive; until then FindCoordinator is answered
+     * COORDINATOR_NOT_AVAILABLE, as Kafka answers it, rather than creating it under-replicated for good.
      */
     public void startup(boolean createOffsetsTopic) {
+        standalone = createOffsetsTopic;
         TopicImage topic = createOffsetsTopic ? ensureOffsetsTopic() : controller.image().topic(OFFSETS_TOPIC);
         offsetsPartitions = topic == null ? config.offsetsTopicNumPartitions : topic.partitionCount();
         controller.addListener((previous, current) -> {
@@ -93,11 +102,46 @@ public final class GroupCoordinator implements AutoCloseable {
         loaded = true;
     }
 
+    /**
+     * Creates {@code __consumer_offsets} if it does not exist and enough brokers are alive to hold every replica;
+     * returns it, or {@code null} while too few brokers are alive.
+     */
     private TopicImage ensureOffsetsTopic() {
-        return controller.ensureInternalTopic(OFFSETS_TOPIC, config.offsetsTopicNumPartitions,
-                config.offsetsTopicReplicationFactor, Map.of(LogConfig.CLEANUP_POLICY, LogConfig.CLEANUP_POLICY_COMPACT,
+        TopicImage existing = controller.image().topic(OFFSETS_TOPIC);
+        if (existing != null) {
+            return existing;
+        }
+        short factor = offsetsTopicReplicationFactor();
+        int live = controller.liveBrokers().size();
+        if (live < factor) {
+            if (standalone) {
+                throw new ConfigException(BrokerConfig.OFFSETS_TOPIC_REPLICATION_FACTOR, factor, "a standalone"
+                        + " broker (" + BrokerConfig.CLUSTER_JOIN + "=none) is a cluster of one and cannot hold "
+                        + factor + " replicas of " + OFFSETS_TOPIC + ": set it to 1, or leave it unset");
+            }
+            if (!waitingForBrokersLogged) {
+                waitingForBrokersLogged = true;
+                LOG.log(Level.WARNING, "Not creating {0} yet: {1}={2} and {3} broker(s) are alive {4}; groups get"
+                        + " COORDINATOR_NOT_AVAILABLE until enough brokers have joined", OFFSETS_TOPIC,
+                        BrokerConfig.OFFSETS_TOPIC_REPLICATION_FACTOR, factor, live, controller.liveBrokers());
+            }
+            return null;
+        }
+        return controller.ensureInternalTopic(OFFSETS_TOPIC, config.offsetsTopicNumPartitions, factor,
+                Map.of(LogConfig.CLEANUP_POLICY, LogConfig.CLEANUP_POLICY_COMPACT,
                         LogConfig.SEGMENT_BYTES, String.valueOf(config.offsetsTopicSegmentBytes),
                         LogConfig.COMPRESSION_TYPE, LogConfig.COMPRESSION_PRODUCER));
+    }
+
+    /**
+     * {@code offsets.topic.replication.factor}; a standalone broker, a cluster of one, uses 1 unless it is set, so
+     * that groups work out of the box with Kafka's default of 3.
+     */
+    private short offsetsTopicReplicationFactor() {
+        if (standalone && !config.originals().containsKey(BrokerConfig.OFFSETS_TOPIC_REPLICATION_FACTOR)) {
+            return 1;
+        }
+        return config.offsetsTopicReplicationFactor;
     }
 
     /** Whether the coordinator has started: until then it answers COORDINATOR_LOAD_IN_PROGRESS. */
@@ -117,6 +161,9 @@ public final class GroupCoordinator implements AutoCloseable {
                 topic = ensureOffsetsTopic();
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "Creating {0} failed: {1}", OFFSETS_TOPIC, e.getMessage());
+                return -1;
+            }
+            if (topic == null) {
                 return -1;
             }
         }

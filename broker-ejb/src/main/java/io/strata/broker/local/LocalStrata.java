@@ -14,9 +14,11 @@ import io.strata.broker.server.BrokerMetrics;
 import io.strata.storage.batch.AppendOrigin;
 import io.strata.storage.log.LogReadResult;
 import org.apache.kafka.clients.consumer.internals.ConsumerProtocol;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.KafkaStorageException;
 import org.apache.kafka.common.errors.OffsetOutOfRangeException;
@@ -40,8 +42,12 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -53,6 +59,11 @@ public final class LocalStrata implements Strata {
     private static final int READ_CHUNK_BYTES = 1 << 20;
     /** How long a caller of the native API waits for the group coordinator. */
     private static final long COORDINATOR_WAIT_MS = 30_000;
+    /**
+     * How long {@link #send} waits for the in-sync replicas: the default {@code request.timeout.ms} of a Kafka
+     * producer, whose acks=all request waits as long.
+     */
+    static final long SEND_REPLICATION_TIMEOUT_MS = 30_000;
 
     private final BrokerConfig config;
     private final Controller controller;
@@ -94,8 +105,40 @@ public final class LocalStrata implements Strata {
         metrics.recordBytesIn(result.sizeInBytes());
         metrics.recordRecordsIn(result.recordCount());
         replicas.notifyAppended(tp, result.sizeInBytes());
+        awaitInSyncReplicas(partition, result.lastOffset());
         return new RecordPosition(topic.name(), partitionIndex, result.firstOffset(),
                 result.logAppendTimeMs() >= 0 ? result.logAppendTimeMs() : timestamp);
+    }
+
+    /**
+     * Waits, as a produce with acks=all does, until every in-sync replica has the records up to {@code lastOffset} and
+     * the high watermark has passed them, for at most {@link #SEND_REPLICATION_TIMEOUT_MS}.
+     *
+     * @throws org.apache.kafka.common.errors.TimeoutException if the replicas did not catch up in time: the record
+     *         is on the leader and may still be committed, or be lost if the leader fails first
+     * @throws ApiException NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below {@code min.insync.replicas}
+     *         meanwhile, NOT_LEADER_OR_FOLLOWER if this broker stopped leading the partition
+     */
+    private static void awaitInSyncReplicas(Partition partition, long lastOffset) {
+        CompletableFuture<Void> replicated = partition.awaitReplication(lastOffset);
+        try {
+            replicated.get(SEND_REPLICATION_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            partition.cancelWaiter(replicated);
+            throw new org.apache.kafka.common.errors.TimeoutException("Record " + lastOffset + " of " + partition
+                    + " was written on the leader but the in-sync replicas " + partition.assignment().isr()
+                    + " did not all have it within " + SEND_REPLICATION_TIMEOUT_MS + " ms; it may still be committed,"
+                    + " or be lost if the leader fails first: check that the followers are fetching");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof ApiException cause) {
+                throw cause;
+            }
+            throw new KafkaException("Waiting for the in-sync replicas of " + partition + " failed", e.getCause());
+        } catch (InterruptedException e) {
+            partition.cancelWaiter(replicated);
+            Thread.currentThread().interrupt();
+            throw new InterruptException("Interrupted while waiting for the in-sync replicas of " + partition, e);
+        }
     }
 
     /** The topic to write to: an existing one that clients may write, or one created now if auto-creation is on. */

@@ -20,7 +20,10 @@ import java.util.Map;
  */
 public interface Strata {
 
-    /** Writes one record and returns where it was stored. The topic is created if auto-creation is on. */
+    /**
+     * Writes one record and returns where it was stored, as a produce with acks=all: once every in-sync replica has
+     * it, or with a {@code TimeoutException} after 30 s. The topic is created if auto-creation is on.
+     */
     RecordPosition send(OutgoingRecord record);
 
     /**

@@ -3,6 +3,7 @@ package io.strata.broker.compat;
 import io.strata.broker.it.ChaosProxy;
 import io.strata.broker.it.TestBroker;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
@@ -29,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@link ChaosProxy}, which loses Produce answers when the scenarios ask, and the test restarts the broker when they
  * ask.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class OlderClientCompatibilityTest {
 
     private static final List<String> SCENARIOS = List.of("topics", "produce-consume", "codecs", "groups",

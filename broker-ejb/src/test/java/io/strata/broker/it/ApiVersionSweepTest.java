@@ -44,6 +44,7 @@ import org.apache.kafka.common.requests.ResponseHeader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.DataInputStream;
@@ -56,6 +57,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -65,6 +67,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * not with UNSUPPORTED_VERSION), and the answer decodes at that version. A response field a version lacks must be
  * left at its default, or kafka-clients refuses to write it; old clients such as librdkafka use such versions.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class ApiVersionSweepTest {
 
     @TempDir

@@ -13,6 +13,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -42,6 +43,7 @@ import static org.awaitility.Awaitility.await;
  * acknowledged record exactly once, in the order it was sent within each partition; then the whole cluster stops and
  * starts again and still holds all of it.
  */
+@Timeout(value = 15, unit = TimeUnit.MINUTES)
 class ClusterChaosTest {
 
     /** Written to a broker's log before each start of it. */

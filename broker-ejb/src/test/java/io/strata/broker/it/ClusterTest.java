@@ -1,6 +1,10 @@
 package io.strata.broker.it;
 
 import io.strata.broker.config.BrokerConfig;
+import io.strata.broker.group.GroupCoordinator;
+import io.strata.broker.local.OutgoingRecord;
+import io.strata.broker.local.RecordPosition;
+import io.strata.broker.local.Strata;
 import io.strata.broker.metadata.ClusterController;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -17,9 +21,11 @@ import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.errors.NotEnoughReplicasException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,6 +45,7 @@ import static org.awaitility.Awaitility.await;
  * Three brokers in one JVM, each with its own Hazelcast member, clustered over loopback: replicated topics, acks=all,
  * leader failover, a returning broker rejoining the ISR, and NOT_ENOUGH_REPLICAS when too few are left.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class ClusterTest {
 
     @TempDir
@@ -329,5 +336,75 @@ class ClusterTest {
         // The leader wrote nothing it could not replicate.
         assertThat(cluster.broker(leader).server().replicaManager().partition(new TopicPartition("guarded", 0)).log()
                 .logEndOffset()).isEqualTo(1);
+    }
+
+    /**
+     * While fewer than {@code offsets.topic.replication.factor} brokers are alive, a group's coordinator is not
+     * available, as in Kafka, instead of {@code __consumer_offsets} being created with the one replica there is room
+     * for, for good; once the others are back it is created with every replica and the group commits.
+     */
+    @Test
+    void offsetsTopicWaitsUntilItsReplicationFactorOfBrokersIsAlive() throws Exception {
+        // Without the CP Subsystem a lone broker is still the controller, which could create the topic.
+        startCluster(3, Map.of(BrokerConfig.CLUSTER_CP_MEMBER_COUNT, 0));
+        cluster.broker(2).stop();
+        cluster.broker(3).stop();
+        TestBroker alone = cluster.broker(1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> alone.server().membership().liveBrokers().size() == 1
+                && alone.server().isController());
+
+        assertThat(alone.server().groupCoordinator().coordinatorFor("auditors")).as("no coordinator yet")
+                .isEqualTo(-1);
+        assertThat(alone.server().controller().image().topic(GroupCoordinator.OFFSETS_TOPIC))
+                .as("__consumer_offsets is not created under-replicated").isNull();
+
+        cluster.broker(2).start();
+        cluster.broker(3).start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> alone.server().membership().liveBrokers().size() == 3);
+        try (Admin admin = cluster.admin()) {
+            admin.createTopics(List.of(new NewTopic("audited", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
+        }
+        try (KafkaProducer<String, String> producer = cluster.producer()) {
+            producer.send(new ProducerRecord<>("audited", "k", "v")).get(30, TimeUnit.SECONDS);
+        }
+        try (KafkaConsumer<String, String> consumer = cluster.consumer("auditors")) {
+            consumer.subscribe(List.of("audited"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> consumer.poll(Duration.ofMillis(200)).count() > 0);
+            consumer.commitSync(Duration.ofSeconds(30));
+        }
+        try (Admin admin = cluster.admin()) {
+            for (TopicPartitionInfo partition : describe(admin, GroupCoordinator.OFFSETS_TOPIC).partitions()) {
+                assertThat(partition.replicas()).as("every offsets partition replicated three times").hasSize(3);
+            }
+        }
+    }
+
+    /**
+     * {@code Strata.send} in the broker's JVM returns, as a produce with acks=all does, once every in-sync replica has
+     * the record and the high watermark has passed it: what it acknowledged survives the leader.
+     */
+    @Test
+    void nativeSendReturnsOnceTheInSyncReplicasHaveTheRecord() throws Exception {
+        startCluster(3);
+        int leader;
+        try (Admin admin = cluster.admin()) {
+            admin.createTopics(List.of(new NewTopic("native-acks", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(describe(admin, "native-acks").partitions().get(0).isr()).hasSize(3));
+            leader = describe(admin, "native-acks").partitions().get(0).leader().id();
+        }
+        TopicPartition tp = new TopicPartition("native-acks", 0);
+        Strata strata = cluster.broker(leader).server().local();
+        for (int i = 0; i < 5; i++) {
+            RecordPosition position = strata.send(new OutgoingRecord("native-acks", 0, null,
+                    ("v" + i).getBytes(StandardCharsets.UTF_8), List.of(), null));
+            assertThat(cluster.broker(leader).server().replicaManager().partition(tp).highWatermark())
+                    .as("high watermark past record %d when send returned", i).isGreaterThan(position.offset());
+            for (TestBroker broker : cluster.brokers()) {
+                assertThat(broker.server().replicaManager().partition(tp).log().logEndOffset())
+                        .as("broker %d has record %d", broker.server().config().nodeId, i)
+                        .isGreaterThan(position.offset());
+            }
+        }
     }
 }

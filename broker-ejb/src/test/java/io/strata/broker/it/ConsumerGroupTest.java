@@ -22,6 +22,7 @@ import org.apache.kafka.common.errors.GroupNotEmptyException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -52,6 +53,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * progress survives rebalances and broker restarts, static members keep their place, and the Admin client sees and
  * manages all of it.
  */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ConsumerGroupTest {
 
     @TempDir

@@ -17,6 +17,7 @@ import org.apache.kafka.common.ElectionType;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.ApiError;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -24,6 +25,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -32,6 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * while a partition moves, when the move completes, what a cancellation leaves, and which requests are refused with
  * which of Kafka's errors. The cluster tests ({@link ReassignmentTest}) show the same through real brokers.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class ControllerReassignmentTest {
 
     /** Metadata kept in memory, applied through the same record format as the real stores. */

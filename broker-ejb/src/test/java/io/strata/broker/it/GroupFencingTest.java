@@ -10,6 +10,7 @@ import org.apache.kafka.common.protocol.Errors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -26,6 +27,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * group no longer has, is refused; a static member replaced by a newer instance with the same
  * {@code group.instance.id} is fenced, and the kafka-clients consumer says so.
  */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class GroupFencingTest {
 
     @TempDir

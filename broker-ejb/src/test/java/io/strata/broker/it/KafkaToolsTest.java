@@ -3,6 +3,7 @@ package io.strata.broker.it;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -22,6 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * kafka-console-producer.sh, kafka-console-consumer.sh, kafka-consumer-groups.sh and kafka-verifiable-producer.sh
  * run), each in its own JVM, against Strata.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class KafkaToolsTest {
 
     @TempDir

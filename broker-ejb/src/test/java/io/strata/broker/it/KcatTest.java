@@ -8,6 +8,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -26,6 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Strata: librdkafka speaks the protocol its own way (its own version negotiation, batching and compression), so this
  * checks Strata beyond the Java client.
  */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class KcatTest {
 
     @TempDir

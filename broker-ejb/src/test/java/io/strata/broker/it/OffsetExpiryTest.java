@@ -5,12 +5,14 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -20,6 +22,7 @@ import static org.awaitility.Awaitility.await;
  * commit, as in Kafka; the group goes with its last offsets, and the expiry is durable. Time passes by moving the
  * broker's clock, not by waiting.
  */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class OffsetExpiryTest {
 
     @TempDir

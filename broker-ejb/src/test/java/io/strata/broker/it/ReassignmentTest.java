@@ -22,6 +22,7 @@ import org.apache.kafka.common.errors.PreferredLeaderNotAvailableException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -46,6 +47,7 @@ import static org.awaitility.Awaitility.await;
  * leader election hands leadership back to a restarted broker, an unclean one revives an offline partition, and each
  * mistake is answered with Kafka's error.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class ReassignmentTest {
 
     @TempDir

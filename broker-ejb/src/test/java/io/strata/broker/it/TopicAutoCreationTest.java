@@ -7,12 +7,14 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -21,6 +23,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * {@code auto.create.topics.enable}: a producer writing to a topic that does not exist creates it with
  * {@code num.partitions}, as with Kafka; with the setting off the topic stays unknown and the producer says so.
  */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class TopicAutoCreationTest {
 
     @TempDir

@@ -10,6 +10,7 @@ import org.apache.kafka.common.errors.NotControllerException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
@@ -36,6 +37,7 @@ import static org.awaitility.Awaitility.await;
  * from an older controller epoch never replaces one from a newer, and a broker that was away publishes nothing older
  * than the cluster has but takes everything newer.
  */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ClusterMetadataStoreTest {
 
     @TempDir

@@ -9,11 +9,13 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static io.strata.cli.Cli.strata;
 import static io.strata.cli.Cli.strataWithInput;
@@ -21,6 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The produce and consume commands against a real broker, each checked through the other. */
 @ExtendWith(SharedBroker.class)
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ProduceConsumeTest {
 
     private final TestBroker broker;

@@ -10,6 +10,7 @@ import org.apache.kafka.common.TopicPartitionInfo;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -27,6 +28,7 @@ import static org.awaitility.Awaitility.await;
  * cancelling a move, electing preferred leaders, and the one-line errors for mistakes. Tests keep apart by topic name;
  * a test that stops a broker starts it again before it ends.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class PartitionsCommandTest {
 
     private static final String HEADER = "TOPIC  PARTITION  REPLICAS  ADDING  REMOVING";

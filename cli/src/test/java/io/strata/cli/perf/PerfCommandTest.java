@@ -4,9 +4,11 @@ import io.strata.broker.it.TestBroker;
 import io.strata.cli.Cli.Result;
 import io.strata.cli.SharedBroker;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -15,6 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.offset;
 
 @ExtendWith(SharedBroker.class)
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class PerfCommandTest {
 
     private static final Pattern PRODUCE_SUMMARY = Pattern.compile("(\\d+) records sent in ([\\d.]+) s: "

@@ -4,16 +4,19 @@ import io.strata.broker.it.TestBroker;
 import io.strata.cli.Cli.Result;
 import io.strata.cli.SharedBroker;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static io.strata.cli.Cli.strata;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 @ExtendWith(SharedBroker.class)
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class TopicsCommandTest {
 
     private final TestBroker broker;

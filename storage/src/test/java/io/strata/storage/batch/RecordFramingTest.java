@@ -74,9 +74,19 @@ class RecordFramingTest {
         }
     }
 
+    /**
+     * The random batches of a test: {@code defaultSeed} unless {@code -Dstrata.framing.seed} asks for another; the seed
+     * is printed so that a failing run can be repeated.
+     */
+    private static Random seeded(long defaultSeed) {
+        long seed = Long.getLong("strata.framing.seed", defaultSeed);
+        System.out.println("RecordFramingTest seed " + seed + " (repeat with -Dstrata.framing.seed=" + seed + ")");
+        return new Random(seed);
+    }
+
     @Test
     void validBatchesFromKafkaClientsWalkWithTheSameCountAndMaxTimestamp() {
-        Random random = new Random(42);
+        Random random = seeded(42L);
         for (int i = 0; i < 500; i++) {
             ByteBuffer batch = randomBatch(random);
             List<Record> records = kafkaDecodes(batch);
@@ -90,7 +100,7 @@ class RecordFramingTest {
 
     @Test
     void damagedBatchesAreRejectedExactlyWhenKafkaClientsRejectsThem() {
-        Random random = new Random(7);
+        Random random = seeded(7L);
         int rejected = 0;
         for (int i = 0; i < 5000; i++) {
             ByteBuffer batch = randomBatch(random);

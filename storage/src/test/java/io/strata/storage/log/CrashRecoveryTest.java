@@ -3,6 +3,7 @@ package io.strata.storage.log;
 import io.strata.storage.batch.BatchHeader;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
@@ -29,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * batch it acknowledged (after forcing it to disk) is present, byte for byte and in order, and that no partial batch
  * is visible.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class CrashRecoveryTest {
 
     private static final int KILLS = Integer.getInteger("strata.crash.kills", 15);
@@ -38,7 +40,10 @@ class CrashRecoveryTest {
 
     @Test
     void everyAcknowledgedBatchSurvivesRepeatedSigkill() throws Exception {
-        Random random = new Random(Long.getLong("strata.crash.seed", System.nanoTime()));
+        long seed = Long.getLong("strata.crash.seed", System.nanoTime());
+        // The seed picks when each kill lands; printed so that a failing run can be repeated.
+        System.out.println("CrashRecoveryTest seed " + seed + " (repeat with -Dstrata.crash.seed=" + seed + ")");
+        Random random = new Random(seed);
         Map<Integer, Long> acknowledged = new ConcurrentHashMap<>();
         int nextBatch = 0;
         int recoveredTotal = 0;
