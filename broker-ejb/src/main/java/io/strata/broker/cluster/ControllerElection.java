@@ -83,6 +83,8 @@ public final class ControllerElection implements AutoCloseable {
     private final boolean useCpSubsystem;
     private final IntSupplier storedEpoch;
     private final Callbacks callbacks;
+    /** With the CP Subsystem: resets it when its majority is lost for good; else null. */
+    private final CpSubsystemRecovery recovery;
     private final IMap<String, String> controllerMap;
     private final Semaphore wakeUp = new Semaphore(0);
     private final Thread thread;
@@ -117,6 +119,7 @@ public final class ControllerElection implements AutoCloseable {
         this.storedEpoch = storedEpoch;
         this.callbacks = callbacks;
         this.controllerMap = cluster.hazelcast().getMap(CONTROLLER_MAP);
+        this.recovery = useCpSubsystem ? new CpSubsystemRecovery(cluster, storedEpoch, EPOCH_OFFSET, threads) : null;
         this.thread = threads.newThread(useCpSubsystem ? this::runLockElection : this::runOldestMemberElection);
         thread.setName("strata-controller-election");
         thread.setDaemon(true);
@@ -127,6 +130,37 @@ public final class ControllerElection implements AutoCloseable {
         readCurrent(controllerMap.get(CURRENT_KEY));
         cluster.addListener(wakeUp::release);
         thread.start();
+        if (recovery != null) {
+            recovery.start();
+        }
+    }
+
+    /**
+     * Resets the CP Subsystem now, through the broker of the oldest Hazelcast member, for an operator who knows that
+     * its majority is lost: see {@link CpSubsystemRecovery}.
+     *
+     * @return what was done, for the operator
+     * @throws IllegalStateException without a CP Subsystem, or if the reset failed
+     */
+    public String resetCpSubsystem() {
+        return recovery().requestReset();
+    }
+
+    /**
+     * What {@link #resetCpSubsystem} would do, without doing it.
+     *
+     * @throws IllegalStateException without a CP Subsystem
+     */
+    public String describeCpReset() {
+        return recovery().describeReset();
+    }
+
+    private CpSubsystemRecovery recovery() {
+        if (recovery == null) {
+            throw new IllegalStateException("This cluster has no CP Subsystem (fewer than three CP members): its"
+                    + " controller is the broker of the oldest Hazelcast member, and there is nothing to reset");
+        }
+        return recovery;
     }
 
     private final class CurrentController implements EntryAddedListener<String, String>,
@@ -495,7 +529,10 @@ public final class ControllerElection implements AutoCloseable {
     private int epochOfFence(long fence) {
         IAtomicLong offset = cluster.hazelcast().getCPSubsystem().getAtomicLong(EPOCH_OFFSET);
         String current = controllerMap.get(EPOCH_KEY);
-        long highest = Math.max(current == null ? 0 : Integer.parseInt(current), storedEpoch.getAsInt());
+        // The shared epoch is in an AP map, which loses entries when two of three members die together: the epochs
+        // the brokers published from their disks keep the new term above every one before it.
+        long highest = Math.max(current == null ? 0 : Integer.parseInt(current),
+                Math.max(storedEpoch.getAsInt(), recovery.highestPublishedEpoch()));
         long needed = highest + 1 - fence;
         long stored = offset.get();
         while (stored < needed && !offset.compareAndSet(stored, needed)) {
@@ -577,6 +614,9 @@ public final class ControllerElection implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        if (recovery != null) {
+            recovery.close();
+        }
         wakeUp.release();
         try {
             thread.join(3000);
