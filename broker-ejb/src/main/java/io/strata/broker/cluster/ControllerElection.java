@@ -50,6 +50,10 @@ import java.util.stream.Collectors;
  * network split can then give each side its own controller, whose changes are told apart by the epoch (a change from a
  * higher epoch always wins).
  *
+ * <p>The CP Subsystem keeps nothing on disk, and a restarted broker comes back as a new CP identity: when two of three
+ * brokers die together its majority is lost for good, and {@link CpSubsystemRecovery} resets it once they are back,
+ * as a KRaft quorum recovers by itself; the next term's epoch is still above every epoch a broker has stored.
+ *
  * <p>The current controller and epoch are published in the map {@code strata.controller}, which every broker reads
  * for Metadata and DescribeCluster. A new term sets the epoch there in a Hazelcast transaction that locks it, and every
  * metadata commit locks it too and must find its own term's epoch ({@code ClusterMetadataStore}): so once a term has
@@ -344,6 +348,19 @@ public final class ControllerElection implements AutoCloseable {
      */
     public boolean inControllerQuorum() {
         return !useCpSubsystem || inCpGroups;
+    }
+
+    /**
+     * Whether live broker {@code brokerId} counts toward the controller quorum: with the CP Subsystem, whether it is a
+     * CP member (as it published); always without it. A restarted broker that does not yet is not back, so the
+     * controller keeps it out of every ISR until it does: a failure before then would leave no quorum.
+     */
+    public boolean countsTowardQuorum(int brokerId) {
+        if (recovery == null) {
+            return true;
+        }
+        UUID member = cluster.memberOf(brokerId);
+        return member != null && recovery.isCpMember(member);
     }
 
     /** At most once a second, on the election thread: frees what departed members held, and looks at this one's. */

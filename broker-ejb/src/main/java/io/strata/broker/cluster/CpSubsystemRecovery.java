@@ -30,7 +30,8 @@ import java.util.stream.Collectors;
  * master (the oldest member) do, and then numbering controller epochs above every epoch a broker has persisted.
  *
  * <p>Every broker publishes, once a second, in the map {@value #MEMBERS_MAP} (key: its Hazelcast member), whether it
- * is a CP member and the highest controller epoch in its stored metadata. The broker of the oldest member resets the
+ * is a CP member and the highest controller epoch in its stored metadata (the master folds the entries of departed
+ * members into one, so the map stays as small as the cluster). The broker of the oldest member resets the
  * CP Subsystem when, for {@link #STUCK_MS} in a row: every configured member has joined (the {@code tcpip} list, and
  * no fewer than the CP member count) and published, fewer of them are CP members than a CP group's majority, and the
  * METADATA CP group does not answer. An operator can ask for a reset too ({@link #requestReset}), through any broker:
@@ -47,6 +48,8 @@ public final class CpSubsystemRecovery implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(CpSubsystemRecovery.class.getName());
     static final String MEMBERS_MAP = "strata.cp-members";
     static final String RESET_MAP = "strata.cp-reset";
+    /** The key in {@link #MEMBERS_MAP} of the highest epoch that members no longer present published. */
+    private static final String DEPARTED_KEY = "departed";
     private static final String REQUEST_KEY = "request";
     private static final String RESULT_KEY_PREFIX = "result.";
     /** How long the CP Subsystem must look stuck before the master resets it: longer than a Raft election here. */
@@ -99,6 +102,7 @@ public final class CpSubsystemRecovery implements AutoCloseable {
                 stuckSinceNanos = 0;
                 return;
             }
+            forgetDepartedMembers();
             String request = resets.get(REQUEST_KEY);
             if (request != null) {
                 answer(request);
@@ -131,6 +135,33 @@ public final class CpSubsystemRecovery implements AutoCloseable {
         if (!value.equals(members.get(key))) {
             members.set(key, value);
         }
+    }
+
+    /**
+     * On the master: folds the epochs that departed members published into one entry and removes theirs, so that the
+     * map holds one entry per member present (plus that one) however often brokers restart.
+     */
+    private void forgetDepartedMembers() {
+        Set<String> present = cluster.hazelcast().getCluster().getMembers().stream()
+                .map(member -> member.getUuid().toString()).collect(Collectors.toSet());
+        for (String key : members.keySet()) {
+            if (key.equals(DEPARTED_KEY) || present.contains(key)) {
+                continue;
+            }
+            String published = members.get(key);
+            if (published != null) {
+                int epoch = epochOf(published);
+                String departed = members.get(DEPARTED_KEY);
+                if (departed == null || epochOf(departed) < epoch) {
+                    members.set(DEPARTED_KEY, "cp=\nepoch=" + epoch + "\n");
+                }
+            }
+            members.remove(key);
+        }
+    }
+
+    private static int epochOf(String published) {
+        return Integer.parseInt(properties(published).getProperty("epoch", "0"));
     }
 
     private boolean isMaster() {
@@ -270,7 +301,7 @@ public final class CpSubsystemRecovery implements AutoCloseable {
         int highest = storedEpoch.getAsInt();
         try {
             for (String published : members.values()) {
-                highest = Math.max(highest, Integer.parseInt(properties(published).getProperty("epoch", "0")));
+                highest = Math.max(highest, epochOf(published));
             }
         } catch (RuntimeException e) {
             LOG.log(Level.DEBUG, "Reading the published epochs failed: {0}", e.toString());
@@ -308,6 +339,12 @@ public final class CpSubsystemRecovery implements AutoCloseable {
         resets.remove(REQUEST_KEY, request);
         throw new IllegalStateException("No answer to the CP Subsystem reset in " + REQUEST_TIMEOUT_MS
                 + " ms from the oldest Hazelcast member; is it a Strata broker?");
+    }
+
+    /** Whether the broker of Hazelcast member {@code member} published that it is a CP member. */
+    boolean isCpMember(UUID member) {
+        String published = members.get(member.toString());
+        return published != null && !properties(published).getProperty("cp", "").isEmpty();
     }
 
     /** What {@link #requestReset} would do now, for an operator who has not confirmed yet. */
