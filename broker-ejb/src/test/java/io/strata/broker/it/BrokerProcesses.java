@@ -21,7 +21,7 @@ import static org.awaitility.Awaitility.await;
  * Three (or more) Strata brokers, each a {@code StrataServer} in a JVM of its own on loopback, that a test kills with
  * SIGKILL and starts again on the same ports and data directories, as an operator's process supervisor would. Each
  * broker's output is appended to {@code target/<logFolder>/broker-N.log}, kept after the test, with a mark before
- * each start.
+ * each start; a new instance starts the logs over.
  *
  * <p>Not thread-safe; one test drives it.
  */
@@ -45,6 +45,8 @@ final class BrokerProcesses implements AutoCloseable {
         for (int id = 1; id <= count; id++) {
             kafkaPorts.put(id, freePort());
             hazelcastPorts.put(id, freePort());
+            // A log holds this run only, so that what a test reads in it is this run's.
+            Files.deleteIfExists(logOf(id));
         }
     }
 
@@ -122,6 +124,22 @@ final class BrokerProcesses implements AutoCloseable {
             String log = Files.readString(logOf(id));
             return log.indexOf(line, log.lastIndexOf(START_MARK)) >= 0;
         });
+    }
+
+    /** The highest controller epoch that any broker logged it was elected for, in this run; -1 if none. */
+    int highestControllerEpochLogged() throws IOException {
+        // The log formats numbers with grouping separators; epochs follow the lock's fencing tokens, Raft log indexes.
+        java.util.regex.Pattern elected = java.util.regex.Pattern.compile("is controller, epoch ([\\d,]+)");
+        int highest = -1;
+        for (int id = 1; id <= count; id++) {
+            if (Files.exists(logOf(id))) {
+                java.util.regex.Matcher matcher = elected.matcher(Files.readString(logOf(id)));
+                while (matcher.find()) {
+                    highest = Math.max(highest, Integer.parseInt(matcher.group(1).replace(",", "")));
+                }
+            }
+        }
+        return highest;
     }
 
     String bootstrapServers() {

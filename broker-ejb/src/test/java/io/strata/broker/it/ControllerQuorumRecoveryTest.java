@@ -64,18 +64,24 @@ class ControllerQuorumRecoveryTest {
         startClusterWithData("two-of-three");
         int controller = controllerId();
         int other = controller == 1 ? 2 : 1;
+        int epochBefore = brokers.highestControllerEpochLogged();
+        assertThat(epochBefore).as("the controller epoch logged before the kill").isPositive();
         brokers.killTogether(controller, other);
         phase("killed brokers " + controller + " and " + other + " together (the controller and one more)");
         long restarted = System.nanoTime();
         brokers.start(controller);
         brokers.start(other);
         awaitFirstMetadataChange(restarted);
+        assertThat(brokers.highestControllerEpochLogged()).as("the epoch of the controller after the CP reset")
+                .isGreaterThan(epochBefore);
         verifyWritesAndCommitsCarryOn();
     }
 
     @Test
     void controllerReturnsWhenAllThreeKilledBrokersRestart() throws Exception {
         startClusterWithData("all-three");
+        int epochBefore = brokers.highestControllerEpochLogged();
+        assertThat(epochBefore).as("the controller epoch logged before the kill").isPositive();
         brokers.killTogether(1, 2, 3);
         phase("killed all three brokers together");
         long restarted = System.nanoTime();
@@ -83,6 +89,8 @@ class ControllerQuorumRecoveryTest {
             brokers.start(id);
         }
         awaitFirstMetadataChange(restarted);
+        assertThat(brokers.highestControllerEpochLogged()).as("the epoch of the controller after the restart")
+                .isGreaterThan(epochBefore);
         verifyWritesAndCommitsCarryOn();
     }
 
