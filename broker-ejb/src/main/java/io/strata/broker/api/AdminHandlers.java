@@ -1,6 +1,7 @@
 package io.strata.broker.api;
 
 import io.strata.broker.config.BrokerConfig;
+import io.strata.broker.metadata.ClusterController;
 import io.strata.broker.metadata.Controller;
 import io.strata.broker.metadata.Controller.NewPartitions;
 import io.strata.broker.metadata.Controller.TopicRef;
@@ -56,11 +57,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * The administrative APIs: CreateTopics, DeleteTopics, CreatePartitions and DeleteRecords change topics through the
  * {@link Controller}; DescribeConfigs, AlterConfigs and IncrementalAlterConfigs read and change topic settings (broker
- * settings are static: they are described, and changing them is refused with a message saying so).
+ * settings are static: they are described, and changing them is refused with a message saying so). One broker
+ * "setting" is an action instead: {@value #CP_RESET_CONFIG}, the request of {@code strata cluster cp-reset}.
  */
 final class AdminHandlers {
 
@@ -319,22 +323,22 @@ final class AdminHandlers {
      */
     private void resetCpSubsystem(Request request, IncrementalAlterConfigsRequestData data) {
         IncrementalAlterConfigsRequestData.AlterConfigsResource resource = data.resources().iterator().next();
-        java.util.concurrent.CompletableFuture<String> reset;
+        CompletableFuture<String> reset;
         if (data.resources().size() != 1 || resource.configs().size() != 1
                 || resource.configs().iterator().next().configOperation() != AlterConfigOp.OpType.SET.id()
                 || !"true".equals(resource.configs().iterator().next().value())) {
-            reset = java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException(
+            reset = CompletableFuture.failedFuture(new IllegalArgumentException(
                     CP_RESET_CONFIG + " is an action, not a setting: SET it to true alone, on one BROKER resource"));
-        } else if (controller instanceof io.strata.broker.metadata.ClusterController cluster) {
+        } else if (controller instanceof ClusterController cluster) {
             reset = cluster.resetCpSubsystem(data.validateOnly());
         } else {
-            reset = java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException(
+            reset = CompletableFuture.failedFuture(new IllegalStateException(
                     "This broker is not in a cluster: it has no controller quorum to reset"));
         }
         reset.whenComplete((done, error) -> {
             IncrementalAlterConfigsResponseData response = new IncrementalAlterConfigsResponseData();
             ApiError result = error == null ? ApiError.NONE : new ApiError(Errors.INVALID_REQUEST,
-                    (error.getCause() != null && error instanceof java.util.concurrent.CompletionException
+                    (error.getCause() != null && error instanceof CompletionException
                             ? error.getCause() : error).getMessage());
             for (IncrementalAlterConfigsRequestData.AlterConfigsResource each : data.resources()) {
                 response.responses().add(new IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse()

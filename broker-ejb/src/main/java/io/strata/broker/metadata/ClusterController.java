@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -146,8 +147,8 @@ public final class ClusterController implements Controller, AutoCloseable {
      * only checks that there is a CP Subsystem to reset. Completes with what was done, or exceptionally with why not.
      * The reset waits up to a minute for its answer, so it runs on a thread of its own, not the caller's.
      */
-    public java.util.concurrent.CompletableFuture<String> resetCpSubsystem(boolean validateOnly) {
-        java.util.concurrent.CompletableFuture<String> result = new java.util.concurrent.CompletableFuture<>();
+    public CompletableFuture<String> resetCpSubsystem(boolean validateOnly) {
+        CompletableFuture<String> result = new CompletableFuture<>();
         if (validateOnly) {
             try {
                 result.complete(election.describeCpReset());
