@@ -1,5 +1,6 @@
 package io.strata.cli;
 
+import io.strata.cli.cluster.ClusterCommand;
 import io.strata.cli.consume.ConsumeCommand;
 import io.strata.cli.groups.GroupsCommand;
 import io.strata.cli.partitions.PartitionsCommand;
@@ -27,7 +28,7 @@ import java.util.List;
         description = "Administer and use a Strata (or any Kafka-protocol) cluster through the Kafka protocol.",
         subcommands = {
                 TopicsCommand.class, PartitionsCommand.class, ProduceCommand.class, ConsumeCommand.class,
-                GroupsCommand.class, PerfCommand.class, CommandLine.HelpCommand.class},
+                GroupsCommand.class, PerfCommand.class, ClusterCommand.class, CommandLine.HelpCommand.class},
         footer = {"",
                 "Errors are one line on standard error and a non-zero exit code: 1 when the operation failed, "
                         + "2 for bad usage. --verbose adds the stack trace and the client's log."})

@@ -1,6 +1,7 @@
 package io.strata.broker.api;
 
 import io.strata.broker.config.BrokerConfig;
+import io.strata.broker.metadata.ClusterController;
 import io.strata.broker.metadata.Controller;
 import io.strata.broker.metadata.Controller.NewPartitions;
 import io.strata.broker.metadata.Controller.TopicRef;
@@ -56,13 +57,19 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * The administrative APIs: CreateTopics, DeleteTopics, CreatePartitions and DeleteRecords change topics through the
  * {@link Controller}; DescribeConfigs, AlterConfigs and IncrementalAlterConfigs read and change topic settings (broker
- * settings are static: they are described, and changing them is refused with a message saying so).
+ * settings are static: they are described, and changing them is refused with a message saying so). One broker
+ * "setting" is an action instead: {@value #CP_RESET_CONFIG}, the request of {@code strata cluster cp-reset}.
  */
 final class AdminHandlers {
+
+    /** The BROKER setting whose SET asks for a CP Subsystem reset: see {@link #resetCpSubsystem}. */
+    static final String CP_RESET_CONFIG = "strata.cluster.cp.reset";
 
     private final RequestChannel requestChannel;
     private final Controller controller;
@@ -276,6 +283,10 @@ final class AdminHandlers {
     /** IncrementalAlterConfigs: SET, DELETE, APPEND and SUBTRACT on single topic settings. */
     private void incrementalAlterConfigs(Request request, AbstractRequest body) {
         IncrementalAlterConfigsRequestData data = ((IncrementalAlterConfigsRequest) body).data();
+        if (asksForCpReset(data)) {
+            resetCpSubsystem(request, data);
+            return;
+        }
         IncrementalAlterConfigsResponseData response = new IncrementalAlterConfigsResponseData();
         for (IncrementalAlterConfigsRequestData.AlterConfigsResource resource : data.resources()) {
             ApiError error = alter(resource.resourceType(), resource.resourceName(),
@@ -285,6 +296,57 @@ final class AdminHandlers {
                     .setErrorCode(error.error().code()).setErrorMessage(error.message()));
         }
         requestChannel.sendResponse(request, new IncrementalAlterConfigsResponse(response));
+    }
+
+    /**
+     * Whether the request sets {@value #CP_RESET_CONFIG} on a BROKER resource: {@code strata cluster cp-reset}, which
+     * speaks only the Kafka protocol, asks for a CP Subsystem reset that way (as Kafka's tools change cluster-wide
+     * broker settings through the BROKER resource).
+     */
+    private static boolean asksForCpReset(IncrementalAlterConfigsRequestData data) {
+        for (IncrementalAlterConfigsRequestData.AlterConfigsResource resource : data.resources()) {
+            if (resource.resourceType() == ConfigResource.Type.BROKER.id()) {
+                for (IncrementalAlterConfigsRequestData.AlterableConfig config : resource.configs()) {
+                    if (config.name().equals(CP_RESET_CONFIG)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Resets the CP Subsystem that elects the controller, or with {@code validateOnly} checks that there is one; the
+     * answer is sent once the reset is done (up to a minute), from the thread that waited for it, not a request
+     * thread. Only this one setting, alone in the request, is accepted, so that it never rides along with others.
+     */
+    private void resetCpSubsystem(Request request, IncrementalAlterConfigsRequestData data) {
+        IncrementalAlterConfigsRequestData.AlterConfigsResource resource = data.resources().iterator().next();
+        CompletableFuture<String> reset;
+        if (data.resources().size() != 1 || resource.configs().size() != 1
+                || resource.configs().iterator().next().configOperation() != AlterConfigOp.OpType.SET.id()
+                || !"true".equals(resource.configs().iterator().next().value())) {
+            reset = CompletableFuture.failedFuture(new IllegalArgumentException(
+                    CP_RESET_CONFIG + " is an action, not a setting: SET it to true alone, on one BROKER resource"));
+        } else if (controller instanceof ClusterController cluster) {
+            reset = cluster.resetCpSubsystem(data.validateOnly());
+        } else {
+            reset = CompletableFuture.failedFuture(new IllegalStateException(
+                    "This broker is not in a cluster: it has no controller quorum to reset"));
+        }
+        reset.whenComplete((done, error) -> {
+            IncrementalAlterConfigsResponseData response = new IncrementalAlterConfigsResponseData();
+            ApiError result = error == null ? ApiError.NONE : new ApiError(Errors.INVALID_REQUEST,
+                    (error.getCause() != null && error instanceof CompletionException
+                            ? error.getCause() : error).getMessage());
+            for (IncrementalAlterConfigsRequestData.AlterConfigsResource each : data.resources()) {
+                response.responses().add(new IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse()
+                        .setResourceType(each.resourceType()).setResourceName(each.resourceName())
+                        .setErrorCode(result.error().code()).setErrorMessage(result.message()));
+            }
+            requestChannel.sendResponse(request, new IncrementalAlterConfigsResponse(response));
+        });
     }
 
     private ApiError alter(byte resourceType, String name, java.util.function.Function<TopicImage,

@@ -50,6 +50,10 @@ import java.util.stream.Collectors;
  * network split can then give each side its own controller, whose changes are told apart by the epoch (a change from a
  * higher epoch always wins).
  *
+ * <p>The CP Subsystem keeps nothing on disk, and a restarted broker comes back as a new CP identity: when two of three
+ * brokers die together its majority is lost for good, and {@link CpSubsystemRecovery} resets it once they are back,
+ * as a KRaft quorum recovers by itself; the next term's epoch is still above every epoch a broker has stored.
+ *
  * <p>The current controller and epoch are published in the map {@code strata.controller}, which every broker reads
  * for Metadata and DescribeCluster. A new term sets the epoch there in a Hazelcast transaction that locks it, and every
  * metadata commit locks it too and must find its own term's epoch ({@code ClusterMetadataStore}): so once a term has
@@ -83,6 +87,8 @@ public final class ControllerElection implements AutoCloseable {
     private final boolean useCpSubsystem;
     private final IntSupplier storedEpoch;
     private final Callbacks callbacks;
+    /** With the CP Subsystem: resets it when its majority is lost for good; else null. */
+    private final CpSubsystemRecovery recovery;
     private final IMap<String, String> controllerMap;
     private final Semaphore wakeUp = new Semaphore(0);
     private final Thread thread;
@@ -117,6 +123,7 @@ public final class ControllerElection implements AutoCloseable {
         this.storedEpoch = storedEpoch;
         this.callbacks = callbacks;
         this.controllerMap = cluster.hazelcast().getMap(CONTROLLER_MAP);
+        this.recovery = useCpSubsystem ? new CpSubsystemRecovery(cluster, storedEpoch, EPOCH_OFFSET, threads) : null;
         this.thread = threads.newThread(useCpSubsystem ? this::runLockElection : this::runOldestMemberElection);
         thread.setName("strata-controller-election");
         thread.setDaemon(true);
@@ -127,6 +134,37 @@ public final class ControllerElection implements AutoCloseable {
         readCurrent(controllerMap.get(CURRENT_KEY));
         cluster.addListener(wakeUp::release);
         thread.start();
+        if (recovery != null) {
+            recovery.start();
+        }
+    }
+
+    /**
+     * Resets the CP Subsystem now, through the broker of the oldest Hazelcast member, for an operator who knows that
+     * its majority is lost: see {@link CpSubsystemRecovery}.
+     *
+     * @return what was done, for the operator
+     * @throws IllegalStateException without a CP Subsystem, or if the reset failed
+     */
+    public String resetCpSubsystem() {
+        return recovery().requestReset();
+    }
+
+    /**
+     * What {@link #resetCpSubsystem} would do, without doing it.
+     *
+     * @throws IllegalStateException without a CP Subsystem
+     */
+    public String describeCpReset() {
+        return recovery().describeReset();
+    }
+
+    private CpSubsystemRecovery recovery() {
+        if (recovery == null) {
+            throw new IllegalStateException("This cluster has no CP Subsystem (fewer than three CP members): its"
+                    + " controller is the broker of the oldest Hazelcast member, and there is nothing to reset");
+        }
+        return recovery;
     }
 
     private final class CurrentController implements EntryAddedListener<String, String>,
@@ -312,6 +350,19 @@ public final class ControllerElection implements AutoCloseable {
         return !useCpSubsystem || inCpGroups;
     }
 
+    /**
+     * Whether live broker {@code brokerId} counts toward the controller quorum: with the CP Subsystem, whether it is a
+     * CP member (as it published); always without it. A restarted broker that does not yet is not back, so the
+     * controller keeps it out of every ISR until it does: a failure before then would leave no quorum.
+     */
+    public boolean countsTowardQuorum(int brokerId) {
+        if (recovery == null) {
+            return true;
+        }
+        UUID member = cluster.memberOf(brokerId);
+        return member != null && recovery.isCpMember(member);
+    }
+
     /** At most once a second, on the election thread: frees what departed members held, and looks at this one's. */
     private void maintainCpMembership() {
         long now = System.nanoTime();
@@ -495,7 +546,10 @@ public final class ControllerElection implements AutoCloseable {
     private int epochOfFence(long fence) {
         IAtomicLong offset = cluster.hazelcast().getCPSubsystem().getAtomicLong(EPOCH_OFFSET);
         String current = controllerMap.get(EPOCH_KEY);
-        long highest = Math.max(current == null ? 0 : Integer.parseInt(current), storedEpoch.getAsInt());
+        // The shared epoch is in an AP map, which loses entries when two of three members die together: the epochs
+        // the brokers published from their disks keep the new term above every one before it.
+        long highest = Math.max(current == null ? 0 : Integer.parseInt(current),
+                Math.max(storedEpoch.getAsInt(), recovery.highestPublishedEpoch()));
         long needed = highest + 1 - fence;
         long stored = offset.get();
         while (stored < needed && !offset.compareAndSet(stored, needed)) {
@@ -577,6 +631,9 @@ public final class ControllerElection implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        if (recovery != null) {
+            recovery.close();
+        }
         wakeUp.release();
         try {
             thread.join(3000);

@@ -292,6 +292,16 @@ public final class HazelcastCluster implements AutoCloseable {
         return false;
     }
 
+    /** The Hazelcast member that live broker {@code brokerId} runs in, or null if it is not live. */
+    public UUID memberOf(int brokerId) {
+        for (Registered registered : live) {
+            if (registered.broker().id() == brokerId) {
+                return registered.member();
+            }
+        }
+        return null;
+    }
+
     private boolean isMember(UUID uuid) {
         for (Member member : hazelcast.getCluster().getMembers()) {
             if (member.getUuid().equals(uuid)) {

@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -53,6 +54,7 @@ public final class ClusterController implements Controller, AutoCloseable {
     private final ControllerElection election;
     private final ScheduledExecutorService executor;
     private final int localBrokerId;
+    private final ThreadFactory threads;
 
     public ClusterController(LocalController logic, ClusterMetadataStore store, HazelcastCluster cluster,
                              int localBrokerId, boolean useCpSubsystem, ThreadFactory threads) {
@@ -61,6 +63,7 @@ public final class ClusterController implements Controller, AutoCloseable {
         this.cluster = cluster;
         this.channel = new ControllerChannel(cluster.hazelcast());
         this.localBrokerId = localBrokerId;
+        this.threads = threads;
         ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(1, runnable -> {
             Thread thread = threads.newThread(runnable);
             thread.setName("strata-controller");
@@ -136,6 +139,35 @@ public final class ClusterController implements Controller, AutoCloseable {
     /** With the CP Subsystem, the fencing token of the controller lock while this broker holds it, else -1. */
     public long fencingToken() {
         return election.fencingToken();
+    }
+
+    /**
+     * Resets the CP Subsystem, through the broker of the oldest Hazelcast member, for an operator who knows that the
+     * controller quorum has lost its majority for good ({@code strata cluster cp-reset}); with {@code validateOnly}
+     * only checks that there is a CP Subsystem to reset. Completes with what was done, or exceptionally with why not.
+     * The reset waits up to a minute for its answer, so it runs on a thread of its own, not the caller's.
+     */
+    public CompletableFuture<String> resetCpSubsystem(boolean validateOnly) {
+        CompletableFuture<String> result = new CompletableFuture<>();
+        if (validateOnly) {
+            try {
+                result.complete(election.describeCpReset());
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+            return result;
+        }
+        Thread thread = threads.newThread(() -> {
+            try {
+                result.complete(election.resetCpSubsystem());
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        thread.setName("strata-cp-reset");
+        thread.setDaemon(true);
+        thread.start();
+        return result;
     }
 
     /** Whether this broker counts toward the quorum that elects the controller: see ControllerElection. */
@@ -303,7 +335,7 @@ public final class ClusterController implements Controller, AutoCloseable {
     public ApiError alterPartition(String topic, int partition, int leaderId, int leaderEpoch, int partitionEpoch,
                                    List<Integer> isr) {
         if (election.isController()) {
-            return logic.alterPartition(topic, partition, leaderId, leaderEpoch, partitionEpoch, isr, liveIds());
+            return alterPartitionHere(topic, partition, leaderId, leaderEpoch, partitionEpoch, isr);
         }
         Properties request = new Properties();
         request.setProperty("topic", topic);
@@ -313,6 +345,27 @@ public final class ClusterController implements Controller, AutoCloseable {
         request.setProperty("partitionEpoch", String.valueOf(partitionEpoch));
         request.setProperty("isr", join(isr));
         return decodeError(forward("alterPartition", request), "");
+    }
+
+    /**
+     * On the controller: a leader's ISR change, refused while it would add a broker that does not count toward the
+     * controller quorum yet. A restarted broker comes back as a new CP identity; until it is a CP member again, a
+     * failure of another broker leaves no Raft majority, so it is not "back" and must not make acks=all writes count
+     * on it. The leader asks again at the follower's next fetch, which is within seconds once it is promoted.
+     */
+    private ApiError alterPartitionHere(String topic, int partition, int leaderId, int leaderEpoch,
+                                        int partitionEpoch, List<Integer> isr) {
+        TopicImage current = logic.image().topic(topic);
+        if (current != null && current.partition(partition) != null) {
+            List<Integer> currentIsr = current.partition(partition).isr();
+            for (int broker : isr) {
+                if (!currentIsr.contains(broker) && !election.countsTowardQuorum(broker)) {
+                    return new ApiError(Errors.INELIGIBLE_REPLICA, "Broker " + broker + " does not count toward the"
+                            + " controller quorum yet (a restarted broker is a CP member again first)");
+                }
+            }
+        }
+        return logic.alterPartition(topic, partition, leaderId, leaderEpoch, partitionEpoch, isr, liveIds());
     }
 
     /** Runs a forwarded request on the controller. */
@@ -360,12 +413,11 @@ public final class ClusterController implements Controller, AutoCloseable {
                         Boolean.parseBoolean(request.getProperty("validateOnly"))));
                 case "allocateProducerIds" -> reply.setProperty("first", String.valueOf(
                         logic.allocateProducerIds(Integer.parseInt(request.getProperty("size")))));
-                case "alterPartition" -> encodeError(reply, "", logic.alterPartition(request.getProperty("topic"),
+                case "alterPartition" -> encodeError(reply, "", alterPartitionHere(request.getProperty("topic"),
                         Integer.parseInt(request.getProperty("partition")),
                         Integer.parseInt(request.getProperty("leader")),
                         Integer.parseInt(request.getProperty("leaderEpoch")),
-                        Integer.parseInt(request.getProperty("partitionEpoch")), split(request.getProperty("isr")),
-                        liveIds()));
+                        Integer.parseInt(request.getProperty("partitionEpoch")), split(request.getProperty("isr"))));
                 case "electLeaders" -> encodePartitionResults(reply, logic.electLeaders(
                         ElectionType.valueOf(Byte.parseByte(request.getProperty("type"))),
                         request.getProperty("count") == null ? null : decodePartitionRefs(request)));
