@@ -49,13 +49,16 @@ import java.util.function.Function;
  * replication.
  *
  * <p>When this broker becomes the leader of a partition (at a new leader epoch) the runtime builds a new shard and
- * replays the partition from its log start into it before it serves; when it stops leading, the shard is dropped and
- * told to answer its waiting requests NOT_COORDINATOR. Operations for a partition not loaded here fail with
- * NOT_COORDINATOR, or COORDINATOR_LOAD_IN_PROGRESS while it loads.
+ * replays the partition from its log start into it, on a loader thread so that the other shards keep serving, before
+ * it serves; a load that fails part way is retried, never served half. When the broker stops leading (or the
+ * partition's log directory goes offline), the shard is dropped and its waiting requests and writes are answered
+ * NOT_COORDINATOR. Operations for a partition not loaded here fail with NOT_COORDINATOR, or
+ * COORDINATOR_LOAD_IN_PROGRESS while it loads.
  *
  * <p>Bounds: at most {@code queueCapacity} submitted operations wait; beyond that a submission fails at once with
- * COORDINATOR_NOT_AVAILABLE. A write that is not replicated within {@code writeTimeoutMs} fails with
- * COORDINATOR_NOT_AVAILABLE (its records may still become committed, and are then replayed at the next load).
+ * COORDINATOR_NOT_AVAILABLE. A write that is not replicated within {@code writeTimeoutMs} is answered
+ * COORDINATOR_NOT_AVAILABLE, but stays in the log and is applied by its {@code onCommitted} if the in-sync replicas
+ * take it later, so the shard's state always follows its log.
  *
  * <p>Thread-safe: every public method may be called from any thread.
  *
@@ -71,6 +74,8 @@ public final class CoordinatorRuntime<S extends CoordinatorShard> implements Aut
 
     private static final System.Logger LOG = System.getLogger(CoordinatorRuntime.class.getName());
     private static final int LOAD_READ_BYTES = 1 << 20;
+    /** How long after a failed load it is tried again. */
+    private static final long LOAD_RETRY_MS = 1_000;
 
     private final String topic;
     private final ReplicaManager replicas;
@@ -80,9 +85,12 @@ public final class CoordinatorRuntime<S extends CoordinatorShard> implements Aut
     private final int queueCapacity;
     private final LinkedBlockingQueue<Runnable> events = new LinkedBlockingQueue<>();
     private final ScheduledThreadPoolExecutor timers;
+    private final java.util.concurrent.ExecutorService loader;
     private final Thread thread;
     /** The loaded shards by partition; changed only on the runtime's thread, read anywhere. */
     private final ConcurrentHashMap<Integer, Loaded> loaded = new ConcurrentHashMap<>();
+    /** Partitions being loaded, with the leader epoch they are loaded at; only the runtime's thread touches it. */
+    private final Map<Integer, Integer> loading = new HashMap<>();
     private volatile boolean running = true;
 
     /**
@@ -109,6 +117,12 @@ public final class CoordinatorRuntime<S extends CoordinatorShard> implements Aut
             return timer;
         });
         this.timers.setRemoveOnCancelPolicy(true);
+        this.loader = java.util.concurrent.Executors.newSingleThreadExecutor(runnable -> {
+            Thread loading = threads.newThread(runnable);
+            loading.setName("strata-" + topic + "-loader");
+            loading.setDaemon(true);
+            return loading;
+        });
         this.thread = threads.newThread(this::run);
         this.thread.setName("strata-coordinator-" + topic);
         this.thread.setDaemon(true);
@@ -132,7 +146,7 @@ public final class CoordinatorRuntime<S extends CoordinatorShard> implements Aut
     /** NONE if this broker serves {@code partition} now; else NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS. */
     public Errors status(int partition) {
         Partition leader = replicas.partition(new TopicPartition(topic, partition));
-        if (leader == null || !leader.isLeader()) {
+        if (!leads(leader)) {
             return Errors.NOT_COORDINATOR;
         }
         Loaded shard = loaded.get(partition);
@@ -151,31 +165,72 @@ public final class CoordinatorRuntime<S extends CoordinatorShard> implements Aut
         return active;
     }
 
+    /** Whether this broker leads {@code partition} and can serve it: its log directory has not failed. */
+    private static boolean leads(Partition partition) {
+        return partition != null && partition.isLeader() && !partition.log().health().isOffline();
+    }
+
     private void reconcile() {
         Map<Integer, Partition> leading = new HashMap<>();
         for (Partition partition : replicas.partitions()) {
-            if (partition.topicPartition().topic().equals(topic) && partition.isLeader()) {
+            if (partition.topicPartition().topic().equals(topic) && leads(partition)) {
                 leading.put(partition.topicPartition().partition(), partition);
             }
         }
         for (Loaded shard : List.copyOf(loaded.values())) {
             Partition leader = leading.get(shard.partition);
             if (leader == null || leader.leaderEpoch() != shard.leaderEpoch) {
-                unload(shard, leader == null ? "this broker no longer leads it"
+                unload(shard, leader == null ? "this broker no longer leads it, or its log directory is offline"
                         : "it has a new leader epoch " + leader.leaderEpoch());
             }
         }
         for (Partition leader : leading.values()) {
-            if (!loaded.containsKey(leader.topicPartition().partition())) {
-                load(leader);
+            int partition = leader.topicPartition().partition();
+            Integer loadingAt = loading.get(partition);
+            if (!loaded.containsKey(partition) && (loadingAt == null || loadingAt != leader.leaderEpoch())) {
+                startLoad(leader);
             }
         }
     }
 
-    private void load(Partition partition) {
-        long startNanos = System.nanoTime();
-        Loaded shard = new Loaded(partition.topicPartition().partition(), partition.leaderEpoch());
+    /**
+     * Replays the partition into a new shard on the loader thread, then installs it on the runtime's thread if this
+     * broker still leads at the same epoch; a failed load is tried again after {@link #LOAD_RETRY_MS}.
+     */
+    private void startLoad(Partition partition) {
+        int index = partition.topicPartition().partition();
+        int epoch = partition.leaderEpoch();
+        loading.put(index, epoch);
+        Loaded shard = new Loaded(index, epoch);
         shard.state = factory.create(shard);
+        try {
+            loader.execute(() -> {
+                long startNanos = System.nanoTime();
+                try {
+                    int records = replay(partition, shard.state);
+                    post(() -> install(partition, shard, records, startNanos));
+                } catch (IOException | RuntimeException e) {
+                    LOG.log(Level.ERROR, "Loading " + partition.topicPartition() + " at leader epoch " + epoch
+                            + " failed; trying again in " + LOAD_RETRY_MS + " ms", e);
+                    post(() -> loading.remove(index, epoch));
+                    retryLoadLater();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            loading.remove(index, epoch); // closed
+        }
+    }
+
+    private void retryLoadLater() {
+        try {
+            timers.schedule(this::onLeadershipChanged, LOAD_RETRY_MS, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // Closed.
+        }
+    }
+
+    /** Reads the partition from its log start to its end into {@code shard}; returns the records replayed. */
+    private static int replay(Partition partition, CoordinatorShard shard) throws IOException {
         long next = partition.log().logStartOffset();
         long end = partition.log().logEndOffset();
         int records = 0;
@@ -183,13 +238,14 @@ public final class CoordinatorRuntime<S extends CoordinatorShard> implements Aut
             try (LogReadResult read = partition.log().read(next, LOAD_READ_BYTES, end, true)) {
                 ByteBuffer bytes = read.records().readAll();
                 if (bytes.limit() == 0) {
-                    break;
+                    throw new IOException("reading " + partition.topicPartition() + " at offset " + next
+                            + " returned nothing before its end " + end);
                 }
                 for (MutableRecordBatch batch : MemoryRecords.readableRecords(bytes).batches()) {
                     if (!batch.isControlBatch()) {
                         for (Record record : batch) {
                             if (record.hasKey()) {
-                                shard.state.replay(record.offset(), new CoordinatorRecord(Utils.toArray(record.key()),
+                                shard.replay(record.offset(), new CoordinatorRecord(Utils.toArray(record.key()),
                                         record.hasValue() ? Utils.toArray(record.value()) : null));
                                 records++;
                             }
@@ -197,11 +253,18 @@ public final class CoordinatorRuntime<S extends CoordinatorShard> implements Aut
                     }
                     next = batch.lastOffset() + 1;
                 }
-            } catch (IOException | RuntimeException e) {
-                LOG.log(Level.ERROR, "Loading " + partition.topicPartition() + " stopped at offset " + next
-                        + "; it is served with what was read before", e);
-                break;
             }
+        }
+        return records;
+    }
+
+    private void install(Partition partition, Loaded shard, int records, long startNanos) {
+        loading.remove(shard.partition, shard.leaderEpoch);
+        Partition current = replicas.partition(partition.topicPartition());
+        if (current != partition || !leads(current) || current.leaderEpoch() != shard.leaderEpoch
+                || loaded.containsKey(shard.partition)) {
+            reconcile(); // leadership moved while it loaded: load what is led now
+            return;
         }
         loaded.put(shard.partition, shard);
         shard.state.onLoaded();
@@ -212,6 +275,7 @@ public final class CoordinatorRuntime<S extends CoordinatorShard> implements Aut
     private void unload(Loaded shard, String reason) {
         loaded.remove(shard.partition, shard);
         shard.cancelTimers();
+        shard.failPendingWrites(Errors.NOT_COORDINATOR);
         try {
             shard.state.onUnloaded();
         } catch (RuntimeException e) {
@@ -284,8 +348,22 @@ public final class CoordinatorRuntime<S extends CoordinatorShard> implements Aut
 
     // ------------------------------------------------------------------------------------------------ the thread
 
+    /** Runs {@code event} on the runtime's thread; once closed, at once on this thread (against no shard). */
     private void post(Runnable event) {
-        events.add(event);
+        if (running) {
+            events.add(event);
+            if (running) {
+                return;
+            }
+            if (!events.remove(event)) {
+                return; // taken by the thread or the close's drain
+            }
+        }
+        try {
+            event.run();
+        } catch (RuntimeException e) {
+            LOG.log(Level.DEBUG, "An event after close failed: {0}", e.toString());
+        }
     }
 
     private void run() {
@@ -340,6 +418,7 @@ public final class CoordinatorRuntime<S extends CoordinatorShard> implements Aut
         running = false;
         thread.interrupt();
         timers.shutdownNow();
+        loader.shutdownNow();
         try {
             thread.join(TimeUnit.SECONDS.toMillis(10));
         } catch (InterruptedException e) {
@@ -379,6 +458,8 @@ public final class CoordinatorRuntime<S extends CoordinatorShard> implements Aut
         final TopicPartition topicPartition;
         /** Timers by key; only the runtime's thread touches it. */
         final Map<String, ScheduledFuture<?>> timerTasks = new HashMap<>();
+        /** Writes appended and not yet committed or failed; only the runtime's thread touches it. */
+        final List<PendingWrite> pendingWrites = new ArrayList<>();
         S state;
 
         Loaded(int partition, int leaderEpoch) {
@@ -424,17 +505,47 @@ public final class CoordinatorRuntime<S extends CoordinatorShard> implements Aut
                 return;
             }
             replicas.notifyAppended(topicPartition, batch.sizeInBytes());
-            CompletableFuture<Void> replicated = leader.awaitReplication(appended.lastOffset());
-            replicated.orTimeout(writeTimeoutMs, TimeUnit.MILLISECONDS).whenComplete((ignored, failure) -> post(() -> {
+            PendingWrite write = new PendingWrite(onCommitted, onFailed);
+            pendingWrites.add(write);
+            ScheduledFuture<?> deadline = scheduleDeadline(write);
+            leader.awaitReplication(appended.lastOffset()).whenComplete((ignored, failure) -> post(() -> {
+                pendingWrites.remove(write);
+                if (deadline != null) {
+                    deadline.cancel(false);
+                }
                 if (failure == null) {
-                    onCommitted.run();
+                    write.committed();
                 } else {
-                    leader.cancelWaiter(replicated);
                     Errors error = normalize(failure);
                     LOG.log(Level.WARNING, "Replicating a write to {0} failed: {1}", topicPartition, error);
-                    onFailed.accept(error);
+                    write.failed(error);
                 }
             }));
+        }
+
+        /**
+         * Answers the write COORDINATOR_NOT_AVAILABLE when it is not replicated in time; the waiter stays, so that the
+         * write is still applied if the in-sync replicas take it later.
+         */
+        private ScheduledFuture<?> scheduleDeadline(PendingWrite write) {
+            try {
+                return timers.schedule(() -> post(() -> {
+                    if (!write.answered) {
+                        LOG.log(Level.WARNING, "A write to {0} was not replicated within {1} ms", topicPartition,
+                                writeTimeoutMs);
+                        write.failed(Errors.COORDINATOR_NOT_AVAILABLE);
+                    }
+                }), writeTimeoutMs, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                return null; // closed: the unload answers it
+            }
+        }
+
+        void failPendingWrites(Errors error) {
+            for (PendingWrite write : List.copyOf(pendingWrites)) {
+                write.failed(error);
+            }
+            pendingWrites.clear();
         }
 
         private MemoryRecords build(List<CoordinatorRecord> records) {
@@ -485,6 +596,38 @@ public final class CoordinatorRuntime<S extends CoordinatorShard> implements Aut
         void cancelTimers() {
             timerTasks.values().forEach(task -> task.cancel(false));
             timerTasks.clear();
+        }
+    }
+
+    /**
+     * One write's callbacks: {@code onCommitted} runs at most once, when the records are committed, even after the
+     * write was answered as failed by its deadline; {@code onFailed} runs at most once, and never after
+     * {@code onCommitted}. Only the runtime's thread uses it.
+     */
+    private static final class PendingWrite {
+        private final Runnable onCommitted;
+        private final Consumer<Errors> onFailed;
+        boolean answered;
+        private boolean applied;
+
+        PendingWrite(Runnable onCommitted, Consumer<Errors> onFailed) {
+            this.onCommitted = onCommitted;
+            this.onFailed = onFailed;
+        }
+
+        void committed() {
+            if (!applied) {
+                applied = true;
+                answered = true;
+                onCommitted.run();
+            }
+        }
+
+        void failed(Errors error) {
+            if (!answered) {
+                answered = true;
+                onFailed.accept(error);
+            }
         }
     }
 }

@@ -72,6 +72,8 @@ public final class GroupCoordinator implements AutoCloseable {
         this.runtime = new CoordinatorRuntime<>(OFFSETS_TOPIC, replicas,
                 context -> new GroupCoordinatorShard(context, config, name -> controller.image().topic(name)),
                 threads, clock, config.offsetCommitTimeoutMs, OPERATIONS_WAITING_MAX);
+        // A partition whose log directory failed is not served: its groups find their coordinator again.
+        replicas.addLogDirectoryFailureListener((directory, allOffline) -> runtime.onLeadershipChanged());
     }
 
     /** Creates {@code __consumer_offsets} if needed, and loads the groups of the partitions this broker leads. */

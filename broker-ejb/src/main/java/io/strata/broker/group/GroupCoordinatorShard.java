@@ -205,7 +205,8 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         if (instanceId != null) {
             String previous = group.staticMemberId(instanceId);
             if (previous != null) {
-                replaceStaticMember(group, previous, memberId, request, clientId, clientHost, protocols, respond);
+                replaceStaticMember(group, previous, memberId, request, version, clientId, clientHost, protocols,
+                        respond);
                 return;
             }
         } else if (version >= 4) {
@@ -219,7 +220,7 @@ final class GroupCoordinatorShard implements CoordinatorShard {
     }
 
     private void replaceStaticMember(ClassicGroup group, String oldId, String newId, JoinGroupRequestData request,
-                                     String clientId, String clientHost, Map<String, byte[]> protocols,
+                                     short version, String clientId, String clientHost, Map<String, byte[]> protocols,
                                      Consumer<JoinGroupResponseData> respond) {
         GroupMember old = group.member(oldId);
         GroupMember replacement = newMember(newId, request, clientId, clientHost, protocols);
@@ -241,10 +242,33 @@ final class GroupCoordinatorShard implements CoordinatorShard {
                 group.groupId, newId);
         replacement.lastHeartbeatMs = context.nowMs();
         if (group.is(GroupState.STABLE) && sameProtocols) {
-            // A restarted static member takes its old place, without a rebalance, once that is durable.
-            JoinGroupResponseData response = joinResponse(group, replacement, false);
-            writeGroup(group, () -> respond.accept(response),
-                    error -> respond.accept(GroupCoordinator.joinError(newId, error)));
+            // A restarted static member takes its old place, without a rebalance, once that is durable. A leader
+            // must not run its assignor again: from JoinGroup v9 it is told to skip the assignment (and gets the
+            // members, as Kafka does); before v9 it is not told it leads.
+            JoinGroupResponseData response = !wasLeader ? joinResponse(group, replacement, false)
+                    : version >= 9 ? joinResponse(group, replacement, true).setSkipAssignment(true)
+                    : joinResponse(group, replacement, false).setLeader(oldId);
+            boolean[] answered = {false};
+            writeGroup(group, () -> {
+                if (!answered[0]) {
+                    answered[0] = true;
+                    respond.accept(response);
+                }
+            }, error -> {
+                if (answered[0]) {
+                    return;
+                }
+                answered[0] = true;
+                if (group.member(newId) == replacement) {
+                    // Not durable: the previous instance keeps its place, as if this join never happened.
+                    group.remove(newId);
+                    group.add(old);
+                    if (wasLeader) {
+                        group.leaderId = oldId;
+                    }
+                }
+                respond.accept(GroupCoordinator.joinError(newId, error));
+            });
             return;
         }
         replacement.awaitingJoin = respond;
@@ -712,6 +736,8 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         }
         CompletableFuture<List<CommitResult>> done = new CompletableFuture<>();
         context.write(records, () -> {
+            // The group may have been deleted or expired while this commit was written: it exists again.
+            classicOrNew(groupId);
             offsets.putAll(groupId, accepted);
             accepted.keySet().forEach(tp -> results.add(new CommitResult(tp, Errors.NONE)));
             done.complete(results);

@@ -69,6 +69,8 @@ class CoordinatorRuntimeTest {
         volatile boolean loaded;
         volatile boolean unloaded;
         volatile int timerRuns;
+        /** How many replays of the next shards fail, to test a load that breaks part way. */
+        static volatile int failReplays;
 
         KeyValueShard(CoordinatorContext context) {
             this.context = context;
@@ -76,6 +78,10 @@ class CoordinatorRuntimeTest {
 
         @Override
         public void replay(long offset, CoordinatorRecord record) {
+            if (failReplays > 0) {
+                failReplays--;
+                throw new IllegalStateException("replay failed (the test asked for it)");
+            }
             String key = new String(record.key(), StandardCharsets.UTF_8);
             if (record.value() == null) {
                 committed.remove(key);
@@ -136,6 +142,7 @@ class CoordinatorRuntimeTest {
 
     @AfterEach
     void stop() {
+        KeyValueShard.failReplays = 0;
         runtime.close();
         replicas.close();
         directory.close();
@@ -291,5 +298,55 @@ class CoordinatorRuntimeTest {
         assertThatThrownBy(() -> queued.get(1099).get(5, TimeUnit.SECONDS)).cause()
                 .isInstanceOf(CoordinatorNotAvailableException.class).hasMessageContaining("operations waiting");
         assertThat(queued.get(0).get(5, TimeUnit.SECONDS)).isEqualTo("ok");
+    }
+
+    @Test
+    void aWriteAnsweredAfterItsDeadlineIsStillAppliedWhenTheReplicasTakeIt() throws Exception {
+        runtime.close();
+        runtime = newRuntime(200);
+        assign(new PartitionAssignment(List.of(1, 2), List.of(1, 2), 1, 0, 0));
+        awaitServing();
+
+        CompletableFuture<Errors> put = runtime.submit("put", 0, s -> s.put("k", "late"));
+        assertThat(put.get(5, TimeUnit.SECONDS)).isEqualTo(Errors.COORDINATOR_NOT_AVAILABLE);
+        assertThat(runtime.call("get", 0, s -> s.committed.get("k")).get(5, TimeUnit.SECONDS)).isNull();
+
+        // The follower catches up after all: the record is committed, so the state must show it, as a reload would.
+        replicas.partition(STATE_0).recordFollowerFetch(2, 1, System.currentTimeMillis());
+
+        await().atMost(Duration.ofSeconds(5)).until(() ->
+                "late".equals(runtime.call("get", 0, s -> s.committed.get("k")).get(5, TimeUnit.SECONDS)));
+    }
+
+    @Test
+    void aLoadThatFailsPartWayIsRetriedAndNeverServedHalf() throws Exception {
+        assign(new PartitionAssignment(List.of(1), List.of(1), 1, 0, 0));
+        awaitServing();
+        runtime.submit("put", 0, s -> s.put("a", "1")).get(5, TimeUnit.SECONDS);
+        runtime.submit("put", 0, s -> s.put("b", "2")).get(5, TimeUnit.SECONDS);
+        KeyValueShard.failReplays = 1;
+
+        // A new term: the first load breaks at its first record.
+        assign(new PartitionAssignment(List.of(1, 2), List.of(1, 2), 1, 1, 1));
+        await().atMost(Duration.ofSeconds(5)).until(() -> shards.size() >= 2);
+        assertThat(runtime.status(0)).isEqualTo(Errors.COORDINATOR_LOAD_IN_PROGRESS);
+
+        awaitServing();
+        assertThat(shards).hasSizeGreaterThanOrEqualTo(3);
+        assertThat(runtime.call("get", 0, s -> Map.copyOf(s.committed)).get(5, TimeUnit.SECONDS))
+                .isEqualTo(Map.of("a", "1", "b", "2"));
+    }
+
+    @Test
+    void aPartitionWhoseLogDirectoryFailedIsNoLongerServed() throws Exception {
+        assign(new PartitionAssignment(List.of(1), List.of(1), 1, 0, 0));
+        KeyValueShard shard = awaitServing();
+
+        replicas.partition(STATE_0).log().health().fail("Flushing " + STATE_0,
+                new java.io.IOException("Input/output error (injected)"));
+        runtime.onLeadershipChanged();
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> shard.unloaded);
+        assertThat(runtime.status(0)).isEqualTo(Errors.NOT_COORDINATOR);
     }
 }

@@ -257,6 +257,8 @@ class GroupCoordinatorShardTest {
         assertThat(again.get().errorCode()).isZero();
         assertThat(again.get().memberId()).isNotEqualTo(first.memberId());
         assertThat(again.get().generationId()).isEqualTo(first.generationId());
+        assertThat(again.get().skipAssignment()).as("the leader keeps the assignment it made").isTrue();
+        assertThat(again.get().members()).hasSize(1);
         assertThat(shard.describeGroup("g").state()).isEqualTo(GroupState.STABLE);
         assertThat(shard.heartbeat("g", first.memberId(), "instance-1", first.generationId()))
                 .isEqualTo(Errors.FENCED_INSTANCE_ID);
@@ -320,5 +322,36 @@ class GroupCoordinatorShardTest {
         assertThat(deleted.join()).isEqualTo(Errors.NONE);
         assertThat(shard.fetchOffsets("empty", null)).isEmpty();
         assertThat(shard.listGroups()).extracting(GroupSummary::groupId).containsExactly("g");
+    }
+
+    @Test
+    void aStaticMemberWhoseReplacementCannotBeStoredKeepsItsPreviousPlace() {
+        JoinGroupResponseData first = joinNew("instance-1").get();
+        sync(first, new byte[]{3});
+        context.commitAll();
+
+        AtomicReference<JoinGroupResponseData> again = joinNew("instance-1");
+        context.failAll(Errors.COORDINATOR_NOT_AVAILABLE);
+
+        assertThat(again.get().errorCode()).isEqualTo(Errors.COORDINATOR_NOT_AVAILABLE.code());
+        assertThat(shard.heartbeat("g", first.memberId(), "instance-1", first.generationId()))
+                .as("the previous instance was not fenced").isEqualTo(Errors.NONE);
+        assertThat(shard.describeGroup("g").members()).extracting(GroupCoordinator.MemberSummary::memberId)
+                .containsExactly(first.memberId());
+    }
+
+    @Test
+    void aSimpleCommitWrittenWhileItsGroupExpiredBringsTheGroupBack() {
+        shard.commitOffsets("late", "", null, -1, commit(1));
+        context.commitAll();
+        CompletableFuture<Errors> deleted = shard.deleteGroup("late");
+        CompletableFuture<List<CommitResult>> committed = shard.commitOffsets("late", "", null, -1, commit(2));
+
+        context.commitAll();
+
+        assertThat(deleted.join()).isEqualTo(Errors.NONE);
+        assertThat(committed.join()).extracting(CommitResult::error).containsExactly(Errors.NONE);
+        assertThat(shard.listGroups()).extracting(GroupSummary::groupId).contains("late");
+        assertThat(shard.fetchOffsets("late", null).get(ORDERS_0).offset()).isEqualTo(2);
     }
 }
