@@ -12,6 +12,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -33,6 +34,7 @@ import static org.awaitility.Awaitility.await;
  * brokers return, as a KRaft quorum does: then topics can be created, acks=all writes and group offset commits
  * succeed, and nothing acknowledged before is lost.
  */
+@Timeout(900)
 class ControllerQuorumRecoveryTest {
 
     private static final String TOPIC = "orders";

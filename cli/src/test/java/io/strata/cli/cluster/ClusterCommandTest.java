@@ -10,6 +10,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -27,6 +28,7 @@ import static org.awaitility.Awaitility.await;
  * controller: without --yes nothing changes, with it the CP Subsystem is reset and a controller of a higher epoch
  * commits again.
  */
+@Timeout(600)
 class ClusterCommandTest {
 
     @TempDir

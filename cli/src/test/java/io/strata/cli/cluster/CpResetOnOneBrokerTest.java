@@ -4,6 +4,7 @@ import io.strata.broker.it.TestBroker;
 import io.strata.cli.Cli.Result;
 import io.strata.cli.SharedBroker;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import static io.strata.cli.Cli.strata;
@@ -11,6 +12,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code strata cluster cp-reset} against a broker on its own, which has no controller quorum to reset. */
 @ExtendWith(SharedBroker.class)
+@Timeout(300)
 class CpResetOnOneBrokerTest {
 
     private final TestBroker broker;
