@@ -331,6 +331,24 @@ public final class ClusterController implements Controller, AutoCloseable {
         return decodePartitionResults(forward("alterPartitionReassignments", request));
     }
 
+    /**
+     * This broker's replicas whose log directory failed: the controller takes them out of their ISRs and moves
+     * leadership away from them; see {@link LocalController#replicasOffline}. Returns how many partitions changed.
+     */
+    public int replicasOffline(int brokerId, List<org.apache.kafka.common.TopicPartition> offline) {
+        if (election.isController()) {
+            return logic.replicasOffline(brokerId, offline, liveIds());
+        }
+        Properties request = new Properties();
+        request.setProperty("broker", String.valueOf(brokerId));
+        request.setProperty("count", String.valueOf(offline.size()));
+        for (int i = 0; i < offline.size(); i++) {
+            request.setProperty("tp." + i + ".topic", offline.get(i).topic());
+            request.setProperty("tp." + i + ".partition", String.valueOf(offline.get(i).partition()));
+        }
+        return Integer.parseInt(forward("replicasOffline", request).getProperty("changed", "0"));
+    }
+
     /** A leader's request to change the ISR of a partition; see {@link LocalController#alterPartition}. */
     public ApiError alterPartition(String topic, int partition, int leaderId, int leaderEpoch, int partitionEpoch,
                                    List<Integer> isr) {
@@ -418,6 +436,16 @@ public final class ClusterController implements Controller, AutoCloseable {
                         Integer.parseInt(request.getProperty("leader")),
                         Integer.parseInt(request.getProperty("leaderEpoch")),
                         Integer.parseInt(request.getProperty("partitionEpoch")), split(request.getProperty("isr"))));
+                case "replicasOffline" -> {
+                    List<org.apache.kafka.common.TopicPartition> offline = new ArrayList<>();
+                    int count = Integer.parseInt(request.getProperty("count"));
+                    for (int i = 0; i < count; i++) {
+                        offline.add(new org.apache.kafka.common.TopicPartition(request.getProperty("tp." + i + ".topic"),
+                                Integer.parseInt(request.getProperty("tp." + i + ".partition"))));
+                    }
+                    reply.setProperty("changed", String.valueOf(logic.replicasOffline(
+                            Integer.parseInt(request.getProperty("broker")), offline, liveIds())));
+                }
                 case "electLeaders" -> encodePartitionResults(reply, logic.electLeaders(
                         ElectionType.valueOf(Byte.parseByte(request.getProperty("type"))),
                         request.getProperty("count") == null ? null : decodePartitionRefs(request)));

@@ -462,6 +462,47 @@ public final class LocalController implements Controller {
     }
 
     /**
+     * A broker's replicas that can no longer serve (their log directory failed): the broker leaves their ISRs, and
+     * partitions it led get a new leader from the rest of their ISR, as if the broker were gone for them alone (Kafka's
+     * offline log directory handling). A partition with no other in-sync replica is offline until one returns.
+     * Returns how many partitions changed.
+     */
+    public synchronized int replicasOffline(int brokerId, List<org.apache.kafka.common.TopicPartition> offline,
+                                            Set<Integer> live) {
+        Set<Integer> liveForThem = new java.util.HashSet<>(live);
+        liveForThem.remove(brokerId);
+        Map<String, List<PartitionAssignment>> changedTopics = new LinkedHashMap<>();
+        int changed = 0;
+        for (org.apache.kafka.common.TopicPartition tp : offline) {
+            TopicImage topic = image().topic(tp.topic());
+            PartitionAssignment before = topic == null ? null : topic.partition(tp.partition());
+            if (before == null || !before.isReplica(brokerId)) {
+                continue;
+            }
+            List<PartitionAssignment> partitions = changedTopics.computeIfAbsent(tp.topic(),
+                    name -> new ArrayList<>(topic.partitions()));
+            PartitionAssignment after = electIfNeeded(before, liveForThem,
+                    logConfig(topic.configs()).uncleanLeaderElectionEnable);
+            if (!after.equals(before)) {
+                partitions.set(tp.partition(), after);
+                changed++;
+                LOG.log(Level.INFO, "{0}: the replica on broker {1} is offline; leader {2} -> {3} (epoch {4}), ISR {5}",
+                        tp, brokerId, before.leader(), after.leader(), after.leaderEpoch(), after.isr());
+            }
+        }
+        Map<String, byte[]> records = new LinkedHashMap<>();
+        for (Map.Entry<String, List<PartitionAssignment>> topic : changedTopics.entrySet()) {
+            TopicImage image = image().topic(topic.getKey());
+            if (!image.partitions().equals(topic.getValue())) {
+                records.put(MetadataRecords.topicKey(topic.getKey()),
+                        MetadataRecords.encodeTopic(image.withPartitions(topic.getValue())));
+            }
+        }
+        commit(records);
+        return changed;
+    }
+
+    /**
      * A leader's request to change the ISR of a partition it leads (AlterPartition). It must name the leader epoch
      * and partition epoch it knows; a request from an older state is refused, so that a deposed leader cannot change
      * the ISR. The new ISR must hold the leader and only live replicas.

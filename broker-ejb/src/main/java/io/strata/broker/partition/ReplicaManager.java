@@ -265,8 +265,11 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
      * already in flight is refused by the partition itself (see {@link Partition#appendAsFollower}).
      */
     private void apply(TopicPartition tp, Uuid topicId, PartitionAssignment assignment, LogConfig config) {
-        boolean follows = assignment.leader() != brokerId && assignment.leader() >= 0;
         Partition existing = partitions.get(tp);
+        // A replica whose log directory failed fetches nothing: every append would fail, and its leader must not
+        // count it as catching up.
+        boolean follows = assignment.leader() != brokerId && assignment.leader() >= 0
+                && (existing == null || !existing.log().health().isOffline());
         if (existing != null && existing.topicId().equals(topicId)) {
             if (!Partition.startsNewTerm(existing.assignment(), assignment)) {
                 existing.update(topicId, assignment, config, clock.millis());

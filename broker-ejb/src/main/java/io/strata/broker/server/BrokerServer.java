@@ -143,6 +143,8 @@ public final class BrokerServer implements AutoCloseable {
                 if (allOffline) {
                     stopOnFailure("every log directory is offline (" + directory.offlineFailure()
                             .map(failure -> failure.describe()).orElse(directory.path().toString()) + ")");
+                } else if (clusterController != null) {
+                    reportOfflineReplicas(directory.partitions());
                 }
             });
             if (clusterController != null) {
@@ -467,6 +469,36 @@ public final class BrokerServer implements AutoCloseable {
         Thread stopper = threads.newThread(this::close);
         stopper.setName("strata-stop-on-failure");
         stopper.start();
+    }
+
+    /**
+     * Tells the controller that this broker's replicas of {@code partitions} can no longer serve (their log directory
+     * failed), so that it moves their leadership to other in-sync replicas; retried every second while there is no
+     * controller to tell, until it is told or the broker stops.
+     */
+    private void reportOfflineReplicas(List<org.apache.kafka.common.TopicPartition> partitions) {
+        ScheduledThreadPoolExecutor executor = background;
+        ClusterController controllerNow = clusterController;
+        if (executor == null || controllerNow == null || closed || partitions.isEmpty()) {
+            return;
+        }
+        try {
+            executor.execute(() -> {
+                try {
+                    int changed = controllerNow.replicasOffline(config.nodeId, partitions);
+                    LOG.log(Level.WARNING, "Reported {0} replica(s) of broker {1} offline to the controller; {2}"
+                            + " partition(s) changed leader or ISR", partitions.size(), config.nodeId, changed);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "Reporting offline replicas to the controller failed; trying again in"
+                            + " 1 s: {0}", e.toString());
+                    if (!closed) {
+                        executor.schedule(() -> reportOfflineReplicas(partitions), 1, TimeUnit.SECONDS);
+                    }
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // Stopping.
+        }
     }
 
     /** Waits until the broker has stopped, by {@link #close()} or because it could no longer serve. */

@@ -243,4 +243,27 @@ class ControllerReassignmentTest {
         assertThat(MetadataRecords.decodeTopic("old", written.getBytes(StandardCharsets.UTF_8)).partition(0)
                 .addingReplicas()).isEmpty();
     }
+
+    @Test
+    void aBrokersOfflineReplicasLeaveTheirIsrAndItsLeadershipMovesToAnotherInSyncReplica() {
+        createTopic("led", 1, 2, 3);
+        createTopic("followed", 2, 1);
+        createTopic("alone", 1);
+        int epochBefore = partition("led").leaderEpoch();
+
+        int changed = controller.replicasOffline(1, List.of(new org.apache.kafka.common.TopicPartition("led", 0),
+                new org.apache.kafka.common.TopicPartition("followed", 0),
+                new org.apache.kafka.common.TopicPartition("alone", 0)), Set.copyOf(live));
+
+        assertThat(changed).isEqualTo(3);
+        assertThat(partition("led").leader()).isEqualTo(2);
+        assertThat(partition("led").leaderEpoch()).isGreaterThan(epochBefore);
+        assertThat(partition("led").isr()).containsExactly(2, 3);
+        assertThat(partition("followed").leader()).isEqualTo(2);
+        assertThat(partition("followed").isr()).containsExactly(2);
+        assertThat(partition("alone").leader()).as("no other in-sync replica: offline, as Kafka leaves it")
+                .isEqualTo(-1);
+        assertThat(partition("alone").isr()).as("the last replica known to have every record").containsExactly(1);
+        assertThat(partition("led").replicas()).as("the replica stays assigned").contains(1);
+    }
 }

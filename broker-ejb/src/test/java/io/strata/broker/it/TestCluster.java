@@ -58,8 +58,11 @@ public final class TestCluster implements AutoCloseable {
             settings.put(BrokerConfig.REPLICA_LAG_TIME_MAX_MS, 5000L);
             settings.put(BrokerConfig.REPLICA_FETCH_WAIT_MAX_MS, 200);
             settings.put(BrokerConfig.REPLICA_FETCH_BACKOFF_MS, 100);
-            settings.putAll(extraSettings);
-            cluster.brokers.add(new TestBroker(dir.resolve("broker-" + (i + 1)), settings));
+            Path brokerDir = dir.resolve("broker-" + (i + 1));
+            // "${broker.dir}" in a setting stands for the broker's own data directory, e.g. for two log.dirs each.
+            extraSettings.forEach((name, value) -> settings.put(name, value instanceof String text
+                    ? text.replace("${broker.dir}", brokerDir.toString()) : value));
+            cluster.brokers.add(new TestBroker(brokerDir, settings));
         }
         try {
             // All at once, as separate servers would: a broker's start waits for a controller, and with the CP
