@@ -69,6 +69,10 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
     private volatile IsrChanges isrChanges;
     private volatile java.util.concurrent.Executor isrExecutor = Runnable::run;
     private volatile java.util.function.IntPredicate liveBrokers = id -> true;
+    /** Topics whose last application failed, applied again at the next update; guarded by this manager's monitor. */
+    private Set<String> failedTopics = new HashSet<>();
+    /** The metadata this manager applied last; guarded by its monitor. */
+    private MetadataImage applied = MetadataImage.EMPTY;
     private final List<java.util.function.BiConsumer<LogDirectory, Boolean>> logDirectoryFailureListeners =
             new CopyOnWriteArrayList<>();
 
@@ -228,31 +232,78 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
      * one that fails is logged and the others still are, so that no partition is left following a leader that is gone.
      */
     @Override
-    public synchronized void onMetadataUpdate(MetadataImage previous, MetadataImage current) {
-        Set<TopicPartition> wanted = new HashSet<>();
+    public synchronized void onMetadataUpdate(MetadataImage previousImage, MetadataImage current) {
+        // Only what changed since the image this manager applied last (not the listener's "previous", so that an
+        // update it never heard of is still applied): a metadata change touches one or a few topics, and a broker may
+        // hold tens of thousands of partitions. Topics whose last application failed are tried again.
+        MetadataImage previous = applied;
+        applied = current;
+        Set<String> retry = failedTopics;
+        failedTopics = new HashSet<>();
         for (TopicImage topic : current.topics()) {
-            LogConfig config = logConfigs.apply(topic.configs());
-            for (int p = 0; p < topic.partitionCount(); p++) {
-                PartitionAssignment assignment = topic.partitions().get(p);
-                if (!assignment.isReplica(brokerId)) {
-                    continue;
-                }
-                TopicPartition tp = new TopicPartition(topic.name(), p);
-                wanted.add(tp);
-                try {
-                    apply(tp, topic.id(), assignment, config);
-                } catch (RuntimeException e) {
-                    LOG.log(Level.ERROR, "Applying the assignment " + assignment + " of " + tp + " failed; its "
-                            + "replica on broker " + brokerId + " may be stale until the next metadata update", e);
-                }
+            TopicImage before = previous.topic(topic.name());
+            if ((before == topic || topic.equals(before)) && !retry.contains(topic.name())) {
+                continue;
+            }
+            applyTopic(topic, before == null ? 0 : before.partitionCount());
+        }
+        for (TopicImage gone : previous.topics()) {
+            if (current.topic(gone.name()) == null) {
+                removeTopicReplicas(gone.name(), Set.of(), gone.partitionCount(), "its topic was deleted");
             }
         }
-        for (TopicPartition tp : Set.copyOf(partitions.keySet())) {
-            if (!wanted.contains(tp)) {
+        for (String name : retry) {
+            if (current.topic(name) == null && previous.topic(name) == null) {
+                removeTopicReplicas(name, Set.of(), -1, "its topic was deleted");
+            }
+        }
+    }
+
+    /**
+     * Applies every partition of {@code topic} this broker holds a replica of, and drops those it no longer holds
+     * ({@code previousCount}: how many partitions the topic had before).
+     */
+    private void applyTopic(TopicImage topic, int previousCount) {
+        LogConfig config = logConfigs.apply(topic.configs());
+        Set<Integer> held = new HashSet<>();
+        for (int p = 0; p < topic.partitionCount(); p++) {
+            PartitionAssignment assignment = topic.partitions().get(p);
+            if (!assignment.isReplica(brokerId)) {
+                continue;
+            }
+            held.add(p);
+            TopicPartition tp = new TopicPartition(topic.name(), p);
+            try {
+                apply(tp, topic.id(), assignment, config);
+            } catch (RuntimeException e) {
+                failedTopics.add(topic.name());
+                LOG.log(Level.ERROR, "Applying the assignment " + assignment + " of " + tp + " failed; its "
+                        + "replica on broker " + brokerId + " is applied again at the next metadata update", e);
+            }
+        }
+        removeTopicReplicas(topic.name(), held, Math.max(previousCount, topic.partitionCount()), "it moved away");
+    }
+
+    /**
+     * Drops this broker's replicas of {@code topic} other than those of partitions {@code kept}, looking at partitions
+     * 0 to {@code partitionCount} - 1, or at every replica held when the count is not known (-1).
+     */
+    private void removeTopicReplicas(String topic, Set<Integer> kept, int partitionCount, String reason) {
+        List<TopicPartition> candidates = new java.util.ArrayList<>();
+        if (partitionCount < 0) {
+            partitions.keySet().stream().filter(tp -> tp.topic().equals(topic)).forEach(candidates::add);
+        } else {
+            for (int p = 0; p < partitionCount; p++) {
+                candidates.add(new TopicPartition(topic, p));
+            }
+        }
+        for (TopicPartition tp : candidates) {
+            if (partitions.containsKey(tp) && !kept.contains(tp.partition())) {
                 try {
                     followers.unfollow(tp);
-                    removePartition(tp, "its topic was deleted or it moved away");
+                    removePartition(tp, reason);
                 } catch (RuntimeException e) {
+                    failedTopics.add(topic);
                     LOG.log(Level.ERROR, "Removing the replica of " + tp + " from broker " + brokerId + " failed", e);
                 }
             }

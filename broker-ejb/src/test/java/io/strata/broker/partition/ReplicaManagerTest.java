@@ -234,4 +234,47 @@ class ReplicaManagerTest {
                 .containsEntry(ORDERS_0, false);
         assertThat(manager.partition(ORDERS_0).isLeader()).isTrue();
     }
+
+    @Test
+    void aMetadataChangeAppliesOnlyTheTopicsItChanged() {
+        java.util.concurrent.atomic.AtomicInteger topicsApplied = new java.util.concurrent.atomic.AtomicInteger();
+        ReplicaManager counting = new ReplicaManager(1, List.of(directory), overrides -> {
+            topicsApplied.incrementAndGet();
+            return LogConfig.of(overrides);
+        }, Clock.systemUTC());
+        TopicImage quiet = new TopicImage("quiet", Uuid.randomUuid(),
+                List.of(new PartitionAssignment(List.of(1), List.of(1), 1, 0, 0)), Map.of(), false);
+        TopicImage busy = new TopicImage("busy", Uuid.randomUuid(),
+                List.of(new PartitionAssignment(List.of(1), List.of(1), 1, 0, 0)), Map.of(), false);
+        MetadataImage first = MetadataImage.EMPTY.withTopic(quiet).withTopic(busy);
+        counting.onMetadataUpdate(MetadataImage.EMPTY, first);
+        assertThat(topicsApplied).hasValue(2);
+
+        MetadataImage second = first.withTopic(busy.withConfigs(Map.of("retention.ms", "1000")));
+        counting.onMetadataUpdate(first, second);
+
+        assertThat(topicsApplied).as("only the changed topic").hasValue(3);
+        assertThat(counting.partition(new TopicPartition("busy", 0)).log().config().retentionMs).isEqualTo(1000);
+        assertThat(counting.partition(new TopicPartition("quiet", 0))).isNotNull();
+    }
+
+    @Test
+    void aMetadataChangeThisManagerNeverHeardOfIsStillApplied() {
+        ReplicaManager late = new ReplicaManager(1, List.of(directory), LogConfig::of, Clock.systemUTC());
+        TopicImage first = new TopicImage("first", Uuid.randomUuid(),
+                List.of(new PartitionAssignment(List.of(1), List.of(1), 1, 0, 0)), Map.of(), false);
+        TopicImage second = new TopicImage("second", Uuid.randomUuid(),
+                List.of(new PartitionAssignment(List.of(1), List.of(1), 1, 0, 0)), Map.of(), false);
+        MetadataImage one = MetadataImage.EMPTY.withTopic(first);
+        MetadataImage two = one.withTopic(second);
+        MetadataImage three = two.withoutTopic("first");
+        late.onMetadataUpdate(MetadataImage.EMPTY, one);
+
+        // The update from one to two was lost (the manager was not listening yet); the next one still says "from two".
+        late.onMetadataUpdate(two, three);
+
+        assertThat(late.partition(new TopicPartition("second", 0))).as("created though its update was missed")
+                .isNotNull();
+        assertThat(late.partition(new TopicPartition("first", 0))).as("deleted").isNull();
+    }
 }
