@@ -63,6 +63,7 @@ final class HandlerFixture implements AutoCloseable {
     private final GroupCoordinator groupCoordinator;
     private final ApiDispatcher dispatcher;
     private final InProcessConnection connection = new InProcessConnection("127.0.0.1:9092-127.0.0.1:50000-0-0");
+    private int connections;
 
     private HandlerFixture(BrokerConfig config) {
         this.config = config;
@@ -119,6 +120,26 @@ final class HandlerFixture implements AutoCloseable {
 
     Outcome dispatch(AbstractRequest.Builder<?> builder, short version) throws InterruptedException {
         return dispatch(builder.build(version));
+    }
+
+    /**
+     * Another client connection, for requests whose answers come later (a waiting fetch, a join waiting for the
+     * rest of the group) while other requests go on.
+     */
+    InProcessConnection newConnection() {
+        return new InProcessConnection("127.0.0.1:9092-127.0.0.1:" + (50_001 + connections++) + "-0-0");
+    }
+
+    /** Dispatches {@code builder}'s request at its newest version on {@code on}, without waiting for the answer. */
+    void dispatchOn(InProcessConnection on, AbstractRequest.Builder<?> builder) {
+        short version = builder.latestAllowedVersion();
+        dispatcher.dispatch(on.request(builder.build(version), version));
+    }
+
+    /** The response that comes back on {@code on}, waiting at most {@link #ANSWER_TIMEOUT}. */
+    static <R extends AbstractResponse> R awaitResponse(InProcessConnection on, Class<R> responseType)
+            throws InterruptedException {
+        return answer(on.awaitOutcome(ANSWER_TIMEOUT), responseType);
     }
 
     /** Dispatches a request built by hand, past the checks a client's builder makes, as a faulty client sends it. */
