@@ -1,0 +1,220 @@
+package io.strata.broker.api;
+
+import org.apache.kafka.common.message.FindCoordinatorRequestData;
+import org.apache.kafka.common.message.HeartbeatRequestData;
+import org.apache.kafka.common.message.JoinGroupRequestData;
+import org.apache.kafka.common.message.JoinGroupRequestData.JoinGroupRequestProtocol;
+import org.apache.kafka.common.message.JoinGroupRequestData.JoinGroupRequestProtocolCollection;
+import org.apache.kafka.common.message.JoinGroupResponseData;
+import org.apache.kafka.common.message.OffsetCommitRequestData;
+import org.apache.kafka.common.message.OffsetCommitRequestData.OffsetCommitRequestPartition;
+import org.apache.kafka.common.message.OffsetCommitRequestData.OffsetCommitRequestTopic;
+import org.apache.kafka.common.message.OffsetFetchRequestData;
+import org.apache.kafka.common.message.OffsetFetchRequestData.OffsetFetchRequestGroup;
+import org.apache.kafka.common.message.OffsetFetchRequestData.OffsetFetchRequestTopics;
+import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponsePartitions;
+import org.apache.kafka.common.message.SyncGroupRequestData;
+import org.apache.kafka.common.message.SyncGroupRequestData.SyncGroupRequestAssignment;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.FindCoordinatorRequest;
+import org.apache.kafka.common.requests.FindCoordinatorResponse;
+import org.apache.kafka.common.requests.HeartbeatRequest;
+import org.apache.kafka.common.requests.HeartbeatResponse;
+import org.apache.kafka.common.requests.JoinGroupRequest;
+import org.apache.kafka.common.requests.JoinGroupResponse;
+import org.apache.kafka.common.requests.OffsetCommitRequest;
+import org.apache.kafka.common.requests.OffsetCommitResponse;
+import org.apache.kafka.common.requests.OffsetFetchRequest;
+import org.apache.kafka.common.requests.OffsetFetchResponse;
+import org.apache.kafka.common.requests.SyncGroupRequest;
+import org.apache.kafka.common.requests.SyncGroupResponse;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The classic consumer group APIs through the real handlers and group coordinator, without sockets. The coordinator
+ * answers from its own thread, so every answer is waited for.
+ */
+@Timeout(60)
+class GroupHandlersTest {
+
+    private static final String GROUP = "billing";
+
+    @TempDir
+    Path dir;
+    HandlerFixture broker;
+
+    @BeforeEach
+    void start() {
+        broker = HandlerFixture.start(dir);
+        broker.createTopic("orders", 1);
+        // The offsets partition loads on the coordinator's loader thread; until then groups get LOAD_IN_PROGRESS.
+        await().atMost(HandlerFixture.ANSWER_TIMEOUT).untilAsserted(() ->
+                assertThat(fetchOffsetsOf(GROUP).errorCode()).isEqualTo(Errors.NONE.code()));
+    }
+
+    @AfterEach
+    void stop() {
+        broker.close();
+    }
+
+    @Test
+    void findCoordinatorNamesThisBrokerAsAdvertised() throws Exception {
+        FindCoordinatorResponse response = broker.send(new FindCoordinatorRequest.Builder(
+                new FindCoordinatorRequestData().setKeyType(FindCoordinatorRequest.CoordinatorType.GROUP.id())
+                        .setCoordinatorKeys(List.of(GROUP))), FindCoordinatorResponse.class);
+
+        assertThat(response.data().coordinators()).singleElement().satisfies(coordinator -> {
+            assertThat(Errors.forCode(coordinator.errorCode())).isEqualTo(Errors.NONE);
+            assertThat(coordinator.nodeId()).isEqualTo(1);
+            assertThat(coordinator.host()).isEqualTo("127.0.0.1");
+            assertThat(coordinator.port()).isEqualTo(9092);
+        });
+    }
+
+    @Test
+    void aNewMemberIsToldMemberIdRequiredWithTheIdToRejoinWith() throws Exception {
+        JoinGroupResponseData response = join("", 10_000);
+
+        assertThat(Errors.forCode(response.errorCode())).isEqualTo(Errors.MEMBER_ID_REQUIRED);
+        assertThat(response.memberId()).isNotEmpty();
+    }
+
+    @Test
+    void aLoneMemberRejoiningWithItsIdLeadsTheGroupAndGetsItsAssignmentInSync() throws Exception {
+        String memberId = join("", 10_000).memberId();
+
+        JoinGroupResponseData joined = join(memberId, 10_000);
+
+        assertThat(Errors.forCode(joined.errorCode())).isEqualTo(Errors.NONE);
+        assertThat(joined.generationId()).isEqualTo(1);
+        assertThat(joined.leader()).isEqualTo(memberId);
+        assertThat(joined.protocolName()).isEqualTo("range");
+        assertThat(joined.members()).singleElement().satisfies(member -> {
+            assertThat(member.memberId()).isEqualTo(memberId);
+            assertThat(new String(member.metadata(), StandardCharsets.UTF_8)).isEqualTo("subscribes to orders");
+        });
+
+        SyncGroupResponse synced = sync(memberId, joined.generationId(), "orders-0 to " + memberId);
+        assertThat(synced.error()).isEqualTo(Errors.NONE);
+        assertThat(new String(synced.data().assignment(), StandardCharsets.UTF_8)).isEqualTo("orders-0 to " + memberId);
+    }
+
+    @Test
+    void aSessionTimeoutOutsideTheBrokersBoundsIsRefusedWithInvalidSessionTimeout() throws Exception {
+        JoinGroupResponseData response = join("", 1);
+
+        assertThat(Errors.forCode(response.errorCode())).isEqualTo(Errors.INVALID_SESSION_TIMEOUT);
+    }
+
+    @Test
+    void heartbeatsAreAcceptedFromTheCurrentGenerationAndRefusedFromStrangers() throws Exception {
+        String memberId = stableMember();
+
+        assertThat(heartbeat(memberId, 1)).isEqualTo(Errors.NONE);
+        assertThat(heartbeat(memberId, 7)).isEqualTo(Errors.ILLEGAL_GENERATION);
+        assertThat(heartbeat("stranger", 1)).isEqualTo(Errors.UNKNOWN_MEMBER_ID);
+    }
+
+    @Test
+    void anOffsetCommittedByAMemberIsReturnedByOffsetFetch() throws Exception {
+        String memberId = stableMember();
+
+        assertThat(commit(memberId, 1, 42)).isEqualTo(Errors.NONE);
+
+        OffsetFetchResponsePartitions fetched = fetchOffsetsOf(GROUP).topics().get(0).partitions().get(0);
+        assertThat(Errors.forCode(fetched.errorCode())).isEqualTo(Errors.NONE);
+        assertThat(fetched.committedOffset()).isEqualTo(42);
+        assertThat(fetched.metadata()).isEqualTo("checkpoint");
+    }
+
+    @Test
+    void aPartitionWithNoCommittedOffsetIsFetchedAsMinusOne() throws Exception {
+        OffsetFetchResponsePartitions fetched = fetchOffsetsOf(GROUP).topics().get(0).partitions().get(0);
+
+        assertThat(Errors.forCode(fetched.errorCode())).isEqualTo(Errors.NONE);
+        assertThat(fetched.committedOffset()).isEqualTo(-1);
+    }
+
+    @Test
+    void aCommitFromAStaleGenerationIsRefusedWithIllegalGenerationAndNotStored() throws Exception {
+        String memberId = stableMember();
+
+        assertThat(commit(memberId, 5, 42)).isEqualTo(Errors.ILLEGAL_GENERATION);
+        assertThat(fetchOffsetsOf(GROUP).topics().get(0).partitions().get(0).committedOffset()).isEqualTo(-1);
+    }
+
+    @Test
+    void aCommitFromAnUnknownMemberIsRefusedWithUnknownMemberId() throws Exception {
+        stableMember();
+
+        assertThat(commit("stranger", 1, 42)).isEqualTo(Errors.UNKNOWN_MEMBER_ID);
+    }
+
+    /** A member that joined and synced: generation 1 of {@link #GROUP}. */
+    private String stableMember() throws Exception {
+        String memberId = join("", 10_000).memberId();
+        JoinGroupResponseData joined = join(memberId, 10_000);
+        assertThat(Errors.forCode(joined.errorCode())).isEqualTo(Errors.NONE);
+        assertThat(sync(memberId, joined.generationId(), "all of it").error()).isEqualTo(Errors.NONE);
+        return memberId;
+    }
+
+    private JoinGroupResponseData join(String memberId, int sessionTimeoutMs) throws Exception {
+        JoinGroupRequestProtocolCollection protocols = new JoinGroupRequestProtocolCollection();
+        protocols.add(new JoinGroupRequestProtocol().setName("range")
+                .setMetadata("subscribes to orders".getBytes(StandardCharsets.UTF_8)));
+        JoinGroupRequestData data = new JoinGroupRequestData().setGroupId(GROUP).setMemberId(memberId)
+                .setSessionTimeoutMs(sessionTimeoutMs).setRebalanceTimeoutMs(10_000).setProtocolType("consumer")
+                .setProtocols(protocols);
+        return broker.send(new JoinGroupRequest.Builder(data), JoinGroupResponse.class).data();
+    }
+
+    private SyncGroupResponse sync(String memberId, int generation, String assignment) throws Exception {
+        SyncGroupRequestData data = new SyncGroupRequestData().setGroupId(GROUP).setMemberId(memberId)
+                .setGenerationId(generation).setProtocolType("consumer").setProtocolName("range")
+                .setAssignments(List.of(new SyncGroupRequestAssignment().setMemberId(memberId)
+                        .setAssignment(assignment.getBytes(StandardCharsets.UTF_8))));
+        return broker.send(new SyncGroupRequest.Builder(data), SyncGroupResponse.class);
+    }
+
+    private Errors heartbeat(String memberId, int generation) throws Exception {
+        HeartbeatResponse response = broker.send(new HeartbeatRequest.Builder(new HeartbeatRequestData()
+                .setGroupId(GROUP).setMemberId(memberId).setGenerationId(generation)), HeartbeatResponse.class);
+        return response.error();
+    }
+
+    private Errors commit(String memberId, int generation, long offset) throws Exception {
+        OffsetCommitRequestData data = new OffsetCommitRequestData().setGroupId(GROUP).setMemberId(memberId)
+                .setGenerationIdOrMemberEpoch(generation).setTopics(List.of(new OffsetCommitRequestTopic()
+                        .setName("orders").setPartitions(List.of(new OffsetCommitRequestPartition()
+                                .setPartitionIndex(0).setCommittedOffset(offset)
+                                .setCommittedMetadata("checkpoint")))));
+        OffsetCommitResponse response = broker.send(OffsetCommitRequest.Builder.forTopicNames(data),
+                OffsetCommitResponse.class);
+        assertThat(response.data().topics()).singleElement()
+                .satisfies(topic -> assertThat(topic.partitions()).hasSize(1));
+        return Errors.forCode(response.data().topics().get(0).partitions().get(0).errorCode());
+    }
+
+    private org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponseGroup fetchOffsetsOf(
+            String group) throws Exception {
+        OffsetFetchRequestData data = new OffsetFetchRequestData().setGroups(List.of(new OffsetFetchRequestGroup()
+                .setGroupId(group).setTopics(List.of(new OffsetFetchRequestTopics().setName("orders")
+                        .setPartitionIndexes(List.of(0))))));
+        OffsetFetchResponse response = broker.send(OffsetFetchRequest.Builder.forTopicNames(data, false),
+                OffsetFetchResponse.class);
+        assertThat(response.data().groups()).hasSize(1);
+        return response.data().groups().get(0);
+    }
+}
