@@ -8,6 +8,10 @@ import org.apache.kafka.common.message.CreateTopicsRequestData;
 import org.apache.kafka.common.message.CreateTopicsRequestData.CreatableTopic;
 import org.apache.kafka.common.message.CreateTopicsRequestData.CreatableTopicCollection;
 import org.apache.kafka.common.message.CreateTopicsResponseData.CreatableTopicResult;
+import org.apache.kafka.common.message.DeleteRecordsRequestData;
+import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsPartition;
+import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsTopic;
+import org.apache.kafka.common.message.DeleteRecordsResponseData.DeleteRecordsPartitionResult;
 import org.apache.kafka.common.message.DeleteTopicsRequestData;
 import org.apache.kafka.common.message.DeleteTopicsRequestData.DeleteTopicState;
 import org.apache.kafka.common.message.DeleteTopicsResponseData.DeletableTopicResult;
@@ -16,6 +20,8 @@ import org.apache.kafka.common.requests.CreatePartitionsRequest;
 import org.apache.kafka.common.requests.CreatePartitionsResponse;
 import org.apache.kafka.common.requests.CreateTopicsRequest;
 import org.apache.kafka.common.requests.CreateTopicsResponse;
+import org.apache.kafka.common.requests.DeleteRecordsRequest;
+import org.apache.kafka.common.requests.DeleteRecordsResponse;
 import org.apache.kafka.common.requests.DeleteTopicsRequest;
 import org.apache.kafka.common.requests.DeleteTopicsResponse;
 import org.junit.jupiter.api.AfterEach;
@@ -165,6 +171,33 @@ class AdminHandlersTest {
         assertThat(createPartitions("orders", 1)).isEqualTo(Errors.INVALID_PARTITIONS);
         assertThat(broker.controller().image().topic("orders").partitionCount()).isEqualTo(4);
         assertThat(createPartitions("no-such-topic", 4)).isEqualTo(Errors.UNKNOWN_TOPIC_OR_PARTITION);
+    }
+
+    @Test
+    void deleteRecordsMovesTheLogStartUpToTheHighWatermarkButNotPastIt() throws Exception {
+        broker = HandlerFixture.start(dir);
+        broker.createTopic("orders", 1);
+        TopicPartition orders0 = new TopicPartition("orders", 0);
+        broker.replicaManager().partition(orders0).appendAsLeader(ProduceHandlerUnitTest.records("a", "b", "c"),
+                (short) 1, io.strata.storage.batch.AppendOrigin.CLIENT);
+
+        DeleteRecordsPartitionResult moved = deleteRecords("orders", 2);
+        DeleteRecordsPartitionResult tooFar = deleteRecords("orders", 10);
+
+        assertThat(Errors.forCode(moved.errorCode())).isEqualTo(Errors.NONE);
+        assertThat(moved.lowWatermark()).isEqualTo(2);
+        assertThat(broker.replicaManager().partition(orders0).log().logStartOffset()).isEqualTo(2);
+        assertThat(Errors.forCode(tooFar.errorCode())).isEqualTo(Errors.OFFSET_OUT_OF_RANGE);
+        assertThat(Errors.forCode(deleteRecords("no-such-topic", 0).errorCode()))
+                .isEqualTo(Errors.UNKNOWN_TOPIC_OR_PARTITION);
+    }
+
+    private DeleteRecordsPartitionResult deleteRecords(String topic, long beforeOffset) throws Exception {
+        DeleteRecordsResponse response = broker.send(new DeleteRecordsRequest.Builder(new DeleteRecordsRequestData()
+                .setTimeoutMs(10_000).setTopics(List.of(new DeleteRecordsTopic().setName(topic).setPartitions(List.of(
+                        new DeleteRecordsPartition().setPartitionIndex(0).setOffset(beforeOffset)))))),
+                DeleteRecordsResponse.class);
+        return response.data().topics().iterator().next().partitions().iterator().next();
     }
 
     private CreatableTopicResult createTopic(String name, int partitions, short replicationFactor,
