@@ -1,11 +1,17 @@
 package io.strata.broker.api;
 
+import io.strata.broker.network.InProcessConnection;
+import org.apache.kafka.common.message.DeleteGroupsRequestData;
+import org.apache.kafka.common.message.DescribeGroupsRequestData;
+import org.apache.kafka.common.message.DescribeGroupsResponseData.DescribedGroup;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
 import org.apache.kafka.common.message.HeartbeatRequestData;
 import org.apache.kafka.common.message.JoinGroupRequestData;
 import org.apache.kafka.common.message.JoinGroupRequestData.JoinGroupRequestProtocol;
 import org.apache.kafka.common.message.JoinGroupRequestData.JoinGroupRequestProtocolCollection;
 import org.apache.kafka.common.message.JoinGroupResponseData;
+import org.apache.kafka.common.message.LeaveGroupRequestData.MemberIdentity;
+import org.apache.kafka.common.message.ListGroupsRequestData;
 import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.OffsetCommitRequestData.OffsetCommitRequestPartition;
 import org.apache.kafka.common.message.OffsetCommitRequestData.OffsetCommitRequestTopic;
@@ -15,13 +21,22 @@ import org.apache.kafka.common.message.OffsetFetchRequestData.OffsetFetchRequest
 import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponsePartitions;
 import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.message.SyncGroupRequestData.SyncGroupRequestAssignment;
+import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.DeleteGroupsRequest;
+import org.apache.kafka.common.requests.DeleteGroupsResponse;
+import org.apache.kafka.common.requests.DescribeGroupsRequest;
+import org.apache.kafka.common.requests.DescribeGroupsResponse;
 import org.apache.kafka.common.requests.FindCoordinatorRequest;
 import org.apache.kafka.common.requests.FindCoordinatorResponse;
 import org.apache.kafka.common.requests.HeartbeatRequest;
 import org.apache.kafka.common.requests.HeartbeatResponse;
 import org.apache.kafka.common.requests.JoinGroupRequest;
 import org.apache.kafka.common.requests.JoinGroupResponse;
+import org.apache.kafka.common.requests.LeaveGroupRequest;
+import org.apache.kafka.common.requests.LeaveGroupResponse;
+import org.apache.kafka.common.requests.ListGroupsRequest;
+import org.apache.kafka.common.requests.ListGroupsResponse;
 import org.apache.kafka.common.requests.OffsetCommitRequest;
 import org.apache.kafka.common.requests.OffsetCommitResponse;
 import org.apache.kafka.common.requests.OffsetFetchRequest;
@@ -161,6 +176,98 @@ class GroupHandlersTest {
         assertThat(commit("stranger", 1, 42)).isEqualTo(Errors.UNKNOWN_MEMBER_ID);
     }
 
+    @Test
+    void aSecondMemberJoiningRebalancesTheGroupAndBothAreAnsweredWithTheNextGeneration() throws Exception {
+        String first = stableMember();
+        InProcessConnection secondConnection = broker.newConnection();
+        String second = join("", 10_000).memberId();
+
+        // The second member's join waits for the rebalance it started; the first learns of it by heartbeat.
+        broker.dispatchOn(secondConnection, new JoinGroupRequest.Builder(joinData(second, 10_000)));
+        await().atMost(HandlerFixture.ANSWER_TIMEOUT).untilAsserted(() ->
+                assertThat(heartbeat(first, 1)).isEqualTo(Errors.REBALANCE_IN_PROGRESS));
+        assertThat(secondConnection.hasPendingOutcome()).as("answered before the first member rejoined").isFalse();
+        JoinGroupResponseData firstRejoined = join(first, 10_000);
+        JoinGroupResponseData secondJoined = HandlerFixture.awaitResponse(secondConnection, JoinGroupResponse.class)
+                .data();
+
+        assertThat(Errors.forCode(firstRejoined.errorCode())).isEqualTo(Errors.NONE);
+        assertThat(Errors.forCode(secondJoined.errorCode())).isEqualTo(Errors.NONE);
+        assertThat(firstRejoined.generationId()).isEqualTo(2);
+        assertThat(secondJoined.generationId()).isEqualTo(2);
+        assertThat(secondJoined.leader()).isEqualTo(firstRejoined.leader()).isIn(first, second);
+        JoinGroupResponseData leader = firstRejoined.leader().equals(first) ? firstRejoined : secondJoined;
+        JoinGroupResponseData follower = leader == firstRejoined ? secondJoined : firstRejoined;
+        assertThat(leader.members()).extracting(JoinGroupResponseData.JoinGroupResponseMember::memberId)
+                .containsExactlyInAnyOrder(first, second);
+        assertThat(follower.members()).as("only the leader is told the members").isEmpty();
+    }
+
+    @Test
+    void aMemberThatLeavesEmptiesTheGroupWhichCanThenBeDeletedWithItsOffsets() throws Exception {
+        String memberId = stableMember();
+        assertThat(commit(memberId, 1, 42)).isEqualTo(Errors.NONE);
+        assertThat(deleteGroup()).as("deleting a group with members").isEqualTo(Errors.NON_EMPTY_GROUP);
+
+        LeaveGroupResponse left = broker.send(new LeaveGroupRequest.Builder(GROUP, List.of(
+                new MemberIdentity().setMemberId(memberId))), LeaveGroupResponse.class);
+        assertThat(left.topLevelError()).isEqualTo(Errors.NONE);
+        assertThat(Errors.forCode(left.data().members().get(0).errorCode())).isEqualTo(Errors.NONE);
+
+        DescribedGroup described = describeGroup(GROUP);
+        assertThat(described.groupState()).isEqualTo("Empty");
+        assertThat(described.members()).isEmpty();
+        assertThat(deleteGroup()).isEqualTo(Errors.NONE);
+        assertThat(fetchOffsetsOf(GROUP).topics().get(0).partitions().get(0).committedOffset()).isEqualTo(-1);
+    }
+
+    @Test
+    void aStableGroupIsListedAndDescribedWithItsMembersAndAssignments() throws Exception {
+        String memberId = stableMember();
+
+        ListGroupsResponse listed = broker.send(new ListGroupsRequest.Builder(new ListGroupsRequestData()),
+                ListGroupsResponse.class);
+        assertThat(listed.data().groups()).anySatisfy(group -> {
+            assertThat(group.groupId()).isEqualTo(GROUP);
+            assertThat(group.protocolType()).isEqualTo("consumer");
+        });
+        DescribedGroup described = describeGroup(GROUP);
+        assertThat(Errors.forCode(described.errorCode())).isEqualTo(Errors.NONE);
+        assertThat(described.groupState()).isEqualTo("Stable");
+        assertThat(described.protocolData()).isEqualTo("range");
+        assertThat(described.members()).singleElement().satisfies(member -> {
+            assertThat(member.memberId()).isEqualTo(memberId);
+            assertThat(new String(member.memberAssignment(), StandardCharsets.UTF_8)).isEqualTo("all of it");
+        });
+    }
+
+    @Test
+    void anUnknownGroupIsDescribedAsDeadAndFromVersionSixAsGroupIdNotFound() throws Exception {
+        DescribedGroup before6 = describeGroup("nobody-here", (short) 5);
+        DescribedGroup from6 = describeGroup("nobody-here", (short) 6);
+
+        assertThat(Errors.forCode(before6.errorCode())).isEqualTo(Errors.NONE);
+        assertThat(before6.groupState()).isEqualTo("Dead");
+        assertThat(Errors.forCode(from6.errorCode())).isEqualTo(Errors.GROUP_ID_NOT_FOUND);
+    }
+
+    private DescribedGroup describeGroup(String group) throws Exception {
+        return describeGroup(group, ApiKeys.DESCRIBE_GROUPS.latestVersion());
+    }
+
+    private DescribedGroup describeGroup(String group, short version) throws Exception {
+        DescribeGroupsResponse response = broker.send(new DescribeGroupsRequest.Builder(new DescribeGroupsRequestData()
+                .setGroups(List.of(group))), version, DescribeGroupsResponse.class);
+        assertThat(response.data().groups()).hasSize(1);
+        return response.data().groups().get(0);
+    }
+
+    private Errors deleteGroup() throws Exception {
+        DeleteGroupsResponse response = broker.send(new DeleteGroupsRequest.Builder(new DeleteGroupsRequestData()
+                .setGroupsNames(List.of(GROUP))), DeleteGroupsResponse.class);
+        return Errors.forCode(response.data().results().find(GROUP).errorCode());
+    }
+
     /** A member that joined and synced: generation 1 of {@link #GROUP}. */
     private String stableMember() throws Exception {
         String memberId = join("", 10_000).memberId();
@@ -171,13 +278,17 @@ class GroupHandlersTest {
     }
 
     private JoinGroupResponseData join(String memberId, int sessionTimeoutMs) throws Exception {
+        return broker.send(new JoinGroupRequest.Builder(joinData(memberId, sessionTimeoutMs)), JoinGroupResponse.class)
+                .data();
+    }
+
+    private static JoinGroupRequestData joinData(String memberId, int sessionTimeoutMs) {
         JoinGroupRequestProtocolCollection protocols = new JoinGroupRequestProtocolCollection();
         protocols.add(new JoinGroupRequestProtocol().setName("range")
                 .setMetadata("subscribes to orders".getBytes(StandardCharsets.UTF_8)));
-        JoinGroupRequestData data = new JoinGroupRequestData().setGroupId(GROUP).setMemberId(memberId)
+        return new JoinGroupRequestData().setGroupId(GROUP).setMemberId(memberId)
                 .setSessionTimeoutMs(sessionTimeoutMs).setRebalanceTimeoutMs(10_000).setProtocolType("consumer")
                 .setProtocols(protocols);
-        return broker.send(new JoinGroupRequest.Builder(data), JoinGroupResponse.class).data();
     }
 
     private SyncGroupResponse sync(String memberId, int generation, String assignment) throws Exception {
