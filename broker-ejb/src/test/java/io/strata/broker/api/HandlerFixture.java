@@ -22,6 +22,7 @@ import io.strata.broker.server.BrokerMetrics;
 import io.strata.storage.config.LogConfig;
 import io.strata.storage.log.LogDirectory;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
@@ -142,6 +143,12 @@ final class HandlerFixture implements AutoCloseable {
         return answer(on.awaitOutcome(ANSWER_TIMEOUT), responseType);
     }
 
+    /** Dispatches a request with a body exactly as given, as a faulty client might send it. */
+    Outcome dispatchRaw(ApiKeys key, short version, byte[] body) throws InterruptedException {
+        dispatcher.dispatch(connection.rawRequest(key, version, body));
+        return connection.awaitOutcome(ANSWER_TIMEOUT);
+    }
+
     /** Dispatches a request built by hand, past the checks a client's builder makes, as a faulty client sends it. */
     Outcome dispatch(AbstractRequest request) throws InterruptedException {
         dispatcher.dispatch(connection.request(request, request.version()));
@@ -168,19 +175,10 @@ final class HandlerFixture implements AutoCloseable {
         return responseType.cast(((Answered) outcome).response());
     }
 
-    /** Whether an answer is waiting that no test has taken, such as one to a request that should have none. */
-    boolean hasUnreadAnswer() {
-        return connection.hasPendingOutcome();
-    }
-
     /** Creates {@code name} through the controller and waits until this broker leads every partition. */
     void createTopic(String name, int partitions) {
-        createTopic(name, partitions, Map.of());
-    }
-
-    void createTopic(String name, int partitions, Map<String, String> configs) {
-        TopicResult result = controller.createTopics(List.of(new NewTopic(name, partitions, (short) 1, Map.of(),
-                configs)), false).get(0);
+        TopicResult result = controller.createTopics(List.of(NewTopic.of(name, partitions, (short) 1)), false)
+                .get(0);
         assertThat(result.error().error()).as("creating " + name).isEqualTo(Errors.NONE);
         for (int p = 0; p < partitions; p++) {
             awaitLeader(new TopicPartition(name, p));

@@ -64,10 +64,19 @@ public final class InProcessConnection implements ResponseRoute {
         RequestHeader header = new RequestHeader(body.apiKey(), version, "handler-test", ++correlationId);
         ByteBuffer frame = body.serializeWithHeader(header);
         RequestHeader parsed = RequestHeader.parse(frame);
-        RequestContext context = new RequestContext(parsed, connectionId, InetAddress.getLoopbackAddress(),
-                Optional.empty(), KafkaPrincipal.ANONYMOUS, ListenerName.normalised("PLAINTEXT"),
-                SecurityProtocol.PLAINTEXT, ClientInformation.EMPTY, false);
-        return new Request(context, frame, MemoryPool.NONE, null, this, System.nanoTime());
+        return new Request(context(parsed), frame, MemoryPool.NONE, null, this, System.nanoTime());
+    }
+
+    /** A request whose body is {@code body} as it came off the wire, decodable or not. */
+    public synchronized Request rawRequest(ApiKeys key, short version, byte[] body) {
+        RequestHeader header = new RequestHeader(key, version, "handler-test", ++correlationId);
+        return new Request(context(header), ByteBuffer.wrap(body), MemoryPool.NONE, null, this, System.nanoTime());
+    }
+
+    private RequestContext context(RequestHeader header) {
+        return new RequestContext(header, connectionId, InetAddress.getLoopbackAddress(), Optional.empty(),
+                KafkaPrincipal.ANONYMOUS, ListenerName.normalised("PLAINTEXT"), SecurityProtocol.PLAINTEXT,
+                ClientInformation.EMPTY, false);
     }
 
     @Override
