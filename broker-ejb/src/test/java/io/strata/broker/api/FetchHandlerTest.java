@@ -127,6 +127,20 @@ class FetchHandlerTest {
     }
 
     @Test
+    void aFetchByTopicIdReturnsTheRecordsUnderThatId() throws Exception {
+        produce("a");
+        Uuid id = broker.controller().image().topic("orders").id();
+        Map<TopicPartition, FetchRequest.PartitionData> wanted = Map.of(ORDERS_0,
+                new FetchRequest.PartitionData(id, 0, 0, 1 << 20, Optional.empty()));
+
+        FetchResponse response = broker.send(new FetchRequest.Builder(BY_ID, BY_ID, -1, -1, 0, 1, wanted),
+                FetchResponse.class);
+
+        assertThat(response.data().responses().get(0).topicId()).isEqualTo(id);
+        assertThat(values(onlyPartition(response))).containsExactly("0:a");
+    }
+
+    @Test
     void aFetchInASessionTheBrokerDoesNotKeepIsAnsweredWithFetchSessionIdNotFound() throws Exception {
         FetchRequest.Builder request = builder(ORDERS_0, 0, 0).metadata(new FetchMetadata(42, 1));
 

@@ -1,6 +1,7 @@
 package io.strata.broker.api;
 
 import io.strata.broker.network.InProcessConnection;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.DeleteGroupsRequestData;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
 import org.apache.kafka.common.message.DescribeGroupsResponseData.DescribedGroup;
@@ -266,6 +267,55 @@ class GroupHandlersTest {
         DeleteGroupsResponse response = broker.send(new DeleteGroupsRequest.Builder(new DeleteGroupsRequestData()
                 .setGroupsNames(List.of(GROUP))), DeleteGroupsResponse.class);
         return Errors.forCode(response.data().results().find(GROUP).errorCode());
+    }
+
+    @Test
+    void offsetsCommittedAndFetchedByTopicIdAreTheSameAsByName() throws Exception {
+        String memberId = stableMember();
+        Uuid id = broker.controller().image().topic("orders").id();
+        OffsetCommitRequestData data = new OffsetCommitRequestData().setGroupId(GROUP).setMemberId(memberId)
+                .setGenerationIdOrMemberEpoch(1).setTopics(List.of(new OffsetCommitRequestTopic().setTopicId(id)
+                        .setPartitions(List.of(new OffsetCommitRequestPartition().setPartitionIndex(0)
+                                .setCommittedOffset(7)))));
+
+        OffsetCommitResponse committed = broker.send(OffsetCommitRequest.Builder.forTopicIdsOrNames(data),
+                ApiKeys.OFFSET_COMMIT.latestVersion(), OffsetCommitResponse.class);
+
+        assertThat(committed.data().topics().get(0).topicId()).isEqualTo(id);
+        assertThat(committed.data().topics().get(0).partitions().get(0).errorCode()).isEqualTo(Errors.NONE.code());
+        assertThat(fetchOffsetsOf(GROUP).topics().get(0).partitions().get(0).committedOffset()).isEqualTo(7);
+        OffsetFetchResponse byId = broker.send(OffsetFetchRequest.Builder.forTopicIdsOrNames(
+                new OffsetFetchRequestData().setGroups(List.of(new OffsetFetchRequestGroup().setGroupId(GROUP)
+                        .setTopics(List.of(new OffsetFetchRequestTopics().setTopicId(id)
+                                .setPartitionIndexes(List.of(0)))))), false),
+                ApiKeys.OFFSET_FETCH.latestVersion(), OffsetFetchResponse.class);
+        assertThat(byId.data().groups().get(0).topics()).singleElement().satisfies(topic -> {
+            assertThat(topic.topicId()).isEqualTo(id);
+            assertThat(topic.partitions().get(0).committedOffset()).isEqualTo(7);
+        });
+    }
+
+    @Test
+    void anOffsetCommitOrFetchByAnUnknownTopicIdIsAnsweredWithUnknownTopicId() throws Exception {
+        String memberId = stableMember();
+        Uuid unknown = Uuid.randomUuid();
+        OffsetCommitRequestData data = new OffsetCommitRequestData().setGroupId(GROUP).setMemberId(memberId)
+                .setGenerationIdOrMemberEpoch(1).setTopics(List.of(new OffsetCommitRequestTopic()
+                        .setTopicId(unknown).setPartitions(List.of(new OffsetCommitRequestPartition()
+                                .setPartitionIndex(0).setCommittedOffset(7)))));
+
+        OffsetCommitResponse committed = broker.send(OffsetCommitRequest.Builder.forTopicIdsOrNames(data),
+                ApiKeys.OFFSET_COMMIT.latestVersion(), OffsetCommitResponse.class);
+        OffsetFetchResponse fetched = broker.send(OffsetFetchRequest.Builder.forTopicIdsOrNames(
+                new OffsetFetchRequestData().setGroups(List.of(new OffsetFetchRequestGroup().setGroupId(GROUP)
+                        .setTopics(List.of(new OffsetFetchRequestTopics().setTopicId(unknown)
+                                .setPartitionIndexes(List.of(0)))))), false),
+                ApiKeys.OFFSET_FETCH.latestVersion(), OffsetFetchResponse.class);
+
+        assertThat(Errors.forCode(committed.data().topics().get(0).partitions().get(0).errorCode()))
+                .isEqualTo(Errors.UNKNOWN_TOPIC_ID);
+        assertThat(fetched.data().groups().get(0).topics()).singleElement().satisfies(topic ->
+                assertThat(Errors.forCode(topic.partitions().get(0).errorCode())).isEqualTo(Errors.UNKNOWN_TOPIC_ID));
     }
 
     /** A member that joined and synced: generation 1 of {@link #GROUP}. */
