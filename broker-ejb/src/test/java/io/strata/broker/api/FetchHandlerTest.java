@@ -87,6 +87,19 @@ class FetchHandlerTest {
     }
 
     @Test
+    void theFirstBatchIsReturnedWholeEvenWhenLargerThanThePartitionLimit() throws Exception {
+        produce("a rather longer value than one byte", "and another");
+        Map<TopicPartition, FetchRequest.PartitionData> wanted = Map.of(ORDERS_0,
+                new FetchRequest.PartitionData(Uuid.ZERO_UUID, 0, -1, 1, Optional.empty()));
+
+        FetchResponse response = broker.send(new FetchRequest.Builder(BY_NAME, BY_NAME, -1, -1, 0, 1, wanted)
+                .setMaxBytes(1), FetchResponse.class);
+
+        assertThat(values(onlyPartition(response))).containsExactly("0:a rather longer value than one byte",
+                "1:and another");
+    }
+
+    @Test
     void aFetchPastTheLogEndIsAnsweredWithOffsetOutOfRange() throws Exception {
         produce("a", "b");
 

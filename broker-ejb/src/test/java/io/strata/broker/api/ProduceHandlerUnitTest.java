@@ -133,6 +133,67 @@ class ProduceHandlerUnitTest {
         assertThat(broker.replicaManager().partition(new TopicPartition("orders", 0)).log().logEndOffset()).isZero();
     }
 
+    @Test
+    void aProduceByTopicIdIsWrittenAndAnsweredUnderThatId() throws Exception {
+        Uuid id = broker.controller().image().topic("orders").id();
+        ProduceRequestData data = request((short) 1, "", 0, records("a"));
+        data.topicData().iterator().next().setTopicId(id);
+
+        ProduceResponse response = broker.send(new ProduceRequest.Builder(BY_ID, BY_ID, data), ProduceResponse.class);
+
+        assertThat(response.data().responses().iterator().next().topicId()).isEqualTo(id);
+        assertThat(Errors.forCode(onlyPartition(response).errorCode())).isEqualTo(Errors.NONE);
+        assertThat(broker.replicaManager().partition(new TopicPartition("orders", 0)).log().logEndOffset())
+                .isEqualTo(1);
+    }
+
+    @Test
+    void anIdempotentProducersRetryIsAnsweredWithTheFirstOffsetAndNotWrittenTwice() throws Exception {
+        PartitionProduceResponse first = produce("orders", (short) -1, idempotent(0, "once"));
+        PartitionProduceResponse retry = produce("orders", (short) -1, idempotent(0, "once"));
+
+        assertThat(Errors.forCode(retry.errorCode())).isEqualTo(Errors.NONE);
+        assertThat(retry.baseOffset()).isEqualTo(first.baseOffset());
+        assertThat(broker.replicaManager().partition(new TopicPartition("orders", 0)).log().logEndOffset())
+                .isEqualTo(1);
+    }
+
+    @Test
+    void anIdempotentProducersSequenceGapIsAnsweredWithOutOfOrderSequenceNumber() throws Exception {
+        produce("orders", (short) -1, idempotent(0, "first"));
+
+        PartitionProduceResponse gap = produce("orders", (short) -1, idempotent(5, "sixth"));
+
+        assertThat(Errors.forCode(gap.errorCode())).isEqualTo(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER);
+        assertThat(broker.replicaManager().partition(new TopicPartition("orders", 0)).log().logEndOffset())
+                .isEqualTo(1);
+    }
+
+    @Test
+    void aTransactionalBatchWithoutATransactionalIdIsRefusedWithTransactionalIdAuthorizationFailed()
+            throws Exception {
+        MemoryRecords transactional = MemoryRecords.withTransactionalRecords(Compression.NONE, 4_242L, (short) 0, 0,
+                new SimpleRecord("in a transaction".getBytes()));
+
+        PartitionProduceResponse response = produce("orders", (short) -1, transactional);
+
+        assertThat(Errors.forCode(response.errorCode())).isEqualTo(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+        assertThat(broker.replicaManager().partition(new TopicPartition("orders", 0)).log().logEndOffset()).isZero();
+    }
+
+    @Test
+    void aClientCannotWriteToTheOffsetsTopic() throws Exception {
+        PartitionProduceResponse response = produce("__consumer_offsets", (short) 1, records("forged commit"));
+
+        assertThat(Errors.forCode(response.errorCode())).isEqualTo(Errors.INVALID_TOPIC_EXCEPTION);
+    }
+
+    /** Batch {@code sequence} of idempotent producer 9999 at epoch 0, holding one record. */
+    private static MemoryRecords idempotent(int sequence, String value) {
+        return MemoryRecords.withIdempotentRecords(Compression.NONE, 9_999L, (short) 0, sequence,
+                new SimpleRecord(1_700_000_000_000L, "k".getBytes(), value.getBytes()));
+    }
+
     private PartitionProduceResponse produce(String topic, short acks, MemoryRecords records) throws Exception {
         ProduceRequestData data = request(acks, topic, 0, records);
         return onlyPartition(broker.send(new ProduceRequest.Builder(BY_NAME, BY_NAME, data), ProduceResponse.class));
