@@ -1,5 +1,7 @@
 package io.strata.broker.api;
 
+import io.strata.broker.network.InProcessConnection.Answered;
+import io.strata.broker.network.InProcessConnection.Outcome;
 import org.apache.kafka.common.message.ApiVersionsResponseData.ApiVersion;
 import org.apache.kafka.common.message.ListTransactionsRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -53,6 +55,19 @@ class ApiVersionsHandlerTest {
             assertThat(version.minVersion()).as(key.name).isEqualTo(key.oldestVersion());
             assertThat(version.maxVersion()).as(key.name).isEqualTo(key.latestVersion());
         }
+    }
+
+    @Test
+    void aClientNewerThanTheBrokerIsAnsweredInVersionZeroWithUnsupportedVersionAndTheList() throws Exception {
+        short unknownVersion = (short) (ApiKeys.API_VERSIONS.latestVersion() + 1);
+
+        Outcome outcome = broker.dispatchRaw(ApiKeys.API_VERSIONS, unknownVersion, new byte[0]);
+
+        assertThat(outcome).isInstanceOf(Answered.class);
+        ApiVersionsResponse response = (ApiVersionsResponse) ((Answered) outcome).response();
+        assertThat(Errors.forCode(response.data().errorCode())).isEqualTo(Errors.UNSUPPORTED_VERSION);
+        assertThat(response.data().apiKeys().find(ApiKeys.API_VERSIONS.id).maxVersion())
+                .isEqualTo(ApiKeys.API_VERSIONS.latestVersion());
     }
 
     @Test

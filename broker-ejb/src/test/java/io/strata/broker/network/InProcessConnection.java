@@ -130,7 +130,8 @@ public final class InProcessConnection implements ResponseRoute {
         }
         RequestHeader requestHeader = action.request().context().header;
         ApiKeys key = requestHeader.apiKey();
-        short version = requestHeader.apiVersion();
+        // The version the broker answers in: the request's, except an ApiVersions newer than any known, answered in 0.
+        short version = action.request().context().apiVersion();
         ResponseHeader header = ResponseHeader.parse(frame, key.responseHeaderVersion(version));
         if (header.correlationId() != requestHeader.correlationId()) {
             throw new AssertionError("response correlation id " + header.correlationId() + " answers request "
