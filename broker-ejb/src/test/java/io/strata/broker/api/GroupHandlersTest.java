@@ -16,6 +16,10 @@ import org.apache.kafka.common.message.ListGroupsRequestData;
 import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.OffsetCommitRequestData.OffsetCommitRequestPartition;
 import org.apache.kafka.common.message.OffsetCommitRequestData.OffsetCommitRequestTopic;
+import org.apache.kafka.common.message.OffsetDeleteRequestData;
+import org.apache.kafka.common.message.OffsetDeleteRequestData.OffsetDeleteRequestPartition;
+import org.apache.kafka.common.message.OffsetDeleteRequestData.OffsetDeleteRequestTopic;
+import org.apache.kafka.common.message.OffsetDeleteRequestData.OffsetDeleteRequestTopicCollection;
 import org.apache.kafka.common.message.OffsetFetchRequestData;
 import org.apache.kafka.common.message.OffsetFetchRequestData.OffsetFetchRequestGroup;
 import org.apache.kafka.common.message.OffsetFetchRequestData.OffsetFetchRequestTopics;
@@ -40,6 +44,8 @@ import org.apache.kafka.common.requests.ListGroupsRequest;
 import org.apache.kafka.common.requests.ListGroupsResponse;
 import org.apache.kafka.common.requests.OffsetCommitRequest;
 import org.apache.kafka.common.requests.OffsetCommitResponse;
+import org.apache.kafka.common.requests.OffsetDeleteRequest;
+import org.apache.kafka.common.requests.OffsetDeleteResponse;
 import org.apache.kafka.common.requests.OffsetFetchRequest;
 import org.apache.kafka.common.requests.OffsetFetchResponse;
 import org.apache.kafka.common.requests.SyncGroupRequest;
@@ -96,6 +102,39 @@ class GroupHandlersTest {
             assertThat(coordinator.host()).isEqualTo("127.0.0.1");
             assertThat(coordinator.port()).isEqualTo(9092);
         });
+    }
+
+    @Test
+    void findCoordinatorRefusesTransactionalIdsAndAnEmptyGroupId() throws Exception {
+        FindCoordinatorResponse response = broker.send(new FindCoordinatorRequest.Builder(
+                new FindCoordinatorRequestData().setKeyType(FindCoordinatorRequest.CoordinatorType.TRANSACTION.id())
+                        .setCoordinatorKeys(List.of("payments-tx"))), FindCoordinatorResponse.class);
+        FindCoordinatorResponse empty = broker.send(new FindCoordinatorRequest.Builder(
+                new FindCoordinatorRequestData().setKeyType(FindCoordinatorRequest.CoordinatorType.GROUP.id())
+                        .setCoordinatorKeys(List.of(""))), FindCoordinatorResponse.class);
+
+        assertThat(Errors.forCode(response.data().coordinators().get(0).errorCode()))
+                .isEqualTo(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+        assertThat(Errors.forCode(empty.data().coordinators().get(0).errorCode())).isEqualTo(Errors.INVALID_REQUEST);
+    }
+
+    @Test
+    void offsetDeleteRemovesAnEmptyGroupsCommittedOffset() throws Exception {
+        String memberId = stableMember();
+        assertThat(commit(memberId, 1, 42)).isEqualTo(Errors.NONE);
+        broker.send(new LeaveGroupRequest.Builder(GROUP, List.of(new MemberIdentity().setMemberId(memberId))),
+                LeaveGroupResponse.class);
+        OffsetDeleteRequestTopicCollection topics = new OffsetDeleteRequestTopicCollection();
+        topics.add(new OffsetDeleteRequestTopic().setName("orders").setPartitions(List.of(
+                new OffsetDeleteRequestPartition().setPartitionIndex(0))));
+
+        OffsetDeleteResponse response = broker.send(new OffsetDeleteRequest.Builder(new OffsetDeleteRequestData()
+                .setGroupId(GROUP).setTopics(topics)), OffsetDeleteResponse.class);
+
+        assertThat(Errors.forCode(response.data().errorCode())).isEqualTo(Errors.NONE);
+        assertThat(Errors.forCode(response.data().topics().find("orders").partitions().find(0).errorCode()))
+                .isEqualTo(Errors.NONE);
+        assertThat(fetchOffsetsOf(GROUP).topics().get(0).partitions().get(0).committedOffset()).isEqualTo(-1);
     }
 
     @Test
