@@ -122,6 +122,19 @@ class FetchHandlerTest {
     }
 
     @Test
+    void aConsumerThatKnowsANewerLeaderEpochIsToldUnknownLeaderEpoch() throws Exception {
+        produce("a");
+        Map<TopicPartition, FetchRequest.PartitionData> wanted = Map.of(ORDERS_0,
+                new FetchRequest.PartitionData(Uuid.ZERO_UUID, 0, -1, 1 << 20, Optional.of(5)));
+
+        FetchResponse response = broker.send(new FetchRequest.Builder(BY_NAME, BY_NAME, -1, -1, 0, 1, wanted),
+                FetchResponse.class);
+
+        assertThat(Errors.forCode(onlyPartition(response).errorCode())).isEqualTo(Errors.UNKNOWN_LEADER_EPOCH);
+        assertThat(values(onlyPartition(response))).isEmpty();
+    }
+
+    @Test
     void aFetchOfAnUnknownTopicIsAnsweredWithUnknownTopicOrPartition() throws Exception {
         PartitionData partition = fetch(new TopicPartition("no-such-topic", 0), 0, 0);
 

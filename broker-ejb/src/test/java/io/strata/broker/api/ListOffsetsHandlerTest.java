@@ -96,6 +96,20 @@ class ListOffsetsHandlerTest {
     }
 
     @Test
+    void aConsumerThatKnowsANewerLeaderEpochIsToldUnknownLeaderEpoch() throws Exception {
+        ListOffsetsRequest.Builder request = ListOffsetsRequest.Builder.forConsumer(true,
+                IsolationLevel.READ_UNCOMMITTED).setTargetTimes(List.of(new ListOffsetsTopic().setName("orders")
+                .setPartitions(List.of(new ListOffsetsPartition().setPartitionIndex(0).setCurrentLeaderEpoch(5)
+                        .setTimestamp(ListOffsetsRequest.LATEST_TIMESTAMP)))));
+
+        ListOffsetsResponse response = broker.send(request, ListOffsetsResponse.class);
+
+        ListOffsetsPartitionResponse partition = response.data().topics().get(0).partitions().get(0);
+        assertThat(Errors.forCode(partition.errorCode())).isEqualTo(Errors.UNKNOWN_LEADER_EPOCH);
+        assertThat(partition.offset()).isEqualTo(-1);
+    }
+
+    @Test
     void anUnknownTopicIsAnsweredWithUnknownTopicOrPartition() throws Exception {
         ListOffsetsPartitionResponse unknown = listOffset("no-such-topic", ListOffsetsRequest.LATEST_TIMESTAMP);
 
