@@ -64,7 +64,7 @@ final class MetadataHandler implements ApiHandler {
         } else {
             List<NewTopic> toCreate = new ArrayList<>();
             for (MetadataRequestData.MetadataRequestTopic wanted : data.topics()) {
-                if (wanted.name() == null && wanted.topicId() != null && !Uuid.ZERO_UUID.equals(wanted.topicId())) {
+                if (wanted.topicId() != null && !Uuid.ZERO_UUID.equals(wanted.topicId())) {
                     TopicImage topic = image.topic(wanted.topicId());
                     topics.add(topic != null ? describe(topic, image)
                             : new MetadataResponseTopic().setTopicId(wanted.topicId())

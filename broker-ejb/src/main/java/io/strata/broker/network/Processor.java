@@ -36,7 +36,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * <p>Thread-safety: the loop and the selector belong to this thread; other threads only hand it new connections
  * and responses through concurrent queues, then wake it.
  */
-final class Processor implements Runnable {
+final class Processor implements Runnable, ResponseRoute {
 
     private static final System.Logger LOG = System.getLogger(Processor.class.getName());
     private static final int NEW_CONNECTIONS_PER_LOOP = 32;
@@ -92,7 +92,8 @@ final class Processor implements Runnable {
         selector.wakeup();
     }
 
-    void enqueue(Action action) {
+    @Override
+    public void enqueue(Action action) {
         actions.add(action);
         selector.wakeup();
     }

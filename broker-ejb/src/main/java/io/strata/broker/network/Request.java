@@ -19,17 +19,17 @@ public final class Request {
     private final ByteBuffer body;
     private final MemoryPool pool;
     private final ByteBuffer pooledBuffer;
-    private final Processor processor;
+    private final ResponseRoute route;
     private final long receivedNanos;
     private boolean released;
 
-    Request(RequestContext context, ByteBuffer body, MemoryPool pool, ByteBuffer pooledBuffer, Processor processor,
+    Request(RequestContext context, ByteBuffer body, MemoryPool pool, ByteBuffer pooledBuffer, ResponseRoute route,
             long receivedNanos) {
         this.context = context;
         this.body = body;
         this.pool = pool;
         this.pooledBuffer = pooledBuffer;
-        this.processor = processor;
+        this.route = route;
         this.receivedNanos = receivedNanos;
     }
 
@@ -46,8 +46,8 @@ public final class Request {
         return receivedNanos;
     }
 
-    Processor processor() {
-        return processor;
+    ResponseRoute route() {
+        return route;
     }
 
     /** Returns the body's memory to the pool; nothing may read the decoded request's records afterwards. */

@@ -43,7 +43,7 @@ public final class RequestChannel {
      */
     public void sendResponse(Request request, AbstractResponse response, List<AutoCloseable> resources) {
         Send send = request.context().buildResponseSend(response);
-        request.processor().enqueue(Processor.Action.send(request, send, resources));
+        request.route().enqueue(Processor.Action.send(request, send, resources));
     }
 
     public void sendResponse(Request request, AbstractResponse response) {
@@ -52,11 +52,11 @@ public final class RequestChannel {
 
     /** Lets the connection go on without a response, as for a produce request with acks=0. */
     public void noResponse(Request request) {
-        request.processor().enqueue(Processor.Action.noResponse(request));
+        request.route().enqueue(Processor.Action.noResponse(request));
     }
 
     /** Closes the connection the request came on, as a client expects after a malformed request. */
     public void closeConnection(Request request) {
-        request.processor().enqueue(Processor.Action.close(request));
+        request.route().enqueue(Processor.Action.close(request));
     }
 }

@@ -1,0 +1,80 @@
+package io.strata.broker.api;
+
+import io.strata.broker.network.InProcessConnection.Answered;
+import io.strata.broker.network.InProcessConnection.Outcome;
+import org.apache.kafka.common.message.ApiVersionsResponseData.ApiVersion;
+import org.apache.kafka.common.message.ListTransactionsRequestData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.ApiVersionsRequest;
+import org.apache.kafka.common.requests.ApiVersionsResponse;
+import org.apache.kafka.common.requests.ListTransactionsRequest;
+import org.apache.kafka.common.requests.ListTransactionsResponse;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** ApiVersions, and the dispatcher's answer for APIs not implemented, without sockets. */
+@Timeout(60)
+class ApiVersionsHandlerTest {
+
+    @TempDir
+    Path dir;
+    HandlerFixture broker;
+
+    @BeforeEach
+    void start() {
+        broker = HandlerFixture.start(dir);
+    }
+
+    @AfterEach
+    void stop() {
+        broker.close();
+    }
+
+    @Test
+    void onlyTheImplementedApisAreAdvertisedEachOverTheVersionsKafkaClientsKnow() throws Exception {
+        ApiVersionsResponse response = broker.send(new ApiVersionsRequest.Builder(), ApiVersionsResponse.class);
+
+        assertThat(Errors.forCode(response.data().errorCode())).isEqualTo(Errors.NONE);
+        Set<ApiKeys> advertised = response.data().apiKeys().stream().map(v -> ApiKeys.forId(v.apiKey()))
+                .collect(Collectors.toSet());
+        assertThat(advertised).isEqualTo(SupportedApis.implemented())
+                .contains(ApiKeys.PRODUCE, ApiKeys.FETCH, ApiKeys.JOIN_GROUP)
+                .doesNotContain(ApiKeys.END_TXN, ApiKeys.ADD_PARTITIONS_TO_TXN, ApiKeys.CONSUMER_GROUP_HEARTBEAT);
+        for (ApiVersion version : response.data().apiKeys()) {
+            ApiKeys key = ApiKeys.forId(version.apiKey());
+            assertThat(version.minVersion()).as(key.name).isEqualTo(key.oldestVersion());
+            assertThat(version.maxVersion()).as(key.name).isEqualTo(key.latestVersion());
+        }
+    }
+
+    @Test
+    void aClientNewerThanTheBrokerIsAnsweredInVersionZeroWithUnsupportedVersionAndTheList() throws Exception {
+        short unknownVersion = (short) (ApiKeys.API_VERSIONS.latestVersion() + 1);
+
+        Outcome outcome = broker.dispatchRaw(ApiKeys.API_VERSIONS, unknownVersion, new byte[0]);
+
+        assertThat(outcome).isInstanceOf(Answered.class);
+        ApiVersionsResponse response = (ApiVersionsResponse) ((Answered) outcome).response();
+        assertThat(Errors.forCode(response.data().errorCode())).isEqualTo(Errors.UNSUPPORTED_VERSION);
+        assertThat(response.data().apiKeys().find(ApiKeys.API_VERSIONS.id).maxVersion())
+                .isEqualTo(ApiKeys.API_VERSIONS.latestVersion());
+    }
+
+    @Test
+    void aRequestForAnApiNotImplementedIsAnsweredWithItsOwnUnsupportedVersionResponse() throws Exception {
+        ListTransactionsResponse response = broker.send(new ListTransactionsRequest.Builder(
+                new ListTransactionsRequestData()), ListTransactionsResponse.class);
+
+        assertThat(Errors.forCode(response.data().errorCode())).isEqualTo(Errors.UNSUPPORTED_VERSION);
+    }
+}
