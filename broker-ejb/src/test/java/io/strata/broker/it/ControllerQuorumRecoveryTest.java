@@ -242,9 +242,24 @@ class ControllerQuorumRecoveryTest {
         try (KafkaConsumer<Long, Long> consumer = new KafkaConsumer<>(consumerProps(GROUP))) {
             consumer.subscribe(List.of(TOPIC));
             int read = 0;
+            Map<Integer, Integer> readPerPartition = new java.util.TreeMap<>();
             long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
             while (read < expected && System.nanoTime() < deadline) {
-                read += consumer.poll(Duration.ofMillis(500)).count();
+                for (org.apache.kafka.clients.consumer.ConsumerRecord<Long, Long> record
+                        : consumer.poll(Duration.ofMillis(500))) {
+                    readPerPartition.merge(record.partition(), 1, Integer::sum);
+                    read++;
+                }
+            }
+            if (read != expected) {
+                // Say where the group stood, so that a stall can be told from a lost or skipped offset.
+                Map<TopicPartition, Long> positions = new java.util.TreeMap<>(
+                        java.util.Comparator.comparing(TopicPartition::toString));
+                for (TopicPartition tp : consumer.assignment()) {
+                    positions.put(tp, consumer.position(tp, Duration.ofSeconds(10)));
+                }
+                phase("the group read " + readPerPartition + " per partition; positions " + positions
+                        + "; end offsets " + consumer.endOffsets(consumer.assignment(), Duration.ofSeconds(10)));
             }
             assertThat(read).as("records the group read from its committed offsets").isEqualTo(expected);
             consumer.commitSync(Duration.ofSeconds(60));
