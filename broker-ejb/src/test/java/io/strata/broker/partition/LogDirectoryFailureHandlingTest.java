@@ -6,6 +6,7 @@ import io.strata.broker.metadata.TopicImage;
 import io.strata.storage.batch.AppendOrigin;
 import io.strata.storage.config.LogConfig;
 import io.strata.storage.config.LogDirectoryConfig;
+import io.strata.storage.log.FaultyFileChannel;
 import io.strata.storage.log.LogDirectory;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
@@ -29,7 +30,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -49,15 +49,15 @@ class LogDirectoryFailureHandlingTest {
     @TempDir
     Path dir;
 
-    /** The disk the segment files are on: set, it fails every write and fsync. */
-    private final AtomicBoolean broken = new AtomicBoolean();
+    /** The disk the segment files are on, which the test can make fail every write. */
+    private final FaultyFileChannel.Disk disk = new FaultyFileChannel.Disk();
     private LogDirectory directory;
     private ReplicaManager manager;
 
     @BeforeEach
     void start() {
         directory = LogDirectory.open(LogDirectoryConfig.forDirectory(dir), tp -> LogConfig.defaults(),
-                Executors.defaultThreadFactory(), Clock.systemUTC(), path -> BrokenDiskChannel.open(path, broken));
+                Executors.defaultThreadFactory(), Clock.systemUTC(), disk::open);
         manager = new ReplicaManager(1, List.of(directory), LogConfig::of, Clock.systemUTC());
         MetadataImage image = MetadataImage.EMPTY.withTopic(new TopicImage("orders", Uuid.randomUuid(),
                 List.of(new PartitionAssignment(List.of(1, 2), List.of(1, 2), 1, 0, 0)), Map.of(), false));
@@ -75,7 +75,7 @@ class LogDirectoryFailureHandlingTest {
     }
 
     private void failDisk() {
-        broken.set(true);
+        disk.failWrites.set(true);
     }
 
     @Test

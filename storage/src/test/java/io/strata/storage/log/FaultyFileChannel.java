@@ -18,14 +18,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Thread-safe as the channel it wraps.
  */
-final class FaultyFileChannel extends FileChannel {
+public final class FaultyFileChannel extends FileChannel {
 
-    /** One disk: every channel opened through {@link #opener} fails together. */
-    static final class Disk {
-        final AtomicBoolean failWrites = new AtomicBoolean();
-        final AtomicBoolean failForces = new AtomicBoolean();
+    /**
+     * One disk: every channel opened through {@link #open} fails together. Public for the broker's tests too, which
+     * fail a disk under a running partition.
+     */
+    public static final class Disk {
+        public final AtomicBoolean failWrites = new AtomicBoolean();
+        public final AtomicBoolean failForces = new AtomicBoolean();
 
-        FaultyFileChannel open(Path path) throws IOException {
+        public FaultyFileChannel open(Path path) throws IOException {
             return new FaultyFileChannel(FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE),
                     this);
         }
