@@ -20,6 +20,7 @@ import com.hazelcast.transaction.TransactionOptions;
 import com.hazelcast.transaction.TransactionalMap;
 
 import java.lang.System.Logger.Level;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -409,7 +410,8 @@ public final class ControllerElection implements AutoCloseable {
     /**
      * Closes the CP sessions of members that have left the Hazelcast cluster, which frees the controller lock of a
      * controller that died at once; and, once no member has had a CP member's address for a heartbeat timeout more,
-     * removes it from the CP Subsystem so that another broker can take its place. (A broker restarted on the same
+     * removes it from the CP Subsystem so that another broker can take its place, when there is one: in a cluster
+     * of three a missing CP member stays, so that it counts again as soon as its links heal. (A broker restarted on the same
      * address removes its previous run's CP member itself, before it joins again.)
      */
     private void releaseWhatDepartedMembersHeld() {
@@ -436,13 +438,18 @@ public final class ControllerElection implements AutoCloseable {
                 }
             }
             long now = System.nanoTime();
-            for (CPMember member : management.getCPMembers().toCompletableFuture().get(5, TimeUnit.SECONDS)) {
+            Collection<CPMember> cpMembers = management.getCPMembers().toCompletableFuture().get(5, TimeUnit.SECONDS);
+            long present = cpMembers.stream().filter(member -> addresses.contains(member.getAddress())).count();
+            for (CPMember member : cpMembers) {
                 if (addresses.contains(member.getAddress())) {
                     missingCpMembersSince.remove(member.getUuid());
                     continue;
                 }
                 long since = missingCpMembersSince.computeIfAbsent(member.getUuid(), uuid -> now);
-                if (now - since > TimeUnit.SECONDS.toNanos(heartbeatTimeoutSeconds())) {
+                // Only when the members present can fill the CP groups without it: removing it from three gains
+                // nothing, and a member cut off by the network, not dead, could not come back once removed
+                // (Hazelcast promotes no member that still holds its old CP identity).
+                if (present >= cpGroupSize() && now - since > TimeUnit.SECONDS.toNanos(heartbeatTimeoutSeconds())) {
                     management.removeCPMember(member.getUuid()).toCompletableFuture().get(5, TimeUnit.SECONDS);
                     missingCpMembersSince.remove(member.getUuid());
                     LOG.log(Level.INFO, "Removed CP member {0} ({1}), gone from the cluster", member.getUuid(),
@@ -455,6 +462,12 @@ public final class ControllerElection implements AutoCloseable {
             // Another broker may have done it first, or the CP Subsystem has no majority now: try again later.
             LOG.log(Level.DEBUG, "Releasing what departed members held failed: {0}", e.toString());
         }
+    }
+
+    /** How many CP members each CP group has. */
+    private int cpGroupSize() {
+        var config = cluster.hazelcast().getConfig().getCPSubsystemConfig();
+        return config.getGroupSize() > 0 ? config.getGroupSize() : config.getCPMemberCount();
     }
 
     /** Hazelcast's heartbeat timeout of this member: set in its configuration or by a system property (Payara). */

@@ -4,6 +4,7 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.config.Config;
+import com.hazelcast.config.cp.CPSubsystemConfig;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.Hazelcast;
@@ -117,10 +118,20 @@ public final class HazelcastCluster implements AutoCloseable {
                 allLoopback &= host.equals("127.0.0.1") || host.equals("localhost");
             }
             join.getTcpIpConfig().setEnabled(true).setMembers(members);
-            if (allLoopback) {
+            if (allLoopback && config.clusterHost.isEmpty()) {
                 // Members on one machine talk over loopback, whatever interface Hazelcast would pick.
                 hz.setProperty("hazelcast.local.localAddress", "127.0.0.1");
             }
+        }
+        if (!config.clusterHost.isEmpty()) {
+            // Listen on that address only, and connect to the others from it, so that the cluster's traffic stays
+            // on the network it names.
+            hz.setProperty("hazelcast.local.localAddress", config.clusterHost);
+            hz.setProperty("hazelcast.socket.bind.any", "false");
+            hz.setProperty("hazelcast.socket.client.bind.any", "false");
+        }
+        if (!config.clusterAdvertisedAddress.isEmpty()) {
+            hz.getNetworkConfig().setPublicAddress(config.clusterAdvertisedAddress);
         }
         int cpMembers = cpMemberCount(config);
         if (cpMembers >= 3) {
@@ -129,7 +140,11 @@ public final class HazelcastCluster implements AutoCloseable {
                     .setCPMemberCount(cpMembers)
                     .setSessionHeartbeatIntervalSeconds(1)
                     .setSessionTimeToLiveSeconds(ttlSeconds)
-                    .setMissingCPMemberAutoRemovalSeconds(ttlSeconds)
+                    // Not ttlSeconds: a member that Hazelcast removed while the network cut it off holds on to its
+                    // old CP identity and can never be promoted again. The controller election removes a missing CP
+                    // member itself once another broker can take its place; this is Hazelcast's default, 4 h.
+                    .setMissingCPMemberAutoRemovalSeconds(
+                            CPSubsystemConfig.DEFAULT_MISSING_CP_MEMBER_AUTO_REMOVAL_SECONDS)
                     // When a Raft leader's member leaves, the others call an election at once; the two survivors
                     // often split the first vote, and wait this long before the next (default 2 s). A dead leader is
                     // still only suspected after missed heartbeats (5 x 5 s) or its member leaving, not sooner.

@@ -65,6 +65,8 @@ public final class BrokerConfig {
     public static final String CLUSTER_JOIN = "cluster.join";
     public static final String CLUSTER_NAME = "cluster.name";
     public static final String CLUSTER_PORT = "cluster.port";
+    public static final String CLUSTER_HOST = "cluster.host";
+    public static final String CLUSTER_ADVERTISED_ADDRESS = "cluster.advertised.address";
     public static final String CLUSTER_CP_MEMBER_COUNT = "cluster.cp.member.count";
     public static final String BROKER_SESSION_TIMEOUT_MS = "broker.session.timeout.ms";
     public static final String REPLICA_LAG_TIME_MAX_MS = "replica.lag.time.max.ms";
@@ -114,6 +116,10 @@ public final class BrokerConfig {
     public final String clusterJoin;
     public final String clusterName;
     public final int clusterPort;
+    /** The address cluster traffic binds to and leaves from; empty: as the system picks. */
+    public final String clusterHost;
+    /** {@code host:port} other members reach this one's Hazelcast member at; empty: its own address. */
+    public final String clusterAdvertisedAddress;
     public final int clusterCpMemberCount;
     public final int brokerSessionTimeoutMs;
     public final long replicaLagTimeMaxMs;
@@ -172,6 +178,8 @@ public final class BrokerConfig {
         this.clusterJoin = ((String) values.get(CLUSTER_JOIN)).trim();
         this.clusterName = (String) values.get(CLUSTER_NAME);
         this.clusterPort = (Integer) values.get(CLUSTER_PORT);
+        this.clusterHost = ((String) values.get(CLUSTER_HOST)).trim();
+        this.clusterAdvertisedAddress = ((String) values.get(CLUSTER_ADVERTISED_ADDRESS)).trim();
         this.clusterCpMemberCount = (Integer) values.get(CLUSTER_CP_MEMBER_COUNT);
         this.brokerSessionTimeoutMs = (Integer) values.get(BROKER_SESSION_TIMEOUT_MS);
         this.replicaLagTimeMaxMs = (Long) values.get(REPLICA_LAG_TIME_MAX_MS);
@@ -184,6 +192,9 @@ public final class BrokerConfig {
                 && !clusterJoin.startsWith("tcpip:")) {
             throw new ConfigException(CLUSTER_JOIN, clusterJoin,
                     "must be none, multicast, payara or tcpip:host[:port],host[:port],...");
+        }
+        if (!clusterAdvertisedAddress.isEmpty() && !clusterAdvertisedAddress.matches(".+:\\d{1,5}")) {
+            throw new ConfigException(CLUSTER_ADVERTISED_ADDRESS, clusterAdvertisedAddress, "must be host:port");
         }
         if (clusterCpMemberCount == 1 || clusterCpMemberCount == 2) {
             throw new ConfigException(CLUSTER_CP_MEMBER_COUNT, clusterCpMemberCount,
@@ -412,6 +423,16 @@ public final class BrokerConfig {
                         "The Hazelcast cluster name; brokers with another name never join.")
                 .define(CLUSTER_PORT, Type.INT, 5701, Range.between(0, 65535), Importance.MEDIUM,
                         "The Hazelcast member port of a standalone broker; the next free one is taken if it is used.")
+                .define(CLUSTER_HOST, Type.STRING, "", Importance.MEDIUM,
+                        "The address a standalone broker's cluster traffic uses: its Hazelcast member listens on it"
+                        + " only and connects to other members from it, and its followers fetch from leaders from it."
+                        + " Set it on a host with several networks to keep the cluster's traffic on one. Empty: the"
+                        + " Hazelcast member listens on every interface (and picks 127.0.0.1 as its address when"
+                        + " every tcpip member is on loopback), and connections leave from the address the system"
+                        + " picks.")
+                .define(CLUSTER_ADVERTISED_ADDRESS, Type.STRING, "", Importance.LOW,
+                        "host:port at which the other members reach this broker's Hazelcast member, when that is"
+                        + " not cluster.host:cluster.port (behind NAT or a proxy). Empty: its own address.")
                 .define(CLUSTER_CP_MEMBER_COUNT, Type.INT, -1, Range.atLeast(-1), Importance.MEDIUM,
                         "CP Subsystem members of a standalone broker's Hazelcast member: 0, 3 or more, or -1 for 3"
                         + " when cluster.join is tcpip with three or more members listed and 0 otherwise. With 3 or"

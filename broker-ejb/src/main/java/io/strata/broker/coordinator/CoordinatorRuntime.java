@@ -415,12 +415,16 @@ public final class CoordinatorRuntime<S extends CoordinatorShard> implements Aut
         } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
             LOG.log(Level.WARNING, "The {0} coordinator did not stop in time", topic);
         }
+        // Neither thread is interrupted: an interrupt while one reads or appends to a log closes the log's file
+        // channel, which takes its whole log directory offline. The runtime's thread polls, and sees running.
         running = false;
-        thread.interrupt();
         timers.shutdownNow();
-        loader.shutdownNow();
+        loader.shutdown();
         try {
             thread.join(TimeUnit.SECONDS.toMillis(10));
+            if (!loader.awaitTermination(10, TimeUnit.SECONDS)) {
+                LOG.log(Level.WARNING, "Loading a {0} partition did not end within 10 s of stopping", topic);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -651,6 +651,14 @@ public final class ClusterController implements Controller, AutoCloseable {
     public void close() {
         election.close();
         channel.close();
-        executor.shutdownNow();
+        // Not interrupted: an interrupt while a check commits would close the metadata log's file channel.
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
+                executor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

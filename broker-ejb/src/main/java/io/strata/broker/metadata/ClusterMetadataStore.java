@@ -382,7 +382,10 @@ public final class ClusterMetadataStore implements MetadataStore {
         }
         Thread thread = applier;
         if (thread != null) {
-            thread.interrupt();
+            // Woken, not interrupted: an interrupt while it writes the metadata log would close the log's file.
+            synchronized (applierSignal) {
+                applierSignal.notifyAll();
+            }
             try {
                 thread.join(TimeUnit.SECONDS.toMillis(10));
             } catch (InterruptedException e) {

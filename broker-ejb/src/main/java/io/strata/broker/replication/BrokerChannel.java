@@ -23,6 +23,7 @@ final class BrokerChannel implements AutoCloseable {
 
     private final String clientId;
     private final int timeoutMs;
+    private final String localAddress;
     private String host;
     private int port;
     private Socket socket;
@@ -31,8 +32,14 @@ final class BrokerChannel implements AutoCloseable {
     private int correlationId;
 
     BrokerChannel(String clientId, int timeoutMs) {
+        this(clientId, timeoutMs, "");
+    }
+
+    /** A channel whose connections leave from {@code localAddress} (empty: the address the system picks). */
+    BrokerChannel(String clientId, int timeoutMs, String localAddress) {
         this.clientId = clientId;
         this.timeoutMs = timeoutMs;
+        this.localAddress = localAddress;
     }
 
     /** Points the channel at {@code host:port}, closing the connection if it went elsewhere. */
@@ -78,6 +85,9 @@ final class BrokerChannel implements AutoCloseable {
         try {
             fresh.setTcpNoDelay(true);
             fresh.setReceiveBufferSize(1 << 20);
+            if (!localAddress.isEmpty()) {
+                fresh.bind(new InetSocketAddress(localAddress, 0));
+            }
             fresh.connect(new InetSocketAddress(host, port), timeoutMs);
             fresh.setSoTimeout(timeoutMs);
             InputStream input = fresh.getInputStream();

@@ -59,7 +59,8 @@ final class ReplicaFetcher implements Runnable {
         this.replicas = replicas;
         this.endpoints = endpoints;
         this.settings = settings;
-        this.channel = new BrokerChannel("strata-replica-" + brokerId, settings.socketTimeoutMs());
+        this.channel = new BrokerChannel("strata-replica-" + brokerId, settings.socketTimeoutMs(),
+                settings.localAddress());
     }
 
     void start(Thread thread) {
@@ -113,12 +114,12 @@ final class ReplicaFetcher implements Runnable {
                     return;
                 }
                 if (due.isEmpty()) {
-                    Thread.sleep(Math.min(100, settings.backoffMs()));
+                    rest(Math.min(100, settings.backoffMs()));
                     continue;
                 }
                 Endpoint leader = endpoints.apply(leaderId);
                 if (leader == null) {
-                    Thread.sleep(settings.backoffMs());
+                    rest(settings.backoffMs());
                     continue;
                 }
                 channel.target(leader.host(), leader.port());
@@ -128,12 +129,12 @@ final class ReplicaFetcher implements Runnable {
             } catch (IOException e) {
                 if (running) {
                     LOG.log(Level.DEBUG, "Fetching from broker {0} failed: {1}", leaderId, e.toString());
-                    sleepQuietly(settings.backoffMs());
+                    rest(settings.backoffMs());
                 }
             } catch (RuntimeException e) {
                 if (running) {
                     LOG.log(Level.WARNING, "Replica fetcher for broker " + leaderId + " failed; retrying", e);
-                    sleepQuietly(settings.backoffMs());
+                    rest(settings.backoffMs());
                 }
             }
         }
@@ -155,7 +156,7 @@ final class ReplicaFetcher implements Runnable {
                     lastEpoch.isPresent() ? Optional.of(lastEpoch.getAsInt()) : Optional.empty()));
         }
         if (wanted.isEmpty()) {
-            sleepQuietly(100);
+            rest(100);
             return;
         }
         FetchRequest request = FetchRequest.Builder.forReplica(FETCH_VERSION, brokerId, -1, settings.fetchWaitMaxMs(),
@@ -246,9 +247,17 @@ final class ReplicaFetcher implements Runnable {
         }
     }
 
-    private static void sleepQuietly(long ms) {
+    /**
+     * Waits {@code ms}, or less if the fetcher is shut down meanwhile. Never by interruption: an interrupt that comes
+     * while the thread appends to or truncates a log closes the log's file channel, which takes its whole log
+     * directory offline.
+     */
+    private synchronized void rest(long ms) {
+        long deadline = System.nanoTime() + ms * 1_000_000L;
         try {
-            Thread.sleep(ms);
+            for (long left = ms; running && left > 0; left = (deadline - System.nanoTime()) / 1_000_000L) {
+                wait(left);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -260,8 +269,8 @@ final class ReplicaFetcher implements Runnable {
             notifyAll();
         }
         if (thread != null) {
-            thread.interrupt();
-            // Closing the socket ends a fetch the thread is blocked in.
+            // Closing the socket ends a fetch the thread is blocked in; the thread is not interrupted, as that would
+            // close the file channel of a log it is writing to (see rest).
             channel.close();
             try {
                 thread.join(2000);

@@ -408,7 +408,7 @@ public final class BrokerServer implements AutoCloseable {
             handlers = null;
         }
         if (background != null) {
-            background.shutdownNow();
+            stopWithoutInterrupting(background, "background");
             background = null;
         }
         if (fetchPurgatory != null) {
@@ -420,7 +420,7 @@ public final class BrokerServer implements AutoCloseable {
             replicaFetchPurgatory = null;
         }
         if (isrExecutor != null) {
-            isrExecutor.shutdownNow();
+            stopWithoutInterrupting(isrExecutor, "ISR change");
             isrExecutor = null;
         }
         if (groupCoordinator != null) {
@@ -502,6 +502,25 @@ public final class BrokerServer implements AutoCloseable {
     }
 
     /** Waits until the broker has stopped, by {@link #close()} or because it could no longer serve. */
+    /**
+     * Stops an executor after its running task: an interrupt while a task writes a log (producer snapshots, the
+     * metadata log) would close the log's file channel and take its directory offline. Tasks not yet started are
+     * dropped.
+     */
+    private static void stopWithoutInterrupting(java.util.concurrent.ExecutorService executor, String name) {
+        executor.shutdown();
+        if (executor instanceof ScheduledThreadPoolExecutor scheduled) {
+            scheduled.getQueue().clear();
+        }
+        try {
+            if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
+                LOG.log(Level.WARNING, "The broker''s {0} task did not end within 30 s of stopping", name);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     public void awaitStopped() throws InterruptedException {
         stopped.await();
     }

@@ -125,7 +125,7 @@ public final class TestBroker implements AutoCloseable {
         STRATA_LOGS.removeHandler(severeCollector); // a restart starts again: collect once
         STRATA_LOGS.addHandler(severeCollector);
         if (port != 0) {
-            settings.put(BrokerConfig.LISTENERS, "PLAINTEXT://127.0.0.1:" + port);
+            settings.put(BrokerConfig.LISTENERS, "PLAINTEXT://" + listenerHost() + ":" + port);
         }
         server = new BrokerServer(BrokerConfig.of(settings), Executors.defaultThreadFactory(), clock);
         server.start();
@@ -158,7 +158,13 @@ public final class TestBroker implements AutoCloseable {
     }
 
     public String bootstrapServers() {
-        return "127.0.0.1:" + port;
+        return listenerHost() + ":" + port;
+    }
+
+    /** The host of the broker's listener, as its settings name it. */
+    private String listenerHost() {
+        String listener = String.valueOf(settings.get(BrokerConfig.LISTENERS));
+        return listener.substring(listener.indexOf("://") + 3, listener.lastIndexOf(':'));
     }
 
     public Properties producerProperties() {
