@@ -145,12 +145,35 @@ class NetworkPartitionTest {
         long before = acknowledgedCount(acknowledged);
         network.isolate(leader, BROKERS);
         phase("cut broker " + leader + ", leader of partition " + partition + ", off from both followers");
+        // The clients reach every broker, so acknowledgements come from the majority; what the cut-off leader would
+        // acknowledge alone shows in its high watermark, watched until the heal.
+        TopicPartition cutOff = new TopicPartition(TOPIC, partition);
+        int epochAtCut = brokers.get(leader).server().replicaManager().partition(cutOff).leaderEpoch();
+        AtomicLong minorityHighWatermark = new AtomicLong(-1);
+        AtomicBoolean watching = new AtomicBoolean(true);
+        Thread watcher = new Thread(() -> {
+            while (watching.get()) {
+                try {
+                    long hw = brokers.get(leader).server().replicaManager().partition(cutOff).highWatermark();
+                    minorityHighWatermark.accumulateAndGet(hw, Math::max);
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    // The partition is between roles: look again.
+                }
+            }
+        }, "minority-high-watermark");
+        watcher.start();
         int newLeader = awaitNewLeader(partition, leader, others(leader));
         phase("broker " + newLeader + " leads partition " + partition + " on the majority side");
         await().atMost(Duration.ofSeconds(60)).until(() -> acknowledgedCount(acknowledged) > before + 200);
         Thread.sleep(3000);
+        watching.set(false);
+        watcher.join();
         network.healAll();
-        phase("healed; " + (acknowledgedCount(acknowledged) - before) + " records acknowledged meanwhile");
+        phase("healed; " + (acknowledgedCount(acknowledged) - before) + " records acknowledged meanwhile; the"
+                + " cut-off leader's high watermark reached " + minorityHighWatermark.get());
         awaitWhole("the isolated leader's links healed");
 
         // 2. The controller is cut off from both other brokers.
@@ -209,6 +232,13 @@ class NetworkPartitionTest {
                 lastSequence = ack[1];
             }
         }
+        // The cut-off leader's high watermark never passed what the majority's leader started its epoch from: it
+        // acknowledged nothing the majority did not have.
+        long newEpochStart = brokers.get(newLeader).server().replicaManager().partition(cutOff).log()
+                .leaderEpochCache().entries().stream().filter(entry -> entry.epoch() > epochAtCut)
+                .mapToLong(entry -> entry.startOffset()).min().orElseThrow();
+        assertThat(minorityHighWatermark.get()).as("the cut-off leader's high watermark against the offset the"
+                + " majority's leader of partition %d started from", partition).isLessThanOrEqualTo(newEpochStart);
         Set<Long> allAcknowledged = acknowledged.values().stream().flatMap(List::stream).map(ack -> ack[1])
                 .collect(Collectors.toSet());
         await().atMost(Duration.ofSeconds(60)).until(() -> groupRead.containsAll(allAcknowledged));
