@@ -364,32 +364,52 @@ public final class ControllerElection implements AutoCloseable {
         return member != null && recovery.isCpMember(member);
     }
 
-    /** At most once a second, on the election thread: frees what departed members held, and looks at this one's. */
+    /**
+     * At most once a second, on the election thread: joins the CP Subsystem if this broker is outside it, frees what
+     * departed members held, and looks at this one's place.
+     */
     private void maintainCpMembership() {
         long now = System.nanoTime();
         if (cpMaintainedNanos != 0 && now - cpMaintainedNanos < TimeUnit.SECONDS.toNanos(1)) {
             return;
         }
         cpMaintainedNanos = now;
+        // Also while this broker holds the controller lock: it may have won it before the CP Subsystem's discovery
+        // ended, as a member outside it.
+        promoteToCpMemberIfMissing();
         releaseWhatDepartedMembersHeld();
         checkCpGroups();
     }
 
-    /** Looks whether this member is in the METADATA and DEFAULT CP groups. */
+    /**
+     * Looks whether this member counts toward the controller quorum: it is in the METADATA and DEFAULT CP groups, or,
+     * in a cluster of more brokers than a CP group has members, it is a CP member standing by while both groups have
+     * all their members present (Hazelcast puts a standby into a group when a member of it is removed).
+     */
     private void checkCpGroups() {
         boolean member;
         try {
             CPSubsystem cp = cluster.hazelcast().getCPSubsystem();
             CPMember local = cp.getLocalCPMember();
             member = local != null;
-            for (String name : new String[] {CPGroup.METADATA_CP_GROUP_NAME, CPGroup.DEFAULT_GROUP_NAME}) {
-                if (!member) {
-                    break;
+            if (member) {
+                Set<Address> present = cluster.hazelcast().getCluster().getMembers().stream()
+                        .map(Member::getAddress).collect(Collectors.toSet());
+                boolean inEveryGroup = true;
+                boolean everyGroupFull = true;
+                for (String name : new String[] {CPGroup.METADATA_CP_GROUP_NAME, CPGroup.DEFAULT_GROUP_NAME}) {
+                    CPGroup group = cp.getCPSubsystemManagementService().getCPGroup(name).toCompletableFuture()
+                            .get(5, TimeUnit.SECONDS);
+                    if (group == null) {
+                        inEveryGroup = false;
+                        everyGroupFull = false;
+                        break;
+                    }
+                    inEveryGroup &= group.members().stream().anyMatch(m -> m.getUuid().equals(local.getUuid()));
+                    everyGroupFull &= group.members().size() >= cpGroupSize()
+                            && group.members().stream().allMatch(m -> present.contains(m.getAddress()));
                 }
-                CPGroup group = cp.getCPSubsystemManagementService().getCPGroup(name).toCompletableFuture()
-                        .get(5, TimeUnit.SECONDS);
-                member = group != null && group.members().stream()
-                        .anyMatch(m -> m.getUuid().equals(local.getUuid()));
+                member = inEveryGroup || (everyGroupFull && isActiveCpMember(cp, local));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -401,7 +421,8 @@ public final class ControllerElection implements AutoCloseable {
         if (member != inCpGroups) {
             inCpGroups = member;
             LOG.log(member ? Level.INFO : Level.WARNING, member
-                    ? "Broker {0} is in every CP group: it counts toward the controller quorum"
+                    ? "Broker {0} is in every CP group, or stands by for full ones: it counts toward the controller"
+                    + " quorum"
                     : "Broker {0} is not in every CP group: it does not count toward the controller quorum",
                     localBrokerId);
         }
@@ -462,6 +483,12 @@ public final class ControllerElection implements AutoCloseable {
             // Another broker may have done it first, or the CP Subsystem has no majority now: try again later.
             LOG.log(Level.DEBUG, "Releasing what departed members held failed: {0}", e.toString());
         }
+    }
+
+    /** Whether the CP Subsystem lists {@code local} among its active members (a removed member still knows itself). */
+    private static boolean isActiveCpMember(CPSubsystem cp, CPMember local) throws Exception {
+        return cp.getCPSubsystemManagementService().getCPMembers().toCompletableFuture().get(5, TimeUnit.SECONDS)
+                .stream().anyMatch(m -> m.getUuid().equals(local.getUuid()));
     }
 
     /** How many CP members each CP group has. */

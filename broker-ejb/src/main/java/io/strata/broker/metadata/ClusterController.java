@@ -17,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -108,8 +109,15 @@ public final class ClusterController implements Controller, AutoCloseable {
             // Still starting: brokers not registered yet would look dead.
             return;
         }
+        Map<Integer, String> incarnations = new HashMap<>();
+        for (int id : live) {
+            java.util.UUID member = cluster.memberOf(id);
+            if (member != null) {
+                incarnations.put(id, member.toString());
+            }
+        }
         try {
-            logic.onBrokersChanged(live);
+            logic.onBrokersChanged(live, incarnations);
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "Reassigning leaders after a membership change failed: {0}", e.toString());
         }

@@ -393,15 +393,43 @@ public final class LocalController implements Controller {
      * leader epoch; every change raises the partition epoch. Returns how many partitions changed.
      */
     public synchronized int onBrokersChanged(Set<Integer> live) {
+        return onBrokersChanged(live, Map.of());
+    }
+
+    /**
+     * {@link #onBrokersChanged(Set)}, knowing also the incarnation each live broker runs as now (its Hazelcast
+     * member). A broker whose incarnation is not the one acknowledged in the metadata has restarted since, perhaps
+     * with less on its disk than it had (an unclean stop, a replaced disk): it is handled as if it had left (out of
+     * every ISR, its partitions led by another in-sync replica or, with none, by itself under a new leader epoch) and
+     * come back, in one commit with its new incarnation; it rejoins ISRs as any follower does, once caught up. It
+     * leads nothing until then (see {@code ReplicaManager}), so it never leads from a log it lost.
+     */
+    public synchronized int onBrokersChanged(Set<Integer> live, Map<Integer, String> incarnations) {
+        MetadataImage image = image();
+        Set<Integer> restarted = new java.util.HashSet<>();
         Map<String, byte[]> records = new LinkedHashMap<>();
+        incarnations.forEach((brokerId, incarnation) -> {
+            if (!live.contains(brokerId) || incarnation.equals(image.incarnationOf(brokerId))) {
+                return;
+            }
+            if (image.incarnationOf(brokerId) != null) {
+                restarted.add(brokerId);
+                LOG.log(Level.INFO, "Broker {0} restarted (incarnation {1}, was {2}): it leaves every ISR until it"
+                        + " catches up again", brokerId, incarnation, image.incarnationOf(brokerId));
+            }
+            records.put(MetadataRecords.brokerKey(brokerId), MetadataRecords.encodeIncarnation(incarnation));
+        });
+        Set<Integer> liveBefore = new java.util.HashSet<>(live);
+        liveBefore.removeAll(restarted);
         int changed = 0;
-        for (TopicImage topic : image().topics()) {
+        for (TopicImage topic : image.topics()) {
             boolean unclean = logConfig(topic.configs()).uncleanLeaderElectionEnable;
             List<PartitionAssignment> partitions = new ArrayList<>(topic.partitions());
             boolean topicChanged = false;
             for (int p = 0; p < partitions.size(); p++) {
                 PartitionAssignment before = partitions.get(p);
-                PartitionAssignment after = electIfNeeded(before, live, unclean);
+                PartitionAssignment after = restarted.isEmpty() ? electIfNeeded(before, live, unclean)
+                        : electIfNeeded(electIfNeeded(before, liveBefore, unclean), live, unclean);
                 if (!after.equals(before)) {
                     partitions.set(p, after);
                     topicChanged = true;
@@ -417,7 +445,9 @@ public final class LocalController implements Controller {
                         MetadataRecords.encodeTopic(topic.withPartitions(partitions)));
             }
         }
-        commit(records);
+        if (!records.isEmpty()) {
+            commit(records);
+        }
         return changed;
     }
 

@@ -13,14 +13,22 @@ import java.util.TreeMap;
  */
 public final class MetadataImage {
 
-    public static final MetadataImage EMPTY = new MetadataImage(null, Map.of(), 0);
+    public static final MetadataImage EMPTY = new MetadataImage(null, Map.of(), 0, Map.of());
 
     private final String clusterId;
     private final Map<String, TopicImage> topicsByName;
     private final Map<Uuid, TopicImage> topicsById;
     private final long nextProducerId;
+    /** Per broker id, the Hazelcast member the controller last acknowledged it running in. */
+    private final Map<Integer, String> incarnations;
 
     public MetadataImage(String clusterId, Map<String, TopicImage> topics, long nextProducerId) {
+        this(clusterId, topics, nextProducerId, Map.of());
+    }
+
+    public MetadataImage(String clusterId, Map<String, TopicImage> topics, long nextProducerId,
+                         Map<Integer, String> incarnations) {
+        this.incarnations = Map.copyOf(incarnations);
         this.clusterId = clusterId;
         this.topicsByName = Map.copyOf(topics);
         Map<Uuid, TopicImage> byId = new HashMap<>();
@@ -56,23 +64,46 @@ public final class MetadataImage {
         return nextProducerId;
     }
 
+    /**
+     * The incarnation (the Hazelcast member) the controller last acknowledged broker {@code brokerId} running as, or
+     * {@code null} if it has acknowledged none. A broker that restarted has a new one, and leads nothing until the
+     * controller has taken its previous incarnation out of every ISR and acknowledged the new one.
+     */
+    public String incarnationOf(int brokerId) {
+        return incarnations.get(brokerId);
+    }
+
+    public Map<Integer, String> incarnations() {
+        return incarnations;
+    }
+
+    public MetadataImage withIncarnation(int brokerId, String incarnation) {
+        Map<Integer, String> next = new HashMap<>(incarnations);
+        if (incarnation == null) {
+            next.remove(brokerId);
+        } else {
+            next.put(brokerId, incarnation);
+        }
+        return new MetadataImage(clusterId, topicsByName, nextProducerId, next);
+    }
+
     public MetadataImage withClusterId(String id) {
-        return new MetadataImage(id, topicsByName, nextProducerId);
+        return new MetadataImage(id, topicsByName, nextProducerId, incarnations);
     }
 
     public MetadataImage withTopic(TopicImage topic) {
         Map<String, TopicImage> topics = new HashMap<>(topicsByName);
         topics.put(topic.name(), topic);
-        return new MetadataImage(clusterId, topics, nextProducerId);
+        return new MetadataImage(clusterId, topics, nextProducerId, incarnations);
     }
 
     public MetadataImage withoutTopic(String name) {
         Map<String, TopicImage> topics = new HashMap<>(topicsByName);
         topics.remove(name);
-        return new MetadataImage(clusterId, topics, nextProducerId);
+        return new MetadataImage(clusterId, topics, nextProducerId, incarnations);
     }
 
     public MetadataImage withNextProducerId(long next) {
-        return new MetadataImage(clusterId, topicsByName, next);
+        return new MetadataImage(clusterId, topicsByName, next, incarnations);
     }
 }

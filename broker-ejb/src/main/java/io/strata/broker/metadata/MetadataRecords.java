@@ -25,6 +25,7 @@ public final class MetadataRecords {
     public static final String CLUSTER_KEY = "cluster";
     public static final String PRODUCER_IDS_KEY = "producer-ids";
     private static final String TOPIC_PREFIX = "topic/";
+    private static final String BROKER_PREFIX = "broker/";
 
     private MetadataRecords() {
     }
@@ -85,6 +86,27 @@ public final class MetadataRecords {
         }
         return new TopicImage(name, Uuid.fromString(required(properties, "id")), partitions, configs,
                 Boolean.parseBoolean(properties.getProperty("internal", "false")));
+    }
+
+    /** The key of broker {@code brokerId}'s acknowledged incarnation. */
+    public static String brokerKey(int brokerId) {
+        return BROKER_PREFIX + brokerId;
+    }
+
+    /** The broker id of a broker incarnation key, or -1 for another key. */
+    public static int brokerId(String key) {
+        if (!key.startsWith(BROKER_PREFIX)) {
+            return -1;
+        }
+        return Integer.parseInt(key.substring(BROKER_PREFIX.length()));
+    }
+
+    public static byte[] encodeIncarnation(String incarnation) {
+        return incarnation.getBytes(StandardCharsets.UTF_8);
+    }
+
+    public static String decodeIncarnation(byte[] value) {
+        return new String(value, StandardCharsets.UTF_8);
     }
 
     public static byte[] encodeClusterId(String clusterId) {

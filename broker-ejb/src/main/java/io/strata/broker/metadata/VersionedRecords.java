@@ -73,6 +73,10 @@ public final class VersionedRecords {
             return value == null ? image.withoutTopic(topicName)
                     : image.withTopic(MetadataRecords.decodeTopic(topicName, value));
         }
+        int brokerId = MetadataRecords.brokerId(key);
+        if (brokerId >= 0) {
+            return image.withIncarnation(brokerId, value == null ? null : MetadataRecords.decodeIncarnation(value));
+        }
         if (key.equals(MetadataRecords.CLUSTER_KEY)) {
             return value == null ? image : image.withClusterId(MetadataRecords.decodeClusterId(value));
         }

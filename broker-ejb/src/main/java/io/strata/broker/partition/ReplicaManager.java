@@ -90,6 +90,11 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
     /**
      * @param logConfigs the full settings of a topic with the given overrides
      */
+    /** Whether this broker may lead, for a metadata image (see {@link #leadOnlyWhen}); guarded by this. */
+    private java.util.function.Predicate<MetadataImage> mayLead = image -> true;
+    /** Whether it could, in the image applied last; guarded by this. */
+    private boolean leading = true;
+
     public ReplicaManager(int brokerId, List<LogDirectory> logDirectories,
                           Function<Map<String, String>, LogConfig> logConfigs, java.time.Clock clock) {
         this.brokerId = brokerId;
@@ -181,6 +186,16 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
         this.liveBrokers = liveBrokers;
     }
 
+    /**
+     * Lets this broker lead only while {@code acknowledged} holds for the metadata image: in a cluster, while the
+     * controller has acknowledged the incarnation this broker runs as. Until then a partition the metadata says it
+     * leads is held as if it had no leader: the assignment may be its previous run's, from before a crash that cost
+     * it records, or a disk that was replaced.
+     */
+    public synchronized void leadOnlyWhen(java.util.function.Predicate<MetadataImage> acknowledged) {
+        this.mayLead = acknowledged;
+    }
+
     @Override
     public boolean isLive(int brokerId) {
         return liveBrokers.test(brokerId);
@@ -238,11 +253,19 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
         // hold tens of thousands of partitions. Topics whose last application failed are tried again.
         MetadataImage previous = applied;
         applied = current;
+        boolean couldLead = leading;
+        leading = mayLead.test(current);
+        if (couldLead != leading) {
+            LOG.log(Level.INFO, leading ? "Broker {0} leads what the metadata gives it: the controller acknowledged"
+                    + " this run of it" : "Broker {0} leads nothing until the controller acknowledges this run of it",
+                    brokerId);
+        }
         Set<String> retry = failedTopics;
         failedTopics = new HashSet<>();
         for (TopicImage topic : current.topics()) {
             TopicImage before = previous.topic(topic.name());
-            if ((before == topic || topic.equals(before)) && !retry.contains(topic.name())) {
+            if ((before == topic || topic.equals(before)) && !retry.contains(topic.name())
+                    && couldLead == leading) {
                 continue;
             }
             applyTopic(topic, before == null ? 0 : before.partitionCount());
@@ -315,7 +338,11 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
      * leads, and starts after it follows, so the fetchers never act on a term the partition has not entered; a fetch
      * already in flight is refused by the partition itself (see {@link Partition#appendAsFollower}).
      */
-    private void apply(TopicPartition tp, Uuid topicId, PartitionAssignment assignment, LogConfig config) {
+    private void apply(TopicPartition tp, Uuid topicId, PartitionAssignment given, LogConfig config) {
+        PartitionAssignment assignment = given.leader() == brokerId && !leading
+                ? new PartitionAssignment(given.replicas(), given.isr(), -1, given.leaderEpoch(),
+                        given.partitionEpoch(), given.addingReplicas(), given.removingReplicas())
+                : given;
         Partition existing = partitions.get(tp);
         // A replica whose log directory failed fetches nothing: every append would fail, and its leader must not
         // count it as catching up.

@@ -161,6 +161,10 @@ public final class BrokerServer implements AutoCloseable {
                 replicaManager.joinCluster(fetchers, (topic, partition, leaderId, leaderEpoch, partitionEpoch, isr) ->
                         forIsr.alterPartition(topic, partition, leaderId, leaderEpoch, partitionEpoch, isr).error(),
                         isrExecutor, cluster::isLive);
+                HazelcastCluster members = cluster;
+                int self = config.nodeId;
+                replicaManager.leadOnlyWhen(image ->
+                        members.localMember().toString().equals(image.incarnationOf(self)));
             }
             replicaManager.onMetadataUpdate(MetadataImage.EMPTY, controller.image());
             replicaManager.reportStrayLogs(controller.image());

@@ -231,6 +231,29 @@ class ClusterTest {
      * With one or two brokers there is no Raft majority to keep: the broker of the oldest Hazelcast member is
      * controller, and the survivor takes over when the other goes.
      */
+    /**
+     * With more brokers than a CP group has members, the ones outside the groups stand by: they are ready and count
+     * toward the quorum while the groups are full, and when a group member goes for good one of them takes its place.
+     */
+    @Test
+    void brokersBeyondTheCpGroupsStandByAndTakeTheirPlace() throws Exception {
+        startCluster(4);
+        await().atMost(Duration.ofSeconds(90)).until(() ->
+                cluster.brokers().stream().allMatch(broker -> broker.server().inControllerQuorum()));
+        createTopicThroughAnyBroker("standby-1", 3);
+
+        int controller = controllerId();
+        cluster.broker(controller).stop();
+        awaitNewController(controller);
+        await().atMost(Duration.ofSeconds(90)).until(() -> cluster.brokers().stream()
+                .filter(broker -> broker.server() != null).allMatch(broker -> broker.server().inControllerQuorum()));
+        // The three left form the CP groups now, so the next failure still leaves a majority.
+        int second = controllerId();
+        cluster.broker(second).stop();
+        awaitNewController(second);
+        createTopicThroughAnyBroker("standby-2", 2);
+    }
+
     @Test
     void twoBrokersKeepAControllerWhenOneGoes() throws Exception {
         startCluster(2);

@@ -189,6 +189,37 @@ class ControllerReassignmentTest {
         assertThat(partition("kept")).isEqualTo(before);
     }
 
+    /**
+     * A broker that restarted faster than its departure was seen comes back as a new incarnation, perhaps with an
+     * empty disk: the controller takes it out of every ISR and moves its leaderships to in-sync replicas, in the same
+     * commit that acknowledges the new incarnation, so that it never leads from, nor is elected with, a log it lost.
+     */
+    @Test
+    void aRestartedIncarnationLeavesEveryIsrAndLeadsOnlyWhereNoOtherReplicaIsInSync() {
+        createTopic("shared", 2, 1, 3);
+        createTopic("alone", 2);
+        controller.onBrokersChanged(Set.copyOf(live), Map.of(1, "one", 2, "two", 3, "three"));
+        assertThat(controller.image().incarnationOf(2)).isEqualTo("two");
+        PartitionAssignment shared = partition("shared");
+        PartitionAssignment alone = partition("alone");
+        assertThat(shared.leader()).isEqualTo(2);
+
+        // The same incarnations again: nothing changes.
+        assertThat(controller.onBrokersChanged(Set.copyOf(live), Map.of(1, "one", 2, "two", 3, "three"))).isZero();
+        assertThat(partition("shared")).isEqualTo(shared);
+
+        // Broker 2 is back as another incarnation, never having been seen gone.
+        controller.onBrokersChanged(Set.copyOf(live), Map.of(1, "one", 2, "two-again", 3, "three"));
+        assertThat(controller.image().incarnationOf(2)).isEqualTo("two-again");
+        assertThat(partition("shared").leader()).isIn(1, 3);
+        assertThat(partition("shared").isr()).containsExactlyInAnyOrder(1, 3);
+        assertThat(partition("shared").leaderEpoch()).isGreaterThan(shared.leaderEpoch());
+        // With no other replica, it leads again, under a new epoch that its new incarnation begins.
+        assertThat(partition("alone").leader()).isEqualTo(2);
+        assertThat(partition("alone").isr()).containsExactly(2);
+        assertThat(partition("alone").leaderEpoch()).isGreaterThan(alone.leaderEpoch());
+    }
+
     @Test
     void electionsAreRefusedWhenNotNeededOrNotPossible() {
         createTopic("led", 1, 2);

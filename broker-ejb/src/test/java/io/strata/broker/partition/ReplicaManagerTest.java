@@ -113,6 +113,27 @@ class ReplicaManagerTest {
         return MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(value.getBytes()));
     }
 
+    /**
+     * A restarted broker's metadata may still name it leader from its previous run, whose records it may have lost: it
+     * leads nothing until the controller has acknowledged this run, and then only what the metadata says at that time.
+     */
+    @Test
+    void aBrokerLeadsOnlyOnceTheControllerAcknowledgedThisRunOfIt() {
+        manager.leadOnlyWhen(metadata -> "this-run".equals(metadata.incarnationOf(1)));
+        image = image.withIncarnation(1, "previous-run");
+        assign(new PartitionAssignment(List.of(1, 2, 3), List.of(1, 2, 3), 1, 4, 7));
+        Partition partition = manager.partition(ORDERS_0);
+        assertThat(partition.isLeader()).as("led under the previous run's assignment").isFalse();
+        assertThat(following).as("follows no one either").doesNotContainKey(ORDERS_0);
+
+        // The controller acknowledges this run; had it moved the leadership, this broker would follow instead.
+        MetadataImage acknowledged = image.withIncarnation(1, "this-run");
+        manager.onMetadataUpdate(image, acknowledged);
+        image = acknowledged;
+        assertThat(manager.partition(ORDERS_0).isLeader()).isTrue();
+        assertThat(manager.partition(ORDERS_0).leaderEpoch()).isEqualTo(4);
+    }
+
     @Test
     void aProduceWaitingForTheIsrIsToldNotLeaderWhenThePartitionMovesAway() throws Exception {
         assign(new PartitionAssignment(List.of(1, 2, 3), List.of(1, 2, 3), 1, 0, 0));
