@@ -6,6 +6,7 @@ import io.strata.storage.cleaner.LogCleaner.DirtyLog;
 import io.strata.storage.config.LogConfig;
 import io.strata.storage.log.PartitionLog;
 import io.strata.storage.segment.LogSegment;
+import io.strata.storage.segment.TransactionIndex;
 import io.strata.storage.segment.SegmentCorruptException;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MemoryRecords.RecordFilter;
@@ -151,6 +152,12 @@ final class SegmentCleaner {
             for (LogSegment segment : group) {
                 cleanInto(segment, cleaned, filter, config.maxMessageBytes, totals);
                 largestTimestamp = Math.max(largestTimestamp, segment.maxTimestamp());
+            }
+            // The markers stay, so their aborted transactions stay listed: read_committed readers skip what is left.
+            for (LogSegment segment : group) {
+                for (TransactionIndex.AbortedTransaction aborted : segment.transactionIndex().all()) {
+                    cleaned.appendAbortedTransaction(aborted);
+                }
             }
             cleaned.keepLargestTimestampAtLeast(largestTimestamp);
             cleaned.flush();

@@ -232,11 +232,15 @@ final class LogLoader {
                     leftovers.add(file);
                 } else if (name.endsWith(SegmentFiles.LOG + SegmentFiles.SWAP) && base >= 0) {
                     swappedLogs.add(base);
+                } else if (name.endsWith(SegmentFiles.TXN_INDEX + SegmentFiles.SWAP) && base >= 0) {
+                    // Kept: the cleaned segment's aborted transactions, moved into place with its log.
+                    continue;
                 } else if (name.endsWith(SegmentFiles.SWAP)) {
                     leftovers.add(file);
                 } else if (name.endsWith(SegmentFiles.LOG) && base >= 0) {
                     logBases.add(base);
-                } else if ((name.endsWith(SegmentFiles.INDEX) || name.endsWith(SegmentFiles.TIME_INDEX)) && base >= 0) {
+                } else if ((name.endsWith(SegmentFiles.INDEX) || name.endsWith(SegmentFiles.TIME_INDEX)
+                        || name.endsWith(SegmentFiles.TXN_INDEX)) && base >= 0) {
                     indexFiles.computeIfAbsent(base, b -> new ArrayList<>()).add(file);
                 }
             }
@@ -268,11 +272,17 @@ final class LogLoader {
             Files.deleteIfExists(SegmentFiles.log(dir, replaced, ""));
             Files.deleteIfExists(SegmentFiles.offsetIndex(dir, replaced, ""));
             Files.deleteIfExists(SegmentFiles.timeIndex(dir, replaced, ""));
+            Files.deleteIfExists(SegmentFiles.transactionIndex(dir, replaced, ""));
             logBases.remove(replaced);
         }
         // The swapped segment's indexes are rebuilt when first needed.
         Files.deleteIfExists(SegmentFiles.offsetIndex(dir, swapBase, SegmentFiles.SWAP));
         Files.deleteIfExists(SegmentFiles.timeIndex(dir, swapBase, SegmentFiles.SWAP));
+        Path swappedTransactions = SegmentFiles.transactionIndex(dir, swapBase, SegmentFiles.SWAP);
+        if (Files.exists(swappedTransactions)) {
+            Files.move(swappedTransactions, SegmentFiles.transactionIndex(dir, swapBase, ""),
+                    StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
         Files.move(SegmentFiles.log(dir, swapBase, SegmentFiles.SWAP), SegmentFiles.log(dir, swapBase, ""),
                 StandardCopyOption.ATOMIC_MOVE);
         logBases.add(swapBase);

@@ -10,6 +10,7 @@ import io.strata.storage.file.FileRegion;
 import io.strata.storage.segment.LogResources;
 import io.strata.storage.segment.LogSegment;
 import io.strata.storage.segment.SegmentFiles;
+import io.strata.storage.segment.TransactionIndex;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.KafkaStorageException;
 import org.apache.kafka.common.errors.OffsetOutOfRangeException;
@@ -368,6 +369,53 @@ public final class PartitionLog implements AutoCloseable {
             entry = segments.higherEntry(entry.getKey());
         }
         return FileRegion.empty();
+    }
+
+    // ---------------------------------------------------------------------------------------------------- transactions
+
+    /**
+     * Records a transaction aborted by the marker at {@code aborted.lastOffset()} in the aborted-transaction index of
+     * the segment holding the marker, which must be in the log. Returns false if the segment had it already (the
+     * partition replays its markers after a restart and writes back only what a crash lost).
+     */
+    public boolean appendAbortedTransaction(TransactionIndex.AbortedTransaction aborted) {
+        synchronized (writeLock) {
+            checkOpen();
+            if (aborted.lastOffset() >= logEndOffset || aborted.lastOffset() < logStartOffset) {
+                throw new IllegalArgumentException("the abort marker at " + aborted.lastOffset() + " is not in "
+                        + this);
+            }
+            try {
+                return segments.floorEntry(aborted.lastOffset()).getValue().appendAbortedTransaction(aborted);
+            } catch (IOException e) {
+                throw health.fail("Writing the transaction index of " + topicPartition, e);
+            }
+        }
+    }
+
+    /**
+     * The aborted transactions that overlap {@code [startOffset, upperBoundOffset)}, in marker order: those a
+     * read_committed consumer reading that range must skip. Searches the segment holding {@code startOffset} and the
+     * later ones, until an entry shows that no later one can overlap the range.
+     */
+    public List<TransactionIndex.AbortedTransaction> collectAbortedTransactions(long startOffset,
+                                                                               long upperBoundOffset) {
+        health.checkOnline();
+        List<TransactionIndex.AbortedTransaction> found = new ArrayList<>();
+        if (upperBoundOffset <= startOffset) {
+            return found;
+        }
+        Long from = segments.floorKey(startOffset);
+        try {
+            for (LogSegment segment : segments.tailMap(from == null ? segments.firstKey() : from, true).values()) {
+                if (segment.transactionIndex().collect(startOffset, upperBoundOffset, found)) {
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            throw health.fail("Reading the transaction index of " + topicPartition, e);
+        }
+        return found;
     }
 
     /** The segment being read was swapped out for a cleaned one; the read starts over. */
