@@ -12,6 +12,7 @@ import io.strata.broker.partition.ReplicaManager;
 import io.strata.storage.file.FileRegion;
 import io.strata.storage.log.LeaderEpochCache;
 import io.strata.storage.log.LogReadResult;
+import io.strata.storage.segment.TransactionIndex.AbortedTransaction;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
@@ -32,7 +33,9 @@ import java.util.Optional;
 import java.util.function.LongConsumer;
 
 /**
- * Fetch for consumers: whole batches from each partition's offset up to its high watermark, within the request's
+ * Fetch for consumers: whole batches from each partition's offset up to its high watermark (up to its last stable
+ * offset for {@code isolation_level=READ_COMMITTED}, with the aborted transactions overlapping what is returned, so
+ * that the consumer skips their records), within the request's
  * {@code max.bytes} and each partition's limit (the first partition with data may exceed them by one batch, so that a
  * large batch is never stuck), sent from the log files zero-copy. When fewer than {@code min.bytes} are ready the
  * fetch waits in the {@link FetchPurgatory} until appends bring enough or {@code max.wait.ms} passes.
@@ -228,15 +231,19 @@ final class FetchHandler implements ApiHandler {
                 }
                 partition.recordFollowerFetch(fetcher.replicaId(), w.offset(), clock.millis());
             }
+            // Read once: the records, the field and the aborted transactions all go by the same last stable offset.
+            long lastStableOffset = partition.lastStableOffset();
+            boolean committedOnly = readCommitted && !fetcher.isFollower();
             LogReadResult result = fetcher.isFollower() ? partition.readForFollower(w.offset(), limit, minOneBatch)
-                    : partition.readForConsumer(w.offset(), limit, minOneBatch);
+                    : partition.readForConsumer(w.offset(), limit, minOneBatch,
+                    committedOnly ? lastStableOffset : Long.MAX_VALUE);
             FileRegion region = result.records();
             out.setHighWatermark(partition.highWatermark())
-                    .setLastStableOffset(partition.lastStableOffset())
+                    .setLastStableOffset(lastStableOffset)
                     .setLogStartOffset(result.logStartOffset());
-            if (readCommitted) {
-                out.setAbortedTransactions(new ArrayList<>());
-            }
+            // As Kafka: a list for read_committed (empty when nothing is returned), none (null) otherwise.
+            out.setAbortedTransactions(!committedOnly ? null : region.sizeInBytes() > 0
+                    ? abortedTransactions(partition, w.offset(), lastStableOffset) : new ArrayList<>());
             if (region.sizeInBytes() > 0) {
                 out.setRecords(new StoredRecords(region));
                 regions.add(region);
@@ -247,6 +254,21 @@ final class FetchHandler implements ApiHandler {
             out.setHighWatermark(partition.highWatermark()).setLogStartOffset(partition.log().logStartOffset());
             return Errors.forException(e);
         }
+    }
+
+    /**
+     * The aborted transactions a read_committed consumer needs to skip the aborted records of a read from
+     * {@code fetchOffset}: every one overlapping the offsets up to the last stable offset, which bounds the read.
+     */
+    private static List<FetchResponseData.AbortedTransaction> abortedTransactions(Partition partition,
+                                                                                  long fetchOffset,
+                                                                                  long lastStableOffset) {
+        List<FetchResponseData.AbortedTransaction> aborted = new ArrayList<>();
+        for (AbortedTransaction found : partition.abortedTransactions(fetchOffset, lastStableOffset)) {
+            aborted.add(new FetchResponseData.AbortedTransaction().setProducerId(found.producerId())
+                    .setFirstOffset(found.firstOffset()));
+        }
+        return aborted;
     }
 
     private void respond(Request request, Attempt attempt) {
