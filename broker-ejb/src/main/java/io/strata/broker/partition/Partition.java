@@ -469,7 +469,9 @@ public final class Partition {
 
     /** Publishes the producer state's first unstable offset to readers. Called holding the append lock. */
     private void publishFirstUnstableOffset() {
-        firstUnstableOffset = producers.firstUnstableOffset();
+        long first = producers.firstUnstableOffset();
+        firstUnstableOffset = first;
+        log.setFirstUnstableOffset(first);
     }
 
     /**

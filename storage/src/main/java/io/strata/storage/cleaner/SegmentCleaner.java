@@ -88,6 +88,7 @@ final class SegmentCleaner {
      */
     private long buildOffsetMap(PartitionLog log, long start, long end, int maxMessageBytes) throws IOException {
         int maxEntries = (int) (map.slots() * loadFactor);
+        AbortedBatches aborted = new AbortedBatches(log.collectAbortedTransactions(start, end));
         List<LogSegment> segments = log.segments();
         for (int i = 0; i < segments.size(); i++) {
             LogSegment segment = segments.get(i);
@@ -108,7 +109,9 @@ final class SegmentCleaner {
                         map.updateLatestOffset(end - 1);
                         return end;
                     }
-                    if (batch.lastOffset() >= start && !batch.isControlBatch()) {
+                    // An aborted record's key must not shadow the committed value before it.
+                    boolean abortedBatch = aborted.isAborted(batch);
+                    if (batch.lastOffset() >= start && !batch.isControlBatch() && !abortedBatch) {
                         long stoppedAt = mapRecords(batch, start, end, maxEntries);
                         if (stoppedAt >= 0) {
                             return stoppedAt;
@@ -146,8 +149,11 @@ final class SegmentCleaner {
                             Totals totals) throws IOException {
         LogSegment cleaned = log.createCleanedSegment(group.get(0).baseOffset());
         try {
+            long groupEnd = log.segments().stream().filter(s -> s.baseOffset() > group.get(group.size() - 1)
+                    .baseOffset()).findFirst().map(LogSegment::baseOffset).orElse(log.logEndOffset());
             RecordFilter filter = new KeyFilter(dirty.nowMs(), config.deleteRetentionMs,
-                    dirty.firstUncleanableOffset());
+                    dirty.firstUncleanableOffset(), new AbortedBatches(
+                    log.collectAbortedTransactions(group.get(0).baseOffset(), groupEnd)));
             long largestTimestamp = -1;
             for (LogSegment segment : group) {
                 cleanInto(segment, cleaned, filter, config.maxMessageBytes, totals);
@@ -287,18 +293,26 @@ final class SegmentCleaner {
         return groups;
     }
 
-    /** Keeps the latest record of each key and tombstones whose delete horizon has not passed. */
+    /**
+     * Keeps the latest record of each key and tombstones whose delete horizon has not passed; drops the records of
+     * aborted transactions, and keeps transaction markers.
+     */
     private final class KeyFilter extends RecordFilter {
 
         private final long upperBoundOffset;
+        private final AbortedBatches aborted;
+        /** Whether the batch whose records are being filtered belongs to an aborted transaction. */
+        private boolean batchAborted;
 
-        KeyFilter(long nowMs, long deleteRetentionMs, long upperBoundOffset) {
+        KeyFilter(long nowMs, long deleteRetentionMs, long upperBoundOffset, AbortedBatches aborted) {
             super(nowMs, deleteRetentionMs);
             this.upperBoundOffset = upperBoundOffset;
+            this.aborted = aborted;
         }
 
         @Override
         protected BatchRetentionResult checkBatchRetention(RecordBatch batch) {
+            batchAborted = aborted.isAborted(batch);
             // The batch that ends the cleaned range stays, if only as a header, so that the last offset is kept.
             BatchRetention retention = batch.nextOffset() == upperBoundOffset
                     ? BatchRetention.RETAIN_EMPTY : BatchRetention.DELETE_EMPTY;
@@ -307,6 +321,9 @@ final class SegmentCleaner {
 
         @Override
         protected boolean shouldRetainRecord(RecordBatch batch, Record record) {
+            if (batchAborted) {
+                return false;
+            }
             if (batch.isControlBatch() || record.offset() > map.latestOffset()) {
                 return true;
             }

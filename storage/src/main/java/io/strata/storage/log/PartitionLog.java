@@ -73,6 +73,8 @@ public final class PartitionLog implements AutoCloseable {
     private volatile long logStartOffset;
     private volatile long logEndOffset;
     private volatile long recoveryPoint;
+    /** The first offset of the earliest undecided transaction, as its owner publishes it; the cleaner stops there. */
+    private volatile long firstUnstableOffset = Long.MAX_VALUE;
     private volatile boolean closed;
     private boolean segmentsClosed;
     /** Counts truncations, so that work begun before one (a cleaning) can tell the log changed under it. */
@@ -142,6 +144,18 @@ public final class PartitionLog implements AutoCloseable {
 
     public long recoveryPoint() {
         return recoveryPoint;
+    }
+
+    /**
+     * The first offset of the earliest transaction still open or not yet replicated, or {@link Long#MAX_VALUE}; kept by
+     * whoever tracks the producers (the partition), so that compaction leaves undecided transactions alone.
+     */
+    public long firstUnstableOffset() {
+        return firstUnstableOffset;
+    }
+
+    public void setFirstUnstableOffset(long offset) {
+        this.firstUnstableOffset = offset;
     }
 
     /** Whether this log's directory is still usable; offline after an I/O error. */
