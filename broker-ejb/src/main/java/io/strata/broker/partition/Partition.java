@@ -169,7 +169,8 @@ public final class Partition {
      * the earliest transaction still open (or whose marker the in-sync replicas do not all have yet), if lower.
      */
     public long lastStableOffset() {
-        return Math.min(highWatermark, firstUnstableOffset);
+        // An open transaction whose first records retention deleted holds the LSO at the log start, as in Kafka.
+        return Math.min(highWatermark, Math.max(firstUnstableOffset, log.logStartOffset()));
     }
 
     /**
@@ -346,6 +347,10 @@ public final class Partition {
             checkStillLeading(current);
             MutableRecordBatch first = records.batches().iterator().hasNext()
                     ? records.batches().iterator().next() : null;
+            List<Boolean> transactionalFlags = new ArrayList<>();
+            for (MutableRecordBatch batch : records.batches()) {
+                transactionalFlags.add(batch.isTransactional());
+            }
             boolean transactional = first != null && first.isTransactional();
             if (first != null && first.hasProducerId()) {
                 BatchMetadata duplicate = producers.checkBeforeAppend(first.producerId(), first.producerEpoch(),
@@ -358,10 +363,17 @@ public final class Partition {
             }
             long activeBase = log.activeSegment().baseOffset();
             AppendInfo info = log.append(records.buffer(), current.leaderEpoch(), origin);
-            for (BatchInfo batch : info.batches()) {
+            List<BatchInfo> written = info.batches();
+            if (written.size() != transactionalFlags.size()) {
+                throw new IllegalStateException("the log wrote " + written.size() + " batches for the "
+                        + transactionalFlags.size() + " appended to " + topicPartition);
+            }
+            for (int i = 0; i < written.size(); i++) {
+                BatchInfo batch = written.get(i);
                 if (batch.producerId() != RecordBatch.NO_PRODUCER_ID) {
-                    // A producer's request carries one batch (ProduceHandler), so the first batch's flag is its own.
-                    producers.update(batch.producerId(), batch.producerEpoch(), metadataOf(batch), transactional);
+                    // The validator writes the batches it was given, in order, one for one.
+                    producers.update(batch.producerId(), batch.producerEpoch(), metadataOf(batch),
+                            transactionalFlags.get(i));
                 }
             }
             publishFirstUnstableOffset();

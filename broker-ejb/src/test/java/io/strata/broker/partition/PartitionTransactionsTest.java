@@ -117,6 +117,18 @@ class PartitionTransactionsTest {
     }
 
     @Test
+    void anOpenTransactionWhoseFirstRecordsWereDeletedHoldsTheLastStableOffsetAtTheLogStart() {
+        Partition leader = soleLeader();
+        transactional(leader, PRODUCER, 0, "a", "b");
+        plain(leader, "c");
+        plain(leader, "d");
+
+        leader.log().deleteRecordsBefore(3);
+
+        assertThat(leader.lastStableOffset()).isEqualTo(3);
+    }
+
+    @Test
     void aCommittedTransactionStaysUnstableUntilTheFollowersHaveItsMarker() {
         Partition leader = partition(directory, 1, new PartitionAssignment(List.of(1, 2), List.of(1, 2), 1, 0, 0));
         transactional(leader, PRODUCER, 0, "a", "b");
