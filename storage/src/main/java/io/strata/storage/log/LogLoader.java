@@ -219,6 +219,7 @@ final class LogLoader {
      */
     private static void settleInterruptedWork(Path dir, LogConfig config, LogResources resources) throws IOException {
         TreeSet<Long> swappedLogs = new TreeSet<>();
+        Map<Long, Path> swappedTransactionIndexes = new TreeMap<>();
         List<Path> leftovers = new ArrayList<>();
         List<Path> indexesWithoutLog = new ArrayList<>();
         TreeSet<Long> logBases = new TreeSet<>();
@@ -233,8 +234,8 @@ final class LogLoader {
                 } else if (name.endsWith(SegmentFiles.LOG + SegmentFiles.SWAP) && base >= 0) {
                     swappedLogs.add(base);
                 } else if (name.endsWith(SegmentFiles.TXN_INDEX + SegmentFiles.SWAP) && base >= 0) {
-                    // Kept: the cleaned segment's aborted transactions, moved into place with its log.
-                    continue;
+                    // Kept if its log was swapped in: the cleaned segment's aborted transactions move with it.
+                    swappedTransactionIndexes.put(base, file);
                 } else if (name.endsWith(SegmentFiles.SWAP)) {
                     leftovers.add(file);
                 } else if (name.endsWith(SegmentFiles.LOG) && base >= 0) {
@@ -245,6 +246,8 @@ final class LogLoader {
                 }
             }
         }
+        swappedTransactionIndexes.keySet().removeAll(swappedLogs);
+        leftovers.addAll(swappedTransactionIndexes.values());
         for (Path file : leftovers) {
             Files.deleteIfExists(file);
         }

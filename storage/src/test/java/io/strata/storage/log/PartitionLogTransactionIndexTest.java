@@ -112,6 +112,28 @@ class PartitionLogTransactionIndexTest {
     }
 
     @Test
+    void anInterruptedCleanerSwapBringsTheCleanedSegmentsTransactionIndexAndDropsAnUncommittedOne()
+            throws IOException {
+        PartitionLog log = logWithBatches(20);
+        long secondBase = log.segments().get(1).baseOffset();
+        log.close();
+        AbortedTransaction aborted = new AbortedTransaction(9, 0, 1, 2);
+        // Segment 0 cleaned and committed as .swap, with its aborted transaction; segment 1's cleaning not committed.
+        Files.copy(SegmentFiles.log(harness.dir, 0, ""), SegmentFiles.log(harness.dir, 0, SegmentFiles.SWAP));
+        new io.strata.storage.segment.TransactionIndex(SegmentFiles.transactionIndex(harness.dir, 0, SegmentFiles.SWAP))
+                .append(aborted);
+        Path uncommitted = SegmentFiles.transactionIndex(harness.dir, secondBase, SegmentFiles.SWAP);
+        new io.strata.storage.segment.TransactionIndex(uncommitted).append(new AbortedTransaction(9, 10, 11, 12));
+
+        PartitionLog reopened = harness.open(SMALL_SEGMENTS);
+
+        assertThat(reopened.collectAbortedTransactions(0, Long.MAX_VALUE)).containsExactly(aborted);
+        assertThat(uncommitted).doesNotExist();
+        assertThat(SegmentFiles.transactionIndex(harness.dir, 0, SegmentFiles.SWAP)).doesNotExist();
+        reopened.close();
+    }
+
+    @Test
     void retentionDeletesTheIndexWithItsSegment() {
         PartitionLog log = logWithBatches(20);
         long marker = log.segments().get(0).baseOffset() + 1;
