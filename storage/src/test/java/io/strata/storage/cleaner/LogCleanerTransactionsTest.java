@@ -36,6 +36,7 @@ class LogCleanerTransactionsTest {
 
     private static final TopicPartition TP = new TopicPartition("accounts", 0);
     private static final long PRODUCER = 77L;
+    private static final long DAY_MS = 86_400_000L;
 
     @TempDir
     Path root;
@@ -51,7 +52,8 @@ class LogCleanerTransactionsTest {
 
     private PartitionLog open() {
         LogConfig config = LogConfig.of(Map.of(LogConfig.CLEANUP_POLICY, "compact", LogConfig.SEGMENT_BYTES, 2048,
-                LogConfig.MIN_CLEANABLE_DIRTY_RATIO, 0.01, LogConfig.FILE_DELETE_DELAY_MS, 0L));
+                LogConfig.MIN_CLEANABLE_DIRTY_RATIO, 0.01, LogConfig.FILE_DELETE_DELAY_MS, 0L,
+                LogConfig.DELETE_RETENTION_MS, DAY_MS));
         directory = LogDirectory.open(LogDirectoryConfig.of(Map.of(LogDirectoryConfig.LOG_DIR, root.toString(),
                         LogDirectoryConfig.CLEANER_ENABLE, false,
                         LogDirectoryConfig.CLEANER_DEDUPE_BUFFER_SIZE, 1L << 20)),
@@ -152,5 +154,40 @@ class LogCleanerTransactionsTest {
 
         assertThat(readAll(log)).as("200 lies past the open transaction, so it shadows nothing yet")
                 .contains("0:balance=100", "1:pending=1", "2:balance=200");
+    }
+
+    @Test
+    void anAbortMarkerGoesDeleteRetentionMsAfterTheLastRecordOfItsTransaction() throws IOException {
+        PartitionLog log = open();
+        long aborted = putTransactional(log, 0, "balance", "999");   // 0
+        long abortMarker = marker(log, ControlRecordType.ABORT);     // 1
+        log.appendAbortedTransaction(new AbortedTransaction(PRODUCER, aborted, abortMarker, abortMarker + 1));
+        fill(log);
+        assertThat(directory.cleaner().cleanFilthiestLog()).isPresent();
+        assertThat(readAll(log)).contains("1:marker").doesNotContain("0:balance=999");
+
+        // The next pass finds no record of the transaction left: the marker may go, after delete.retention.ms.
+        fill(log);
+        assertThat(directory.cleaner().cleanFilthiestLog()).isPresent();
+        assertThat(readAll(log)).as("kept until its delete horizon").contains("1:marker");
+        assertThat(log.collectAbortedTransactions(0, log.logEndOffset())).as("nothing of it left to skip").isEmpty();
+
+        clock.advance(DAY_MS + 1);
+        assertThat(directory.cleaner().cleanFilthiestLog()).isPresent();
+        assertThat(readAll(log)).doesNotContain("1:marker");
+    }
+
+    @Test
+    void aCommitMarkerStaysWhileARecordOfItsTransactionRemains() throws IOException {
+        PartitionLog log = open();
+        putTransactional(log, 0, "balance", "150");                  // 0
+        marker(log, ControlRecordType.COMMIT);                       // 1
+        fill(log);
+        assertThat(directory.cleaner().cleanFilthiestLog()).isPresent();
+        fill(log);
+        clock.advance(DAY_MS + 1);
+        directory.cleaner().cleanFilthiestLog();
+
+        assertThat(readAll(log)).contains("0:balance=150", "1:marker");
     }
 }
