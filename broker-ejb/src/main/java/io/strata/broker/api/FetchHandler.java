@@ -113,17 +113,43 @@ final class FetchHandler implements ApiHandler {
             respond(request, attempt);
             return;
         }
+        awaitData(request, new Waiting(wanted, maxBytes, version, readCommitted && !fetcher.isFollower(), fetcher,
+                data.minBytes(), clock.millis() + data.maxWaitMs()), attempt);
+    }
+
+    /** A fetch waiting for data until {@code deadlineMs}. */
+    private record Waiting(List<Wanted> wanted, int maxBytes, short version, boolean committedOnly, Fetcher fetcher,
+                           int minBytes, long deadlineMs) {
+    }
+
+    /**
+     * Parks a fetch that found fewer than {@code min.bytes} in the purgatory, to be read again once appends (or, for
+     * consumers, high watermark moves) bring enough, or when {@code max.wait.ms} passes. A read_committed fetch woken by
+     * records that are still behind an open transaction waits on for the rest of its time, as Kafka's waits for the
+     * last stable offset to move, rather than answering empty at every append.
+     */
+    private void awaitData(Request request, Waiting waiting, Attempt attempt) {
         long available = attempt.bytes();
         attempt.release();
+        List<Wanted> wanted = waiting.wanted();
+        Fetcher fetcher = waiting.fetcher();
         List<TopicPartition> partitions = wanted.stream().map(w -> new TopicPartition(w.topic(), w.partition()))
                 .distinct().toList();
         FetchPurgatory waitIn = fetcher.isFollower() ? replicaPurgatory : purgatory;
-        long[] endsBefore = logEnds(partitions, fetcher);
-        DelayedFetch delayed = new DelayedFetch(partitions, data.minBytes(), available,
-                () -> respond(request, read(wanted, maxBytes, version, readCommitted, fetcher)));
-        waitIn.watch(delayed, data.maxWaitMs());
+        long[] endsBefore = logEnds(partitions, waiting);
+        long remainingMs = Math.max(1, waiting.deadlineMs() - clock.millis());
+        DelayedFetch delayed = new DelayedFetch(partitions, waiting.minBytes(), available, () -> {
+            Attempt again = read(wanted, waiting.maxBytes(), waiting.version(), waiting.committedOnly(), fetcher);
+            boolean stillShort = again.bytes() < waiting.minBytes() && !again.anyError();
+            if (waiting.committedOnly() && stillShort && clock.millis() < waiting.deadlineMs()) {
+                awaitData(request, waiting, again);
+            } else {
+                respond(request, again);
+            }
+        });
+        waitIn.watch(delayed, remainingMs);
         // Data appended between the read and the watch would not wake the fetch: look once more.
-        long[] endsAfter = logEnds(partitions, fetcher);
+        long[] endsAfter = logEnds(partitions, waiting);
         for (int i = 0; i < partitions.size(); i++) {
             if (endsAfter[i] != endsBefore[i]) {
                 waitIn.completeNow(delayed);
@@ -132,13 +158,17 @@ final class FetchHandler implements ApiHandler {
         }
     }
 
-    /** How far each partition can be read: its log end for a follower, its high watermark for a consumer. */
-    private long[] logEnds(List<TopicPartition> partitions, Fetcher fetcher) {
+    /**
+     * How far each partition can be read: its log end for a follower, its high watermark for a consumer, its last
+     * stable offset for a read_committed one.
+     */
+    private long[] logEnds(List<TopicPartition> partitions, Waiting waiting) {
         long[] ends = new long[partitions.size()];
         for (int i = 0; i < partitions.size(); i++) {
             Partition partition = replicas.partition(partitions.get(i));
             ends[i] = partition == null ? -1
-                    : fetcher.isFollower() ? partition.log().logEndOffset() : partition.highWatermark();
+                    : waiting.fetcher().isFollower() ? partition.log().logEndOffset()
+                    : waiting.committedOnly() ? partition.lastStableOffset() : partition.highWatermark();
         }
         return ends;
     }

@@ -36,8 +36,8 @@ import java.util.concurrent.TimeoutException;
  * is answered once the in-sync replicas have the marker (the high watermark passed it), without a request thread
  * waiting. Internal topics take markers too: {@code __consumer_offsets} holds transactional offset commits.
  *
- * <p>Errors per partition, as Kafka gives them: UNKNOWN_TOPIC_OR_PARTITION (no such partition),
- * NOT_LEADER_OR_FOLLOWER (this broker does not lead it), INVALID_PRODUCER_EPOCH (the producer has a newer epoch here),
+ * <p>Errors per partition, as Kafka gives them: UNKNOWN_TOPIC_OR_PARTITION (no such partition, or none of its
+ * replicas is on this broker), NOT_LEADER_OR_FOLLOWER (this broker follows it), INVALID_PRODUCER_EPOCH (the producer has a newer epoch here),
  * TRANSACTION_COORDINATOR_FENCED (a marker from a newer coordinator epoch was written), NOT_ENOUGH_REPLICAS(_AFTER_APPEND),
  * REQUEST_TIMED_OUT after {@value #REPLICATION_TIMEOUT_MS} ms without replication (Kafka's {@code request.timeout.ms}
  * default, which its marker appends use), KAFKA_STORAGE_ERROR. The coordinator retries what is retriable.
@@ -117,7 +117,12 @@ final class WriteTxnMarkersHandler implements ApiHandler {
             return;
         }
         Partition partition = replicas.partition(tp);
-        if (partition == null || !partition.isLeader()) {
+        if (partition == null) {
+            // As Kafka: a partition this broker holds no replica of is unknown here; the coordinator retries.
+            result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+            return;
+        }
+        if (!partition.isLeader()) {
             result.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
             return;
         }

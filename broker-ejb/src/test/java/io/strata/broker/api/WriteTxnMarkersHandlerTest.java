@@ -1,5 +1,6 @@
 package io.strata.broker.api;
 
+import io.strata.broker.network.InProcessConnection;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
@@ -153,6 +154,28 @@ class WriteTxnMarkersHandlerTest {
         PartitionData uncommitted = fetch(0, IsolationLevel.READ_UNCOMMITTED);
         assertThat(uncommitted.abortedTransactions()).isNull();
         assertThat(uncommitted.lastStableOffset()).isEqualTo(5);
+    }
+
+    @Test
+    void aWaitingReadCommittedFetchIsNotAnsweredForRecordsBehindAnOpenTransactionButForItsCommit() throws Exception {
+        produceTransactional(PRODUCER, 0, "in-transaction");
+        Map<TopicPartition, FetchRequest.PartitionData> wanted = new LinkedHashMap<>();
+        wanted.put(ORDERS_0, new FetchRequest.PartitionData(Uuid.ZERO_UUID, 0, -1, 1 << 20, Optional.empty()));
+        InProcessConnection consumer = broker.newConnection();
+        broker.dispatchOn(consumer, new FetchRequest.Builder(BY_NAME, BY_NAME, -1, -1, 30_000, 1, wanted)
+                .isolationLevel(IsolationLevel.READ_COMMITTED));
+
+        produceTransactional(OTHER, 0, "also-open");
+        // The high watermark moved twice, the last stable offset not at all: nothing to answer with yet.
+        assertThat(consumer.hasPendingOutcome()).isFalse();
+
+        marker(PRODUCER, EPOCH, 0, true, "orders", 0);
+
+        // Answered long before max.wait.ms (30 s): the commit moved the last stable offset.
+        FetchResponse response = HandlerFixture.awaitResponse(consumer, FetchResponse.class);
+        PartitionData partition = response.data().responses().get(0).partitions().get(0);
+        assertThat(values(partition)).containsExactly("0:in-transaction");
+        assertThat(partition.lastStableOffset()).isEqualTo(1);
     }
 
     @Test
