@@ -42,6 +42,10 @@ import java.util.concurrent.TimeoutException;
  * REQUEST_TIMED_OUT after {@value #REPLICATION_TIMEOUT_MS} ms without replication (Kafka's {@code request.timeout.ms}
  * default, which its marker appends use), KAFKA_STORAGE_ERROR. The coordinator retries what is retriable.
  *
+ * <p>A partition whose appends another component owns (the group coordinator's {@code __consumer_offsets}, where a
+ * marker must also reach the coordinator's state to make transactional offset commits visible) can be routed to it
+ * through a {@link MarkerWriter}: the handler then answers with what the writer reports.
+ *
  * <p>Thread-safe: it keeps no state between requests.
  */
 final class WriteTxnMarkersHandler implements ApiHandler {
@@ -53,16 +57,39 @@ final class WriteTxnMarkersHandler implements ApiHandler {
     private final Controller controller;
     private final ReplicaManager replicas;
     private final Clock clock;
+    private final MarkerWriter coordinatorMarkers;
 
+    /**
+     * Writes a marker to a partition whose appends another component owns, or declines so that the handler writes it
+     * to the partition itself.
+     */
+    @FunctionalInterface
+    interface MarkerWriter {
+        /**
+         * @return {@code null} to decline; otherwise a future completing with the partition's error, NONE once the
+         * marker is written and replicated
+         */
+        CompletableFuture<Errors> write(TopicPartition partition, long producerId, short producerEpoch,
+                                        int coordinatorEpoch, boolean commit);
+    }
+
+    /** Writes every marker to its partition itself. */
     WriteTxnMarkersHandler(RequestChannel requestChannel, Controller controller, ReplicaManager replicas,
                            Clock clock) {
+        this(requestChannel, controller, replicas, clock, (tp, producerId, epoch, coordinatorEpoch, commit) -> null);
+    }
+
+    /** Gives {@code coordinatorMarkers} each marker first. */
+    WriteTxnMarkersHandler(RequestChannel requestChannel, Controller controller, ReplicaManager replicas,
+                           Clock clock, MarkerWriter coordinatorMarkers) {
         this.requestChannel = requestChannel;
         this.controller = controller;
         this.replicas = replicas;
         this.clock = clock;
+        this.coordinatorMarkers = coordinatorMarkers;
     }
 
-    /** A marker written to a partition, waiting for the in-sync replicas. */
+    /** A marker written to a partition, waiting for the in-sync replicas (or for the component that wrote it). */
     private record Replicating(Partition partition, WritableTxnMarkerPartitionResult result,
                                CompletableFuture<Void> done) {
     }
@@ -96,7 +123,9 @@ final class WriteTxnMarkersHandler implements ApiHandler {
             all.add(waiting.done().orTimeout(REPLICATION_TIMEOUT_MS, TimeUnit.MILLISECONDS)
                     .handle((ignored, error) -> {
                         if (error != null) {
-                            waiting.partition().cancelWaiter(waiting.done());
+                            if (waiting.partition() != null) {
+                                waiting.partition().cancelWaiter(waiting.done());
+                            }
                             Throwable cause = error instanceof CompletionException ? error.getCause() : error;
                             Errors code = cause instanceof TimeoutException ? Errors.REQUEST_TIMED_OUT
                                     : Errors.forException(cause);
@@ -114,6 +143,17 @@ final class WriteTxnMarkersHandler implements ApiHandler {
         TopicImage topic = controller.image().topic(tp.topic());
         if (topic == null || topic.partition(tp.partition()) == null) {
             result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+            return;
+        }
+        CompletableFuture<Errors> routed = coordinatorMarkers.write(tp, marker.producerId(), marker.producerEpoch(),
+                marker.coordinatorEpoch(), marker.transactionResult());
+        if (routed != null) {
+            result.setErrorCode(Errors.NONE.code());
+            replicating.add(new Replicating(null, result, routed.thenAccept(error -> {
+                if (error != Errors.NONE) {
+                    throw error.exception();
+                }
+            })));
             return;
         }
         Partition partition = replicas.partition(tp);

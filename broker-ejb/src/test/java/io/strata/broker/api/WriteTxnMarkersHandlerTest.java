@@ -1,6 +1,7 @@
 package io.strata.broker.api;
 
 import io.strata.broker.network.InProcessConnection;
+import io.strata.broker.network.RequestChannel;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
@@ -43,6 +44,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -176,6 +178,32 @@ class WriteTxnMarkersHandlerTest {
         PartitionData partition = response.data().responses().get(0).partitions().get(0);
         assertThat(values(partition)).containsExactly("0:in-transaction");
         assertThat(partition.lastStableOffset()).isEqualTo(1);
+    }
+
+    @Test
+    void aMarkerForAPartitionAnotherComponentOwnsIsAnsweredWithWhatThatComponentReports() throws Exception {
+        List<String> routed = new ArrayList<>();
+        WriteTxnMarkersHandler handler = new WriteTxnMarkersHandler(new RequestChannel(16), broker.controller(),
+                broker.replicaManager(), java.time.Clock.systemUTC(),
+                (tp, producerId, epoch, coordinatorEpoch, commit) -> {
+                    routed.add(tp + " " + producerId + " " + epoch + " " + coordinatorEpoch + " " + commit);
+                    return CompletableFuture.completedFuture(Errors.NOT_COORDINATOR);
+                });
+        WriteTxnMarkersRequest request = new WriteTxnMarkersRequest.Builder(new WriteTxnMarkersRequestData()
+                .setMarkers(List.of(new WritableTxnMarker().setProducerId(PRODUCER).setProducerEpoch(EPOCH)
+                        .setCoordinatorEpoch(2).setTransactionResult(true).setTopics(List.of(
+                                new WritableTxnMarkerTopic().setName("orders").setPartitionIndexes(List.of(0)))))))
+                .build(ApiKeys.WRITE_TXN_MARKERS.latestVersion());
+        InProcessConnection connection = broker.newConnection();
+
+        handler.handle(connection.request(request, request.version()), request);
+
+        WriteTxnMarkersResponse response = HandlerFixture.awaitResponse(connection, WriteTxnMarkersResponse.class);
+        assertThat(routed).containsExactly("orders-0 " + PRODUCER + " 0 2 true");
+        assertThat(Errors.forCode(response.data().markers().get(0).topics().get(0).partitions().get(0).errorCode()))
+                .isEqualTo(Errors.NOT_COORDINATOR);
+        assertThat(broker.replicaManager().partition(ORDERS_0).log().logEndOffset())
+                .as("the handler wrote nothing itself").isZero();
     }
 
     @Test
