@@ -273,7 +273,8 @@ final class FetchHandler implements ApiHandler {
                     .setLogStartOffset(result.logStartOffset());
             // As Kafka: a list for read_committed (empty when nothing is returned), none (null) otherwise.
             out.setAbortedTransactions(!committedOnly ? null : region.sizeInBytes() > 0
-                    ? abortedTransactions(partition, w.offset(), lastStableOffset) : new ArrayList<>());
+                    ? abortedTransactions(partition, w.offset(), partition.log().nextOffsetAfter(result))
+                    : new ArrayList<>());
             if (region.sizeInBytes() > 0) {
                 out.setRecords(new StoredRecords(region));
                 regions.add(region);
@@ -288,13 +289,13 @@ final class FetchHandler implements ApiHandler {
 
     /**
      * The aborted transactions a read_committed consumer needs to skip the aborted records of a read from
-     * {@code fetchOffset}: every one overlapping the offsets up to the last stable offset, which bounds the read.
+     * {@code fetchOffset}: every one overlapping the offsets the read returned, up to {@code nextOffset}.
      */
     private static List<FetchResponseData.AbortedTransaction> abortedTransactions(Partition partition,
                                                                                   long fetchOffset,
-                                                                                  long lastStableOffset) {
+                                                                                  long nextOffset) {
         List<FetchResponseData.AbortedTransaction> aborted = new ArrayList<>();
-        for (AbortedTransaction found : partition.abortedTransactions(fetchOffset, lastStableOffset)) {
+        for (AbortedTransaction found : partition.abortedTransactions(fetchOffset, nextOffset)) {
             aborted.add(new FetchResponseData.AbortedTransaction().setProducerId(found.producerId())
                     .setFirstOffset(found.firstOffset()));
         }

@@ -207,6 +207,27 @@ class WriteTxnMarkersHandlerTest {
     }
 
     @Test
+    void theAbortedListHoldsOnlyTransactionsOverlappingWhatTheFetchReturned() throws Exception {
+        produceTransactional(PRODUCER, 0, "early-1", "early-2");      // 0, 1
+        marker(PRODUCER, EPOCH, 0, false, "orders", 0);              // 2
+        produceTransactional(OTHER, 0, "late");                      // 3
+        marker(OTHER, EPOCH, 0, false, "orders", 0);                 // 4
+
+        Map<TopicPartition, FetchRequest.PartitionData> wanted = new LinkedHashMap<>();
+        wanted.put(ORDERS_0, new FetchRequest.PartitionData(Uuid.ZERO_UUID, 0, -1, 1, Optional.empty()));
+        FetchResponse response = broker.send(new FetchRequest.Builder(BY_NAME, BY_NAME, -1, -1, 0, 1, wanted)
+                .isolationLevel(IsolationLevel.READ_COMMITTED), FetchResponse.class);
+        PartitionData firstBatchOnly = response.data().responses().get(0).partitions().get(0);
+
+        assertThat(values(firstBatchOnly)).containsExactly("0:early-1", "1:early-2");
+        assertThat(firstBatchOnly.abortedTransactions()).containsExactly(
+                new AbortedTransaction().setProducerId(PRODUCER).setFirstOffset(0));
+        assertThat(fetch(0, IsolationLevel.READ_COMMITTED).abortedTransactions()).containsExactly(
+                new AbortedTransaction().setProducerId(PRODUCER).setFirstOffset(0),
+                new AbortedTransaction().setProducerId(OTHER).setFirstOffset(3));
+    }
+
+    @Test
     void aProduceWithATransactionalIdIsAccepted() throws Exception {
         ProduceRequestData data = request(MemoryRecords.withTransactionalRecords(Compression.NONE, PRODUCER, EPOCH,
                 0, new SimpleRecord("v".getBytes()))).setTransactionalId("payments");

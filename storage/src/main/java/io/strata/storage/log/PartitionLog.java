@@ -346,8 +346,7 @@ public final class PartitionLog implements AutoCloseable {
         }
         for (int attempt = 0; ; attempt++) {
             try {
-                FileRegion region = readSegments(startOffset, maxBytes, bound, minOneBatch);
-                return new LogReadResult(region, start, end);
+                return readSegments(startOffset, maxBytes, bound, minOneBatch, start, end);
             } catch (IllegalStateException | SegmentsChangedException e) {
                 // A segment was deleted or replaced (retention, compaction) while the read went on: start over.
                 if (startOffset < logStartOffset) {
@@ -365,8 +364,8 @@ public final class PartitionLog implements AutoCloseable {
         }
     }
 
-    private FileRegion readSegments(long startOffset, int maxBytes, long bound, boolean minOneBatch)
-            throws IOException {
+    private LogReadResult readSegments(long startOffset, int maxBytes, long bound, boolean minOneBatch, long start,
+                                       long end) throws IOException {
         Map.Entry<Long, LogSegment> entry = segments.floorEntry(startOffset);
         if (entry == null) {
             entry = segments.firstEntry();
@@ -375,14 +374,36 @@ public final class PartitionLog implements AutoCloseable {
             LogSegment segment = entry.getValue();
             FileRegion region = segment.read(startOffset, maxBytes, bound, minOneBatch);
             if (region != null) {
-                return region;
+                return new LogReadResult(region, start, end, region.sizeInBytes() > 0 ? segment.baseOffset() : -1);
             }
             if (segments.get(entry.getKey()) != segment) {
                 throw new SegmentsChangedException();
             }
             entry = segments.higherEntry(entry.getKey());
         }
-        return FileRegion.empty();
+        return new LogReadResult(FileRegion.empty(), start, end);
+    }
+
+    /**
+     * The offset after the last batch {@code read} returned (-1 if it returned none): where the range it covers
+     * ends, for the aborted transactions overlapping it. If its segment was replaced since, the log end offset, which
+     * covers the range too.
+     */
+    public long nextOffsetAfter(LogReadResult read) {
+        FileRegion region = read.records();
+        if (region.sizeInBytes() == 0 || read.segmentBaseOffset() < 0) {
+            return -1;
+        }
+        LogSegment segment = segments.get(read.segmentBaseOffset());
+        if (segment == null) {
+            return logEndOffset;
+        }
+        try {
+            long next = segment.nextOffsetAfterPosition((int) (region.position() + region.sizeInBytes()));
+            return next < 0 ? logEndOffset : next;
+        } catch (IOException e) {
+            throw health.fail("Reading " + topicPartition, e);
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------- transactions

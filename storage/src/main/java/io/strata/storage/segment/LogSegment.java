@@ -733,6 +733,26 @@ public final class LogSegment {
     }
 
     /**
+     * The offset after the batch that ends at {@code endPosition} (a batch boundary, such as the end of a region
+     * read), or -1 if no batch ends there. Scans the batch headers from the offset index entry before it: at most
+     * {@code index.interval.bytes} of them.
+     */
+    public long nextOffsetAfterPosition(int endPosition) throws IOException {
+        if (endPosition <= 0 || endPosition > size) {
+            return -1;
+        }
+        int from = indexes().offsets().floorPositionByPosition(endPosition - 1);
+        long next = -1;
+        try (Lease lease = log.acquire()) {
+            BatchScanner scanner = new BatchScanner(lease.channel(), from, endPosition, toString());
+            while (scanner.next()) {
+                next = scanner.lastOffset() + 1;
+            }
+        }
+        return next;
+    }
+
+    /**
      * Checks {@code [start, end)} once before it is first served, unless this process wrote, recovered or checked
      * it already. A failing batch is recorded, logged at ERROR and never served.
      */

@@ -68,6 +68,21 @@ class PartitionLogTransactionIndexTest {
     }
 
     @Test
+    void theOffsetAfterARegionIsTheOneAfterItsLastBatch() {
+        PartitionLog log = logWithBatches(20);
+        long second = log.segments().get(1).baseOffset();
+
+        try (LogReadResult one = log.read(second, 1, Long.MAX_VALUE, true);
+             LogReadResult some = log.read(second, 500, Long.MAX_VALUE, true);
+             LogReadResult none = log.read(log.logEndOffset(), 500, Long.MAX_VALUE, true)) {
+            assertThat(log.nextOffsetAfter(one)).as("one batch of three records").isEqualTo(second + 3);
+            assertThat(log.nextOffsetAfter(some)).isEqualTo(second + 3L * (500 / one.records().sizeInBytes()));
+            assertThat(log.nextOffsetAfter(none)).isEqualTo(-1);
+        }
+        log.close();
+    }
+
+    @Test
     void truncationBelowAMarkerRemovesItsEntry() {
         PartitionLog log = logWithBatches(20);
         long marker = log.logEndOffset() - 2;
