@@ -52,6 +52,9 @@ import java.util.zip.CRC32C;
  * everything before it; version 1 snapshots (without the two transaction fields) are still read. It is forced to disk before it is renamed
  * into place, and one that is damaged is deleted at load in favour of the one before it.
  *
+ * <p>Bounds: five batches per producer; at most one open transaction per producer; completed transactions are
+ * kept only while their marker is above the high watermark, so no more than the markers the in-sync replicas lack.
+ *
  * <p>Not thread-safe: the partition calls it with its append lock held.
  */
 public final class ProducerStateManager {
