@@ -32,6 +32,8 @@ public final class Apis {
                 .register(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(requestChannel, controller,
                         replicas))
                 .register(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(requestChannel, producerIds))
+                .register(ApiKeys.WRITE_TXN_MARKERS, new WriteTxnMarkersHandler(requestChannel, controller, replicas,
+                        clock))
                 .register(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(requestChannel, controller, membership));
         new GroupHandlers(requestChannel, groups, membership, controller).register(dispatcher);
         new AdminHandlers(requestChannel, controller, replicas, config).register(dispatcher);

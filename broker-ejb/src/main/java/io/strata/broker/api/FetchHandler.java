@@ -12,6 +12,7 @@ import io.strata.broker.partition.ReplicaManager;
 import io.strata.storage.file.FileRegion;
 import io.strata.storage.log.LeaderEpochCache;
 import io.strata.storage.log.LogReadResult;
+import io.strata.storage.segment.TransactionIndex.AbortedTransaction;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
@@ -32,7 +33,9 @@ import java.util.Optional;
 import java.util.function.LongConsumer;
 
 /**
- * Fetch for consumers: whole batches from each partition's offset up to its high watermark, within the request's
+ * Fetch for consumers: whole batches from each partition's offset up to its high watermark (up to its last stable
+ * offset for {@code isolation_level=READ_COMMITTED}, with the aborted transactions overlapping what is returned, so
+ * that the consumer skips their records), within the request's
  * {@code max.bytes} and each partition's limit (the first partition with data may exceed them by one batch, so that a
  * large batch is never stuck), sent from the log files zero-copy. When fewer than {@code min.bytes} are ready the
  * fetch waits in the {@link FetchPurgatory} until appends bring enough or {@code max.wait.ms} passes.
@@ -110,17 +113,43 @@ final class FetchHandler implements ApiHandler {
             respond(request, attempt);
             return;
         }
+        awaitData(request, new Waiting(wanted, maxBytes, version, readCommitted && !fetcher.isFollower(), fetcher,
+                data.minBytes(), clock.millis() + data.maxWaitMs()), attempt);
+    }
+
+    /** A fetch waiting for data until {@code deadlineMs}. */
+    private record Waiting(List<Wanted> wanted, int maxBytes, short version, boolean committedOnly, Fetcher fetcher,
+                           int minBytes, long deadlineMs) {
+    }
+
+    /**
+     * Parks a fetch that found fewer than {@code min.bytes} in the purgatory, to be read again once appends (or, for
+     * consumers, high watermark moves) bring enough, or when {@code max.wait.ms} passes. A read_committed fetch woken by
+     * records that are still behind an open transaction waits on for the rest of its time, as Kafka's waits for the
+     * last stable offset to move, rather than answering empty at every append.
+     */
+    private void awaitData(Request request, Waiting waiting, Attempt attempt) {
         long available = attempt.bytes();
         attempt.release();
+        List<Wanted> wanted = waiting.wanted();
+        Fetcher fetcher = waiting.fetcher();
         List<TopicPartition> partitions = wanted.stream().map(w -> new TopicPartition(w.topic(), w.partition()))
                 .distinct().toList();
         FetchPurgatory waitIn = fetcher.isFollower() ? replicaPurgatory : purgatory;
-        long[] endsBefore = logEnds(partitions, fetcher);
-        DelayedFetch delayed = new DelayedFetch(partitions, data.minBytes(), available,
-                () -> respond(request, read(wanted, maxBytes, version, readCommitted, fetcher)));
-        waitIn.watch(delayed, data.maxWaitMs());
+        long[] endsBefore = logEnds(partitions, waiting);
+        long remainingMs = Math.max(1, waiting.deadlineMs() - clock.millis());
+        DelayedFetch delayed = new DelayedFetch(partitions, waiting.minBytes(), available, () -> {
+            Attempt again = read(wanted, waiting.maxBytes(), waiting.version(), waiting.committedOnly(), fetcher);
+            boolean stillShort = again.bytes() < waiting.minBytes() && !again.anyError();
+            if (waiting.committedOnly() && stillShort && clock.millis() < waiting.deadlineMs()) {
+                awaitData(request, waiting, again);
+            } else {
+                respond(request, again);
+            }
+        });
+        waitIn.watch(delayed, remainingMs);
         // Data appended between the read and the watch would not wake the fetch: look once more.
-        long[] endsAfter = logEnds(partitions, fetcher);
+        long[] endsAfter = logEnds(partitions, waiting);
         for (int i = 0; i < partitions.size(); i++) {
             if (endsAfter[i] != endsBefore[i]) {
                 waitIn.completeNow(delayed);
@@ -129,13 +158,17 @@ final class FetchHandler implements ApiHandler {
         }
     }
 
-    /** How far each partition can be read: its log end for a follower, its high watermark for a consumer. */
-    private long[] logEnds(List<TopicPartition> partitions, Fetcher fetcher) {
+    /**
+     * How far each partition can be read: its log end for a follower, its high watermark for a consumer, its last
+     * stable offset for a read_committed one.
+     */
+    private long[] logEnds(List<TopicPartition> partitions, Waiting waiting) {
         long[] ends = new long[partitions.size()];
         for (int i = 0; i < partitions.size(); i++) {
             Partition partition = replicas.partition(partitions.get(i));
             ends[i] = partition == null ? -1
-                    : fetcher.isFollower() ? partition.log().logEndOffset() : partition.highWatermark();
+                    : waiting.fetcher().isFollower() ? partition.log().logEndOffset()
+                    : waiting.committedOnly() ? partition.lastStableOffset() : partition.highWatermark();
         }
         return ends;
     }
@@ -228,15 +261,20 @@ final class FetchHandler implements ApiHandler {
                 }
                 partition.recordFollowerFetch(fetcher.replicaId(), w.offset(), clock.millis());
             }
+            // Read once: the records, the field and the aborted transactions all go by the same last stable offset.
+            long lastStableOffset = partition.lastStableOffset();
+            boolean committedOnly = readCommitted && !fetcher.isFollower();
             LogReadResult result = fetcher.isFollower() ? partition.readForFollower(w.offset(), limit, minOneBatch)
-                    : partition.readForConsumer(w.offset(), limit, minOneBatch);
+                    : partition.readForConsumer(w.offset(), limit, minOneBatch,
+                    committedOnly ? lastStableOffset : Long.MAX_VALUE);
             FileRegion region = result.records();
             out.setHighWatermark(partition.highWatermark())
-                    .setLastStableOffset(partition.lastStableOffset())
+                    .setLastStableOffset(lastStableOffset)
                     .setLogStartOffset(result.logStartOffset());
-            if (readCommitted) {
-                out.setAbortedTransactions(new ArrayList<>());
-            }
+            // As Kafka: a list for read_committed (empty when nothing is returned), none (null) otherwise.
+            out.setAbortedTransactions(!committedOnly ? null : region.sizeInBytes() > 0
+                    ? abortedTransactions(partition, w.offset(), partition.log().nextOffsetAfter(result))
+                    : new ArrayList<>());
             if (region.sizeInBytes() > 0) {
                 out.setRecords(new StoredRecords(region));
                 regions.add(region);
@@ -247,6 +285,21 @@ final class FetchHandler implements ApiHandler {
             out.setHighWatermark(partition.highWatermark()).setLogStartOffset(partition.log().logStartOffset());
             return Errors.forException(e);
         }
+    }
+
+    /**
+     * The aborted transactions a read_committed consumer needs to skip the aborted records of a read from
+     * {@code fetchOffset}: every one overlapping the offsets the read returned, up to {@code nextOffset}.
+     */
+    private static List<FetchResponseData.AbortedTransaction> abortedTransactions(Partition partition,
+                                                                                  long fetchOffset,
+                                                                                  long nextOffset) {
+        List<FetchResponseData.AbortedTransaction> aborted = new ArrayList<>();
+        for (AbortedTransaction found : partition.abortedTransactions(fetchOffset, nextOffset)) {
+            aborted.add(new FetchResponseData.AbortedTransaction().setProducerId(found.producerId())
+                    .setFirstOffset(found.firstOffset()));
+        }
+        return aborted;
     }
 
     private void respond(Request request, Attempt attempt) {

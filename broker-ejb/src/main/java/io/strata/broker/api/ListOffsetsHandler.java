@@ -7,6 +7,7 @@ import io.strata.broker.network.RequestChannel;
 import io.strata.broker.partition.Partition;
 import io.strata.broker.partition.ReplicaManager;
 import io.strata.storage.batch.RecordReader.OffsetAndTimestamp;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.message.ListOffsetsRequestData;
@@ -25,7 +26,7 @@ import java.util.Optional;
 
 /**
  * ListOffsets: the earliest offset (-2, and -4 for the earliest local one), the latest (-1: the high watermark, below
- * which consumers read), the offset of the largest timestamp (-3), or the first offset whose record is at or after a
+ * which consumers read, or the last stable offset for {@code READ_COMMITTED}), the offset of the largest timestamp (-3), or the first offset whose record is at or after a
  * timestamp, which is what a consumer's {@code offsetsForTimes} asks.
  */
 final class ListOffsetsHandler implements ApiHandler {
@@ -42,13 +43,15 @@ final class ListOffsetsHandler implements ApiHandler {
 
     @Override
     public void handle(Request request, AbstractRequest body) {
-        ListOffsetsRequestData data = ((ListOffsetsRequest) body).data();
+        ListOffsetsRequest listOffsets = (ListOffsetsRequest) body;
+        ListOffsetsRequestData data = listOffsets.data();
+        boolean readCommitted = listOffsets.isolationLevel() == IsolationLevel.READ_COMMITTED;
         boolean withEpoch = request.context().apiVersion() >= 4;
         List<ListOffsetsTopicResponse> topics = new ArrayList<>();
         for (ListOffsetsRequestData.ListOffsetsTopic topic : data.topics()) {
             ListOffsetsTopicResponse topicResponse = new ListOffsetsTopicResponse().setName(topic.name());
             for (ListOffsetsRequestData.ListOffsetsPartition wanted : topic.partitions()) {
-                ListOffsetsPartitionResponse partition = lookUp(topic.name(), wanted);
+                ListOffsetsPartitionResponse partition = lookUp(topic.name(), wanted, readCommitted);
                 if (!withEpoch) {
                     // Versions before 4 have no leader epoch: a value there cannot be written.
                     partition.setLeaderEpoch(RecordBatch.NO_PARTITION_LEADER_EPOCH);
@@ -60,7 +63,8 @@ final class ListOffsetsHandler implements ApiHandler {
         requestChannel.sendResponse(request, new ListOffsetsResponse(new ListOffsetsResponseData().setTopics(topics)));
     }
 
-    private ListOffsetsPartitionResponse lookUp(String topicName, ListOffsetsRequestData.ListOffsetsPartition wanted) {
+    private ListOffsetsPartitionResponse lookUp(String topicName, ListOffsetsRequestData.ListOffsetsPartition wanted,
+                                                boolean readCommitted) {
         ListOffsetsPartitionResponse response = new ListOffsetsPartitionResponse()
                 .setPartitionIndex(wanted.partitionIndex())
                 .setTimestamp(RecordBatch.NO_TIMESTAMP)
@@ -76,7 +80,8 @@ final class ListOffsetsHandler implements ApiHandler {
         }
         try {
             partition.checkLeaderEpoch(Optional.of(wanted.currentLeaderEpoch()));
-            long highWatermark = partition.highWatermark();
+            // What a consumer of this isolation level may read up to, as Kafka's "last fetchable offset".
+            long highWatermark = readCommitted ? partition.lastStableOffset() : partition.highWatermark();
             long timestamp = wanted.timestamp();
             response.setLeaderEpoch(partition.leaderEpoch());
             if (timestamp == ListOffsetsRequest.EARLIEST_TIMESTAMP

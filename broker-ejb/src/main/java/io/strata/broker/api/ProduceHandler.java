@@ -42,8 +42,10 @@ import java.util.function.LongConsumer;
  * learns of it.
  *
  * <p>Before anything is appended it applies Kafka's request-level rules: transactional batches need a transactional
- * id (Strata has no transactions yet, so any is refused), and each partition carries exactly one record batch, which
- * is not a control batch. A partition breaking a rule gets INVALID_RECORD and nothing of it is written; the others
+ * id, and each partition carries exactly one record batch, which is not a control batch (markers are the transaction
+ * coordinator's to write, through WriteTxnMarkers). A transactional batch passes the same sequence and epoch checks
+ * as an idempotent one and opens its producer's transaction in the partition; whether the partition was added to
+ * the transaction is not checked (transactions protocol v1, as Kafka before KIP-890's server-side defence). A partition breaking a rule gets INVALID_RECORD and nothing of it is written; the others
  * are appended as usual. A partition whose log directory went offline after an I/O error gets KAFKA_STORAGE_ERROR,
  * which sends the client to look for another leader.
  *
@@ -86,14 +88,11 @@ final class ProduceHandler implements ApiHandler {
                     .setTopicId(topicData.topicId());
             for (ProduceRequestData.PartitionProduceData partitionData : topicData.partitionData()) {
                 PartitionProduceResponse response = new PartitionProduceResponse().setIndex(partitionData.index());
-                if (data.transactionalId() != null) {
-                    fail(response, Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-                            "Strata does not support transactions yet");
-                } else if (transactionalBatch != null) {
+                if (transactionalBatch != null) {
                     // Kafka refuses the whole request: transactional records need a transactional id to authorize.
                     fail(response, Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "The request carries a transactional"
-                            + " record batch (" + transactionalBatch + ") but no transactional id; Strata does not"
-                            + " support transactions yet, so produce without transactional.id");
+                            + " record batch (" + transactionalBatch + ") but no transactional id; a transactional"
+                            + " producer must send its transactional.id with its records");
                 } else if (topic == null) {
                     fail(response, byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION,
                             "This server does not host this topic-partition.");

@@ -3,19 +3,24 @@ package io.strata.broker.partition;
 import io.strata.broker.metadata.PartitionAssignment;
 import io.strata.broker.producer.ProducerStateManager;
 import io.strata.broker.producer.ProducerStateManager.BatchMetadata;
+import io.strata.broker.producer.ProducerStateManager.CompletedTransaction;
 import io.strata.storage.batch.AppendOrigin;
 import io.strata.storage.batch.BatchInfo;
 import io.strata.storage.config.LogConfig;
 import io.strata.storage.log.AppendInfo;
 import io.strata.storage.log.LogReadResult;
 import io.strata.storage.log.PartitionLog;
+import io.strata.storage.segment.TransactionIndex.AbortedTransaction;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.FencedLeaderEpochException;
 import org.apache.kafka.common.errors.NotEnoughReplicasException;
 import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
 import org.apache.kafka.common.errors.UnknownLeaderEpochException;
+import org.apache.kafka.common.record.internal.ControlRecordType;
+import org.apache.kafka.common.record.internal.EndTransactionMarker;
 import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.RecordBatch;
 
@@ -36,7 +41,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * One partition as this broker holds it: its log, its assignment (replicas, in-sync replicas, leader, leader epoch),
  * its high watermark (the offset below which every in-sync replica has the records, and below which consumers
- * read) and its idempotent producers' state.
+ * read), its idempotent and transactional producers' state and its last stable offset (below which no transaction
+ * is undecided, and below which read_committed consumers read).
  *
  * <p>As leader it tracks how far each follower has fetched: the high watermark is the lowest log end offset in the
  * ISR; a follower that has not caught up for {@code replica.lag.time.max.ms} is asked out of the ISR, and one that
@@ -69,6 +75,11 @@ public final class Partition {
     private volatile Uuid topicId;
     private volatile PartitionAssignment assignment;
     private volatile long highWatermark;
+    /**
+     * The producer state's first unstable offset, published for readers of the last stable offset; written holding
+     * the append lock. {@link Long#MAX_VALUE} when no transaction is open or waiting for its marker to replicate.
+     */
+    private volatile long firstUnstableOffset = Long.MAX_VALUE;
     /** The ISR change this leader asked the controller for and has no answer to yet; guarded by the replica lock. */
     private IsrChange pendingIsrChange;
     private long leaderEpochStartOffset;
@@ -153,9 +164,28 @@ public final class Partition {
         return highWatermark;
     }
 
-    /** The offset below which consumers reading committed data may read: no transactions, so the high watermark. */
+    /**
+     * The offset below which consumers reading committed data may read: the high watermark, or the first offset of
+     * the earliest transaction still open (or whose marker the in-sync replicas do not all have yet), if lower.
+     */
     public long lastStableOffset() {
-        return highWatermark;
+        // An open transaction whose first records retention deleted holds the LSO at the log start, as in Kafka.
+        return Math.min(highWatermark, Math.max(firstUnstableOffset, log.logStartOffset()));
+    }
+
+    /**
+     * The aborted transactions overlapping {@code [fetchOffset, upperBoundOffset)}, for a read_committed fetch of
+     * that range: their producers' records there are to be skipped.
+     */
+    public List<AbortedTransaction> abortedTransactions(long fetchOffset, long upperBoundOffset) {
+        return log.collectAbortedTransactions(fetchOffset, upperBoundOffset);
+    }
+
+    /** The first offset of the producer's open transaction here, or -1. */
+    public long ongoingTransactionFirstOffset(long producerId) {
+        synchronized (appendLock) {
+            return producers.ongoingTransactionFirstOffset(producerId);
+        }
     }
 
     /**
@@ -237,6 +267,17 @@ public final class Partition {
                 + " no longer holds a replica of " + topicPartition + ": " + reason));
     }
 
+    /** Refuses an acks=all write when fewer than {@code min.insync.replicas} of the ISR are in sync and alive. */
+    private void checkEnoughInSync(PartitionAssignment current) {
+        int minInSync = log.config().minInSyncReplicas;
+        if (current.isr().size() < minInSync || liveInSync(current) < minInSync) {
+            List<Integer> live = current.isr().stream().filter(this::isLiveReplica).toList();
+            throw new NotEnoughReplicasException("Only " + live + " of the current ISR " + current.isr()
+                    + " are live and in sync, too few to satisfy the min.isr requirement of " + minInSync
+                    + " for partition " + topicPartition);
+        }
+    }
+
     /** How many of the ISR are live brokers; counted on every acks=all append, so without allocating. */
     private int liveInSync(PartitionAssignment current) {
         int live = 0;
@@ -306,6 +347,11 @@ public final class Partition {
             checkStillLeading(current);
             MutableRecordBatch first = records.batches().iterator().hasNext()
                     ? records.batches().iterator().next() : null;
+            List<Boolean> transactionalFlags = new ArrayList<>();
+            for (MutableRecordBatch batch : records.batches()) {
+                transactionalFlags.add(batch.isTransactional());
+            }
+            boolean transactional = first != null && first.isTransactional();
             if (first != null && first.hasProducerId()) {
                 BatchMetadata duplicate = producers.checkBeforeAppend(first.producerId(), first.producerEpoch(),
                         first.baseSequence(), first.lastSequence());
@@ -313,14 +359,24 @@ public final class Partition {
                     return AppendResult.duplicate(duplicate.firstOffset(), duplicate.lastOffset(),
                             log.logStartOffset());
                 }
+                producers.checkTransactionState(first.producerId(), transactional);
             }
             long activeBase = log.activeSegment().baseOffset();
             AppendInfo info = log.append(records.buffer(), current.leaderEpoch(), origin);
-            for (BatchInfo batch : info.batches()) {
+            List<BatchInfo> written = info.batches();
+            if (written.size() != transactionalFlags.size()) {
+                throw new IllegalStateException("the log wrote " + written.size() + " batches for the "
+                        + transactionalFlags.size() + " appended to " + topicPartition);
+            }
+            for (int i = 0; i < written.size(); i++) {
+                BatchInfo batch = written.get(i);
                 if (batch.producerId() != RecordBatch.NO_PRODUCER_ID) {
-                    producers.update(batch.producerId(), batch.producerEpoch(), metadataOf(batch));
+                    // The validator writes the batches it was given, in order, one for one.
+                    producers.update(batch.producerId(), batch.producerEpoch(), metadataOf(batch),
+                            transactionalFlags.get(i));
                 }
             }
+            publishFirstUnstableOffset();
             if (log.activeSegment().baseOffset() != activeBase && producers.producerCount() > 0) {
                 // The log rolled: a snapshot now bounds the replay after a crash to the active segment.
                 writeProducerSnapshot();
@@ -343,6 +399,104 @@ public final class Partition {
             throw new NotLeaderOrFollowerException("Broker " + localBrokerId + " stopped leading " + topicPartition
                     + " at epoch " + begunUnder.leaderEpoch() + " before the records were written; its leader is "
                     + current.leader() + " at epoch " + current.leaderEpoch());
+        }
+    }
+
+    /**
+     * Writes a COMMIT or ABORT marker for a producer's transaction as leader, as the transaction coordinator asks
+     * through WriteTxnMarkers: a control batch with the producer's id and epoch and the coordinator's epoch. An ABORT
+     * is recorded in the aborted-transaction index. The caller waits for acks=all with {@link #awaitReplication}.
+     *
+     * @throws NotLeaderOrFollowerException   if this broker does not lead the partition
+     * @throws NotEnoughReplicasException     if fewer replicas than {@code min.insync.replicas} are in sync and alive
+     * @throws org.apache.kafka.common.errors.InvalidProducerEpochException         if the producer epoch is older
+     *                                        than the producer's current one here
+     * @throws org.apache.kafka.common.errors.TransactionCoordinatorFencedException if the coordinator epoch is older
+     *                                        than the last marker's
+     */
+    public AppendResult appendTransactionMarker(long producerId, short producerEpoch, int coordinatorEpoch,
+                                                boolean commit, long nowMs) {
+        PartitionAssignment current = assignment;
+        if (current.leader() != localBrokerId) {
+            throw new NotLeaderOrFollowerException("Broker " + localBrokerId + " does not lead " + topicPartition
+                    + "; its leader is " + current.leader());
+        }
+        checkEnoughInSync(current);
+        AppendResult result;
+        synchronized (appendLock) {
+            checkStillLeading(current);
+            producers.checkEndTransaction(producerId, producerEpoch, coordinatorEpoch);
+            MemoryRecords marker = MemoryRecords.withEndTransactionMarker(nowMs, producerId, producerEpoch,
+                    new EndTransactionMarker(commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT,
+                            coordinatorEpoch));
+            long activeBase = log.activeSegment().baseOffset();
+            AppendInfo info = log.append(marker.buffer(), current.leaderEpoch(), AppendOrigin.COORDINATOR);
+            completeTransaction(producerId, producerEpoch, coordinatorEpoch, commit, info.firstOffset(), nowMs);
+            if (log.activeSegment().baseOffset() != activeBase) {
+                writeProducerSnapshot();
+            }
+            bytesSinceHighWatermark.addAndGet(info.sizeInBytes());
+            result = AppendResult.appended(info);
+        }
+        maybeAdvanceHighWatermark();
+        return result;
+    }
+
+    /**
+     * Ends a transaction in the producer state at the marker written at {@code markerOffset}, and indexes it if it
+     * aborted. Called holding the append lock, as leader, as follower and in a replay (where an entry the segment
+     * holds already is not written again).
+     */
+    private void completeTransaction(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit,
+                                     long markerOffset, long timestampMs) {
+        CompletedTransaction completed = producers.completeTransaction(producerId, producerEpoch, coordinatorEpoch,
+                commit, markerOffset, timestampMs);
+        if (completed.aborted()) {
+            log.appendAbortedTransaction(new AbortedTransaction(producerId, completed.firstOffset(),
+                    completed.lastOffset(), producers.lastStableOffsetAfter(completed)));
+        }
+        publishFirstUnstableOffset();
+    }
+
+    /** Applies a control batch from the log (fetched from the leader, or replayed). Called holding the append lock. */
+    private void applyControlBatch(RecordBatch batch) {
+        if (!batch.hasProducerId()) {
+            return;
+        }
+        Record record;
+        try (var records = batch.streamingIterator(org.apache.kafka.common.utils.BufferSupplier.NO_CACHING)) {
+            if (!records.hasNext()) {
+                return;
+            }
+            record = records.next();
+        }
+        ControlRecordType type = ControlRecordType.parse(record.key());
+        if (type != ControlRecordType.COMMIT && type != ControlRecordType.ABORT) {
+            return;
+        }
+        EndTransactionMarker marker = EndTransactionMarker.deserialize(record);
+        completeTransaction(batch.producerId(), batch.producerEpoch(), marker.coordinatorEpoch(),
+                type == ControlRecordType.COMMIT, batch.baseOffset(), batch.maxTimestamp());
+    }
+
+    /** Publishes the producer state's first unstable offset to readers. Called holding the append lock. */
+    private void publishFirstUnstableOffset() {
+        long first = producers.firstUnstableOffset();
+        firstUnstableOffset = first;
+        log.setFirstUnstableOffset(first);
+    }
+
+    /**
+     * The high watermark moved to {@code newHighWatermark}: transactions whose marker it passed are stable now.
+     * Takes the append lock, so only when a transaction is unstable.
+     */
+    private void releaseStableTransactions(long newHighWatermark) {
+        if (firstUnstableOffset == Long.MAX_VALUE) {
+            return;
+        }
+        synchronized (appendLock) {
+            producers.onHighWatermark(newHighWatermark);
+            publishFirstUnstableOffset();
         }
     }
 
@@ -529,9 +683,7 @@ public final class Partition {
             long activeBase = log.activeSegment().baseOffset();
             log.appendAsFollower(records.buffer());
             for (MutableRecordBatch batch : records.batches()) {
-                if (batch.hasProducerId() && !batch.isControlBatch()) {
-                    producers.update(batch.producerId(), batch.producerEpoch(), BatchMetadata.of(batch));
-                }
+                applyBatch(batch);
             }
             if (log.activeSegment().baseOffset() != activeBase && producers.producerCount() > 0) {
                 writeProducerSnapshot();
@@ -557,6 +709,7 @@ public final class Partition {
             }
         }
         if (next > before) {
+            releaseStableTransactions(next);
             listener.onHighWatermark(topicPartition, 0);
         }
     }
@@ -581,6 +734,7 @@ public final class Partition {
         synchronized (replicaLock) {
             highWatermark = Math.min(highWatermark, log.logEndOffset());
         }
+        releaseStableTransactions(highWatermark);
     }
 
     /**
@@ -598,6 +752,7 @@ public final class Partition {
         synchronized (replicaLock) {
             highWatermark = offset;
         }
+        releaseStableTransactions(offset);
     }
 
     /**
@@ -623,6 +778,23 @@ public final class Partition {
         return log.leaderEpochCache();
     }
 
+    /**
+     * Applies a batch the log holds to the producer state: a producer's data batch, or a transaction marker. Called
+     * holding the append lock.
+     */
+    private void applyBatch(RecordBatch batch) {
+        if (!batch.hasProducerId()) {
+            return;
+        }
+        if (batch.isControlBatch()) {
+            applyControlBatch(batch);
+        } else {
+            producers.update(batch.producerId(), batch.producerEpoch(), BatchMetadata.of(batch),
+                    batch.isTransactional());
+            publishFirstUnstableOffset();
+        }
+    }
+
     private static BatchMetadata metadataOf(BatchInfo batch) {
         return BatchMetadata.of(batch);
     }
@@ -640,12 +812,13 @@ public final class Partition {
         long bytes;
         List<Waiter> reached;
         RuntimeException outcome;
+        long candidate;
         synchronized (replicaLock) {
             PartitionAssignment current = assignment;
             if (current.leader() != localBrokerId) {
                 return;
             }
-            long candidate = Math.min(log.logEndOffset(), lowestLogEndOffset(current.isr()));
+            candidate = Math.min(log.logEndOffset(), lowestLogEndOffset(current.isr()));
             if (pendingIsrChange != null) {
                 candidate = Math.min(candidate, lowestLogEndOffset(pendingIsrChange.isr()));
             }
@@ -657,6 +830,8 @@ public final class Partition {
             outcome = reached.isEmpty() ? null : tooFewInSync(current);
             bytes = bytesSinceHighWatermark.getAndSet(0);
         }
+        // Before the fetches waiting for it are woken: read_committed ones read up to the last stable offset.
+        releaseStableTransactions(candidate);
         completeWaiters(reached, outcome);
         listener.onHighWatermark(topicPartition, bytes);
     }
@@ -721,6 +896,14 @@ public final class Partition {
         return log.read(offset, maxBytes, highWatermark, minOneMessage);
     }
 
+    /**
+     * Whole batches from {@code offset} up to {@code maxOffsetExclusive} (the last stable offset a read_committed
+     * fetch read before, so that its aborted-transaction list covers what it returns).
+     */
+    public LogReadResult readForConsumer(long offset, int maxBytes, boolean minOneMessage, long maxOffsetExclusive) {
+        return log.read(offset, maxBytes, Math.min(maxOffsetExclusive, highWatermark), minOneMessage);
+    }
+
     /** Writes the producer state snapshot at the log end, so the next start need not replay the log. */
     void snapshotProducerState() {
         synchronized (appendLock) {
@@ -753,7 +936,9 @@ public final class Partition {
     private void loadProducerState() {
         long from;
         try {
-            from = producers.loadSnapshot(log.dir(), log.logEndOffset());
+            // At or below the recovery point: the replay from there rewrites the aborted-transaction entries a crash
+            // may have taken from the segments above it.
+            from = producers.loadSnapshot(log.dir(), Math.min(log.logEndOffset(), log.recoveryPoint()));
         } catch (IOException e) {
             LOG.log(Level.WARNING, "Reading the producer state of " + topicPartition + " failed; replaying the log", e);
             from = -1;
@@ -767,8 +952,8 @@ public final class Partition {
                     break;
                 }
                 for (MutableRecordBatch batch : MemoryRecords.readableRecords(bytes).batches()) {
-                    if (batch.lastOffset() >= next && batch.hasProducerId() && !batch.isControlBatch()) {
-                        producers.update(batch.producerId(), batch.producerEpoch(), BatchMetadata.of(batch));
+                    if (batch.lastOffset() >= next && batch.hasProducerId()) {
+                        applyBatch(batch);
                         replayed++;
                     }
                     next = batch.lastOffset() + 1;
@@ -778,6 +963,7 @@ public final class Partition {
                 break;
             }
         }
+        publishFirstUnstableOffset();
         if (replayed > 0) {
             LOG.log(Level.INFO, "Rebuilt the producer state of {0} from {1} batch(es) after offset {2}",
                     topicPartition, replayed, Math.max(from, log.logStartOffset()));

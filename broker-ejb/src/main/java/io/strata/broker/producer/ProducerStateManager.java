@@ -3,7 +3,9 @@ package io.strata.broker.producer;
 import io.strata.storage.batch.BatchInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.TransactionCoordinatorFencedException;
 import org.apache.kafka.common.record.internal.RecordBatch;
 
 import java.io.IOException;
@@ -24,21 +26,34 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.zip.CRC32C;
 
 /**
- * The idempotent producers' state for one partition: for each producer id, its epoch and its last five batches'
- * sequence numbers and offsets. A batch whose sequence numbers match one of those is a retry of a write that
- * already happened and is answered with the original offset; a batch that does not follow the last sequence is
+ * The idempotent and transactional producers' state for one partition: for each producer id, its epoch and its last
+ * five batches' sequence numbers and offsets. A batch whose sequence numbers match one of those is a retry of a write
+ * that already happened and is answered with the original offset; a batch that does not follow the last sequence is
  * refused with OUT_OF_ORDER_SEQUENCE_NUMBER; a batch from an older epoch with INVALID_PRODUCER_EPOCH.
+ *
+ * <p>It also tracks transactions, as Kafka's producer state does: a producer's first transactional batch opens a
+ * transaction at its first offset, and a COMMIT or ABORT marker (a control batch the transaction coordinator has the
+ * leader write) ends it. A marker from an older producer epoch is refused with INVALID_PRODUCER_EPOCH, one from an
+ * older coordinator epoch than the last marker's with TRANSACTION_COORDINATOR_FENCED (a deposed coordinator's). A
+ * transaction stays unstable until its marker is below the high watermark: until then a new leader may not have the
+ * marker. The first offset of the earliest unstable transaction bounds the last stable offset
+ * ({@link #firstUnstableOffset}).
  *
  * <p>The state is kept on disk as {@code <offset>.snapshot} files in the partition's directory, written when the log
  * rolls a segment and at clean shutdown (the newest two are kept); at start the newest snapshot at or below the log
  * end is loaded and the batches after it replayed, so that a crash costs at most a replay of the active segment.
- * A snapshot is a text file: a header line ({@code strata-producer-snapshot-v1 <producer count>}), one line per
- * producer ({@code <id> <epoch> <last update ms>} then {@code first:last sequence:first:last offset:timestamp} per
- * batch) and a last line {@code crc32c <hex>} over everything before it. It is forced to disk before it is renamed
+ * A snapshot is a text file: a header line ({@code strata-producer-snapshot-v2 <producer count>}), one line per
+ * producer ({@code <id> <epoch> <last update ms> <coordinator epoch> <ongoing transaction's first offset or -1>} then
+ * {@code first:last sequence:first:last offset:timestamp} per batch) and a last line {@code crc32c <hex>} over
+ * everything before it; version 1 snapshots (without the two transaction fields) are still read. It is forced to disk before it is renamed
  * into place, and one that is damaged is deleted at load in favour of the one before it.
+ *
+ * <p>Bounds: five batches per producer; at most one open transaction per producer; completed transactions are
+ * kept only while their marker is above the high watermark, so no more than the markers the in-sync replicas lack.
  *
  * <p>Not thread-safe: the partition calls it with its append lock held.
  */
@@ -50,7 +65,8 @@ public final class ProducerStateManager {
     private static final String SNAPSHOT_SUFFIX = ".snapshot";
     private static final String TEMPORARY_SUFFIX = ".tmp";
     /** First line of a snapshot, then its producer count; versioned so a later format is told apart. */
-    private static final String SNAPSHOT_HEADER = "strata-producer-snapshot-v1";
+    private static final String SNAPSHOT_HEADER = "strata-producer-snapshot-v2";
+    private static final String SNAPSHOT_HEADER_V1 = "strata-producer-snapshot-v1";
     /** Last line of a snapshot: the CRC32C of every byte before it. */
     private static final String CHECKSUM_PREFIX = "crc32c ";
 
@@ -76,9 +92,20 @@ public final class ProducerStateManager {
         }
     }
 
+    /**
+     * A transaction ended by the marker at {@code lastOffset}; its records are {@code firstOffset} to the marker (the
+     * marker's own offset when the producer wrote nothing here).
+     */
+    public record CompletedTransaction(long producerId, long firstOffset, long lastOffset, boolean aborted) {
+    }
+
     private static final class ProducerEntry {
         short epoch;
         long lastUpdateMs;
+        /** The coordinator epoch of the last marker, -1 before any. */
+        int coordinatorEpoch = -1;
+        /** The first offset of the producer's ongoing transaction, -1 if none. */
+        long currentTransactionFirstOffset = -1;
         final Deque<BatchMetadata> batches = new ArrayDeque<>(BATCHES_PER_PRODUCER);
 
         int lastSequence() {
@@ -88,6 +115,10 @@ public final class ProducerStateManager {
 
     private final TopicPartition topicPartition;
     private final Map<Long, ProducerEntry> producers = new HashMap<>();
+    /** Ongoing transactions by first offset: producer id. At most one per producer, so bounded by the producers. */
+    private final TreeMap<Long, Long> ongoing = new TreeMap<>();
+    /** Completed transactions whose marker is not yet below the high watermark, by first offset: marker offset. */
+    private final TreeMap<Long, Long> unreplicated = new TreeMap<>();
 
     public ProducerStateManager(TopicPartition topicPartition) {
         this.topicPartition = topicPartition;
@@ -138,6 +169,14 @@ public final class ProducerStateManager {
      * {@link Integer#MAX_VALUE}.
      */
     public void update(long producerId, short epoch, BatchMetadata appended) {
+        update(producerId, epoch, appended, false);
+    }
+
+    /**
+     * Records an appended batch, as {@link #update(long, short, BatchMetadata)}; a transactional one opens the
+     * producer's transaction at its first offset unless one is open.
+     */
+    public void update(long producerId, short epoch, BatchMetadata appended, boolean transactional) {
         int lastSequence = lastSequence(appended.firstSequence(), appended.firstOffset(), appended.lastOffset());
         BatchMetadata batch = lastSequence == appended.lastSequence() ? appended
                 : new BatchMetadata(appended.firstSequence(), lastSequence, appended.firstOffset(),
@@ -152,14 +191,131 @@ public final class ProducerStateManager {
         }
         entry.batches.addLast(batch);
         entry.lastUpdateMs = Math.max(entry.lastUpdateMs, batch.timestampMs());
+        if (transactional && entry.currentTransactionFirstOffset < 0) {
+            entry.currentTransactionFirstOffset = batch.firstOffset();
+            ongoing.put(batch.firstOffset(), producerId);
+        }
     }
 
-    /** Forgets producers idle for longer than {@code expirationMs}. Returns how many. */
+    /**
+     * Checks, as leader, that a producer's non-transactional batch does not interleave with its open transaction.
+     *
+     * @throws InvalidTxnStateException if the producer has a transaction open and writes outside it
+     */
+    public void checkTransactionState(long producerId, boolean transactional) {
+        ProducerEntry entry = producers.get(producerId);
+        if (!transactional && entry != null && entry.currentTransactionFirstOffset >= 0) {
+            throw new InvalidTxnStateException("Producer " + producerId + " wrote a non-transactional batch to "
+                    + topicPartition + " while its transaction from offset " + entry.currentTransactionFirstOffset
+                    + " is open");
+        }
+    }
+
+    /**
+     * Checks, as leader, a COMMIT or ABORT marker before it is written.
+     *
+     * @throws InvalidProducerEpochException         if {@code epoch} is older than the producer's current epoch
+     * @throws TransactionCoordinatorFencedException if {@code coordinatorEpoch} is older than the last marker's
+     */
+    public void checkEndTransaction(long producerId, short epoch, int coordinatorEpoch) {
+        ProducerEntry entry = producers.get(producerId);
+        if (entry == null) {
+            return;
+        }
+        if (epoch < entry.epoch) {
+            throw new InvalidProducerEpochException("Transaction marker for producer " + producerId + " at epoch "
+                    + epoch + " in " + topicPartition + " is older than the producer's current epoch " + entry.epoch);
+        }
+        if (coordinatorEpoch < entry.coordinatorEpoch) {
+            throw new TransactionCoordinatorFencedException("Transaction marker for producer " + producerId + " in "
+                    + topicPartition + " comes from coordinator epoch " + coordinatorEpoch + ", older than the last"
+                    + " marker's coordinator epoch " + entry.coordinatorEpoch);
+        }
+    }
+
+    /**
+     * Records a COMMIT or ABORT marker written at {@code markerOffset}: the producer's transaction ends, and stays
+     * unstable until the marker is below the high watermark. Never refuses: the leader checked the marker with
+     * {@link #checkEndTransaction} before writing it, and a follower or a replay takes what the log holds.
+     */
+    public CompletedTransaction completeTransaction(long producerId, short epoch, int coordinatorEpoch, boolean commit,
+                                                    long markerOffset, long timestampMs) {
+        ProducerEntry entry = producers.computeIfAbsent(producerId, id -> new ProducerEntry());
+        if (epoch > entry.epoch) {
+            entry.batches.clear();
+            entry.epoch = epoch;
+        }
+        long firstOffset = entry.currentTransactionFirstOffset >= 0 ? entry.currentTransactionFirstOffset
+                : markerOffset;
+        if (entry.currentTransactionFirstOffset >= 0) {
+            ongoing.remove(entry.currentTransactionFirstOffset);
+        }
+        entry.currentTransactionFirstOffset = -1;
+        entry.coordinatorEpoch = Math.max(entry.coordinatorEpoch, coordinatorEpoch);
+        entry.lastUpdateMs = Math.max(entry.lastUpdateMs, timestampMs);
+        unreplicated.put(firstOffset, markerOffset);
+        return new CompletedTransaction(producerId, firstOffset, markerOffset, !commit);
+    }
+
+    /**
+     * The last stable offset the aborted-transaction index records with a transaction just completed: the first
+     * offset of the earliest transaction still open, or the offset after the marker if none is.
+     */
+    public long lastStableOffsetAfter(CompletedTransaction completed) {
+        return ongoing.isEmpty() ? completed.lastOffset() + 1 : ongoing.firstKey();
+    }
+
+    /** Forgets the completed transactions whose marker is below {@code highWatermark}: they are stable now. */
+    public void onHighWatermark(long highWatermark) {
+        unreplicated.values().removeIf(markerOffset -> markerOffset < highWatermark);
+    }
+
+    /**
+     * The first offset of the earliest transaction that is open or whose marker is not yet below the high watermark
+     * (as last told to {@link #onHighWatermark}), or {@link Long#MAX_VALUE} if there is none.
+     */
+    public long firstUnstableOffset() {
+        long first = Long.MAX_VALUE;
+        if (!ongoing.isEmpty()) {
+            first = ongoing.firstKey();
+        }
+        if (!unreplicated.isEmpty()) {
+            first = Math.min(first, unreplicated.firstKey());
+        }
+        return first;
+    }
+
+    /** Whether a completed transaction waits for its marker to pass the high watermark. */
+    public boolean hasUnreplicatedTransactions() {
+        return !unreplicated.isEmpty();
+    }
+
+    /** The first offset of the producer's open transaction, or -1 if it has none. */
+    public long ongoingTransactionFirstOffset(long producerId) {
+        ProducerEntry entry = producers.get(producerId);
+        return entry == null ? -1 : entry.currentTransactionFirstOffset;
+    }
+
+    /** The coordinator epoch of the producer's last marker, or -1. */
+    public int coordinatorEpochOf(long producerId) {
+        ProducerEntry entry = producers.get(producerId);
+        return entry == null ? -1 : entry.coordinatorEpoch;
+    }
+
+    public int ongoingTransactionCount() {
+        return ongoing.size();
+    }
+
+    /**
+     * Forgets producers idle for longer than {@code expirationMs}, except those with a transaction open: that
+     * transaction still bounds the last stable offset until its marker comes. Returns how many.
+     */
     public int expire(long nowMs, long expirationMs) {
         int removed = 0;
         Iterator<ProducerEntry> it = producers.values().iterator();
         while (it.hasNext()) {
-            if (nowMs - it.next().lastUpdateMs > expirationMs) {
+            ProducerEntry entry = it.next();
+            if (entry.currentTransactionFirstOffset < 0 && nowMs - entry.lastUpdateMs > expirationMs) {
                 it.remove();
                 removed++;
             }
@@ -167,16 +323,25 @@ public final class ProducerStateManager {
         return removed;
     }
 
-    /** Forgets every batch at or after {@code offset}, after the log was truncated there. */
+    /**
+     * Forgets every batch at or after {@code offset}, after the log was truncated there, and the transactions that
+     * opened there. A transaction whose marker was cut off is not reopened here: the partition reloads its state from
+     * a snapshot and the log after a truncation, which is exact.
+     */
     public void truncateTo(long offset) {
         Iterator<ProducerEntry> it = producers.values().iterator();
         while (it.hasNext()) {
             ProducerEntry entry = it.next();
             entry.batches.removeIf(batch -> batch.lastOffset() >= offset);
-            if (entry.batches.isEmpty()) {
+            if (entry.currentTransactionFirstOffset >= offset) {
+                ongoing.remove(entry.currentTransactionFirstOffset);
+                entry.currentTransactionFirstOffset = -1;
+            }
+            if (entry.batches.isEmpty() && entry.currentTransactionFirstOffset < 0) {
                 it.remove();
             }
         }
+        unreplicated.values().removeIf(markerOffset -> markerOffset >= offset);
     }
 
     public int producerCount() {
@@ -234,7 +399,8 @@ public final class ProducerStateManager {
         text.append(SNAPSHOT_HEADER).append(' ').append(producers.size()).append('\n');
         for (Map.Entry<Long, ProducerEntry> producer : producers.entrySet()) {
             ProducerEntry entry = producer.getValue();
-            text.append(producer.getKey()).append(' ').append(entry.epoch).append(' ').append(entry.lastUpdateMs);
+            text.append(producer.getKey()).append(' ').append(entry.epoch).append(' ').append(entry.lastUpdateMs)
+                    .append(' ').append(entry.coordinatorEpoch).append(' ').append(entry.currentTransactionFirstOffset);
             for (BatchMetadata batch : entry.batches) {
                 text.append(' ').append(batch.firstSequence()).append(':').append(batch.lastSequence()).append(':')
                         .append(batch.firstOffset()).append(':').append(batch.lastOffset()).append(':')
@@ -274,6 +440,8 @@ public final class ProducerStateManager {
      */
     public long loadSnapshot(Path dir, long maxOffset) throws IOException {
         producers.clear();
+        ongoing.clear();
+        unreplicated.clear();
         deleteTemporaryFiles(dir);
         List<Long> candidates = new ArrayList<>();
         for (long offset : snapshotOffsets(dir)) {
@@ -288,6 +456,11 @@ public final class ProducerStateManager {
             Path file = snapshotFile(dir, offset);
             try {
                 producers.putAll(readSnapshot(file));
+                producers.forEach((id, entry) -> {
+                    if (entry.currentTransactionFirstOffset >= 0) {
+                        ongoing.put(entry.currentTransactionFirstOffset, id);
+                    }
+                });
                 return offset;
             } catch (SnapshotCorruptException e) {
                 LOG.log(Level.WARNING, "Deleting the damaged producer state snapshot {0} of {1}: {2}; using an older"
@@ -322,9 +495,10 @@ public final class ProducerStateManager {
         }
         String[] lines = new String(bytes, 0, trailerStart, StandardCharsets.UTF_8).split("\n");
         String[] header = lines[0].split(" ");
-        if (header.length != 2 || !SNAPSHOT_HEADER.equals(header[0])) {
+        if (header.length != 2 || !(SNAPSHOT_HEADER.equals(header[0]) || SNAPSHOT_HEADER_V1.equals(header[0]))) {
             throw new SnapshotCorruptException("unknown header " + lines[0]);
         }
+        int batchesFrom = SNAPSHOT_HEADER.equals(header[0]) ? 5 : 3;
         Map<Long, ProducerEntry> loaded = new HashMap<>();
         try {
             for (int i = 1; i < lines.length; i++) {
@@ -332,7 +506,11 @@ public final class ProducerStateManager {
                 ProducerEntry entry = new ProducerEntry();
                 entry.epoch = Short.parseShort(parts[1]);
                 entry.lastUpdateMs = Long.parseLong(parts[2]);
-                for (int j = 3; j < parts.length; j++) {
+                if (batchesFrom == 5) {
+                    entry.coordinatorEpoch = Integer.parseInt(parts[3]);
+                    entry.currentTransactionFirstOffset = Long.parseLong(parts[4]);
+                }
+                for (int j = batchesFrom; j < parts.length; j++) {
                     String[] fields = parts[j].split(":");
                     entry.batches.addLast(new BatchMetadata(Integer.parseInt(fields[0]), Integer.parseInt(fields[1]),
                             Long.parseLong(fields[2]), Long.parseLong(fields[3]), Long.parseLong(fields[4])));

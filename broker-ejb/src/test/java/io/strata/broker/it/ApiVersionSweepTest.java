@@ -32,6 +32,7 @@ import org.apache.kafka.common.message.OffsetFetchRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.RequestHeaderData;
 import org.apache.kafka.common.message.SyncGroupRequestData;
+import org.apache.kafka.common.message.WriteTxnMarkersRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
@@ -246,6 +247,11 @@ class ApiVersionSweepTest {
                 .setTopics(List.of(new AlterPartitionReassignmentsRequestData.ReassignableTopic().setName("sweep")
                         .setPartitions(List.of(new AlterPartitionReassignmentsRequestData.ReassignablePartition()
                                 .setPartitionIndex(0).setReplicas(null))))));
+        requests.put(ApiKeys.WRITE_TXN_MARKERS, v -> new WriteTxnMarkersRequestData().setMarkers(List.of(
+                new WriteTxnMarkersRequestData.WritableTxnMarker().setProducerId(4_000_000L).setProducerEpoch((short) 0)
+                        .setCoordinatorEpoch(0).setTransactionResult(false).setTopics(List.of(
+                                new WriteTxnMarkersRequestData.WritableTxnMarkerTopic().setName("sweep")
+                                        .setPartitionIndexes(List.of(0)))))));
         requests.put(ApiKeys.LIST_PARTITION_REASSIGNMENTS, v -> new ListPartitionReassignmentsRequestData()
                 .setTopics(null));
         return requests;

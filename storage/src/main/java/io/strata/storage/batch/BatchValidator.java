@@ -182,7 +182,8 @@ public final class BatchValidator {
         if (batch.isTransactional() && !batch.hasProducerId()) {
             throw new InvalidRecordException("Transactional record batch has no producer id");
         }
-        if (batch.hasProducerId() && batch.baseSequence() < 0) {
+        // Transaction markers carry the producer's id and epoch but no sequence: they are not the producer's writes.
+        if (batch.hasProducerId() && batch.baseSequence() < 0 && !batch.isControlBatch()) {
             throw new InvalidRecordException("Record batch of producer " + batch.producerId()
                     + " has the invalid base sequence " + batch.baseSequence());
         }

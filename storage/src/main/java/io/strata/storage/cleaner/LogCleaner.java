@@ -29,8 +29,9 @@ import java.util.function.ToLongFunction;
  *
  * <p>A log is cleaned when the share of its uncleaned bytes reaches {@code min.cleanable.dirty.ratio}, when a record
  * has waited {@code max.compaction.lag.ms}, or when a tombstone's deletion is due. Records newer than
- * {@code min.compaction.lag.ms}, the active segment and anything at or above the log's high watermark are never
- * touched. How far each log is cleaned is kept in {@code cleaner-offset-checkpoint}.
+ * {@code min.compaction.lag.ms}, the active segment and anything at or above the log's high watermark or first
+ * unstable offset (an undecided transaction) are never touched. Records of aborted transactions are dropped, and
+ * their keys never shadow older values; transaction markers are kept. How far each log is cleaned is kept in {@code cleaner-offset-checkpoint}.
  *
  * <p>Thread-safe. Cleaning runs on {@code log.cleaner.threads} background threads, each with its own key map and
  * buffers, or on the caller's thread through {@link #cleanFilthiestLog()}.
@@ -266,7 +267,9 @@ public final class LogCleaner implements AutoCloseable {
             firstDirty = logStart;
         }
         List<LogSegment> segments = log.segments();
-        long uncleanable = Math.min(log.activeSegment().baseOffset(), cleanableBound.applyAsLong(log));
+        // Nothing of a transaction not yet decided is cleaned: if it aborts, the values it would shadow must remain.
+        long uncleanable = Math.min(Math.min(log.activeSegment().baseOffset(), cleanableBound.applyAsLong(log)),
+                log.firstUnstableOffset());
         boolean compactionLagPassed = false;
         for (int i = 0; i < segments.size(); i++) {
             LogSegment segment = segments.get(i);

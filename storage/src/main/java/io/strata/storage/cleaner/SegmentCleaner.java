@@ -6,6 +6,7 @@ import io.strata.storage.cleaner.LogCleaner.DirtyLog;
 import io.strata.storage.config.LogConfig;
 import io.strata.storage.log.PartitionLog;
 import io.strata.storage.segment.LogSegment;
+import io.strata.storage.segment.TransactionIndex;
 import io.strata.storage.segment.SegmentCorruptException;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MemoryRecords.RecordFilter;
@@ -72,8 +73,10 @@ final class SegmentCleaner {
         }
         Totals totals = new Totals();
         int segmentsAfter = 0;
+        // One across the groups: a transaction may start in one group and end in the next.
+        CleanedTransactions transactions = new CleanedTransactions();
         for (List<LogSegment> group : groupBySize(log, cleanable, config)) {
-            cleanGroup(log, group, dirty, config, totals);
+            cleanGroup(log, group, dirty, config, totals, transactions);
             segmentsAfter++;
         }
         return new CleanerStats(endOffset, cleanable.size(), segmentsAfter, totals.bytesRead, totals.bytesWritten,
@@ -87,6 +90,8 @@ final class SegmentCleaner {
      */
     private long buildOffsetMap(PartitionLog log, long start, long end, int maxMessageBytes) throws IOException {
         int maxEntries = (int) (map.slots() * loadFactor);
+        CleanedTransactions transactions = new CleanedTransactions();
+        transactions.addAbortedTransactions(log.collectAbortedTransactions(start, end));
         List<LogSegment> segments = log.segments();
         for (int i = 0; i < segments.size(); i++) {
             LogSegment segment = segments.get(i);
@@ -107,7 +112,10 @@ final class SegmentCleaner {
                         map.updateLatestOffset(end - 1);
                         return end;
                     }
-                    if (batch.lastOffset() >= start && !batch.isControlBatch()) {
+                    // An aborted record's key must not shadow the committed value before it.
+                    boolean abortedBatch = batch.isControlBatch() ? transactions.onControlBatchRead(batch)
+                            : transactions.onBatchRead(batch);
+                    if (batch.lastOffset() >= start && !batch.isControlBatch() && !abortedBatch) {
                         long stoppedAt = mapRecords(batch, start, end, maxEntries);
                         if (stoppedAt >= 0) {
                             return stoppedAt;
@@ -142,15 +150,26 @@ final class SegmentCleaner {
     }
 
     private void cleanGroup(PartitionLog log, List<LogSegment> group, DirtyLog dirty, LogConfig config,
-                            Totals totals) throws IOException {
+                            Totals totals, CleanedTransactions transactions) throws IOException {
         LogSegment cleaned = log.createCleanedSegment(group.get(0).baseOffset());
         try {
             RecordFilter filter = new KeyFilter(dirty.nowMs(), config.deleteRetentionMs,
-                    dirty.firstUncleanableOffset());
+                    dirty.firstUncleanableOffset(), transactions);
             long largestTimestamp = -1;
+            int abortsBefore = transactions.retainedAborts().size();
+            List<LogSegment> all = log.segments();
             for (LogSegment segment : group) {
+                // From the whole segment's range: the cleaned segment's transaction index is rebuilt from these.
+                int index = all.indexOf(segment);
+                long upper = index + 1 < all.size() ? all.get(index + 1).baseOffset() : log.logEndOffset();
+                transactions.addAbortedTransactions(log.collectAbortedTransactions(segment.baseOffset(), upper));
                 cleanInto(segment, cleaned, filter, config.maxMessageBytes, totals);
                 largestTimestamp = Math.max(largestTimestamp, segment.maxTimestamp());
+            }
+            // The aborted transactions whose markers stayed, so that read_committed readers skip what is left of them.
+            List<TransactionIndex.AbortedTransaction> retained = transactions.retainedAborts();
+            for (TransactionIndex.AbortedTransaction aborted : retained.subList(abortsBefore, retained.size())) {
+                cleaned.appendAbortedTransaction(aborted);
             }
             cleaned.keepLargestTimestampAtLeast(largestTimestamp);
             cleaned.flush();
@@ -280,26 +299,44 @@ final class SegmentCleaner {
         return groups;
     }
 
-    /** Keeps the latest record of each key and tombstones whose delete horizon has not passed. */
+    /**
+     * Keeps the latest record of each key and tombstones whose delete horizon has not passed; drops the records of
+     * aborted transactions, and transaction markers no longer needed once their delete horizon passed
+     * ({@link CleanedTransactions}).
+     */
     private final class KeyFilter extends RecordFilter {
 
         private final long upperBoundOffset;
+        private final CleanedTransactions transactions;
+        /** Whether the records of the batch being filtered all go (aborted, or a marker past its horizon). */
+        private boolean discardBatchRecords;
 
-        KeyFilter(long nowMs, long deleteRetentionMs, long upperBoundOffset) {
+        KeyFilter(long nowMs, long deleteRetentionMs, long upperBoundOffset, CleanedTransactions transactions) {
             super(nowMs, deleteRetentionMs);
             this.upperBoundOffset = upperBoundOffset;
+            this.transactions = transactions;
         }
 
         @Override
         protected BatchRetentionResult checkBatchRetention(RecordBatch batch) {
+            boolean canDiscard = batch.isControlBatch() ? transactions.onControlBatchRead(batch)
+                    : transactions.onBatchRead(batch);
+            discardBatchRecords = batch.isControlBatch()
+                    ? canDiscard && batch.deleteHorizonMs().isPresent()
+                    && batch.deleteHorizonMs().getAsLong() <= currentTime
+                    : canDiscard;
             // The batch that ends the cleaned range stays, if only as a header, so that the last offset is kept.
-            BatchRetention retention = batch.nextOffset() == upperBoundOffset
-                    ? BatchRetention.RETAIN_EMPTY : BatchRetention.DELETE_EMPTY;
-            return new BatchRetentionResult(retention, false);
+            BatchRetention retention = batch.nextOffset() == upperBoundOffset ? BatchRetention.RETAIN_EMPTY
+                    : discardBatchRecords ? BatchRetention.DELETE : BatchRetention.DELETE_EMPTY;
+            // A marker that may go is first given its delete horizon, as a tombstone is.
+            return new BatchRetentionResult(retention, canDiscard && batch.isControlBatch());
         }
 
         @Override
         protected boolean shouldRetainRecord(RecordBatch batch, Record record) {
+            if (discardBatchRecords) {
+                return false;
+            }
             if (batch.isControlBatch() || record.offset() > map.latestOffset()) {
                 return true;
             }

@@ -219,6 +219,7 @@ final class LogLoader {
      */
     private static void settleInterruptedWork(Path dir, LogConfig config, LogResources resources) throws IOException {
         TreeSet<Long> swappedLogs = new TreeSet<>();
+        Map<Long, Path> swappedTransactionIndexes = new TreeMap<>();
         List<Path> leftovers = new ArrayList<>();
         List<Path> indexesWithoutLog = new ArrayList<>();
         TreeSet<Long> logBases = new TreeSet<>();
@@ -232,15 +233,21 @@ final class LogLoader {
                     leftovers.add(file);
                 } else if (name.endsWith(SegmentFiles.LOG + SegmentFiles.SWAP) && base >= 0) {
                     swappedLogs.add(base);
+                } else if (name.endsWith(SegmentFiles.TXN_INDEX + SegmentFiles.SWAP) && base >= 0) {
+                    // Kept if its log was swapped in: the cleaned segment's aborted transactions move with it.
+                    swappedTransactionIndexes.put(base, file);
                 } else if (name.endsWith(SegmentFiles.SWAP)) {
                     leftovers.add(file);
                 } else if (name.endsWith(SegmentFiles.LOG) && base >= 0) {
                     logBases.add(base);
-                } else if ((name.endsWith(SegmentFiles.INDEX) || name.endsWith(SegmentFiles.TIME_INDEX)) && base >= 0) {
+                } else if ((name.endsWith(SegmentFiles.INDEX) || name.endsWith(SegmentFiles.TIME_INDEX)
+                        || name.endsWith(SegmentFiles.TXN_INDEX)) && base >= 0) {
                     indexFiles.computeIfAbsent(base, b -> new ArrayList<>()).add(file);
                 }
             }
         }
+        swappedTransactionIndexes.keySet().removeAll(swappedLogs);
+        leftovers.addAll(swappedTransactionIndexes.values());
         for (Path file : leftovers) {
             Files.deleteIfExists(file);
         }
@@ -268,11 +275,17 @@ final class LogLoader {
             Files.deleteIfExists(SegmentFiles.log(dir, replaced, ""));
             Files.deleteIfExists(SegmentFiles.offsetIndex(dir, replaced, ""));
             Files.deleteIfExists(SegmentFiles.timeIndex(dir, replaced, ""));
+            Files.deleteIfExists(SegmentFiles.transactionIndex(dir, replaced, ""));
             logBases.remove(replaced);
         }
         // The swapped segment's indexes are rebuilt when first needed.
         Files.deleteIfExists(SegmentFiles.offsetIndex(dir, swapBase, SegmentFiles.SWAP));
         Files.deleteIfExists(SegmentFiles.timeIndex(dir, swapBase, SegmentFiles.SWAP));
+        Path swappedTransactions = SegmentFiles.transactionIndex(dir, swapBase, SegmentFiles.SWAP);
+        if (Files.exists(swappedTransactions)) {
+            Files.move(swappedTransactions, SegmentFiles.transactionIndex(dir, swapBase, ""),
+                    StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
         Files.move(SegmentFiles.log(dir, swapBase, SegmentFiles.SWAP), SegmentFiles.log(dir, swapBase, ""),
                 StandardCopyOption.ATOMIC_MOVE);
         logBases.add(swapBase);

@@ -10,6 +10,7 @@ import io.strata.storage.file.FileRegion;
 import io.strata.storage.segment.LogResources;
 import io.strata.storage.segment.LogSegment;
 import io.strata.storage.segment.SegmentFiles;
+import io.strata.storage.segment.TransactionIndex;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.KafkaStorageException;
 import org.apache.kafka.common.errors.OffsetOutOfRangeException;
@@ -72,6 +73,8 @@ public final class PartitionLog implements AutoCloseable {
     private volatile long logStartOffset;
     private volatile long logEndOffset;
     private volatile long recoveryPoint;
+    /** The first offset of the earliest undecided transaction, as its owner publishes it; the cleaner stops there. */
+    private volatile long firstUnstableOffset = Long.MAX_VALUE;
     private volatile boolean closed;
     private boolean segmentsClosed;
     /** Counts truncations, so that work begun before one (a cleaning) can tell the log changed under it. */
@@ -141,6 +144,18 @@ public final class PartitionLog implements AutoCloseable {
 
     public long recoveryPoint() {
         return recoveryPoint;
+    }
+
+    /**
+     * The first offset of the earliest transaction still open or not yet replicated, or {@link Long#MAX_VALUE}; kept by
+     * whoever tracks the producers (the partition), so that compaction leaves undecided transactions alone.
+     */
+    public long firstUnstableOffset() {
+        return firstUnstableOffset;
+    }
+
+    public void setFirstUnstableOffset(long offset) {
+        this.firstUnstableOffset = offset;
     }
 
     /** Whether this log's directory is still usable; offline after an I/O error. */
@@ -331,8 +346,7 @@ public final class PartitionLog implements AutoCloseable {
         }
         for (int attempt = 0; ; attempt++) {
             try {
-                FileRegion region = readSegments(startOffset, maxBytes, bound, minOneBatch);
-                return new LogReadResult(region, start, end);
+                return readSegments(startOffset, maxBytes, bound, minOneBatch, start, end);
             } catch (IllegalStateException | SegmentsChangedException e) {
                 // A segment was deleted or replaced (retention, compaction) while the read went on: start over.
                 if (startOffset < logStartOffset) {
@@ -350,8 +364,8 @@ public final class PartitionLog implements AutoCloseable {
         }
     }
 
-    private FileRegion readSegments(long startOffset, int maxBytes, long bound, boolean minOneBatch)
-            throws IOException {
+    private LogReadResult readSegments(long startOffset, int maxBytes, long bound, boolean minOneBatch, long start,
+                                       long end) throws IOException {
         Map.Entry<Long, LogSegment> entry = segments.floorEntry(startOffset);
         if (entry == null) {
             entry = segments.firstEntry();
@@ -360,14 +374,83 @@ public final class PartitionLog implements AutoCloseable {
             LogSegment segment = entry.getValue();
             FileRegion region = segment.read(startOffset, maxBytes, bound, minOneBatch);
             if (region != null) {
-                return region;
+                return new LogReadResult(region, start, end, region.sizeInBytes() > 0 ? segment.baseOffset() : -1);
             }
             if (segments.get(entry.getKey()) != segment) {
                 throw new SegmentsChangedException();
             }
             entry = segments.higherEntry(entry.getKey());
         }
-        return FileRegion.empty();
+        return new LogReadResult(FileRegion.empty(), start, end);
+    }
+
+    /**
+     * The offset after the last batch {@code read} returned (-1 if it returned none): where the range it covers
+     * ends, for the aborted transactions overlapping it. If its segment was replaced since, the log end offset, which
+     * covers the range too.
+     */
+    public long nextOffsetAfter(LogReadResult read) {
+        FileRegion region = read.records();
+        if (region.sizeInBytes() == 0 || read.segmentBaseOffset() < 0) {
+            return -1;
+        }
+        LogSegment segment = segments.get(read.segmentBaseOffset());
+        if (segment == null) {
+            return logEndOffset;
+        }
+        try {
+            long next = segment.nextOffsetAfterPosition((int) (region.position() + region.sizeInBytes()));
+            return next < 0 ? logEndOffset : next;
+        } catch (IOException e) {
+            throw health.fail("Reading " + topicPartition, e);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------- transactions
+
+    /**
+     * Records a transaction aborted by the marker at {@code aborted.lastOffset()} in the aborted-transaction index of
+     * the segment holding the marker, which must be in the log. Returns false if the segment had it already (the
+     * partition replays its markers after a restart and writes back only what a crash lost).
+     */
+    public boolean appendAbortedTransaction(TransactionIndex.AbortedTransaction aborted) {
+        synchronized (writeLock) {
+            checkOpen();
+            if (aborted.lastOffset() >= logEndOffset || aborted.lastOffset() < logStartOffset) {
+                throw new IllegalArgumentException("the abort marker at " + aborted.lastOffset() + " is not in "
+                        + this);
+            }
+            try {
+                return segments.floorEntry(aborted.lastOffset()).getValue().appendAbortedTransaction(aborted);
+            } catch (IOException e) {
+                throw health.fail("Writing the transaction index of " + topicPartition, e);
+            }
+        }
+    }
+
+    /**
+     * The aborted transactions that overlap {@code [startOffset, upperBoundOffset)}, in marker order: those a
+     * read_committed consumer reading that range must skip. Searches the segment holding {@code startOffset} and the
+     * later ones, until an entry shows that no later one can overlap the range.
+     */
+    public List<TransactionIndex.AbortedTransaction> collectAbortedTransactions(long startOffset,
+                                                                               long upperBoundOffset) {
+        health.checkOnline();
+        List<TransactionIndex.AbortedTransaction> found = new ArrayList<>();
+        if (upperBoundOffset <= startOffset) {
+            return found;
+        }
+        Long from = segments.floorKey(startOffset);
+        try {
+            for (LogSegment segment : segments.tailMap(from == null ? segments.firstKey() : from, true).values()) {
+                if (segment.transactionIndex().collect(startOffset, upperBoundOffset, found)) {
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            throw health.fail("Reading the transaction index of " + topicPartition, e);
+        }
+        return found;
     }
 
     /** The segment being read was swapped out for a cleaned one; the read starts over. */

@@ -24,8 +24,9 @@ import java.util.List;
 
 /**
  * One segment of a partition log: the record batches from base offset N on, stored as {@code N.log} (batches back
- * to back, byte for byte as validated), with its sparse offset index {@code N.index} and time index
- * {@code N.timeindex}.
+ * to back, byte for byte as validated), with its sparse offset index {@code N.index}, time index
+ * {@code N.timeindex} and, once a transaction aborted in it, its aborted-transaction index {@code N.txnindex}
+ * ({@link TransactionIndex}).
  *
  * <p>The last segment of a log is active: it takes appends, and its indexes live in memory and are written to disk
  * when it rolls or the log closes. Older segments are inactive and immutable; their indexes are loaded when first
@@ -68,6 +69,7 @@ public final class LogSegment {
     private final int offsetIndexEntriesMax;
     private final int timeIndexEntriesMax;
     private final CachedFile log;
+    private final TransactionIndex transactions;
     private final VerifiedRanges verified = new VerifiedRanges();
     private volatile String suffix;
     private volatile int indexIntervalBytes;
@@ -99,6 +101,11 @@ public final class LogSegment {
         this.timeIndexEntriesMax = timeIndexEntriesMax;
         this.resources = resources;
         this.log = resources.files().file(SegmentFiles.log(dir, baseOffset, suffix));
+        try {
+            this.transactions = new TransactionIndex(SegmentFiles.transactionIndex(dir, baseOffset, suffix));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the transaction index of segment " + log.path(), e);
+        }
         this.createdMs = resources.clock().millis();
     }
 
@@ -113,6 +120,7 @@ public final class LogSegment {
         try {
             Files.deleteIfExists(SegmentFiles.offsetIndex(dir, baseOffset, suffix));
             Files.deleteIfExists(SegmentFiles.timeIndex(dir, baseOffset, suffix));
+            segment.transactions.delete();
             FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING).close();
         } catch (IOException e) {
@@ -262,11 +270,32 @@ public final class LogSegment {
         }
     }
 
-    /** Forces the log file's data to disk. */
+    /** Forces the log file's data to disk, then the aborted-transaction entries of its batches. */
     public void flush() throws IOException {
         try (Lease lease = log.acquire()) {
             lease.channel().force(false);
         }
+        transactions.flush();
+    }
+
+    /**
+     * Records a transaction aborted by the marker at {@code aborted.lastOffset()}, which this segment holds. An
+     * entry at or below the newest one is already there (a replay after a restart) and is skipped: returns false.
+     */
+    public boolean appendAbortedTransaction(TransactionIndex.AbortedTransaction aborted) throws IOException {
+        if (aborted.lastOffset() < baseOffset) {
+            throw new IllegalArgumentException("the abort marker at " + aborted.lastOffset() + " is not in " + this);
+        }
+        if (aborted.lastOffset() <= transactions.lastOffset()) {
+            return false;
+        }
+        transactions.append(aborted);
+        return true;
+    }
+
+    /** This segment's aborted-transaction index. */
+    public TransactionIndex transactionIndex() {
+        return transactions;
     }
 
     /**
@@ -333,6 +362,7 @@ public final class LogSegment {
         Files.deleteIfExists(SegmentFiles.timeIndex(dir, baseOffset, suffix));
         recomputeTailState(current);
         nextOffset = first.baseOffset() < offset ? first.baseOffset() : Math.max(offset, baseOffset);
+        transactions.truncateTo(nextOffset);
         if (newSize == 0) {
             rollingBasedTimestamp = UNKNOWN;
         }
@@ -443,6 +473,9 @@ public final class LogSegment {
         indexes = rebuilt;
         size = validBytes;
         nextOffset = validBytes == 0 ? baseOffset : expected;
+        // Entries for markers the crash took are gone with them; those the crash kept the producer state replay
+        // writes back if they were lost.
+        transactions.truncateTo(nextOffset);
         verified.add(0, validBytes);
         corruptPosition = -1;
         resources.indexes().removed(this);
@@ -700,6 +733,26 @@ public final class LogSegment {
     }
 
     /**
+     * The offset after the batch that ends at {@code endPosition} (a batch boundary, such as the end of a region
+     * read), or -1 if no batch ends there. Scans the batch headers from the offset index entry before it: at most
+     * {@code index.interval.bytes} of them.
+     */
+    public long nextOffsetAfterPosition(int endPosition) throws IOException {
+        if (endPosition <= 0 || endPosition > size) {
+            return -1;
+        }
+        int from = indexes().offsets().floorPositionByPosition(endPosition - 1);
+        long next = -1;
+        try (Lease lease = log.acquire()) {
+            BatchScanner scanner = new BatchScanner(lease.channel(), from, endPosition, toString());
+            while (scanner.next()) {
+                next = scanner.lastOffset() + 1;
+            }
+        }
+        return next;
+    }
+
+    /**
      * Checks {@code [start, end)} once before it is first served, unless this process wrote, recovered or checked
      * it already. A failing batch is recorded, logged at ERROR and never served.
      */
@@ -862,6 +915,7 @@ public final class LogSegment {
         String oldSuffix = suffix;
         renameIfExists(SegmentFiles.offsetIndex(dir, baseOffset, oldSuffix), SegmentFiles.offsetIndex(dir, baseOffset, newSuffix));
         renameIfExists(SegmentFiles.timeIndex(dir, baseOffset, oldSuffix), SegmentFiles.timeIndex(dir, baseOffset, newSuffix));
+        transactions.renameTo(SegmentFiles.transactionIndex(dir, baseOffset, newSuffix));
         Path newLog = SegmentFiles.log(dir, baseOffset, newSuffix);
         Files.move(SegmentFiles.log(dir, baseOffset, oldSuffix), newLog, StandardCopyOption.ATOMIC_MOVE,
                 StandardCopyOption.REPLACE_EXISTING);
@@ -883,6 +937,7 @@ public final class LogSegment {
     public void close() throws IOException {
         if (active) {
             cutFileTo(size);
+            transactions.flush();
             Indexes current = indexes;
             if (current.offsets().entries() == 0) {
                 Files.deleteIfExists(SegmentFiles.offsetIndex(dir, baseOffset, suffix));
@@ -908,6 +963,7 @@ public final class LogSegment {
         closeFiles();
         Files.deleteIfExists(SegmentFiles.offsetIndex(dir, baseOffset, suffix));
         Files.deleteIfExists(SegmentFiles.timeIndex(dir, baseOffset, suffix));
+        transactions.delete();
         Files.deleteIfExists(SegmentFiles.log(dir, baseOffset, suffix));
     }
 

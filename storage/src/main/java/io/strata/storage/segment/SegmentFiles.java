@@ -3,7 +3,8 @@ package io.strata.storage.segment;
 import java.nio.file.Path;
 
 /**
- * The names of a segment's files: {@code <baseOffset>.log}, {@code .index} and {@code .timeindex}, with the base
+ * The names of a segment's files: {@code <baseOffset>.log}, {@code .index}, {@code .timeindex} and
+ * {@code .txnindex}, with the base
  * offset as 20 zero-padded digits so that names sort in offset order, as Kafka names them. A suffix marks a file in
  * transit: {@code .cleaned} (being written by the cleaner), {@code .swap} (about to replace segments),
  * {@code .deleted} (waiting for {@code file.delete.delay.ms}).
@@ -13,6 +14,7 @@ public final class SegmentFiles {
     public static final String LOG = ".log";
     public static final String INDEX = ".index";
     public static final String TIME_INDEX = ".timeindex";
+    public static final String TXN_INDEX = ".txnindex";
     public static final String CLEANED = ".cleaned";
     public static final String SWAP = ".swap";
     public static final String DELETED = ".deleted";
@@ -37,6 +39,10 @@ public final class SegmentFiles {
 
     public static Path timeIndex(Path dir, long baseOffset, String suffix) {
         return dir.resolve(baseName(baseOffset) + TIME_INDEX + suffix);
+    }
+
+    public static Path transactionIndex(Path dir, long baseOffset, String suffix) {
+        return dir.resolve(baseName(baseOffset) + TXN_INDEX + suffix);
     }
 
     /** The base offset in a file name such as {@code 00000000000000000042.log.swap}, or -1 if it is not one. */

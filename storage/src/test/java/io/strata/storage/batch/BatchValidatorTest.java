@@ -198,6 +198,23 @@ class BatchValidatorTest {
     }
 
     @Test
+    void aTransactionMarkerAsTheBrokerWritesItCarriesAProducerButNoSequence() {
+        ByteBuffer marker = MemoryRecords.withEndTransactionMarker(NOW, 5L, (short) 3,
+                new org.apache.kafka.common.record.internal.EndTransactionMarker(
+                        org.apache.kafka.common.record.internal.ControlRecordType.ABORT, 2)).buffer();
+
+        ValidatedBatches byBroker = validator.validateAndAssignOffsets(marker, 40, 0, NOW, LogConfig.defaults(),
+                AppendOrigin.COORDINATOR);
+
+        assertThat(byBroker.firstOffset()).isEqualTo(40);
+        assertThat(byBroker.batches().get(0).producerId()).isEqualTo(5L);
+        assertThat(byBroker.batches().get(0).baseSequence()).isEqualTo(RecordBatch.NO_SEQUENCE);
+        assertThatThrownBy(() -> validate(marker, 0, LogConfig.defaults()))
+                .as("still not from a client").isInstanceOf(InvalidRecordException.class)
+                .hasMessageContaining("control batches");
+    }
+
+    @Test
     void compactedTopicsRejectRecordsWithoutKeys() {
         LogConfig compacted = LogConfig.of(Map.of(LogConfig.CLEANUP_POLICY, "compact"));
         for (Compression compression : List.of(Compression.NONE, Compression.gzip().build())) {
