@@ -38,9 +38,10 @@ import java.util.regex.Pattern;
  * chooses it) on its own {@link CoordinatorRuntime}. Markers go out through a {@link TransactionMarkerSender}; when
  * all of a transaction's are written the shard completes it.
  *
- * <p>{@code __transaction_state} is created as {@code __consumer_offsets} is: at start on a standalone broker (with
- * one replica unless {@code transaction.state.log.replication.factor} is set), in a cluster when a transactional
- * producer first looks for its coordinator and enough brokers are alive to hold every replica.
+ * <p>{@code __transaction_state} is created, as Kafka creates it, when a transactional producer first looks for its
+ * coordinator (so that brokers without transactional producers hold none of its 50 partitions): on a standalone
+ * broker with one replica unless {@code transaction.state.log.replication.factor} is set, in a cluster once enough
+ * brokers are alive to hold every replica.
  *
  * <p>Every operation returns at once with a future completed on the runtime's thread once the records it wrote are
  * committed. No caller thread waits for replication.
@@ -123,10 +124,15 @@ public final class TransactionCoordinator implements AutoCloseable {
         return runtime;
     }
 
-    /** As {@code GroupCoordinator.startup}: creates the topic now on a standalone broker, and follows leadership. */
-    public void startup(boolean createTopic) {
-        standalone = createTopic;
-        TopicImage topic = createTopic ? ensureTopic() : controller.image().topic(TRANSACTION_STATE_TOPIC);
+    /**
+     * Loads the transactions of the partitions this broker leads, and follows leadership from then on.
+     *
+     * @param standaloneBroker whether this broker is a cluster of one, whose {@code __transaction_state} has one
+     *                         replica unless {@code transaction.state.log.replication.factor} is set
+     */
+    public void startup(boolean standaloneBroker) {
+        standalone = standaloneBroker;
+        TopicImage topic = controller.image().topic(TRANSACTION_STATE_TOPIC);
         partitions = topic == null ? config.transactionStateLogNumPartitions : topic.partitionCount();
         controller.addListener((previous, current) -> {
             TopicImage state = current.topic(TRANSACTION_STATE_TOPIC);

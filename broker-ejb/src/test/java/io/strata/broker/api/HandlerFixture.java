@@ -206,6 +206,8 @@ final class HandlerFixture implements AutoCloseable {
 
     /** Waits until this broker's transaction coordinator serves {@code transactionalId} (its partition is loaded). */
     void awaitTransactionCoordinator(String transactionalId) {
+        assertThat(transactionCoordinator.coordinatorFor(transactionalId)).as("creates __transaction_state")
+                .isNotNegative();
         await().atMost(ANSWER_TIMEOUT).until(() ->
                 transactionCoordinator.coordinatorError(transactionalId) == Errors.NONE);
     }
