@@ -282,13 +282,13 @@ public final class TransactionMarkerSender implements AutoCloseable {
             switch (error) {
                 case NONE -> finish(entry);
                 case UNSUPPORTED_VERSION, UNSUPPORTED_FOR_MESSAGE_FORMAT -> {
-                    LOG.log(Level.WARNING, "Broker {0} does not take the marker of {1} for {2} ({3}); it can hold no"
+                    LOG.log(Level.WARNING, "Broker {0} does not take the {1} for {2} ({3}); it can hold no"
                             + " transactional data there, so none is needed", brokerId, entry.job, entry.partition,
                             error);
                     finish(entry);
                 }
                 case TRANSACTION_COORDINATOR_FENCED, INVALID_PRODUCER_EPOCH -> {
-                    LOG.log(Level.WARNING, "Broker {0} refused the marker of {1} for {2} with {3}: a newer coordinator"
+                    LOG.log(Level.WARNING, "Broker {0} refused the {1} for {2} with {3}: a newer coordinator"
                             + " or producer epoch has taken over; no more markers are sent for it", brokerId,
                             entry.job, entry.partition, error);
                     entry.job.cancel();
@@ -298,7 +298,7 @@ public final class TransactionMarkerSender implements AutoCloseable {
                      NOT_ENOUGH_REPLICAS_AFTER_APPEND, REQUEST_TIMED_OUT, KAFKA_STORAGE_ERROR, COORDINATOR_NOT_AVAILABLE,
                      COORDINATOR_LOAD_IN_PROGRESS, NETWORK_EXCEPTION -> retryLater(entry);
                 default -> {
-                    LOG.log(Level.ERROR, "Broker {0} answered the marker of {1} for {2} with {3}, which a marker should"
+                    LOG.log(Level.ERROR, "Broker {0} answered the {1} for {2} with {3}, which a marker should"
                             + " never get; trying again", brokerId, entry.job, entry.partition, error);
                     retryLater(entry);
                 }

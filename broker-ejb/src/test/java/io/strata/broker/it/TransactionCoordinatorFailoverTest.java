@@ -1,0 +1,103 @@
+package io.strata.broker.it;
+
+import io.strata.broker.config.BrokerConfig;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TransactionDescription;
+import org.apache.kafka.clients.admin.TransactionState;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The broker that coordinates two open transactions is stopped; another broker becomes the leader of their
+ * {@code __transaction_state} partition, rebuilds them from it and finishes both: the one whose producer commits
+ * after the failover is committed, the one whose producer is gone is aborted when it times out.
+ */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class TransactionCoordinatorFailoverTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void anotherBrokerTakesOverOpenTransactionsAndCompletesThem() throws Exception {
+        try (TestCluster cluster = TestCluster.start(dir, 3, Map.of(
+                BrokerConfig.TRANSACTION_STATE_LOG_NUM_PARTITIONS, 1,
+                BrokerConfig.TRANSACTION_ABORT_TIMED_OUT_CLEANUP_INTERVAL_MS, 500L))) {
+            try (Admin admin = cluster.admin()) {
+                admin.createTopics(List.of(new NewTopic("orders", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
+            }
+            Map<TopicPartition, OffsetAndMetadata> offsets = Map.of(new TopicPartition("orders", 0),
+                    new OffsetAndMetadata(7));
+            KafkaProducer<String, String> committing = transactional(cluster, "committing-tx", 120_000);
+            KafkaProducer<String, String> abandoned = transactional(cluster, "abandoned-tx", 15_000);
+            try {
+                committing.initTransactions();
+                committing.beginTransaction();
+                committing.sendOffsetsToTransaction(offsets, new ConsumerGroupMetadata("failover-group"));
+                abandoned.initTransactions();
+                abandoned.beginTransaction();
+                abandoned.sendOffsetsToTransaction(offsets, new ConsumerGroupMetadata("abandoned-group"));
+
+                int coordinator;
+                int abandonedEpoch;
+                try (Admin admin = cluster.admin()) {
+                    TransactionDescription open = describe(admin, "committing-tx");
+                    assertThat(open.state()).isEqualTo(TransactionState.ONGOING);
+                    coordinator = open.coordinatorId();
+                    TransactionDescription left = describe(admin, "abandoned-tx");
+                    assertThat(left.coordinatorId()).as("one partition: one coordinator").isEqualTo(coordinator);
+                    abandonedEpoch = left.producerEpoch();
+                }
+                abandoned.close(Duration.ZERO); // its transaction stays open, as after a crash
+
+                cluster.broker(coordinator).stop();
+
+                committing.commitTransaction(); // finds the new coordinator, which loaded the open transaction
+                try (Admin admin = cluster.admin()) {
+                    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+                        TransactionDescription committed = describe(admin, "committing-tx");
+                        assertThat(committed.coordinatorId()).isNotEqualTo(coordinator);
+                        assertThat(committed.state()).isEqualTo(TransactionState.COMPLETE_COMMIT);
+                    });
+                    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+                        TransactionDescription aborted = describe(admin, "abandoned-tx");
+                        assertThat(aborted.state()).isEqualTo(TransactionState.COMPLETE_ABORT);
+                        assertThat(aborted.producerEpoch()).as("bumped by the abort")
+                                .isEqualTo(abandonedEpoch + 1);
+                    });
+                }
+            } finally {
+                committing.close(Duration.ofSeconds(5));
+                abandoned.close(Duration.ZERO);
+            }
+        }
+    }
+
+    private static KafkaProducer<String, String> transactional(TestCluster cluster, String transactionalId,
+                                                               int timeoutMs) {
+        return cluster.producer(Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId,
+                ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, timeoutMs,
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, 90_000));
+    }
+
+    private static TransactionDescription describe(Admin admin, String transactionalId) throws Exception {
+        return admin.describeTransactions(List.of(transactionalId)).description(transactionalId)
+                .get(15, TimeUnit.SECONDS);
+    }
+}
