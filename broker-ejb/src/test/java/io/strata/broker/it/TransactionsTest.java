@@ -226,6 +226,55 @@ class TransactionsTest {
     }
 
     @Test
+    void kafkaTransactionsShListsAndDescribesTransactions() throws Exception {
+        try (KafkaProducer<String, String> producer = transactional("tool-tx", 60_000)) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.sendOffsetsToTransaction(Map.of(ORDERS_0, new OffsetAndMetadata(1)),
+                    new ConsumerGroupMetadata("tool-group"));
+
+            String tool = "org.apache.kafka.tools.TransactionsCommand";
+            ToolResult listed = tool(tool, "--bootstrap-server", broker.bootstrapServers(), "list");
+            ToolResult described = tool(tool, "--bootstrap-server", broker.bootstrapServers(), "describe",
+                    "--transactional-id", "tool-tx");
+
+            assertThat(listed.exit()).as(listed.err()).isZero();
+            assertThat(listed.out()).containsPattern("tool-tx\\s+" + broker.server().config().nodeId
+                    + "\\s+\\d+\\s+Ongoing");
+            assertThat(described.exit()).as(described.err()).isZero();
+            assertThat(described.out()).contains("tool-tx").contains("Ongoing").contains("60000")
+                    .contains("__consumer_offsets-");
+            producer.abortTransaction();
+        }
+    }
+
+    private record ToolResult(int exit, String out, String err) {
+    }
+
+    /** Runs one of Kafka's tools in its own JVM, as kafka-transactions.sh would. */
+    private static ToolResult tool(String mainClass, String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin",
+                "java").toString(), "-Xmx256m", "-cp", System.getProperty("java.class.path"), mainClass));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(
+                new java.io.File("/dev/null"))).start();
+        java.util.concurrent.CompletableFuture<String> out = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> readAll(process.getInputStream()));
+        java.util.concurrent.CompletableFuture<String> err = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> readAll(process.getErrorStream()));
+        assertThat(process.waitFor(120, TimeUnit.SECONDS)).as("%s finished", mainClass).isTrue();
+        return new ToolResult(process.exitValue(), out.get(), err.get());
+    }
+
+    private static String readAll(java.io.InputStream stream) {
+        try {
+            return new String(stream.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
+    @Test
     void recordsProducedInATransactionAreFollowedByItsMarker() throws Exception {
         assumeThat(logSideLanded()).as("transactional Produce and WriteTxnMarkers are the log side's").isTrue();
         broker.createTopic("txn-records", 1, Map.of());
