@@ -177,6 +177,8 @@ public final class TransactionMarkerSender implements AutoCloseable {
         final ArrayBlockingQueue<Entry> queue = new ArrayBlockingQueue<>(markersInFlightMax);
         final BrokerChannel channel;
         final Thread thread;
+        /** Whether the last request failed: a failure is logged as a warning once, until a request succeeds. */
+        boolean failing;
 
         Destination(int brokerId) {
             this.brokerId = brokerId;
@@ -243,10 +245,15 @@ public final class TransactionMarkerSender implements AutoCloseable {
                 response = channel.send(new WriteTxnMarkersRequest.Builder(request(jobs, byProducer))
                         .build(REQUEST_VERSION));
             } catch (IOException | RuntimeException e) {
-                LOG.log(Level.WARNING, "Sending transaction markers to broker {0} failed: {1}; trying again",
-                        brokerId, e.toString());
+                LOG.log(failing ? Level.DEBUG : Level.WARNING, "Sending transaction markers to broker {0} failed: {1};"
+                        + " trying again every {2} ms", brokerId, e.toString(), retryBackoffMs);
+                failing = true;
                 byProducer.values().forEach(entries -> entries.forEach(TransactionMarkerSender.this::retryLater));
                 return;
+            }
+            if (failing) {
+                failing = false;
+                LOG.log(Level.INFO, "Sending transaction markers to broker {0} works again", brokerId);
             }
             Map<Long, Map<TopicPartition, Errors>> errors = ((WriteTxnMarkersResponse) response).errorsByProducerId();
             for (Map.Entry<Long, List<Entry>> producer : byProducer.entrySet()) {
