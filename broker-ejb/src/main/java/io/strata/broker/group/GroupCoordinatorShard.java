@@ -784,14 +784,19 @@ final class GroupCoordinatorShard implements CoordinatorShard {
     CompletableFuture<List<CommitResult>> commitTransactionalOffsets(String groupId, long producerId,
                                                                      String memberId, String groupInstanceId,
                                                                      int generationId, List<OffsetCommit> commits) {
+        // Kafka's checks of a transactional commit in a classic group: no state check (a member may commit while the
+        // group rebalances), and a producer outside the group (generation -1, no member id) commits in any state.
         boolean fromMember = generationId >= 0 || (memberId != null && !memberId.isEmpty()) || groupInstanceId != null;
-        ClassicGroup group = fromMember ? classic(groupId) : classicOrNew(groupId);
+        ClassicGroup group = classic(groupId);
+        if (group == null && generationId < 0) {
+            group = classicOrNew(groupId);
+        }
         Errors check;
         if (group == null) {
             check = Errors.ILLEGAL_GENERATION;
         } else if (group.is(GroupState.DEAD)) {
             check = Errors.COORDINATOR_NOT_AVAILABLE;
-        } else if (!fromMember) {
+        } else if ((generationId < 0 && group.is(GroupState.EMPTY)) || !fromMember) {
             check = Errors.NONE;
         } else if (group.isStaticMemberFenced(groupInstanceId, memberId)) {
             check = Errors.FENCED_INSTANCE_ID;

@@ -159,7 +159,8 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
                 || metadata.state == TransactionState.PREPARE_EPOCH_FENCE || metadata.state == TransactionState.DEAD) {
             return CompletableFuture.completedFuture(InitResult.failed(Errors.CONCURRENT_TRANSACTIONS));
         }
-        if (expectedProducerId >= 0 && (expectedProducerId != metadata.producerId
+        boolean expected = expectedProducerId >= 0;
+        if (expected && metadata.producerEpoch >= 0 && (expectedProducerId != metadata.producerId
                 || (expectedEpoch != metadata.producerEpoch && expectedEpoch != metadata.lastProducerEpoch))) {
             return CompletableFuture.completedFuture(InitResult.failed(Errors.PRODUCER_FENCED));
         }
@@ -169,9 +170,8 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
             return abortOngoing(metadata, "InitProducerId of a new producer").thenApply(error ->
                     InitResult.failed(error == Errors.NONE ? Errors.CONCURRENT_TRANSACTIONS : error));
         }
-        if (expectedProducerId >= 0 && expectedEpoch == metadata.lastProducerEpoch
-                && metadata.producerEpoch == (short) (expectedEpoch + 1)) {
-            // A retry of an InitProducerId whose answer was lost: the same answer again.
+        if (expected && metadata.lastProducerEpoch >= 0 && expectedEpoch == metadata.lastProducerEpoch) {
+            // A retry of an InitProducerId whose answer was lost: the same answer again, as Kafka gives it.
             return CompletableFuture.completedFuture(new InitResult(Errors.NONE, metadata.producerId,
                     metadata.producerEpoch));
         }
@@ -183,12 +183,14 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
         } else {
             epoch = (short) (metadata.producerEpoch + 1);
         }
-        short previousEpoch = metadata.producerEpoch;
+        // Only a producer that named its current epoch may retry with it; a new producer leaves nothing to retry, so
+        // that an older producer naming the epoch before cannot take the new one's (Kafka's lastProducerEpoch).
+        short lastEpoch = expected ? metadata.producerEpoch : -1;
         Stored target = metadata.transition(TransactionState.EMPTY, producerId, epoch, timeoutMs, Set.of(), -1, nowMs);
         CompletableFuture<InitResult> result = new CompletableFuture<>();
         TransactionMetadata initialised = metadata;
         write(metadata, target, () -> {
-            initialised.lastProducerEpoch = previousEpoch;
+            initialised.lastProducerEpoch = lastEpoch;
             result.complete(new InitResult(Errors.NONE, target.producerId(), target.producerEpoch()));
         }, error -> result.complete(InitResult.failed(error)));
         return result;
@@ -285,10 +287,11 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
 
     /**
      * Aborts the open transaction of {@code metadata} with the epoch bumped (Kafka's PrepareEpochFence), so that
-     * the producer that opened it is fenced; at an exhausted epoch the epoch stays.
+     * the producer that opened it is fenced; only at Short.MAX_VALUE, where it cannot grow, the epoch stays. The next
+     * InitProducerId then finds the epoch exhausted and gives a new producer id.
      */
     private CompletableFuture<Errors> abortOngoing(TransactionMetadata metadata, String why) {
-        short epoch = metadata.producerEpoch >= Short.MAX_VALUE - 1 ? metadata.producerEpoch
+        short epoch = metadata.producerEpoch == Short.MAX_VALUE ? metadata.producerEpoch
                 : (short) (metadata.producerEpoch + 1);
         LOG.log(Level.INFO, "Aborting the transaction of {0}: {1}", metadata, why);
         return prepare(metadata, false, epoch);

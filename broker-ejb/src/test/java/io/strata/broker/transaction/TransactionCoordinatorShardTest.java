@@ -206,16 +206,49 @@ class TransactionCoordinatorShardTest {
     }
 
     @Test
-    void aRetriedInitProducerIdWithTheOldEpochGetsTheSameAnswer() {
+    void aProducerThatNamesItsEpochBumpsItAndItsRetryGetsTheSameAnswer() {
         InitResult first = init(TX, 30_000);
-        InitResult second = init(TX, 30_000);
+        CompletableFuture<InitResult> bumped = shard.initProducerId(TX, 30_000, first.producerId(),
+                first.producerEpoch());
+        context.commitAll();
+        InitResult second = answered(bumped);
 
         CompletableFuture<InitResult> retried = shard.initProducerId(TX, 30_000, first.producerId(),
                 first.producerEpoch());
 
-        assertThat(answered(retried)).isEqualTo(second);
+        assertThat(second.producerEpoch()).isEqualTo((short) (first.producerEpoch() + 1));
+        assertThat(answered(retried)).as("a retry whose first answer was lost").isEqualTo(second);
         assertThat(answered(shard.initProducerId(TX, 30_000, 999, (short) 0)).error())
                 .isEqualTo(Errors.PRODUCER_FENCED);
+    }
+
+    @Test
+    void aZombieNamingItsOldEpochAfterANewProducerInitialisedIsFenced() {
+        InitResult zombie = init(TX, 30_000);
+        init(TX, 30_000); // a new producer: it names no epoch
+
+        CompletableFuture<InitResult> retried = shard.initProducerId(TX, 30_000, zombie.producerId(),
+                zombie.producerEpoch());
+
+        assertThat(answered(retried).error()).isEqualTo(Errors.PRODUCER_FENCED);
+    }
+
+    @Test
+    void anOpenTransactionAtTheLastUsableEpochIsAbortedAtTheMaximumAndTheNextProducerGetsANewId() {
+        context.log.add(new CoordinatorRecord(TransactionRecords.key(TX), TransactionRecords.value(new Stored(42,
+                (short) (Short.MAX_VALUE - 1), 30_000, TransactionState.ONGOING, Set.of(ORDERS_0), 1, 1))));
+        shard.replay(0, context.log.get(0));
+
+        CompletableFuture<InitResult> fencing = shard.initProducerId(TX, 30_000, -1, (short) -1);
+        context.commitAll();
+
+        assertThat(answered(fencing).error()).isEqualTo(Errors.CONCURRENT_TRANSACTIONS);
+        assertThat(jobs.get(0).producerEpoch).as("the zombie at MAX-1 is fenced").isEqualTo(Short.MAX_VALUE);
+        shard.onMarkersWritten(jobs.get(0));
+        context.commitAll();
+        InitResult fresh = init(TX, 30_000);
+        assertThat(fresh.producerId()).isNotEqualTo(42);
+        assertThat(fresh.producerEpoch()).isZero();
     }
 
     @Test
