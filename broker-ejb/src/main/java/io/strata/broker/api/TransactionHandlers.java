@@ -12,7 +12,6 @@ import io.strata.broker.transaction.TransactionCoordinator.Description;
 import io.strata.broker.transaction.TransactionCoordinator.ListFilter;
 import io.strata.broker.transaction.TransactionState;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
 import org.apache.kafka.common.message.AddOffsetsToTxnResponseData;
 import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
@@ -98,8 +97,6 @@ final class TransactionHandlers {
             TopicImage topic = controller.image().topic(tp.topic());
             if (topic == null || topic.partition(tp.partition()) == null) {
                 unknown.add(tp);
-            } else if (Topic.isInternal(tp.topic())) {
-                unknown.add(tp); // a producer cannot write to an internal topic
             }
         }
         if (!unknown.isEmpty()) {
@@ -241,7 +238,7 @@ final class TransactionHandlers {
         transactions.list(new ListFilter(states, Set.copyOf(data.producerIdFilters()), data.durationFilter(), pattern))
                 .whenComplete((listed, failure) -> {
                     if (failure != null) {
-                        response.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code());
+                        response.setErrorCode(TransactionCoordinator.errorOf(failure).code());
                     } else {
                         for (TransactionCoordinator.Listing listing : listed) {
                             response.transactionStates().add(new ListTransactionsResponseData.TransactionState()

@@ -224,7 +224,8 @@ public final class TransactionCoordinator implements AutoCloseable {
                 : coordinatorError(transactionalId);
     }
 
-    static Errors errorOf(Throwable failure) {
+    /** The error to answer for a failed operation. */
+    public static Errors errorOf(Throwable failure) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
         return cause instanceof ApiException ? Errors.forException(cause) : Errors.UNKNOWN_SERVER_ERROR;
@@ -234,7 +235,10 @@ public final class TransactionCoordinator implements AutoCloseable {
 
     public CompletableFuture<InitResult> initProducerId(String transactionalId, int timeoutMs,
                                                         long expectedProducerId, short expectedEpoch) {
-        Errors error = precheck(transactionalId);
+        // Checked before the coordinator, as Kafka does: a bad timeout is refused by any broker.
+        Errors error = transactionalId != null && !transactionalId.isEmpty()
+                && (timeoutMs <= 0 || timeoutMs > config.transactionMaxTimeoutMs)
+                ? Errors.INVALID_TRANSACTION_TIMEOUT : precheck(transactionalId);
         if (error != Errors.NONE) {
             return CompletableFuture.completedFuture(InitResult.failed(error));
         }
@@ -280,8 +284,22 @@ public final class TransactionCoordinator implements AutoCloseable {
         return new Description(transactionalId, error, TransactionState.DEAD, 0, -1, -1, (short) -1, Set.of());
     }
 
-    /** The transactional ids of every partition this broker coordinates that pass {@code filter}. */
+    /**
+     * The transactional ids of every partition this broker coordinates that pass {@code filter}; fails with
+     * COORDINATOR_LOAD_IN_PROGRESS while a partition this broker leads is still loading, as Kafka answers, rather than
+     * list part of them.
+     */
     public CompletableFuture<List<Listing>> list(ListFilter filter) {
+        TopicImage topic = controller.image().topic(TRANSACTION_STATE_TOPIC);
+        if (topic != null) {
+            for (int partition = 0; partition < topic.partitionCount(); partition++) {
+                PartitionAssignment assignment = topic.partition(partition);
+                if (assignment != null && assignment.leader() == config.nodeId
+                        && runtime.status(partition) == Errors.COORDINATOR_LOAD_IN_PROGRESS) {
+                    return CompletableFuture.failedFuture(Errors.COORDINATOR_LOAD_IN_PROGRESS.exception());
+                }
+            }
+        }
         Pattern pattern = filter.pattern() == null || filter.pattern().isEmpty() ? null
                 : Pattern.compile(filter.pattern());
         return runtime.callAll("list-transactions", shard -> {
