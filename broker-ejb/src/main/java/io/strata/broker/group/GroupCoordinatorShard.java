@@ -1009,13 +1009,15 @@ final class GroupCoordinatorShard implements CoordinatorShard {
             List<TopicPartition> expired = new ArrayList<>();
             for (Map.Entry<TopicPartition, OffsetAndMetadata> offset : committed.entrySet()) {
                 long since = Math.max(offset.getValue().commitTimestampMs(), group.stateChangedMs);
-                if (nowMs - since > config.offsetsRetentionMs) {
+                // As Kafka: an offset an open transaction is about to replace does not expire under it.
+                if (nowMs - since > config.offsetsRetentionMs
+                        && !pendingOffsets.isPending(group.groupId, offset.getKey())) {
                     expired.add(offset.getKey());
                     tombstones.add(CoordinatorRecord.tombstone(GroupRecords.offsetKey(group.groupId,
                             offset.getKey())));
                 }
             }
-            boolean emptied = expired.size() == committed.size();
+            boolean emptied = expired.size() == committed.size() && !pendingOffsets.hasGroup(group.groupId);
             if (emptied) {
                 tombstones.add(CoordinatorRecord.tombstone(GroupRecords.groupKey(group.groupId)));
             }

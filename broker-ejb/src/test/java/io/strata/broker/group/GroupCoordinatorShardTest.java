@@ -315,6 +315,24 @@ class GroupCoordinatorShardTest {
     }
 
     @Test
+    void anOffsetAnOpenTransactionHoldsDoesNotExpireUnderIt() {
+        shard.onLoaded();
+        shard.commitOffsets("g", "", null, -1, commit(10));
+        shard.commitOffsets("h", "", null, -1, commit(11));
+        shard.commitTransactionalOffsets("g", 77, "", null, -1, commit(42));
+        context.commitAll();
+
+        context.advance(config.offsetsRetentionMs + config.offsetsRetentionCheckIntervalMs);
+        context.commitAll();
+
+        assertThat(shard.fetchOffsets("h", null)).as("expired").isEmpty();
+        assertThat(shard.fetchOffsets("g", null)).as("held by the open transaction").containsOnlyKeys(ORDERS_0);
+        shard.completeTransaction(77, true);
+        context.commitAll();
+        assertThat(shard.fetchOffsets("g", null).get(ORDERS_0).offset()).isEqualTo(42);
+    }
+
+    @Test
     void aTransactionalCommitOfAMemberIsFencedByGenerationAndMemberId() {
         JoinGroupResponseData joined = joinNew(null).get();
         sync(joined, new byte[]{1});
