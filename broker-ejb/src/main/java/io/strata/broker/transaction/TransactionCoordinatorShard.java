@@ -9,6 +9,7 @@ import io.strata.broker.transaction.TransactionCoordinator.InitResult;
 import io.strata.broker.transaction.TransactionCoordinator.Listing;
 import io.strata.broker.transaction.TransactionRecords.Stored;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.protocol.Errors;
 
 import java.lang.System.Logger.Level;
@@ -151,7 +152,14 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
         long nowMs = context.nowMs();
         TransactionMetadata metadata = transactions.get(transactionalId);
         if (metadata == null) {
-            metadata = new TransactionMetadata(transactionalId, producerIds.getAsLong(), (short) -1, timeoutMs,
+            long producerId;
+            try {
+                producerId = producerIds.getAsLong();
+            } catch (ApiException e) {
+                LOG.log(Level.WARNING, "No producer id for transactional id {0}: {1}", transactionalId, e.getMessage());
+                return CompletableFuture.completedFuture(InitResult.failed(Errors.forException(e)));
+            }
+            metadata = new TransactionMetadata(transactionalId, producerId, (short) -1, timeoutMs,
                     TransactionState.EMPTY, nowMs);
             transactions.put(transactionalId, metadata);
         }
@@ -178,7 +186,11 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
         long producerId = metadata.producerId;
         short epoch;
         if (metadata.producerEpoch >= Short.MAX_VALUE - 1) {
-            producerId = producerIds.getAsLong(); // the epoch is exhausted: a new producer id starts at epoch 0
+            try {
+                producerId = producerIds.getAsLong(); // the epoch is exhausted: a new producer id starts at epoch 0
+            } catch (ApiException e) {
+                return CompletableFuture.completedFuture(InitResult.failed(Errors.forException(e)));
+            }
             epoch = 0;
         } else {
             epoch = (short) (metadata.producerEpoch + 1);

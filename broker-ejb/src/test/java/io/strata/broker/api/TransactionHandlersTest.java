@@ -1,5 +1,6 @@
 package io.strata.broker.api;
 
+import io.strata.broker.config.BrokerConfig;
 import io.strata.broker.group.GroupCoordinator;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
@@ -52,8 +53,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The transaction APIs through the real handlers, transaction and group coordinators, without sockets. Markers cannot
- * reach this broker (it has no listener), so transactions stay in PrepareCommit or PrepareAbort here; their
- * completion is tested where a broker listens.
+ * reach this broker (it has no listener, and it advertises a closed port so that no other process on the machine gets
+ * them), so transactions stay in PrepareCommit or PrepareAbort here; their completion is tested where a broker
+ * listens.
  */
 @Timeout(60)
 class TransactionHandlersTest {
@@ -67,7 +69,7 @@ class TransactionHandlersTest {
 
     @BeforeEach
     void start() {
-        broker = HandlerFixture.start(dir);
+        broker = HandlerFixture.start(dir, Map.of(BrokerConfig.LISTENERS, "PLAINTEXT://127.0.0.1:1"));
         broker.createTopic("orders", 2);
         broker.awaitTransactionCoordinator(TX);
     }

@@ -172,6 +172,18 @@ class TransactionCoordinatorShardTest {
     }
 
     @Test
+    void noProducerIdToGiveIsAnsweredWithTheControllersError() {
+        TransactionCoordinatorShard starved = new TransactionCoordinatorShard(context, config, () -> {
+            throw Errors.COORDINATOR_NOT_AVAILABLE.exception("the controller cannot reserve ids");
+        }, job -> true, 7);
+
+        assertThat(answered(starved.initProducerId(TX, 30_000, -1, (short) -1)).error())
+                .isEqualTo(Errors.COORDINATOR_NOT_AVAILABLE);
+        assertThat(starved.describe(TX).error()).as("nothing is left behind")
+                .isEqualTo(Errors.TRANSACTIONAL_ID_NOT_FOUND);
+    }
+
+    @Test
     void initProducerIdAgainBumpsTheEpochAndFencesTheOlderProducer() {
         InitResult first = init(TX, 30_000);
         InitResult second = init(TX, 30_000);
