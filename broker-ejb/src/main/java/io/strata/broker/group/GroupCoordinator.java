@@ -305,17 +305,22 @@ public final class GroupCoordinator implements AutoCloseable {
      * A transaction's marker was written to {@code __consumer_offsets} partition {@code offsetsPartition} (which this
      * broker leads): the producer's pending offsets there are made committed offsets ({@code committed}) or dropped.
      * For the WriteTxnMarkers handler, which calls it after appending the marker, as Kafka's calls
-     * {@code onTransactionCompleted}; it completes with NONE once the change is durable, or with the error to answer
-     * for that partition's marker (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS, ...), so that the transaction
-     * coordinator sends the marker again.
+     * {@code onTransactionCompleted}. Completes with NONE once the change is durable, or with the error to answer for
+     * that partition's marker: NOT_LEADER_OR_FOLLOWER while this broker does not (yet) coordinate the partition, as
+     * Kafka translates the coordinator's errors, so that the transaction coordinator sends the marker again.
      */
     public CompletableFuture<Errors> completeTransaction(int offsetsPartition, long producerId, boolean committed) {
         if (!loaded) {
-            return CompletableFuture.completedFuture(Errors.COORDINATOR_LOAD_IN_PROGRESS);
+            return CompletableFuture.completedFuture(Errors.NOT_LEADER_OR_FOLLOWER);
         }
         return runtime.submit("complete-transaction", offsetsPartition,
                         shard -> shard.completeTransaction(producerId, committed))
-                .exceptionally(GroupCoordinator::errorOf);
+                .exceptionally(GroupCoordinator::errorOf)
+                .thenApply(error -> switch (error) {
+                    case COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS, NOT_COORDINATOR ->
+                            Errors.NOT_LEADER_OR_FOLLOWER;
+                    default -> error;
+                });
     }
 
     /** Committed offsets, and the partitions among them whose offsets an open transaction holds. */

@@ -197,6 +197,9 @@ class TransactionHandlersTest {
         OffsetFetchResponseData.OffsetFetchResponsePartitions after = fetch(true);
         assertThat(Errors.forCode(after.errorCode())).isEqualTo(Errors.NONE);
         assertThat(after.committedOffset()).isEqualTo(42);
+        assertThat(broker.groupCoordinator().completeTransaction(7, producer.producerId(), true)
+                .get(15, TimeUnit.SECONDS)).as("a partition not coordinated here: the marker is sent again")
+                .isEqualTo(Errors.NOT_LEADER_OR_FOLLOWER);
     }
 
     private OffsetFetchResponseData.OffsetFetchResponsePartitions fetch(boolean requireStable) throws Exception {
