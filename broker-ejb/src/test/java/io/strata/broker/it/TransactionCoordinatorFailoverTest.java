@@ -89,6 +89,91 @@ class TransactionCoordinatorFailoverTest {
         }
     }
 
+    /**
+     * A commit is prepared while the leader of its only partition is down, so its marker cannot be written; the
+     * leadership of {@code __transaction_state} then moves to another broker, which loads the prepared transaction
+     * and sends its marker again, and once the partition's leader is back the commit completes.
+     */
+    @Test
+    void aPreparedCommitMovesWithItsCoordinatorAndCompletesOnceItsPartitionIsBack() throws Exception {
+        try (TestCluster cluster = TestCluster.start(dir, 3, Map.of(
+                BrokerConfig.TRANSACTION_STATE_LOG_NUM_PARTITIONS, 1));
+             Admin admin = cluster.admin()) {
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+                try {
+                    describe(admin, "handover-tx"); // looks for the coordinator, which creates __transaction_state
+                } catch (java.util.concurrent.ExecutionException notFoundYet) {
+                    // TRANSACTIONAL_ID_NOT_FOUND once the coordinator is there
+                }
+                return admin.describeTopics(List.of("__transaction_state")).allTopicNames()
+                        .get(10, TimeUnit.SECONDS).get("__transaction_state").partitions().get(0).leader() != null;
+            });
+            int coordinator = leaderOf(admin, "__transaction_state");
+            int dataLeader = coordinator % 3 + 1;
+            int successor = dataLeader % 3 + 1;
+            admin.createTopics(List.of(new NewTopic("cold", Map.of(0, List.of(dataLeader))))).all()
+                    .get(30, TimeUnit.SECONDS);
+
+            try (io.strata.broker.replication.BrokerChannel channel = new io.strata.broker.replication.BrokerChannel(
+                    "handover-test", 10_000)) {
+                String[] address = cluster.broker(coordinator).bootstrapServers().split(":");
+                channel.target(address[0], Integer.parseInt(address[1]));
+                org.apache.kafka.common.message.InitProducerIdResponseData producer =
+                        ((org.apache.kafka.common.requests.InitProducerIdResponse) channel.send(
+                                new org.apache.kafka.common.requests.InitProducerIdRequest.Builder(
+                                        new org.apache.kafka.common.message.InitProducerIdRequestData()
+                                                .setTransactionalId("handover-tx").setTransactionTimeoutMs(120_000))
+                                        .build((short) 4))).data();
+                assertThat(org.apache.kafka.common.protocol.Errors.forCode(producer.errorCode()))
+                        .isEqualTo(org.apache.kafka.common.protocol.Errors.NONE);
+                channel.send(org.apache.kafka.common.requests.AddPartitionsToTxnRequest.Builder.forClient(
+                        "handover-tx", producer.producerId(), producer.producerEpoch(),
+                        List.of(new TopicPartition("cold", 0))).build((short) 3));
+
+                cluster.broker(dataLeader).stop();
+                org.apache.kafka.common.requests.EndTxnResponse ended =
+                        (org.apache.kafka.common.requests.EndTxnResponse) channel.send(
+                                new org.apache.kafka.common.requests.EndTxnRequest.Builder(
+                                        new org.apache.kafka.common.message.EndTxnRequestData()
+                                                .setTransactionalId("handover-tx")
+                                                .setProducerId(producer.producerId())
+                                                .setProducerEpoch(producer.producerEpoch()).setCommitted(true), false)
+                                        .build((short) 3));
+                assertThat(org.apache.kafka.common.protocol.Errors.forCode(ended.data().errorCode()))
+                        .isEqualTo(org.apache.kafka.common.protocol.Errors.NONE);
+            }
+            assertThat(describe(admin, "handover-tx").state()).isEqualTo(TransactionState.PREPARE_COMMIT);
+
+            // The successor becomes the preferred, then the elected, leader of __transaction_state-0 (on the two
+            // live brokers: a reassignment may not name a stopped one).
+            TopicPartition state = new TopicPartition("__transaction_state", 0);
+            admin.alterPartitionReassignments(Map.of(state, java.util.Optional.of(
+                    new org.apache.kafka.clients.admin.NewPartitionReassignment(List.of(successor, coordinator)))))
+                    .all().get(30, TimeUnit.SECONDS);
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+                admin.electLeaders(org.apache.kafka.common.ElectionType.PREFERRED, java.util.Set.of(state)).all()
+                        .get(10, TimeUnit.SECONDS);
+                TransactionDescription moved = describe(admin, "handover-tx");
+                assertThat(moved.coordinatorId()).isEqualTo(successor);
+                assertThat(moved.state()).as("its marker still cannot be written")
+                        .isEqualTo(TransactionState.PREPARE_COMMIT);
+            });
+
+            cluster.broker(dataLeader).start();
+
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+                TransactionDescription completed = describe(admin, "handover-tx");
+                assertThat(completed.coordinatorId()).isEqualTo(successor);
+                assertThat(completed.state()).isEqualTo(TransactionState.COMPLETE_COMMIT);
+            });
+        }
+    }
+
+    private static int leaderOf(Admin admin, String topic) throws Exception {
+        return admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic)
+                .partitions().get(0).leader().id();
+    }
+
     private static KafkaProducer<String, String> transactional(TestCluster cluster, String transactionalId,
                                                                int timeoutMs) {
         return cluster.producer(Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId,
