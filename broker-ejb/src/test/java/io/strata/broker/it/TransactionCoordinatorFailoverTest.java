@@ -1,7 +1,9 @@
 package io.strata.broker.it;
 
 import io.strata.broker.config.BrokerConfig;
+import io.strata.broker.replication.BrokerChannel;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewPartitionReassignment;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TransactionDescription;
 import org.apache.kafka.clients.admin.TransactionState;
@@ -9,7 +11,17 @@ import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.ElectionType;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.EndTxnRequestData;
+import org.apache.kafka.common.message.InitProducerIdRequestData;
+import org.apache.kafka.common.message.InitProducerIdResponseData;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.AddPartitionsToTxnRequest;
+import org.apache.kafka.common.requests.EndTxnRequest;
+import org.apache.kafka.common.requests.EndTxnResponse;
+import org.apache.kafka.common.requests.InitProducerIdRequest;
+import org.apache.kafka.common.requests.InitProducerIdResponse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,15 +30,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The broker that coordinates two open transactions is stopped; another broker becomes the leader of their
- * {@code __transaction_state} partition, rebuilds them from it and finishes both: the one whose producer commits
- * after the failover is committed, the one whose producer is gone is aborted when it times out.
+ * Transactions outlive their coordinator's broker in a 3-broker cluster: another broker becomes the leader of their
+ * {@code __transaction_state} partition, rebuilds them from it and finishes them.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class TransactionCoordinatorFailoverTest {
@@ -34,6 +48,10 @@ class TransactionCoordinatorFailoverTest {
     @TempDir
     Path dir;
 
+    /**
+     * The broker coordinating two open transactions is stopped: the one whose producer commits after the failover is
+     * committed, the one whose producer is gone is aborted when it times out.
+     */
     @Test
     void anotherBrokerTakesOverOpenTransactionsAndCompletesThem() throws Exception {
         try (TestCluster cluster = TestCluster.start(dir, 3, Map.of(
@@ -102,7 +120,7 @@ class TransactionCoordinatorFailoverTest {
             await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
                 try {
                     describe(admin, "handover-tx"); // looks for the coordinator, which creates __transaction_state
-                } catch (java.util.concurrent.ExecutionException notFoundYet) {
+                } catch (ExecutionException notFoundYet) {
                     // TRANSACTIONAL_ID_NOT_FOUND once the coordinator is there
                 }
                 return admin.describeTopics(List.of("__transaction_state")).allTopicNames()
@@ -114,44 +132,44 @@ class TransactionCoordinatorFailoverTest {
             admin.createTopics(List.of(new NewTopic("cold", Map.of(0, List.of(dataLeader))))).all()
                     .get(30, TimeUnit.SECONDS);
 
-            try (io.strata.broker.replication.BrokerChannel channel = new io.strata.broker.replication.BrokerChannel(
+            try (BrokerChannel channel = new BrokerChannel(
                     "handover-test", 10_000)) {
                 String[] address = cluster.broker(coordinator).bootstrapServers().split(":");
                 channel.target(address[0], Integer.parseInt(address[1]));
-                org.apache.kafka.common.message.InitProducerIdResponseData producer =
-                        ((org.apache.kafka.common.requests.InitProducerIdResponse) channel.send(
-                                new org.apache.kafka.common.requests.InitProducerIdRequest.Builder(
-                                        new org.apache.kafka.common.message.InitProducerIdRequestData()
+                InitProducerIdResponseData producer =
+                        ((InitProducerIdResponse) channel.send(
+                                new InitProducerIdRequest.Builder(
+                                        new InitProducerIdRequestData()
                                                 .setTransactionalId("handover-tx").setTransactionTimeoutMs(120_000))
                                         .build((short) 4))).data();
-                assertThat(org.apache.kafka.common.protocol.Errors.forCode(producer.errorCode()))
-                        .isEqualTo(org.apache.kafka.common.protocol.Errors.NONE);
-                channel.send(org.apache.kafka.common.requests.AddPartitionsToTxnRequest.Builder.forClient(
+                assertThat(Errors.forCode(producer.errorCode()))
+                        .isEqualTo(Errors.NONE);
+                channel.send(AddPartitionsToTxnRequest.Builder.forClient(
                         "handover-tx", producer.producerId(), producer.producerEpoch(),
                         List.of(new TopicPartition("cold", 0))).build((short) 3));
 
                 cluster.broker(dataLeader).stop();
-                org.apache.kafka.common.requests.EndTxnResponse ended =
-                        (org.apache.kafka.common.requests.EndTxnResponse) channel.send(
-                                new org.apache.kafka.common.requests.EndTxnRequest.Builder(
-                                        new org.apache.kafka.common.message.EndTxnRequestData()
+                EndTxnResponse ended =
+                        (EndTxnResponse) channel.send(
+                                new EndTxnRequest.Builder(
+                                        new EndTxnRequestData()
                                                 .setTransactionalId("handover-tx")
                                                 .setProducerId(producer.producerId())
                                                 .setProducerEpoch(producer.producerEpoch()).setCommitted(true), false)
                                         .build((short) 3));
-                assertThat(org.apache.kafka.common.protocol.Errors.forCode(ended.data().errorCode()))
-                        .isEqualTo(org.apache.kafka.common.protocol.Errors.NONE);
+                assertThat(Errors.forCode(ended.data().errorCode()))
+                        .isEqualTo(Errors.NONE);
             }
             assertThat(describe(admin, "handover-tx").state()).isEqualTo(TransactionState.PREPARE_COMMIT);
 
             // The successor becomes the preferred, then the elected, leader of __transaction_state-0 (on the two
             // live brokers: a reassignment may not name a stopped one).
             TopicPartition state = new TopicPartition("__transaction_state", 0);
-            admin.alterPartitionReassignments(Map.of(state, java.util.Optional.of(
-                    new org.apache.kafka.clients.admin.NewPartitionReassignment(List.of(successor, coordinator)))))
+            admin.alterPartitionReassignments(Map.of(state, Optional.of(
+                    new NewPartitionReassignment(List.of(successor, coordinator)))))
                     .all().get(30, TimeUnit.SECONDS);
             await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
-                admin.electLeaders(org.apache.kafka.common.ElectionType.PREFERRED, java.util.Set.of(state)).all()
+                admin.electLeaders(ElectionType.PREFERRED, Set.of(state)).all()
                         .get(10, TimeUnit.SECONDS);
                 TransactionDescription moved = describe(admin, "handover-tx");
                 assertThat(moved.coordinatorId()).isEqualTo(successor);
