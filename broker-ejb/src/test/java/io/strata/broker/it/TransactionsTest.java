@@ -157,6 +157,24 @@ class TransactionsTest {
     }
 
     @Test
+    void adminFenceProducersFencesTheProducerOfATransactionalIdAsKafkaConnectDoes() throws Exception {
+        try (KafkaProducer<String, String> producer = transactional("connect-task-tx", 60_000);
+             Admin admin = broker.admin()) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.sendOffsetsToTransaction(Map.of(ORDERS_0, new OffsetAndMetadata(1)),
+                    new ConsumerGroupMetadata("connect-group"));
+
+            admin.fenceProducers(List.of("connect-task-tx")).all().get(30, TimeUnit.SECONDS);
+
+            assertThatThrownBy(producer::commitTransaction).isInstanceOf(ProducerFencedException.class);
+            TransactionDescription described = describe(admin, "connect-task-tx");
+            assertThat(described.state()).as("the open transaction was aborted").isEqualTo(TransactionState.EMPTY);
+            assertThat(described.producerEpoch()).as("bumped to abort, then to fence").isEqualTo((short) 2);
+        }
+    }
+
+    @Test
     void aNewProducerAbortsTheTransactionTheOldOneLeftOpen() throws Exception {
         try (KafkaProducer<String, String> crashed = transactional("left-open-tx", 60_000);
              Admin admin = broker.admin()) {
