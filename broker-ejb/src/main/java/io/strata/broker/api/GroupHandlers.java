@@ -262,7 +262,7 @@ final class GroupHandlers {
             return coordinator.fetchStableOffsets(group.groupId(), wanted).handle((found, failure) -> failure != null
                     ? new OffsetFetchResponseData.OffsetFetchResponseGroup().setGroupId(group.groupId())
                             .setErrorCode(GroupCoordinator.errorOf(failure).code())
-                    : markUnstable(fetchResponse(group, byId, found.offsets()), found.unstable()));
+                    : markUnstable(fetchResponse(group, byId, found.offsets()), found.unstable(), byId));
         }
         return coordinator.fetchOffsets(group.groupId(), wanted).handle((found, failure) -> failure != null
                 ? new OffsetFetchResponseData.OffsetFetchResponseGroup().setGroupId(group.groupId())
@@ -275,7 +275,7 @@ final class GroupHandlers {
      * Kafka does for a consumer that requires stable offsets (read_committed): it retries until the transaction ends.
      */
     private OffsetFetchResponseData.OffsetFetchResponseGroup markUnstable(
-            OffsetFetchResponseData.OffsetFetchResponseGroup response, Set<TopicPartition> unstable) {
+            OffsetFetchResponseData.OffsetFetchResponseGroup response, Set<TopicPartition> unstable, boolean byId) {
         if (unstable.isEmpty()) {
             return response;
         }
@@ -293,7 +293,7 @@ final class GroupHandlers {
         for (TopicPartition tp : remaining) {
             TopicImage image = controller.image().topic(tp.topic());
             OffsetFetchResponseData.OffsetFetchResponseTopics topic = new OffsetFetchResponseData
-                    .OffsetFetchResponseTopics().setName(tp.topic())
+                    .OffsetFetchResponseTopics().setName(byId ? "" : tp.topic())
                     .setTopicId(image == null ? Uuid.ZERO_UUID : image.id());
             topic.partitions().add(partitionOffset(tp.partition(), null)
                     .setErrorCode(Errors.UNSTABLE_OFFSET_COMMIT.code()));

@@ -202,6 +202,27 @@ class TransactionHandlersTest {
                 .isEqualTo(Errors.NOT_LEADER_OR_FOLLOWER);
     }
 
+    @Test
+    void aFetchOfAllTheGroupsOffsetsShowsAPartitionWithOnlyAPendingOffsetAsUnstable() throws Exception {
+        InitProducerIdResponseData producer = init();
+        broker.send(new TxnOffsetCommitRequest.Builder(TX, "fresh-group", producer.producerId(),
+                producer.producerEpoch(), Map.of(ORDERS_0, new CommittedOffset(7, "", Optional.empty())), false),
+                TxnOffsetCommitResponse.class);
+
+        OffsetFetchRequestData data = new OffsetFetchRequestData().setRequireStable(true)
+                .setGroups(List.of(new OffsetFetchRequestGroup().setGroupId("fresh-group").setTopics(null)));
+        OffsetFetchResponse response = broker.send(OffsetFetchRequest.Builder.forTopicNames(data, true),
+                OffsetFetchResponse.class);
+
+        assertThat(response.data().groups().get(0).topics()).singleElement().satisfies(topic -> {
+            assertThat(topic.name()).isEqualTo("orders");
+            assertThat(topic.partitions()).singleElement().satisfies(partition -> {
+                assertThat(Errors.forCode(partition.errorCode())).isEqualTo(Errors.UNSTABLE_OFFSET_COMMIT);
+                assertThat(partition.committedOffset()).isEqualTo(-1);
+            });
+        });
+    }
+
     private OffsetFetchResponseData.OffsetFetchResponsePartitions fetch(boolean requireStable) throws Exception {
         OffsetFetchRequestData data = new OffsetFetchRequestData().setRequireStable(requireStable)
                 .setGroups(List.of(new OffsetFetchRequestGroup().setGroupId("payments").setTopics(List.of(
