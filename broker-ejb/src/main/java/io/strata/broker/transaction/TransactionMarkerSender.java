@@ -132,7 +132,7 @@ public final class TransactionMarkerSender implements AutoCloseable {
             finish(entry);
             return;
         }
-        Endpoint endpoint = leader < 0 ? null : endpoints.apply(leader);
+        Endpoint endpoint = leader < 0 ? null : endpointOf(leader);
         if (endpoint == null) {
             retryLater(entry);
             return;
@@ -140,6 +140,19 @@ public final class TransactionMarkerSender implements AutoCloseable {
         Destination destination = destinations.computeIfAbsent(leader, Destination::new);
         if (!destination.queue.offer(entry)) {
             retryLater(entry); // cannot happen while in-flight markers are bounded by the queue's capacity
+        }
+    }
+
+    /**
+     * The broker's inter-broker endpoint, or null while it cannot be known: not live, or (this broker, starting) not
+     * listening yet, when the membership throws rather than answer.
+     */
+    private Endpoint endpointOf(int brokerId) {
+        try {
+            return endpoints.apply(brokerId);
+        } catch (RuntimeException e) {
+            LOG.log(Level.DEBUG, "No endpoint of broker {0} yet: {1}", brokerId, e.toString());
+            return null;
         }
     }
 
@@ -203,7 +216,12 @@ public final class TransactionMarkerSender implements AutoCloseable {
                     List<Entry> batch = new ArrayList<>();
                     batch.add(first);
                     queue.drainTo(batch, MARKERS_PER_REQUEST_MAX - 1);
-                    sendBatch(batch);
+                    try {
+                        sendBatch(batch);
+                    } catch (RuntimeException e) {
+                        // A bug: say so loudly, and keep the thread, or no marker would reach this broker again.
+                        LOG.log(Level.ERROR, "Sending transaction markers to broker " + brokerId + " failed", e);
+                    }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -234,7 +252,7 @@ public final class TransactionMarkerSender implements AutoCloseable {
             if (byProducer.isEmpty()) {
                 return;
             }
-            Endpoint endpoint = endpoints.apply(brokerId);
+            Endpoint endpoint = endpointOf(brokerId);
             if (endpoint == null) {
                 byProducer.values().forEach(entries -> entries.forEach(TransactionMarkerSender.this::retryLater));
                 return;

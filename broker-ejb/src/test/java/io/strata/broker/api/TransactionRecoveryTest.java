@@ -53,7 +53,28 @@ class TransactionRecoveryTest {
 
     @Test
     void aCommitPreparedBeforeAStopIsCompletedAfterTheRestart() throws Exception {
-        long producerId;
+        long producerId = prepareCommitThatCannotSendItsMarkers();
+
+        try (TestBroker restarted = restart(); Admin admin = restarted.admin()) {
+            awaitCompleteCommit(admin, producerId);
+        }
+    }
+
+    @Test
+    void theResumedMarkerIsWrittenToTheTransactionsPartition() throws Exception {
+        assumeThat(SupportedApis.isImplemented(ApiKeys.WRITE_TXN_MARKERS))
+                .as("the marker in orders-0 is written by the log side's WriteTxnMarkers handler").isTrue();
+        long producerId = prepareCommitThatCannotSendItsMarkers();
+
+        try (TestBroker restarted = restart(); Admin admin = restarted.admin()) {
+            awaitCompleteCommit(admin, producerId);
+            assertThat(admin.listOffsets(Map.of(ORDERS_0, OffsetSpec.latest())).all().get(10, TimeUnit.SECONDS)
+                    .get(ORDERS_0).offset()).as("the commit marker's control batch").isEqualTo(1L);
+        }
+    }
+
+    /** Writes PrepareCommit for a transaction on orders-0 with the broker core alone, and stops it; its producer id. */
+    private long prepareCommitThatCannotSendItsMarkers() throws Exception {
         try (HandlerFixture stopping = HandlerFixture.start(dir, Map.of(BrokerConfig.LISTENERS,
                 "PLAINTEXT://127.0.0.1:1"))) {
             stopping.createTopic("orders", 1);
@@ -61,33 +82,34 @@ class TransactionRecoveryTest {
             InitProducerIdResponseData producer = stopping.send(new InitProducerIdRequest.Builder(
                     new InitProducerIdRequestData().setTransactionalId(TX).setTransactionTimeoutMs(60_000)),
                     InitProducerIdResponse.class).data();
-            producerId = producer.producerId();
             AddPartitionsToTxnResponse added = stopping.send(AddPartitionsToTxnRequest.Builder.forClient(TX,
-                    producerId, producer.producerEpoch(), List.of(ORDERS_0)), AddPartitionsToTxnResponse.class);
+                    producer.producerId(), producer.producerEpoch(), List.of(ORDERS_0)),
+                    AddPartitionsToTxnResponse.class);
             assertThat(added.errors().get(AddPartitionsToTxnResponse.V3_AND_BELOW_TXN_ID)).containsValue(Errors.NONE);
-            EndTxnResponse ended = stopping.send(new EndTxnRequest.Builder(new EndTxnRequestData().setTransactionalId(TX)
-                    .setProducerId(producerId).setProducerEpoch(producer.producerEpoch()).setCommitted(true), false),
-                    EndTxnResponse.class);
+            EndTxnResponse ended = stopping.send(new EndTxnRequest.Builder(new EndTxnRequestData()
+                    .setTransactionalId(TX).setProducerId(producer.producerId())
+                    .setProducerEpoch(producer.producerEpoch()).setCommitted(true), false), EndTxnResponse.class);
             assertThat(Errors.forCode(ended.data().errorCode())).isEqualTo(Errors.NONE);
             assertThat(stopping.send(new DescribeTransactionsRequest.Builder(new DescribeTransactionsRequestData()
                     .setTransactionalIds(List.of(TX))), DescribeTransactionsResponse.class).data()
                     .transactionStates().get(0).transactionState()).as("the markers cannot go out")
                     .isEqualTo("PrepareCommit");
+            return producer.producerId();
         }
+    }
 
-        try (TestBroker restarted = TestBroker.start(dir, Map.of(BrokerConfig.NODE_ID, 1,
+    /** A full broker, with its listener, on the same data. */
+    private TestBroker restart() {
+        return TestBroker.start(dir, Map.of(BrokerConfig.NODE_ID, 1,
                 BrokerConfig.TRANSACTION_STATE_LOG_NUM_PARTITIONS, 1, BrokerConfig.OFFSETS_TOPIC_NUM_PARTITIONS, 1));
-             Admin admin = restarted.admin()) {
-            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
-                TransactionDescription described = admin.describeTransactions(List.of(TX)).description(TX)
-                        .get(10, TimeUnit.SECONDS);
-                assertThat(described.state()).isEqualTo(TransactionState.COMPLETE_COMMIT);
-                assertThat(described.producerId()).isEqualTo(producerId);
-            });
-            assumeThat(SupportedApis.isImplemented(ApiKeys.WRITE_TXN_MARKERS))
-                    .as("the marker in orders-0 is written by the log side's WriteTxnMarkers handler").isTrue();
-            assertThat(admin.listOffsets(Map.of(ORDERS_0, OffsetSpec.latest())).all().get(10, TimeUnit.SECONDS)
-                    .get(ORDERS_0).offset()).as("the commit marker's control batch").isEqualTo(1L);
-        }
+    }
+
+    private static void awaitCompleteCommit(Admin admin, long producerId) {
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+            TransactionDescription described = admin.describeTransactions(List.of(TX)).description(TX)
+                    .get(10, TimeUnit.SECONDS);
+            assertThat(described.state()).isEqualTo(TransactionState.COMPLETE_COMMIT);
+            assertThat(described.producerId()).isEqualTo(producerId);
+        });
     }
 }

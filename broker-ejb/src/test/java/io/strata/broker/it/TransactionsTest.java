@@ -102,11 +102,22 @@ class TransactionsTest {
             assertThat(described.producerEpoch()).isZero();
             assertThat(described.transactionTimeoutMs()).isEqualTo(60_000);
             assertThat(described.coordinatorId()).isEqualTo(broker.server().config().nodeId);
+        }
+    }
 
-            assumeThat(logSideLanded()).as("the marker of __consumer_offsets needs the WriteTxnMarkers handler")
-                    .isTrue();
+    @Test
+    void theCommitMarkerMakesTheTransactionsOffsetsTheGroupsCommittedOffsets() throws Exception {
+        assumeThat(logSideLanded()).as("the marker of __consumer_offsets needs the WriteTxnMarkers handler").isTrue();
+        try (KafkaProducer<String, String> producer = transactional("marker-offsets-tx", 60_000);
+             Admin admin = broker.admin()) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.sendOffsetsToTransaction(Map.of(ORDERS_0, new OffsetAndMetadata(5)),
+                    new ConsumerGroupMetadata("marker-offsets-group"));
+            producer.commitTransaction();
+
             await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(admin
-                    .listConsumerGroupOffsets("offsets-group").partitionsToOffsetAndMetadata().get()
+                    .listConsumerGroupOffsets("marker-offsets-group").partitionsToOffsetAndMetadata().get()
                     .get(ORDERS_0)).isNotNull().extracting(OffsetAndMetadata::offset).isEqualTo(5L));
         }
     }
@@ -128,10 +139,28 @@ class TransactionsTest {
             producer.sendOffsetsToTransaction(Map.of(ORDERS_0, new OffsetAndMetadata(10)),
                     new ConsumerGroupMetadata("abort-group"));
             producer.commitTransaction();
-            assumeThat(logSideLanded()).as("the marker of __consumer_offsets needs the WriteTxnMarkers handler")
-                    .isTrue();
+            await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
+                    assertThat(describe(admin, "abort-tx").state()).isEqualTo(TransactionState.COMPLETE_COMMIT));
+        }
+    }
+
+    @Test
+    void theAbortMarkerDropsTheTransactionsOffsets() throws Exception {
+        assumeThat(logSideLanded()).as("the marker of __consumer_offsets needs the WriteTxnMarkers handler").isTrue();
+        try (KafkaProducer<String, String> producer = transactional("marker-abort-tx", 60_000);
+             Admin admin = broker.admin()) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.sendOffsetsToTransaction(Map.of(ORDERS_0, new OffsetAndMetadata(9)),
+                    new ConsumerGroupMetadata("marker-abort-group"));
+            producer.abortTransaction();
+            producer.beginTransaction();
+            producer.sendOffsetsToTransaction(Map.of(ORDERS_0, new OffsetAndMetadata(10)),
+                    new ConsumerGroupMetadata("marker-abort-group"));
+            producer.commitTransaction();
+
             await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(admin
-                    .listConsumerGroupOffsets("abort-group").partitionsToOffsetAndMetadata().get()
+                    .listConsumerGroupOffsets("marker-abort-group").partitionsToOffsetAndMetadata().get()
                     .get(ORDERS_0)).isNotNull().extracting(OffsetAndMetadata::offset).isEqualTo(10L));
         }
     }

@@ -184,6 +184,28 @@ class TransactionMarkerSenderTest {
     }
 
     @Test
+    void aBrokerWhoseEndpointCannotBeToldYetIsTriedAgain() throws Exception {
+        leader = new LeaderStandIn();
+        Endpoint endpoint = leader.endpoint();
+        AtomicInteger lookups = new AtomicInteger();
+        // As a starting broker's membership does before its listener is bound: it throws rather than answer.
+        sender = new TransactionMarkerSender(tp -> 2, id -> {
+            if (lookups.incrementAndGet() < 4) {
+                throw new IllegalArgumentException("no listener named PLAINTEXT");
+            }
+            return endpoint;
+        }, Executors.defaultThreadFactory(), 5_000, 20, 100);
+        TransactionMarkerJob job = job(17, ORDERS_0);
+        AtomicInteger done = new AtomicInteger();
+        job.onDone(done::incrementAndGet);
+
+        assertThat(sender.send(job)).isTrue();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> done.get() == 1);
+        assertThat(lookups.get()).isGreaterThanOrEqualTo(4);
+    }
+
+    @Test
     void theMarkerOfADeletedTopicIsDroppedWithoutARequest() throws Exception {
         sender(100);
         TransactionMarkerJob job = job(13, ORDERS_0);
