@@ -9,6 +9,7 @@ import io.strata.broker.network.RequestChannel;
 import io.strata.broker.partition.ReplicaManager;
 import io.strata.broker.producer.ProducerIdManager;
 import io.strata.broker.server.BrokerMetrics;
+import io.strata.broker.transaction.TransactionCoordinator;
 import org.apache.kafka.common.protocol.ApiKeys;
 
 /** Builds the dispatcher with a handler for every API Strata advertises. */
@@ -19,7 +20,7 @@ public final class Apis {
     public Apis(BrokerConfig config, RequestChannel requestChannel, Controller controller,
                 ClusterMembership membership, ReplicaManager replicas, FetchPurgatory fetchPurgatory,
                 FetchPurgatory replicaFetchPurgatory, GroupCoordinator groups, ProducerIdManager producerIds,
-                BrokerMetrics metrics, java.time.Clock clock) {
+                BrokerMetrics metrics, java.time.Clock clock, TransactionCoordinator transactions) {
         dispatcher = new ApiDispatcher(requestChannel, metrics::recordRequest)
                 .register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(requestChannel))
                 .register(ApiKeys.METADATA, new MetadataHandler(requestChannel, controller, membership,
@@ -31,11 +32,15 @@ public final class Apis {
                 .register(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(requestChannel, controller, replicas))
                 .register(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(requestChannel, controller,
                         replicas))
-                .register(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(requestChannel, producerIds))
+                .register(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(requestChannel, producerIds,
+                        transactions))
+                // A marker on __consumer_offsets ends the transaction's pending offsets in the group coordinator.
                 .register(ApiKeys.WRITE_TXN_MARKERS, new WriteTxnMarkersHandler(requestChannel, controller, replicas,
-                        clock))
+                        clock, (tp, producerId, commit) -> tp.topic().equals(GroupCoordinator.OFFSETS_TOPIC)
+                                ? groups.completeTransaction(tp.partition(), producerId, commit) : null))
                 .register(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(requestChannel, controller, membership));
-        new GroupHandlers(requestChannel, groups, membership, controller).register(dispatcher);
+        new GroupHandlers(requestChannel, groups, membership, controller, transactions).register(dispatcher);
+        new TransactionHandlers(requestChannel, transactions, groups, controller).register(dispatcher);
         new AdminHandlers(requestChannel, controller, replicas, config).register(dispatcher);
         new PartitionAdminHandlers(requestChannel, controller).register(dispatcher);
         dispatcher.checkComplete();

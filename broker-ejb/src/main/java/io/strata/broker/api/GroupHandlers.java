@@ -15,6 +15,7 @@ import io.strata.broker.metadata.Controller;
 import io.strata.broker.metadata.TopicImage;
 import io.strata.broker.network.Request;
 import io.strata.broker.network.RequestChannel;
+import io.strata.broker.transaction.TransactionCoordinator;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.DeleteGroupsRequestData;
@@ -78,18 +79,21 @@ import java.util.stream.Collectors;
 final class GroupHandlers {
 
     private static final byte GROUP_KEY_TYPE = FindCoordinatorRequest.CoordinatorType.GROUP.id();
+    private static final byte TRANSACTION_KEY_TYPE = FindCoordinatorRequest.CoordinatorType.TRANSACTION.id();
 
     private final RequestChannel requestChannel;
     private final GroupCoordinator coordinator;
     private final ClusterMembership membership;
     private final Controller controller;
+    private final TransactionCoordinator transactions;
 
     GroupHandlers(RequestChannel requestChannel, GroupCoordinator coordinator, ClusterMembership membership,
-                  Controller controller) {
+                  Controller controller, TransactionCoordinator transactions) {
         this.requestChannel = requestChannel;
         this.coordinator = coordinator;
         this.membership = membership;
         this.controller = controller;
+        this.transactions = transactions;
     }
 
     void register(ApiDispatcher dispatcher) {
@@ -131,14 +135,17 @@ final class GroupHandlers {
     private FindCoordinatorResponseData.Coordinator locate(String key, byte keyType, String listener) {
         FindCoordinatorResponseData.Coordinator result = new FindCoordinatorResponseData.Coordinator().setKey(key)
                 .setNodeId(-1).setHost("").setPort(-1);
-        if (keyType != GROUP_KEY_TYPE) {
-            return result.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code())
-                    .setErrorMessage("Strata does not support transactions yet");
+        if (keyType != GROUP_KEY_TYPE && keyType != TRANSACTION_KEY_TYPE) {
+            return result.setErrorCode(Errors.INVALID_REQUEST.code())
+                    .setErrorMessage("Strata has no coordinator of key type " + keyType + "; it knows 0 (group) and"
+                            + " 1 (transaction)");
         }
+        boolean transaction = keyType == TRANSACTION_KEY_TYPE;
         if (key == null || key.isEmpty()) {
-            return result.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("A group id is required");
+            return result.setErrorCode(Errors.INVALID_REQUEST.code())
+                    .setErrorMessage(transaction ? "A transactional id is required" : "A group id is required");
         }
-        int node = coordinator.coordinatorFor(key);
+        int node = transaction ? transactions.coordinatorFor(key) : coordinator.coordinatorFor(key);
         for (BrokerInfo broker : membership.liveBrokers()) {
             Endpoint endpoint = broker.endpoint(listener);
             if (broker.id() == node && endpoint != null) {
@@ -147,7 +154,8 @@ final class GroupHandlers {
             }
         }
         return result.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code())
-                .setErrorMessage("The coordinator of group " + key + " is not available");
+                .setErrorMessage("The coordinator of " + (transaction ? "transactional id " : "group ") + key
+                        + " is not available");
     }
 
     // ---------------------------------------------------------------------------------------------------- membership
@@ -226,8 +234,9 @@ final class GroupHandlers {
         short version = request.context().apiVersion();
         boolean byId = OffsetFetchRequest.useTopicIds(version);
         List<CompletableFuture<OffsetFetchResponseData.OffsetFetchResponseGroup>> groups = new ArrayList<>();
+        boolean requireStable = fetch.requireStable();
         for (OffsetFetchRequestData.OffsetFetchRequestGroup group : fetch.groups()) {
-            groups.add(fetchGroup(group, byId));
+            groups.add(fetchGroup(group, byId, requireStable));
         }
         CompletableFuture.allOf(groups.toArray(new CompletableFuture<?>[0])).thenRun(() ->
                 requestChannel.sendResponse(request, new OffsetFetchResponse.Builder(
@@ -236,7 +245,7 @@ final class GroupHandlers {
 
     /** One group's offsets, or the group's error; never fails. */
     private CompletableFuture<OffsetFetchResponseData.OffsetFetchResponseGroup> fetchGroup(
-            OffsetFetchRequestData.OffsetFetchRequestGroup group, boolean byId) {
+            OffsetFetchRequestData.OffsetFetchRequestGroup group, boolean byId, boolean requireStable) {
         List<TopicPartition> wanted = null;
         if (group.topics() != null) {
             wanted = new ArrayList<>();
@@ -249,10 +258,48 @@ final class GroupHandlers {
                 }
             }
         }
+        if (requireStable) {
+            return coordinator.fetchStableOffsets(group.groupId(), wanted).handle((found, failure) -> failure != null
+                    ? new OffsetFetchResponseData.OffsetFetchResponseGroup().setGroupId(group.groupId())
+                            .setErrorCode(GroupCoordinator.errorOf(failure).code())
+                    : markUnstable(fetchResponse(group, byId, found.offsets()), found.unstable(), byId));
+        }
         return coordinator.fetchOffsets(group.groupId(), wanted).handle((found, failure) -> failure != null
                 ? new OffsetFetchResponseData.OffsetFetchResponseGroup().setGroupId(group.groupId())
                         .setErrorCode(GroupCoordinator.errorOf(failure).code())
                 : fetchResponse(group, byId, found));
+    }
+
+    /**
+     * Answers UNSTABLE_OFFSET_COMMIT, without an offset, for partitions whose offsets an open transaction holds, as
+     * Kafka does for a consumer that requires stable offsets (read_committed): it retries until the transaction ends.
+     */
+    private OffsetFetchResponseData.OffsetFetchResponseGroup markUnstable(
+            OffsetFetchResponseData.OffsetFetchResponseGroup response, Set<TopicPartition> unstable, boolean byId) {
+        if (unstable.isEmpty()) {
+            return response;
+        }
+        Set<TopicPartition> remaining = new java.util.HashSet<>(unstable);
+        for (OffsetFetchResponseData.OffsetFetchResponseTopics topic : response.topics()) {
+            String name = topic.name() == null || topic.name().isEmpty() ? nameOf(topic.topicId()) : topic.name();
+            for (OffsetFetchResponseData.OffsetFetchResponsePartitions partition : topic.partitions()) {
+                if (remaining.remove(new TopicPartition(name == null ? "" : name, partition.partitionIndex()))) {
+                    partition.setErrorCode(Errors.UNSTABLE_OFFSET_COMMIT.code()).setCommittedOffset(-1)
+                            .setCommittedLeaderEpoch(-1).setMetadata("");
+                }
+            }
+        }
+        // Partitions with only a pending offset (none committed yet) when all of the group's were asked for.
+        for (TopicPartition tp : remaining) {
+            TopicImage image = controller.image().topic(tp.topic());
+            OffsetFetchResponseData.OffsetFetchResponseTopics topic = new OffsetFetchResponseData
+                    .OffsetFetchResponseTopics().setName(byId ? "" : tp.topic())
+                    .setTopicId(image == null ? Uuid.ZERO_UUID : image.id());
+            topic.partitions().add(partitionOffset(tp.partition(), null)
+                    .setErrorCode(Errors.UNSTABLE_OFFSET_COMMIT.code()));
+            response.topics().add(topic);
+        }
+        return response;
     }
 
     private OffsetFetchResponseData.OffsetFetchResponseGroup fetchResponse(

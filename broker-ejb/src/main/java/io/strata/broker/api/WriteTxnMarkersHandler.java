@@ -42,9 +42,10 @@ import java.util.concurrent.TimeoutException;
  * REQUEST_TIMED_OUT after {@value #REPLICATION_TIMEOUT_MS} ms without replication (Kafka's {@code request.timeout.ms}
  * default, which its marker appends use), KAFKA_STORAGE_ERROR. The coordinator retries what is retriable.
  *
- * <p>A partition whose appends another component owns (the group coordinator's {@code __consumer_offsets}, where a
- * marker must also reach the coordinator's state to make transactional offset commits visible) can be routed to it
- * through a {@link MarkerWriter}: the handler then answers with what the writer reports.
+ * <p>A marker written to a partition whose state another component keeps (the group coordinator's
+ * {@code __consumer_offsets}, where the marker turns a transaction's pending offsets into committed ones or drops
+ * them) is reported to it through a {@link MarkerListener} once replicated, as Kafka's handler calls the group
+ * coordinator's {@code onTransactionCompleted}; the partition's answer is then what the listener reports.
  *
  * <p>Thread-safe: it keeps no state between requests.
  */
@@ -57,41 +58,37 @@ final class WriteTxnMarkersHandler implements ApiHandler {
     private final Controller controller;
     private final ReplicaManager replicas;
     private final Clock clock;
-    private final MarkerWriter coordinatorMarkers;
+    private final MarkerListener markerListener;
 
-    /**
-     * Writes a marker to a partition whose appends another component owns, or declines so that the handler writes it
-     * to the partition itself.
-     */
+    /** Hears of each marker once written and replicated, for a partition whose state it keeps. */
     @FunctionalInterface
-    interface MarkerWriter {
+    interface MarkerListener {
         /**
-         * @return {@code null} to decline; otherwise a future completing with the partition's error, NONE once the
-         * marker is written and replicated
+         * @return {@code null} for a partition whose state the listener does not keep; otherwise a future completing
+         * with the error to answer for the partition, NONE once the listener's state has taken the marker in
          */
-        CompletableFuture<Errors> write(TopicPartition partition, long producerId, short producerEpoch,
-                                        int coordinatorEpoch, boolean commit);
+        CompletableFuture<Errors> written(TopicPartition partition, long producerId, boolean commit);
     }
 
-    /** Writes every marker to its partition itself. */
+    /** Tells no one of the markers it writes. */
     WriteTxnMarkersHandler(RequestChannel requestChannel, Controller controller, ReplicaManager replicas,
                            Clock clock) {
-        this(requestChannel, controller, replicas, clock, (tp, producerId, epoch, coordinatorEpoch, commit) -> null);
+        this(requestChannel, controller, replicas, clock, (tp, producerId, commit) -> null);
     }
 
-    /** Gives {@code coordinatorMarkers} each marker first. */
+    /** Tells {@code markerListener} of each marker it writes, once replicated. */
     WriteTxnMarkersHandler(RequestChannel requestChannel, Controller controller, ReplicaManager replicas,
-                           Clock clock, MarkerWriter coordinatorMarkers) {
+                           Clock clock, MarkerListener markerListener) {
         this.requestChannel = requestChannel;
         this.controller = controller;
         this.replicas = replicas;
         this.clock = clock;
-        this.coordinatorMarkers = coordinatorMarkers;
+        this.markerListener = markerListener;
     }
 
     /** A marker written to a partition, waiting for the in-sync replicas (or for the component that wrote it). */
-    private record Replicating(Partition partition, WritableTxnMarkerPartitionResult result,
-                               CompletableFuture<Void> done) {
+    private record Replicating(Partition partition, CompletableFuture<Void> waiter,
+                               WritableTxnMarkerPartitionResult result, CompletableFuture<Void> done) {
     }
 
     @Override
@@ -123,9 +120,7 @@ final class WriteTxnMarkersHandler implements ApiHandler {
             all.add(waiting.done().orTimeout(REPLICATION_TIMEOUT_MS, TimeUnit.MILLISECONDS)
                     .handle((ignored, error) -> {
                         if (error != null) {
-                            if (waiting.partition() != null) {
-                                waiting.partition().cancelWaiter(waiting.done());
-                            }
+                            waiting.partition().cancelWaiter(waiting.waiter());
                             Throwable cause = error instanceof CompletionException ? error.getCause() : error;
                             Errors code = cause instanceof TimeoutException ? Errors.REQUEST_TIMED_OUT
                                     : Errors.forException(cause);
@@ -145,17 +140,6 @@ final class WriteTxnMarkersHandler implements ApiHandler {
             result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
             return;
         }
-        CompletableFuture<Errors> routed = coordinatorMarkers.write(tp, marker.producerId(), marker.producerEpoch(),
-                marker.coordinatorEpoch(), marker.transactionResult());
-        if (routed != null) {
-            result.setErrorCode(Errors.NONE.code());
-            replicating.add(new Replicating(null, result, routed.thenAccept(error -> {
-                if (error != Errors.NONE) {
-                    throw error.exception();
-                }
-            })));
-            return;
-        }
         Partition partition = replicas.partition(tp);
         if (partition == null) {
             // As Kafka: a partition this broker holds no replica of is unknown here; the coordinator retries.
@@ -172,7 +156,17 @@ final class WriteTxnMarkersHandler implements ApiHandler {
                     marker.coordinatorEpoch(), marker.transactionResult(), clock.millis());
             replicas.notifyAppended(tp, appended.sizeInBytes());
             result.setErrorCode(Errors.NONE.code());
-            replicating.add(new Replicating(partition, result, partition.awaitReplication(appended.lastOffset())));
+            CompletableFuture<Void> waiter = partition.awaitReplication(appended.lastOffset());
+            CompletableFuture<Void> done = waiter.thenCompose(replicated -> {
+                CompletableFuture<Errors> taken = markerListener.written(tp, marker.producerId(),
+                        marker.transactionResult());
+                return taken == null ? CompletableFuture.<Void>completedFuture(null) : taken.thenAccept(error -> {
+                    if (error != Errors.NONE) {
+                        throw error.exception();
+                    }
+                });
+            });
+            replicating.add(new Replicating(partition, waiter, result, done));
         } catch (ApiException e) {
             result.setErrorCode(Errors.forException(e).code());
             LOG.log(Level.DEBUG, "{0} marker of producer {1} for {2} refused: {3}",

@@ -62,6 +62,16 @@ public final class BrokerConfig {
     public static final String LOG_ROLL_HOURS = "log.roll.hours";
     public static final String LOG_ROLL_MS = "log.roll.ms";
     public static final String OFFSET_COMMIT_TIMEOUT_MS = "offsets.commit.timeout.ms";
+    public static final String TRANSACTION_STATE_LOG_NUM_PARTITIONS = "transaction.state.log.num.partitions";
+    public static final String TRANSACTION_STATE_LOG_REPLICATION_FACTOR = "transaction.state.log.replication.factor";
+    public static final String TRANSACTION_STATE_LOG_MIN_ISR = "transaction.state.log.min.isr";
+    public static final String TRANSACTION_STATE_LOG_SEGMENT_BYTES = "transaction.state.log.segment.bytes";
+    public static final String TRANSACTION_MAX_TIMEOUT_MS = "transaction.max.timeout.ms";
+    public static final String TRANSACTIONAL_ID_EXPIRATION_MS = "transactional.id.expiration.ms";
+    public static final String TRANSACTION_ABORT_TIMED_OUT_CLEANUP_INTERVAL_MS =
+            "transaction.abort.timed.out.transaction.cleanup.interval.ms";
+    public static final String TRANSACTION_REMOVE_EXPIRED_CLEANUP_INTERVAL_MS =
+            "transaction.remove.expired.transaction.cleanup.interval.ms";
     public static final String CLUSTER_JOIN = "cluster.join";
     public static final String CLUSTER_NAME = "cluster.name";
     public static final String CLUSTER_PORT = "cluster.port";
@@ -113,6 +123,14 @@ public final class BrokerConfig {
     public final int groupMaxSize;
     public final long producerIdExpirationMs;
     public final int offsetCommitTimeoutMs;
+    public final int transactionStateLogNumPartitions;
+    public final short transactionStateLogReplicationFactor;
+    public final int transactionStateLogMinIsr;
+    public final int transactionStateLogSegmentBytes;
+    public final int transactionMaxTimeoutMs;
+    public final long transactionalIdExpirationMs;
+    public final long transactionAbortTimedOutCleanupIntervalMs;
+    public final long transactionRemoveExpiredCleanupIntervalMs;
     public final String clusterJoin;
     public final String clusterName;
     public final int clusterPort;
@@ -175,6 +193,16 @@ public final class BrokerConfig {
         this.groupMaxSize = (Integer) values.get(GROUP_MAX_SIZE);
         this.producerIdExpirationMs = (Long) values.get(PRODUCER_ID_EXPIRATION_MS);
         this.offsetCommitTimeoutMs = (Integer) values.get(OFFSET_COMMIT_TIMEOUT_MS);
+        this.transactionStateLogNumPartitions = (Integer) values.get(TRANSACTION_STATE_LOG_NUM_PARTITIONS);
+        this.transactionStateLogReplicationFactor = (Short) values.get(TRANSACTION_STATE_LOG_REPLICATION_FACTOR);
+        this.transactionStateLogMinIsr = (Integer) values.get(TRANSACTION_STATE_LOG_MIN_ISR);
+        this.transactionStateLogSegmentBytes = (Integer) values.get(TRANSACTION_STATE_LOG_SEGMENT_BYTES);
+        this.transactionMaxTimeoutMs = (Integer) values.get(TRANSACTION_MAX_TIMEOUT_MS);
+        this.transactionalIdExpirationMs = (Long) values.get(TRANSACTIONAL_ID_EXPIRATION_MS);
+        this.transactionAbortTimedOutCleanupIntervalMs =
+                (Long) values.get(TRANSACTION_ABORT_TIMED_OUT_CLEANUP_INTERVAL_MS);
+        this.transactionRemoveExpiredCleanupIntervalMs =
+                (Long) values.get(TRANSACTION_REMOVE_EXPIRED_CLEANUP_INTERVAL_MS);
         this.clusterJoin = ((String) values.get(CLUSTER_JOIN)).trim();
         this.clusterName = (String) values.get(CLUSTER_NAME);
         this.clusterPort = (Integer) values.get(CLUSTER_PORT);
@@ -414,6 +442,25 @@ public final class BrokerConfig {
                 .define(LOG_ROLL_MS, Type.LONG, null, Importance.MEDIUM, "Default segment.ms of topics.")
                 .define(OFFSET_COMMIT_TIMEOUT_MS, Type.INT, 5000, Range.atLeast(1), Importance.LOW,
                         "How long an offset commit waits for every in-sync replica of its offsets partition.")
+                .define(TRANSACTION_STATE_LOG_NUM_PARTITIONS, Type.INT, 50, Range.atLeast(1), Importance.MEDIUM,
+                        "Partitions of the internal __transaction_state topic.")
+                .define(TRANSACTION_STATE_LOG_REPLICATION_FACTOR, Type.SHORT, (short) 3, Range.atLeast(1),
+                        Importance.MEDIUM, "Replicas of __transaction_state. In a cluster it is created once this many"
+                                + " brokers are alive (until then transactional producers get COORDINATOR_NOT_AVAILABLE);"
+                                + " a standalone broker (cluster.join=none) uses 1 unless this is set.")
+                .define(TRANSACTION_STATE_LOG_MIN_ISR, Type.INT, 2, Range.atLeast(1), Importance.MEDIUM,
+                        "min.insync.replicas of __transaction_state (at most its replication factor).")
+                .define(TRANSACTION_STATE_LOG_SEGMENT_BYTES, Type.INT, 104_857_600, Range.atLeast(1024),
+                        Importance.LOW, "Segment size of __transaction_state.")
+                .define(TRANSACTION_MAX_TIMEOUT_MS, Type.INT, 900_000, Range.atLeast(1), Importance.HIGH,
+                        "The longest transaction.timeout.ms a producer may ask for; a longer one is refused with"
+                                + " INVALID_TRANSACTION_TIMEOUT.")
+                .define(TRANSACTIONAL_ID_EXPIRATION_MS, Type.LONG, 604_800_000L, Range.atLeast(1), Importance.LOW,
+                        "How long a transactional id without an open transaction is kept after its last update.")
+                .define(TRANSACTION_ABORT_TIMED_OUT_CLEANUP_INTERVAL_MS, Type.LONG, 10_000L, Range.atLeast(1),
+                        Importance.LOW, "How often transactions open past their timeout are aborted.")
+                .define(TRANSACTION_REMOVE_EXPIRED_CLEANUP_INTERVAL_MS, Type.LONG, 3_600_000L, Range.atLeast(1),
+                        Importance.LOW, "How often expired transactional ids are removed.")
                 .define(CLUSTER_JOIN, Type.STRING, "none", Importance.HIGH,
                         "How brokers find each other through Hazelcast: none (a cluster of one, no Hazelcast),"
                         + " tcpip:host[:port],host[:port],... (the members to ask), multicast, or payara (the"

@@ -282,6 +282,65 @@ public final class GroupCoordinator implements AutoCloseable {
                 .exceptionally(failure -> failAll(commits, errorOf(failure)));
     }
 
+    /**
+     * TxnOffsetCommit: writes the offsets as pending offsets of the producer's open transaction; they become committed
+     * offsets when the transaction's commit marker reaches the group's offsets partition
+     * ({@link #completeTransaction}), and are dropped by an abort marker.
+     */
+    public CompletableFuture<List<CommitResult>> commitTransactionalOffsets(String groupId, long producerId,
+                                                                            String memberId, String groupInstanceId,
+                                                                            int generationId,
+                                                                            List<OffsetCommit> commits) {
+        Errors error = precheck(groupId);
+        if (error != Errors.NONE) {
+            return CompletableFuture.completedFuture(failAll(commits, error));
+        }
+        return runtime.submit("txn-offset-commit", partitionFor(groupId),
+                        shard -> shard.commitTransactionalOffsets(groupId, producerId, memberId, groupInstanceId,
+                                generationId, commits))
+                .exceptionally(failure -> failAll(commits, errorOf(failure)));
+    }
+
+    /**
+     * A transaction's marker was written to {@code __consumer_offsets} partition {@code offsetsPartition} (which this
+     * broker leads): the producer's pending offsets there are made committed offsets ({@code committed}) or dropped.
+     * For the WriteTxnMarkers handler, which calls it after appending the marker, as Kafka's calls
+     * {@code onTransactionCompleted}. Completes with NONE once the change is durable, or with the error to answer for
+     * that partition's marker: NOT_LEADER_OR_FOLLOWER while this broker does not (yet) coordinate the partition, as
+     * Kafka translates the coordinator's errors, so that the transaction coordinator sends the marker again.
+     */
+    public CompletableFuture<Errors> completeTransaction(int offsetsPartition, long producerId, boolean committed) {
+        if (!loaded) {
+            return CompletableFuture.completedFuture(Errors.NOT_LEADER_OR_FOLLOWER);
+        }
+        return runtime.submit("complete-transaction", offsetsPartition,
+                        shard -> shard.completeTransaction(producerId, committed))
+                .exceptionally(GroupCoordinator::errorOf)
+                .thenApply(error -> switch (error) {
+                    case COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS, NOT_COORDINATOR ->
+                            Errors.NOT_LEADER_OR_FOLLOWER;
+                    default -> error;
+                });
+    }
+
+    /** Committed offsets, and the partitions among them whose offsets an open transaction holds. */
+    public record FetchedOffsets(Map<TopicPartition, OffsetAndMetadata> offsets, java.util.Set<TopicPartition> unstable) {
+    }
+
+    /**
+     * OffsetFetch with RequireStable: the group's committed offsets for {@code partitions} (all if null) and which of
+     * them an open transaction holds (answered UNSTABLE_OFFSET_COMMIT, for the consumer to retry).
+     */
+    public CompletableFuture<FetchedOffsets> fetchStableOffsets(String groupId, Collection<TopicPartition> partitions) {
+        Errors error = precheck(groupId);
+        if (error != Errors.NONE) {
+            return CompletableFuture.failedFuture(error.exception());
+        }
+        List<TopicPartition> wanted = partitions == null ? null : List.copyOf(partitions);
+        return runtime.call("fetch-stable-offsets", partitionFor(groupId), shard -> new FetchedOffsets(
+                shard.fetchOffsets(groupId, wanted), shard.unstableOffsets(groupId, wanted)));
+    }
+
     private static List<CommitResult> failAll(List<OffsetCommit> commits, Errors error) {
         List<CommitResult> results = new ArrayList<>(commits.size());
         for (OffsetCommit commit : commits) {

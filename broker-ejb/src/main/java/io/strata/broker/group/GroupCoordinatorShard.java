@@ -64,6 +64,7 @@ final class GroupCoordinatorShard implements CoordinatorShard {
     private final Function<String, TopicImage> topics;
     private final Map<String, Group> groups = new HashMap<>();
     private final OffsetStore offsets = new OffsetStore();
+    private final PendingTransactionalOffsets pendingOffsets = new PendingTransactionalOffsets();
 
     GroupCoordinatorShard(CoordinatorContext context, BrokerConfig config, Function<String, TopicImage> topics) {
         this.context = context;
@@ -95,6 +96,13 @@ final class GroupCoordinatorShard implements CoordinatorShard {
             }
         } else if (key instanceof GroupKey) {
             replayGroup(key.group(), record.value());
+        } else if (key instanceof GroupRecords.PendingOffsetKey pending) {
+            if (record.value() != null) {
+                pendingOffsets.put(pending.producerId(), key.group(), pending.topicPartition(),
+                        GroupRecords.decodeOffsetValue(ByteBuffer.wrap(record.value())));
+            } else {
+                pendingOffsets.remove(pending.producerId(), key.group(), pending.topicPartition());
+            }
         }
     }
 
@@ -131,8 +139,9 @@ final class GroupCoordinatorShard implements CoordinatorShard {
 
     @Override
     public void onLoaded() {
-        LOG.log(Level.INFO, "Loaded {0} group(s) and {1} committed offset(s) from {2}-{3}", groups.size(),
-                offsets.size(), GroupCoordinator.OFFSETS_TOPIC, context.partition());
+        LOG.log(Level.INFO, "Loaded {0} group(s), {1} committed offset(s) and {2} offset(s) of open transactions from"
+                + " {3}-{4}", groups.size(), offsets.size(), pendingOffsets.size(), GroupCoordinator.OFFSETS_TOPIC,
+                context.partition());
         scheduleSweep();
         scheduleExpiry();
     }
@@ -766,6 +775,108 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         return Errors.NONE;
     }
 
+    /**
+     * TxnOffsetCommit: writes the offsets as pending offsets of the producer's open transaction; they become the
+     * group's committed offsets when the transaction commits ({@link #completeTransaction}). A member commits within
+     * its generation, as Kafka Streams does; a producer outside the group (generation -1, no member id) may commit
+     * whatever the group's state.
+     */
+    CompletableFuture<List<CommitResult>> commitTransactionalOffsets(String groupId, long producerId,
+                                                                     String memberId, String groupInstanceId,
+                                                                     int generationId, List<OffsetCommit> commits) {
+        // Kafka's checks of a transactional commit in a classic group: no state check (a member may commit while the
+        // group rebalances), and a producer outside the group (generation -1, no member id) commits in any state.
+        boolean fromMember = generationId >= 0 || (memberId != null && !memberId.isEmpty()) || groupInstanceId != null;
+        ClassicGroup group = classic(groupId);
+        if (group == null && generationId < 0) {
+            group = classicOrNew(groupId);
+        }
+        Errors check;
+        if (group == null) {
+            check = Errors.ILLEGAL_GENERATION;
+        } else if (group.is(GroupState.DEAD)) {
+            check = Errors.COORDINATOR_NOT_AVAILABLE;
+        } else if ((generationId < 0 && group.is(GroupState.EMPTY)) || !fromMember) {
+            check = Errors.NONE;
+        } else if (group.isStaticMemberFenced(groupInstanceId, memberId)) {
+            check = Errors.FENCED_INSTANCE_ID;
+        } else if (!group.hasMember(memberId)) {
+            check = Errors.UNKNOWN_MEMBER_ID;
+        } else if (generationId != group.generationId) {
+            check = Errors.ILLEGAL_GENERATION;
+        } else {
+            check = Errors.NONE;
+        }
+        if (check != Errors.NONE) {
+            return CompletableFuture.completedFuture(failAll(commits, check));
+        }
+        long nowMs = context.nowMs();
+        List<CommitResult> results = new ArrayList<>();
+        List<CoordinatorRecord> records = new ArrayList<>();
+        Map<TopicPartition, OffsetAndMetadata> accepted = new LinkedHashMap<>();
+        for (OffsetCommit commit : commits) {
+            String metadata = commit.metadata() == null ? "" : commit.metadata();
+            TopicImage topic = topics.apply(commit.topicPartition().topic());
+            if (metadata.length() > config.offsetMetadataMaxBytes) {
+                results.add(new CommitResult(commit.topicPartition(), Errors.OFFSET_METADATA_TOO_LARGE));
+            } else if (topic == null || topic.partition(commit.topicPartition().partition()) == null) {
+                results.add(new CommitResult(commit.topicPartition(), Errors.UNKNOWN_TOPIC_OR_PARTITION));
+            } else {
+                OffsetAndMetadata offset = new OffsetAndMetadata(commit.offset(), commit.leaderEpoch(), metadata, nowMs);
+                accepted.put(commit.topicPartition(), offset);
+                records.add(new CoordinatorRecord(GroupRecords.pendingOffsetKey(groupId, producerId,
+                        commit.topicPartition()), GroupRecords.offsetValue(offset)));
+            }
+        }
+        CompletableFuture<List<CommitResult>> done = new CompletableFuture<>();
+        context.write(records, () -> {
+            accepted.forEach((tp, offset) -> pendingOffsets.put(producerId, groupId, tp, offset));
+            accepted.keySet().forEach(tp -> results.add(new CommitResult(tp, Errors.NONE)));
+            done.complete(results);
+        }, error -> {
+            accepted.keySet().forEach(tp -> results.add(new CommitResult(tp, error)));
+            done.complete(results);
+        });
+        return done;
+    }
+
+    /**
+     * The marker of the producer's transaction reached this partition: its pending offsets become committed offsets
+     * (commit) or are dropped (abort), once the records saying so are committed. Completes with NONE at once if the
+     * producer has none here.
+     */
+    CompletableFuture<Errors> completeTransaction(long producerId, boolean committed) {
+        Map<String, Map<TopicPartition, OffsetAndMetadata>> pending = pendingOffsets.ofProducer(producerId);
+        if (pending.isEmpty()) {
+            return CompletableFuture.completedFuture(Errors.NONE);
+        }
+        List<CoordinatorRecord> records = new ArrayList<>();
+        pending.forEach((groupId, byPartition) -> byPartition.forEach((tp, offset) -> {
+            if (committed) {
+                records.add(new CoordinatorRecord(GroupRecords.offsetKey(groupId, tp),
+                        GroupRecords.offsetValue(offset)));
+            }
+            records.add(CoordinatorRecord.tombstone(GroupRecords.pendingOffsetKey(groupId, producerId, tp)));
+        }));
+        CompletableFuture<Errors> done = new CompletableFuture<>();
+        context.write(records, () -> {
+            pendingOffsets.removeProducer(producerId);
+            if (committed) {
+                pending.forEach((groupId, byPartition) -> {
+                    classicOrNew(groupId);
+                    offsets.putAll(groupId, byPartition);
+                });
+            }
+            done.complete(Errors.NONE);
+        }, done::complete);
+        return done;
+    }
+
+    /** The group's partitions among {@code partitions} (all if null) whose offsets an open transaction holds. */
+    Set<TopicPartition> unstableOffsets(String groupId, Collection<TopicPartition> partitions) {
+        return pendingOffsets.pendingPartitions(groupId, partitions);
+    }
+
     private static List<CommitResult> failAll(List<OffsetCommit> commits, Errors error) {
         List<CommitResult> results = new ArrayList<>(commits.size());
         for (OffsetCommit commit : commits) {
@@ -898,13 +1009,15 @@ final class GroupCoordinatorShard implements CoordinatorShard {
             List<TopicPartition> expired = new ArrayList<>();
             for (Map.Entry<TopicPartition, OffsetAndMetadata> offset : committed.entrySet()) {
                 long since = Math.max(offset.getValue().commitTimestampMs(), group.stateChangedMs);
-                if (nowMs - since > config.offsetsRetentionMs) {
+                // As Kafka: an offset an open transaction is about to replace does not expire under it.
+                if (nowMs - since > config.offsetsRetentionMs
+                        && !pendingOffsets.isPending(group.groupId, offset.getKey())) {
                     expired.add(offset.getKey());
                     tombstones.add(CoordinatorRecord.tombstone(GroupRecords.offsetKey(group.groupId,
                             offset.getKey())));
                 }
             }
-            boolean emptied = expired.size() == committed.size();
+            boolean emptied = expired.size() == committed.size() && !pendingOffsets.hasGroup(group.groupId);
             if (emptied) {
                 tombstones.add(CoordinatorRecord.tombstone(GroupRecords.groupKey(group.groupId)));
             }

@@ -11,7 +11,8 @@ import java.util.List;
 /**
  * The record format of {@code __consumer_offsets}: one record per committed offset (key: group, topic, partition) and
  * one per group (key: group) holding its generation, protocol, leader and members with their subscriptions and
- * assignments. A tombstone removes either. Keys and values begin with a version, so the format can grow.
+ * assignments, and one per offset committed in an open transaction (key: group, producer id, topic, partition; the
+ * value as a committed offset's) until the transaction's marker arrives. A tombstone removes any of them. Keys and values begin with a version, so the format can grow.
  *
  * <p>The only class that knows the format. Stateless; thread-safe.
  */
@@ -19,13 +20,15 @@ final class GroupRecords {
 
     private static final short OFFSET_KEY = 1;
     private static final short GROUP_KEY = 2;
+    /** An offset committed in a transaction, held until the transaction's marker says whether it counts. */
+    private static final short PENDING_OFFSET_KEY = 3;
     private static final short VALUE_VERSION = 1;
 
     private GroupRecords() {
     }
 
     /** A decoded key: an offset's or a group's. */
-    sealed interface Key permits OffsetKey, GroupKey {
+    sealed interface Key permits OffsetKey, GroupKey, PendingOffsetKey {
         String group();
     }
 
@@ -33,6 +36,9 @@ final class GroupRecords {
     }
 
     record GroupKey(String group) implements Key {
+    }
+
+    record PendingOffsetKey(String group, long producerId, TopicPartition topicPartition) implements Key {
     }
 
     /** A member as stored with its group. */
@@ -49,6 +55,16 @@ final class GroupRecords {
         ByteBuffer buffer = ByteBuffer.allocate(2 + sizeOf(group) + sizeOf(tp.topic()) + 4);
         buffer.putShort(OFFSET_KEY);
         putString(buffer, group);
+        putString(buffer, tp.topic());
+        buffer.putInt(tp.partition());
+        return buffer.array();
+    }
+
+    static byte[] pendingOffsetKey(String group, long producerId, TopicPartition tp) {
+        ByteBuffer buffer = ByteBuffer.allocate(2 + sizeOf(group) + 8 + sizeOf(tp.topic()) + 4);
+        buffer.putShort(PENDING_OFFSET_KEY);
+        putString(buffer, group);
+        buffer.putLong(producerId);
         putString(buffer, tp.topic());
         buffer.putInt(tp.partition());
         return buffer.array();
@@ -71,6 +87,11 @@ final class GroupRecords {
             }
             if (type == GROUP_KEY) {
                 return new GroupKey(group);
+            }
+            if (type == PENDING_OFFSET_KEY) {
+                long producerId = key.getLong();
+                String topic = getString(key);
+                return new PendingOffsetKey(group, producerId, new TopicPartition(topic, key.getInt()));
             }
             throw new IllegalArgumentException("unknown key type " + type);
         } catch (BufferUnderflowException e) {

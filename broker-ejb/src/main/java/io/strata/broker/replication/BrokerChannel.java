@@ -17,9 +17,11 @@ import java.nio.ByteBuffer;
  * fetches are. Requests and responses are kafka-clients' own classes; the connection opens on first use and is
  * dropped on any failure, to be opened again by the next request.
  *
- * <p>Not thread-safe: one fetcher thread owns it.
+ * <p>Used by followers' fetchers and by the transaction coordinator's marker sender.
+ *
+ * <p>Not thread-safe: one thread owns it.
  */
-final class BrokerChannel implements AutoCloseable {
+public final class BrokerChannel implements AutoCloseable {
 
     private final String clientId;
     private final int timeoutMs;
@@ -31,19 +33,19 @@ final class BrokerChannel implements AutoCloseable {
     private OutputStream out;
     private int correlationId;
 
-    BrokerChannel(String clientId, int timeoutMs) {
+    public BrokerChannel(String clientId, int timeoutMs) {
         this(clientId, timeoutMs, "");
     }
 
     /** A channel whose connections leave from {@code localAddress} (empty: the address the system picks). */
-    BrokerChannel(String clientId, int timeoutMs, String localAddress) {
+    public BrokerChannel(String clientId, int timeoutMs, String localAddress) {
         this.clientId = clientId;
         this.timeoutMs = timeoutMs;
         this.localAddress = localAddress;
     }
 
     /** Points the channel at {@code host:port}, closing the connection if it went elsewhere. */
-    void target(String newHost, int newPort) {
+    public void target(String newHost, int newPort) {
         if (!newHost.equals(host) || newPort != port) {
             close();
             host = newHost;
@@ -52,7 +54,7 @@ final class BrokerChannel implements AutoCloseable {
     }
 
     /** Sends {@code request} and waits for its response. */
-    AbstractResponse send(AbstractRequest request) throws IOException {
+    public AbstractResponse send(AbstractRequest request) throws IOException {
         try {
             connectIfNeeded();
             RequestHeader header = new RequestHeader(request.apiKey(), request.version(), clientId, ++correlationId);

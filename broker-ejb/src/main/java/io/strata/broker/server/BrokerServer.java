@@ -27,6 +27,7 @@ import io.strata.broker.network.SocketServer;
 import io.strata.broker.partition.Partition;
 import io.strata.broker.partition.ReplicaManager;
 import io.strata.broker.producer.ProducerIdManager;
+import io.strata.broker.transaction.TransactionCoordinator;
 import io.strata.storage.log.LogDirectory;
 import org.apache.kafka.common.metrics.Metrics;
 
@@ -76,6 +77,7 @@ public final class BrokerServer implements AutoCloseable {
     private ReplicaManager replicaManager;
     private FetchPurgatory fetchPurgatory;
     private GroupCoordinator groupCoordinator;
+    private TransactionCoordinator transactionCoordinator;
     private RequestChannel requestChannel;
     private RequestHandlerPool handlers;
     private SocketServer socketServer;
@@ -183,8 +185,11 @@ public final class BrokerServer implements AutoCloseable {
             groupCoordinator.startup(!isClustered());
             requestChannel = new RequestChannel(config.queuedMaxRequests);
             ProducerIdManager producerIds = new ProducerIdManager(controller::allocateProducerIds);
+            transactionCoordinator = new TransactionCoordinator(config, controller, replicaManager,
+                    producerIds::nextProducerId, this::replicationEndpoint, threads, clock);
+            transactionCoordinator.startup(!isClustered());
             Apis apis = new Apis(config, requestChannel, controller, membership, replicaManager, fetchPurgatory,
-                    replicaFetchPurgatory, groupCoordinator, producerIds, metrics, clock);
+                    replicaFetchPurgatory, groupCoordinator, producerIds, metrics, clock, transactionCoordinator);
             handlers = new RequestHandlerPool(config.numIoThreads, requestChannel, apis.dispatcher(), threads);
             handlers.start();
             startBackgroundTasks();
@@ -361,6 +366,10 @@ public final class BrokerServer implements AutoCloseable {
         return replicaManager;
     }
 
+    public TransactionCoordinator transactionCoordinator() {
+        return transactionCoordinator;
+    }
+
     public GroupCoordinator groupCoordinator() {
         return groupCoordinator;
     }
@@ -426,6 +435,10 @@ public final class BrokerServer implements AutoCloseable {
         if (isrExecutor != null) {
             stopWithoutInterrupting(isrExecutor, "ISR change");
             isrExecutor = null;
+        }
+        if (transactionCoordinator != null) {
+            transactionCoordinator.close();
+            transactionCoordinator = null;
         }
         if (groupCoordinator != null) {
             groupCoordinator.close();

@@ -3,13 +3,16 @@ package io.strata.broker.api;
 import io.strata.broker.network.InProcessConnection.Answered;
 import io.strata.broker.network.InProcessConnection.Outcome;
 import org.apache.kafka.common.message.ApiVersionsResponseData.ApiVersion;
-import org.apache.kafka.common.message.ListTransactionsRequestData;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.ApiVersionsRequest;
 import org.apache.kafka.common.requests.ApiVersionsResponse;
-import org.apache.kafka.common.requests.ListTransactionsRequest;
-import org.apache.kafka.common.requests.ListTransactionsResponse;
+import org.apache.kafka.common.requests.AddPartitionsToTxnRequest;
+import org.apache.kafka.common.requests.AddPartitionsToTxnResponse;
+import org.apache.kafka.common.requests.ConsumerGroupHeartbeatRequest;
+import org.apache.kafka.common.requests.ConsumerGroupHeartbeatResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,20 +44,23 @@ class ApiVersionsHandlerTest {
     }
 
     @Test
-    void onlyTheImplementedApisAreAdvertisedEachOverTheVersionsKafkaClientsKnow() throws Exception {
+    void onlyTheImplementedApisAreAdvertisedEachOverTheVersionsImplemented() throws Exception {
         ApiVersionsResponse response = broker.send(new ApiVersionsRequest.Builder(), ApiVersionsResponse.class);
 
         assertThat(Errors.forCode(response.data().errorCode())).isEqualTo(Errors.NONE);
         Set<ApiKeys> advertised = response.data().apiKeys().stream().map(v -> ApiKeys.forId(v.apiKey()))
                 .collect(Collectors.toSet());
         assertThat(advertised).isEqualTo(SupportedApis.implemented())
-                .contains(ApiKeys.PRODUCE, ApiKeys.FETCH, ApiKeys.JOIN_GROUP)
-                .doesNotContain(ApiKeys.END_TXN, ApiKeys.ADD_PARTITIONS_TO_TXN, ApiKeys.CONSUMER_GROUP_HEARTBEAT);
+                .contains(ApiKeys.PRODUCE, ApiKeys.FETCH, ApiKeys.JOIN_GROUP, ApiKeys.END_TXN)
+                .doesNotContain(ApiKeys.CONSUMER_GROUP_HEARTBEAT);
         for (ApiVersion version : response.data().apiKeys()) {
             ApiKeys key = ApiKeys.forId(version.apiKey());
             assertThat(version.minVersion()).as(key.name).isEqualTo(key.oldestVersion());
-            assertThat(version.maxVersion()).as(key.name).isEqualTo(key.latestVersion());
+            assertThat(version.maxVersion()).as(key.name).isEqualTo(SupportedApis.latestVersion(key));
         }
+        // Transaction protocol version 1 only: the versions of transaction version 2 are not advertised.
+        assertThat(response.data().apiKeys().find(ApiKeys.ADD_PARTITIONS_TO_TXN.id).maxVersion())
+                .isLessThan(ApiKeys.ADD_PARTITIONS_TO_TXN.latestVersion());
     }
 
     @Test
@@ -72,8 +78,18 @@ class ApiVersionsHandlerTest {
 
     @Test
     void aRequestForAnApiNotImplementedIsAnsweredWithItsOwnUnsupportedVersionResponse() throws Exception {
-        ListTransactionsResponse response = broker.send(new ListTransactionsRequest.Builder(
-                new ListTransactionsRequestData()), ListTransactionsResponse.class);
+        ConsumerGroupHeartbeatResponse response = broker.send(new ConsumerGroupHeartbeatRequest.Builder(
+                new ConsumerGroupHeartbeatRequestData().setGroupId("g")), ConsumerGroupHeartbeatResponse.class);
+
+        assertThat(Errors.forCode(response.data().errorCode())).isEqualTo(Errors.UNSUPPORTED_VERSION);
+    }
+
+    @Test
+    void aVersionAboveTheOneAdvertisedIsAnsweredWithUnsupportedVersion() throws Exception {
+        // AddPartitionsToTxn v4 is the brokers' verification of transaction version 2, which Strata does not speak.
+        AddPartitionsToTxnResponse response = broker.send(AddPartitionsToTxnRequest.Builder.forBroker(
+                new AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection()), (short) 4,
+                AddPartitionsToTxnResponse.class);
 
         assertThat(Errors.forCode(response.data().errorCode())).isEqualTo(Errors.UNSUPPORTED_VERSION);
     }

@@ -6,6 +6,7 @@ import org.apache.kafka.common.message.DeleteGroupsRequestData;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
 import org.apache.kafka.common.message.DescribeGroupsResponseData.DescribedGroup;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
+import org.apache.kafka.common.message.FindCoordinatorResponseData;
 import org.apache.kafka.common.message.HeartbeatRequestData;
 import org.apache.kafka.common.message.JoinGroupRequestData;
 import org.apache.kafka.common.message.JoinGroupRequestData.JoinGroupRequestProtocol;
@@ -105,17 +106,35 @@ class GroupHandlersTest {
     }
 
     @Test
-    void findCoordinatorRefusesTransactionalIdsAndAnEmptyGroupId() throws Exception {
+    void findCoordinatorRefusesAnUnknownKeyTypeAndAnEmptyGroupId() throws Exception {
         FindCoordinatorResponse response = broker.send(new FindCoordinatorRequest.Builder(
-                new FindCoordinatorRequestData().setKeyType(FindCoordinatorRequest.CoordinatorType.TRANSACTION.id())
-                        .setCoordinatorKeys(List.of("payments-tx"))), FindCoordinatorResponse.class);
+                new FindCoordinatorRequestData().setKeyType(FindCoordinatorRequest.CoordinatorType.SHARE.id())
+                        .setCoordinatorKeys(List.of("payments:orders:0"))), FindCoordinatorResponse.class);
         FindCoordinatorResponse empty = broker.send(new FindCoordinatorRequest.Builder(
                 new FindCoordinatorRequestData().setKeyType(FindCoordinatorRequest.CoordinatorType.GROUP.id())
                         .setCoordinatorKeys(List.of(""))), FindCoordinatorResponse.class);
 
         assertThat(Errors.forCode(response.data().coordinators().get(0).errorCode()))
-                .isEqualTo(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+                .isEqualTo(Errors.INVALID_REQUEST);
         assertThat(Errors.forCode(empty.data().coordinators().get(0).errorCode())).isEqualTo(Errors.INVALID_REQUEST);
+    }
+
+    @Test
+    void findCoordinatorOfATransactionalIdIsTheLeaderOfItsTransactionStatePartition() throws Exception {
+        FindCoordinatorResponse response = broker.send(new FindCoordinatorRequest.Builder(
+                new FindCoordinatorRequestData().setKeyType(FindCoordinatorRequest.CoordinatorType.TRANSACTION.id())
+                        .setCoordinatorKeys(List.of("payments-tx", ""))), FindCoordinatorResponse.class);
+        FindCoordinatorResponse old = broker.send(new FindCoordinatorRequest.Builder(
+                new FindCoordinatorRequestData().setKeyType(FindCoordinatorRequest.CoordinatorType.TRANSACTION.id())
+                        .setKey("payments-tx")), (short) 3, FindCoordinatorResponse.class);
+
+        FindCoordinatorResponseData.Coordinator found = response.data().coordinators().get(0);
+        assertThat(Errors.forCode(found.errorCode())).isEqualTo(Errors.NONE);
+        assertThat(found.nodeId()).isEqualTo(1);
+        assertThat(found.port()).isEqualTo(9092);
+        assertThat(Errors.forCode(response.data().coordinators().get(1).errorCode())).isEqualTo(Errors.INVALID_REQUEST);
+        assertThat(Errors.forCode(old.data().errorCode())).isEqualTo(Errors.NONE);
+        assertThat(old.data().nodeId()).isEqualTo(1);
     }
 
     @Test

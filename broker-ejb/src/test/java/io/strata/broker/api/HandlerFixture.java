@@ -5,6 +5,7 @@ import io.strata.broker.cluster.SingleBrokerMembership;
 import io.strata.broker.config.BrokerConfig;
 import io.strata.broker.delayed.FetchPurgatory;
 import io.strata.broker.group.GroupCoordinator;
+import io.strata.broker.transaction.TransactionCoordinator;
 import io.strata.broker.metadata.LocalController;
 import io.strata.broker.metadata.LocalMetadataStore;
 import io.strata.broker.metadata.MetadataImage;
@@ -62,6 +63,7 @@ final class HandlerFixture implements AutoCloseable {
     private final FetchPurgatory fetchPurgatory;
     private final FetchPurgatory replicaFetchPurgatory;
     private final GroupCoordinator groupCoordinator;
+    private final TransactionCoordinator transactionCoordinator;
     private final ApiDispatcher dispatcher;
     private final InProcessConnection connection = new InProcessConnection("127.0.0.1:9092-127.0.0.1:50000-0-0");
     private int connections;
@@ -94,8 +96,13 @@ final class HandlerFixture implements AutoCloseable {
         groupCoordinator.startup(true);
         RequestChannel requestChannel = new RequestChannel(config.queuedMaxRequests);
         ProducerIdManager producerIds = new ProducerIdManager(controller::allocateProducerIds);
+        transactionCoordinator = new TransactionCoordinator(config, controller, replicaManager,
+                producerIds::nextProducerId, id -> id == config.nodeId ? config.advertisedListeners.get(0) : null,
+                threads, clock);
+        transactionCoordinator.startup(true);
         dispatcher = new Apis(config, requestChannel, controller, membership, replicaManager, fetchPurgatory,
-                replicaFetchPurgatory, groupCoordinator, producerIds, new BrokerMetrics(), clock).dispatcher();
+                replicaFetchPurgatory, groupCoordinator, producerIds, new BrokerMetrics(), clock,
+                transactionCoordinator).dispatcher();
     }
 
     /** A broker with node id 1 keeping its data in {@code dir}, with {@code settings} over the test defaults. */
@@ -106,6 +113,7 @@ final class HandlerFixture implements AutoCloseable {
         all.put(BrokerConfig.LISTENERS, "PLAINTEXT://127.0.0.1:9092");
         all.put(BrokerConfig.GROUP_INITIAL_REBALANCE_DELAY_MS, 0);
         all.put(BrokerConfig.OFFSETS_TOPIC_NUM_PARTITIONS, 1);
+        all.put(BrokerConfig.TRANSACTION_STATE_LOG_NUM_PARTITIONS, 1);
         all.putAll(settings);
         return new HandlerFixture(BrokerConfig.of(all));
     }
@@ -196,6 +204,22 @@ final class HandlerFixture implements AutoCloseable {
         return config;
     }
 
+    /** Waits until this broker's transaction coordinator serves {@code transactionalId} (its partition is loaded). */
+    void awaitTransactionCoordinator(String transactionalId) {
+        assertThat(transactionCoordinator.coordinatorFor(transactionalId)).as("creates __transaction_state")
+                .isNotNegative();
+        await().atMost(ANSWER_TIMEOUT).until(() ->
+                transactionCoordinator.coordinatorError(transactionalId) == Errors.NONE);
+    }
+
+    TransactionCoordinator transactionCoordinator() {
+        return transactionCoordinator;
+    }
+
+    GroupCoordinator groupCoordinator() {
+        return groupCoordinator;
+    }
+
     LocalController controller() {
         return controller;
     }
@@ -206,6 +230,7 @@ final class HandlerFixture implements AutoCloseable {
 
     @Override
     public void close() {
+        transactionCoordinator.close();
         groupCoordinator.close();
         fetchPurgatory.close();
         replicaFetchPurgatory.close();

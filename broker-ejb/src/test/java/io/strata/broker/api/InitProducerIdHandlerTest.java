@@ -45,10 +45,26 @@ class InitProducerIdHandlerTest {
     }
 
     @Test
-    void aTransactionalProducerIsRefusedAtOnceWithTransactionalIdAuthorizationFailed() throws Exception {
-        InitProducerIdResponseData response = initProducerId("payments-tx");
+    void aTransactionalProducerGetsAnIdAndEachInitBumpsItsEpoch() throws Exception {
+        broker.awaitTransactionCoordinator("payments-tx");
+        InitProducerIdResponseData first = initProducerId("payments-tx");
+        InitProducerIdResponseData second = initProducerId("payments-tx");
 
-        assertThat(Errors.forCode(response.errorCode())).isEqualTo(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+        assertThat(Errors.forCode(first.errorCode())).isEqualTo(Errors.NONE);
+        assertThat(first.producerId()).isNotNegative();
+        assertThat(first.producerEpoch()).isZero();
+        assertThat(second.producerId()).isEqualTo(first.producerId());
+        assertThat(second.producerEpoch()).isEqualTo((short) 1);
+    }
+
+    @Test
+    void aTransactionTimeoutAboveTheMaximumIsRefused() throws Exception {
+        broker.awaitTransactionCoordinator("slow-tx");
+        InitProducerIdResponseData response = broker.send(new InitProducerIdRequest.Builder(
+                new InitProducerIdRequestData().setTransactionalId("slow-tx").setTransactionTimeoutMs(900_001)),
+                InitProducerIdResponse.class).data();
+
+        assertThat(Errors.forCode(response.errorCode())).isEqualTo(Errors.INVALID_TRANSACTION_TIMEOUT);
         assertThat(response.producerId()).isEqualTo(-1);
     }
 

@@ -181,13 +181,14 @@ class WriteTxnMarkersHandlerTest {
     }
 
     @Test
-    void aMarkerForAPartitionAnotherComponentOwnsIsAnsweredWithWhatThatComponentReports() throws Exception {
-        List<String> routed = new ArrayList<>();
+    void aMarkerIsReportedOnceWrittenToTheComponentKeepingItsPartitionsStateWhichAnswersForIt() throws Exception {
+        produceTransactional(PRODUCER, 0, "in-transaction");
+        List<String> heard = new ArrayList<>();
         WriteTxnMarkersHandler handler = new WriteTxnMarkersHandler(new RequestChannel(16), broker.controller(),
-                broker.replicaManager(), java.time.Clock.systemUTC(),
-                (tp, producerId, epoch, coordinatorEpoch, commit) -> {
-                    routed.add(tp + " " + producerId + " " + epoch + " " + coordinatorEpoch + " " + commit);
-                    return CompletableFuture.completedFuture(Errors.NOT_COORDINATOR);
+                broker.replicaManager(), java.time.Clock.systemUTC(), (tp, producerId, commit) -> {
+                    heard.add(tp + " " + producerId + " " + commit + " at log end "
+                            + broker.replicaManager().partition(tp).log().logEndOffset());
+                    return CompletableFuture.completedFuture(Errors.NOT_LEADER_OR_FOLLOWER);
                 });
         WriteTxnMarkersRequest request = new WriteTxnMarkersRequest.Builder(new WriteTxnMarkersRequestData()
                 .setMarkers(List.of(new WritableTxnMarker().setProducerId(PRODUCER).setProducerEpoch(EPOCH)
@@ -199,11 +200,10 @@ class WriteTxnMarkersHandlerTest {
         handler.handle(connection.request(request, request.version()), request);
 
         WriteTxnMarkersResponse response = HandlerFixture.awaitResponse(connection, WriteTxnMarkersResponse.class);
-        assertThat(routed).containsExactly("orders-0 " + PRODUCER + " 0 2 true");
+        assertThat(heard).as("told after the marker was written").containsExactly("orders-0 " + PRODUCER
+                + " true at log end 2");
         assertThat(Errors.forCode(response.data().markers().get(0).topics().get(0).partitions().get(0).errorCode()))
-                .isEqualTo(Errors.NOT_COORDINATOR);
-        assertThat(broker.replicaManager().partition(ORDERS_0).log().logEndOffset())
-                .as("the handler wrote nothing itself").isZero();
+                .as("what the listener answered").isEqualTo(Errors.NOT_LEADER_OR_FOLLOWER);
     }
 
     @Test

@@ -103,6 +103,8 @@ public final class ClientScenarios {
             scenarios.retention();
             current = "compaction";
             scenarios.compaction();
+            current = "transactions";
+            scenarios.transactions();
         } catch (Exception | AssertionError e) {
             System.out.println("FAIL " + current + ": " + e);
             System.out.flush();
@@ -514,6 +516,47 @@ public final class ClientScenarios {
     }
 
     /** Produce answers lost after the broker wrote: the idempotent producer retries and nothing is doubled. */
+    /**
+     * The transaction coordinator's side of transactions, as this client version speaks it: initTransactions, offsets
+     * sent to a transaction and committed, an abort, and a second producer with the same transactional id fencing the
+     * first. Records in transactions and read_committed belong to the log side's scenarios.
+     */
+    private void transactions() throws Exception {
+        String transactionalId = prefix + "tx";
+        TopicPartition input = new TopicPartition(prefix + "tx-input", 0);
+        createTopic(input.topic(), 1, Map.of());
+        Map<String, Object> settings = Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId,
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, 30_000);
+        try (KafkaProducer<String, String> first = producer(settings);
+             Admin admin = admin()) {
+            first.initTransactions();
+            first.beginTransaction();
+            first.sendOffsetsToTransaction(Map.of(input, new OffsetAndMetadata(3)),
+                    new org.apache.kafka.clients.consumer.ConsumerGroupMetadata(prefix + "tx-group"));
+            first.commitTransaction();
+            first.beginTransaction();
+            first.sendOffsetsToTransaction(Map.of(input, new OffsetAndMetadata(4)),
+                    new org.apache.kafka.clients.consumer.ConsumerGroupMetadata(prefix + "tx-group"));
+            first.abortTransaction();
+            String state = admin.describeTransactions(List.of(transactionalId)).description(transactionalId)
+                    .get(15, TimeUnit.SECONDS).state().toString();
+            check(state.equals("CompleteAbort") || state.equals("PrepareAbort"), "after the abort the transaction"
+                    + " should be aborting or aborted, was " + state);
+            try (KafkaProducer<String, String> second = producer(settings)) {
+                second.initTransactions();
+                first.beginTransaction();
+                try {
+                    first.sendOffsetsToTransaction(Map.of(input, new OffsetAndMetadata(5)),
+                            new org.apache.kafka.clients.consumer.ConsumerGroupMetadata(prefix + "tx-group"));
+                    check(false, "the first producer should have been fenced by the second");
+                } catch (org.apache.kafka.common.errors.ProducerFencedException expected) {
+                    // Fenced, as it should be.
+                }
+            }
+        }
+        pass("transactions");
+    }
+
     private void idempotence() throws Exception {
         String topic = prefix + "exactly-once";
         createTopic(topic, 2, Map.of());

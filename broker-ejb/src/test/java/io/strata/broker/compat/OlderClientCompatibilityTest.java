@@ -35,7 +35,7 @@ class OlderClientCompatibilityTest {
 
     private static final List<String> SCENARIOS = List.of("topics", "produce-consume", "codecs", "groups",
             "two-groups", "idle-members", "handover", "killed-member", "restart", "idempotence", "times", "too-large",
-            "configs", "retention", "compaction");
+            "configs", "retention", "compaction", "transactions");
 
     @TempDir
     Path dir;

@@ -277,6 +277,103 @@ class GroupCoordinatorShardTest {
     }
 
     @Test
+    void aTransactionalOffsetIsPendingUntilTheCommitMarkerThenCommitted() {
+        shard.commitOffsets("g", "", null, -1, commit(10));
+        context.commitAll();
+        CompletableFuture<List<CommitResult>> pending = shard.commitTransactionalOffsets("g", 77, "", null, -1,
+                commit(42));
+        context.commitAll();
+
+        assertThat(pending.join()).containsExactly(new CommitResult(ORDERS_0, Errors.NONE));
+        assertThat(shard.fetchOffsets("g", null).get(ORDERS_0).offset()).as("not before the marker").isEqualTo(10);
+        assertThat(shard.unstableOffsets("g", List.of(ORDERS_0))).containsExactly(ORDERS_0);
+        assertThat(shard.unstableOffsets("other", null)).isEmpty();
+
+        CompletableFuture<Errors> completed = shard.completeTransaction(77, true);
+        assertThat(completed).as("once the change is durable").isNotDone();
+        context.commitAll();
+
+        assertThat(completed.join()).isEqualTo(Errors.NONE);
+        assertThat(shard.fetchOffsets("g", null).get(ORDERS_0).offset()).isEqualTo(42);
+        assertThat(shard.unstableOffsets("g", null)).isEmpty();
+    }
+
+    @Test
+    void anAbortMarkerDropsTheTransactionsOffsets() {
+        shard.commitOffsets("g", "", null, -1, commit(10));
+        shard.commitTransactionalOffsets("g", 77, "", null, -1, commit(42));
+        context.commitAll();
+
+        shard.completeTransaction(77, false);
+        context.commitAll();
+
+        assertThat(shard.fetchOffsets("g", null).get(ORDERS_0).offset()).isEqualTo(10);
+        assertThat(shard.unstableOffsets("g", null)).isEmpty();
+        assertThat(shard.completeTransaction(77, true).join()).as("a repeated marker finds nothing to do")
+                .isEqualTo(Errors.NONE);
+        assertThat(context.pending).isEmpty();
+    }
+
+    @Test
+    void anOffsetAnOpenTransactionHoldsDoesNotExpireUnderIt() {
+        shard.onLoaded();
+        shard.commitOffsets("g", "", null, -1, commit(10));
+        shard.commitOffsets("h", "", null, -1, commit(11));
+        shard.commitTransactionalOffsets("g", 77, "", null, -1, commit(42));
+        context.commitAll();
+
+        context.advance(config.offsetsRetentionMs + config.offsetsRetentionCheckIntervalMs);
+        context.commitAll();
+
+        assertThat(shard.fetchOffsets("h", null)).as("expired").isEmpty();
+        assertThat(shard.fetchOffsets("g", null)).as("held by the open transaction").containsOnlyKeys(ORDERS_0);
+        shard.completeTransaction(77, true);
+        context.commitAll();
+        assertThat(shard.fetchOffsets("g", null).get(ORDERS_0).offset()).isEqualTo(42);
+    }
+
+    @Test
+    void aTransactionalCommitOfAMemberIsFencedByGenerationAndMemberId() {
+        JoinGroupResponseData joined = joinNew(null).get();
+        sync(joined, new byte[]{1});
+        context.commitAll();
+
+        assertThat(shard.commitTransactionalOffsets("g", 77, joined.memberId(), null, joined.generationId() - 1,
+                commit(1)).join()).containsExactly(new CommitResult(ORDERS_0, Errors.ILLEGAL_GENERATION));
+        assertThat(shard.commitTransactionalOffsets("g", 77, "stranger", null, joined.generationId(), commit(1))
+                .join()).containsExactly(new CommitResult(ORDERS_0, Errors.UNKNOWN_MEMBER_ID));
+        CompletableFuture<List<CommitResult>> fromMember = shard.commitTransactionalOffsets("g", 77,
+                joined.memberId(), null, joined.generationId(), commit(5));
+        CompletableFuture<List<CommitResult>> outsideTheGroup = shard.commitTransactionalOffsets("g", 78, "", null,
+                -1, commit(6));
+        context.commitAll();
+        assertThat(fromMember.join()).containsExactly(new CommitResult(ORDERS_0, Errors.NONE));
+        assertThat(outsideTheGroup.join()).as("a producer outside the group commits whatever its state")
+                .containsExactly(new CommitResult(ORDERS_0, Errors.NONE));
+    }
+
+    @Test
+    void pendingTransactionalOffsetsSurviveAReload() {
+        shard.commitTransactionalOffsets("g", 77, "", null, -1, commit(42));
+        shard.commitTransactionalOffsets("g", 78, "", null, -1, commit(43));
+        context.commitAll();
+        shard.completeTransaction(78, false);
+        context.commitAll();
+
+        HandContext after = new HandContext();
+        GroupCoordinatorShard reloaded = newShard(after);
+        long offset = 0;
+        for (CoordinatorRecord record : context.log) {
+            reloaded.replay(offset++, record);
+        }
+
+        assertThat(reloaded.unstableOffsets("g", null)).containsExactly(ORDERS_0);
+        reloaded.completeTransaction(77, true);
+        after.commitAll();
+        assertThat(reloaded.fetchOffsets("g", null).get(ORDERS_0).offset()).isEqualTo(42);
+    }
+
+    @Test
     void replayingTheWrittenRecordsRebuildsGroupsAndOffsets() {
         JoinGroupResponseData joined = joinNew("instance-1").get();
         sync(joined, new byte[]{9});

@@ -254,6 +254,29 @@ class ApiVersionSweepTest {
                                         .setPartitionIndexes(List.of(0)))))));
         requests.put(ApiKeys.LIST_PARTITION_REASSIGNMENTS, v -> new ListPartitionReassignmentsRequestData()
                 .setTopics(null));
+        requests.put(ApiKeys.ADD_PARTITIONS_TO_TXN, v -> {
+            org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopicCollection topics =
+                    new org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopicCollection();
+            topics.add(new org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopic()
+                    .setName("sweep").setPartitions(List.of(0)));
+            return new org.apache.kafka.common.message.AddPartitionsToTxnRequestData()
+                    .setV3AndBelowTransactionalId("sweep-tx").setV3AndBelowProducerId(1)
+                    .setV3AndBelowProducerEpoch((short) 0).setV3AndBelowTopics(topics);
+        });
+        requests.put(ApiKeys.ADD_OFFSETS_TO_TXN, v -> new org.apache.kafka.common.message.AddOffsetsToTxnRequestData()
+                .setTransactionalId("sweep-tx").setProducerId(1).setProducerEpoch((short) 0).setGroupId("sweep-group"));
+        requests.put(ApiKeys.END_TXN, v -> new org.apache.kafka.common.message.EndTxnRequestData()
+                .setTransactionalId("sweep-tx").setProducerId(1).setProducerEpoch((short) 0).setCommitted(true));
+        requests.put(ApiKeys.TXN_OFFSET_COMMIT, v -> new org.apache.kafka.common.message.TxnOffsetCommitRequestData()
+                .setTransactionalId("sweep-tx").setGroupId("sweep-group").setProducerId(1)
+                .setProducerEpoch((short) 0).setTopics(List.of(
+                        new org.apache.kafka.common.message.TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic()
+                                .setName("sweep").setPartitions(List.of(new org.apache.kafka.common.message
+                                        .TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition()
+                                        .setPartitionIndex(0).setCommittedOffset(0))))));
+        requests.put(ApiKeys.DESCRIBE_TRANSACTIONS, v -> new org.apache.kafka.common.message
+                .DescribeTransactionsRequestData().setTransactionalIds(List.of("sweep-tx")));
+        requests.put(ApiKeys.LIST_TRANSACTIONS, v -> new org.apache.kafka.common.message.ListTransactionsRequestData());
         return requests;
     }
 
@@ -267,7 +290,7 @@ class ApiVersionSweepTest {
             socket.setSoTimeout(15_000);
             for (Map.Entry<ApiKeys, IntFunction<ApiMessage>> api : requests.entrySet()) {
                 ApiKeys key = api.getKey();
-                for (short v = key.oldestVersion(); v <= key.latestVersion(); v++) {
+                for (short v = key.oldestVersion(); v <= SupportedApis.latestVersion(key); v++) {
                     correlationId++;
                     String failure = exchange(socket, key, v, api.getValue().apply(v), correlationId);
                     if (failure != null) {

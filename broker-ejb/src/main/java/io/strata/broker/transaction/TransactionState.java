@@ -1,0 +1,90 @@
+package io.strata.broker.transaction;
+
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The states of a transactional id, with Kafka's codes (as stored in {@code __transaction_state}) and names (as
+ * DescribeTransactions and ListTransactions show them), and the states each may be entered from.
+ *
+ * <pre>
+ *   Empty, CompleteCommit, CompleteAbort --AddPartitions/AddOffsets--> Ongoing
+ *   Ongoing --EndTxn(commit)--> PrepareCommit --markers written--> CompleteCommit
+ *   Ongoing --EndTxn(abort), timeout, InitProducerId--> PrepareAbort --markers written--> CompleteAbort
+ *   Empty, CompleteCommit, CompleteAbort --InitProducerId--> Empty (new epoch)
+ *   Empty, CompleteCommit, CompleteAbort --expired--> Dead (the record is deleted)
+ * </pre>
+ *
+ * <p>Immutable.
+ */
+public enum TransactionState {
+    EMPTY(0, "Empty"),
+    ONGOING(1, "Ongoing"),
+    PREPARE_COMMIT(2, "PrepareCommit"),
+    PREPARE_ABORT(3, "PrepareAbort"),
+    COMPLETE_COMMIT(4, "CompleteCommit"),
+    COMPLETE_ABORT(5, "CompleteAbort"),
+    DEAD(6, "Dead"),
+    PREPARE_EPOCH_FENCE(7, "PrepareEpochFence");
+
+    private final byte code;
+    private final String display;
+
+    TransactionState(int code, String display) {
+        this.code = (byte) code;
+        this.display = display;
+    }
+
+    public byte code() {
+        return code;
+    }
+
+    /** The name Kafka's tools show, such as {@code PrepareCommit}. */
+    public String display() {
+        return display;
+    }
+
+    public static TransactionState ofCode(byte code) {
+        for (TransactionState state : values()) {
+            if (state.code == code) {
+                return state;
+            }
+        }
+        throw new IllegalArgumentException("unknown transaction state code " + code);
+    }
+
+    /** The state shown as {@code name} (case-insensitive), or {@code null} if there is none. */
+    public static TransactionState ofDisplay(String name) {
+        for (TransactionState state : values()) {
+            if (state.display.toLowerCase(Locale.ROOT).equals(name.toLowerCase(Locale.ROOT))) {
+                return state;
+            }
+        }
+        return null;
+    }
+
+    /** The states from which this one may be entered. */
+    Set<TransactionState> validPrevious() {
+        return switch (this) {
+            case EMPTY -> EnumSet.of(EMPTY, COMPLETE_COMMIT, COMPLETE_ABORT);
+            case ONGOING -> EnumSet.of(ONGOING, EMPTY, COMPLETE_COMMIT, COMPLETE_ABORT);
+            case PREPARE_COMMIT -> EnumSet.of(ONGOING);
+            case PREPARE_ABORT -> EnumSet.of(ONGOING, PREPARE_EPOCH_FENCE);
+            case COMPLETE_COMMIT -> EnumSet.of(PREPARE_COMMIT);
+            case COMPLETE_ABORT -> EnumSet.of(PREPARE_ABORT);
+            case DEAD -> EnumSet.of(EMPTY, COMPLETE_COMMIT, COMPLETE_ABORT);
+            case PREPARE_EPOCH_FENCE -> EnumSet.of(ONGOING);
+        };
+    }
+
+    /** Whether a transaction in this state is being completed: markers are on their way. */
+    boolean isPreparing() {
+        return this == PREPARE_COMMIT || this == PREPARE_ABORT;
+    }
+
+    /** Whether no transaction is open: a new one may begin, the id may expire. */
+    boolean isIdle() {
+        return this == EMPTY || this == COMPLETE_COMMIT || this == COMPLETE_ABORT;
+    }
+}
