@@ -9,6 +9,8 @@ import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
@@ -37,10 +39,6 @@ import static org.awaitility.Awaitility.await;
  * Transactional producers of kafka-clients against one real broker: initTransactions, offsets sent to a transaction,
  * commit and abort, zombie fencing, the broker's abort of a transaction left open past its timeout, Admin's
  * describeTransactions and listTransactions, and a restart that keeps the coordinator's state.
- *
- * <p>Records produced in a transaction, markers in the partitions and offsets made committed by the marker of
- * {@code __consumer_offsets} need the log side of transactions (transactional Produce, the WriteTxnMarkers handler);
- * those assertions run once this broker implements WriteTxnMarkers and are skipped before.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class TransactionsTest {
@@ -72,6 +70,62 @@ class TransactionsTest {
     private static TransactionDescription describe(Admin admin, String transactionalId) throws Exception {
         return admin.describeTransactions(List.of(transactionalId)).description(transactionalId)
                 .get(15, TimeUnit.SECONDS);
+    }
+
+    /** Every value in {@code topic}'s partition 0, read from the start to its end with {@code isolation}. */
+    private static List<String> readAll(String topic, String isolation) {
+        TopicPartition tp = new TopicPartition(topic, 0);
+        try (KafkaConsumer<String, String> consumer = broker.consumer(null,
+                Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation))) {
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            long end = consumer.endOffsets(List.of(tp)).get(tp);
+            List<String> values = new java.util.ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            while (consumer.position(tp) < end && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(record -> values.add(record.value()));
+            }
+            return values;
+        }
+    }
+
+    /**
+     * The isolation levels through real clients: read_committed sees committed records only, never aborted or still
+     * open ones, and stops at the open transaction (its end offset is the last stable offset) until it commits;
+     * read_uncommitted sees everything written.
+     */
+    @Test
+    void readCommittedSeesOnlyCommittedRecordsAndReadUncommittedSeesAll() throws Exception {
+        broker.createTopic("isolated", 1, Map.of());
+        try (KafkaProducer<String, String> producer = transactional("isolation-tx", 60_000)) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>("isolated", "committed-1"));
+            producer.send(new ProducerRecord<>("isolated", "committed-2"));
+            producer.commitTransaction();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>("isolated", "aborted-1"));
+            producer.flush();
+            producer.abortTransaction();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>("isolated", "open-1")).get(15, TimeUnit.SECONDS);
+
+            assertThat(readAll("isolated", "read_committed")).containsExactly("committed-1", "committed-2");
+            assertThat(readAll("isolated", "read_uncommitted"))
+                    .containsExactly("committed-1", "committed-2", "aborted-1", "open-1");
+
+            producer.commitTransaction();
+            assertThat(readAll("isolated", "read_committed")).containsExactly("committed-1", "committed-2", "open-1");
+        }
+        try (Admin admin = broker.admin()) {
+            TopicPartition tp = new TopicPartition("isolated", 0);
+            long committedEnd = admin.listOffsets(Map.of(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()),
+                    new org.apache.kafka.clients.admin.ListOffsetsOptions(
+                            org.apache.kafka.common.IsolationLevel.READ_COMMITTED)).partitionResult(tp)
+                    .get(15, TimeUnit.SECONDS).offset();
+            // Four records and three markers.
+            assertThat(committedEnd).isEqualTo(7);
+        }
     }
 
     @Test
