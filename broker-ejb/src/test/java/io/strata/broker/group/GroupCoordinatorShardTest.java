@@ -3,6 +3,7 @@ package io.strata.broker.group;
 import io.strata.broker.config.BrokerConfig;
 import io.strata.broker.coordinator.CoordinatorContext;
 import io.strata.broker.coordinator.CoordinatorRecord;
+import io.strata.broker.coordinator.HandCoordinatorContext;
 import io.strata.broker.group.GroupCoordinator.CommitResult;
 import io.strata.broker.group.GroupCoordinator.GroupSummary;
 import io.strata.broker.group.GroupCoordinator.OffsetCommit;
@@ -17,14 +18,10 @@ import org.apache.kafka.common.protocol.Errors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -40,77 +37,7 @@ class GroupCoordinatorShardTest {
     private static final TopicImage ORDERS = new TopicImage("orders", Uuid.randomUuid(),
             List.of(PartitionAssignment.initial(List.of(1))), Map.of(), false);
 
-    /** The runtime, by hand: writes wait for {@link #commitAll} or {@link #failAll}; timers for {@link #advance}. */
-    static final class HandContext implements CoordinatorContext {
-        long nowMs = 1_000_000;
-        final List<CoordinatorRecord> log = new ArrayList<>();
-        final List<Pending> pending = new ArrayList<>();
-        final TreeMap<String, Timer> timers = new TreeMap<>();
-
-        record Pending(List<CoordinatorRecord> records, Runnable onCommitted, Consumer<Errors> onFailed) {
-        }
-
-        record Timer(long dueMs, Runnable task) {
-        }
-
-        @Override
-        public int partition() {
-            return 0;
-        }
-
-        @Override
-        public long nowMs() {
-            return nowMs;
-        }
-
-        @Override
-        public void write(List<CoordinatorRecord> records, Runnable onCommitted, Consumer<Errors> onFailed) {
-            pending.add(new Pending(List.copyOf(records), onCommitted, onFailed));
-        }
-
-        @Override
-        public void schedule(String key, long delayMs, Runnable task) {
-            timers.put(key, new Timer(nowMs + delayMs, task));
-        }
-
-        @Override
-        public void cancel(String key) {
-            timers.remove(key);
-        }
-
-        void commitAll() {
-            while (!pending.isEmpty()) {
-                Pending write = pending.remove(0);
-                log.addAll(write.records());
-                write.onCommitted().run();
-            }
-        }
-
-        void failAll(Errors error) {
-            while (!pending.isEmpty()) {
-                pending.remove(0).onFailed().accept(error);
-            }
-        }
-
-        void advance(long ms) {
-            nowMs += ms;
-            boolean ran = true;
-            while (ran) {
-                ran = false;
-                for (Iterator<Map.Entry<String, Timer>> it = timers.entrySet().iterator(); it.hasNext(); ) {
-                    Map.Entry<String, Timer> timer = it.next();
-                    if (timer.getValue().dueMs() <= nowMs) {
-                        it.remove();
-                        timer.getValue().task().run();
-                        ran = true;
-                        break;
-                    }
-                }
-            }
-        }
-    }
-
-    private final HandContext context = new HandContext();
+    private final HandCoordinatorContext context = new HandCoordinatorContext();
     private final BrokerConfig config = BrokerConfig.of(Map.of(BrokerConfig.GROUP_INITIAL_REBALANCE_DELAY_MS, 0));
     private final GroupCoordinatorShard shard = newShard(context);
 
@@ -360,7 +287,7 @@ class GroupCoordinatorShardTest {
         shard.completeTransaction(78, false);
         context.commitAll();
 
-        HandContext after = new HandContext();
+        HandCoordinatorContext after = new HandCoordinatorContext();
         GroupCoordinatorShard reloaded = newShard(after);
         long offset = 0;
         for (CoordinatorRecord record : context.log) {
@@ -384,7 +311,7 @@ class GroupCoordinatorShardTest {
         shard.deleteGroup("simple");
         context.commitAll();
 
-        GroupCoordinatorShard reloaded = newShard(new HandContext());
+        GroupCoordinatorShard reloaded = newShard(new HandCoordinatorContext());
         long offset = 0;
         for (CoordinatorRecord record : context.log) {
             reloaded.replay(offset++, record);

@@ -3,6 +3,7 @@ package io.strata.broker.transaction;
 import io.strata.broker.config.BrokerConfig;
 import io.strata.broker.coordinator.CoordinatorContext;
 import io.strata.broker.coordinator.CoordinatorRecord;
+import io.strata.broker.coordinator.HandCoordinatorContext;
 import io.strata.broker.transaction.TransactionCoordinator.Description;
 import io.strata.broker.transaction.TransactionCoordinator.InitResult;
 import io.strata.broker.transaction.TransactionRecords.Stored;
@@ -12,14 +13,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -35,88 +33,7 @@ class TransactionCoordinatorShardTest {
     private static final TopicPartition ORDERS_1 = new TopicPartition("orders", 1);
     private static final String TX = "payments-tx";
 
-    /** The runtime, by hand: writes wait for {@link #commitAll} or {@link #failAll}; timers for {@link #advance}. */
-    static final class HandContext implements CoordinatorContext {
-        long nowMs = 1_000_000;
-        final List<CoordinatorRecord> log = new ArrayList<>();
-        final List<Pending> pending = new ArrayList<>();
-        final TreeMap<String, Timer> timers = new TreeMap<>();
-
-        record Pending(List<CoordinatorRecord> records, Runnable onCommitted, Consumer<Errors> onFailed) {
-        }
-
-        record Timer(long dueMs, Runnable task) {
-        }
-
-        @Override
-        public int partition() {
-            return 0;
-        }
-
-        @Override
-        public long nowMs() {
-            return nowMs;
-        }
-
-        @Override
-        public void write(List<CoordinatorRecord> records, Runnable onCommitted, Consumer<Errors> onFailed) {
-            pending.add(new Pending(List.copyOf(records), onCommitted, onFailed));
-        }
-
-        @Override
-        public void schedule(String key, long delayMs, Runnable task) {
-            timers.put(key, new Timer(nowMs + delayMs, task));
-        }
-
-        @Override
-        public void cancel(String key) {
-            timers.remove(key);
-        }
-
-        void commitAll() {
-            while (!pending.isEmpty()) {
-                Pending write = pending.remove(0);
-                log.addAll(write.records());
-                write.onCommitted().run();
-            }
-        }
-
-        void failAll(Errors error) {
-            while (!pending.isEmpty()) {
-                pending.remove(0).onFailed().accept(error);
-            }
-        }
-
-        void advance(long ms) {
-            nowMs += ms;
-            boolean ran = true;
-            while (ran) {
-                ran = false;
-                for (Iterator<Map.Entry<String, Timer>> it = timers.entrySet().iterator(); it.hasNext(); ) {
-                    Map.Entry<String, Timer> timer = it.next();
-                    if (timer.getValue().dueMs() <= nowMs) {
-                        it.remove();
-                        timer.getValue().task().run();
-                        ran = true;
-                        break;
-                    }
-                }
-            }
-        }
-
-        /** The state the last record written for {@code transactionalId} holds, or null for a tombstone. */
-        Stored lastWritten(String transactionalId) {
-            for (int i = log.size() - 1; i >= 0; i--) {
-                CoordinatorRecord record = log.get(i);
-                if (TransactionRecords.decodeKey(record.key()).equals(transactionalId)) {
-                    return record.value() == null ? null : TransactionRecords.decodeValue(record.value());
-                }
-            }
-            throw new AssertionError("nothing was written for " + transactionalId);
-        }
-    }
-
-    private final HandContext context = new HandContext();
+    private final HandCoordinatorContext context = new HandCoordinatorContext();
     private final BrokerConfig config = BrokerConfig.of(Map.of(BrokerConfig.TRANSACTION_MAX_TIMEOUT_MS, 60_000,
             BrokerConfig.TRANSACTION_ABORT_TIMED_OUT_CLEANUP_INTERVAL_MS, 1_000L,
             BrokerConfig.TRANSACTION_REMOVE_EXPIRED_CLEANUP_INTERVAL_MS, 10_000L,
@@ -124,6 +41,17 @@ class TransactionCoordinatorShardTest {
     private final AtomicLong producerIds = new AtomicLong(5000);
     private final List<TransactionMarkerJob> jobs = new ArrayList<>();
     private final TransactionCoordinatorShard shard = newShard(context);
+
+    /** The state the last record written for {@code transactionalId} holds, or null for a tombstone. */
+    private Stored lastWritten(String transactionalId) {
+        for (int i = context.log.size() - 1; i >= 0; i--) {
+            CoordinatorRecord record = context.log.get(i);
+            if (TransactionRecords.decodeKey(record.key()).equals(transactionalId)) {
+                return record.value() == null ? null : TransactionRecords.decodeValue(record.value());
+            }
+        }
+        throw new AssertionError("nothing was written for " + transactionalId);
+    }
 
     private TransactionCoordinatorShard newShard(CoordinatorContext on) {
         return new TransactionCoordinatorShard(on, config, producerIds::getAndIncrement, job -> {
@@ -165,7 +93,7 @@ class TransactionCoordinatorShardTest {
         context.commitAll();
 
         assertThat(answered(result)).isEqualTo(new InitResult(Errors.NONE, 5000, (short) 0));
-        Stored stored = context.lastWritten(TX);
+        Stored stored = lastWritten(TX);
         assertThat(stored.state()).isEqualTo(TransactionState.EMPTY);
         assertThat(stored.producerId()).isEqualTo(5000);
         assertThat(stored.timeoutMs()).isEqualTo(30_000);
@@ -268,11 +196,11 @@ class TransactionCoordinatorShardTest {
         InitResult producer = init(TX, 30_000);
 
         assertThat(add(producer, ORDERS_0)).isEqualTo(Errors.NONE);
-        long startMs = context.lastWritten(TX).startMs();
+        long startMs = lastWritten(TX).startMs();
         context.nowMs += 500;
         assertThat(add(producer, ORDERS_1)).isEqualTo(Errors.NONE);
 
-        Stored stored = context.lastWritten(TX);
+        Stored stored = lastWritten(TX);
         assertThat(stored.state()).isEqualTo(TransactionState.ONGOING);
         assertThat(stored.partitions()).containsExactlyInAnyOrder(ORDERS_0, ORDERS_1);
         assertThat(stored.startMs()).as("the transaction began with its first partition").isEqualTo(startMs);
@@ -332,7 +260,7 @@ class TransactionCoordinatorShardTest {
         context.commitAll();
 
         assertThat(answered(result)).isEqualTo(Errors.NONE);
-        assertThat(context.lastWritten(TX).state()).isEqualTo(TransactionState.PREPARE_COMMIT);
+        assertThat(lastWritten(TX).state()).isEqualTo(TransactionState.PREPARE_COMMIT);
         assertThat(jobs).hasSize(1);
         TransactionMarkerJob job = jobs.get(0);
         assertThat(job.commit).isTrue();
@@ -347,7 +275,7 @@ class TransactionCoordinatorShardTest {
         shard.onMarkersWritten(job);
         context.commitAll();
 
-        Stored complete = context.lastWritten(TX);
+        Stored complete = lastWritten(TX);
         assertThat(complete.state()).isEqualTo(TransactionState.COMPLETE_COMMIT);
         assertThat(complete.partitions()).isEmpty();
         assertThat(end(producer, true)).as("a retried commit once complete").isEqualTo(Errors.NONE);
@@ -361,14 +289,14 @@ class TransactionCoordinatorShardTest {
         add(producer, ORDERS_0);
 
         assertThat(end(producer, false)).isEqualTo(Errors.NONE);
-        assertThat(context.lastWritten(TX).state()).isEqualTo(TransactionState.PREPARE_ABORT);
+        assertThat(lastWritten(TX).state()).isEqualTo(TransactionState.PREPARE_ABORT);
         assertThat(answered(shard.endTransaction(TX, producer.producerId(), producer.producerEpoch(), true)))
                 .isEqualTo(Errors.INVALID_TXN_STATE);
         assertThat(jobs.get(0).commit).isFalse();
         shard.onMarkersWritten(jobs.get(0));
         context.commitAll();
 
-        assertThat(context.lastWritten(TX).state()).isEqualTo(TransactionState.COMPLETE_ABORT);
+        assertThat(lastWritten(TX).state()).isEqualTo(TransactionState.COMPLETE_ABORT);
         assertThat(end(producer, true)).isEqualTo(Errors.INVALID_TXN_STATE);
     }
 
@@ -404,7 +332,7 @@ class TransactionCoordinatorShardTest {
         context.commitAll();
 
         assertThat(answered(result).error()).isEqualTo(Errors.CONCURRENT_TRANSACTIONS);
-        Stored aborting = context.lastWritten(TX);
+        Stored aborting = lastWritten(TX);
         assertThat(aborting.state()).isEqualTo(TransactionState.PREPARE_ABORT);
         assertThat(aborting.producerEpoch()).isEqualTo((short) (zombie.producerEpoch() + 1));
         assertThat(jobs.get(0).producerEpoch).as("the markers fence the zombie's epoch")
@@ -430,7 +358,7 @@ class TransactionCoordinatorShardTest {
         context.advance(2_000);
         context.commitAll();
 
-        Stored aborting = context.lastWritten(TX);
+        Stored aborting = lastWritten(TX);
         assertThat(aborting.state()).isEqualTo(TransactionState.PREPARE_ABORT);
         assertThat(aborting.producerEpoch()).isEqualTo((short) (producer.producerEpoch() + 1));
         assertThat(jobs).hasSize(1);
@@ -454,7 +382,7 @@ class TransactionCoordinatorShardTest {
         context.advance(100_000);
         context.commitAll();
 
-        assertThat(context.lastWritten(TX)).as("a tombstone").isNull();
+        assertThat(lastWritten(TX)).as("a tombstone").isNull();
         assertThat(shard.describe(TX).error()).isEqualTo(Errors.TRANSACTIONAL_ID_NOT_FOUND);
         assertThat(shard.describe("busy-tx").error()).as("an open transaction does not expire; it times out")
                 .isEqualTo(Errors.NONE);
@@ -469,7 +397,7 @@ class TransactionCoordinatorShardTest {
         context.log.add(CoordinatorRecord.tombstone(TransactionRecords.key("gone-tx")));
         InitResult idle = init("idle-tx", 30_000);
 
-        HandContext after = new HandContext();
+        HandCoordinatorContext after = new HandCoordinatorContext();
         List<TransactionMarkerJob> resumed = new ArrayList<>();
         TransactionCoordinatorShard loaded = new TransactionCoordinatorShard(after, config,
                 producerIds::getAndIncrement, job -> {
