@@ -730,14 +730,12 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         List<CoordinatorRecord> records = new ArrayList<>();
         Map<TopicPartition, OffsetAndMetadata> accepted = new LinkedHashMap<>();
         for (OffsetCommit commit : commits) {
-            String metadata = commit.metadata() == null ? "" : commit.metadata();
-            TopicImage topic = topics.apply(commit.topicPartition().topic());
-            if (metadata.length() > config.offsetMetadataMaxBytes) {
-                results.add(new CommitResult(commit.topicPartition(), Errors.OFFSET_METADATA_TOO_LARGE));
-            } else if (topic == null || topic.partition(commit.topicPartition().partition()) == null) {
-                results.add(new CommitResult(commit.topicPartition(), Errors.UNKNOWN_TOPIC_OR_PARTITION));
+            Errors refused = checkOffset(commit);
+            if (refused != Errors.NONE) {
+                results.add(new CommitResult(commit.topicPartition(), refused));
             } else {
-                OffsetAndMetadata offset = new OffsetAndMetadata(commit.offset(), commit.leaderEpoch(), metadata, nowMs);
+                OffsetAndMetadata offset = new OffsetAndMetadata(commit.offset(), commit.leaderEpoch(),
+                        commit.metadata() == null ? "" : commit.metadata(), nowMs);
                 accepted.put(commit.topicPartition(), offset);
                 records.add(new CoordinatorRecord(GroupRecords.offsetKey(groupId, commit.topicPartition()),
                         GroupRecords.offsetValue(offset)));
@@ -815,14 +813,12 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         List<CoordinatorRecord> records = new ArrayList<>();
         Map<TopicPartition, OffsetAndMetadata> accepted = new LinkedHashMap<>();
         for (OffsetCommit commit : commits) {
-            String metadata = commit.metadata() == null ? "" : commit.metadata();
-            TopicImage topic = topics.apply(commit.topicPartition().topic());
-            if (metadata.length() > config.offsetMetadataMaxBytes) {
-                results.add(new CommitResult(commit.topicPartition(), Errors.OFFSET_METADATA_TOO_LARGE));
-            } else if (topic == null || topic.partition(commit.topicPartition().partition()) == null) {
-                results.add(new CommitResult(commit.topicPartition(), Errors.UNKNOWN_TOPIC_OR_PARTITION));
+            Errors refused = checkOffset(commit);
+            if (refused != Errors.NONE) {
+                results.add(new CommitResult(commit.topicPartition(), refused));
             } else {
-                OffsetAndMetadata offset = new OffsetAndMetadata(commit.offset(), commit.leaderEpoch(), metadata, nowMs);
+                OffsetAndMetadata offset = new OffsetAndMetadata(commit.offset(), commit.leaderEpoch(),
+                        commit.metadata() == null ? "" : commit.metadata(), nowMs);
                 accepted.put(commit.topicPartition(), offset);
                 records.add(new CoordinatorRecord(GroupRecords.pendingOffsetKey(groupId, producerId,
                         commit.topicPartition()), GroupRecords.offsetValue(offset)));
@@ -1059,5 +1055,18 @@ final class GroupCoordinatorShard implements CoordinatorShard {
     /** The groups of this partition, for metrics. */
     List<String> groupIds() {
         return List.copyOf(groups.keySet());
+    }
+
+    /** Why one offset of a commit cannot be stored (its metadata is too large, its partition unknown), or NONE. */
+    private Errors checkOffset(OffsetCommit commit) {
+        String metadata = commit.metadata() == null ? "" : commit.metadata();
+        TopicImage topic = topics.apply(commit.topicPartition().topic());
+        if (metadata.length() > config.offsetMetadataMaxBytes) {
+            return Errors.OFFSET_METADATA_TOO_LARGE;
+        }
+        if (topic == null || topic.partition(commit.topicPartition().partition()) == null) {
+            return Errors.UNKNOWN_TOPIC_OR_PARTITION;
+        }
+        return Errors.NONE;
     }
 }
