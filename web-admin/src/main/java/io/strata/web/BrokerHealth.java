@@ -66,11 +66,13 @@ public class BrokerHealth {
             boolean storage = server.isReady();
             boolean offsets = server.groupCoordinator().isLoaded();
             boolean quorum = server.inControllerQuorum();
-            return response.status(storage && offsets && quorum)
+            boolean acknowledged = server.isAcknowledgedByController();
+            return response.status(storage && offsets && quorum && acknowledged)
                     .withData("storage", storage ? "recovered" : "recovering")
                     .withData("listener", server.bootstrapServers())
                     .withData("groupOffsets", offsets ? "loaded" : "loading")
                     .withData("controllerQuorum", quorum ? "member" : "joining")
+                    .withData("controller", acknowledged ? "acknowledged" : "awaiting acknowledgement")
                     .withData("partitions", server.replicaManager().partitions().size())
                     .build();
         };

@@ -196,6 +196,11 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
         this.mayLead = acknowledged;
     }
 
+    /** Whether this broker may lead now: the controller has acknowledged this run of it (see {@link #leadOnlyWhen}). */
+    public synchronized boolean mayLead() {
+        return leading;
+    }
+
     @Override
     public boolean isLive(int brokerId) {
         return liveBrokers.test(brokerId);

@@ -318,6 +318,15 @@ public final class BrokerServer implements AutoCloseable {
         return ready;
     }
 
+    /**
+     * Whether the controller has acknowledged this run of the broker, so that it leads what the metadata gives it; a
+     * restarted broker leads nothing until then. Always true for a broker on its own.
+     */
+    public boolean isAcknowledgedByController() {
+        ReplicaManager replicas = replicaManager;
+        return replicas == null || replicas.mayLead();
+    }
+
     /** The cluster's controller logic on this broker, or null for a broker on its own. */
     public ClusterController clusterController() {
         return clusterController;
