@@ -62,7 +62,10 @@ final class ReportTable {
             "            --transaction-duration-ms N, which commits a transaction every N ms (acks=all, idempotent);",
             "            its latencies are to each record's acknowledgement, not to the commit. ConsumerPerformance",
             "            reads with isolation.level=read_committed. EndToEndLatency has no transactional producer",
-            "            and is not run (-). Broker CPU includes the transaction coordinator and the markers.");
+            "            and is not run (-). Broker CPU includes the transaction coordinator and the markers.",
+            "            Kafka 4.3.1 formats its storage with transaction.version 2 (KIP-890: an epoch bump per",
+            "            transaction, partitions added by Produce); against a broker that does not advertise it,",
+            "            the clients run transactions version 1 (AddPartitionsToTxn per transaction).");
 
     /** Where the second and later lines of a legend entry start. */
     private static final String LEGEND_INDENT = " ".repeat(12);
