@@ -3,8 +3,18 @@ package io.strata.bench.kafka;
 import java.util.ArrayList;
 import java.util.List;
 
-/** One cell of the matrix: record size, producer acks and partition count. Immutable. */
-record BenchCase(int recordBytes, String acks, int partitions) {
+/**
+ * One cell of the matrix: record size, producer acks, partition count and whether the producer writes in
+ * transactions. A transactional case's producer commits a transaction every {@code transactionDurationMs} and its
+ * consumer reads with {@code isolation.level=read_committed}. Immutable.
+ *
+ * @param transactionDurationMs how long each of the producer's transactions lasts before it commits, as
+ *                              ProducerPerformance's {@code --transaction-duration-ms};
+ *                              {@link #NOT_TRANSACTIONAL} for a plain producer and a read_uncommitted consumer
+ */
+record BenchCase(int recordBytes, String acks, int partitions, int transactionDurationMs) {
+
+    static final int NOT_TRANSACTIONAL = 0;
 
     BenchCase {
         if (recordBytes <= 0) {
@@ -16,19 +26,48 @@ record BenchCase(int recordBytes, String acks, int partitions) {
         if (partitions <= 0) {
             throw new IllegalArgumentException("partition count must be positive: " + partitions);
         }
+        if (transactionDurationMs < 0) {
+            throw new IllegalArgumentException("transaction duration must be positive, or " + NOT_TRANSACTIONAL
+                    + " for no transactions: " + transactionDurationMs);
+        }
+        if (transactionDurationMs != NOT_TRANSACTIONAL && !acks.equals("all")) {
+            // A transactional producer is idempotent, and the producer refuses idempotence with any other acks.
+            throw new IllegalArgumentException("a transactional producer needs acks=all: acks=" + acks);
+        }
     }
 
-    /** Every combination, record size outermost, partition count innermost. */
-    static List<BenchCase> matrix(List<Integer> recordSizes, List<String> acksValues, List<Integer> partitionCounts) {
+    /** A case without transactions. */
+    BenchCase(int recordBytes, String acks, int partitions) {
+        this(recordBytes, acks, partitions, NOT_TRANSACTIONAL);
+    }
+
+    /** Every combination, record size outermost, partition count innermost, each with the same transactions. */
+    static List<BenchCase> matrix(List<Integer> recordSizes, List<String> acksValues, List<Integer> partitionCounts,
+                                  int transactionDurationMs) {
         List<BenchCase> cases = new ArrayList<>();
         for (int recordBytes : recordSizes) {
             for (String acks : acksValues) {
                 for (int partitions : partitionCounts) {
-                    cases.add(new BenchCase(recordBytes, acks, partitions));
+                    cases.add(new BenchCase(recordBytes, acks, partitions, transactionDurationMs));
                 }
             }
         }
         return cases;
+    }
+
+    boolean transactional() {
+        return transactionDurationMs != NOT_TRANSACTIONAL;
+    }
+
+    /**
+     * The transactional id of this case's producer: one per case, so that no case's producer fences another's, and
+     * stable, so that a rerun against a broker that kept its data would fence the earlier run's producer.
+     */
+    String transactionalId() {
+        if (!transactional()) {
+            throw new IllegalStateException("case " + id() + " is not transactional and has no transactional id");
+        }
+        return "bench-" + id();
     }
 
     /** The topic ProducerPerformance writes and ConsumerPerformance reads. */
@@ -42,10 +81,12 @@ record BenchCase(int recordBytes, String acks, int partitions) {
     }
 
     String label() {
-        return recordBytes + " B, acks=" + acks + ", " + partitions + (partitions == 1 ? " partition" : " partitions");
+        return recordBytes + " B, acks=" + acks + ", " + partitions + (partitions == 1 ? " partition" : " partitions")
+                + (transactional() ? ", transactions of " + transactionDurationMs + " ms, read_committed" : "");
     }
 
     String id() {
-        return recordBytes + "b-acks" + acks + "-p" + partitions;
+        return recordBytes + "b-acks" + acks + "-p" + partitions + (transactional() ? "-txn" + transactionDurationMs
+                : "");
     }
 }

@@ -17,6 +17,8 @@ import java.util.Map;
  * @param records          records ProducerPerformance sends and ConsumerPerformance reads, per case
  * @param latencyRecords   records EndToEndLatency sends one at a time, per case
  * @param warmupRecords    records sent and read once per broker before the first case, not measured (0: none)
+ * @param transactionDurationMs {@link BenchCase#NOT_TRANSACTIONAL}, or every case is transactional: its producer
+ *                         commits a transaction every this many ms and its consumer reads with read_committed
  * @param producerThroughputMax ProducerPerformance's {@code --throughput}; -1 sends as fast as it can
  * @param strataCommand    shell command that starts Strata standalone; {@code {port}} and {@code {logDir}} are
  *                         filled in
@@ -30,8 +32,9 @@ import java.util.Map;
  */
 record BenchSettings(List<String> brokers, long records, int latencyRecords, long warmupRecords,
                      List<Integer> recordSizes, List<String> acks, List<Integer> partitions,
-                     int producerThroughputMax, String strataCommand, String strataMicroCommand,
-                     Duration startTimeout, Duration strataMicroStartTimeout, Duration toolTimeout,
+                     int transactionDurationMs, int producerThroughputMax, String strataCommand,
+                     String strataMicroCommand, Duration startTimeout, Duration strataMicroStartTimeout,
+                     Duration toolTimeout,
                      Path kafkaLib, Path toolsLib, Path outputDir, Path scratchBase) {
 
     static final String KAFKA = "kafka";
@@ -60,6 +63,11 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
     private static final int RECORD_BYTES_MAX = 1_048_576;
     private static final int PARTITIONS_MAX = 1_000;
     private static final long START_TIMEOUT_SECONDS_MAX = 3_600;
+    /**
+     * The producer's default {@code transaction.timeout.ms}: a transaction open longer is aborted by the coordinator,
+     * so a longer duration would measure aborts, not commits.
+     */
+    static final int TRANSACTION_DURATION_MS_MAX = 60_000;
 
     static final String USAGE = String.join("\n",
             "Usage: bin/bench-vs-kafka [options]",
@@ -79,8 +87,14 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
             "  --e2e-records N       records EndToEndLatency sends per case             [2000]",
             "  --warmup-records N    records produced and consumed per broker, unmeasured [100000]",
             "  --record-sizes LIST   record sizes in bytes                              [100,1024]",
-            "  --acks LIST           producer acks: 1, all or both                      [1,all]",
+            "  --acks LIST           producer acks: 1, all or both  [1,all; all with --transaction-duration-ms]",
             "  --partitions LIST     partitions per topic                               [1,12]",
+            "  --transaction-duration-ms N  makes every case transactional, N from 1 to " + TRANSACTION_DURATION_MS_MAX
+                    + ": ProducerPerformance",
+            "                        gets --transactional-id bench-<case> --transaction-duration-ms N (it commits",
+            "                        every N ms; acks=all), ConsumerPerformance reads with",
+            "                        isolation.level=read_committed, EndToEndLatency is not run (it has no",
+            "                        transactional producer); the warm-up is transactional too  [no transactions]",
             "  --throughput N        ProducerPerformance --throughput; -1: unthrottled  [-1]",
             "  --strata-cmd CMD      shell command that starts Strata standalone; {port} and {logDir} are filled in",
             "                        [$" + STRATA_COMMAND_ENV + ", else:",
@@ -127,10 +141,13 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
             throw new IllegalArgumentException("--throughput must be -1 (unthrottled) or positive: "
                     + producerThroughputMax);
         }
+        if (transactionDurationMs != BenchCase.NOT_TRANSACTIONAL) {
+            requireInRange("--transaction-duration-ms", transactionDurationMs, 1, TRANSACTION_DURATION_MS_MAX);
+        }
         if (recordSizes.isEmpty() || acks.isEmpty() || partitions.isEmpty()) {
             throw new IllegalArgumentException("--record-sizes, --acks and --partitions each need at least one value");
         }
-        BenchCase.matrix(recordSizes, acks, partitions);
+        BenchCase.matrix(recordSizes, acks, partitions, transactionDurationMs);
     }
 
     /**
@@ -143,8 +160,9 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
         int latencyRecords = 2_000;
         long warmupRecords = 100_000;
         List<Integer> recordSizes = List.of(100, 1024);
-        List<String> acks = List.of("1", "all");
+        List<String> acks = null;
         List<Integer> partitions = List.of(1, 12);
+        int transactionDurationMs = BenchCase.NOT_TRANSACTIONAL;
         int throughput = -1;
         String strataCommand = environment.getOrDefault(STRATA_COMMAND_ENV, DEFAULT_STRATA_COMMAND);
         String strataMicroCommand = environment.getOrDefault(STRATA_MICRO_COMMAND_ENV, DEFAULT_STRATA_MICRO_COMMAND);
@@ -173,6 +191,7 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
                 case "--record-sizes" -> recordSizes = integers(value);
                 case "--acks" -> acks = strings(value);
                 case "--partitions" -> partitions = integers(value);
+                case "--transaction-duration-ms" -> transactionDurationMs = Integer.parseInt(value);
                 case "--throughput" -> throughput = Integer.parseInt(value);
                 case "--strata-cmd" -> strataCommand = value;
                 case "--strata-micro-cmd" -> strataMicroCommand = value;
@@ -187,13 +206,21 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
                 default -> throw new IllegalArgumentException("unknown option " + option + "; see --help");
             }
         }
+        if (acks == null) {
+            // Transactions take acks=all only, so asking for them must not also need --acks all.
+            acks = transactionDurationMs == BenchCase.NOT_TRANSACTIONAL ? List.of("1", "all") : List.of("all");
+        }
         return new BenchSettings(brokers, records, latencyRecords, warmupRecords, recordSizes, acks, partitions,
-                throughput, strataCommand, strataMicroCommand, startTimeout, strataMicroStartTimeout, toolTimeout,
-                kafkaLib, toolsLib, outputDir, scratchBase);
+                transactionDurationMs, throughput, strataCommand, strataMicroCommand, startTimeout,
+                strataMicroStartTimeout, toolTimeout, kafkaLib, toolsLib, outputDir, scratchBase);
     }
 
     List<BenchCase> cases() {
-        return BenchCase.matrix(recordSizes, acks, partitions);
+        return BenchCase.matrix(recordSizes, acks, partitions, transactionDurationMs);
+    }
+
+    boolean transactional() {
+        return transactionDurationMs != BenchCase.NOT_TRANSACTIONAL;
     }
 
     /** The shell command that starts {@code broker}, which is "strata" or "strata-micro". */

@@ -25,7 +25,9 @@ import java.util.stream.Stream;
  *
  * <p>Per broker: start it, wait until it answers the Admin client, warm it up once (unmeasured), then per case
  * create two topics, run ProducerPerformance, ConsumerPerformance on what it wrote, and EndToEndLatency, sampling the
- * broker's CPU before and after each tool; then stop the broker and delete its data. The table is printed and written
+ * broker's CPU before and after each tool; then stop the broker and delete its data. In a transactional case
+ * ({@code --transaction-duration-ms}) the producer writes in transactions, the consumer reads with read_committed,
+ * and EndToEndLatency, which has no transactional producer, is not run. The table is printed and written
  * with a CSV and every process's output to {@code bench/target/bench-vs-kafka/<time>/}. Started by
  * {@code bin/bench-vs-kafka}, which fetches the Kafka classpaths first; {@code --help} lists the options.
  * {@code --cluster N} runs {@link ClusterBenchVsKafka} instead, which measures replicated clusters.
@@ -95,7 +97,7 @@ public final class BenchVsKafka {
             results.put(broker, cleanup.shuttingDown() ? notRun(broker, cases) : runBroker(broker, cases));
         }
         String report = header(cases) + "\n" + ReportTable.render(cases, settings.brokers(), results) + "\n"
-                + ReportTable.legend(settings.brokers()) + "\n"
+                + ReportTable.legend(settings.brokers(), cases) + "\n"
                 + (notes.isEmpty() ? "" : "\nNotes:\n- " + String.join("\n- ", notes) + "\n");
         Path reportFile = runDir.resolve("report.txt");
         KafkaLauncher.write(reportFile, report);
@@ -161,13 +163,20 @@ public final class BenchVsKafka {
             return;
         }
         String topic = "bench-warmup";
-        System.out.println("   warm-up: " + settings.warmupRecords() + " records of " + like.recordBytes() + " B");
+        System.out.println("   warm-up: " + settings.warmupRecords() + " records of " + like.recordBytes() + " B"
+                + (like.transactional() ? " in transactions" : ""));
+        // Transactional cases warm up the transaction coordinator and read_committed fetches too; a transactional
+        // producer takes acks=all only.
+        KafkaTools.Transactions transactions = like.transactional()
+                ? new KafkaTools.Transactions("bench-warmup", like.transactionDurationMs())
+                : KafkaTools.Transactions.NONE;
         try {
             admin.createTopic(topic, like.partitions());
-            tools.produce(broker.bootstrapServers(), topic, settings.warmupRecords(), like.recordBytes(), "1",
-                    settings.producerThroughputMax(), broker.name() + "-warmup-produce");
+            tools.produce(broker.bootstrapServers(), topic, settings.warmupRecords(), like.recordBytes(),
+                    like.transactional() ? "all" : "1", settings.producerThroughputMax(), transactions,
+                    broker.name() + "-warmup-produce");
             tools.consume(broker.bootstrapServers(), topic, settings.warmupRecords(), "bench-warmup",
-                    broker.name() + "-warmup-consume");
+                    like.transactional(), broker.name() + "-warmup-consume");
         } catch (RuntimeException e) {
             notes.add(broker.name() + " warm-up failed: " + firstLine(e.getMessage()));
         }
@@ -179,7 +188,9 @@ public final class BenchVsKafka {
         System.out.println("   " + benchCase.label());
         try {
             admin.createTopic(benchCase.throughputTopic(), benchCase.partitions());
-            admin.createTopic(benchCase.latencyTopic(), benchCase.partitions());
+            if (!benchCase.transactional()) {
+                admin.createTopic(benchCase.latencyTopic(), benchCase.partitions());
+            }
         } catch (RuntimeException e) {
             notes.add(name + ", " + benchCase.label() + ": topics not created: " + firstLine(e.getMessage()));
             return CaseResult.failed(benchCase, name, e.getMessage());
@@ -187,16 +198,20 @@ public final class BenchVsKafka {
         ToolRun<ProducerFigures> produce = measure(broker, benchCase, "ProducerPerformance",
                 () -> tools.produce(broker.bootstrapServers(), benchCase.throughputTopic(), settings.records(),
                         benchCase.recordBytes(), benchCase.acks(), settings.producerThroughputMax(),
-                        logPrefix + "-produce"),
+                        KafkaTools.Transactions.of(benchCase), logPrefix + "-produce"),
                 ProducerFigures::records);
         ToolRun<ConsumerFigures> consume = measure(broker, benchCase, "ConsumerPerformance",
                 () -> tools.consume(broker.bootstrapServers(), benchCase.throughputTopic(), settings.records(),
-                        "bench-" + benchCase.id(), logPrefix + "-consume"),
+                        "bench-" + benchCase.id(), benchCase.transactional(), logPrefix + "-consume"),
                 ConsumerFigures::records);
-        ToolRun<LatencyFigures> endToEnd = measure(broker, benchCase, "EndToEndLatency",
-                () -> tools.endToEnd(broker.bootstrapServers(), benchCase.latencyTopic(), settings.latencyRecords(),
-                        benchCase.acks(), benchCase.recordBytes(), logPrefix + "-e2e"),
-                figures -> settings.latencyRecords());
+        // EndToEndLatency's producer cannot begin or commit a transaction, so a transactional id would only fail it.
+        ToolRun<LatencyFigures> endToEnd = benchCase.transactional()
+                ? ToolRun.notApplicable("EndToEndLatency has no transactional producer")
+                : measure(broker, benchCase, "EndToEndLatency",
+                        () -> tools.endToEnd(broker.bootstrapServers(), benchCase.latencyTopic(),
+                                settings.latencyRecords(), benchCase.acks(), benchCase.recordBytes(),
+                                logPrefix + "-e2e"),
+                        figures -> settings.latencyRecords());
         requireAllRecords(name, benchCase, "ProducerPerformance sent", produce);
         requireAllRecords(name, benchCase, "ConsumerPerformance read", consume);
         return new CaseResult(benchCase, name, produce, consume, endToEnd);
@@ -254,12 +269,17 @@ public final class BenchVsKafka {
         loadAverages.forEach((broker, load) -> header.append(String.format(Locale.ROOT,
                 "%-" + labelWidth + "s%-" + nameWidth + "s 1-minute load average %s its run%n", "load:", broker,
                 load)));
+        boolean transactional = settings.transactional();
         header.append(String.format(Locale.ROOT, "%-" + labelWidth + "skafka-tools %s, one JVM per run; %d %s, each"
-                        + " %,d records produced (--throughput %d)%n%sand consumed, %,d end-to-end; warm-up %,d records"
+                        + " %,d records produced%s (--throughput %d)%n%sand consumed%s, %s; warm-up %,d records"
                         + " per broker%n",
                 "tools:", jarVersion(settings.toolsLib(), "kafka-tools-"), cases.size(),
-                cases.size() == 1 ? "case" : "cases", settings.records(), settings.producerThroughputMax(), indent,
-                settings.latencyRecords(), settings.warmupRecords()));
+                cases.size() == 1 ? "case" : "cases", settings.records(),
+                transactional ? " in transactions of " + settings.transactionDurationMs() + " ms" : "",
+                settings.producerThroughputMax(), indent, transactional ? " with read_committed" : "",
+                transactional ? "no end-to-end" : String.format(Locale.ROOT, "%,d end-to-end",
+                        settings.latencyRecords()),
+                settings.warmupRecords()));
         return header.toString();
     }
 

@@ -184,7 +184,8 @@ public final class ClusterBenchVsKafka {
         try {
             admin.createTopic("bench-cluster-warmup", like.partitions());
             tools.produce(cluster.bootstrapServers(), "bench-cluster-warmup", settings.warmupRecords(),
-                    like.recordBytes(), "all", -1, cluster.name() + "-cluster-warmup-produce");
+                    like.recordBytes(), "all", -1, KafkaTools.Transactions.NONE,
+                    cluster.name() + "-cluster-warmup-produce");
         } catch (RuntimeException e) {
             notes.add(cluster.name() + " warm-up failed: " + BenchVsKafka.firstLine(e.getMessage()));
         }
@@ -199,7 +200,7 @@ public final class ClusterBenchVsKafka {
             double cpuBefore = cluster.cpuSeconds();
             long startNanos = System.nanoTime();
             ProducerFigures figures = tools.produce(cluster.bootstrapServers(), clusterCase.topic(),
-                    settings.records(), clusterCase.recordBytes(), "all", -1,
+                    settings.records(), clusterCase.recordBytes(), "all", -1, KafkaTools.Transactions.NONE,
                     name + "-cluster-" + clusterCase.id() + "-produce");
             double cpuSeconds = cluster.cpuSeconds() - cpuBefore;
             if (!cluster.deadNodes().isEmpty()) {

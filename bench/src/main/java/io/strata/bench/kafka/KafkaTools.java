@@ -2,6 +2,7 @@ package io.strata.bench.kafka;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -45,24 +46,40 @@ final class KafkaTools {
         KafkaLauncher.write(log4jConfig, LOG4J_WARN_TO_STDERR);
     }
 
+    /**
+     * Runs ProducerPerformance. With {@code transactions} other than {@link Transactions#NONE} it writes in
+     * transactions, as {@code kafka-producer-perf-test.sh --transactional-id ID --transaction-duration-ms N} does;
+     * {@code acks} must then be "all", which the tool's producer checks.
+     */
     ProducerFigures produce(String bootstrapServers, String topic, long records, int recordBytes, String acks,
-                            int throughputMax, String logName) {
-        return ToolOutput.producer(run("org.apache.kafka.tools.ProducerPerformance", List.of(
+                            int throughputMax, Transactions transactions, String logName) {
+        List<String> args = new ArrayList<>(List.of(
                 "--bootstrap-server", bootstrapServers,
                 "--topic", topic,
                 "--num-records", Long.toString(records),
                 "--record-size", Integer.toString(recordBytes),
                 "--throughput", Integer.toString(throughputMax),
-                "--command-property", "acks=" + acks), logName));
+                "--command-property", "acks=" + acks));
+        args.addAll(transactions.producerArguments());
+        return ToolOutput.producer(run("org.apache.kafka.tools.ProducerPerformance", args, logName));
     }
 
-    ConsumerFigures consume(String bootstrapServers, String topic, long records, String group, String logName) {
-        return ToolOutput.consumer(run("org.apache.kafka.tools.ConsumerPerformance", List.of(
+    /**
+     * Runs ConsumerPerformance; with {@code readCommitted} its consumer reads with
+     * {@code isolation.level=read_committed}, so it sees a transaction's records only once the transaction commits.
+     */
+    ConsumerFigures consume(String bootstrapServers, String topic, long records, String group, boolean readCommitted,
+                            String logName) {
+        List<String> args = new ArrayList<>(List.of(
                 "--bootstrap-server", bootstrapServers,
                 "--topic", topic,
                 "--num-records", Long.toString(records),
                 "--group", group,
-                "--timeout", Long.toString(CONSUMER_IDLE_TIMEOUT.toMillis())), logName));
+                "--timeout", Long.toString(CONSUMER_IDLE_TIMEOUT.toMillis())));
+        if (readCommitted) {
+            args.addAll(List.of("--command-property", "isolation.level=read_committed"));
+        }
+        return ToolOutput.consumer(run("org.apache.kafka.tools.ConsumerPerformance", args, logName));
     }
 
     LatencyFigures endToEnd(String bootstrapServers, String topic, int records, String acks, int recordBytes,
@@ -73,6 +90,35 @@ final class KafkaTools {
                 "--num-records", Integer.toString(records),
                 "--producer-acks", acks,
                 "--record-size", Integer.toString(recordBytes)), logName));
+    }
+
+    /**
+     * Whether ProducerPerformance writes in transactions. Immutable.
+     *
+     * @param transactionalId the producer's {@code transactional.id}; null for a producer without transactions
+     * @param durationMs      how long each transaction lasts before it commits
+     */
+    record Transactions(String transactionalId, int durationMs) {
+
+        static final Transactions NONE = new Transactions(null, BenchCase.NOT_TRANSACTIONAL);
+
+        Transactions {
+            if ((transactionalId == null) != (durationMs == BenchCase.NOT_TRANSACTIONAL) || durationMs < 0) {
+                throw new IllegalArgumentException("a transactional producer needs both an id and a positive"
+                        + " duration, a plain one neither: id " + transactionalId + ", duration " + durationMs + " ms");
+            }
+        }
+
+        /** The transactions of {@code benchCase}'s producer. */
+        static Transactions of(BenchCase benchCase) {
+            return benchCase.transactional()
+                    ? new Transactions(benchCase.transactionalId(), benchCase.transactionDurationMs()) : NONE;
+        }
+
+        List<String> producerArguments() {
+            return transactionalId == null ? List.of() : List.of("--transactional-id", transactionalId,
+                    "--transaction-duration-ms", Integer.toString(durationMs));
+        }
     }
 
     private String run(String mainClass, List<String> args, String logName) {

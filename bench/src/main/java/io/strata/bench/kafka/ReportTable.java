@@ -56,6 +56,17 @@ final class ReportTable {
             "broker CPU: utime+stime of the broker's process tree (/proc/<pid>/stat over getconf CLK_TCK) while the",
             "            tool ran, per million records it moved.");
 
+    /** Added to the legend when a case is transactional; the harness passes these options to the tools. */
+    private static final String TRANSACTIONS_LEGEND = String.join("\n",
+            "transactions: cases labelled 'transactions of N ms': ProducerPerformance --transactional-id bench-<case>",
+            "            --transaction-duration-ms N, which commits a transaction every N ms (acks=all, idempotent);",
+            "            its latencies are to each record's acknowledgement, not to the commit. ConsumerPerformance",
+            "            reads with isolation.level=read_committed. EndToEndLatency has no transactional producer",
+            "            and is not run (-). Broker CPU includes the transaction coordinator and the markers.",
+            "            Kafka 4.3.1 formats its storage with transaction.version 2 (KIP-890: an epoch bump per",
+            "            transaction, partitions added by Produce); against a broker that does not advertise it,",
+            "            the clients run transactions version 1 (AddPartitionsToTxn per transaction).");
+
     /** Where the second and later lines of a legend entry start. */
     private static final String LEGEND_INDENT = " ".repeat(12);
 
@@ -91,7 +102,15 @@ final class ReportTable {
 
     /** What each column means, and how to read each ratio row the table of {@code brokers} has. */
     static String legend(List<String> brokers) {
+        return legend(brokers, List.of());
+    }
+
+    /** {@link #legend(List)}, and how transactional cases were run if any of {@code cases} is. */
+    static String legend(List<String> brokers, List<BenchCase> cases) {
         StringBuilder legend = new StringBuilder(LEGEND);
+        if (cases.stream().anyMatch(BenchCase::transactional)) {
+            legend.append('\n').append(TRANSACTIONS_LEGEND);
+        }
         for (Ratio ratio : ratios(brokers)) {
             legend.append('\n').append(ratio.label()).append(": ")
                     .append(String.join("\n" + LEGEND_INDENT, ratio.meaning()));
@@ -126,11 +145,15 @@ final class ReportTable {
         return table.toString();
     }
 
-    /** One line per case and broker, every figure in its own column, ratios left to whoever reads it. */
+    /**
+     * One line per case and broker, every figure in its own column, ratios left to whoever reads it. The last column,
+     * transaction_duration_ms, is empty for a case without transactions; it comes last so that the columns before
+     * it keep their places.
+     */
     static String csv(List<BenchCase> cases, List<String> brokers, Map<String, Map<BenchCase, CaseResult>> results) {
         StringBuilder csv = new StringBuilder("case,record_bytes,acks,partitions,broker");
         COLUMNS.forEach(column -> csv.append(',').append(column.csvName()));
-        csv.append('\n');
+        csv.append(",transaction_duration_ms\n");
         for (BenchCase benchCase : cases) {
             for (String broker : brokers) {
                 CaseResult result = results.get(broker).get(benchCase);
@@ -140,7 +163,8 @@ final class ReportTable {
                     double value = column.value().applyAsDouble(result);
                     csv.append(',').append(Double.isNaN(value) ? "" : String.format(Locale.ROOT, "%.6g", value));
                 }
-                csv.append('\n');
+                csv.append(',').append(benchCase.transactional() ? Integer.toString(benchCase.transactionDurationMs())
+                        : "").append('\n');
             }
         }
         return csv.toString();

@@ -16,6 +16,11 @@ record ToolRun<T>(T figures, long records, double brokerCpuSeconds, String failu
         return new ToolRun<>(null, 0, Double.NaN, failure);
     }
 
+    /** A tool that does not apply to the case, e.g. EndToEndLatency to a transactional one; its figures print "-". */
+    static <T> ToolRun<T> notApplicable(String reason) {
+        return new ToolRun<>(null, 0, Double.NaN, "not applicable: " + reason);
+    }
+
     boolean ok() {
         return figures != null;
     }

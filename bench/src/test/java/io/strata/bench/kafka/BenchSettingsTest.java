@@ -91,6 +91,48 @@ class BenchSettingsTest {
     }
 
     @Test
+    void aTransactionDurationMakesEveryCaseTransactionalWithAcksAllAndItsOwnTransactionalId() {
+        BenchSettings settings = BenchSettings.parse(new String[] {"--transaction-duration-ms", "100",
+                "--record-sizes", "100,1024", "--partitions", "1"}, Map.of());
+
+        assertThat(settings.transactional()).isTrue();
+        assertThat(settings.cases()).containsExactly(new BenchCase(100, "all", 1, 100),
+                new BenchCase(1024, "all", 1, 100));
+        BenchCase transactional = settings.cases().get(1);
+        assertThat(transactional.label()).isEqualTo("1024 B, acks=all, 1 partition, transactions of 100 ms,"
+                + " read_committed");
+        assertThat(transactional.transactionalId()).isEqualTo("bench-1024b-acksall-p1-txn100");
+        assertThat(transactional.throughputTopic()).isEqualTo("bench-1024b-acksall-p1-txn100");
+        assertThat(KafkaTools.Transactions.of(transactional).producerArguments()).containsExactly(
+                "--transactional-id", "bench-1024b-acksall-p1-txn100", "--transaction-duration-ms", "100");
+    }
+
+    @Test
+    void withoutATransactionDurationCasesKeepTheirIdsAndProduceWithoutTransactions() {
+        BenchCase plain = BenchSettings.parse(new String[0], Map.of()).cases().get(0);
+
+        assertThat(plain.transactional()).isFalse();
+        assertThat(plain.id()).isEqualTo("100b-acks1-p1");
+        assertThat(plain.label()).isEqualTo("100 B, acks=1, 1 partition");
+        assertThat(KafkaTools.Transactions.of(plain)).isEqualTo(KafkaTools.Transactions.NONE);
+        assertThat(KafkaTools.Transactions.NONE.producerArguments()).isEmpty();
+        assertThatThrownBy(plain::transactionalId).hasMessageContaining("not transactional");
+    }
+
+    @Test
+    void transactionsWithAcksOtherThanAllOrADurationOutOfRangeAreRejected() {
+        assertThatThrownBy(() -> BenchSettings.parse(new String[] {"--transaction-duration-ms", "100",
+                "--acks", "1,all"}, Map.of())).hasMessageContaining("a transactional producer needs acks=all");
+        assertThatThrownBy(() -> BenchSettings.parse(new String[] {"--transaction-duration-ms", "-5"}, Map.of()))
+                .hasMessageContaining("--transaction-duration-ms must be between 1 and 60000");
+        assertThatThrownBy(() -> BenchSettings.parse(new String[] {"--transaction-duration-ms", "60001"}, Map.of()))
+                .hasMessageContaining("--transaction-duration-ms must be between 1 and 60000");
+        assertThatThrownBy(() -> new KafkaTools.Transactions("bench-x", 0))
+                .hasMessageContaining("needs both an id and a positive duration");
+        assertThat(BenchSettings.USAGE).contains("--transaction-duration-ms", "read_committed");
+    }
+
+    @Test
     void unknownOptionsAndValuesTheToolsCannotTakeAreRejected() {
         assertThatThrownBy(() -> BenchSettings.parse(new String[] {"--recrods", "5"}, Map.of()))
                 .hasMessageContaining("unknown option --recrods");

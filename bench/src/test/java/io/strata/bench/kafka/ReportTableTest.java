@@ -118,6 +118,35 @@ class ReportTableTest {
         assertThat(csv).contains("100b-acks1-p1,100,1,1,strata-micro,40000.0,");
     }
 
+    @Test
+    void aTransactionalCaseIsLabelledAndExplainedHasNoEndToEndFiguresAndNamesItsDurationInTheCsv() {
+        BenchCase transactional = new BenchCase(1024, "all", 1, 100);
+        CaseResult strata = result("strata", 50_000, 3.0);
+        Map<String, Map<BenchCase, CaseResult>> results = Map.of("strata", Map.of(transactional,
+                new CaseResult(transactional, "strata", strata.produce(), strata.consume(),
+                        ToolRun.notApplicable("EndToEndLatency has no transactional producer"))));
+
+        String table = ReportTable.render(List.of(transactional), List.of("strata"), results);
+        String csv = ReportTable.csv(List.of(transactional), List.of("strata"), results);
+
+        assertThat(table).contains("1024 B, acks=all, 1 partition, transactions of 100 ms, read_committed");
+        // rec/s and MB/s of both tools and the producer's latencies, then three end-to-end dashes, then CPU.
+        assertThat(line(table, "  strata ")).matches("  strata +50000( +\\S+){5}( +-){3} +30\\.00 +10\\.00 +-");
+        assertThat(csv).startsWith("case,record_bytes,acks,partitions,broker,").contains(",transaction_duration_ms\n")
+                .contains("1024b-acksall-p1-txn100,1024,all,1,strata,").endsWith(",100\n");
+        assertThat(ReportTable.legend(List.of("strata"), List.of(transactional)))
+                .contains("--transactional-id bench-<case>", "isolation.level=read_committed");
+        assertThat(ReportTable.legend(List.of("strata"), List.of(CASE))).doesNotContain("transactional");
+    }
+
+    @Test
+    void aCaseWithoutTransactionsHasAnEmptyTransactionDurationInTheCsv() {
+        String csv = ReportTable.csv(List.of(CASE), List.of("kafka"), Map.of("kafka",
+                Map.of(CASE, result("kafka", 100_000, 2.0))));
+
+        assertThat(csv.lines().toList().get(1)).endsWith(",");
+    }
+
     private static CaseResult result(String broker, double recordsPerSecond, double produceCpuSeconds) {
         long records = 100_000;
         return new CaseResult(CASE, broker,
