@@ -99,7 +99,7 @@ final class MetadataHandler implements ApiHandler {
             }
         }
         MetadataResponseData response = new MetadataResponseData()
-                .setBrokers(brokers(membership.liveBrokers(), listener))
+                .setBrokers(brokers(membership.brokersForClients(), listener))
                 .setClusterId(image.clusterId())
                 .setControllerId(membership.controllerId())
                 .setTopics(topics);

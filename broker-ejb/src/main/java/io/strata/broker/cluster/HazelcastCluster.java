@@ -71,6 +71,9 @@ public final class HazelcastCluster implements AutoCloseable {
     }
 
     /** A cluster over an instance someone else owns and closes, such as the Payara server's. */
+    /** Every broker this one has seen live, as last registered: a bound of one entry per broker id. */
+    private final Map<Integer, BrokerInfo> everLive = new java.util.concurrent.ConcurrentHashMap<>();
+
     public static HazelcastCluster over(HazelcastInstance hazelcast) {
         return new HazelcastCluster(hazelcast, false).listen();
     }
@@ -297,6 +300,21 @@ public final class HazelcastCluster implements AutoCloseable {
         return live.stream().map(Registered::broker).toList();
     }
 
+    /**
+     * The brokers Metadata responses name: the live ones, or, while this broker sees fewer than a majority of the
+     * brokers it has ever seen live (it is likely cut off), every one of those (see
+     * {@link ClusterMembership#brokersForClients}).
+     */
+    public List<BrokerInfo> brokersForClients() {
+        List<BrokerInfo> now = liveBrokers();
+        if (now.size() * 2 > everLive.size()) {
+            return now;
+        }
+        List<BrokerInfo> known = new ArrayList<>(everLive.values());
+        known.sort(Comparator.comparingInt(BrokerInfo::id));
+        return known;
+    }
+
     /** Whether broker {@code brokerId} is live; allocates nothing, for the produce path. */
     public boolean isLive(int brokerId) {
         for (Registered registered : live) {
@@ -347,6 +365,9 @@ public final class HazelcastCluster implements AutoCloseable {
             return;
         }
         now.sort(Comparator.comparingInt(registered -> registered.broker().id()));
+        for (Registered registered : now) {
+            everLive.put(registered.broker().id(), registered.broker());
+        }
         if (!now.equals(live)) {
             live = List.copyOf(now);
             LOG.log(Level.INFO, "Live brokers: {0}", liveBrokers().stream().map(BrokerInfo::id).toList());

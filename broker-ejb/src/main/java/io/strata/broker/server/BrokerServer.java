@@ -239,6 +239,11 @@ public final class BrokerServer implements AutoCloseable {
             }
 
             @Override
+            public List<BrokerInfo> brokersForClients() {
+                return cluster.brokersForClients();
+            }
+
+            @Override
             public int controllerId() {
                 return clusterController.controllerId();
             }

@@ -167,6 +167,15 @@ class NetworkPartitionTest {
         watcher.start();
         int newLeader = awaitNewLeader(partition, leader, others(leader));
         phase("broker " + newLeader + " leads partition " + partition + " on the majority side");
+        // Alone, the cut-off broker still names every broker to clients, so that those on its side find the majority
+        // instead of forgetting it (its metadata is stale, and it is all they would ask).
+        await().atMost(Duration.ofSeconds(30)).until(() ->
+                brokers.get(leader).server().membership().liveBrokers().size() == 1);
+        assertThat(brokers.get(leader).server().membership().brokersForClients())
+                .extracting(broker -> broker.id()).containsExactly(1, 2, 3);
+        assertThat(brokers.get(newLeader).server().membership().brokersForClients())
+                .extracting(broker -> broker.id()).as("the majority names the live ones")
+                .doesNotContain(leader);
         await().atMost(Duration.ofSeconds(60)).until(() -> acknowledgedCount(acknowledged) > before + 200);
         Thread.sleep(3000);
         watching.set(false);
