@@ -49,7 +49,8 @@ import static org.awaitility.Awaitility.await;
  * A consume-transform-produce loop (a read_committed {@link KafkaConsumer} in a group and a transactional
  * {@link KafkaProducer} that commits the consumer's offsets with {@code sendOffsetsToTransaction}) copies numbered
  * records from {@code input} to {@code output} in a cluster of three brokers in three JVMs, while partition leaders of
- * both topics and the broker of the loop's transaction coordinator are killed with SIGKILL and started again. The loop
+ * both topics, the broker of the loop's transaction coordinator and that of its group coordinator (which holds the
+ * transaction's pending offsets) are killed with SIGKILL and started again, one at a time. The loop
  * handles errors as kafka-clients documents: an abortable error aborts the transaction, a fatal one (fenced, epoch)
  * closes the producer; either way the loop starts over from the group's committed offsets. At the end {@code output},
  * read with read_committed, holds every input record exactly once, and the group's offsets are at the end of
@@ -69,8 +70,9 @@ class ExactlyOnceChaosTest {
     /** How long the loop works on a transaction between its sends and its commit while the brokers are killed. */
     private static final long WORK_PER_TRANSACTION_MS = 150;
     /** Input records the loop may copy per round of kills; it waits for the next round when it has copied them. */
-    private static final int RECORDS_PER_ROUND = 800;
-    private static final int ROUNDS = 4;
+    private static final int RECORDS_PER_ROUND = 600;
+    /** Partition leader, transaction coordinator, group coordinator, and again. */
+    private static final int ROUNDS = 6;
 
     @TempDir
     Path dir;
@@ -129,6 +131,7 @@ class ExactlyOnceChaosTest {
         long chaosStarted = System.nanoTime();
         int coordinatorKills = 0;
         int leaderKills = 0;
+        int groupCoordinatorKills = 0;
         for (int round = 0; round < ROUNDS; round++) {
             long copiedAtRound = copied.get();
             await("the loop copies in round " + round).atMost(Duration.ofSeconds(120))
@@ -136,13 +139,17 @@ class ExactlyOnceChaosTest {
             assertThat(loopFailure.get()).as("the loop failed").isNull();
             assertThat(copied.get()).as("records left to copy at the kill").isLessThan(RECORDS);
             int victim;
-            if (round % 2 == 1) {
+            if (round % 3 == 1) {
                 victim = transactionCoordinator();
                 coordinatorKills++;
                 phase("round " + round + ": killing broker " + victim + ", the transaction coordinator of "
                         + TRANSACTIONAL_ID);
+            } else if (round % 3 == 2) {
+                victim = groupCoordinator();
+                groupCoordinatorKills++;
+                phase("round " + round + ": killing broker " + victim + ", the group coordinator of " + GROUP);
             } else {
-                String topic = round % 4 == 0 ? INPUT : OUTPUT;
+                String topic = round % 2 == 0 ? INPUT : OUTPUT;
                 int partition = random.nextInt(PARTITIONS);
                 victim = leaderOf(topic, partition);
                 leaderKills++;
@@ -183,11 +190,13 @@ class ExactlyOnceChaosTest {
         }
         phase("transactions committed " + transactionsCommitted.get() + ", aborted " + transactionsAborted.get()
                 + ", producers created " + producersCreated.get() + ", errors " + errors + "; kills: "
-                + leaderKills + " partition leaders, " + coordinatorKills + " transaction coordinators; output holds "
+                + leaderKills + " partition leaders, " + coordinatorKills + " transaction coordinators, "
+                + groupCoordinatorKills + " group coordinators; output holds "
                 + copies.size() + " distinct records, " + duplicates + " duplicated, " + missing.size()
                 + " missing; " + totalMs + " ms in all");
         assertThat(leaderKills).isGreaterThanOrEqualTo(2);
         assertThat(coordinatorKills).isGreaterThanOrEqualTo(2);
+        assertThat(groupCoordinatorKills).isGreaterThanOrEqualTo(2);
         assertThat(missing).as("input records missing from the output").isEmpty();
         assertThat(copies).as("input records in the output more than once")
                 .allSatisfy((number, count) -> assertThat(count).as("copies of %d", number).isEqualTo(1));
@@ -371,6 +380,18 @@ class ExactlyOnceChaosTest {
                                 .description(TRANSACTIONAL_ID).get(10, TimeUnit.SECONDS).coordinatorId();
                         return coordinator[0] > 0;
                     });
+        }
+        return coordinator[0];
+    }
+
+    private int groupCoordinator() {
+        int[] coordinator = {-1};
+        try (Admin admin = brokers.admin()) {
+            await("the coordinator of " + GROUP).atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+                coordinator[0] = admin.describeConsumerGroups(List.of(GROUP)).describedGroups().get(GROUP)
+                        .get(10, TimeUnit.SECONDS).coordinator().id();
+                return coordinator[0] > 0;
+            });
         }
         return coordinator[0];
     }
