@@ -51,6 +51,7 @@ import static org.awaitility.Awaitility.await;
  * records from {@code input} to {@code output} in a cluster of three brokers in three JVMs, while partition leaders of
  * both topics, the broker of the loop's transaction coordinator and that of its group coordinator (which holds the
  * transaction's pending offsets) are killed with SIGKILL and started again, one at a time. The loop
+ * aborts one transaction in ten on purpose, after sending its copies and offsets, and rewinds. The loop
  * handles errors as kafka-clients documents: an abortable error aborts the transaction, a fatal one (fenced, epoch)
  * closes the producer; either way the loop starts over from the group's committed offsets. At the end {@code output},
  * read with read_committed, holds every input record exactly once, and the group's offsets are at the end of
@@ -73,6 +74,8 @@ class ExactlyOnceChaosTest {
     private static final int RECORDS_PER_ROUND = 600;
     /** Partition leader, transaction coordinator, group coordinator, and again. */
     private static final int ROUNDS = 6;
+    /** One transaction in this many is aborted on purpose, its copies sent and its offsets too. */
+    private static final int ABORT_ONE_IN = 10;
 
     @TempDir
     Path dir;
@@ -87,6 +90,7 @@ class ExactlyOnceChaosTest {
     private final AtomicLong copied = new AtomicLong();
     private final AtomicLong transactionsCommitted = new AtomicLong();
     private final AtomicLong transactionsAborted = new AtomicLong();
+    private final AtomicLong transactionsAbortedOnPurpose = new AtomicLong();
     private final AtomicLong producersCreated = new AtomicLong();
     private final Map<String, AtomicLong> errors = new ConcurrentHashMap<>();
     private final AtomicReference<Throwable> loopFailure = new AtomicReference<>();
@@ -126,7 +130,8 @@ class ExactlyOnceChaosTest {
         fillInput();
         phase("cluster of three up, " + RECORDS + " records in " + INPUT);
 
-        Thread loop = new Thread(this::copyLoop, "eos-copier");
+        Random loopRandom = new Random(random.nextLong());
+        Thread loop = new Thread(() -> copyLoop(loopRandom), "eos-copier");
         loop.start();
         long chaosStarted = System.nanoTime();
         int coordinatorKills = 0;
@@ -188,7 +193,8 @@ class ExactlyOnceChaosTest {
                 missing.add(n);
             }
         }
-        phase("transactions committed " + transactionsCommitted.get() + ", aborted " + transactionsAborted.get()
+        phase("transactions committed " + transactionsCommitted.get() + ", aborted on purpose " + transactionsAbortedOnPurpose.get() + ", aborted after an error "
+                + transactionsAborted.get()
                 + ", producers created " + producersCreated.get() + ", errors " + errors + "; kills: "
                 + leaderKills + " partition leaders, " + coordinatorKills + " transaction coordinators, "
                 + groupCoordinatorKills + " group coordinators; output holds "
@@ -197,6 +203,7 @@ class ExactlyOnceChaosTest {
         assertThat(leaderKills).isGreaterThanOrEqualTo(2);
         assertThat(coordinatorKills).isGreaterThanOrEqualTo(2);
         assertThat(groupCoordinatorKills).isGreaterThanOrEqualTo(2);
+        assertThat(transactionsAbortedOnPurpose.get()).as("transactions aborted on purpose").isPositive();
         assertThat(missing).as("input records missing from the output").isEmpty();
         assertThat(copies).as("input records in the output more than once")
                 .allSatisfy((number, count) -> assertThat(count).as("copies of %d", number).isEqualTo(1));
@@ -225,7 +232,7 @@ class ExactlyOnceChaosTest {
      * commit. On any error the consumer and, unless the transaction could be aborted, the producer are made anew, so
      * that the loop reads on from the group's committed offsets. Unknown failures end the loop and the test.
      */
-    private void copyLoop() {
+    private void copyLoop(Random random) {
         KafkaConsumer<String, String> consumer = null;
         KafkaProducer<String, String> producer = null;
         try {
@@ -248,7 +255,11 @@ class ExactlyOnceChaosTest {
                     if (records.isEmpty()) {
                         continue;
                     }
-                    copy(consumer, producer, records);
+                    if (random.nextInt(ABORT_ONE_IN) == 0) {
+                        copyAndAbort(consumer, producer, records);
+                    } else {
+                        copy(consumer, producer, records);
+                    }
                 } catch (ProducerFencedException | InvalidProducerEpochException | OutOfOrderSequenceException
                          | AuthorizationException fatal) {
                     count(fatal);
@@ -296,6 +307,35 @@ class ExactlyOnceChaosTest {
         producer.commitTransaction();
         transactionsCommitted.incrementAndGet();
         copied.addAndGet(count);
+    }
+
+    /**
+     * Sends a batch's copies and offsets as {@link #copy} does, but aborts the transaction, as an application that
+     * failed to process the batch would, and rewinds the consumer to the group's committed offsets: the copies must
+     * never be read with read_committed, and the batch is copied again.
+     */
+    private void copyAndAbort(KafkaConsumer<String, String> consumer, KafkaProducer<String, String> producer,
+                              ConsumerRecords<String, String> records) {
+        producer.beginTransaction();
+        Map<TopicPartition, OffsetAndMetadata> next = new HashMap<>();
+        for (ConsumerRecord<String, String> record : records) {
+            if (!record.key().equals("last")) {
+                producer.send(new ProducerRecord<>(OUTPUT, record.key(), "copy-of-" + record.value()));
+            }
+            next.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
+        }
+        producer.sendOffsetsToTransaction(next, consumer.groupMetadata());
+        producer.abortTransaction();
+        transactionsAbortedOnPurpose.incrementAndGet();
+        Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(consumer.assignment());
+        for (TopicPartition partition : consumer.assignment()) {
+            OffsetAndMetadata offset = committed.get(partition);
+            if (offset == null) {
+                consumer.seekToBeginning(List.of(partition));
+            } else {
+                consumer.seek(partition, offset);
+            }
+        }
     }
 
     /** Aborts the open transaction; false if the producer cannot, and must be closed. */
