@@ -50,8 +50,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * A Kafka Streams application with {@code processing.guarantee=exactly_once_v2} keeps a count and a sum per key
  * (a stateful aggregation, its store backed by a changelog topic) while a cluster of three brokers in three JVMs
- * loses a broker to SIGKILL: first the one that coordinates the application's transactions, then a leader of the
- * input. kafka-clients 4.3.1 runs transactions protocol v1 against Strata (which advertises
+ * loses a broker to SIGKILL, one at a time: first the one that coordinates the application's transactions, then a
+ * leader of the input, then the coordinator of the application's group. kafka-clients 4.3.1 runs transactions protocol v1 against Strata (which advertises
  * {@code transaction.version} 1), as Streams does against Kafka brokers before 4.0. At the end the last committed
  * aggregate of every key, read with read_committed, is exactly the count and sum of the input, and the aggregates
  * of a key only ever grew: a record lost or counted twice would show.
@@ -125,12 +125,14 @@ class KafkaStreamsExactlyOnceTest {
         produceWhileKilling(random, coordinator, "the transaction coordinator of the application");
         int leader = leaderOf(INPUT, random.nextInt(PARTITIONS));
         produceWhileKilling(random, leader, "a leader of " + INPUT);
+        int groupCoordinator = groupCoordinatorOfTheApplication();
+        produceWhileKilling(random, groupCoordinator, "the group coordinator of the application");
 
         produce(random, Duration.ZERO, new AtomicInteger());
         awaitOutputMatchesInput("after the kills");
         assertThat(streamsFailure.get()).as("a stream thread failed").isNull();
         phase("the aggregation of " + expected.values().stream().mapToLong(total -> total[0]).sum()
-                + " records matches after killing brokers " + coordinator + " and " + leader + "; "
+                + " records matches after killing brokers " + coordinator + ", " + leader + " and " + groupCoordinator + "; "
                 + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms in all");
     }
 
@@ -280,6 +282,20 @@ class KafkaStreamsExactlyOnceTest {
                         coordinator[0] = admin.describeTransactions(ids.subList(0, 1)).description(ids.get(0))
                                 .get(10, TimeUnit.SECONDS).coordinatorId();
                         phase("transactional ids " + ids + ", the coordinator of the first: " + coordinator[0]);
+                        return coordinator[0] > 0;
+                    });
+        }
+        return coordinator[0];
+    }
+
+    /** The coordinator of the application's consumer group, which holds its transactions' pending offsets. */
+    private int groupCoordinatorOfTheApplication() {
+        int[] coordinator = {-1};
+        try (Admin admin = brokers.admin()) {
+            await("the group coordinator of " + APPLICATION_ID).atMost(Duration.ofSeconds(60)).ignoreExceptions()
+                    .until(() -> {
+                        coordinator[0] = admin.describeConsumerGroups(List.of(APPLICATION_ID)).describedGroups()
+                                .get(APPLICATION_ID).get(10, TimeUnit.SECONDS).coordinator().id();
                         return coordinator[0] > 0;
                     });
         }
