@@ -51,7 +51,8 @@ import static org.awaitility.Awaitility.await;
  * records from {@code input} to {@code output} in a cluster of three brokers in three JVMs, while partition leaders of
  * both topics, the broker of the loop's transaction coordinator and that of its group coordinator (which holds the
  * transaction's pending offsets) are killed with SIGKILL and started again, one at a time. The loop
- * aborts one transaction in ten on purpose, after sending its copies and offsets, and rewinds. The loop
+ * aborts one transaction in ten on purpose, after sending its copies and offsets, and rewinds; once it stalls
+ * mid-transaction and a successor producer with the same transactional id fences it. The loop
  * handles errors as kafka-clients documents: an abortable error aborts the transaction, a fatal one (fenced, epoch)
  * closes the producer; either way the loop starts over from the group's committed offsets. At the end {@code output},
  * read with read_committed, holds every input record exactly once, and the group's offsets are at the end of
@@ -94,6 +95,10 @@ class ExactlyOnceChaosTest {
     private final AtomicLong producersCreated = new AtomicLong();
     private final Map<String, AtomicLong> errors = new ConcurrentHashMap<>();
     private final AtomicReference<Throwable> loopFailure = new AtomicReference<>();
+    /** Set by the test: the loop stalls mid-transaction and a successor producer takes over. */
+    private final AtomicBoolean zombieWanted = new AtomicBoolean();
+    /** What became of the stalled producer's commit. */
+    private final AtomicReference<String> zombieOutcome = new AtomicReference<>();
 
     private static void phase(String what) {
         System.err.println(java.time.LocalTime.now() + " eos-chaos: " + what);
@@ -174,6 +179,11 @@ class ExactlyOnceChaosTest {
             phase("round " + round + ": broker " + victim + " back in every ISR and the controller quorum");
             allowance.addAndGet(RECORDS_PER_ROUND);
         }
+        zombieWanted.set(true);
+        await("a stalled producer and its successor").atMost(Duration.ofSeconds(120))
+                .until(() -> loopFailure.get() != null || zombieOutcome.get() != null);
+        assertThat(loopFailure.get()).as("the loop failed").isNull();
+        assertThat(zombieOutcome.get()).as("the commit of a producer whose successor started").startsWith("fenced");
         long chaosMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - chaosStarted);
         chaos.set(false);
         allowance.set(Long.MAX_VALUE);
@@ -255,7 +265,9 @@ class ExactlyOnceChaosTest {
                     if (records.isEmpty()) {
                         continue;
                     }
-                    if (random.nextInt(ABORT_ONE_IN) == 0) {
+                    if (zombieWanted.compareAndSet(true, false)) {
+                        producer = replaceByASuccessor(consumer, producer, records);
+                    } else if (random.nextInt(ABORT_ONE_IN) == 0) {
                         copyAndAbort(consumer, producer, records);
                     } else {
                         copy(consumer, producer, records);
@@ -310,6 +322,39 @@ class ExactlyOnceChaosTest {
     }
 
     /**
+     * The loop stalls mid-transaction, its copies and offsets sent, as a paused or partitioned instance would, and a
+     * successor with the same transactional id takes over: the successor's initTransactions fences the stalled
+     * producer and aborts its transaction, so the stalled producer's commit must fail. The consumer is rewound to the
+     * group's committed offsets, and the successor copies the batch again.
+     */
+    private KafkaProducer<String, String> replaceByASuccessor(KafkaConsumer<String, String> consumer,
+                                                              KafkaProducer<String, String> stalled,
+                                                              ConsumerRecords<String, String> records) {
+        stalled.beginTransaction();
+        Map<TopicPartition, OffsetAndMetadata> next = new HashMap<>();
+        for (ConsumerRecord<String, String> record : records) {
+            if (!record.key().equals("last")) {
+                stalled.send(new ProducerRecord<>(OUTPUT, record.key(), "copy-of-" + record.value()));
+            }
+            next.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
+        }
+        stalled.sendOffsetsToTransaction(next, consumer.groupMetadata());
+        stalled.flush();
+        KafkaProducer<String, String> successor = newProducer();
+        try {
+            stalled.commitTransaction();
+            zombieOutcome.set("committed");
+        } catch (ProducerFencedException | InvalidProducerEpochException fenced) {
+            zombieOutcome.set("fenced: " + fenced.getClass().getSimpleName());
+        } finally {
+            closeQuietly(stalled);
+        }
+        phase("the stalled producer's commit after its successor's start: " + zombieOutcome.get());
+        rewind(consumer);
+        return successor;
+    }
+
+    /**
      * Sends a batch's copies and offsets as {@link #copy} does, but aborts the transaction, as an application that
      * failed to process the batch would, and rewinds the consumer to the group's committed offsets: the copies must
      * never be read with read_committed, and the batch is copied again.
@@ -327,6 +372,11 @@ class ExactlyOnceChaosTest {
         producer.sendOffsetsToTransaction(next, consumer.groupMetadata());
         producer.abortTransaction();
         transactionsAbortedOnPurpose.incrementAndGet();
+        rewind(consumer);
+    }
+
+    /** Seeks the consumer to the group's committed offsets of the partitions assigned to it. */
+    private static void rewind(KafkaConsumer<String, String> consumer) {
         Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(consumer.assignment());
         for (TopicPartition partition : consumer.assignment()) {
             OffsetAndMetadata offset = committed.get(partition);
@@ -338,13 +388,16 @@ class ExactlyOnceChaosTest {
         }
     }
 
-    /** Aborts the open transaction; false if the producer cannot, and must be closed. */
+    /**
+     * Aborts the open transaction; false if the producer cannot, and must be closed. The producer refuses with an
+     * IllegalStateException when no transaction is open (the error came outside one) or a timed-out commit is pending.
+     */
     private boolean abort(KafkaProducer<String, String> producer) {
         try {
             producer.abortTransaction();
             transactionsAborted.incrementAndGet();
             return true;
-        } catch (KafkaException e) {
+        } catch (KafkaException | IllegalStateException e) {
             count(e);
             return false;
         }
