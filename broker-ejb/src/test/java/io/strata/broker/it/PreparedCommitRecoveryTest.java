@@ -32,12 +32,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The broker of a transaction coordinator is killed with SIGKILL between PrepareCommit and the markers, in a cluster
- * of three brokers in three JVMs: the transaction writes to a partition whose only replica is on another broker, which
- * is killed first, so that the commit is prepared (the producer's {@code commitTransaction} returns) but its marker
- * cannot be written. Then the coordinator's broker is killed too. Both start again; the coordinator of
- * {@code __transaction_state} finds the transaction prepared, writes the marker and completes the commit, and a
- * read_committed consumer reads the transaction's records.
+ * The broker of a transaction coordinator is killed with SIGKILL between PrepareCommit (or PrepareAbort) and the
+ * markers, in a cluster of three brokers in three JVMs: the transaction writes to a partition whose only replica is on
+ * another broker, which is killed first, so that the end of the transaction is prepared (the producer's
+ * {@code commitTransaction} or {@code abortTransaction} returns) but its marker cannot be written. Then the
+ * coordinator's broker is killed too. Both start again; the coordinator of {@code __transaction_state} finds the
+ * transaction prepared, writes the marker and completes it, and a read_committed consumer reads the transaction's
+ * records if it was committed, none if it was aborted, up to a last stable offset past the marker.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class PreparedCommitRecoveryTest {
@@ -65,6 +66,22 @@ class PreparedCommitRecoveryTest {
 
     @Test
     void aCommitPreparedBeforeTheCoordinatorsBrokerIsKilledIsCompletedAfterItsRestart() throws Exception {
+        List<String> read = endTransactionAcrossKills(true);
+        assertThat(read).as("the transaction's records, read_committed").hasSize(RECORDS);
+    }
+
+    @Test
+    void anAbortPreparedBeforeTheCoordinatorsBrokerIsKilledIsCompletedAfterItsRestart() throws Exception {
+        List<String> read = endTransactionAcrossKills(false);
+        assertThat(read).as("the aborted transaction's records, read_committed").isEmpty();
+    }
+
+    /**
+     * Writes a transaction to a partition on one broker, kills that broker, ends the transaction (so that the
+     * coordinator prepares and cannot write the marker), kills the coordinator's broker, restarts both, waits for the
+     * transaction to complete; what a read_committed consumer then reads of the partition.
+     */
+    private List<String> endTransactionAcrossKills(boolean commit) throws Exception {
         long seed = System.nanoTime();
         phase("seed " + seed);
         Random random = new Random(seed);
@@ -95,26 +112,32 @@ class PreparedCommitRecoveryTest {
             }
             brokers.kill(dataBroker);
             phase("killed broker " + dataBroker + ", which holds the transaction's records");
-            producer.commitTransaction();
+            if (commit) {
+                producer.commitTransaction();
+            } else {
+                producer.abortTransaction();
+            }
             TransactionDescription prepared = describe(admin);
-            assertThat(prepared.state()).as("the marker cannot be written").isEqualTo(TransactionState.PREPARE_COMMIT);
+            assertThat(prepared.state()).as("the marker cannot be written")
+                    .isEqualTo(commit ? TransactionState.PREPARE_COMMIT : TransactionState.PREPARE_ABORT);
             long producerId = prepared.producerId();
-            phase("commit prepared for producer id " + producerId);
+            phase((commit ? "commit" : "abort") + " prepared for producer id " + producerId);
 
             brokers.kill(coordinator);
-            phase("killed broker " + coordinator + ", the coordinator, with the commit prepared");
+            phase("killed broker " + coordinator + ", the coordinator, with the end of the transaction prepared");
             brokers.start(coordinator);
             brokers.start(dataBroker);
             long restarted = System.nanoTime();
-            await("the commit completed").atMost(Duration.ofSeconds(180)).ignoreExceptions().untilAsserted(() -> {
+            await("the transaction completed").atMost(Duration.ofSeconds(180)).ignoreExceptions().untilAsserted(() -> {
                 TransactionDescription described = describe(admin);
-                assertThat(described.state()).isEqualTo(TransactionState.COMPLETE_COMMIT);
+                assertThat(described.state())
+                        .isEqualTo(commit ? TransactionState.COMPLETE_COMMIT : TransactionState.COMPLETE_ABORT);
                 assertThat(described.producerId()).isEqualTo(producerId);
             });
-            phase("commit completed " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - restarted)
+            phase("transaction completed " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - restarted)
                     + " ms after the restart of brokers " + coordinator + " and " + dataBroker);
         }
-        assertThat(readCommitted()).as("the transaction's records, read_committed").hasSize(RECORDS);
+        return readCommitted(commit ? RECORDS : 0);
     }
 
     private KafkaProducer<String, String> transactionalProducer() {
@@ -134,7 +157,8 @@ class PreparedCommitRecoveryTest {
         return described[0];
     }
 
-    private List<String> readCommitted() {
+    /** Reads orders-0 with read_committed to its last stable offset, which is past the marker, expecting that many. */
+    private List<String> readCommitted(int expected) {
         Map<String, Object> props = new HashMap<>();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers.bootstrapServers());
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, IsolationLevel.READ_COMMITTED.toString());
@@ -144,14 +168,14 @@ class PreparedCommitRecoveryTest {
                 new StringDeserializer())) {
             consumer.assign(List.of(ORDERS_0));
             consumer.seekToBeginning(List.of(ORDERS_0));
-            await("the committed records").atMost(Duration.ofSeconds(60)).until(() -> {
+            assertThat(consumer.endOffsets(List.of(ORDERS_0))).as("the last stable offset, past the marker")
+                    .containsEntry(ORDERS_0, (long) RECORDS + 1);
+            await("the read_committed consumer at the last stable offset").atMost(Duration.ofSeconds(60)).until(() -> {
                 for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(500))) {
                     values.add(record.value());
                 }
-                return values.size() >= RECORDS;
+                return values.size() >= expected && consumer.position(ORDERS_0) >= RECORDS + 1;
             });
-            assertThat(consumer.endOffsets(List.of(ORDERS_0))).as("the last stable offset, past the marker")
-                    .containsEntry(ORDERS_0, (long) RECORDS + 1);
         }
         return values;
     }
