@@ -203,7 +203,8 @@ class ExactlyOnceChaosTest {
                 missing.add(n);
             }
         }
-        phase("transactions committed " + transactionsCommitted.get() + ", aborted on purpose " + transactionsAbortedOnPurpose.get() + ", aborted after an error "
+        phase("transactions committed " + transactionsCommitted.get() + ", aborted on purpose "
+                + transactionsAbortedOnPurpose.get() + ", aborted after an error "
                 + transactionsAborted.get()
                 + ", producers created " + producersCreated.get() + ", errors " + errors + "; kills: "
                 + leaderKills + " partition leaders, " + coordinatorKills + " transaction coordinators, "
@@ -309,7 +310,8 @@ class ExactlyOnceChaosTest {
                 producer.send(new ProducerRecord<>(OUTPUT, record.key(), "copy-of-" + record.value()));
                 count++;
             }
-            next.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
+            next.put(new TopicPartition(record.topic(), record.partition()),
+                    new OffsetAndMetadata(record.offset() + 1));
         }
         if (chaos.get()) {
             // The work a real loop would do: it keeps transactions open long enough that kills land in them.
@@ -336,7 +338,8 @@ class ExactlyOnceChaosTest {
             if (!record.key().equals("last")) {
                 stalled.send(new ProducerRecord<>(OUTPUT, record.key(), "copy-of-" + record.value()));
             }
-            next.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
+            next.put(new TopicPartition(record.topic(), record.partition()),
+                    new OffsetAndMetadata(record.offset() + 1));
         }
         stalled.sendOffsetsToTransaction(next, consumer.groupMetadata());
         stalled.flush();
@@ -367,7 +370,8 @@ class ExactlyOnceChaosTest {
             if (!record.key().equals("last")) {
                 producer.send(new ProducerRecord<>(OUTPUT, record.key(), "copy-of-" + record.value()));
             }
-            next.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
+            next.put(new TopicPartition(record.topic(), record.partition()),
+                    new OffsetAndMetadata(record.offset() + 1));
         }
         producer.sendOffsetsToTransaction(next, consumer.groupMetadata());
         producer.abortTransaction();

@@ -51,10 +51,11 @@ import static org.awaitility.Awaitility.await;
  * A Kafka Streams application with {@code processing.guarantee=exactly_once_v2} keeps a count and a sum per key
  * (a stateful aggregation, its store backed by a changelog topic) while a cluster of three brokers in three JVMs
  * loses a broker to SIGKILL, one at a time: first the one that coordinates the application's transactions, then a
- * leader of the input, then the coordinator of the application's group. kafka-clients 4.3.1 runs transactions protocol v1 against Strata (which advertises
- * {@code transaction.version} 1), as Streams does against Kafka brokers before 4.0. At the end the last committed
- * aggregate of every key, read with read_committed, is exactly the count and sum of the input, and the aggregates
- * of a key only ever grew: a record lost or counted twice would show.
+ * leader of the input, then the coordinator of the application's group. kafka-clients 4.3.1 runs transactions
+ * protocol v1 against Strata, whose finalized features name no {@code transaction.version} 2 (the test prints them),
+ * as Streams does against Kafka brokers before 4.0. At the end the last committed aggregate of every key, read with
+ * read_committed, is exactly the count and sum of the input, and the aggregates of a key only ever grew: a record lost
+ * or counted twice would show.
  */
 @Timeout(value = 20, unit = TimeUnit.MINUTES)
 class KafkaStreamsExactlyOnceTest {
@@ -132,8 +133,8 @@ class KafkaStreamsExactlyOnceTest {
         awaitOutputMatchesInput("after the kills");
         assertThat(streamsFailure.get()).as("a stream thread failed").isNull();
         phase("the aggregation of " + expected.values().stream().mapToLong(total -> total[0]).sum()
-                + " records matches after killing brokers " + coordinator + ", " + leader + " and " + groupCoordinator + "; "
-                + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms in all");
+                + " records matches after killing brokers " + coordinator + ", " + leader + " and " + groupCoordinator
+                + "; " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms in all");
     }
 
     /**
