@@ -55,8 +55,14 @@ public final class HazelcastCluster implements AutoCloseable {
     private final java.util.concurrent.ScheduledExecutorService refresher;
     private volatile BrokerInfo registered;
 
-    /** A live broker and the member it runs in. */
-    record Registered(BrokerInfo broker, UUID member) {
+    /**
+     * This broker's incarnation: drawn once per start, so that a broker that restarts (and may have lost what it had
+     * not flushed) is told apart from one that only lost touch and merged back under a new Hazelcast member UUID.
+     */
+    private final String incarnation = UUID.randomUUID().toString();
+
+    /** A live broker, the member it runs in, and the incarnation it runs as. */
+    record Registered(BrokerInfo broker, UUID member, String incarnation) {
     }
 
     private HazelcastCluster(HazelcastInstance hazelcast, boolean ownsInstance) {
@@ -210,12 +216,12 @@ public final class HazelcastCluster implements AutoCloseable {
                 UUID me = localMember();
                 if (current == null) {
                     LOG.log(Level.WARNING, "The registration of broker {0} was lost; registering again", mine.id());
-                    brokers.putIfAbsent(key, encode(mine, me));
+                    brokers.putIfAbsent(key, encode(mine, me, incarnation));
                 } else if (!memberOf(current).equals(me) && !isMember(memberOf(current))) {
                     // After a split brain this member merged back into the cluster under a new UUID.
                     LOG.log(Level.WARNING, "Broker {0} is Hazelcast member {1} now (it was {2}); registering again",
                             mine.id(), me, memberOf(current));
-                    brokers.replace(key, current, encode(mine, me));
+                    brokers.replace(key, current, encode(mine, me, incarnation));
                 }
             }
             refresh();
@@ -251,6 +257,11 @@ public final class HazelcastCluster implements AutoCloseable {
         return hazelcast.getCluster().getLocalMember().getUuid();
     }
 
+    /** The incarnation this broker runs as: the same from start to stop, across split-brain merges. */
+    public String localIncarnation() {
+        return incarnation;
+    }
+
     /** Hears of every change in the live brokers; called on a Hazelcast event thread, so it must not block. */
     public void addListener(Runnable listener) {
         listeners.add(listener);
@@ -264,7 +275,7 @@ public final class HazelcastCluster implements AutoCloseable {
     public void register(BrokerInfo broker) {
         String key = String.valueOf(broker.id());
         UUID me = localMember();
-        String encoded = encode(broker, me);
+        String encoded = encode(broker, me, incarnation);
         while (true) {
             String existing = brokers.putIfAbsent(key, encoded);
             if (existing == null) {
@@ -335,6 +346,16 @@ public final class HazelcastCluster implements AutoCloseable {
         return null;
     }
 
+    /** The incarnation live broker {@code brokerId} runs as, or null if it is not live. */
+    public String incarnationOf(int brokerId) {
+        for (Registered registered : live) {
+            if (registered.broker().id() == brokerId) {
+                return registered.incarnation();
+            }
+        }
+        return null;
+    }
+
     private boolean isMember(UUID uuid) {
         for (Member member : hazelcast.getCluster().getMembers()) {
             if (member.getUuid().equals(uuid)) {
@@ -357,7 +378,8 @@ public final class HazelcastCluster implements AutoCloseable {
             for (Map.Entry<String, String> entry : brokers.entrySet()) {
                 UUID member = memberOf(entry.getValue());
                 if (members.contains(member)) {
-                    now.add(new Registered(decode(Integer.parseInt(entry.getKey()), entry.getValue()), member));
+                    now.add(new Registered(decode(Integer.parseInt(entry.getKey()), entry.getValue()), member,
+                            incarnationOf(entry.getValue())));
                 }
             }
         } catch (RuntimeException e) {
@@ -381,7 +403,7 @@ public final class HazelcastCluster implements AutoCloseable {
         }
     }
 
-    static String encode(BrokerInfo broker, UUID member) {
+    static String encode(BrokerInfo broker, UUID member, String incarnation) {
         StringBuilder endpoints = new StringBuilder();
         for (Endpoint endpoint : broker.endpoints()) {
             if (endpoints.length() > 0) {
@@ -389,12 +411,18 @@ public final class HazelcastCluster implements AutoCloseable {
             }
             endpoints.append(endpoint);
         }
-        return "member=" + member + "\nendpoints=" + endpoints + "\nrack=" + (broker.rack() == null ? ""
+        return "member=" + member + "\nincarnation=" + incarnation + "\nendpoints=" + endpoints + "\nrack=" + (broker.rack() == null ? ""
                 : broker.rack()) + "\n";
     }
 
     static UUID memberOf(String encoded) {
         return UUID.fromString(properties(encoded).getProperty("member"));
+    }
+
+    /** The incarnation in a registration; a registration without one names its member's. */
+    static String incarnationOf(String encoded) {
+        Properties properties = properties(encoded);
+        return properties.getProperty("incarnation", properties.getProperty("member"));
     }
 
     static BrokerInfo decode(int id, String encoded) {

@@ -111,9 +111,9 @@ public final class ClusterController implements Controller, AutoCloseable {
         }
         Map<Integer, String> incarnations = new HashMap<>();
         for (int id : live) {
-            java.util.UUID member = cluster.memberOf(id);
-            if (member != null) {
-                incarnations.put(id, member.toString());
+            String incarnation = cluster.incarnationOf(id);
+            if (incarnation != null) {
+                incarnations.put(id, incarnation);
             }
         }
         try {

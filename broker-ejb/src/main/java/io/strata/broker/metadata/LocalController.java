@@ -397,7 +397,7 @@ public final class LocalController implements Controller {
     }
 
     /**
-     * {@link #onBrokersChanged(Set)}, knowing also the incarnation each live broker runs as now (its Hazelcast
+     * {@link #onBrokersChanged(Set)}, knowing also the incarnation each live broker runs as now (drawn at its
      * member). A broker whose incarnation is not the one acknowledged in the metadata has restarted since, perhaps
      * with less on its disk than it had (an unclean stop, a replaced disk): it is handled as if it had left (out of
      * every ISR, its partitions led by another in-sync replica or, with none, by itself under a new leader epoch) and

@@ -65,7 +65,7 @@ public final class MetadataImage {
     }
 
     /**
-     * The incarnation (the Hazelcast member) the controller last acknowledged broker {@code brokerId} running as, or
+     * The incarnation (drawn at each start) the controller last acknowledged broker {@code brokerId} running as, or
      * {@code null} if it has acknowledged none. A broker that restarted has a new one, and leads nothing until the
      * controller has taken its previous incarnation out of every ISR and acknowledged the new one.
      */

@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One partition as this broker holds it: its log, its assignment (replicas, in-sync replicas, leader, leader epoch),
@@ -62,6 +63,8 @@ import java.util.concurrent.CompletableFuture;
 public final class Partition {
 
     private static final System.Logger LOG = System.getLogger(Partition.class.getName());
+    /** How long a leader waits before asking again for an ISR expansion the controller refused. */
+    private static final long ISR_RETRY_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     private final TopicPartition topicPartition;
     private final int localBrokerId;
@@ -82,6 +85,9 @@ public final class Partition {
     private volatile long firstUnstableOffset = Long.MAX_VALUE;
     /** The ISR change this leader asked the controller for and has no answer to yet; guarded by the replica lock. */
     private IsrChange pendingIsrChange;
+    /** The last ISR expansion the controller refused, and when: it is asked for again only after a pause. */
+    private List<Integer> refusedExpansion;
+    private long refusedExpansionNanos;
     private long leaderEpochStartOffset;
     private final java.util.concurrent.atomic.AtomicLong bytesSinceHighWatermark =
             new java.util.concurrent.atomic.AtomicLong();
@@ -582,6 +588,7 @@ public final class Partition {
     public void recordFollowerFetch(int replicaId, long fetchOffset, long nowMs) {
         PartitionAssignment current;
         List<Integer> expanded = null;
+        boolean quietRetry;
         synchronized (replicaLock) {
             current = assignment;
             FollowerProgress progress = followers.get(replicaId);
@@ -597,17 +604,26 @@ public final class Partition {
             progress.logEndOffset = fetchOffset;
             progress.lastFetchLeaderLogEndOffset = leaderEnd;
             progress.lastFetchTimeMs = nowMs;
+            boolean retry = false;
             if (!current.isr().contains(replicaId) && pendingIsrChange == null && fetchOffset >= highWatermark
                     && fetchOffset >= leaderEpochStartOffset) {
                 expanded = new ArrayList<>(current.isr());
                 expanded.add(replicaId);
-                pendingIsrChange = new IsrChange(current, List.copyOf(expanded));
+                retry = expanded.equals(refusedExpansion);
+                if (retry && System.nanoTime() - refusedExpansionNanos < ISR_RETRY_BACKOFF_NANOS) {
+                    // Refused moments ago (a restarted broker not yet back in the controller quorum): every fetch
+                    // asking again would flood the controller and the log.
+                    expanded = null;
+                } else {
+                    pendingIsrChange = new IsrChange(current, List.copyOf(expanded));
+                }
             }
+            quietRetry = retry;
         }
         maybeAdvanceHighWatermark();
         if (expanded != null) {
-            LOG.log(Level.INFO, "{0}: follower {1} has caught up at offset {2}; asking to add it to the ISR",
-                    topicPartition, replicaId, fetchOffset);
+            LOG.log(quietRetry ? Level.DEBUG : Level.INFO, "{0}: follower {1} has caught up at offset {2}; asking to"
+                    + " add it to the ISR", topicPartition, replicaId, fetchOffset);
             listener.requestIsrChange(this, current, expanded);
         }
     }
@@ -653,6 +669,10 @@ public final class Partition {
                 return;
             }
             pendingIsrChange = null;
+            if (isr.size() > basedOn.isr().size()) {
+                refusedExpansion = List.copyOf(isr);
+                refusedExpansionNanos = System.nanoTime();
+            }
         }
         maybeAdvanceHighWatermark();
     }

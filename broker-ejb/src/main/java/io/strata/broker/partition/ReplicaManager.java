@@ -62,6 +62,8 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
     private final List<LogDirectory> logDirectories;
     private final Function<Map<String, String>, LogConfig> logConfigs;
     private final ConcurrentHashMap<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
+    /** The last ISR change refused per partition, so that a leader retrying it does not fill the log. */
+    private final ConcurrentHashMap<TopicPartition, String> lastIsrRefusals = new ConcurrentHashMap<>();
     private final List<ObjIntConsumer<TopicPartition>> appendListeners = new CopyOnWriteArrayList<>();
     private final List<ObjIntConsumer<TopicPartition>> highWatermarkListeners = new CopyOnWriteArrayList<>();
     private final java.time.Clock clock;
@@ -233,8 +235,14 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
                 error = org.apache.kafka.common.protocol.Errors.UNKNOWN_SERVER_ERROR;
             }
             if (error != org.apache.kafka.common.protocol.Errors.NONE) {
-                LOG.log(Level.INFO, "The ISR change of {0} to {1} was refused: {2}", tp, newIsr, error);
+                // The same refusal again (the leader retries while a broker is not back) is logged once.
+                String refusal = newIsr + " " + error;
+                boolean repeated = refusal.equals(lastIsrRefusals.put(tp, refusal));
+                LOG.log(repeated ? Level.DEBUG : Level.INFO, "The ISR change of {0} to {1} was refused: {2}", tp,
+                        newIsr, error);
                 partition.isrChangeFailed(basedOn, newIsr);
+            } else {
+                lastIsrRefusals.remove(tp);
             }
         });
     }

@@ -166,7 +166,7 @@ public final class BrokerServer implements AutoCloseable {
                 HazelcastCluster members = cluster;
                 int self = config.nodeId;
                 replicaManager.leadOnlyWhen(image ->
-                        members.localMember().toString().equals(image.incarnationOf(self)));
+                        members.localIncarnation().equals(image.incarnationOf(self)));
             }
             replicaManager.onMetadataUpdate(MetadataImage.EMPTY, controller.image());
             replicaManager.reportStrayLogs(controller.image());

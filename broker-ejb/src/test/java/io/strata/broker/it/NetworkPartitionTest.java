@@ -1,6 +1,7 @@
 package io.strata.broker.it;
 
 import io.strata.broker.config.BrokerConfig;
+import io.strata.broker.partition.ReplicaManager;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -74,6 +75,27 @@ class NetworkPartitionTest {
     private final PartitionableNetwork network = new PartitionableNetwork();
     private final Map<Integer, TestBroker> brokers = new HashMap<>();
     private final Map<Integer, Integer> kafkaProxyPorts = new HashMap<>();
+    private final java.util.logging.Logger replicaManagerLogs =
+            java.util.logging.Logger.getLogger(ReplicaManager.class.getName());
+    private final AtomicLong isrRefusalsLogged = new AtomicLong();
+    /** Counts the ISR refusals the brokers log at INFO or above. */
+    private final java.util.logging.Handler isrRefusals = new java.util.logging.Handler() {
+        @Override
+        public void publish(java.util.logging.LogRecord record) {
+            if (record.getLevel().intValue() >= java.util.logging.Level.INFO.intValue()
+                    && record.getMessage() != null && record.getMessage().contains("was refused")) {
+                isrRefusalsLogged.incrementAndGet();
+            }
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
 
     private static void phase(String what) {
         System.err.println(LocalTime.now() + " partition test: " + what);
@@ -81,6 +103,7 @@ class NetworkPartitionTest {
 
     @AfterEach
     void stop() {
+        replicaManagerLogs.removeHandler(isrRefusals);
         network.healAll();
         List<Thread> stopping = new ArrayList<>();
         List<Throwable> failures = new CopyOnWriteArrayList<>();
@@ -110,7 +133,10 @@ class NetworkPartitionTest {
 
     @Test
     void acknowledgedRecordsSurviveCutLinksAndTheMinorityAcknowledgesNothing() throws Exception {
+        replicaManagerLogs.addHandler(isrRefusals);
         startCluster();
+        Map<Integer, String> incarnations = new HashMap<>();
+        brokers.forEach((id, broker) -> incarnations.put(id, broker.server().cluster().localIncarnation()));
         try (Admin admin = admin(BROKERS)) {
             admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 3)
                     .configs(Map.of("min.insync.replicas", "2")))).all().get(30, TimeUnit.SECONDS);
@@ -254,9 +280,17 @@ class NetworkPartitionTest {
         consuming.set(false);
         group.join(TimeUnit.SECONDS.toMillis(30));
         assertThat(consumerCrash.get()).as("the group's consumer failed").isNull();
+        // A broker that only lost touch merges back into Hazelcast as a new member, but it is the same process with
+        // the same log: the controller must not take it for a restarted one and fence it out of every ISR.
+        brokers.forEach((id, broker) -> assertThat(broker.server().cluster().localIncarnation())
+                .as("broker %d's incarnation", id).isEqualTo(incarnations.get(id)));
         for (TestBroker broker : brokers.values()) {
+            assertThat(broker.server().controller().image().incarnations()).as("the incarnations broker %d's"
+                    + " metadata acknowledged", broker.server().config().nodeId).isEqualTo(incarnations);
             broker.acceptLoggedErrors(line -> line.contains("Hazelcast") || line.contains("hazelcast"));
         }
+        assertThat(isrRefusalsLogged.get()).as("ISR refusals logged at INFO; a retried one is logged once")
+                .isLessThan(100);
     }
 
     // ------------------------------------------------------------------------------------------------ the cluster
@@ -324,7 +358,7 @@ class NetworkPartitionTest {
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).ignoreExceptions().until(() -> {
             for (TestBroker broker : brokers.values()) {
                 if (broker.server().membership().liveBrokers().size() != BROKERS.length
-                        || !broker.server().inControllerQuorum()) {
+                        || !broker.server().inControllerQuorum() || !broker.server().isAcknowledgedByController()) {
                     return false;
                 }
             }

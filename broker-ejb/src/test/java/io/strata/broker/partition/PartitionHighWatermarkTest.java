@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -23,6 +24,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A leader partition on its own, its followers' fetches reported by hand: where the high watermark may go while the
@@ -114,6 +116,26 @@ class PartitionHighWatermarkTest {
         leader.isrChangeFailed(alone, List.of(1, 2));
 
         assertThat(leader.highWatermark()).as("the committed ISR is the leader alone").isEqualTo(2);
+    }
+
+    @Test
+    void aRefusedIsrExpansionIsAskedForAgainOnlyAfterAPause() {
+        PartitionAssignment alone = new PartitionAssignment(List.of(1, 2), List.of(1), 1, 0, 0);
+        Partition leader = leaderOf(alone);
+        append(leader, (short) 1, "a");
+        leader.recordFollowerFetch(2, 1, System.currentTimeMillis());
+        assertThat(isrRequests).containsExactly(List.of(1, 2));
+
+        leader.isrChangeFailed(alone, List.of(1, 2));
+        for (int fetch = 0; fetch < 50; fetch++) {
+            leader.recordFollowerFetch(2, 1, System.currentTimeMillis());
+        }
+        assertThat(isrRequests).as("fetches right after the refusal do not ask again").hasSize(1);
+
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            leader.recordFollowerFetch(2, 1, System.currentTimeMillis());
+            assertThat(isrRequests).as("asked again after the pause").hasSize(2);
+        });
     }
 
     @Test
