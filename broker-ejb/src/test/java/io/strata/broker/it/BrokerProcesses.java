@@ -1,6 +1,7 @@
 package io.strata.broker.it;
 
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -37,8 +38,15 @@ final class BrokerProcesses implements AutoCloseable {
     private final Map<Integer, Process> processes = new HashMap<>();
     private final Map<Integer, Integer> kafkaPorts = new HashMap<>();
     private final Map<Integer, Integer> hazelcastPorts = new HashMap<>();
+    private final Map<String, Object> overrides;
 
     BrokerProcesses(Path dataDir, String logFolder, int count) throws IOException {
+        this(dataDir, logFolder, count, Map.of());
+    }
+
+    /** Brokers with {@code overrides} on top of the settings every test here uses. */
+    BrokerProcesses(Path dataDir, String logFolder, int count, Map<String, Object> overrides) throws IOException {
+        this.overrides = Map.copyOf(overrides);
         this.dataDir = dataDir;
         this.logFolder = logFolder;
         this.count = count;
@@ -75,6 +83,7 @@ final class BrokerProcesses implements AutoCloseable {
         settings.put("offsets.topic.num.partitions", 3);
         settings.put("num.io.threads", 4);
         settings.put("num.network.threads", 2);
+        settings.putAll(overrides);
         settings.forEach((key, value) -> {
             command.add("--override");
             command.add(key + "=" + value);
@@ -83,6 +92,46 @@ final class BrokerProcesses implements AutoCloseable {
                 StandardOpenOption.APPEND);
         processes.put(id, new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start());
+    }
+
+    /**
+     * Starts every broker and waits until each is in the controller quorum and a client sees all of them: the cluster
+     * a test begins from.
+     */
+    void startAll(Duration atMost) throws IOException {
+        for (int id = 1; id <= count; id++) {
+            start(id);
+        }
+        for (int id = 1; id <= count; id++) {
+            awaitInControllerQuorum(id, atMost);
+        }
+        try (Admin admin = admin()) {
+            await().atMost(atMost).ignoreExceptions().until(() ->
+                    admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() == count);
+        }
+    }
+
+    /** Creates {@code topics}, each with {@code partitions} partitions on every broker and {@code configs}. */
+    void createTopics(int partitions, Map<String, String> configs, String... topics) throws Exception {
+        List<NewTopic> newTopics = new ArrayList<>();
+        for (String topic : topics) {
+            newTopics.add(new NewTopic(topic, partitions, (short) count).configs(configs));
+        }
+        try (Admin admin = admin()) {
+            admin.createTopics(newTopics).all().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Stops every broker with SIGTERM and waits until their JVMs exited (and freed their ports). */
+    void stopAll(Duration atMost) throws InterruptedException {
+        List<Process> stopping = new ArrayList<>(processes.values());
+        processes.clear();
+        stopping.forEach(Process::destroy);
+        for (Process process : stopping) {
+            if (!process.waitFor(atMost.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new AssertionError("a broker did not stop on SIGTERM within " + atMost);
+            }
+        }
     }
 
     /** Kills broker {@code id} with SIGKILL and waits until its JVM is gone. */

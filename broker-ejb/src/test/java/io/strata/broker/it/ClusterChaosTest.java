@@ -1,7 +1,6 @@
 package io.strata.broker.it;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -16,9 +15,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,19 +42,13 @@ import static org.awaitility.Awaitility.await;
 @Timeout(value = 15, unit = TimeUnit.MINUTES)
 class ClusterChaosTest {
 
-    /** Written to a broker's log before each start of it. */
-    private static final String START_MARK = "--- start";
-
     private static final String TOPIC = "chaos";
     private static final int PARTITIONS = 3;
 
     @TempDir
     Path dir;
 
-    private final Map<Integer, Process> processes = new HashMap<>();
-    private final Map<Integer, Integer> kafkaPorts = new HashMap<>();
-    private final Map<Integer, Integer> hazelcastPorts = new HashMap<>();
-    private String clusterName;
+    private BrokerProcesses brokers;
 
     private static void phase(String what) {
         System.err.println(java.time.LocalTime.now() + " chaos: " + what);
@@ -66,30 +56,17 @@ class ClusterChaosTest {
 
     @AfterEach
     void killAll() {
-        processes.values().forEach(Process::destroyForcibly);
+        if (brokers != null) {
+            brokers.close();
+        }
     }
 
     @Test
     void acknowledgedRecordsSurviveRepeatedLeaderKills() throws Exception {
-        clusterName = "strata-chaos-" + UUID.randomUUID();
-        for (int id = 1; id <= 3; id++) {
-            kafkaPorts.put(id, freePort());
-            hazelcastPorts.put(id, freePort());
-        }
-        for (int id = 1; id <= 3; id++) {
-            start(id);
-        }
-        for (int id = 1; id <= 3; id++) {
-            awaitInControllerQuorum(id);
-        }
-        phase("started three brokers, each in the CP Subsystem's groups");
-        try (Admin admin = admin()) {
-            await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() ->
-                    admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() == 3);
-            phase("cluster of three formed");
-            admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 3)
-                    .configs(Map.of("min.insync.replicas", "2")))).all().get(30, TimeUnit.SECONDS);
-        }
+        brokers = new BrokerProcesses(dir, "cluster-chaos-logs", 3, Map.of("offsets.topic.num.partitions", 5));
+        brokers.startAll(Duration.ofSeconds(90));
+        phase("cluster of three formed, each broker in the CP Subsystem's groups");
+        brokers.createTopics(PARTITIONS, Map.of("min.insync.replicas", "2"), TOPIC);
 
         // What the producer was told is stored: partition -> sequence numbers in acknowledgement order.
         Map<Integer, List<Long>> acknowledged = new ConcurrentHashMap<>();
@@ -113,7 +90,7 @@ class ClusterChaosTest {
         for (int round = 0; round < 3; round++) {
             int partition = round % PARTITIONS;
             int victim = leaderOf(partition);
-            processes.remove(victim).destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            brokers.kill(victim);
             phase("round " + round + ": killed broker " + victim + ", leader of partition " + partition);
             long acksAtKill = acknowledged.get(partition).size();
             long receivedAtKill = groupReceived.get(partition).get();
@@ -130,7 +107,7 @@ class ClusterChaosTest {
             await("the group reads the partition again").atMost(Duration.ofSeconds(60))
                     .until(() -> groupReceived.get(partition).get() > receivedAtKill + 100);
             phase("group carries on");
-            start(victim);
+            brokers.start(victim);
             try (Admin admin = admin()) {
                 await().atMost(Duration.ofSeconds(90)).ignoreExceptions().untilAsserted(() -> {
                     for (TopicPartitionInfo info : describe(admin).partitions()) {
@@ -142,7 +119,7 @@ class ClusterChaosTest {
             phase("broker " + victim + " back in the ISR");
             // Raft's majority of three survives one failure at a time: the next kill waits until the restarted
             // broker is back in the CP groups (what its readiness reports), as a rolling restart would.
-            awaitInControllerQuorum(victim);
+            brokers.awaitInControllerQuorum(victim, Duration.ofSeconds(90));
             phase("broker " + victim + " back in the CP Subsystem's groups");
         }
         producing.set(false);
@@ -156,19 +133,11 @@ class ClusterChaosTest {
         phase("verified");
 
         // A full stop and start of all three keeps everything.
-        List<Process> stopping = new ArrayList<>();
-        for (int id = 1; id <= 3; id++) {
-            Process process = processes.remove(id);
-            process.destroy();
-            stopping.add(process);
-        }
         // Stopped means exited: a broker leaving the CP Subsystem takes a moment, and holds its ports until then.
-        for (Process process : stopping) {
-            assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("a broker stopped on SIGTERM").isTrue();
-        }
+        brokers.stopAll(Duration.ofSeconds(60));
         phase("stopped all three");
         for (int id = 1; id <= 3; id++) {
-            start(id);
+            brokers.start(id);
         }
         try (Admin admin = admin()) {
             await().atMost(Duration.ofSeconds(90)).ignoreExceptions().untilAsserted(() -> {
@@ -281,8 +250,7 @@ class ClusterChaosTest {
     }
 
     private Admin admin() {
-        return Admin.create(Map.of("bootstrap.servers", bootstrap(), "request.timeout.ms", 10_000,
-                "default.api.timeout.ms", 20_000));
+        return brokers.admin();
     }
 
     private Map<String, Object> consumerProps(String group) {
@@ -297,64 +265,6 @@ class ClusterChaosTest {
     }
 
     private String bootstrap() {
-        StringBuilder servers = new StringBuilder();
-        for (int id = 1; id <= 3; id++) {
-            servers.append(id == 1 ? "" : ",").append("127.0.0.1:").append(kafkaPorts.get(id));
-        }
-        return servers.toString();
-    }
-
-    /** Waits until broker {@code id}, since its last start, logged that it is in every CP group. */
-    private void awaitInControllerQuorum(int id) {
-        String line = "Broker " + id + " is in every CP group";
-        await("broker " + id + " in every CP group").atMost(Duration.ofSeconds(90)).until(() -> {
-            String log = Files.readString(logOf(id));
-            return log.indexOf(line, log.lastIndexOf(START_MARK)) >= 0;
-        });
-    }
-
-    private static Path logOf(int id) {
-        return Path.of("target", "cluster-chaos-logs", "broker-" + id + ".log");
-    }
-
-    private void start(int id) throws IOException {
-        StringBuilder members = new StringBuilder("tcpip:");
-        for (int other = 1; other <= 3; other++) {
-            members.append(other == 1 ? "" : ",").append("127.0.0.1:").append(hazelcastPorts.get(other));
-        }
-        // Kept after the test (the data directory is not): the first place to look when it fails.
-        Path logs = logOf(id);
-        Files.createDirectories(logs.getParent());
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m",
-                "-cp", System.getProperty("java.class.path"), "io.strata.broker.server.StrataServer"));
-        Map<String, Object> settings = new HashMap<>();
-        settings.put("node.id", id);
-        settings.put("listeners", "PLAINTEXT://127.0.0.1:" + kafkaPorts.get(id));
-        settings.put("log.dirs", dir.resolve("data-" + id).toString());
-        settings.put("cluster.join", members.toString());
-        settings.put("cluster.port", hazelcastPorts.get(id));
-        settings.put("cluster.name", clusterName);
-        settings.put("broker.session.timeout.ms", 3000);
-        settings.put("replica.lag.time.max.ms", 5000);
-        settings.put("replica.fetch.backoff.ms", 200);
-        settings.put("group.initial.rebalance.delay.ms", 0);
-        settings.put("offsets.topic.num.partitions", 5);
-        settings.put("num.io.threads", 4);
-        settings.put("num.network.threads", 2);
-        settings.forEach((key, value) -> {
-            command.add("--override");
-            command.add(key + "=" + value);
-        });
-        Files.writeString(logs, START_MARK + "\n", java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.APPEND);
-        processes.put(id, new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(logs.toFile())).start());
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
+        return brokers.bootstrapServers();
     }
 }

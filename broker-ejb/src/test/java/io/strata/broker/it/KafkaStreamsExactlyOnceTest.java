@@ -1,7 +1,6 @@
 package io.strata.broker.it;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TransactionListing;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -100,19 +99,8 @@ class KafkaStreamsExactlyOnceTest {
         Random random = new Random(seed);
         long started = System.nanoTime();
         brokers = new BrokerProcesses(dir, "streams-eos", 3);
-        for (int id = 1; id <= 3; id++) {
-            brokers.start(id);
-        }
-        for (int id = 1; id <= 3; id++) {
-            brokers.awaitInControllerQuorum(id, Duration.ofSeconds(90));
-        }
-        try (Admin admin = brokers.admin()) {
-            await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() ->
-                    admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() == 3);
-            Map<String, String> configs = Map.of("min.insync.replicas", "2");
-            admin.createTopics(List.of(new NewTopic(INPUT, PARTITIONS, (short) 3).configs(configs),
-                    new NewTopic(OUTPUT, PARTITIONS, (short) 3).configs(configs))).all().get(30, TimeUnit.SECONDS);
-        }
+        brokers.startAll(Duration.ofSeconds(90));
+        brokers.createTopics(PARTITIONS, Map.of("min.insync.replicas", "2"), INPUT, OUTPUT);
         try (Admin admin = brokers.admin()) {
             phase("finalized features " + admin.describeFeatures().featureMetadata().get(30, TimeUnit.SECONDS)
                     .finalizedFeatures());

@@ -86,16 +86,9 @@ class PreparedCommitRecoveryTest {
         phase("seed " + seed);
         Random random = new Random(seed);
         brokers = new BrokerProcesses(dir, "prepared-commit", 3);
-        for (int id = 1; id <= 3; id++) {
-            brokers.start(id);
-        }
-        for (int id = 1; id <= 3; id++) {
-            brokers.awaitInControllerQuorum(id, Duration.ofSeconds(90));
-        }
+        brokers.startAll(Duration.ofSeconds(90));
         try (Admin admin = brokers.admin();
              KafkaProducer<String, String> producer = transactionalProducer()) {
-            await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() ->
-                    admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() == 3);
             producer.initTransactions();
             int coordinator = describe(admin).coordinatorId();
             List<Integer> others = new ArrayList<>(List.of(1, 2, 3));
