@@ -26,8 +26,9 @@ import java.util.Optional;
 
 /**
  * ListOffsets: the earliest offset (-2, and -4 for the earliest local one), the latest (-1: the high watermark, below
- * which consumers read, or the last stable offset for {@code READ_COMMITTED}), the offset of the largest timestamp (-3), or the first offset whose record is at or after a
- * timestamp, which is what a consumer's {@code offsetsForTimes} asks.
+ * which consumers read, or the last stable offset for {@code READ_COMMITTED}), the offset of the largest timestamp
+ * (-3), none for the tiered-storage sentinels (-5, -6: nothing is tiered), or the first offset whose record is at or
+ * after a timestamp, which is what a consumer's {@code offsetsForTimes} asks.
  */
 final class ListOffsetsHandler implements ApiHandler {
 
@@ -88,8 +89,10 @@ final class ListOffsetsHandler implements ApiHandler {
                     || timestamp == ListOffsetsRequest.EARLIEST_LOCAL_TIMESTAMP) {
                 return response.setOffset(partition.log().logStartOffset());
             }
+            // Nothing is tiered: no offset is in remote storage (-5) or waiting to be copied there (-6).
             if (timestamp == ListOffsetsRequest.LATEST_TIMESTAMP
-                    || timestamp == ListOffsetsRequest.LATEST_TIERED_TIMESTAMP) {
+                    || timestamp == ListOffsetsRequest.LATEST_TIERED_TIMESTAMP
+                    || timestamp == ListOffsetsRequest.EARLIEST_PENDING_UPLOAD_TIMESTAMP) {
                 return response.setOffset(timestamp == ListOffsetsRequest.LATEST_TIMESTAMP ? highWatermark : -1);
             }
             OffsetAndTimestamp found = timestamp == ListOffsetsRequest.MAX_TIMESTAMP

@@ -110,6 +110,24 @@ class ListOffsetsHandlerTest {
     }
 
     @Test
+    void theTieredStorageSentinelsFindNoOffsetWhereNothingIsTiered() throws Exception {
+        for (long sentinel : new long[] {ListOffsetsRequest.LATEST_TIERED_TIMESTAMP,
+                ListOffsetsRequest.EARLIEST_PENDING_UPLOAD_TIMESTAMP}) {
+            ListOffsetsPartitionResponse answer = listOffset("orders", sentinel);
+
+            assertThat(Errors.forCode(answer.errorCode())).as("timestamp %d", sentinel).isEqualTo(Errors.NONE);
+            assertThat(answer.offset()).as("timestamp %d", sentinel).isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void aNegativeTimestampThatIsNoSentinelIsAnInvalidRequest() throws Exception {
+        ListOffsetsPartitionResponse answer = listOffset("orders", -7);
+
+        assertThat(Errors.forCode(answer.errorCode())).isEqualTo(Errors.INVALID_REQUEST);
+    }
+
+    @Test
     void anUnknownTopicIsAnsweredWithUnknownTopicOrPartition() throws Exception {
         ListOffsetsPartitionResponse unknown = listOffset("no-such-topic", ListOffsetsRequest.LATEST_TIMESTAMP);
 
