@@ -210,9 +210,26 @@ final class BrokerProcesses implements AutoCloseable {
         processes.clear();
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
+    /**
+     * A port free now, below Linux's ephemeral range (32768 and up): a broker that is killed and started again binds
+     * the same port, and one from the ephemeral range may meanwhile be taken as the local port of any outgoing
+     * connection on the machine (another test's clients), which would keep the broker from starting.
+     */
+    private int freePort() throws IOException {
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int port = random.nextInt(20_000, 32_000);
+            if (kafkaPorts.containsValue(port) || hazelcastPorts.containsValue(port)) {
+                continue;
+            }
+            try (ServerSocket socket = new ServerSocket()) {
+                socket.setReuseAddress(false);
+                socket.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+                return port;
+            } catch (IOException taken) {
+                // Try another.
+            }
         }
+        throw new IOException("No free port between 20000 and 32000 after 100 attempts");
     }
 }
