@@ -156,18 +156,9 @@ class ControllerQuorumRecoveryTest {
 
     private void startClusterWithData(String logFolder) throws Exception {
         brokers = new BrokerProcesses(dir, "quorum-recovery-logs/" + logFolder, 3);
-        for (int id = 1; id <= 3; id++) {
-            brokers.start(id);
-        }
-        for (int id = 1; id <= 3; id++) {
-            brokers.awaitInControllerQuorum(id, Duration.ofSeconds(120));
-        }
+        brokers.startAll(Duration.ofSeconds(120));
         phase("three brokers started, each in every CP group");
-        try (Admin admin = brokers.admin()) {
-            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() ->
-                    admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 3)
-                            .configs(Map.of("min.insync.replicas", "2")))).all().get(20, TimeUnit.SECONDS));
-        }
+        brokers.createTopics(PARTITIONS, Map.of("min.insync.replicas", "2"), TOPIC);
         produce(0, 300);
         consumeAndCommit(300);
         phase("300 records acknowledged and committed by group " + GROUP);
