@@ -181,6 +181,17 @@ public final class Partition {
         return log.collectAbortedTransactions(fetchOffset, upperBoundOffset);
     }
 
+    /**
+     * Whether the producer has a transaction open here at {@code epoch}. A batch of a later epoch begins a new
+     * transaction (transaction protocol version 2 bumps the epoch at every end), which the transaction coordinator
+     * must confirm first: until the marker of the one open here is written, it would be taken into that one.
+     */
+    public boolean hasOngoingTransaction(long producerId, short epoch) {
+        synchronized (appendLock) {
+            return producers.ongoingTransactionFirstOffset(producerId) >= 0 && producers.epochOf(producerId) == epoch;
+        }
+    }
+
     /** The first offset of the producer's open transaction here, or -1. */
     public long ongoingTransactionFirstOffset(long producerId) {
         synchronized (appendLock) {

@@ -96,6 +96,7 @@ public final class TransactionCoordinator implements AutoCloseable {
     private final Controller controller;
     private final CoordinatorRuntime<TransactionCoordinatorShard> runtime;
     private final TransactionMarkerSender markers;
+    private final TransactionVerifier verifier;
     private volatile int partitions;
     private volatile boolean loaded;
     private volatile boolean standalone;
@@ -129,6 +130,13 @@ public final class TransactionCoordinator implements AutoCloseable {
             return shard[0];
         }, threads, clock, WRITE_TIMEOUT_MS, OPERATIONS_WAITING_MAX);
         replicas.addLogDirectoryFailureListener((directory, allOffline) -> runtime.onLeadershipChanged());
+        this.verifier = new TransactionVerifier(this, this::coordinatorFor, endpoints, config.nodeId, threads,
+                MARKER_SOCKET_TIMEOUT_MS);
+    }
+
+    /** How partition leaders and the group coordinator add partitions to transactions, or check they are in one. */
+    public TransactionVerifier verifier() {
+        return verifier;
     }
 
     private CoordinatorRuntime<TransactionCoordinatorShard> runtime() {
@@ -287,9 +295,8 @@ public final class TransactionCoordinator implements AutoCloseable {
      * the first transactional batch of a producer of transaction version 1). NONE or INVALID_TXN_STATE per partition,
      * or one error for all.
      */
-    public CompletableFuture<Map<TopicPartition, Errors>> verifyPartitions(String transactionalId, long producerId,
-                                                                           short producerEpoch,
-                                                                           Collection<TopicPartition> partitionsToCheck) {
+    public CompletableFuture<Map<TopicPartition, Errors>> verifyPartitions(
+            String transactionalId, long producerId, short producerEpoch, Collection<TopicPartition> partitionsToCheck) {
         Set<TopicPartition> checking = Set.copyOf(partitionsToCheck);
         Errors error = precheck(transactionalId);
         if (error != Errors.NONE) {
@@ -384,6 +391,7 @@ public final class TransactionCoordinator implements AutoCloseable {
 
     @Override
     public void close() {
+        verifier.close();
         runtime.close();
         markers.close();
     }

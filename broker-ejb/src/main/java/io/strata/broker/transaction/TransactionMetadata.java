@@ -122,6 +122,7 @@ final class TransactionMetadata {
     @Override
     public String toString() {
         return "transactional id " + transactionalId + " (producer id " + producerId + ", epoch " + producerEpoch
-                + (transactionVersion >= 2 ? ", transaction version 2" : "") + ", " + state.display() + (pending == null ? "" : " going to " + pending.display()) + ")";
+                + (transactionVersion >= 2 ? ", transaction version 2" : "") + ", " + state.display()
+                + (pending == null ? "" : " going to " + pending.display()) + ")";
     }
 }
