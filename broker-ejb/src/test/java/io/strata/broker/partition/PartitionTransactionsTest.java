@@ -98,6 +98,28 @@ class PartitionTransactionsTest {
                 (short) 1, AppendOrigin.CLIENT);
     }
 
+    /**
+     * What the produce path asks before a transactional batch: only a transaction open at the batch's epoch spares the
+     * coordinator's confirmation. Transaction version 2 bumps the epoch at every end, so a batch of the next epoch
+     * while the marker at that epoch has not come yet begins another transaction, not this one.
+     */
+    @Test
+    void anOpenTransactionCountsOnlyForTheEpochItWasOpenedAtAndEndsWithTheBumpedMarker() {
+        Partition leader = soleLeader();
+        assertThat(leader.hasOngoingTransaction(PRODUCER, EPOCH)).isFalse();
+        transactional(leader, PRODUCER, 0, "a");
+
+        assertThat(leader.hasOngoingTransaction(PRODUCER, EPOCH)).isTrue();
+        assertThat(leader.hasOngoingTransaction(PRODUCER, (short) (EPOCH + 1))).isFalse();
+        assertThat(leader.hasOngoingTransaction(OTHER, EPOCH)).isFalse();
+
+        leader.appendTransactionMarker(PRODUCER, (short) (EPOCH + 1), 0, true, System.currentTimeMillis());
+
+        assertThat(leader.hasOngoingTransaction(PRODUCER, EPOCH)).isFalse();
+        assertThat(leader.hasOngoingTransaction(PRODUCER, (short) (EPOCH + 1))).isFalse();
+        assertThat(leader.lastStableOffset()).as("the marker at the bumped epoch ended it").isEqualTo(2);
+    }
+
     @Test
     void theLastStableOffsetStopsAtAnOpenTransactionAndPassesItOnceCommitted() {
         Partition leader = soleLeader();
