@@ -26,10 +26,9 @@ import org.apache.kafka.common.requests.ProduceResponse;
 
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -57,8 +56,11 @@ import java.util.function.LongConsumer;
  * producer added it. The request's appends wait for the answer; a partition not in the transaction gets
  * INVALID_TXN_STATE, a fenced producer INVALID_PRODUCER_EPOCH, and a coordinator that cannot answer now (moving,
  * loading, still writing the previous transaction's markers) NOT_ENOUGH_REPLICAS, which every producer retries
- * without looking for a new leader, as Kafka answers it. {@code transaction.partition.verification.enable=false}
- * turns the check of version 1 producers off, as in Kafka; version 2 producers' partitions are always added.
+ * without looking for a new leader, as Kafka answers it. A guard taken in the partition before asking makes sure no
+ * marker of the producer was written between the answer and the append (else INVALID_TXN_STATE), so that a batch
+ * confirmed just before its transaction ended cannot open one that no coordinator knows of.
+ * {@code transaction.partition.verification.enable=false} turns the check of version 1 producers off, as in Kafka;
+ * version 2 producers' partitions are always added.
  *
  * <p>A partition whose log directory went offline after an I/O error gets KAFKA_STORAGE_ERROR, which sends the client
  * to look for another leader.
@@ -89,8 +91,11 @@ final class ProduceHandler implements ApiHandler {
         this.recordsIn = recordsIn;
     }
 
-    /** The first transactional batches of one producer, whose partitions the coordinator must add or confirm. */
-    private record Unverified(long producerId, short producerEpoch, Set<TopicPartition> partitions) {
+    /**
+     * The first transactional batches of one producer, whose partitions the coordinator must add or confirm, with
+     * the verification guard each partition gave.
+     */
+    private record Unverified(long producerId, short producerEpoch, Map<TopicPartition, Object> guards) {
     }
 
     @Override
@@ -102,12 +107,20 @@ final class ProduceHandler implements ApiHandler {
         Unverified unverified = data.transactionalId() == null || !(add || verifyVersion1)
                 ? null : findUnverified(data, version >= 13);
         if (unverified == null) {
-            appendAll(request, data, version, Map.of());
+            appendAll(request, data, version, Map.of(), Map.of());
             return;
         }
         verifier.verify(data.transactionalId(), unverified.producerId(), unverified.producerEpoch(),
-                        unverified.partitions(), add)
-                .thenAccept(errors -> appendAll(request, data, version, errors))
+                        unverified.guards().keySet(), add)
+                .thenAccept(errors -> {
+                    unverified.guards().forEach((tp, guard) -> {
+                        Partition partition = replicas.partition(tp);
+                        if (partition != null && errors.getOrDefault(tp, Errors.NONE) != Errors.NONE) {
+                            partition.abandonTransactionVerification(unverified.producerId(), guard);
+                        }
+                    });
+                    appendAll(request, data, version, errors, unverified.guards());
+                })
                 .exceptionally(failure -> {
                     // A bug: say so, and close the connection, which is how the producer learns of a lost answer.
                     LOG.log(Level.ERROR, "Appending a verified produce request failed", failure);
@@ -122,7 +135,7 @@ final class ProduceHandler implements ApiHandler {
      * to refuse.
      */
     private Unverified findUnverified(ProduceRequestData data, boolean byId) {
-        Set<TopicPartition> partitions = new HashSet<>();
+        Map<TopicPartition, Object> guards = new HashMap<>();
         long producerId = -1;
         short producerEpoch = -1;
         for (ProduceRequestData.TopicProduceData topicData : data.topicData()) {
@@ -144,7 +157,7 @@ final class ProduceHandler implements ApiHandler {
                                 && !partition.hasOngoingTransaction(batch.producerId(), batch.producerEpoch())) {
                             producerId = batch.producerId();
                             producerEpoch = batch.producerEpoch();
-                            partitions.add(tp);
+                            guards.put(tp, partition.startTransactionVerification(producerId));
                         }
                         break; // one batch per partition: the append refuses more
                     }
@@ -153,7 +166,7 @@ final class ProduceHandler implements ApiHandler {
                 }
             }
         }
-        return partitions.isEmpty() ? null : new Unverified(producerId, producerEpoch, partitions);
+        return guards.isEmpty() ? null : new Unverified(producerId, producerEpoch, guards);
     }
 
     /**
@@ -170,7 +183,7 @@ final class ProduceHandler implements ApiHandler {
     }
 
     private void appendAll(Request request, ProduceRequestData data, short version,
-                           Map<TopicPartition, Errors> verification) {
+                           Map<TopicPartition, Errors> verification, Map<TopicPartition, Object> guards) {
         boolean byId = version >= 13;
         TopicProduceResponseCollection responses = new TopicProduceResponseCollection();
         boolean anyError = false;
@@ -203,8 +216,9 @@ final class ProduceHandler implements ApiHandler {
                             ? "; a producer of transaction protocol version 1 must add it with AddPartitionsToTxn"
                             + " before writing to it" : ""));
                 } else {
-                    append(new TopicPartition(topic.name(), partitionData.index()),
-                            (MemoryRecords) partitionData.records(), data.acks(), response, appended, replicating);
+                    TopicPartition tp = new TopicPartition(topic.name(), partitionData.index());
+                    append(tp, (MemoryRecords) partitionData.records(), data.acks(), guards.get(tp), response,
+                            appended, replicating);
                 }
                 anyError |= response.errorCode() != Errors.NONE.code();
                 topicResponse.partitionResponses().add(response);
@@ -254,8 +268,10 @@ final class ProduceHandler implements ApiHandler {
     private record Replicating(Partition partition, PartitionProduceResponse response, CompletableFuture<Void> done) {
     }
 
-    private void append(TopicPartition tp, MemoryRecords records, short acks, PartitionProduceResponse response,
-                        List<Map.Entry<TopicPartition, Integer>> appended, List<Replicating> replicating) {
+    /** @param verificationGuard the guard of a batch the transaction coordinator confirmed, or null */
+    private void append(TopicPartition tp, MemoryRecords records, short acks, Object verificationGuard,
+                        PartitionProduceResponse response, List<Map.Entry<TopicPartition, Integer>> appended,
+                        List<Replicating> replicating) {
         Partition partition = replicas.partition(tp);
         if (partition == null) {
             fail(response, Errors.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
@@ -269,7 +285,7 @@ final class ProduceHandler implements ApiHandler {
             // Before the producer's duplicate check, which answers retries from memory: an offline log answers nothing.
             partition.log().health().checkOnline();
             checkOneClientBatch(tp, records);
-            AppendResult result = partition.appendAsLeader(records, acks, AppendOrigin.CLIENT);
+            AppendResult result = partition.appendAsLeader(records, acks, AppendOrigin.CLIENT, verificationGuard);
             response.setErrorCode(Errors.NONE.code())
                     .setBaseOffset(result.firstOffset())
                     .setLogAppendTimeMs(result.logAppendTimeMs())
