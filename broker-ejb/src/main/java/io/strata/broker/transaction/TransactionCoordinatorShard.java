@@ -233,7 +233,8 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
     CompletableFuture<Errors> addPartitions(String transactionalId, long producerId, short producerEpoch,
                                             Set<TopicPartition> partitions, boolean version2) {
         TransactionMetadata metadata = transactions.get(transactionalId);
-        if (metadata != null && metadata.state.isPreparing() && metadata.nextProducerId == producerId) {
+        if (metadata != null && metadata.state.isPreparing() && metadata.nextProducerId >= 0
+                && metadata.nextProducerId == producerId) {
             // The producer was told its new producer id before the markers of the exhausted one are written.
             return CompletableFuture.completedFuture(Errors.CONCURRENT_TRANSACTIONS);
         }
