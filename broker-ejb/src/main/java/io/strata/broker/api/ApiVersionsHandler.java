@@ -9,8 +9,11 @@ import org.apache.kafka.common.requests.ApiVersionsRequest;
 import org.apache.kafka.common.requests.ApiVersionsResponse;
 
 /**
- * ApiVersions: the APIs and versions Strata implements. A client asking with a version newer than any known gets the
- * version 0 answer with UNSUPPORTED_VERSION and the list, from which it picks a version both sides know.
+ * ApiVersions: the APIs and versions Strata implements, and (version 3 and later) its features: {@code
+ * transaction.version} supported up to 2 and finalized at 2, which makes kafka-clients 4 use transaction protocol
+ * version 2 (KIP-890); older clients, and requests of older versions, keep to version 1. A client asking with a
+ * version newer than any known gets the version 0 answer with UNSUPPORTED_VERSION and the list, from which it picks
+ * a version both sides know.
  */
 final class ApiVersionsHandler implements ApiHandler {
 
@@ -23,7 +26,10 @@ final class ApiVersionsHandler implements ApiHandler {
     @Override
     public void handle(Request request, AbstractRequest body) {
         ApiVersionsRequest apiVersions = (ApiVersionsRequest) body;
-        ApiVersionsResponseData data = new ApiVersionsResponseData().setApiKeys(SupportedApis.apiVersions());
+        ApiVersionsResponseData data = new ApiVersionsResponseData().setApiKeys(SupportedApis.apiVersions())
+                .setSupportedFeatures(SupportedApis.supportedFeatures())
+                .setFinalizedFeaturesEpoch(SupportedApis.FINALIZED_FEATURES_EPOCH)
+                .setFinalizedFeatures(SupportedApis.finalizedFeatures());
         if (apiVersions.hasUnsupportedRequestVersion()) {
             data.setErrorCode(Errors.UNSUPPORTED_VERSION.code());
         } else if (!apiVersions.isValid()) {

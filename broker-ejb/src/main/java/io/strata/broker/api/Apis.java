@@ -26,6 +26,7 @@ public final class Apis {
                 .register(ApiKeys.METADATA, new MetadataHandler(requestChannel, controller, membership,
                         config.autoCreateTopicsEnable))
                 .register(ApiKeys.PRODUCE, new ProduceHandler(requestChannel, controller, replicas,
+                        transactions.verifier(), config.transactionPartitionVerificationEnable,
                         metrics::recordBytesIn, metrics::recordRecordsIn))
                 .register(ApiKeys.FETCH, new FetchHandler(requestChannel, controller, replicas, fetchPurgatory,
                         replicaFetchPurgatory, metrics::recordBytesOut, clock))
@@ -40,7 +41,8 @@ public final class Apis {
                                 ? groups.completeTransaction(tp.partition(), producerId, commit) : null))
                 .register(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(requestChannel, controller, membership));
         new GroupHandlers(requestChannel, groups, membership, controller, transactions).register(dispatcher);
-        new TransactionHandlers(requestChannel, transactions, groups, controller).register(dispatcher);
+        new TransactionHandlers(requestChannel, transactions, groups, controller,
+                config.transactionPartitionVerificationEnable).register(dispatcher);
         new AdminHandlers(requestChannel, controller, replicas, config).register(dispatcher);
         new PartitionAdminHandlers(requestChannel, controller).register(dispatcher);
         dispatcher.checkComplete();

@@ -7,6 +7,7 @@ import io.strata.broker.network.RequestChannel;
 import io.strata.broker.partition.AppendResult;
 import io.strata.broker.partition.Partition;
 import io.strata.broker.partition.ReplicaManager;
+import io.strata.broker.transaction.TransactionVerifier;
 import io.strata.storage.batch.AppendOrigin;
 import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.TopicPartition;
@@ -25,6 +26,7 @@ import org.apache.kafka.common.requests.ProduceResponse;
 
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -44,10 +46,24 @@ import java.util.function.LongConsumer;
  * <p>Before anything is appended it applies Kafka's request-level rules: transactional batches need a transactional
  * id, and each partition carries exactly one record batch, which is not a control batch (markers are the transaction
  * coordinator's to write, through WriteTxnMarkers). A transactional batch passes the same sequence and epoch checks
- * as an idempotent one and opens its producer's transaction in the partition; whether the partition was added to
- * the transaction is not checked (transactions protocol v1, as Kafka before KIP-890's server-side defence). A partition breaking a rule gets INVALID_RECORD and nothing of it is written; the others
- * are appended as usual. A partition whose log directory went offline after an I/O error gets KAFKA_STORAGE_ERROR,
- * which sends the client to look for another leader.
+ * as an idempotent one and opens its producer's transaction in the partition. A partition breaking a rule gets
+ * INVALID_RECORD and nothing of it is written; the others are appended as usual.
+ *
+ * <p>KIP-890's server-side defence: before the first transactional batch of a producer in a partition (one with no
+ * transaction of that producer open here at the batch's epoch) is appended, the transaction coordinator is asked through the
+ * {@link TransactionVerifier}: for a producer of transaction protocol version 2 (Produce version 12 and later,
+ * which sends no AddPartitionsToTxn) to add the partition to the transaction, for one of version 1 whether the
+ * producer added it. The request's appends wait for the answer; a partition not in the transaction gets
+ * INVALID_TXN_STATE, a fenced producer INVALID_PRODUCER_EPOCH, and a coordinator that cannot answer now (moving,
+ * loading, still writing the previous transaction's markers) NOT_ENOUGH_REPLICAS, which every producer retries
+ * without looking for a new leader, as Kafka answers it. A guard taken in the partition before asking makes sure no
+ * marker of the producer was written between the answer and the append (else INVALID_TXN_STATE), so that a batch
+ * confirmed just before its transaction ended cannot open one that no coordinator knows of.
+ * {@code transaction.partition.verification.enable=false} turns the check of version 1 producers off, as in Kafka;
+ * version 2 producers' partitions are always added.
+ *
+ * <p>A partition whose log directory went offline after an I/O error gets KAFKA_STORAGE_ERROR, which sends the client
+ * to look for another leader.
  *
  * <p>Thread-safe: it keeps no state between requests.
  */
@@ -58,16 +74,28 @@ final class ProduceHandler implements ApiHandler {
     private final RequestChannel requestChannel;
     private final Controller controller;
     private final ReplicaManager replicas;
+    private final TransactionVerifier verifier;
+    private final boolean verifyVersion1;
     private final LongConsumer bytesIn;
     private final LongConsumer recordsIn;
 
     ProduceHandler(RequestChannel requestChannel, Controller controller, ReplicaManager replicas,
-                   LongConsumer bytesIn, LongConsumer recordsIn) {
+                   TransactionVerifier verifier, boolean verifyVersion1, LongConsumer bytesIn,
+                   LongConsumer recordsIn) {
         this.requestChannel = requestChannel;
         this.controller = controller;
         this.replicas = replicas;
+        this.verifier = verifier;
+        this.verifyVersion1 = verifyVersion1;
         this.bytesIn = bytesIn;
         this.recordsIn = recordsIn;
+    }
+
+    /**
+     * The first transactional batches of one producer, whose partitions the coordinator must add or confirm, with
+     * the verification guard each partition gave.
+     */
+    private record Unverified(long producerId, short producerEpoch, Map<TopicPartition, Object> guards) {
     }
 
     @Override
@@ -75,6 +103,87 @@ final class ProduceHandler implements ApiHandler {
         ProduceRequest produce = (ProduceRequest) body;
         ProduceRequestData data = produce.data();
         short version = request.context().apiVersion();
+        boolean add = version >= 12;
+        Unverified unverified = data.transactionalId() == null || !(add || verifyVersion1)
+                ? null : findUnverified(data, version >= 13);
+        if (unverified == null) {
+            appendAll(request, data, version, Map.of(), Map.of());
+            return;
+        }
+        verifier.verify(data.transactionalId(), unverified.producerId(), unverified.producerEpoch(),
+                        unverified.guards().keySet(), add)
+                .thenAccept(errors -> {
+                    unverified.guards().forEach((tp, guard) -> {
+                        Partition partition = replicas.partition(tp);
+                        if (partition != null && errors.getOrDefault(tp, Errors.NONE) != Errors.NONE) {
+                            partition.abandonTransactionVerification(unverified.producerId(), guard);
+                        }
+                    });
+                    appendAll(request, data, version, errors, unverified.guards());
+                })
+                .exceptionally(failure -> {
+                    // A bug: say so, and close the connection, which is how the producer learns of a lost answer.
+                    LOG.log(Level.ERROR, "Appending a verified produce request failed", failure);
+                    requestChannel.closeConnection(request);
+                    return null;
+                });
+    }
+
+    /**
+     * The partitions led here whose batch is transactional and whose producer has no transaction open here at the
+     * batch's epoch, with the producer, or {@code null} if there is none. Malformed records are left for the append
+     * to refuse.
+     */
+    private Unverified findUnverified(ProduceRequestData data, boolean byId) {
+        Map<TopicPartition, Object> guards = new HashMap<>();
+        long producerId = -1;
+        short producerEpoch = -1;
+        for (ProduceRequestData.TopicProduceData topicData : data.topicData()) {
+            TopicImage topic = byId ? controller.image().topic(topicData.topicId())
+                    : controller.image().topic(topicData.name());
+            if (topic == null || topic.internal()) {
+                continue;
+            }
+            for (ProduceRequestData.PartitionProduceData partitionData : topicData.partitionData()) {
+                TopicPartition tp = new TopicPartition(topic.name(), partitionData.index());
+                Partition partition = replicas.partition(tp);
+                if (partition == null || !partition.isLeader()
+                        || !(partitionData.records() instanceof MemoryRecords records)) {
+                    continue;
+                }
+                try {
+                    for (MutableRecordBatch batch : records.batches()) {
+                        if (batch.isTransactional() && (producerId < 0 || batch.producerId() == producerId)
+                                && !partition.hasOngoingTransaction(batch.producerId(), batch.producerEpoch())) {
+                            producerId = batch.producerId();
+                            producerEpoch = batch.producerEpoch();
+                            guards.put(tp, partition.startTransactionVerification(producerId));
+                        }
+                        break; // one batch per partition: the append refuses more
+                    }
+                } catch (ApiException e) {
+                    LOG.log(Level.DEBUG, "Malformed records for {0}: {1}", tp, e.getMessage());
+                }
+            }
+        }
+        return guards.isEmpty() ? null : new Unverified(producerId, producerEpoch, guards);
+    }
+
+    /**
+     * The error a produce answers for a partition the coordinator did not confirm: the produce API's own codes, with
+     * what the coordinator cannot answer now as NOT_ENOUGH_REPLICAS, retried by every producer (Kafka's choice).
+     */
+    private static Errors produceError(Errors verification) {
+        return switch (verification) {
+            case PRODUCER_FENCED -> Errors.INVALID_PRODUCER_EPOCH;
+            case CONCURRENT_TRANSACTIONS, NETWORK_EXCEPTION, COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE,
+                 NOT_COORDINATOR, REQUEST_TIMED_OUT -> Errors.NOT_ENOUGH_REPLICAS;
+            default -> verification;
+        };
+    }
+
+    private void appendAll(Request request, ProduceRequestData data, short version,
+                           Map<TopicPartition, Errors> verification, Map<TopicPartition, Object> guards) {
         boolean byId = version >= 13;
         TopicProduceResponseCollection responses = new TopicProduceResponseCollection();
         boolean anyError = false;
@@ -98,9 +207,18 @@ final class ProduceHandler implements ApiHandler {
                             "This server does not host this topic-partition.");
                 } else if (topic.internal()) {
                     fail(response, Errors.INVALID_TOPIC_EXCEPTION, "Cannot append to internal topic " + topic.name());
+                } else if (verification.getOrDefault(new TopicPartition(topic.name(), partitionData.index()),
+                        Errors.NONE) != Errors.NONE) {
+                    Errors error = verification.get(new TopicPartition(topic.name(), partitionData.index()));
+                    fail(response, produceError(error), "The transaction coordinator did not confirm partition "
+                            + partitionData.index() + " of " + topic.name() + " in the transaction of "
+                            + data.transactionalId() + ": " + error + (error == Errors.INVALID_TXN_STATE
+                            ? "; a producer of transaction protocol version 1 must add it with AddPartitionsToTxn"
+                            + " before writing to it" : ""));
                 } else {
-                    append(new TopicPartition(topic.name(), partitionData.index()),
-                            (MemoryRecords) partitionData.records(), data.acks(), response, appended, replicating);
+                    TopicPartition tp = new TopicPartition(topic.name(), partitionData.index());
+                    append(tp, (MemoryRecords) partitionData.records(), data.acks(), guards.get(tp), response,
+                            appended, replicating);
                 }
                 anyError |= response.errorCode() != Errors.NONE.code();
                 topicResponse.partitionResponses().add(response);
@@ -150,8 +268,10 @@ final class ProduceHandler implements ApiHandler {
     private record Replicating(Partition partition, PartitionProduceResponse response, CompletableFuture<Void> done) {
     }
 
-    private void append(TopicPartition tp, MemoryRecords records, short acks, PartitionProduceResponse response,
-                        List<Map.Entry<TopicPartition, Integer>> appended, List<Replicating> replicating) {
+    /** @param verificationGuard the guard of a batch the transaction coordinator confirmed, or null */
+    private void append(TopicPartition tp, MemoryRecords records, short acks, Object verificationGuard,
+                        PartitionProduceResponse response, List<Map.Entry<TopicPartition, Integer>> appended,
+                        List<Replicating> replicating) {
         Partition partition = replicas.partition(tp);
         if (partition == null) {
             fail(response, Errors.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
@@ -165,7 +285,7 @@ final class ProduceHandler implements ApiHandler {
             // Before the producer's duplicate check, which answers retries from memory: an offline log answers nothing.
             partition.log().health().checkOnline();
             checkOneClientBatch(tp, records);
-            AppendResult result = partition.appendAsLeader(records, acks, AppendOrigin.CLIENT);
+            AppendResult result = partition.appendAsLeader(records, acks, AppendOrigin.CLIENT, verificationGuard);
             response.setErrorCode(Errors.NONE.code())
                     .setBaseOffset(result.firstOffset())
                     .setLogAppendTimeMs(result.logAppendTimeMs())

@@ -2,6 +2,10 @@ package io.strata.broker.api;
 
 import org.apache.kafka.common.message.ApiVersionsResponseData.ApiVersion;
 import org.apache.kafka.common.message.ApiVersionsResponseData.ApiVersionCollection;
+import org.apache.kafka.common.message.ApiVersionsResponseData.FinalizedFeatureKey;
+import org.apache.kafka.common.message.ApiVersionsResponseData.FinalizedFeatureKeyCollection;
+import org.apache.kafka.common.message.ApiVersionsResponseData.SupportedFeatureKey;
+import org.apache.kafka.common.message.ApiVersionsResponseData.SupportedFeatureKeyCollection;
 import org.apache.kafka.common.protocol.ApiKeys;
 
 import java.util.EnumSet;
@@ -11,7 +15,7 @@ import java.util.Set;
 /**
  * The APIs Strata implements, each over every version kafka-clients can parse unless a lower newest version is named
  * in {@link #LATEST}. ApiVersions advertises exactly these; a request for any other API or version is answered with
- * that API's UNSUPPORTED_VERSION error. Immutable.
+ * that API's UNSUPPORTED_VERSION error, and the features it lists ({@code transaction.version}). Immutable.
  */
 public final class SupportedApis {
 
@@ -29,14 +33,21 @@ public final class SupportedApis {
             ApiKeys.DESCRIBE_TRANSACTIONS, ApiKeys.LIST_TRANSACTIONS);
 
     /**
-     * APIs implemented only up to a version below kafka-clients' newest. Transactions speak protocol version 1:
-     * AddPartitionsToTxn v4+ is the brokers' verification of KIP-890, EndTxn v5 and TxnOffsetCommit v5 are
-     * transaction version 2 (an epoch bump per transaction), which Strata does not advertise.
+     * APIs implemented only up to a version below kafka-clients' newest. Every transaction API is implemented to its
+     * newest version: transaction protocol version 2 (KIP-890: EndTxn v5, TxnOffsetCommit v5, Produce v12+ adding
+     * partitions, AddPartitionsToTxn v4+ between brokers) is complete, and advertised as {@link #FEATURES}.
      */
-    private static final Map<ApiKeys, Short> LATEST = Map.of(
-            ApiKeys.ADD_PARTITIONS_TO_TXN, (short) 3,
-            ApiKeys.END_TXN, (short) 4,
-            ApiKeys.TXN_OFFSET_COMMIT, (short) 4);
+    private static final Map<ApiKeys, Short> LATEST = Map.of();
+
+    /** The finalized feature kafka-clients 4 reads to choose transaction protocol version 2 (KIP-890). */
+    public static final String TRANSACTION_VERSION_FEATURE = "transaction.version";
+    /** Transaction protocol version 2: supported from 0, finalized at 2. */
+    public static final short TRANSACTION_VERSION = 2;
+    /**
+     * The epoch of the finalized features: fixed, since Strata's features never change while a broker runs. Clients
+     * take a response's features only when its epoch is newer than the one they hold, which starts below 0.
+     */
+    public static final long FINALIZED_FEATURES_EPOCH = 1;
 
     private SupportedApis() {
     }
@@ -62,6 +73,22 @@ public final class SupportedApis {
                     .setMaxVersion(latestVersion(key)));
         }
         return versions;
+    }
+
+    /** The features ApiVersions (version 3 and later) lists as supported. */
+    public static SupportedFeatureKeyCollection supportedFeatures() {
+        SupportedFeatureKeyCollection features = new SupportedFeatureKeyCollection();
+        features.add(new SupportedFeatureKey().setName(TRANSACTION_VERSION_FEATURE).setMinVersion((short) 0)
+                .setMaxVersion(TRANSACTION_VERSION));
+        return features;
+    }
+
+    /** The features ApiVersions (version 3 and later) lists as finalized, with their level. */
+    public static FinalizedFeatureKeyCollection finalizedFeatures() {
+        FinalizedFeatureKeyCollection features = new FinalizedFeatureKeyCollection();
+        features.add(new FinalizedFeatureKey().setName(TRANSACTION_VERSION_FEATURE)
+                .setMinVersionLevel(TRANSACTION_VERSION).setMaxVersionLevel(TRANSACTION_VERSION));
+        return features;
     }
 
     public static Set<ApiKeys> implemented() {

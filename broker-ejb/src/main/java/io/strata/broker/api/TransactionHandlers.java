@@ -15,7 +15,10 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
 import org.apache.kafka.common.message.AddOffsetsToTxnResponseData;
 import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopic;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction;
 import org.apache.kafka.common.message.AddPartitionsToTxnResponseData;
+import org.apache.kafka.common.message.AddPartitionsToTxnResponseData.AddPartitionsToTxnResultCollection;
 import org.apache.kafka.common.message.DescribeTransactionsResponseData;
 import org.apache.kafka.common.message.EndTxnRequestData;
 import org.apache.kafka.common.message.EndTxnResponseData;
@@ -50,8 +53,9 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 /**
- * The transaction APIs of transaction protocol version 1: AddPartitionsToTxn (v0–v3, the producers' own),
- * AddOffsetsToTxn, EndTxn, TxnOffsetCommit, DescribeTransactions and ListTransactions, answered by the
+ * The transaction APIs: AddPartitionsToTxn (v0–v3, the producers' own; v4 and later, the partition leaders'
+ * batched form of KIP-890), AddOffsetsToTxn, EndTxn (v5: transaction protocol version 2, an epoch bump per
+ * transaction), TxnOffsetCommit, DescribeTransactions and ListTransactions, answered by the
  * {@link TransactionCoordinator} (TxnOffsetCommit by the {@link GroupCoordinator}). Each turns the request into the
  * coordinator's terms and its answer into the response; PRODUCER_FENCED is answered as INVALID_PRODUCER_EPOCH to
  * versions from before it existed, as Kafka does. Stateless apart from its collaborators; thread-safe.
@@ -62,13 +66,16 @@ final class TransactionHandlers {
     private final TransactionCoordinator transactions;
     private final GroupCoordinator groups;
     private final Controller controller;
+    private final boolean verifyVersion1;
 
+    /** @param verifyVersion1 {@code transaction.partition.verification.enable} */
     TransactionHandlers(RequestChannel requestChannel, TransactionCoordinator transactions, GroupCoordinator groups,
-                        Controller controller) {
+                        Controller controller, boolean verifyVersion1) {
         this.requestChannel = requestChannel;
         this.transactions = transactions;
         this.groups = groups;
         this.controller = controller;
+        this.verifyVersion1 = verifyVersion1;
     }
 
     void register(ApiDispatcher dispatcher) {
@@ -90,6 +97,10 @@ final class TransactionHandlers {
     private void addPartitionsToTxn(Request request, AbstractRequest body) {
         AddPartitionsToTxnRequestData data = ((AddPartitionsToTxnRequest) body).data();
         short version = request.context().apiVersion();
+        if (version >= 4) {
+            addPartitionsForBrokers(request, data);
+            return;
+        }
         List<TopicPartition> partitions = AddPartitionsToTxnRequest.getPartitions(data.v3AndBelowTopics());
         Map<TopicPartition, Errors> errors = new LinkedHashMap<>();
         Set<TopicPartition> unknown = new HashSet<>();
@@ -113,6 +124,44 @@ final class TransactionHandlers {
                     partitions.forEach(tp -> errors.put(tp, answered));
                     sendAddPartitions(request, errors);
                 });
+    }
+
+    /**
+     * AddPartitionsToTxn version 4 and later, which partition leaders send (KIP-890): several transactions at once,
+     * each either added to ({@code verifyOnly} false: a producer of transaction version 2 wrote its first batch to
+     * the partitions) or only checked (a producer of version 1, which must have added them itself).
+     */
+    private void addPartitionsForBrokers(Request request, AddPartitionsToTxnRequestData data) {
+        List<String> ids = new ArrayList<>();
+        List<CompletableFuture<Map<TopicPartition, Errors>>> answers = new ArrayList<>();
+        for (AddPartitionsToTxnTransaction transaction : data.transactions()) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (AddPartitionsToTxnTopic topic : transaction.topics()) {
+                for (int partition : topic.partitions()) {
+                    partitions.add(new TopicPartition(topic.name(), partition));
+                }
+            }
+            ids.add(transaction.transactionalId());
+            if (transaction.verifyOnly()) {
+                answers.add(transactions.verifyPartitions(transaction.transactionalId(), transaction.producerId(),
+                        transaction.producerEpoch(), partitions));
+            } else {
+                answers.add(transactions.addPartitions(transaction.transactionalId(), transaction.producerId(),
+                        transaction.producerEpoch(), partitions, true).thenApply(error -> {
+                            Map<TopicPartition, Errors> errors = new LinkedHashMap<>();
+                            partitions.forEach(tp -> errors.put(tp, error));
+                            return errors;
+                        }));
+            }
+        }
+        CompletableFuture.allOf(answers.toArray(new CompletableFuture<?>[0])).thenRun(() -> {
+            AddPartitionsToTxnResultCollection results = new AddPartitionsToTxnResultCollection();
+            for (int i = 0; i < ids.size(); i++) {
+                results.add(AddPartitionsToTxnResponse.resultForTransaction(ids.get(i), answers.get(i).join()));
+            }
+            requestChannel.sendResponse(request, new AddPartitionsToTxnResponse(new AddPartitionsToTxnResponseData()
+                    .setResultsByTransaction(results)));
+        });
     }
 
     private void sendAddPartitions(Request request, Map<TopicPartition, Errors> errors) {
@@ -140,18 +189,67 @@ final class TransactionHandlers {
 
     // ---------------------------------------------------------------------------------------------------- end
 
+    /** EndTxn; version 5 is transaction protocol version 2, whose answer carries the bumped producer epoch. */
     private void endTxn(Request request, AbstractRequest body) {
         EndTxnRequestData data = ((EndTxnRequest) body).data();
         short version = request.context().apiVersion();
-        transactions.endTransaction(data.transactionalId(), data.producerId(), data.producerEpoch(), data.committed())
-                .thenAccept(error -> requestChannel.sendResponse(request, new EndTxnResponse(
-                        new EndTxnResponseData().setErrorCode(fenced(error, version, (short) 2).code()))));
+        transactions.endTransaction(data.transactionalId(), data.producerId(), data.producerEpoch(), data.committed(),
+                version >= 5).thenAccept(result -> requestChannel.sendResponse(request, new EndTxnResponse(
+                        new EndTxnResponseData().setErrorCode(fenced(result.error(), version, (short) 2).code())
+                                .setProducerId(result.producerId()).setProducerEpoch(result.producerEpoch()))));
     }
 
     // ---------------------------------------------------------------------------------------------------- offsets
 
+    /**
+     * TxnOffsetCommit: the offsets partition of the group is first added to the transaction (version 5, transaction
+     * protocol version 2, where the producer sends no AddOffsetsToTxn) or checked to be in it (earlier versions,
+     * KIP-890 part 1), then the offsets are written as pending until the transaction's marker.
+     */
     private void txnOffsetCommit(Request request, AbstractRequest body) {
         TxnOffsetCommitRequestData data = ((TxnOffsetCommitRequest) body).data();
+        short version = request.context().apiVersion();
+        if (data.groupId() == null || data.groupId().isEmpty() || (version < 5 && !verifyVersion1)) {
+            commitTransactionalOffsets(request, data); // the group coordinator answers INVALID_GROUP_ID
+            return;
+        }
+        TopicPartition offsets = new TopicPartition(GroupCoordinator.OFFSETS_TOPIC,
+                groups.partitionFor(data.groupId()));
+        transactions.verifier().verify(data.transactionalId(), data.producerId(), data.producerEpoch(),
+                Set.of(offsets), version >= 5).thenAccept(errors -> {
+                    Errors error = errors.getOrDefault(offsets, Errors.UNKNOWN_SERVER_ERROR);
+                    if (error == Errors.NONE) {
+                        commitTransactionalOffsets(request, data);
+                    } else {
+                        sendTxnOffsetCommit(request, data, offsetCommitError(error, version));
+                    }
+                });
+    }
+
+    /**
+     * The error a TxnOffsetCommit answers for a failed verification: what the coordinator could not answer now is
+     * COORDINATOR_LOAD_IN_PROGRESS, which every version retries; PRODUCER_FENCED as the version knows it.
+     */
+    private static Errors offsetCommitError(Errors error, short version) {
+        return switch (error) {
+            case CONCURRENT_TRANSACTIONS, NETWORK_EXCEPTION, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR,
+                 REQUEST_TIMED_OUT -> Errors.COORDINATOR_LOAD_IN_PROGRESS;
+            case PRODUCER_FENCED -> fenced(error, version, (short) 3);
+            default -> error;
+        };
+    }
+
+    private void sendTxnOffsetCommit(Request request, TxnOffsetCommitRequestData data, Errors error) {
+        Map<TopicPartition, Errors> errors = new LinkedHashMap<>();
+        for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic topic : data.topics()) {
+            for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition partition : topic.partitions()) {
+                errors.put(new TopicPartition(topic.name(), partition.partitionIndex()), error);
+            }
+        }
+        requestChannel.sendResponse(request, new TxnOffsetCommitResponse(0, errors));
+    }
+
+    private void commitTransactionalOffsets(Request request, TxnOffsetCommitRequestData data) {
         List<OffsetCommit> commits = new ArrayList<>();
         for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic topic : data.topics()) {
             for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition partition : topic.partitions()) {

@@ -68,6 +68,7 @@ public final class BrokerConfig {
     public static final String TRANSACTION_STATE_LOG_SEGMENT_BYTES = "transaction.state.log.segment.bytes";
     public static final String TRANSACTION_MAX_TIMEOUT_MS = "transaction.max.timeout.ms";
     public static final String TRANSACTIONAL_ID_EXPIRATION_MS = "transactional.id.expiration.ms";
+    public static final String TRANSACTION_PARTITION_VERIFICATION_ENABLE = "transaction.partition.verification.enable";
     public static final String TRANSACTION_ABORT_TIMED_OUT_CLEANUP_INTERVAL_MS =
             "transaction.abort.timed.out.transaction.cleanup.interval.ms";
     public static final String TRANSACTION_REMOVE_EXPIRED_CLEANUP_INTERVAL_MS =
@@ -129,6 +130,7 @@ public final class BrokerConfig {
     public final int transactionStateLogSegmentBytes;
     public final int transactionMaxTimeoutMs;
     public final long transactionalIdExpirationMs;
+    public final boolean transactionPartitionVerificationEnable;
     public final long transactionAbortTimedOutCleanupIntervalMs;
     public final long transactionRemoveExpiredCleanupIntervalMs;
     public final String clusterJoin;
@@ -199,6 +201,7 @@ public final class BrokerConfig {
         this.transactionStateLogSegmentBytes = (Integer) values.get(TRANSACTION_STATE_LOG_SEGMENT_BYTES);
         this.transactionMaxTimeoutMs = (Integer) values.get(TRANSACTION_MAX_TIMEOUT_MS);
         this.transactionalIdExpirationMs = (Long) values.get(TRANSACTIONAL_ID_EXPIRATION_MS);
+        this.transactionPartitionVerificationEnable = (Boolean) values.get(TRANSACTION_PARTITION_VERIFICATION_ENABLE);
         this.transactionAbortTimedOutCleanupIntervalMs =
                 (Long) values.get(TRANSACTION_ABORT_TIMED_OUT_CLEANUP_INTERVAL_MS);
         this.transactionRemoveExpiredCleanupIntervalMs =
@@ -457,6 +460,12 @@ public final class BrokerConfig {
                                 + " INVALID_TRANSACTION_TIMEOUT.")
                 .define(TRANSACTIONAL_ID_EXPIRATION_MS, Type.LONG, 604_800_000L, Range.atLeast(1), Importance.LOW,
                         "How long a transactional id without an open transaction is kept after its last update.")
+                .define(TRANSACTION_PARTITION_VERIFICATION_ENABLE, Type.BOOLEAN, true, Importance.LOW,
+                        "Whether a partition leader asks the transaction coordinator, before the first transactional"
+                                + " batch of a producer of transaction protocol version 1, that the producer added"
+                                + " the partition to its transaction (KIP-890), refusing the batch with"
+                                + " INVALID_TXN_STATE otherwise. Producers of version 2 have their partitions added"
+                                + " by the leader whatever this says.")
                 .define(TRANSACTION_ABORT_TIMED_OUT_CLEANUP_INTERVAL_MS, Type.LONG, 10_000L, Range.atLeast(1),
                         Importance.LOW, "How often transactions open past their timeout are aborted.")
                 .define(TRANSACTION_REMOVE_EXPIRED_CLEANUP_INTERVAL_MS, Type.LONG, 3_600_000L, Range.atLeast(1),

@@ -14,6 +14,7 @@ import io.strata.storage.segment.TransactionIndex.AbortedTransaction;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.FencedLeaderEpochException;
+import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.NotEnoughReplicasException;
 import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
 import org.apache.kafka.common.errors.UnknownLeaderEpochException;
@@ -71,6 +72,14 @@ public final class Partition {
     private final PartitionLog log;
     private final ProducerStateManager producers;
     private final Object appendLock = new Object();
+    /**
+     * KIP-890's verification guards, by producer id: the token a produce took before asking the transaction
+     * coordinator about the producer's first transactional batch here. A marker for the producer drops it, so that
+     * a batch verified before the transaction ended cannot open a transaction no coordinator knows of. At most one
+     * per producer; dropped by the marker, by the append it guarded, or when the coordinator refused. Guarded by the
+     * append lock.
+     */
+    private final Map<Long, Object> verificationGuards = new HashMap<>();
     private final Object replicaLock = new Object();
     private final Listener listener;
     private final Map<Integer, FollowerProgress> followers = new HashMap<>();
@@ -185,6 +194,35 @@ public final class Partition {
      */
     public List<AbortedTransaction> abortedTransactions(long fetchOffset, long upperBoundOffset) {
         return log.collectAbortedTransactions(fetchOffset, upperBoundOffset);
+    }
+
+    /**
+     * Whether the producer has a transaction open here at {@code epoch}. A batch of a later epoch begins a new
+     * transaction (transaction protocol version 2 bumps the epoch at every end), which the transaction coordinator
+     * must confirm first: until the marker of the one open here is written, it would be taken into that one.
+     */
+    public boolean hasOngoingTransaction(long producerId, short epoch) {
+        synchronized (appendLock) {
+            return producers.ongoingTransactionFirstOffset(producerId) >= 0 && producers.epochOf(producerId) == epoch;
+        }
+    }
+
+    /**
+     * Takes the verification guard of the producer (the one a concurrent verification took, if any) before its first
+     * transactional batch here is checked with the transaction coordinator; {@link #appendAsLeader(MemoryRecords,
+     * short, AppendOrigin, Object)} refuses the batch if a marker for the producer was written meanwhile.
+     */
+    public Object startTransactionVerification(long producerId) {
+        synchronized (appendLock) {
+            return verificationGuards.computeIfAbsent(producerId, id -> new Object());
+        }
+    }
+
+    /** Drops the producer's verification guard, if it is still {@code guard}: the coordinator refused the batch. */
+    public void abandonTransactionVerification(long producerId, Object guard) {
+        synchronized (appendLock) {
+            verificationGuards.remove(producerId, guard);
+        }
     }
 
     /** The first offset of the producer's open transaction here, or -1. */
@@ -332,6 +370,18 @@ public final class Partition {
      *                                      controller has taken it out of the ISR (or when there is no controller)
      */
     public AppendResult appendAsLeader(MemoryRecords records, short requiredAcks, AppendOrigin origin) {
+        return appendAsLeader(records, requiredAcks, origin, null);
+    }
+
+    /**
+     * As {@link #appendAsLeader(MemoryRecords, short, AppendOrigin)}, for a transactional batch the transaction
+     * coordinator confirmed holding {@code verificationGuard} from {@link #startTransactionVerification}.
+     *
+     * @throws InvalidTxnStateException if the batch would open a transaction and the guard is gone: a marker for the
+     *                                  producer was written after the coordinator confirmed it
+     */
+    public AppendResult appendAsLeader(MemoryRecords records, short requiredAcks, AppendOrigin origin,
+                                       Object verificationGuard) {
         PartitionAssignment current = assignment;
         if (current.leader() != localBrokerId) {
             throw new NotLeaderOrFollowerException("Broker " + localBrokerId + " does not lead " + topicPartition
@@ -366,6 +416,7 @@ public final class Partition {
                             log.logStartOffset());
                 }
                 producers.checkTransactionState(first.producerId(), transactional);
+                checkVerificationGuard(first, verificationGuard);
             }
             long activeBase = log.activeSegment().baseOffset();
             AppendInfo info = log.append(records.buffer(), current.leaderEpoch(), origin);
@@ -393,6 +444,22 @@ public final class Partition {
         // Outside the append lock: completing waiting fetches sends their responses.
         maybeAdvanceHighWatermark();
         return result;
+    }
+
+    /**
+     * Checks, holding the append lock, a verified transactional batch that would open its producer's transaction
+     * here against the guard taken before the coordinator was asked, and drops the guard: it has served.
+     */
+    private void checkVerificationGuard(RecordBatch first, Object verificationGuard) {
+        if (verificationGuard == null || !first.isTransactional()
+                || producers.ongoingTransactionFirstOffset(first.producerId()) >= 0) {
+            return;
+        }
+        if (verificationGuards.get(first.producerId()) != verificationGuard) {
+            throw new InvalidTxnStateException("The transaction of producer " + first.producerId() + " ended in "
+                    + topicPartition + " while its batch was being verified with the transaction coordinator");
+        }
+        verificationGuards.remove(first.producerId());
     }
 
     /**
@@ -457,6 +524,7 @@ public final class Partition {
                                      long markerOffset, long timestampMs) {
         CompletedTransaction completed = producers.completeTransaction(producerId, producerEpoch, coordinatorEpoch,
                 commit, markerOffset, timestampMs);
+        verificationGuards.remove(producerId); // a batch verified before this marker must not open a transaction
         if (completed.aborted()) {
             log.appendAbortedTransaction(new AbortedTransaction(producerId, completed.firstOffset(),
                     completed.lastOffset(), producers.lastStableOffsetAfter(completed)));

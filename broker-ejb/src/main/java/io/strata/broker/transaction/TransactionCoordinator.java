@@ -20,6 +20,7 @@ import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -68,6 +69,16 @@ public final class TransactionCoordinator implements AutoCloseable {
         }
     }
 
+    /**
+     * The outcome of EndTxn: the error and, for transaction protocol version 2, the producer id and epoch the producer
+     * goes on with (-1 otherwise).
+     */
+    public record EndResult(Errors error, long producerId, short producerEpoch) {
+        static EndResult failed(Errors error) {
+            return new EndResult(error, -1, (short) -1);
+        }
+    }
+
     /** A transactional id as DescribeTransactions shows it. */
     public record Description(String transactionalId, Errors error, TransactionState state, int timeoutMs,
                               long startMs, long producerId, short producerEpoch, Set<TopicPartition> partitions) {
@@ -85,6 +96,7 @@ public final class TransactionCoordinator implements AutoCloseable {
     private final Controller controller;
     private final CoordinatorRuntime<TransactionCoordinatorShard> runtime;
     private final TransactionMarkerSender markers;
+    private final TransactionVerifier verifier;
     private volatile int partitions;
     private volatile boolean loaded;
     private volatile boolean standalone;
@@ -118,6 +130,13 @@ public final class TransactionCoordinator implements AutoCloseable {
             return shard[0];
         }, threads, clock, WRITE_TIMEOUT_MS, OPERATIONS_WAITING_MAX);
         replicas.addLogDirectoryFailureListener((directory, allOffline) -> runtime.onLeadershipChanged());
+        this.verifier = new TransactionVerifier(this, this::coordinatorFor, endpoints, config.nodeId, threads,
+                MARKER_SOCKET_TIMEOUT_MS);
+    }
+
+    /** How partition leaders and the group coordinator add partitions to transactions, or check they are in one. */
+    public TransactionVerifier verifier() {
+        return verifier;
     }
 
     private CoordinatorRuntime<TransactionCoordinatorShard> runtime() {
@@ -247,27 +266,74 @@ public final class TransactionCoordinator implements AutoCloseable {
                 .exceptionally(failure -> InitResult.failed(errorOf(failure)));
     }
 
+    /** AddPartitionsToTxn and AddOffsetsToTxn of a producer of transaction protocol version 1. */
     public CompletableFuture<Errors> addPartitions(String transactionalId, long producerId, short producerEpoch,
                                                    Collection<TopicPartition> partitionsToAdd) {
+        return addPartitions(transactionalId, producerId, producerEpoch, partitionsToAdd, false);
+    }
+
+    /**
+     * Adds partitions to the producer's transaction, opening it if none is open.
+     *
+     * @param version2 whether a partition leader (or the group coordinator) adds them for a producer of transaction
+     *                 protocol version 2, which sends no AddPartitionsToTxn of its own
+     */
+    public CompletableFuture<Errors> addPartitions(String transactionalId, long producerId, short producerEpoch,
+                                                   Collection<TopicPartition> partitionsToAdd, boolean version2) {
         Errors error = precheck(transactionalId);
         if (error != Errors.NONE) {
             return CompletableFuture.completedFuture(error);
         }
         Set<TopicPartition> adding = Set.copyOf(partitionsToAdd);
         return runtime.submit("add-partitions-to-txn", partitionFor(transactionalId),
-                        shard -> shard.addPartitions(transactionalId, producerId, producerEpoch, adding))
+                        shard -> shard.addPartitions(transactionalId, producerId, producerEpoch, adding, version2))
                 .exceptionally(TransactionCoordinator::errorOf);
+    }
+
+    /**
+     * Whether each partition is in the producer's open transaction (KIP-890 part 1: a partition leader asks before
+     * the first transactional batch of a producer of transaction version 1). NONE or INVALID_TXN_STATE per partition,
+     * or one error for all.
+     */
+    public CompletableFuture<Map<TopicPartition, Errors>> verifyPartitions(
+            String transactionalId, long producerId, short producerEpoch, Collection<TopicPartition> partitionsToCheck) {
+        Set<TopicPartition> checking = Set.copyOf(partitionsToCheck);
+        Errors error = precheck(transactionalId);
+        if (error != Errors.NONE) {
+            return CompletableFuture.completedFuture(allFailed(checking, error));
+        }
+        return runtime.call("verify-partitions-in-txn", partitionFor(transactionalId),
+                        shard -> shard.verifyPartitions(transactionalId, producerId, producerEpoch, checking))
+                .exceptionally(failure -> allFailed(checking, errorOf(failure)));
+    }
+
+    private static Map<TopicPartition, Errors> allFailed(Set<TopicPartition> partitions, Errors error) {
+        Map<TopicPartition, Errors> errors = new HashMap<>();
+        partitions.forEach(tp -> errors.put(tp, error));
+        return errors;
     }
 
     public CompletableFuture<Errors> endTransaction(String transactionalId, long producerId, short producerEpoch,
                                                     boolean commit) {
+        return endTransaction(transactionalId, producerId, producerEpoch, commit, false)
+                .thenApply(EndResult::error);
+    }
+
+    /**
+     * EndTxn; with {@code version2} (EndTxn version 5) the epoch is bumped and the answer carries the producer id and
+     * epoch to go on with.
+     */
+    public CompletableFuture<EndResult> endTransaction(String transactionalId, long producerId, short producerEpoch,
+                                                       boolean commit, boolean version2) {
         Errors error = precheck(transactionalId);
         if (error != Errors.NONE) {
-            return CompletableFuture.completedFuture(error);
+            return CompletableFuture.completedFuture(EndResult.failed(error));
         }
-        return runtime.submit("end-txn", partitionFor(transactionalId),
-                        shard -> shard.endTransaction(transactionalId, producerId, producerEpoch, commit))
-                .exceptionally(TransactionCoordinator::errorOf);
+        return runtime.submit("end-txn", partitionFor(transactionalId), shard -> version2
+                        ? shard.endTransactionV2(transactionalId, producerId, producerEpoch, commit)
+                        : shard.endTransaction(transactionalId, producerId, producerEpoch, commit)
+                                .thenApply(EndResult::failed))
+                .exceptionally(failure -> EndResult.failed(errorOf(failure)));
     }
 
     public CompletableFuture<Description> describe(String transactionalId) {
@@ -325,6 +391,7 @@ public final class TransactionCoordinator implements AutoCloseable {
 
     @Override
     public void close() {
+        verifier.close();
         runtime.close();
         markers.close();
     }

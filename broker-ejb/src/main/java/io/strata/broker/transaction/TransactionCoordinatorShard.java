@@ -5,6 +5,7 @@ import io.strata.broker.coordinator.CoordinatorContext;
 import io.strata.broker.coordinator.CoordinatorRecord;
 import io.strata.broker.coordinator.CoordinatorShard;
 import io.strata.broker.transaction.TransactionCoordinator.Description;
+import io.strata.broker.transaction.TransactionCoordinator.EndResult;
 import io.strata.broker.transaction.TransactionCoordinator.InitResult;
 import io.strata.broker.transaction.TransactionCoordinator.Listing;
 import io.strata.broker.transaction.TransactionRecords.Stored;
@@ -32,6 +33,14 @@ import java.util.function.Predicate;
  * EndTxn writes PrepareCommit or PrepareAbort and answers, then the markers are written to every partition of the
  * transaction and CompleteCommit or CompleteAbort closes it. Transactions open past their timeout are aborted with a
  * bumped epoch; transactional ids idle past {@code transactional.id.expiration.ms} are deleted.
+ *
+ * <p>With transaction protocol version 2 (KIP-890: EndTxn version 5, partitions added by their leaders rather than by
+ * the producer) every EndTxn bumps the producer epoch: PrepareCommit or PrepareAbort is written at the next epoch,
+ * the markers carry it (so the partitions refuse the old epoch's late writes), and the answer hands it to the
+ * producer. A retried EndTxn, naming the epoch before the bump, is answered as the first was. When the epoch is
+ * exhausted a new producer id is taken at PrepareCommit or PrepareAbort and becomes the id's, at epoch 0, once the
+ * markers are written; the old id is kept as the previous one so that a retry is still recognised. An abort with
+ * nothing added (the producer cannot know whether its first produce added a partition) bumps the epoch too.
  *
  * <p>Every state change takes effect once its record is committed; until then the id has a pending state and other
  * requests for it are answered CONCURRENT_TRANSACTIONS. When the partition is loaded, transactions found in
@@ -210,10 +219,25 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
 
     // ---------------------------------------------------------------------------------------------------- add
 
-    /** AddPartitionsToTxn (and AddOffsetsToTxn, with the group's offsets partition): one error for all partitions. */
+    /** AddPartitionsToTxn of a producer of transaction protocol version 1. */
     CompletableFuture<Errors> addPartitions(String transactionalId, long producerId, short producerEpoch,
                                             Set<TopicPartition> partitions) {
+        return addPartitions(transactionalId, producerId, producerEpoch, partitions, false);
+    }
+
+    /**
+     * AddPartitionsToTxn (and AddOffsetsToTxn, with the group's offsets partition): one error for all partitions.
+     *
+     * @param version2 whether a partition leader adds the partition for a producer of transaction version 2
+     */
+    CompletableFuture<Errors> addPartitions(String transactionalId, long producerId, short producerEpoch,
+                                            Set<TopicPartition> partitions, boolean version2) {
         TransactionMetadata metadata = transactions.get(transactionalId);
+        if (metadata != null && metadata.state.isPreparing() && metadata.nextProducerId >= 0
+                && metadata.nextProducerId == producerId) {
+            // The producer was told its new producer id before the markers of the exhausted one are written.
+            return CompletableFuture.completedFuture(Errors.CONCURRENT_TRANSACTIONS);
+        }
         Errors check = checkProducer(metadata, producerId, producerEpoch);
         if (check != Errors.NONE) {
             return CompletableFuture.completedFuture(check);
@@ -225,7 +249,8 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
         if (metadata.state == TransactionState.DEAD) {
             return CompletableFuture.completedFuture(Errors.INVALID_PRODUCER_ID_MAPPING);
         }
-        if (metadata.state == TransactionState.ONGOING && metadata.partitions.containsAll(partitions)) {
+        if (metadata.state == TransactionState.ONGOING && metadata.partitions.containsAll(partitions)
+                && (!version2 || metadata.transactionVersion >= 2)) {
             return CompletableFuture.completedFuture(Errors.NONE);
         }
         long nowMs = context.nowMs();
@@ -233,10 +258,31 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
                 ? metadata.partitions : Set.of());
         all.addAll(partitions);
         long startMs = metadata.state == TransactionState.ONGOING ? metadata.startMs : nowMs;
+        short version = version2 ? 2 : metadata.state == TransactionState.ONGOING ? metadata.transactionVersion : 0;
         Stored target = metadata.transition(TransactionState.ONGOING, metadata.producerId, metadata.producerEpoch,
-                metadata.timeoutMs, all, startMs, nowMs);
+                all, startMs, nowMs, metadata.previousProducerId, -1, version);
         CompletableFuture<Errors> result = new CompletableFuture<>();
         write(metadata, target, () -> result.complete(Errors.NONE), result::complete);
+        return result;
+    }
+
+    /**
+     * AddPartitionsToTxn with {@code verifyOnly} (KIP-890 part 1): whether each partition is in the producer's open
+     * transaction, as its leader asks before taking the first transactional batch of a producer of transaction
+     * version 1. Writes nothing. INVALID_TXN_STATE for a partition not added.
+     */
+    Map<TopicPartition, Errors> verifyPartitions(String transactionalId, long producerId, short producerEpoch,
+                                                 Set<TopicPartition> partitions) {
+        TransactionMetadata metadata = transactions.get(transactionalId);
+        Errors error = checkProducer(metadata, producerId, producerEpoch);
+        if (error == Errors.NONE && metadata.state.isPreparing()) {
+            error = Errors.CONCURRENT_TRANSACTIONS;
+        }
+        Map<TopicPartition, Errors> result = new HashMap<>();
+        for (TopicPartition partition : partitions) {
+            result.put(partition, error != Errors.NONE ? error : metadata.state == TransactionState.ONGOING
+                    && metadata.partitions.contains(partition) ? Errors.NONE : Errors.INVALID_TXN_STATE);
+        }
         return result;
     }
 
@@ -254,9 +300,9 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
     // ---------------------------------------------------------------------------------------------------- end
 
     /**
-     * EndTxn: writes PrepareCommit or PrepareAbort and answers once it is committed; the markers follow. A retried
-     * EndTxn of a transaction already completing the same way is answered CONCURRENT_TRANSACTIONS (or NONE once
-     * complete); one asking the other way is answered INVALID_TXN_STATE.
+     * EndTxn of transaction protocol version 1: writes PrepareCommit or PrepareAbort and answers once it is
+     * committed; the markers follow. A retried EndTxn of a transaction already completing the same way is answered
+     * CONCURRENT_TRANSACTIONS (or NONE once complete); one asking the other way is answered INVALID_TXN_STATE.
      */
     CompletableFuture<Errors> endTransaction(String transactionalId, long producerId, short producerEpoch,
                                              boolean commit) {
@@ -283,6 +329,96 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
         return prepare(metadata, commit, metadata.producerEpoch);
     }
 
+    /**
+     * EndTxn of transaction protocol version 2 (version 5 of the request): as {@link #endTransaction(String, long,
+     * short, boolean)}, but PrepareCommit or PrepareAbort is written at the next epoch (or, the epoch exhausted, with
+     * a new producer id to move to) and the answer carries the producer id and epoch to go on with. A retry names the
+     * epoch before the bump (or the previous producer id after an exhaustion) and gets the same answer, NONE once
+     * complete and CONCURRENT_TRANSACTIONS until then; the same epoch in a completed state is the next transaction,
+     * which may only be an abort with nothing added.
+     */
+    CompletableFuture<EndResult> endTransactionV2(String transactionalId, long producerId, short producerEpoch,
+                                                  boolean commit) {
+        TransactionMetadata metadata = transactions.get(transactionalId);
+        if (metadata == null) {
+            return CompletableFuture.completedFuture(EndResult.failed(Errors.INVALID_PRODUCER_ID_MAPPING));
+        }
+        boolean retryAfterNewProducerId = metadata.previousProducerId == producerId
+                && metadata.producerId != producerId && producerEpoch == Short.MAX_VALUE - 1
+                && metadata.producerEpoch == 0;
+        boolean retryAfterBump = metadata.producerId == producerId && metadata.transactionVersion >= 2
+                && metadata.producerEpoch == producerEpoch + 1;
+        if (metadata.producerId != producerId && !retryAfterNewProducerId) {
+            return CompletableFuture.completedFuture(EndResult.failed(Errors.INVALID_PRODUCER_ID_MAPPING));
+        }
+        boolean validEpoch = switch (metadata.state) {
+            case ONGOING, EMPTY, DEAD, PREPARE_EPOCH_FENCE -> producerEpoch == metadata.producerEpoch;
+            case PREPARE_COMMIT, PREPARE_ABORT -> retryAfterBump;
+            case COMPLETE_COMMIT, COMPLETE_ABORT -> retryAfterBump || retryAfterNewProducerId
+                    || producerEpoch == metadata.producerEpoch;
+        };
+        if (!validEpoch) {
+            return CompletableFuture.completedFuture(EndResult.failed(Errors.PRODUCER_FENCED));
+        }
+        if (metadata.pending != null) {
+            return CompletableFuture.completedFuture(EndResult.failed(Errors.CONCURRENT_TRANSACTIONS));
+        }
+        boolean retry = retryAfterBump || retryAfterNewProducerId;
+        EndResult done = new EndResult(Errors.NONE, metadata.producerId, metadata.producerEpoch);
+        EndResult invalid = EndResult.failed(Errors.INVALID_TXN_STATE);
+        return switch (metadata.state) {
+            case ONGOING -> prepareV2(metadata, commit, false);
+            case COMPLETE_COMMIT -> commit ? CompletableFuture.completedFuture(retry ? done : invalid)
+                    : retry ? CompletableFuture.completedFuture(invalid) : prepareV2(metadata, false, true);
+            case COMPLETE_ABORT -> commit ? CompletableFuture.completedFuture(invalid)
+                    : retry ? CompletableFuture.completedFuture(done) : prepareV2(metadata, false, true);
+            case EMPTY -> commit ? CompletableFuture.completedFuture(invalid) : prepareV2(metadata, false, true);
+            case PREPARE_COMMIT -> CompletableFuture.completedFuture(commit
+                    ? EndResult.failed(Errors.CONCURRENT_TRANSACTIONS) : invalid);
+            case PREPARE_ABORT -> CompletableFuture.completedFuture(commit ? invalid
+                    : EndResult.failed(Errors.CONCURRENT_TRANSACTIONS));
+            case DEAD, PREPARE_EPOCH_FENCE -> CompletableFuture.completedFuture(
+                    EndResult.failed(Errors.CONCURRENT_TRANSACTIONS));
+        };
+    }
+
+    /**
+     * Writes PrepareCommit or PrepareAbort at the next epoch, with a new producer id to move to if the epoch is
+     * exhausted; once committed, answers with the producer id and epoch the producer goes on with and sends the
+     * markers (at the bumped epoch, under the current producer id).
+     *
+     * @param nothingAdded an abort of a transaction that added nothing: no partition to mark, begun now
+     */
+    private CompletableFuture<EndResult> prepareV2(TransactionMetadata metadata, boolean commit,
+                                                   boolean nothingAdded) {
+        long nextProducerId = -1;
+        if (metadata.isEpochExhausted()) {
+            try {
+                nextProducerId = producerIds.getAsLong();
+            } catch (ApiException e) {
+                LOG.log(Level.WARNING, "No new producer id for {0}: {1}", metadata, e.getMessage());
+                return CompletableFuture.completedFuture(EndResult.failed(Errors.forException(e)));
+            }
+        }
+        long nowMs = context.nowMs();
+        short bumped = (short) Math.min(Short.MAX_VALUE, metadata.producerEpoch + 1);
+        TransactionState target = commit ? TransactionState.PREPARE_COMMIT : TransactionState.PREPARE_ABORT;
+        Stored prepared = metadata.transition(target, metadata.producerId, bumped,
+                nothingAdded ? Set.of() : metadata.partitions, nothingAdded ? nowMs : metadata.startMs, nowMs,
+                metadata.previousProducerId, nextProducerId, (short) 2);
+        CompletableFuture<EndResult> result = new CompletableFuture<>();
+        write(metadata, prepared, () -> {
+            // The window for a retried InitProducerId closes: its epoch is no longer the one before the current.
+            metadata.lastProducerEpoch = -1;
+            LOG.log(Level.DEBUG, "{0}: {1}", metadata, target.display());
+            sendMarkers(metadata);
+            result.complete(prepared.nextProducerId() >= 0
+                    ? new EndResult(Errors.NONE, prepared.nextProducerId(), (short) 0)
+                    : new EndResult(Errors.NONE, prepared.producerId(), prepared.producerEpoch()));
+        }, error -> result.complete(EndResult.failed(error)));
+        return result;
+    }
+
     /** Writes PrepareCommit or PrepareAbort at {@code epoch}; once committed, answers NONE and sends the markers. */
     private CompletableFuture<Errors> prepare(TransactionMetadata metadata, boolean commit, short epoch) {
         TransactionState target = commit ? TransactionState.PREPARE_COMMIT : TransactionState.PREPARE_ABORT;
@@ -303,8 +439,10 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
      * InitProducerId then finds the epoch exhausted and gives a new producer id.
      */
     private CompletableFuture<Errors> abortOngoing(TransactionMetadata metadata, String why) {
-        short epoch = metadata.producerEpoch == Short.MAX_VALUE ? metadata.producerEpoch
-                : (short) (metadata.producerEpoch + 1);
+        // A producer of transaction version 2 takes the epoch after its own for a retried EndTxn: the fence goes one
+        // further (as Kafka's does), so that the fenced producer's EndTxn finds neither its epoch nor the next.
+        int step = metadata.transactionVersion >= 2 ? 2 : 1;
+        short epoch = (short) Math.min(Short.MAX_VALUE, metadata.producerEpoch + step);
         LOG.log(Level.INFO, "Aborting the transaction of {0}: {1}", metadata, why);
         return prepare(metadata, false, epoch);
     }
@@ -347,8 +485,11 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
             return;
         }
         TransactionState target = job.commit ? TransactionState.COMPLETE_COMMIT : TransactionState.COMPLETE_ABORT;
-        Stored complete = metadata.transition(target, metadata.producerId, metadata.producerEpoch, metadata.timeoutMs,
-                Set.of(), metadata.startMs, context.nowMs());
+        // After an epoch exhaustion the new producer id becomes the id's now that the old one's markers are written.
+        boolean newProducerId = metadata.nextProducerId >= 0;
+        Stored complete = metadata.transition(target, newProducerId ? metadata.nextProducerId : metadata.producerId,
+                newProducerId ? 0 : metadata.producerEpoch, Set.of(), metadata.startMs, context.nowMs(),
+                newProducerId ? metadata.producerId : metadata.previousProducerId, -1, metadata.transactionVersion);
         write(metadata, complete, () -> {
             markerJobs.remove(job.transactionalId, job);
             LOG.log(Level.DEBUG, "{0}: complete", metadata);

@@ -21,6 +21,15 @@ final class TransactionMetadata {
     short producerEpoch;
     /** The epoch before the last InitProducerId bump, so that a retried InitProducerId gets the same answer. */
     short lastProducerEpoch = -1;
+    /**
+     * The producer id before the last epoch exhaustion under transaction version 2, -1 if none: a retried EndTxn of
+     * the transaction that exhausted it still names it.
+     */
+    long previousProducerId = -1;
+    /** The producer id an epoch exhaustion moves to once the markers are written, -1 if none is under way. */
+    long nextProducerId = -1;
+    /** The client's transaction version: 2 once it ends transactions with KIP-890's epoch bump, else 0. */
+    short transactionVersion;
     int timeoutMs;
     TransactionState state;
     final Set<TopicPartition> partitions = new LinkedHashSet<>();
@@ -44,11 +53,15 @@ final class TransactionMetadata {
                 stored.producerEpoch(), stored.timeoutMs(), stored.state(), stored.lastUpdateMs());
         metadata.partitions.addAll(stored.partitions());
         metadata.startMs = stored.startMs();
+        metadata.previousProducerId = stored.previousProducerId();
+        metadata.nextProducerId = stored.nextProducerId();
+        metadata.transactionVersion = stored.transactionVersion();
         return metadata;
     }
 
     Stored stored() {
-        return new Stored(producerId, producerEpoch, timeoutMs, state, partitions, lastUpdateMs, startMs);
+        return new Stored(producerId, producerEpoch, timeoutMs, state, partitions, lastUpdateMs, startMs,
+                previousProducerId, nextProducerId, transactionVersion);
     }
 
     /**
@@ -65,7 +78,26 @@ final class TransactionMetadata {
             throw new IllegalStateException("transactional id " + transactionalId + " is already going to "
                     + pending + "; it cannot also go to " + target);
         }
-        return new Stored(newProducerId, newEpoch, newTimeoutMs, target, newPartitions, nowMs, newStartMs);
+        return new Stored(newProducerId, newEpoch, newTimeoutMs, target, newPartitions, nowMs, newStartMs,
+                previousProducerId, nextProducerId, transactionVersion);
+    }
+
+    /**
+     * As {@link #transition(TransactionState, long, short, int, Set, long, long)}, with the fields of transaction
+     * version 2 set.
+     */
+    Stored transition(TransactionState target, long newProducerId, short newEpoch, Set<TopicPartition> newPartitions,
+                      long newStartMs, long nowMs, long newPreviousProducerId, long newNextProducerId,
+                      short newTransactionVersion) {
+        Stored checked = transition(target, newProducerId, newEpoch, timeoutMs, newPartitions, newStartMs, nowMs);
+        return new Stored(checked.producerId(), checked.producerEpoch(), checked.timeoutMs(), target,
+                checked.partitions(), nowMs, newStartMs, newPreviousProducerId, newNextProducerId,
+                newTransactionVersion);
+    }
+
+    /** Whether the epoch cannot grow by one more transaction's bump: a new producer id is due (Kafka's rule). */
+    boolean isEpochExhausted() {
+        return producerEpoch >= Short.MAX_VALUE - 1;
     }
 
     /** Takes the state of a committed record. */
@@ -78,6 +110,9 @@ final class TransactionMetadata {
         partitions.addAll(stored.partitions());
         startMs = stored.startMs();
         lastUpdateMs = stored.lastUpdateMs();
+        previousProducerId = stored.previousProducerId();
+        nextProducerId = stored.nextProducerId();
+        transactionVersion = stored.transactionVersion();
     }
 
     boolean hasTimedOut(long nowMs) {
@@ -87,6 +122,7 @@ final class TransactionMetadata {
     @Override
     public String toString() {
         return "transactional id " + transactionalId + " (producer id " + producerId + ", epoch " + producerEpoch
-                + ", " + state.display() + (pending == null ? "" : " going to " + pending.display()) + ")";
+                + (transactionVersion >= 2 ? ", transaction version 2" : "") + ", " + state.display()
+                + (pending == null ? "" : " going to " + pending.display()) + ")";
     }
 }

@@ -11,6 +11,7 @@ import java.util.Set;
  * <pre>
  *   Empty, CompleteCommit, CompleteAbort --AddPartitions/AddOffsets--> Ongoing
  *   Ongoing --EndTxn(commit)--> PrepareCommit --markers written--> CompleteCommit
+ *   Empty, CompleteCommit, CompleteAbort --EndTxn(abort), transaction version 2--> PrepareAbort (nothing to mark)
  *   Ongoing --EndTxn(abort), timeout, InitProducerId--> PrepareAbort --markers written--> CompleteAbort
  *   Empty, CompleteCommit, CompleteAbort --InitProducerId--> Empty (new epoch)
  *   Empty, CompleteCommit, CompleteAbort --expired--> Dead (the record is deleted)
@@ -70,7 +71,9 @@ public enum TransactionState {
             case EMPTY -> EnumSet.of(EMPTY, COMPLETE_COMMIT, COMPLETE_ABORT);
             case ONGOING -> EnumSet.of(ONGOING, EMPTY, COMPLETE_COMMIT, COMPLETE_ABORT);
             case PREPARE_COMMIT -> EnumSet.of(ONGOING);
-            case PREPARE_ABORT -> EnumSet.of(ONGOING, PREPARE_EPOCH_FENCE);
+            // Transaction version 2 may abort with nothing added (the client cannot know whether its first produce
+            // added a partition), from any idle state.
+            case PREPARE_ABORT -> EnumSet.of(ONGOING, PREPARE_EPOCH_FENCE, EMPTY, COMPLETE_COMMIT, COMPLETE_ABORT);
             case COMPLETE_COMMIT -> EnumSet.of(PREPARE_COMMIT);
             case COMPLETE_ABORT -> EnumSet.of(PREPARE_ABORT);
             case DEAD -> EnumSet.of(EMPTY, COMPLETE_COMMIT, COMPLETE_ABORT);

@@ -3,14 +3,11 @@ package io.strata.broker.api;
 import io.strata.broker.network.InProcessConnection.Answered;
 import io.strata.broker.network.InProcessConnection.Outcome;
 import org.apache.kafka.common.message.ApiVersionsResponseData.ApiVersion;
-import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.ApiVersionsRequest;
 import org.apache.kafka.common.requests.ApiVersionsResponse;
-import org.apache.kafka.common.requests.AddPartitionsToTxnRequest;
-import org.apache.kafka.common.requests.AddPartitionsToTxnResponse;
 import org.apache.kafka.common.requests.ConsumerGroupHeartbeatRequest;
 import org.apache.kafka.common.requests.ConsumerGroupHeartbeatResponse;
 import org.junit.jupiter.api.AfterEach;
@@ -58,9 +55,9 @@ class ApiVersionsHandlerTest {
             assertThat(version.minVersion()).as(key.name).isEqualTo(key.oldestVersion());
             assertThat(version.maxVersion()).as(key.name).isEqualTo(SupportedApis.latestVersion(key));
         }
-        // Transaction protocol version 1 only: the versions of transaction version 2 are not advertised.
-        assertThat(response.data().apiKeys().find(ApiKeys.ADD_PARTITIONS_TO_TXN.id).maxVersion())
-                .isLessThan(ApiKeys.ADD_PARTITIONS_TO_TXN.latestVersion());
+        // Transaction protocol version 2 (KIP-890), finalized, so that kafka-clients 4 use it.
+        assertThat(response.data().finalizedFeatures().find("transaction.version").maxVersionLevel())
+                .isEqualTo((short) 2);
     }
 
     @Test
@@ -80,16 +77,6 @@ class ApiVersionsHandlerTest {
     void aRequestForAnApiNotImplementedIsAnsweredWithItsOwnUnsupportedVersionResponse() throws Exception {
         ConsumerGroupHeartbeatResponse response = broker.send(new ConsumerGroupHeartbeatRequest.Builder(
                 new ConsumerGroupHeartbeatRequestData().setGroupId("g")), ConsumerGroupHeartbeatResponse.class);
-
-        assertThat(Errors.forCode(response.data().errorCode())).isEqualTo(Errors.UNSUPPORTED_VERSION);
-    }
-
-    @Test
-    void aVersionAboveTheOneAdvertisedIsAnsweredWithUnsupportedVersion() throws Exception {
-        // AddPartitionsToTxn v4 is the brokers' verification of transaction version 2, which Strata does not speak.
-        AddPartitionsToTxnResponse response = broker.send(AddPartitionsToTxnRequest.Builder.forBroker(
-                new AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection()), (short) 4,
-                AddPartitionsToTxnResponse.class);
 
         assertThat(Errors.forCode(response.data().errorCode())).isEqualTo(Errors.UNSUPPORTED_VERSION);
     }

@@ -3,7 +3,14 @@ package io.strata.broker.api;
 import io.strata.broker.config.BrokerConfig;
 import io.strata.broker.group.GroupCoordinator;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.apache.kafka.common.requests.ProduceRequest;
+import org.apache.kafka.common.requests.ProduceResponse;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.message.DescribeTransactionsRequestData;
 import org.apache.kafka.common.message.DescribeTransactionsResponseData;
@@ -94,6 +101,14 @@ class TransactionHandlersTest {
                 .errors().get(AddPartitionsToTxnResponse.V3_AND_BELOW_TXN_ID);
     }
 
+    /** AddOffsetsToTxn, which a producer of transaction protocol version 1 sends before TxnOffsetCommit. */
+    private void addOffsets(InitProducerIdResponseData producer, String group) throws Exception {
+        AddOffsetsToTxnResponse response = broker.send(new AddOffsetsToTxnRequest.Builder(
+                new AddOffsetsToTxnRequestData().setTransactionalId(TX).setProducerId(producer.producerId())
+                        .setProducerEpoch(producer.producerEpoch()).setGroupId(group)), AddOffsetsToTxnResponse.class);
+        assertThat(Errors.forCode(response.data().errorCode())).isEqualTo(Errors.NONE);
+    }
+
     private DescribeTransactionsResponseData.TransactionState describe() throws Exception {
         return broker.send(new DescribeTransactionsRequest.Builder(new DescribeTransactionsRequestData()
                 .setTransactionalIds(List.of(TX))), DescribeTransactionsResponse.class).data().transactionStates()
@@ -178,6 +193,7 @@ class TransactionHandlersTest {
     @Test
     void transactionalOffsetsAreUnstableUntilTheMarkerMakesThemCommitted() throws Exception {
         InitProducerIdResponseData producer = init();
+        addOffsets(producer, "payments");
         TxnOffsetCommitResponse committed = broker.send(new TxnOffsetCommitRequest.Builder(TX, "payments",
                 producer.producerId(), producer.producerEpoch(), Map.of(ORDERS_0, new CommittedOffset(42, "",
                         Optional.empty())), "", -1, Optional.empty(), false), TxnOffsetCommitResponse.class);
@@ -205,6 +221,7 @@ class TransactionHandlersTest {
     @Test
     void aFetchOfAllTheGroupsOffsetsShowsAPartitionWithOnlyAPendingOffsetAsUnstable() throws Exception {
         InitProducerIdResponseData producer = init();
+        addOffsets(producer, "fresh-group");
         broker.send(new TxnOffsetCommitRequest.Builder(TX, "fresh-group", producer.producerId(),
                 producer.producerEpoch(), Map.of(ORDERS_0, new CommittedOffset(7, "", Optional.empty())), false),
                 TxnOffsetCommitResponse.class);
@@ -267,13 +284,117 @@ class TransactionHandlersTest {
     }
 
     @Test
-    void apiVersionsAdvertisesTransactionProtocolVersionOneOnly() throws Exception {
+    void apiVersionsAdvertisesTransactionProtocolVersionTwo() throws Exception {
         ApiVersionsResponseData versions = broker.send(new ApiVersionsRequest.Builder(), ApiVersionsResponse.class)
                 .data();
 
-        assertThat(versions.apiKeys().find(ApiKeys.ADD_PARTITIONS_TO_TXN.id).maxVersion()).isEqualTo((short) 3);
-        assertThat(versions.apiKeys().find(ApiKeys.END_TXN.id).maxVersion()).isEqualTo((short) 4);
-        assertThat(versions.apiKeys().find(ApiKeys.TXN_OFFSET_COMMIT.id).maxVersion()).isEqualTo((short) 4);
-        assertThat(versions.finalizedFeatures().find("transaction.version")).as("transaction version 2").isNull();
+        assertThat(versions.apiKeys().find(ApiKeys.ADD_PARTITIONS_TO_TXN.id).maxVersion())
+                .isEqualTo(ApiKeys.ADD_PARTITIONS_TO_TXN.latestVersion());
+        assertThat(versions.apiKeys().find(ApiKeys.END_TXN.id).maxVersion()).isGreaterThanOrEqualTo((short) 5);
+        assertThat(versions.apiKeys().find(ApiKeys.TXN_OFFSET_COMMIT.id).maxVersion())
+                .isGreaterThanOrEqualTo((short) 5);
+        assertThat(versions.finalizedFeatures().find("transaction.version")).satisfies(feature -> {
+            assertThat(feature.minVersionLevel()).isEqualTo((short) 2);
+            assertThat(feature.maxVersionLevel()).isEqualTo((short) 2);
+        });
+        assertThat(versions.supportedFeatures().find("transaction.version").maxVersion()).isEqualTo((short) 2);
+        assertThat(versions.finalizedFeaturesEpoch()).isNotNegative();
+    }
+
+    @Test
+    void endTxnVersion5BumpsTheEpochAndAnswersIt() throws Exception {
+        InitProducerIdResponseData producer = init();
+        broker.send(TxnOffsetCommitRequestV5.of(TX, producer), TxnOffsetCommitResponse.class);
+
+        EndTxnResponse ended = broker.send(new EndTxnRequest.Builder(new EndTxnRequestData().setTransactionalId(TX)
+                .setProducerId(producer.producerId()).setProducerEpoch(producer.producerEpoch()).setCommitted(true),
+                true), (short) 5, EndTxnResponse.class);
+
+        assertThat(Errors.forCode(ended.data().errorCode())).isEqualTo(Errors.NONE);
+        assertThat(ended.data().producerId()).isEqualTo(producer.producerId());
+        assertThat(ended.data().producerEpoch()).isEqualTo((short) (producer.producerEpoch() + 1));
+        assertThat(describe().producerEpoch()).isEqualTo((short) (producer.producerEpoch() + 1));
+    }
+
+    @Test
+    void txnOffsetCommitVersion5AddsTheOffsetsPartitionItselfAndEarlierVersionsAreVerified() throws Exception {
+        InitProducerIdResponseData producer = init();
+        TxnOffsetCommitResponse v4 = broker.send(new TxnOffsetCommitRequest.Builder(TX, "payments",
+                producer.producerId(), producer.producerEpoch(), Map.of(ORDERS_0, new CommittedOffset(42, "",
+                        Optional.empty())), false), (short) 4, TxnOffsetCommitResponse.class);
+        assertThat(v4.errors()).as("version 1 must add the offsets with AddOffsetsToTxn")
+                .containsExactly(Map.entry(ORDERS_0, Errors.INVALID_TXN_STATE));
+
+        TxnOffsetCommitResponse v5 = broker.send(TxnOffsetCommitRequestV5.of(TX, producer),
+                TxnOffsetCommitResponse.class);
+
+        assertThat(v5.errors()).containsExactly(Map.entry(ORDERS_0, Errors.NONE));
+        assertThat(describe().topics()).singleElement().satisfies(topic ->
+                assertThat(topic.topic()).isEqualTo(GroupCoordinator.OFFSETS_TOPIC));
+    }
+
+    @Test
+    void theBrokersAddPartitionsToTxnVerifiesOrAddsForEachTransaction() throws Exception {
+        InitProducerIdResponseData producer = init();
+        AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection transactions =
+                new AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection();
+        transactions.add(transaction(producer, true));
+        AddPartitionsToTxnResponse verified = broker.send(AddPartitionsToTxnRequest.Builder.forBroker(transactions),
+                (short) 4, AddPartitionsToTxnResponse.class);
+        transactions.clear();
+        transactions.add(transaction(producer, false));
+        AddPartitionsToTxnResponse added = broker.send(AddPartitionsToTxnRequest.Builder.forBroker(transactions),
+                (short) 5, AddPartitionsToTxnResponse.class);
+
+        assertThat(verified.errors().get(TX)).containsExactly(Map.entry(ORDERS_0, Errors.INVALID_TXN_STATE));
+        assertThat(added.errors().get(TX)).containsExactly(Map.entry(ORDERS_0, Errors.NONE));
+        assertThat(describe().transactionState()).isEqualTo("Ongoing");
+    }
+
+    private static AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction transaction(
+            InitProducerIdResponseData producer, boolean verifyOnly) {
+        AddPartitionsToTxnRequestData.AddPartitionsToTxnTopicCollection topics =
+                new AddPartitionsToTxnRequestData.AddPartitionsToTxnTopicCollection();
+        topics.add(new AddPartitionsToTxnRequestData.AddPartitionsToTxnTopic().setName(ORDERS_0.topic())
+                .setPartitions(List.of(ORDERS_0.partition())));
+        return new AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction().setTransactionalId(TX)
+                .setProducerId(producer.producerId()).setProducerEpoch(producer.producerEpoch())
+                .setVerifyOnly(verifyOnly).setTopics(topics);
+    }
+
+    @Test
+    void aTransactionalBatchToAPartitionNotInTheTransactionIsRefusedForVersion1AndAddedForVersion2()
+            throws Exception {
+        InitProducerIdResponseData producer = init();
+
+        assertThat(produceTransactional(producer, (short) 11)).isEqualTo(Errors.INVALID_TXN_STATE);
+        assertThat(describe().transactionState()).isEqualTo("Empty");
+
+        assertThat(produceTransactional(producer, (short) 12)).isEqualTo(Errors.NONE);
+        assertThat(describe().transactionState()).isEqualTo("Ongoing");
+        assertThat(describe().topics()).singleElement().satisfies(topic ->
+                assertThat(topic.topic()).isEqualTo("orders"));
+    }
+
+    private Errors produceTransactional(InitProducerIdResponseData producer, short version) throws Exception {
+        MemoryRecords records = MemoryRecords.withTransactionalRecords(Compression.NONE, producer.producerId(),
+                producer.producerEpoch(), 0, new SimpleRecord("k".getBytes(), "v".getBytes()));
+        ProduceRequestData data = new ProduceRequestData().setAcks((short) 1).setTimeoutMs(10_000)
+                .setTransactionalId(TX);
+        data.topicData().add(new ProduceRequestData.TopicProduceData().setName("orders").setPartitionData(List.of(
+                        new ProduceRequestData.PartitionProduceData().setIndex(0).setRecords(records))));
+        ProduceResponse response = broker.send(new ProduceRequest.Builder(version, version, data), version,
+                ProduceResponse.class);
+        return Errors.forCode(response.data().responses().iterator().next().partitionResponses().get(0)
+                .errorCode());
+    }
+
+    /** TxnOffsetCommit version 5 of a producer of transaction protocol version 2, for offset 42 of orders-0. */
+    private static final class TxnOffsetCommitRequestV5 {
+        static TxnOffsetCommitRequest of(String transactionalId, InitProducerIdResponseData producer) {
+            return new TxnOffsetCommitRequest.Builder(transactionalId, "payments", producer.producerId(),
+                    producer.producerEpoch(), Map.of(ORDERS_0, new CommittedOffset(42, "", Optional.empty())), true)
+                    .build((short) 5);
+        }
     }
 }

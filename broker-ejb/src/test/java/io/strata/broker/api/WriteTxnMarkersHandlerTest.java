@@ -1,5 +1,6 @@
 package io.strata.broker.api;
 
+import io.strata.broker.config.BrokerConfig;
 import io.strata.broker.network.InProcessConnection;
 import io.strata.broker.network.RequestChannel;
 import org.apache.kafka.common.IsolationLevel;
@@ -51,12 +52,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The log side of transactions through the real handlers, without sockets: transactional produce, WriteTxnMarkers,
- * and Fetch and ListOffsets at both isolation levels.
+ * and Fetch and ListOffsets at both isolation levels. The test writes the markers itself, in place of a transaction
+ * coordinator, so the leader's verification of transactional batches with the coordinator is turned off.
  */
 @Timeout(60)
 class WriteTxnMarkersHandlerTest {
 
     private static final short BY_NAME = 12;
+    /** Produce of transaction protocol version 1, whose batches the leader does not ask the coordinator to add. */
+    private static final short PRODUCE_V1 = 11;
     private static final TopicPartition ORDERS_0 = new TopicPartition("orders", 0);
     private static final long PRODUCER = 3100L;
     private static final long OTHER = 3200L;
@@ -68,7 +72,9 @@ class WriteTxnMarkersHandlerTest {
 
     @BeforeEach
     void start() {
-        broker = HandlerFixture.start(dir);
+        // These producers have no transaction coordinator behind them: the leader must not verify their batches
+        // with one (KIP-890), as Kafka's transaction.partition.verification.enable=false lets it.
+        broker = HandlerFixture.start(dir, Map.of(BrokerConfig.TRANSACTION_PARTITION_VERIFICATION_ENABLE, false));
         broker.createTopic("orders", 1);
     }
 
@@ -232,7 +238,7 @@ class WriteTxnMarkersHandlerTest {
         ProduceRequestData data = request(MemoryRecords.withTransactionalRecords(Compression.NONE, PRODUCER, EPOCH,
                 0, new SimpleRecord("v".getBytes()))).setTransactionalId("payments");
 
-        ProduceResponse response = broker.send(new ProduceRequest.Builder(BY_NAME, BY_NAME, data),
+        ProduceResponse response = broker.send(new ProduceRequest.Builder(PRODUCE_V1, PRODUCE_V1, data),
                 ProduceResponse.class);
 
         assertThat(response.data().responses().iterator().next().partitionResponses().get(0).errorCode())
@@ -249,7 +255,7 @@ class WriteTxnMarkersHandlerTest {
         SimpleRecord[] records = Stream.of(values).map(v -> new SimpleRecord(v.getBytes())).toArray(SimpleRecord[]::new);
         ProduceRequestData data = request(MemoryRecords.withTransactionalRecords(Compression.NONE, producerId, epoch,
                 sequence, records)).setTransactionalId("txn-" + producerId);
-        ProduceResponse response = broker.send(new ProduceRequest.Builder(BY_NAME, BY_NAME, data),
+        ProduceResponse response = broker.send(new ProduceRequest.Builder(PRODUCE_V1, PRODUCE_V1, data),
                 ProduceResponse.class);
         assertThat(response.data().responses().iterator().next().partitionResponses().get(0).errorCode())
                 .isEqualTo(Errors.NONE.code());

@@ -259,6 +259,21 @@ class ApiVersionSweepTest {
                     new org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopicCollection();
             topics.add(new org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopic()
                     .setName("sweep").setPartitions(List.of(0)));
+            if (v >= 4) { // the brokers' batched form (KIP-890)
+                org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopicCollection
+                        brokerTopics = new org.apache.kafka.common.message.AddPartitionsToTxnRequestData
+                        .AddPartitionsToTxnTopicCollection();
+                brokerTopics.add(new org.apache.kafka.common.message.AddPartitionsToTxnRequestData
+                        .AddPartitionsToTxnTopic().setName("sweep").setPartitions(List.of(0)));
+                org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection
+                        transactions = new org.apache.kafka.common.message.AddPartitionsToTxnRequestData
+                        .AddPartitionsToTxnTransactionCollection();
+                transactions.add(new org.apache.kafka.common.message.AddPartitionsToTxnRequestData
+                        .AddPartitionsToTxnTransaction().setTransactionalId("sweep-tx").setProducerId(1)
+                        .setProducerEpoch((short) 0).setVerifyOnly(true).setTopics(brokerTopics));
+                return new org.apache.kafka.common.message.AddPartitionsToTxnRequestData()
+                        .setTransactions(transactions);
+            }
             return new org.apache.kafka.common.message.AddPartitionsToTxnRequestData()
                     .setV3AndBelowTransactionalId("sweep-tx").setV3AndBelowProducerId(1)
                     .setV3AndBelowProducerEpoch((short) 0).setV3AndBelowTopics(topics);

@@ -1,6 +1,7 @@
 package io.strata.broker.it;
 
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.FinalizedVersionRange;
 import org.apache.kafka.clients.admin.TransactionListing;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -50,9 +51,10 @@ import static org.awaitility.Awaitility.await;
  * A Kafka Streams application with {@code processing.guarantee=exactly_once_v2} keeps a count and a sum per key
  * (a stateful aggregation, its store backed by a changelog topic) while a cluster of three brokers in three JVMs
  * loses a broker to SIGKILL, one at a time: first the one that coordinates the application's transactions, then a
- * leader of the input, then the coordinator of the application's group. kafka-clients 4.3.1 runs transactions
- * protocol v1 against Strata, whose finalized features name no {@code transaction.version} 2 (the test prints them),
- * as Streams does against Kafka brokers before 4.0. At the end the last committed aggregate of every key, read with
+ * leader of the input, then the coordinator of the application's group. kafka-clients 4.3.1 runs transaction
+ * protocol version 2 (KIP-890: an epoch bump at every commit, partitions and offsets added by the brokers) against
+ * Strata, whose finalized features name {@code transaction.version} 2 (the test asserts and prints them), as Streams
+ * does against Kafka 4 brokers. At the end the last committed aggregate of every key, read with
  * read_committed, is exactly the count and sum of the input, and the aggregates of a key only ever grew: a record lost
  * or counted twice would show.
  */
@@ -102,8 +104,11 @@ class KafkaStreamsExactlyOnceTest {
         brokers.startAll(Duration.ofSeconds(90));
         brokers.createTopics(PARTITIONS, Map.of("min.insync.replicas", "2"), INPUT, OUTPUT);
         try (Admin admin = brokers.admin()) {
-            phase("finalized features " + admin.describeFeatures().featureMetadata().get(30, TimeUnit.SECONDS)
-                    .finalizedFeatures());
+            Map<String, FinalizedVersionRange> finalized = admin.describeFeatures().featureMetadata()
+                    .get(30, TimeUnit.SECONDS).finalizedFeatures();
+            phase("finalized features " + finalized);
+            assertThat(finalized.get("transaction.version").maxVersionLevel()).as("transaction protocol version 2")
+                    .isEqualTo((short) 2);
         }
         produce(random, Duration.ZERO, new AtomicInteger());
         streams = startStreams();

@@ -96,8 +96,8 @@ class TransactionCoordinatorFailoverTest {
                     await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
                         TransactionDescription aborted = describe(admin, "abandoned-tx");
                         assertThat(aborted.state()).isEqualTo(TransactionState.COMPLETE_ABORT);
-                        assertThat(aborted.producerEpoch()).as("bumped by the abort")
-                                .isEqualTo(abandonedEpoch + 1);
+                        assertThat(aborted.producerEpoch()).as("bumped twice by the abort of a transaction of"
+                                + " version 2, so that its producer's EndTxn is fenced").isEqualTo(abandonedEpoch + 2);
                     });
                 }
             } finally {

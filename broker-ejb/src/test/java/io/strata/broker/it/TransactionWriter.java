@@ -32,8 +32,10 @@ import java.util.stream.Stream;
 /**
  * Writes transactions by hand over one connection to a partition's leader, as a transactional producer (its
  * transactional batches, with acks=all) and a transaction coordinator (its COMMIT and ABORT markers through
- * WriteTxnMarkers) would: for tests of the log's side of transactions without the coordinator. Every producer writes
- * at epoch 0 from sequence 0, one batch per transaction.
+ * WriteTxnMarkers) would: for tests of the log's side of transactions without the coordinator, on brokers with
+ * {@code transaction.partition.verification.enable=false} (else the leader asks the coordinator, which knows none of
+ * these producers). Every producer writes at epoch 0 from sequence 0, one batch per transaction, with Produce
+ * version 11 (transaction protocol version 1).
  *
  * <p>Not thread-safe: one test thread uses it.
  */

@@ -1,5 +1,6 @@
 package io.strata.broker.it;
 
+import io.strata.broker.config.BrokerConfig;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.TopicPartition;
@@ -34,7 +35,9 @@ class TransactionalFailoverTest {
 
     @Test
     void aNewLeaderKeepsTheOpenTransactionAndTheAbortsItsReplicaTook() throws Exception {
-        try (TestCluster cluster = TestCluster.start(dir, 3, Map.of())) {
+        // The writer plays the coordinator itself: the leaders must not ask the real one (KIP-890's verification).
+        try (TestCluster cluster = TestCluster.start(dir, 3, Map.of(
+                BrokerConfig.TRANSACTION_PARTITION_VERIFICATION_ENABLE, false))) {
             try (Admin admin = cluster.admin()) {
                 admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 3)
                         .configs(Map.of("min.insync.replicas", "2")))).all().get(30, TimeUnit.SECONDS);

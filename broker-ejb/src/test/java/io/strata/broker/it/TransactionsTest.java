@@ -146,7 +146,7 @@ class TransactionsTest {
                     assertThat(describe(admin, "offsets-tx").state()).isEqualTo(TransactionState.COMPLETE_COMMIT));
             TransactionDescription described = describe(admin, "offsets-tx");
             assertThat(described.producerId()).isNotNegative();
-            assertThat(described.producerEpoch()).isZero();
+            assertThat(described.producerEpoch()).as("transaction version 2: bumped by the commit").isOne();
             assertThat(described.transactionTimeoutMs()).isEqualTo(60_000);
             assertThat(described.coordinatorId()).isEqualTo(broker.server().config().nodeId);
         }
@@ -226,7 +226,8 @@ class TransactionsTest {
             successor.sendOffsetsToTransaction(Map.of(ORDERS_0, new OffsetAndMetadata(2)),
                     new ConsumerGroupMetadata("fenced-group"));
             successor.commitTransaction();
-            assertThat(describe(admin, "fenced-tx").producerEpoch()).isEqualTo((short) 1);
+            assertThat(describe(admin, "fenced-tx").producerEpoch()).as("1 for the successor, 1 by its commit")
+                    .isEqualTo((short) 2);
         }
     }
 
@@ -244,7 +245,8 @@ class TransactionsTest {
             assertThatThrownBy(producer::commitTransaction).isInstanceOf(ProducerFencedException.class);
             TransactionDescription described = describe(admin, "connect-task-tx");
             assertThat(described.state()).as("the open transaction was aborted").isEqualTo(TransactionState.EMPTY);
-            assertThat(described.producerEpoch()).as("bumped to abort, then to fence").isEqualTo((short) 2);
+            assertThat(described.producerEpoch()).as("bumped twice to abort a transaction of version 2, then to"
+                    + " fence").isEqualTo((short) 3);
         }
     }
 
@@ -263,8 +265,8 @@ class TransactionsTest {
 
                 TransactionDescription described = describe(admin, "left-open-tx");
                 assertThat(described.state()).isEqualTo(TransactionState.EMPTY);
-                assertThat(described.producerEpoch()).as("one bump to abort, one for the new producer")
-                        .isEqualTo((short) 2);
+                assertThat(described.producerEpoch()).as("two bumps to abort a transaction of version 2, one for"
+                        + " the new producer").isEqualTo((short) 3);
             }
             assertThatThrownBy(crashed::commitTransaction).isInstanceOf(KafkaException.class);
         }
@@ -282,8 +284,8 @@ class TransactionsTest {
             await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
                     assertThat(describe(admin, "slow-tx").state()).isEqualTo(TransactionState.COMPLETE_ABORT));
 
-            assertThat(describe(admin, "slow-tx").producerEpoch()).as("bumped, to fence the producer")
-                    .isEqualTo((short) 1);
+            assertThat(describe(admin, "slow-tx").producerEpoch()).as("bumped twice (transaction version 2), to"
+                    + " fence the producer").isEqualTo((short) 2);
             assertThatThrownBy(producer::commitTransaction).isInstanceOfAny(ProducerFencedException.class,
                     InvalidProducerEpochException.class, KafkaException.class);
         }
@@ -411,7 +413,7 @@ class TransactionsTest {
             TransactionDescription described = describe(admin, "restart-tx");
             assertThat(described.producerId()).as("the same id, replayed from __transaction_state")
                     .isEqualTo(producerId);
-            assertThat(described.producerEpoch()).isEqualTo((short) 1);
+            assertThat(described.producerEpoch()).as("1 by the commit, 1 by the new producer").isEqualTo((short) 2);
         }
     }
 }

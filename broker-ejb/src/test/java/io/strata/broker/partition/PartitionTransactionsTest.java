@@ -11,6 +11,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
 import org.apache.kafka.common.errors.TransactionCoordinatorFencedException;
 import org.apache.kafka.common.record.internal.MemoryRecords;
@@ -96,6 +97,51 @@ class PartitionTransactionsTest {
     private static void plain(Partition leader, String value) {
         leader.appendAsLeader(MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(value.getBytes())),
                 (short) 1, AppendOrigin.CLIENT);
+    }
+
+    /**
+     * What the produce path asks before a transactional batch: only a transaction open at the batch's epoch spares the
+     * coordinator's confirmation. Transaction version 2 bumps the epoch at every end, so a batch of the next epoch
+     * while the marker at that epoch has not come yet begins another transaction, not this one.
+     */
+    @Test
+    void anOpenTransactionCountsOnlyForTheEpochItWasOpenedAtAndEndsWithTheBumpedMarker() {
+        Partition leader = soleLeader();
+        assertThat(leader.hasOngoingTransaction(PRODUCER, EPOCH)).isFalse();
+        transactional(leader, PRODUCER, 0, "a");
+
+        assertThat(leader.hasOngoingTransaction(PRODUCER, EPOCH)).isTrue();
+        assertThat(leader.hasOngoingTransaction(PRODUCER, (short) (EPOCH + 1))).isFalse();
+        assertThat(leader.hasOngoingTransaction(OTHER, EPOCH)).isFalse();
+
+        leader.appendTransactionMarker(PRODUCER, (short) (EPOCH + 1), 0, true, System.currentTimeMillis());
+
+        assertThat(leader.hasOngoingTransaction(PRODUCER, EPOCH)).isFalse();
+        assertThat(leader.hasOngoingTransaction(PRODUCER, (short) (EPOCH + 1))).isFalse();
+        assertThat(leader.lastStableOffset()).as("the marker at the bumped epoch ended it").isEqualTo(2);
+    }
+
+    /**
+     * KIP-890's guard: a batch the coordinator confirmed is refused if a marker of its producer was written between
+     * the confirmation and the append, since it would open a transaction no coordinator knows of; without a marker
+     * in between it is taken, and the guard with it.
+     */
+    @Test
+    void aVerifiedBatchIsRefusedIfAMarkerOfItsProducerCameBetweenTheVerificationAndTheAppend() {
+        Partition leader = soleLeader();
+        Object raced = leader.startTransactionVerification(PRODUCER);
+        leader.appendTransactionMarker(PRODUCER, EPOCH, 0, false, System.currentTimeMillis());
+
+        assertThatThrownBy(() -> leader.appendAsLeader(MemoryRecords.withTransactionalRecords(Compression.NONE,
+                PRODUCER, EPOCH, 0, new SimpleRecord("late".getBytes())), (short) 1, AppendOrigin.CLIENT, raced))
+                .isInstanceOf(InvalidTxnStateException.class);
+        assertThat(leader.hasOngoingTransaction(PRODUCER, EPOCH)).isFalse();
+
+        Object guard = leader.startTransactionVerification(PRODUCER);
+        assertThat(guard).as("a new guard after the marker").isNotSameAs(raced);
+        leader.appendAsLeader(MemoryRecords.withTransactionalRecords(Compression.NONE, PRODUCER, EPOCH, 0,
+                new SimpleRecord("verified".getBytes())), (short) 1, AppendOrigin.CLIENT, guard);
+        assertThat(leader.hasOngoingTransaction(PRODUCER, EPOCH)).isTrue();
     }
 
     @Test

@@ -18,7 +18,9 @@ class TransactionStateTest {
             TransactionState.ONGOING, EnumSet.of(TransactionState.ONGOING, TransactionState.EMPTY,
                     TransactionState.COMPLETE_COMMIT, TransactionState.COMPLETE_ABORT),
             TransactionState.PREPARE_COMMIT, EnumSet.of(TransactionState.ONGOING),
-            TransactionState.PREPARE_ABORT, EnumSet.of(TransactionState.ONGOING, TransactionState.PREPARE_EPOCH_FENCE),
+            // Kafka 4's transaction version 2 also aborts from the idle states: an abort with nothing added.
+            TransactionState.PREPARE_ABORT, EnumSet.of(TransactionState.ONGOING, TransactionState.PREPARE_EPOCH_FENCE,
+                    TransactionState.EMPTY, TransactionState.COMPLETE_COMMIT, TransactionState.COMPLETE_ABORT),
             TransactionState.COMPLETE_COMMIT, EnumSet.of(TransactionState.PREPARE_COMMIT),
             TransactionState.COMPLETE_ABORT, EnumSet.of(TransactionState.PREPARE_ABORT),
             TransactionState.DEAD, EnumSet.of(TransactionState.EMPTY, TransactionState.COMPLETE_COMMIT,
