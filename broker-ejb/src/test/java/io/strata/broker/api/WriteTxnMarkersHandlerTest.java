@@ -299,7 +299,8 @@ class WriteTxnMarkersHandlerTest {
 
     private void produceTransactionalAtEpoch(long producerId, short epoch, int sequence, String... values)
             throws Exception {
-        SimpleRecord[] records = Stream.of(values).map(v -> new SimpleRecord(v.getBytes())).toArray(SimpleRecord[]::new);
+        SimpleRecord[] records = Stream.of(values).map(v -> new SimpleRecord(v.getBytes()))
+                .toArray(SimpleRecord[]::new);
         ProduceRequestData data = request(MemoryRecords.withTransactionalRecords(Compression.NONE, producerId, epoch,
                 sequence, records)).setTransactionalId("txn-" + producerId);
         ProduceResponse response = broker.send(new ProduceRequest.Builder(BY_NAME, BY_NAME, data),
