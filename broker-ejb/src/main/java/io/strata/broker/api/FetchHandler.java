@@ -317,8 +317,10 @@ final class FetchHandler implements ApiHandler {
             out.setHighWatermark(partition.highWatermark())
                     .setLastStableOffset(lastStableOffset)
                     .setLogStartOffset(result.logStartOffset());
-            // As Kafka: a list for read_committed (empty when nothing is returned), none (null) otherwise.
-            out.setAbortedTransactions(!committedOnly ? null : region.sizeInBytes() > 0
+            // As Kafka: a list for read_committed (empty when nothing is returned), none (null) otherwise. A log
+            // that indexes no aborted transaction from the fetch offset on (the usual case) is not searched.
+            out.setAbortedTransactions(!committedOnly ? null
+                    : region.sizeInBytes() > 0 && partition.log().hasAbortedTransactionsFrom(w.offset())
                     ? abortedTransactions(partition, w.offset(), partition.log().nextOffsetAfter(result))
                     : new ArrayList<>());
             if (region.sizeInBytes() > 0) {
