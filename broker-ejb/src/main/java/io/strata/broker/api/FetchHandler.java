@@ -133,8 +133,14 @@ final class FetchHandler implements ApiHandler {
      * before a read: what moved after that, the read may have missed.
      */
     private record Ends(long[] readable, long[] highWatermarks) {
-        boolean differFrom(Ends other) {
-            return !Arrays.equals(readable, other.readable) || !Arrays.equals(highWatermarks, other.highWatermarks);
+        /**
+         * Whether what the fetch may read moved; for a read_committed one, also whether records were appended behind
+         * the last stable offset, which it does not count while waiting. A follower's own fetch moves the high
+         * watermark, and does not count.
+         */
+        boolean differFrom(Ends other, boolean committedOnly) {
+            return !Arrays.equals(readable, other.readable)
+                    || committedOnly && !Arrays.equals(highWatermarks, other.highWatermarks);
         }
     }
 
@@ -168,7 +174,7 @@ final class FetchHandler implements ApiHandler {
         });
         waitIn.watch(delayed, remainingMs);
         // What moved between the read and the watch would not wake the fetch: look once more.
-        if (ends(waiting).differFrom(before)) {
+        if (ends(waiting).differFrom(before, waiting.committedOnly())) {
             waitIn.completeNow(delayed);
         }
     }
