@@ -43,13 +43,18 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
     /** Every broker kind {@code --brokers} takes, in the order the default run and the report name them. */
     static final List<String> BROKER_KINDS = List.of(KAFKA, STRATA, STRATA_MICRO);
 
+    /**
+     * Like Kafka's generated {@code server.properties} ({@link KafkaLauncher#serverProperties}), no initial rebalance
+     * delay: the consumer's group forms as soon as it joins, and the broker's CPU over ConsumerPerformance's run is
+     * not counted over three idle seconds more than Kafka's.
+     */
     static final String DEFAULT_STRATA_COMMAND = "bin/strata-server --override log.dirs={logDir}"
-            + " --override listeners=PLAINTEXT://127.0.0.1:{port}";
+            + " --override listeners=PLAINTEXT://127.0.0.1:{port} --override group.initial.rebalance.delay.ms=0";
     /** The environment variable that overrides {@link #DEFAULT_STRATA_COMMAND}; {@code --strata-cmd} overrides both. */
     static final String STRATA_COMMAND_ENV = "STRATA_BENCH_SERVER_CMD";
 
     static final String DEFAULT_STRATA_MICRO_COMMAND = "STRATA_LISTENERS=PLAINTEXT://127.0.0.1:{port}"
-            + " STRATA_LOG_DIRS={logDir} bin/strata-micro --port {httpPort}";
+            + " STRATA_LOG_DIRS={logDir} STRATA_GROUP_INITIAL_REBALANCE_DELAY_MS=0 bin/strata-micro --port {httpPort}";
     /** Overrides {@link #DEFAULT_STRATA_MICRO_COMMAND}; {@code --strata-micro-cmd} overrides both. */
     static final String STRATA_MICRO_COMMAND_ENV = "STRATA_BENCH_MICRO_CMD";
 

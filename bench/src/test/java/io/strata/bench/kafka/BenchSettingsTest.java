@@ -161,7 +161,8 @@ class BenchSettingsTest {
     void theStrataCommandGetsThePortAndLogDirFilledIn() {
         assertThat(StrataLauncher.command(BenchSettings.DEFAULT_STRATA_COMMAND, 9092, 8181, Path.of("/tmp/d")))
                 .isEqualTo("bin/strata-server --override log.dirs=/tmp/d"
-                        + " --override listeners=PLAINTEXT://127.0.0.1:9092");
+                        + " --override listeners=PLAINTEXT://127.0.0.1:9092"
+                        + " --override group.initial.rebalance.delay.ms=0");
         assertThatThrownBy(() -> StrataLauncher.requirePlaceholders("strata", "bin/strata-server"))
                 .hasMessageContaining("{port}");
         assertThat(BenchSettings.BROKER_KINDS).doesNotHaveDuplicates();
@@ -171,7 +172,7 @@ class BenchSettingsTest {
     void theStrataMicroCommandGetsThePortLogDirAndHttpPortFilledIn() {
         assertThat(StrataLauncher.command(BenchSettings.DEFAULT_STRATA_MICRO_COMMAND, 9092, 8181, Path.of("/tmp/d")))
                 .isEqualTo("STRATA_LISTENERS=PLAINTEXT://127.0.0.1:9092 STRATA_LOG_DIRS=/tmp/d"
-                        + " bin/strata-micro --port 8181");
+                        + " STRATA_GROUP_INITIAL_REBALANCE_DELAY_MS=0 bin/strata-micro --port 8181");
         assertThatThrownBy(() -> StrataLauncher.requirePlaceholders("strata-micro", "bin/strata-micro {port}"))
                 .hasMessageContaining("{httpPort}");
         assertThatCode(() -> StrataLauncher.requirePlaceholders("strata", "bin/strata-server {port}"))

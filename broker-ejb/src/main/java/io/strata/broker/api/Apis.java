@@ -39,6 +39,8 @@ public final class Apis {
                 .register(ApiKeys.WRITE_TXN_MARKERS, new WriteTxnMarkersHandler(requestChannel, controller, replicas,
                         clock, (tp, producerId, commit) -> tp.topic().equals(GroupCoordinator.OFFSETS_TOPIC)
                                 ? groups.completeTransaction(tp.partition(), producerId, commit) : null))
+                .register(ApiKeys.DESCRIBE_PRODUCERS, new DescribeProducersHandler(requestChannel, controller,
+                        replicas))
                 .register(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(requestChannel, controller, membership));
         new GroupHandlers(requestChannel, groups, membership, controller, transactions).register(dispatcher);
         new TransactionHandlers(requestChannel, transactions, groups, controller,

@@ -28,6 +28,7 @@ import org.apache.kafka.common.requests.FetchRequest;
 import org.apache.kafka.common.requests.FetchResponse;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.LongConsumer;
@@ -108,69 +109,120 @@ final class FetchHandler implements ApiHandler {
         List<Wanted> wanted = wantedPartitions(data, version);
         boolean readCommitted = fetch.isolationLevel() == IsolationLevel.READ_COMMITTED;
         int maxBytes = version >= 3 ? data.maxBytes() : Integer.MAX_VALUE;
+        boolean mayWait = data.maxWaitMs() > 0 && data.minBytes() > 0 && !wanted.isEmpty();
+        Waiting waiting = !mayWait ? null : new Waiting(wanted, wanted.stream()
+                .map(w -> new TopicPartition(w.topic(), w.partition())).distinct().toList(), maxBytes, version,
+                readCommitted && !fetcher.isFollower(), fetcher, data.minBytes(), clock.millis() + data.maxWaitMs());
+        Ends before = waiting == null ? null : ends(waiting);
         Attempt attempt = read(wanted, maxBytes, version, readCommitted, fetcher);
-        if (attempt.bytes() >= data.minBytes() || data.maxWaitMs() <= 0 || attempt.anyError() || wanted.isEmpty()) {
+        if (waiting == null || attempt.bytes() >= data.minBytes() || attempt.anyError()) {
             respond(request, attempt);
             return;
         }
-        awaitData(request, new Waiting(wanted, maxBytes, version, readCommitted && !fetcher.isFollower(), fetcher,
-                data.minBytes(), clock.millis() + data.maxWaitMs()), attempt);
+        awaitData(request, waiting, attempt, before);
     }
 
-    /** A fetch waiting for data until {@code deadlineMs}. */
-    private record Waiting(List<Wanted> wanted, int maxBytes, short version, boolean committedOnly, Fetcher fetcher,
-                           int minBytes, long deadlineMs) {
+    /** A fetch waiting for data until {@code deadlineMs}; {@code partitions} are those it reads, each once. */
+    private record Waiting(List<Wanted> wanted, List<TopicPartition> partitions, int maxBytes, short version,
+                           boolean committedOnly, Fetcher fetcher, int minBytes, long deadlineMs) {
+    }
+
+    /**
+     * How far each partition of a waiting fetch could be read ({@code readable}: its log end for a follower, its high
+     * watermark for a consumer, its last stable offset for a read_committed one) and its high watermark, taken just
+     * before a read: what moved after that, the read may have missed.
+     */
+    private record Ends(long[] readable, long[] highWatermarks) {
+        /**
+         * Whether what the fetch may read moved; for a read_committed one, also whether records were appended behind
+         * the last stable offset, which it does not count while waiting. A follower's own fetch moves the high
+         * watermark, and does not count.
+         */
+        boolean differFrom(Ends other, boolean committedOnly) {
+            return !Arrays.equals(readable, other.readable)
+                    || committedOnly && !Arrays.equals(highWatermarks, other.highWatermarks);
+        }
     }
 
     /**
      * Parks a fetch that found fewer than {@code min.bytes} in the purgatory, to be read again once appends (or, for
-     * consumers, high watermark moves) bring enough, or when {@code max.wait.ms} passes. A read_committed fetch woken by
-     * records that are still behind an open transaction waits on for the rest of its time, as Kafka's waits for the
-     * last stable offset to move, rather than answering empty at every append.
+     * consumers, high watermark moves) bring enough, or when {@code max.wait.ms} passes. A read_committed fetch is read
+     * again only once the last stable offset moved, as Kafka's: not at every append behind an open transaction, and
+     * at once when a commit makes records readable that were appended before (a marker is far smaller than the
+     * records it releases). If still short then, it waits on for the rest of its time.
+     *
+     * @param before the partitions' ends taken before {@code attempt} read them
      */
-    private void awaitData(Request request, Waiting waiting, Attempt attempt) {
+    private void awaitData(Request request, Waiting waiting, Attempt attempt, Ends before) {
         long available = attempt.bytes();
         attempt.release();
         List<Wanted> wanted = waiting.wanted();
         Fetcher fetcher = waiting.fetcher();
-        List<TopicPartition> partitions = wanted.stream().map(w -> new TopicPartition(w.topic(), w.partition()))
-                .distinct().toList();
         FetchPurgatory waitIn = fetcher.isFollower() ? replicaPurgatory : purgatory;
-        long[] endsBefore = logEnds(partitions, waiting);
         long remainingMs = Math.max(1, waiting.deadlineMs() - clock.millis());
-        DelayedFetch delayed = new DelayedFetch(partitions, waiting.minBytes(), available, () -> {
+        DelayedFetch.Readiness readiness = waiting.committedOnly()
+                ? lastStableOffsetMoved(waiting.partitions(), before) : DelayedFetch.Readiness.BYTES_APPENDED;
+        DelayedFetch delayed = new DelayedFetch(waiting.partitions(), waiting.minBytes(), available, readiness, () -> {
+            Ends beforeAgain = ends(waiting);
             Attempt again = read(wanted, waiting.maxBytes(), waiting.version(), waiting.committedOnly(), fetcher);
             boolean stillShort = again.bytes() < waiting.minBytes() && !again.anyError();
             if (waiting.committedOnly() && stillShort && clock.millis() < waiting.deadlineMs()) {
-                awaitData(request, waiting, again);
+                awaitData(request, waiting, again, beforeAgain);
             } else {
                 respond(request, again);
             }
         });
         waitIn.watch(delayed, remainingMs);
-        // Data appended between the read and the watch would not wake the fetch: look once more.
-        long[] endsAfter = logEnds(partitions, waiting);
-        for (int i = 0; i < partitions.size(); i++) {
-            if (endsAfter[i] != endsBefore[i]) {
-                waitIn.completeNow(delayed);
-                break;
-            }
+        // What moved between the read and the watch would not wake the fetch: look once more.
+        if (ends(waiting).differFrom(before, waiting.committedOnly())) {
+            waitIn.completeNow(delayed);
         }
     }
 
     /**
-     * How far each partition can be read: its log end for a follower, its high watermark for a consumer, its last
-     * stable offset for a read_committed one.
+     * When a waiting read_committed fetch should read again: once the last stable offset of one of its partitions
+     * has moved, and either the bytes counted for it reach {@code min.bytes} (records appended while it waits are
+     * counted as the high watermark passes them, before the last stable offset can), or that partition held records
+     * between its last stable offset and its high watermark when the fetch read it: records that were not counted
+     * and that the commit may have made readable.
      */
-    private long[] logEnds(List<TopicPartition> partitions, Waiting waiting) {
-        long[] ends = new long[partitions.size()];
+    private DelayedFetch.Readiness lastStableOffsetMoved(List<TopicPartition> partitions, Ends before) {
+        return (bytesCounted, minBytes) -> {
+            boolean moved = false;
+            for (int i = 0; i < partitions.size(); i++) {
+                Partition partition = replicas.partition(partitions.get(i));
+                if (partition == null) {
+                    return true;
+                }
+                if (partition.lastStableOffset() > before.readable()[i]) {
+                    if (before.readable()[i] < before.highWatermarks()[i]) {
+                        return true;
+                    }
+                    moved = true;
+                }
+            }
+            return moved && bytesCounted >= minBytes;
+        };
+    }
+
+    /** The ends of the partitions {@code waiting} reads, now. */
+    private Ends ends(Waiting waiting) {
+        List<TopicPartition> partitions = waiting.partitions();
+        long[] readable = new long[partitions.size()];
+        long[] highWatermarks = new long[partitions.size()];
         for (int i = 0; i < partitions.size(); i++) {
-            Partition partition = replicas.partition(partitions.get(i));
-            ends[i] = partition == null ? -1
-                    : waiting.fetcher().isFollower() ? partition.log().logEndOffset()
-                    : waiting.committedOnly() ? partition.lastStableOffset() : partition.highWatermark();
+            TopicPartition tp = partitions.get(i);
+            Partition partition = tp.topic() == null ? null : replicas.partition(tp);
+            if (partition == null) {
+                readable[i] = -1;
+                highWatermarks[i] = -1;
+                continue;
+            }
+            highWatermarks[i] = partition.highWatermark();
+            readable[i] = waiting.fetcher().isFollower() ? partition.log().logEndOffset()
+                    : waiting.committedOnly() ? partition.lastStableOffset() : highWatermarks[i];
         }
-        return ends;
+        return new Ends(readable, highWatermarks);
     }
 
     private List<Wanted> wantedPartitions(FetchRequestData data, short version) {
@@ -271,8 +323,10 @@ final class FetchHandler implements ApiHandler {
             out.setHighWatermark(partition.highWatermark())
                     .setLastStableOffset(lastStableOffset)
                     .setLogStartOffset(result.logStartOffset());
-            // As Kafka: a list for read_committed (empty when nothing is returned), none (null) otherwise.
-            out.setAbortedTransactions(!committedOnly ? null : region.sizeInBytes() > 0
+            // As Kafka: a list for read_committed (empty when nothing is returned), none (null) otherwise. A log
+            // that indexes no aborted transaction from the fetch offset on (the usual case) is not searched.
+            out.setAbortedTransactions(!committedOnly ? null
+                    : region.sizeInBytes() > 0 && partition.log().hasAbortedTransactionsFrom(w.offset())
                     ? abortedTransactions(partition, w.offset(), partition.log().nextOffsetAfter(result))
                     : new ArrayList<>());
             if (region.sizeInBytes() > 0) {

@@ -1014,6 +1014,13 @@ public final class Partition {
         }
     }
 
+    /** The producers this replica keeps state for, for DescribeProducers; as leader or as follower. */
+    public List<ProducerStateManager.ActiveProducer> activeProducers() {
+        synchronized (appendLock) {
+            return producers.activeProducers();
+        }
+    }
+
     public int producerCount() {
         synchronized (appendLock) {
             return producers.producerCount();

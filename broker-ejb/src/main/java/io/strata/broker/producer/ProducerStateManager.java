@@ -99,6 +99,15 @@ public final class ProducerStateManager {
     public record CompletedTransaction(long producerId, long firstOffset, long lastOffset, boolean aborted) {
     }
 
+    /**
+     * A producer as DescribeProducers reports it: its epoch, the sequence of its last batch here (-1 if it wrote
+     * none, only markers), the largest timestamp of its batches and markers, the coordinator epoch of its last marker
+     * (-1 before any) and the first offset of its open transaction (-1 if none).
+     */
+    public record ActiveProducer(long producerId, short epoch, int lastSequence, long lastTimestampMs,
+                                 int coordinatorEpoch, long currentTransactionStartOffset) {
+    }
+
     private static final class ProducerEntry {
         short epoch;
         long lastUpdateMs;
@@ -342,6 +351,16 @@ public final class ProducerStateManager {
             }
         }
         unreplicated.values().removeIf(markerOffset -> markerOffset >= offset);
+    }
+
+    /** Every producer this partition keeps state for, by producer id. */
+    public List<ActiveProducer> activeProducers() {
+        List<ActiveProducer> active = new ArrayList<>(producers.size());
+        producers.forEach((producerId, entry) -> active.add(new ActiveProducer(producerId, entry.epoch,
+                entry.lastSequence(), entry.lastUpdateMs, entry.coordinatorEpoch,
+                entry.currentTransactionFirstOffset)));
+        active.sort(Comparator.comparingLong(ActiveProducer::producerId));
+        return active;
     }
 
     public int producerCount() {

@@ -187,6 +187,59 @@ class WriteTxnMarkersHandlerTest {
     }
 
     @Test
+    void aReadCommittedFetchWaitingForMinBytesIsAnsweredWhenACommitReleasesRecordsWrittenBeforeItWaited()
+            throws Exception {
+        produceTransactional(PRODUCER, 0, "x".repeat(2_000));
+        InProcessConnection consumer = broker.newConnection();
+        broker.dispatchOn(consumer, readCommittedFetch(1_000, 30_000));
+        assertThat(consumer.hasPendingOutcome()).as("nothing is readable below the open transaction").isFalse();
+
+        // The marker itself is far smaller than min.bytes; what it makes readable is not.
+        marker(PRODUCER, EPOCH, 0, true, "orders", 0);
+
+        // Answered long before max.wait.ms (30 s).
+        FetchResponse response = HandlerFixture.awaitResponse(consumer, FetchResponse.class);
+        PartitionData partition = response.data().responses().get(0).partitions().get(0);
+        assertThat(values(partition)).hasSize(1);
+        assertThat(partition.lastStableOffset()).isEqualTo(2);
+    }
+
+    @Test
+    void aReadCommittedFetchWaitingForMinBytesIsAnsweredWhenACommitReleasesRecordsWrittenWhileItWaited()
+            throws Exception {
+        InProcessConnection consumer = broker.newConnection();
+        broker.dispatchOn(consumer, readCommittedFetch(1_000, 30_000));
+
+        produceTransactional(PRODUCER, 0, "x".repeat(2_000));
+        assertThat(consumer.hasPendingOutcome()).as("more than min.bytes appended, none of it committed").isFalse();
+        marker(PRODUCER, EPOCH, 0, true, "orders", 0);
+
+        FetchResponse response = HandlerFixture.awaitResponse(consumer, FetchResponse.class);
+        assertThat(values(response.data().responses().get(0).partitions().get(0))).hasSize(1);
+    }
+
+    @Test
+    void aReadCommittedFetchWaitingForMinBytesIsNotAnsweredByACommitReleasingFewer() throws Exception {
+        InProcessConnection consumer = broker.newConnection();
+        broker.dispatchOn(consumer, readCommittedFetch(10_000, 1_000));
+
+        produceTransactional(PRODUCER, 0, "small");
+        marker(PRODUCER, EPOCH, 0, true, "orders", 0);
+        assertThat(consumer.hasPendingOutcome()).as("fewer than min.bytes became readable").isFalse();
+
+        // max.wait.ms passes: answered with what there is.
+        FetchResponse response = HandlerFixture.awaitResponse(consumer, FetchResponse.class);
+        assertThat(values(response.data().responses().get(0).partitions().get(0))).containsExactly("0:small");
+    }
+
+    private static FetchRequest.Builder readCommittedFetch(int minBytes, int maxWaitMs) {
+        Map<TopicPartition, FetchRequest.PartitionData> wanted = new LinkedHashMap<>();
+        wanted.put(ORDERS_0, new FetchRequest.PartitionData(Uuid.ZERO_UUID, 0, -1, 1 << 20, Optional.empty()));
+        return new FetchRequest.Builder(BY_NAME, BY_NAME, -1, -1, maxWaitMs, minBytes, wanted)
+                .isolationLevel(IsolationLevel.READ_COMMITTED);
+    }
+
+    @Test
     void aMarkerIsReportedOnceWrittenToTheComponentKeepingItsPartitionsStateWhichAnswersForIt() throws Exception {
         produceTransactional(PRODUCER, 0, "in-transaction");
         List<String> heard = new ArrayList<>();
@@ -252,7 +305,8 @@ class WriteTxnMarkersHandlerTest {
 
     private void produceTransactionalAtEpoch(long producerId, short epoch, int sequence, String... values)
             throws Exception {
-        SimpleRecord[] records = Stream.of(values).map(v -> new SimpleRecord(v.getBytes())).toArray(SimpleRecord[]::new);
+        SimpleRecord[] records = Stream.of(values).map(v -> new SimpleRecord(v.getBytes()))
+                .toArray(SimpleRecord[]::new);
         ProduceRequestData data = request(MemoryRecords.withTransactionalRecords(Compression.NONE, producerId, epoch,
                 sequence, records)).setTransactionalId("txn-" + producerId);
         ProduceResponse response = broker.send(new ProduceRequest.Builder(PRODUCE_V1, PRODUCE_V1, data),

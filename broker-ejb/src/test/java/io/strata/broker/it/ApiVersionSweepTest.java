@@ -292,6 +292,10 @@ class ApiVersionSweepTest {
         requests.put(ApiKeys.DESCRIBE_TRANSACTIONS, v -> new org.apache.kafka.common.message
                 .DescribeTransactionsRequestData().setTransactionalIds(List.of("sweep-tx")));
         requests.put(ApiKeys.LIST_TRANSACTIONS, v -> new org.apache.kafka.common.message.ListTransactionsRequestData());
+        requests.put(ApiKeys.DESCRIBE_PRODUCERS, v -> new org.apache.kafka.common.message
+                .DescribeProducersRequestData().setTopics(List.of(new org.apache.kafka.common.message
+                        .DescribeProducersRequestData.TopicRequest().setName("sweep")
+                        .setPartitionIndexes(List.of(0)))));
         return requests;
     }
 

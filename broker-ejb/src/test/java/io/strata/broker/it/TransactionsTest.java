@@ -3,6 +3,7 @@ package io.strata.broker.it;
 import io.strata.broker.config.BrokerConfig;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListTransactionsOptions;
+import org.apache.kafka.clients.admin.ProducerState;
 import org.apache.kafka.clients.admin.TransactionDescription;
 import org.apache.kafka.clients.admin.TransactionListing;
 import org.apache.kafka.clients.admin.TransactionState;
@@ -340,6 +341,70 @@ class TransactionsTest {
                     .contains("__consumer_offsets-");
             producer.abortTransaction();
         }
+    }
+
+    @Test
+    void adminDescribeProducersShowsAnOpenTransactionsStartOffsetAndNoneOnceItCommits() throws Exception {
+        broker.createTopic("described", 1, Map.of());
+        TopicPartition described = new TopicPartition("described", 0);
+        try (KafkaProducer<String, String> producer = transactional("described-tx", 60_000);
+             Admin admin = broker.admin()) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>("described", "k", "first")).get(15, TimeUnit.SECONDS);
+            producer.send(new ProducerRecord<>("described", "k", "second")).get(15, TimeUnit.SECONDS);
+            long producerId = describe(admin, "described-tx").producerId();
+
+            ProducerState open = onlyProducer(admin, described);
+            assertThat(open.producerId()).isEqualTo(producerId);
+            assertThat(open.currentTransactionStartOffset()).hasValue(0);
+            assertThat(open.lastSequence()).isEqualTo(1);
+            assertThat(open.lastTimestamp()).isPositive();
+            assertThat(open.coordinatorEpoch()).as("no marker yet").isEmpty();
+
+            producer.commitTransaction();
+            // The marker is written after EndTxn is answered.
+            await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
+                    assertThat(onlyProducer(admin, described).currentTransactionStartOffset()).isEmpty());
+            ProducerState committed = onlyProducer(admin, described);
+            assertThat(committed.producerEpoch()).isEqualTo(open.producerEpoch());
+            assertThat(committed.coordinatorEpoch()).as("the marker's").isPresent();
+            assertThat(committed.lastSequence()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void kafkaTransactionsShDescribesProducersAndFindsATransactionNoCoordinatorKnows() throws Exception {
+        broker.createTopic("hanging", 1, Map.of());
+        TopicPartition hanging = new TopicPartition("hanging", 0);
+        long producerId = 777_001L;
+        try (TransactionWriter writer = new TransactionWriter(broker.bootstrapServers(), hanging, 0)) {
+            // A transactional batch whose producer no coordinator knows: its transaction never ends by itself.
+            writer.produceTransactional(producerId, "left-open");
+            String tool = "org.apache.kafka.tools.TransactionsCommand";
+            ToolResult producers = tool(tool, "--bootstrap-server", broker.bootstrapServers(), "describe-producers",
+                    "--topic", "hanging", "--partition", "0");
+            ToolResult found = tool(tool, "--bootstrap-server", broker.bootstrapServers(), "find-hanging",
+                    "--broker-id", Integer.toString(broker.server().config().nodeId), "--max-transaction-timeout",
+                    "1");
+
+            assertThat(producers.exit()).as(producers.err()).isZero();
+            // ProducerId, ProducerEpoch, LatestCoordinatorEpoch (none yet), LastSequence, LastTimestamp,
+            // CurrentTransactionStartOffset.
+            assertThat(producers.out()).containsPattern("(?m)^" + producerId + "\\s+0\\s+-1\\s+0\\s+-?\\d+\\s+0\\s*$");
+            assertThat(found.exit()).as(found.err()).isZero();
+            // Topic, Partition, ProducerId, ProducerEpoch, CoordinatorEpoch, StartOffset, ...
+            assertThat(found.out()).containsPattern("(?m)^hanging\\s+0\\s+" + producerId + "\\s+0\\s+-1\\s+0\\s");
+            writer.marker(producerId, false);
+        }
+    }
+
+    /** The one producer Admin#describeProducers reports for {@code partition}. */
+    private static ProducerState onlyProducer(Admin admin, TopicPartition partition) throws Exception {
+        List<ProducerState> producers = admin.describeProducers(List.of(partition)).partitionResult(partition)
+                .get(15, TimeUnit.SECONDS).activeProducers();
+        assertThat(producers).hasSize(1);
+        return producers.get(0);
     }
 
     private record ToolResult(int exit, String out, String err) {

@@ -429,6 +429,26 @@ public final class PartitionLog implements AutoCloseable {
     }
 
     /**
+     * Whether a segment holding offsets at or after {@code startOffset} indexes an aborted transaction: when none
+     * does, a read_committed read from there needs no lookup of the range it returned. Reads no file.
+     */
+    public boolean hasAbortedTransactionsFrom(long startOffset) {
+        Map.Entry<Long, LogSegment> from = segments.floorEntry(startOffset);
+        if (from == null) {
+            from = segments.firstEntry();
+        }
+        if (from == null) {
+            return false;
+        }
+        for (LogSegment segment : segments.tailMap(from.getKey(), true).values()) {
+            if (segment.transactionIndex().entries() > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * The aborted transactions that overlap {@code [startOffset, upperBoundOffset)}, in marker order: those a
      * read_committed consumer reading that range must skip. Searches the segment holding {@code startOffset} and the
      * later ones, until an entry shows that no later one can overlap the range.

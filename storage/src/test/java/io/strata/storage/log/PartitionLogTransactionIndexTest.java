@@ -68,6 +68,21 @@ class PartitionLogTransactionIndexTest {
     }
 
     @Test
+    void onlySegmentsFromTheReadOnAreAskedWhetherTheyIndexAnAbortedTransaction() {
+        PartitionLog log = logWithBatches(20);
+        assertThat(log.hasAbortedTransactionsFrom(0)).as("nothing aborted yet").isFalse();
+        long markerOffset = log.segments().get(2).baseOffset() + 1;
+
+        log.appendAbortedTransaction(new AbortedTransaction(42, 2, markerOffset, markerOffset + 1));
+
+        assertThat(log.hasAbortedTransactionsFrom(0)).isTrue();
+        assertThat(log.hasAbortedTransactionsFrom(markerOffset)).isTrue();
+        assertThat(log.hasAbortedTransactionsFrom(log.segments().get(3).baseOffset()))
+                .as("the marker's segment is behind the read").isFalse();
+        log.close();
+    }
+
+    @Test
     void theOffsetAfterARegionIsTheOneAfterItsLastBatch() {
         PartitionLog log = logWithBatches(20);
         long second = log.segments().get(1).baseOffset();
