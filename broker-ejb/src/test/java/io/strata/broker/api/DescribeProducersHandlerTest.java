@@ -1,5 +1,6 @@
 package io.strata.broker.api;
 
+import io.strata.broker.config.BrokerConfig;
 import io.strata.broker.network.InProcessConnection;
 import io.strata.broker.network.RequestChannel;
 import io.strata.broker.partition.ReplicaManager;
@@ -30,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -46,7 +48,9 @@ class DescribeProducersHandlerTest {
 
     @BeforeEach
     void start() {
-        broker = HandlerFixture.start(dir);
+        // This producer has no transaction coordinator behind it (the test writes the markers): the leader must not
+        // verify its batches with one, as Kafka's transaction.partition.verification.enable=false lets it.
+        broker = HandlerFixture.start(dir, Map.of(BrokerConfig.TRANSACTION_PARTITION_VERIFICATION_ENABLE, false));
         broker.createTopic("orders", 2);
     }
 
@@ -136,7 +140,9 @@ class DescribeProducersHandlerTest {
                 .setTransactionalId("txn-" + PRODUCER);
         data.topicData().add(new ProduceRequestData.TopicProduceData().setName("orders").setPartitionData(List.of(
                 new ProduceRequestData.PartitionProduceData().setIndex(partition).setRecords(records))));
-        ProduceResponse response = broker.send(new ProduceRequest.Builder((short) 12, (short) 12, data),
+        // Produce v11, transaction protocol version 1: v12 would have the leader add the partition through the
+        // coordinator, which this producer does not have.
+        ProduceResponse response = broker.send(new ProduceRequest.Builder((short) 11, (short) 11, data),
                 ProduceResponse.class);
         assertThat(response.data().responses().iterator().next().partitionResponses().get(0).errorCode())
                 .isEqualTo(Errors.NONE.code());

@@ -367,14 +367,24 @@ class TransactionsTest {
             await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
                     assertThat(onlyProducer(admin, described).currentTransactionStartOffset()).isEmpty());
             ProducerState committed = onlyProducer(admin, described);
-            assertThat(committed.producerEpoch()).isEqualTo(open.producerEpoch());
+            assertThat(committed.producerEpoch()).as("the commit marker's epoch: transaction protocol v2 bumps it")
+                    .isEqualTo((short) (open.producerEpoch() + 1));
             assertThat(committed.coordinatorEpoch()).as("the marker's").isPresent();
-            assertThat(committed.lastSequence()).isEqualTo(1);
+            assertThat(committed.lastSequence()).as("a new epoch starts its sequence over").isEqualTo(-1);
         }
     }
 
     @Test
     void kafkaTransactionsShDescribesProducersAndFindsATransactionNoCoordinatorKnows() throws Exception {
+        // A hanging transaction is what a leader that does not verify transactional batches with the coordinator
+        // (a broker before KIP-890, or transaction.partition.verification.enable=false) can be left with.
+        try (TestBroker unverified = TestBroker.start(dir.resolve("unverified"),
+                Map.of(BrokerConfig.TRANSACTION_PARTITION_VERIFICATION_ENABLE, false))) {
+            findHangingTransaction(unverified);
+        }
+    }
+
+    private void findHangingTransaction(TestBroker broker) throws Exception {
         broker.createTopic("hanging", 1, Map.of());
         TopicPartition hanging = new TopicPartition("hanging", 0);
         long producerId = 777_001L;
