@@ -14,7 +14,6 @@ import io.strata.storage.segment.TransactionIndex.AbortedTransaction;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.FencedLeaderEpochException;
-import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.NotEnoughReplicasException;
 import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
 import org.apache.kafka.common.errors.UnknownLeaderEpochException;
@@ -377,8 +376,9 @@ public final class Partition {
      * As {@link #appendAsLeader(MemoryRecords, short, AppendOrigin)}, for a transactional batch the transaction
      * coordinator confirmed holding {@code verificationGuard} from {@link #startTransactionVerification}.
      *
-     * @throws InvalidTxnStateException if the batch would open a transaction and the guard is gone: a marker for the
-     *                                  producer was written after the coordinator confirmed it
+     * @throws NotEnoughReplicasException if the batch would open a transaction and the guard is gone: a marker for
+     *                                     the producer was written after the coordinator confirmed it (retriable: the
+     *                                     retry is verified again)
      */
     public AppendResult appendAsLeader(MemoryRecords records, short requiredAcks, AppendOrigin origin,
                                        Object verificationGuard) {
@@ -456,8 +456,13 @@ public final class Partition {
             return;
         }
         if (verificationGuards.get(first.producerId()) != verificationGuard) {
-            throw new InvalidTxnStateException("The transaction of producer " + first.producerId() + " ended in "
-                    + topicPartition + " while its batch was being verified with the transaction coordinator");
+            // A marker of the producer came between the coordinator's answer and now. It may have ended the
+            // transaction the batch belongs to (taking the batch would open one no coordinator knows of), or only the
+            // previous one, whose markers the coordinator finished before it added this partition to the next. Which
+            // one cannot be told here: the producer retries, and the retry is verified afresh.
+            throw new NotEnoughReplicasException("A transaction marker of producer " + first.producerId() + " was"
+                    + " written in " + topicPartition + " while its batch was being verified with the transaction"
+                    + " coordinator; verify it again");
         }
         verificationGuards.remove(first.producerId());
     }

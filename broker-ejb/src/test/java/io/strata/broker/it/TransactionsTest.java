@@ -105,8 +105,7 @@ class TransactionsTest {
             producer.send(new ProducerRecord<>("isolated", "committed-2"));
             producer.commitTransaction();
             producer.beginTransaction();
-            producer.send(new ProducerRecord<>("isolated", "aborted-1"));
-            producer.flush();
+            producer.send(new ProducerRecord<>("isolated", "aborted-1")).get(15, TimeUnit.SECONDS);
             producer.abortTransaction();
             producer.beginTransaction();
             producer.send(new ProducerRecord<>("isolated", "open-1")).get(15, TimeUnit.SECONDS);

@@ -11,7 +11,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
-import org.apache.kafka.common.errors.InvalidTxnStateException;
+import org.apache.kafka.common.errors.NotEnoughReplicasException;
 import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
 import org.apache.kafka.common.errors.TransactionCoordinatorFencedException;
 import org.apache.kafka.common.record.internal.MemoryRecords;
@@ -123,8 +123,9 @@ class PartitionTransactionsTest {
 
     /**
      * KIP-890's guard: a batch the coordinator confirmed is refused if a marker of its producer was written between
-     * the confirmation and the append, since it would open a transaction no coordinator knows of; without a marker
-     * in between it is taken, and the guard with it.
+     * the confirmation and the append, since it would open a transaction no coordinator knows of; the refusal is
+     * retriable, since the marker may as well have ended the previous transaction (the client's retry is verified
+     * again). Without a marker in between the batch is taken, and the guard with it.
      */
     @Test
     void aVerifiedBatchIsRefusedIfAMarkerOfItsProducerCameBetweenTheVerificationAndTheAppend() {
@@ -134,7 +135,7 @@ class PartitionTransactionsTest {
 
         assertThatThrownBy(() -> leader.appendAsLeader(MemoryRecords.withTransactionalRecords(Compression.NONE,
                 PRODUCER, EPOCH, 0, new SimpleRecord("late".getBytes())), (short) 1, AppendOrigin.CLIENT, raced))
-                .isInstanceOf(InvalidTxnStateException.class);
+                .isInstanceOf(NotEnoughReplicasException.class).hasMessageContaining("verify it again");
         assertThat(leader.hasOngoingTransaction(PRODUCER, EPOCH)).isFalse();
 
         Object guard = leader.startTransactionVerification(PRODUCER);
