@@ -1,18 +1,31 @@
 package io.strata.broker.group;
 
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The record format of {@code __consumer_offsets}: one record per committed offset (key: group, topic, partition) and
  * one per group (key: group) holding its generation, protocol, leader and members with their subscriptions and
  * assignments, and one per offset committed in an open transaction (key: group, producer id, topic, partition; the
- * value as a committed offset's) until the transaction's marker arrives. A tombstone removes any of them. Keys and values begin with a version, so the format can grow.
+ * value as a committed offset's) until the transaction's marker arrives, and one per consumer-protocol group (key:
+ * group) holding its epochs, the subscribed topics' metadata, and every member with its subscription, epochs,
+ * reconciliation state, current and target assignment. A tombstone removes any of them. Keys and values begin with
+ * a version, so the format can grow.
  *
  * <p>The only class that knows the format. Stateless; thread-safe.
  */
@@ -22,13 +35,15 @@ final class GroupRecords {
     private static final short GROUP_KEY = 2;
     /** An offset committed in a transaction, held until the transaction's marker says whether it counts. */
     private static final short PENDING_OFFSET_KEY = 3;
+    /** A consumer-protocol (KIP-848) group, whole: written again at every change of it. */
+    private static final short CONSUMER_GROUP_KEY = 4;
     private static final short VALUE_VERSION = 1;
 
     private GroupRecords() {
     }
 
     /** A decoded key: an offset's or a group's. */
-    sealed interface Key permits OffsetKey, GroupKey, PendingOffsetKey {
+    sealed interface Key permits OffsetKey, GroupKey, PendingOffsetKey, ConsumerGroupKey {
         String group();
     }
 
@@ -36,6 +51,9 @@ final class GroupRecords {
     }
 
     record GroupKey(String group) implements Key {
+    }
+
+    record ConsumerGroupKey(String group) implements Key {
     }
 
     record PendingOffsetKey(String group, long producerId, TopicPartition topicPartition) implements Key {
@@ -87,6 +105,9 @@ final class GroupRecords {
             }
             if (type == GROUP_KEY) {
                 return new GroupKey(group);
+            }
+            if (type == CONSUMER_GROUP_KEY) {
+                return new ConsumerGroupKey(group);
             }
             if (type == PENDING_OFFSET_KEY) {
                 long producerId = key.getLong();
@@ -167,6 +188,138 @@ final class GroupRecords {
                     subscription, assignment));
         }
         return new StoredGroup(protocolType, generation, protocol, leader, timestamp, members);
+    }
+
+    static byte[] consumerGroupKey(String group) {
+        ByteBuffer buffer = ByteBuffer.allocate(2 + sizeOf(group));
+        buffer.putShort(CONSUMER_GROUP_KEY);
+        putString(buffer, group);
+        return buffer.array();
+    }
+
+    static byte[] consumerGroupValue(ConsumerGroup group) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeShort(VALUE_VERSION);
+            out.writeInt(group.groupEpoch);
+            out.writeInt(group.assignmentEpoch);
+            writeString(out, group.assignorName);
+            out.writeInt(group.subscriptionMetadata.size());
+            for (Map.Entry<String, ConsumerGroup.TopicMetadata> topic : group.subscriptionMetadata.entrySet()) {
+                writeString(out, topic.getKey());
+                writeUuid(out, topic.getValue().id());
+                out.writeInt(topic.getValue().partitions());
+            }
+            out.writeInt(group.members.size());
+            for (ConsumerGroupMember member : group.members.values()) {
+                writeString(out, member.memberId);
+                writeString(out, member.instanceId);
+                writeString(out, member.rackId);
+                writeString(out, member.clientId);
+                writeString(out, member.clientHost);
+                out.writeInt(member.subscribedTopicNames.size());
+                for (String topic : member.subscribedTopicNames) {
+                    writeString(out, topic);
+                }
+                writeString(out, member.subscribedTopicRegex);
+                writeString(out, member.serverAssignor);
+                out.writeInt(member.rebalanceTimeoutMs);
+                out.writeInt(member.memberEpoch);
+                out.writeInt(member.previousMemberEpoch);
+                out.writeByte(member.state.ordinal());
+                writePartitions(out, member.assigned);
+                writePartitions(out, member.pendingRevocation);
+                writePartitions(out, group.targetOf(member.memberId));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing to memory cannot fail", e);
+        }
+        return bytes.toByteArray();
+    }
+
+    static ConsumerGroup decodeConsumerGroupValue(String groupId, ByteBuffer value) {
+        value.getShort();
+        ConsumerGroup group = new ConsumerGroup(groupId);
+        group.groupEpoch = value.getInt();
+        group.assignmentEpoch = value.getInt();
+        group.assignorName = getString(value);
+        int topics = value.getInt();
+        Map<String, ConsumerGroup.TopicMetadata> metadata = new HashMap<>();
+        for (int i = 0; i < topics; i++) {
+            metadata.put(getString(value), new ConsumerGroup.TopicMetadata(getUuid(value), value.getInt()));
+        }
+        group.subscriptionMetadata = metadata;
+        int members = value.getInt();
+        ConsumerGroupMember.State[] states = ConsumerGroupMember.State.values();
+        for (int i = 0; i < members; i++) {
+            ConsumerGroupMember member = new ConsumerGroupMember(getString(value));
+            member.instanceId = getString(value);
+            member.rackId = getString(value);
+            member.clientId = getString(value);
+            member.clientHost = getString(value);
+            int names = value.getInt();
+            List<String> subscribed = new ArrayList<>(names);
+            for (int n = 0; n < names; n++) {
+                subscribed.add(getString(value));
+            }
+            member.subscribedTopicNames = List.copyOf(subscribed);
+            member.subscribedTopicRegex = getString(value);
+            member.serverAssignor = getString(value);
+            member.rebalanceTimeoutMs = value.getInt();
+            member.memberEpoch = value.getInt();
+            member.previousMemberEpoch = value.getInt();
+            member.state = states[value.get()];
+            member.assigned = getPartitions(value);
+            member.pendingRevocation = getPartitions(value);
+            group.targetAssignment.put(member.memberId, getPartitions(value));
+            group.put(member);
+        }
+        return group;
+    }
+
+    private static void writePartitions(DataOutputStream out, Map<Uuid, Set<Integer>> partitions) throws IOException {
+        out.writeInt(partitions.size());
+        for (Map.Entry<Uuid, Set<Integer>> topic : partitions.entrySet()) {
+            writeUuid(out, topic.getKey());
+            out.writeInt(topic.getValue().size());
+            for (int partition : topic.getValue()) {
+                out.writeInt(partition);
+            }
+        }
+    }
+
+    private static Map<Uuid, Set<Integer>> getPartitions(ByteBuffer value) {
+        int topics = value.getInt();
+        Map<Uuid, Set<Integer>> partitions = new HashMap<>();
+        for (int i = 0; i < topics; i++) {
+            Uuid topicId = getUuid(value);
+            int count = value.getInt();
+            Set<Integer> indexes = new TreeSet<>();
+            for (int p = 0; p < count; p++) {
+                indexes.add(value.getInt());
+            }
+            partitions.put(topicId, indexes);
+        }
+        return partitions;
+    }
+
+    private static void writeUuid(DataOutputStream out, Uuid id) throws IOException {
+        out.writeLong(id.getMostSignificantBits());
+        out.writeLong(id.getLeastSignificantBits());
+    }
+
+    private static Uuid getUuid(ByteBuffer value) {
+        return new Uuid(value.getLong(), value.getLong());
+    }
+
+    private static void writeString(DataOutputStream out, String text) throws IOException {
+        if (text == null) {
+            out.writeShort(-1);
+            return;
+        }
+        byte[] encoded = text.getBytes(StandardCharsets.UTF_8);
+        out.writeShort(encoded.length);
+        out.write(encoded);
     }
 
     private static int sizeOf(String text) {

@@ -1,0 +1,171 @@
+package io.strata.broker.it;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.GroupListing;
+import org.apache.kafka.clients.admin.ListGroupsOptions;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.SubscriptionPattern;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.GroupState;
+import org.apache.kafka.common.GroupType;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The KIP-848 consumer protocol ({@code group.protocol=consumer}) with real kafka-clients 4.3 consumers: the broker
+ * assigns, members reconcile incrementally, regular-expression subscriptions are resolved on the broker and pick up
+ * topics created later, commits carry member epochs, and the Admin client lists and describes both kinds of group.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class ConsumerProtocolTest {
+
+    static final Map<String, Object> CONSUMER_PROTOCOL = Map.of(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer");
+
+    @TempDir
+    static Path dir;
+    static TestBroker broker;
+
+    @BeforeAll
+    static void startBroker() {
+        broker = TestBroker.start(dir, Map.of("group.min.session.timeout.ms", 1000,
+                "group.consumer.min.heartbeat.interval.ms", 500, "group.consumer.heartbeat.interval.ms", 500,
+                "group.consumer.min.session.timeout.ms", 6000, "group.consumer.session.timeout.ms", 6000));
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        broker.close();
+    }
+
+    private static void produce(String topic, int partitions, int perPartition) {
+        try (KafkaProducer<String, String> producer = broker.producer(Map.of())) {
+            for (int p = 0; p < partitions; p++) {
+                for (int i = 0; i < perPartition; i++) {
+                    producer.send(new ProducerRecord<>(topic, p, "k", topic + "-" + p + "-" + i));
+                }
+            }
+            producer.flush();
+        }
+    }
+
+    private static void pollUntil(List<KafkaConsumer<String, String>> consumers, BooleanSupplier done,
+                                  List<ConsumerRecord<String, String>> sink) {
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (!done.getAsBoolean()) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("condition not met in time");
+            }
+            for (KafkaConsumer<String, String> consumer : consumers) {
+                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(50))) {
+                    if (sink != null) {
+                        sink.add(record);
+                    }
+                }
+            }
+        }
+    }
+
+    private static boolean splitDisjointly(List<KafkaConsumer<String, String>> consumers, int partitions) {
+        Set<TopicPartition> all = new HashSet<>();
+        int total = 0;
+        for (KafkaConsumer<String, String> consumer : consumers) {
+            all.addAll(consumer.assignment());
+            total += consumer.assignment().size();
+        }
+        return all.size() == partitions && total == partitions;
+    }
+
+    @Test
+    void membersOfAConsumerProtocolGroupSplitPartitionsAndReadEveryRecord() {
+        broker.createTopic("kip848-split", 6, Map.of());
+        produce("kip848-split", 6, 10);
+        List<KafkaConsumer<String, String>> consumers = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                KafkaConsumer<String, String> consumer = broker.consumer("kip848-splitters", CONSUMER_PROTOCOL);
+                consumer.subscribe(List.of("kip848-split"));
+                consumers.add(consumer);
+            }
+            List<ConsumerRecord<String, String>> records = new ArrayList<>();
+            pollUntil(consumers, () -> splitDisjointly(consumers, 6)
+                    && consumers.stream().allMatch(c -> c.assignment().size() == 2), records);
+            pollUntil(consumers, () -> records.stream().map(ConsumerRecord::value).distinct().count() == 60,
+                    records);
+            for (KafkaConsumer<String, String> consumer : consumers) {
+                consumer.commitSync();
+            }
+        } finally {
+            consumers.forEach(KafkaConsumer::close);
+        }
+    }
+
+    /** A {@link SubscriptionPattern} is sent to the broker and resolved there, at every heartbeat. */
+    @Test
+    void aBrokerSideRegularExpressionSubscriptionPicksUpATopicCreatedLater() {
+        broker.createTopic("regex-orders-1", 2, Map.of());
+        produce("regex-orders-1", 2, 5);
+        try (KafkaConsumer<String, String> consumer = broker.consumer("regex-group", CONSUMER_PROTOCOL)) {
+            consumer.subscribe(new SubscriptionPattern("regex-orders-.*"));
+            List<ConsumerRecord<String, String>> records = new ArrayList<>();
+            pollUntil(List.of(consumer), () -> records.size() >= 10, records);
+            broker.createTopic("regex-orders-2", 3, Map.of());
+            produce("regex-orders-2", 3, 5);
+            pollUntil(List.of(consumer), () -> consumer.assignment().size() == 5 && records.size() >= 25, records);
+            assertThat(records).extracting(ConsumerRecord::value).doesNotHaveDuplicates();
+        }
+    }
+
+    @Test
+    void theAdminClientListsAndDescribesBothKindsOfGroup() throws Exception {
+        broker.createTopic("kinds", 2, Map.of());
+        try (Admin admin = broker.admin();
+             KafkaConsumer<String, String> modern = broker.consumer("kind-consumer", CONSUMER_PROTOCOL);
+             KafkaConsumer<String, String> classic = broker.consumer("kind-classic", Map.of())) {
+            modern.subscribe(List.of("kinds"));
+            classic.subscribe(List.of("kinds"));
+            pollUntil(List.of(modern, classic), () -> modern.assignment().size() == 2
+                    && classic.assignment().size() == 2, null);
+            modern.commitSync(Map.of(new TopicPartition("kinds", 0), new OffsetAndMetadata(0)));
+
+            Map<String, GroupListing> listed = new java.util.HashMap<>();
+            admin.listGroups().all().get().forEach(g -> listed.put(g.groupId(), g));
+            assertThat(listed.get("kind-consumer").type()).contains(GroupType.CONSUMER);
+            assertThat(listed.get("kind-classic").type()).contains(GroupType.CLASSIC);
+            assertThat(admin.listGroups(new ListGroupsOptions().withTypes(Set.of(GroupType.CONSUMER))).all().get())
+                    .extracting(GroupListing::groupId).contains("kind-consumer").doesNotContain("kind-classic");
+
+            Map<String, ConsumerGroupDescription> described = admin.describeConsumerGroups(
+                    List.of("kind-consumer", "kind-classic")).all().get();
+            ConsumerGroupDescription modernGroup = described.get("kind-consumer");
+            assertThat(modernGroup.type()).isEqualTo(GroupType.CONSUMER);
+            assertThat(modernGroup.groupState()).isEqualTo(GroupState.STABLE);
+            assertThat(modernGroup.partitionAssignor()).isEqualTo("uniform");
+            assertThat(modernGroup.members()).singleElement().satisfies(member ->
+                    assertThat(member.assignment().topicPartitions()).hasSize(2));
+            assertThat(described.get("kind-classic").type()).isEqualTo(GroupType.CLASSIC);
+            assertThat(admin.listConsumerGroupOffsets("kind-consumer").partitionsToOffsetAndMetadata().get())
+                    .containsKey(new TopicPartition("kinds", 0));
+        }
+    }
+}
