@@ -289,12 +289,14 @@ final class GroupHandlers {
             }
         }
         if (requireStable) {
-            return coordinator.fetchStableOffsets(group.groupId(), wanted, group.memberId(), group.memberEpoch()).handle((found, failure) -> failure != null
+            return coordinator.fetchStableOffsets(group.groupId(), wanted, group.memberId(), group.memberEpoch())
+                    .handle((found, failure) -> failure != null
                     ? new OffsetFetchResponseData.OffsetFetchResponseGroup().setGroupId(group.groupId())
                             .setErrorCode(GroupCoordinator.errorOf(failure).code())
                     : markUnstable(fetchResponse(group, byId, found.offsets()), found.unstable(), byId));
         }
-        return coordinator.fetchOffsets(group.groupId(), wanted, group.memberId(), group.memberEpoch()).handle((found, failure) -> failure != null
+        return coordinator.fetchOffsets(group.groupId(), wanted, group.memberId(), group.memberEpoch())
+                .handle((found, failure) -> failure != null
                 ? new OffsetFetchResponseData.OffsetFetchResponseGroup().setGroupId(group.groupId())
                         .setErrorCode(GroupCoordinator.errorOf(failure).code())
                 : fetchResponse(group, byId, found));

@@ -327,8 +327,9 @@ final class ConsumerGroupMembership {
         return true;
     }
 
-    private static ConsumerGroupMember updatedFrom(ConsumerGroupMember before, ConsumerGroupHeartbeatRequestData request,
-                                                   String clientId, String clientHost) {
+    private static ConsumerGroupMember updatedFrom(ConsumerGroupMember before,
+                                                   ConsumerGroupHeartbeatRequestData request, String clientId,
+                                                   String clientHost) {
         ConsumerGroupMember updated = before.copy();
         if (request.instanceId() != null) {
             updated.instanceId = request.instanceId();
@@ -573,19 +574,19 @@ final class ConsumerGroupMembership {
     // ---------------------------------------------------------------------------------------------------- offsets
 
     /**
-     * Whether a member may commit offsets with that epoch: its current one (or the previous one, while the answer
-     * that raised it may be in flight). Anyone may commit for a group without members, with epoch -1 and no member
-     * id, as Kafka's admin tools do.
+     * Whether a member may commit offsets with that epoch: only its current one, as Kafka checks (a member revoking
+     * partitions keeps its epoch until it has, so its last commits count). Anyone may commit for a group without
+     * members with a negative epoch, as Kafka's admin tools and consumers without group management do.
      */
     static Errors commitCheck(ConsumerGroup group, String memberId, int memberEpoch) {
-        if (memberEpoch < 0 && (memberId == null || memberId.isEmpty()) && group.members.isEmpty()) {
+        if (memberEpoch < 0 && group.members.isEmpty()) {
             return Errors.NONE;
         }
         ConsumerGroupMember member = memberId == null ? null : group.member(memberId);
         if (member == null) {
             return Errors.UNKNOWN_MEMBER_ID;
         }
-        if (memberEpoch != member.memberEpoch && memberEpoch != member.previousMemberEpoch) {
+        if (memberEpoch != member.memberEpoch) {
             return Errors.STALE_MEMBER_EPOCH;
         }
         return Errors.NONE;

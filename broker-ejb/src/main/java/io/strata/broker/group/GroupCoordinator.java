@@ -255,8 +255,8 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     /**
-     * ConsumerGroupHeartbeat (KIP-848): joins, heartbeats or leaves a consumer-protocol group; completes, on any thread,
-     * once what it changed is committed.
+     * ConsumerGroupHeartbeat (KIP-848): joins, heartbeats or leaves a consumer-protocol group; completes, on any
+     * thread, once what it changed is committed.
      */
     public CompletableFuture<ConsumerGroupHeartbeatResponseData> consumerGroupHeartbeat(
             ConsumerGroupHeartbeatRequestData request, String clientId, String clientHost) {
