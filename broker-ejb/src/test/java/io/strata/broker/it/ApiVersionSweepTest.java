@@ -277,6 +277,12 @@ class ApiVersionSweepTest {
         requests.put(ApiKeys.DESCRIBE_TRANSACTIONS, v -> new org.apache.kafka.common.message
                 .DescribeTransactionsRequestData().setTransactionalIds(List.of("sweep-tx")));
         requests.put(ApiKeys.LIST_TRANSACTIONS, v -> new org.apache.kafka.common.message.ListTransactionsRequestData());
+        requests.put(ApiKeys.CONSUMER_GROUP_HEARTBEAT, v -> new org.apache.kafka.common.message
+                .ConsumerGroupHeartbeatRequestData().setGroupId("sweep-consumer-group").setMemberId("m-" + v)
+                .setMemberEpoch(0).setRebalanceTimeoutMs(30_000).setSubscribedTopicNames(List.of("sweep"))
+                .setTopicPartitions(List.of()));
+        requests.put(ApiKeys.CONSUMER_GROUP_DESCRIBE, v -> new org.apache.kafka.common.message
+                .ConsumerGroupDescribeRequestData().setGroupIds(List.of("sweep-consumer-group")));
         return requests;
     }
 
