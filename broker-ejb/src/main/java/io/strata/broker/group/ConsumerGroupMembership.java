@@ -574,11 +574,15 @@ final class ConsumerGroupMembership {
     // ---------------------------------------------------------------------------------------------------- offsets
 
     /**
-     * Whether a member may commit offsets with that epoch: only its current one, as Kafka checks (a member revoking
-     * partitions keeps its epoch until it has, so its last commits count). Anyone may commit for a group without
-     * members with a negative epoch, as Kafka's admin tools and consumers without group management do.
+     * Whether a member may commit offsets for {@code partitions} with that epoch. Its current epoch always may. Its
+     * previous one may too, for partitions it still owns: the consumer commits with the epoch it knows, and the
+     * heartbeat answer that moved it on may be in flight (Kafka 4.x accepts such commits in the same spirit, by the
+     * epoch each partition was assigned at). An epoch newer than the member's, or older than its previous, is
+     * STALE_MEMBER_EPOCH. Anyone may commit for a group without members with a negative epoch, as Kafka's admin
+     * tools and consumers without group management do.
      */
-    static Errors commitCheck(ConsumerGroup group, String memberId, int memberEpoch) {
+    static Errors commitCheck(ConsumerGroup group, String memberId, int memberEpoch, List<Uuid> topicIds,
+                              List<Integer> partitions) {
         if (memberEpoch < 0 && group.members.isEmpty()) {
             return Errors.NONE;
         }
@@ -586,8 +590,18 @@ final class ConsumerGroupMembership {
         if (member == null) {
             return Errors.UNKNOWN_MEMBER_ID;
         }
-        if (memberEpoch != member.memberEpoch) {
+        if (memberEpoch == member.memberEpoch) {
+            return Errors.NONE;
+        }
+        if (memberEpoch > member.memberEpoch || memberEpoch < member.previousMemberEpoch) {
             return Errors.STALE_MEMBER_EPOCH;
+        }
+        for (int i = 0; i < partitions.size(); i++) {
+            Uuid topicId = topicIds.get(i);
+            if (topicId == null || !(member.assigned.getOrDefault(topicId, Set.of()).contains(partitions.get(i))
+                    || member.pendingRevocation.getOrDefault(topicId, Set.of()).contains(partitions.get(i)))) {
+                return Errors.STALE_MEMBER_EPOCH;
+            }
         }
         return Errors.NONE;
     }

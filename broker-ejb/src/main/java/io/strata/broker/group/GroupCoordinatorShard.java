@@ -15,6 +15,7 @@ import io.strata.broker.group.GroupRecords.StoredGroup;
 import io.strata.broker.group.GroupRecords.StoredMember;
 import io.strata.broker.metadata.TopicImage;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
@@ -776,7 +777,7 @@ final class GroupCoordinatorShard implements CoordinatorShard {
                                                         int generationId, List<OffsetCommit> commits) {
         boolean simple = generationId < 0 && (memberId == null || memberId.isEmpty());
         if (groups.get(groupId) instanceof ConsumerGroup consumerGroup) {
-            Errors check = ConsumerGroupMembership.commitCheck(consumerGroup, memberId, generationId);
+            Errors check = consumerCommitCheck(consumerGroup, memberId, generationId, commits);
             if (check != Errors.NONE) {
                 return CompletableFuture.completedFuture(failAll(commits, check));
             }
@@ -821,6 +822,18 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         return done;
     }
 
+    private Errors consumerCommitCheck(ConsumerGroup group, String memberId, int memberEpoch,
+                                       List<OffsetCommit> commits) {
+        List<Uuid> topicIds = new ArrayList<>(commits.size());
+        List<Integer> partitions = new ArrayList<>(commits.size());
+        for (OffsetCommit commit : commits) {
+            TopicImage topic = topics.apply(commit.topicPartition().topic());
+            topicIds.add(topic == null ? null : topic.id());
+            partitions.add(commit.topicPartition().partition());
+        }
+        return ConsumerGroupMembership.commitCheck(group, memberId, memberEpoch, topicIds, partitions);
+    }
+
     private static Errors commitCheck(ClassicGroup group, boolean simple, String memberId, String groupInstanceId,
                                       int generationId) {
         if (group.is(GroupState.DEAD)) {
@@ -857,8 +870,7 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         }
         Errors check;
         if (groups.get(groupId) instanceof ConsumerGroup consumerGroup) {
-            check = fromMember ? ConsumerGroupMembership.commitCheck(consumerGroup, memberId, generationId)
-                    : Errors.NONE;
+            check = fromMember ? consumerCommitCheck(consumerGroup, memberId, generationId, commits) : Errors.NONE;
         } else if (group == null) {
             check = Errors.ILLEGAL_GENERATION;
         } else if (group.is(GroupState.DEAD)) {

@@ -207,6 +207,28 @@ class ConsumerGroupShardTest {
     }
 
     @Test
+    void aCommitWithThePreviousEpochCountsOnlyForPartitionsTheMemberStillOwns() {
+        heartbeat(join("a"));
+        heartbeat(join("b"));
+        Set<Integer> kept = assigned(heartbeat(beat("a", 1, 0, 1, 2, 3)));
+        assertThat(heartbeat(beat("a", 1, kept.toArray(new Integer[0]))).memberEpoch()).isEqualTo(2);
+        int own = kept.iterator().next();
+        int other = java.util.stream.IntStream.range(0, 4).filter(p -> !kept.contains(p)).findFirst().orElseThrow();
+
+        CompletableFuture<List<CommitResult>> ownPartition = shard.commitOffsets("g", "a", null, 1,
+                List.of(new OffsetCommit(new TopicPartition("orders", own), 1, -1, "")));
+        CompletableFuture<List<CommitResult>> otherPartition = shard.commitOffsets("g", "a", null, 1,
+                List.of(new OffsetCommit(new TopicPartition("orders", other), 1, -1, "")));
+        CompletableFuture<List<CommitResult>> ahead = shard.commitOffsets("g", "a", null, 3,
+                List.of(new OffsetCommit(new TopicPartition("orders", own), 1, -1, "")));
+        context.commitAll();
+
+        assertThat(ownPartition.join()).extracting(CommitResult::error).containsExactly(Errors.NONE);
+        assertThat(otherPartition.join()).extracting(CommitResult::error).containsExactly(Errors.STALE_MEMBER_EPOCH);
+        assertThat(ahead.join()).extracting(CommitResult::error).containsExactly(Errors.STALE_MEMBER_EPOCH);
+    }
+
+    @Test
     void aStaticMemberThatLeavesForAWhileGetsItsPartitionsBackWithoutANewEpoch() {
         ConsumerGroupHeartbeatResponseData first = heartbeat(join("a").setInstanceId("i-1"));
         heartbeat(beat("a", first.memberEpoch(), 0, 1, 2, 3).setInstanceId("i-1"));

@@ -19,6 +19,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,7 +42,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ConsumerProtocolTest {
 
-    static final Map<String, Object> CONSUMER_PROTOCOL = Map.of(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer");
+    static final Map<String, Object> CONSUMER_PROTOCOL = GroupProtocols.consumerSettings("consumer", Map.of());
 
     @TempDir
     static Path dir;
@@ -48,9 +50,8 @@ class ConsumerProtocolTest {
 
     @BeforeAll
     static void startBroker() {
-        broker = TestBroker.start(dir, Map.of("group.min.session.timeout.ms", 1000,
-                "group.consumer.min.heartbeat.interval.ms", 500, "group.consumer.heartbeat.interval.ms", 500,
-                "group.consumer.min.session.timeout.ms", 6000, "group.consumer.session.timeout.ms", 6000));
+        broker = TestBroker.start(dir, GroupProtocols.withFastConsumerGroups(Map.of("group.min.session.timeout.ms",
+                1000)));
     }
 
     @AfterAll
@@ -166,6 +167,62 @@ class ConsumerProtocolTest {
             assertThat(described.get("kind-classic").type()).isEqualTo(GroupType.CLASSIC);
             assertThat(admin.listConsumerGroupOffsets("kind-consumer").partitionsToOffsetAndMetadata().get())
                     .containsKey(new TopicPartition("kinds", 0));
+        }
+    }
+
+    /**
+     * Members join and leave while records keep coming, each committing after every poll with its member epoch: the
+     * group reconciles through every change and every record is read, with both group protocols.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"classic", "consumer"})
+    void membersJoinAndLeaveUnderLoadAndEveryRecordIsRead(String protocol) {
+        String topic = "load-" + protocol;
+        String group = "load-group-" + protocol;
+        broker.createTopic(topic, 6, Map.of());
+        Map<String, Object> settings = GroupProtocols.consumerSettings(protocol, Map.of());
+        List<KafkaConsumer<String, String>> members = new ArrayList<>();
+        List<KafkaConsumer<String, String>> everyone = new ArrayList<>();
+        Set<String> produced = new HashSet<>();
+        Set<String> read = new HashSet<>();
+        try (KafkaProducer<String, String> producer = broker.producer(Map.of())) {
+            for (int step = 0; step < 120; step++) {
+                for (int i = 0; i < 25; i++) {
+                    String value = topic + "-" + step + "-" + i;
+                    producer.send(new ProducerRecord<>(topic, value, value));
+                    produced.add(value);
+                }
+                producer.flush();
+                if (step % 20 == 0 && members.size() < 4) {
+                    KafkaConsumer<String, String> joining = broker.consumer(group, settings);
+                    joining.subscribe(List.of(topic));
+                    members.add(joining);
+                    everyone.add(joining);
+                } else if (step % 30 == 15 && members.size() > 1) {
+                    members.remove(0).close();
+                }
+                pollAndCommit(members, read);
+            }
+            List<KafkaConsumer<String, String>> remaining = List.copyOf(members);
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (!read.containsAll(produced)) {
+                assertThat(System.currentTimeMillis()).as("every record read in time").isLessThan(deadline);
+                pollAndCommit(remaining, read);
+            }
+        } finally {
+            members.forEach(KafkaConsumer::close);
+        }
+        assertThat(read).containsAll(produced);
+        assertThat(everyone).hasSizeGreaterThanOrEqualTo(4);
+    }
+
+    private static void pollAndCommit(List<KafkaConsumer<String, String>> consumers, Set<String> read) {
+        for (KafkaConsumer<String, String> consumer : consumers) {
+            var records = consumer.poll(Duration.ofMillis(20));
+            if (!records.isEmpty()) {
+                records.forEach(record -> read.add(record.value()));
+                consumer.commitSync();
+            }
         }
     }
 }
