@@ -47,7 +47,8 @@ import java.util.function.Supplier;
  * (members join, the group rebalances through PreparingRebalance and CompletingRebalance to Stable, the leader's
  * assignment is handed out at SyncGroup, members are expired by {@code session.timeout.ms} or dropped when they do not
  * rejoin within the rebalance timeout, static members keep their place across restarts, generations fence stale
- * members), offset commits, fetches and deletions, group deletion and offset expiry.
+ * members), offset commits, fetches and deletions, group deletion and offset expiry. Consumer-protocol (KIP-848)
+ * groups live in the same map of groups and share the offsets; their protocol is {@link ConsumerGroupMembership}'s.
  *
  * <p>A plain state machine on the {@link io.strata.broker.coordinator.CoordinatorRuntime}: every method runs on the
  * runtime's thread. Membership changes in memory at once, and the group's membership record is written when a
