@@ -26,6 +26,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -53,13 +54,15 @@ final class ConsumerGroupMembership {
 
     private final CoordinatorContext context;
     private final BrokerConfig config;
+    private final Function<String, TopicImage> topicByName;
     private final Supplier<Collection<TopicImage>> topics;
     private final Map<String, Group> groups;
 
-    ConsumerGroupMembership(CoordinatorContext context, BrokerConfig config, Supplier<Collection<TopicImage>> topics,
-                            Map<String, Group> groups) {
+    ConsumerGroupMembership(CoordinatorContext context, BrokerConfig config, Function<String, TopicImage> topicByName,
+                            Supplier<Collection<TopicImage>> topics, Map<String, Group> groups) {
         this.context = context;
         this.config = config;
+        this.topicByName = topicByName;
         this.topics = topics;
         this.groups = groups;
     }
@@ -387,16 +390,16 @@ final class ConsumerGroupMembership {
 
     // ---------------------------------------------------------------------------------------------------- assignment
 
-    /** The topics the members subscribe to (by name or regular expression) that exist, with their ids and sizes. */
+    /**
+     * The topics the members subscribe to (by name or regular expression) that exist, with their ids and sizes.
+     * Names are looked up one by one; only regular expressions, one pass each, go over every topic of the cluster.
+     */
     private Map<String, ConsumerGroup.TopicMetadata> subscriptionMetadata(ConsumerGroup group) {
-        Map<String, TopicImage> byName = new HashMap<>();
-        for (TopicImage topic : topics.get()) {
-            byName.put(topic.name(), topic);
-        }
         Map<String, ConsumerGroup.TopicMetadata> metadata = new HashMap<>();
+        Map<String, Set<String>> resolved = new HashMap<>();
         for (ConsumerGroupMember member : group.members.values()) {
-            for (String name : subscribedTopics(member, byName)) {
-                TopicImage topic = byName.get(name);
+            for (String name : subscribedTopics(member, resolved)) {
+                TopicImage topic = topicByName.apply(name);
                 if (topic != null) {
                     metadata.put(name, new ConsumerGroup.TopicMetadata(topic.id(), topic.partitionCount()));
                 }
@@ -405,31 +408,35 @@ final class ConsumerGroupMembership {
         return metadata;
     }
 
-    private static Set<String> subscribedTopics(ConsumerGroupMember member, Map<String, TopicImage> byName) {
+    /** The member's topic names and its regular expression's matches, resolved once per regular expression. */
+    private Set<String> subscribedTopics(ConsumerGroupMember member, Map<String, Set<String>> resolved) {
         Set<String> names = new HashSet<>(member.subscribedTopicNames);
         if (member.subscribedTopicRegex != null) {
-            Pattern pattern = Pattern.compile(member.subscribedTopicRegex);
-            for (String name : byName.keySet()) {
-                if (!name.startsWith("__") && pattern.matcher(name).matches()) {
-                    names.add(name);
-                }
-            }
+            names.addAll(resolved.computeIfAbsent(member.subscribedTopicRegex, this::matching));
         }
         return names;
     }
 
+    private Set<String> matching(String regex) {
+        Pattern pattern = Pattern.compile(regex);
+        Set<String> matches = new HashSet<>();
+        for (TopicImage topic : topics.get()) {
+            if (!topic.name().startsWith("__") && pattern.matcher(topic.name()).matches()) {
+                matches.add(topic.name());
+            }
+        }
+        return matches;
+    }
+
     /** The target assignment of the group's epoch, by the assignor most members ask for (the first configured). */
     private void computeTargetAssignment(ConsumerGroup group) {
-        Map<String, TopicImage> byName = new HashMap<>();
-        for (TopicImage topic : topics.get()) {
-            byName.put(topic.name(), topic);
-        }
+        Map<String, Set<String>> resolved = new HashMap<>();
         Map<Uuid, Integer> partitionCounts = new HashMap<>();
         group.subscriptionMetadata.values().forEach(topic -> partitionCounts.put(topic.id(), topic.partitions()));
         List<Subscriber> subscribers = new ArrayList<>();
         for (ConsumerGroupMember member : group.members.values()) {
             Set<Uuid> ids = new HashSet<>();
-            for (String name : subscribedTopics(member, byName)) {
+            for (String name : subscribedTopics(member, resolved)) {
                 ConsumerGroup.TopicMetadata topic = group.subscriptionMetadata.get(name);
                 if (topic != null) {
                     ids.add(topic.id());

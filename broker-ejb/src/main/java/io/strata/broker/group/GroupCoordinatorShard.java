@@ -85,7 +85,7 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         this.context = context;
         this.config = config;
         this.topics = topics;
-        this.consumerGroups = new ConsumerGroupMembership(context, config, allTopics, groups);
+        this.consumerGroups = new ConsumerGroupMembership(context, config, topics, allTopics, groups);
     }
 
     // ---------------------------------------------------------------------------------------------------- loading

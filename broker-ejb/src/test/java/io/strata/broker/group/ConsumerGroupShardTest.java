@@ -312,4 +312,66 @@ class ConsumerGroupShardTest {
         assertThat(Collections.frequency(shard.listGroups().stream().map(GroupCoordinator.GroupListing::groupId)
                 .toList(), "g")).isEqualTo(1);
     }
+
+    @Test
+    void aRegularExpressionIsResolvedOnTheBrokerAndFollowsNewTopics() {
+        ConsumerGroupHeartbeatRequestData byRegex = new ConsumerGroupHeartbeatRequestData().setGroupId("g")
+                .setMemberId("a").setMemberEpoch(0).setRebalanceTimeoutMs(30_000).setSubscribedTopicRegex("ord.*")
+                .setTopicPartitions(List.of());
+        ConsumerGroupHeartbeatResponseData joined = heartbeat(byRegex);
+        assertThat(assigned(joined)).containsExactly(0, 1, 2, 3);
+
+        Uuid archiveId = Uuid.randomUuid();
+        topics.put("orders-archive", new TopicImage("orders-archive", archiveId,
+                List.of(PartitionAssignment.initial(List.of(1))), Map.of(), false));
+        topics.put("__internal-orders", new TopicImage("__internal-orders", Uuid.randomUuid(),
+                List.of(PartitionAssignment.initial(List.of(1))), Map.of(), false));
+        ConsumerGroupHeartbeatResponseData after = heartbeat(beat("a", 1, 0, 1, 2, 3));
+
+        assertThat(after.memberEpoch()).isEqualTo(2);
+        assertThat(after.assignment().topicPartitions()).extracting(
+                ConsumerGroupHeartbeatResponseData.TopicPartitions::topicId)
+                .containsExactlyInAnyOrder(ORDERS_ID, archiveId);
+        assertThat(heartbeat(byRegex.setMemberId("b").setSubscribedTopicRegex("(")).errorCode())
+                .isEqualTo(Errors.INVALID_REGULAR_EXPRESSION.code());
+    }
+
+    @Test
+    void joinsBeyondTheGroupSizeOrWithAnUnknownAssignorAreRefused() {
+        GroupCoordinatorShard small = new GroupCoordinatorShard(context, BrokerConfig.of(Map.of(
+                BrokerConfig.GROUP_CONSUMER_MAX_SIZE, 1)), topics::get, () -> List.copyOf(topics.values()));
+        CompletableFuture<ConsumerGroupHeartbeatResponseData> first = small.consumerGroupHeartbeat(join("a"), "c",
+                "/h");
+        context.commitAll();
+        CompletableFuture<ConsumerGroupHeartbeatResponseData> second = small.consumerGroupHeartbeat(join("b"), "c",
+                "/h");
+        CompletableFuture<ConsumerGroupHeartbeatResponseData> sticky = small.consumerGroupHeartbeat(
+                join("c").setGroupId("other").setServerAssignor("sticky"), "c", "/h");
+        CompletableFuture<ConsumerGroupHeartbeatResponseData> range = small.consumerGroupHeartbeat(
+                join("d").setGroupId("ranged").setServerAssignor("range"), "c", "/h");
+        context.commitAll();
+
+        assertThat(first.join().errorCode()).isZero();
+        assertThat(second.join().errorCode()).isEqualTo(Errors.GROUP_MAX_SIZE_REACHED.code());
+        assertThat(sticky.join().errorCode()).isEqualTo(Errors.UNSUPPORTED_ASSIGNOR.code());
+        assertThat(range.join().errorCode()).isZero();
+        assertThat(small.describeConsumerGroup("ranged").assignorName()).isEqualTo("range");
+    }
+
+    @Test
+    void aMemberThatLeavesFreesItsPartitionsForTheOthers() {
+        heartbeat(join("a"));
+        heartbeat(join("b"));
+        Set<Integer> kept = assigned(heartbeat(beat("a", 1, 0, 1, 2, 3)));
+        heartbeat(beat("a", 1, kept.toArray(new Integer[0])));
+        assertThat(assigned(heartbeat(beat("b", 2, new Integer[0])))).hasSize(2);
+
+        ConsumerGroupHeartbeatResponseData left = heartbeat(beat("a", -1, (Integer[]) null));
+
+        assertThat(left.memberEpoch()).isEqualTo(-1);
+        ConsumerGroupHeartbeatResponseData b = heartbeat(beat("b", 2, (Integer[]) null));
+        assertThat(b.memberEpoch()).isEqualTo(3);
+        assertThat(assigned(b)).containsExactly(0, 1, 2, 3);
+        assertThat(shard.describeConsumerGroup("g").members()).hasSize(1);
+    }
 }
