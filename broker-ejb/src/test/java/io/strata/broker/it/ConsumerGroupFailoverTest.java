@@ -66,6 +66,10 @@ class ConsumerGroupFailoverTest {
         }
     }
 
+    private static boolean readToTheEnd(KafkaConsumer<String, String> consumer) {
+        return consumer.assignment().stream().allMatch(tp -> consumer.position(tp, Duration.ofSeconds(5)) == 25);
+    }
+
     private static void produce(TestCluster cluster, String prefix, int count) {
         try (KafkaProducer<String, String> producer = cluster.producer()) {
             for (int i = 0; i < count; i++) {
@@ -102,7 +106,9 @@ class ConsumerGroupFailoverTest {
                         + third.assignment().size() == 4 && read.size() >= 100, read);
                 third.close(); // the group moves to a later epoch than a fresh one would have
                 List<KafkaConsumer<String, String>> members = List.of(first, second);
-                pollUntil(members, () -> first.assignment().size() == 2 && second.assignment().size() == 2, read);
+                // Each remaining member owns two partitions and has read them to the end, so both commit 25s.
+                pollUntil(members, () -> first.assignment().size() == 2 && second.assignment().size() == 2
+                        && readToTheEnd(first) && readToTheEnd(second), read);
                 await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() ->
                         describe(admin).groupState() == org.apache.kafka.common.GroupState.STABLE);
                 first.commitSync();
