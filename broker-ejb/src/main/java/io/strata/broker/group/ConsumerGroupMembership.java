@@ -40,10 +40,14 @@ import java.util.regex.PatternSyntaxException;
  * every heartbeat, with {@link Pattern} (Java syntax; Kafka uses RE2J, whose common syntax is the same) matching whole
  * topic names; internal topics are never matched.
  *
- * <p>Each group is stored whole in one record ({@link GroupRecords#consumerGroupValue}) whenever it changes; a
- * heartbeat that changed something is answered once that record is committed. The in-memory state changes at once,
- * as the classic protocol's does: if the write fails the member gets the error and retries, and the next change
- * writes the whole group again.
+ * <p>A group is stored as one record of its epochs and subscribed topics and one per member
+ * ({@link GroupRecords#consumerMemberValue}), so a heartbeat writes what it changed: its member, the group's record
+ * when the epoch moved, and the members whose target changed when a new target assignment was computed (once per
+ * group epoch). A heartbeat that changed something is answered once its records are committed. The in-memory state
+ * changes at once, as the classic protocol's does, and each change's records go in one batch, in the order of the
+ * changes: the log is always a prefix of whole changes, a consistent group. A write fails when this broker loses the
+ * partition (its state is then dropped, and rebuilt from the log by the next leader) or cannot replicate in time;
+ * the member gets the error and retries with a full heartbeat.
  *
  * <p>Part of its {@link GroupCoordinatorShard}, sharing its map of groups. Not thread-safe: confined to the
  * coordinator runtime's thread.
@@ -69,8 +73,11 @@ final class ConsumerGroupMembership {
 
     // ---------------------------------------------------------------------------------------------------- loading
 
-    /** Replays a consumer group's record: it replaces whatever group of that id there was; a tombstone removes it. */
-    void replay(String groupId, byte[] value, boolean hasOffsets) {
+    /**
+     * Replays a consumer group's record: it replaces whatever group of another kind there was; a tombstone removes the
+     * group (which has no members by then; its offsets, if any, keep an empty group).
+     */
+    void replayGroup(String groupId, byte[] value, boolean hasOffsets) {
         if (value == null) {
             if (groups.get(groupId) instanceof ConsumerGroup) {
                 groups.remove(groupId);
@@ -80,7 +87,31 @@ final class ConsumerGroupMembership {
             }
             return;
         }
-        groups.put(groupId, GroupRecords.decodeConsumerGroupValue(groupId, ByteBuffer.wrap(value)));
+        GroupRecords.decodeConsumerGroupValue(ByteBuffer.wrap(value), replayed(groupId));
+    }
+
+    /** Replays a member's record; compaction may have left it before its group's record, so it may create the group. */
+    void replayMember(String groupId, String memberId, byte[] value) {
+        if (value == null && !(groups.get(groupId) instanceof ConsumerGroup)) {
+            return; // a member that left a group since gone
+        }
+        ConsumerGroup group = replayed(groupId);
+        group.remove(memberId);
+        if (value != null) {
+            GroupRecords.StoredConsumerMember stored = GroupRecords.decodeConsumerMemberValue(memberId,
+                    ByteBuffer.wrap(value));
+            group.put(stored.member());
+            group.targetAssignment.put(memberId, stored.target());
+        }
+    }
+
+    private ConsumerGroup replayed(String groupId) {
+        if (groups.get(groupId) instanceof ConsumerGroup group) {
+            return group;
+        }
+        ConsumerGroup group = new ConsumerGroup(groupId);
+        groups.put(groupId, group);
+        return group;
     }
 
     /** The shard serves: every member's session starts now. */
@@ -217,6 +248,8 @@ final class ConsumerGroupMembership {
             group.remove(replaced.memberId);
             group.targetAssignment.put(memberId, target);
             cancelTimers(group.groupId, replaced.memberId);
+            records.add(CoordinatorRecord.tombstone(GroupRecords.consumerMemberKey(group.groupId,
+                    replaced.memberId)));
             LOG.log(Level.INFO, "Static member {0} of group {1} rejoined as {2}, replacing {3}",
                     request.instanceId(), group.groupId, memberId, replaced.memberId);
         } else if (isNew) {
@@ -225,15 +258,15 @@ final class ConsumerGroupMembership {
         group.put(updated);
         Map<String, ConsumerGroup.TopicMetadata> metadata = subscriptionMetadata(group);
         boolean bump = subscriptionChanged || !metadata.equals(group.subscriptionMetadata);
-        boolean targetChanged = false;
+        boolean groupChanged = bump || group.groupEpoch > group.assignmentEpoch;
+        Set<String> retargeted = Set.of();
         if (bump) {
             group.groupEpoch++;
             group.subscriptionMetadata = metadata;
             LOG.log(Level.INFO, "Consumer group {0} is at epoch {1}", group.groupId, group.groupEpoch);
         }
         if (group.groupEpoch > group.assignmentEpoch) {
-            computeTargetAssignment(group);
-            targetChanged = true;
+            retargeted = computeTargetAssignment(group);
         }
         ConsumerGroupMember reconciled = MemberReconciliation.reconcile(updated, group.assignmentEpoch,
                 group.targetOf(memberId), group::currentPartitionEpoch, owned);
@@ -256,9 +289,18 @@ final class ConsumerGroupMembership {
         if (fullRequest || !reconciled.assigned.equals(before.assigned)) {
             response.setAssignment(assignmentOf(reconciled));
         }
-        boolean changed = isNew || replaced != null || bump || targetChanged || !records.isEmpty()
-                || !sameStoredState(before, reconciled);
-        if (!changed) {
+        if (groupChanged) {
+            records.add(groupRecord(group));
+        }
+        for (String retargetedId : retargeted) {
+            if (!retargetedId.equals(memberId)) {
+                records.add(memberRecord(group, group.member(retargetedId)));
+            }
+        }
+        if (isNew || replaced != null || retargeted.contains(memberId) || !sameStoredState(before, reconciled)) {
+            records.add(memberRecord(group, reconciled));
+        }
+        if (records.isEmpty()) {
             return CompletableFuture.completedFuture(response);
         }
         return write(group, records, response);
@@ -428,8 +470,11 @@ final class ConsumerGroupMembership {
         return matches;
     }
 
-    /** The target assignment of the group's epoch, by the assignor most members ask for (the first configured). */
-    private void computeTargetAssignment(ConsumerGroup group) {
+    /**
+     * The target assignment of the group's epoch, by the assignor most members ask for (the first configured).
+     * Returns the members whose target changed.
+     */
+    private Set<String> computeTargetAssignment(ConsumerGroup group) {
         Map<String, Set<String>> resolved = new HashMap<>();
         Map<Uuid, Integer> partitionCounts = new HashMap<>();
         group.subscriptionMetadata.values().forEach(topic -> partitionCounts.put(topic.id(), topic.partitions()));
@@ -446,13 +491,19 @@ final class ConsumerGroupMembership {
         }
         ConsumerGroupAssignor assignor = ConsumerGroupAssignor.named(preferredAssignor(group));
         Map<String, Map<Uuid, Set<Integer>>> target = assignor.assign(subscribers, partitionCounts);
-        group.targetAssignment.clear();
-        target.forEach((memberId, partitions) -> group.targetAssignment.put(memberId,
-                ConsumerGroupMember.copyOf(partitions)));
+        Set<String> changed = new HashSet<>();
+        for (String memberId : group.members.keySet()) {
+            Map<Uuid, Set<Integer>> next = ConsumerGroupMember.copyOf(target.getOrDefault(memberId, Map.of()));
+            if (!next.equals(group.targetOf(memberId))) {
+                changed.add(memberId);
+            }
+            group.targetAssignment.put(memberId, next);
+        }
         group.assignmentEpoch = group.groupEpoch;
         group.assignorName = assignor.name();
         LOG.log(Level.INFO, "Consumer group {0} has a new target assignment at epoch {1} by the {2} assignor, for {3}"
                 + " member(s)", group.groupId, group.assignmentEpoch, assignor.name(), group.members.size());
+        return changed;
     }
 
     private String preferredAssignor(ConsumerGroup group) {
@@ -506,19 +557,23 @@ final class ConsumerGroupMembership {
             context.cancel(revocationTimerKey(group.groupId, member.memberId));
             LOG.log(Level.INFO, "Static member {0} ({1}) of consumer group {2} left for now", member.memberId,
                     member.instanceId, group.groupId);
-            return write(group, List.of(), response);
+            return write(group, List.of(memberRecord(group, away)), response);
         }
         LOG.log(Level.INFO, "Member {0} left consumer group {1}", member.memberId, group.groupId);
-        removeMember(group, member.memberId);
-        return write(group, List.of(), response);
+        return write(group, removeMember(group, member.memberId), response);
     }
 
-    /** Removes a member: its partitions are free, and the group moves to a new epoch for the others. */
-    private void removeMember(ConsumerGroup group, String memberId) {
+    /**
+     * Removes a member: its partitions are free, and the group moves to a new epoch for the others. Returns the
+     * records that say so.
+     */
+    private List<CoordinatorRecord> removeMember(ConsumerGroup group, String memberId) {
         group.remove(memberId);
         cancelTimers(group.groupId, memberId);
         group.groupEpoch++;
         group.subscriptionMetadata = subscriptionMetadata(group);
+        return List.of(CoordinatorRecord.tombstone(GroupRecords.consumerMemberKey(group.groupId, memberId)),
+                groupRecord(group));
     }
 
     /** Fences a member that stopped heartbeating, or did not revoke in time, once it is still the one it was. */
@@ -527,8 +582,7 @@ final class ConsumerGroupMembership {
             return;
         }
         LOG.log(Level.INFO, "Member {0} of consumer group {1} is fenced: {2}", memberId, groupId, why);
-        removeMember(group, memberId);
-        write(group, List.of(), null);
+        write(group, removeMember(group, memberId), null);
     }
 
     private void scheduleSession(String groupId, String memberId) {
@@ -563,13 +617,20 @@ final class ConsumerGroupMembership {
         return "consumer-revocation/" + groupId + "/" + memberId;
     }
 
-    /** Writes the whole group (after {@code first}); answers {@code response}, if any, once committed. */
+    private static CoordinatorRecord groupRecord(ConsumerGroup group) {
+        return new CoordinatorRecord(GroupRecords.consumerGroupKey(group.groupId),
+                GroupRecords.consumerGroupValue(group));
+    }
+
+    private static CoordinatorRecord memberRecord(ConsumerGroup group, ConsumerGroupMember member) {
+        return new CoordinatorRecord(GroupRecords.consumerMemberKey(group.groupId, member.memberId),
+                GroupRecords.consumerMemberValue(member, group.targetOf(member.memberId)));
+    }
+
+    /** Writes {@code records}; answers {@code response}, if any, once they are committed. */
     private CompletableFuture<ConsumerGroupHeartbeatResponseData> write(ConsumerGroup group,
-                                                                      List<CoordinatorRecord> first,
+                                                                      List<CoordinatorRecord> records,
                                                                       ConsumerGroupHeartbeatResponseData response) {
-        List<CoordinatorRecord> records = new ArrayList<>(first);
-        records.add(new CoordinatorRecord(GroupRecords.consumerGroupKey(group.groupId),
-                GroupRecords.consumerGroupValue(group)));
         CompletableFuture<ConsumerGroupHeartbeatResponseData> done = new CompletableFuture<>();
         context.write(records, () -> done.complete(response), failure -> {
             LOG.log(Level.WARNING, "Writing consumer group {0} failed: {1}", group.groupId, failure);

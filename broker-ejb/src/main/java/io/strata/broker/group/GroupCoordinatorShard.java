@@ -113,7 +113,9 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         } else if (key instanceof GroupKey) {
             replayGroup(key.group(), record.value());
         } else if (key instanceof GroupRecords.ConsumerGroupKey) {
-            consumerGroups.replay(key.group(), record.value(), offsets.hasOffsets(key.group()));
+            consumerGroups.replayGroup(key.group(), record.value(), offsets.hasOffsets(key.group()));
+        } else if (key instanceof GroupRecords.ConsumerMemberKey member) {
+            consumerGroups.replayMember(key.group(), member.memberId(), record.value());
         } else if (key instanceof GroupRecords.PendingOffsetKey pending) {
             if (record.value() != null) {
                 pendingOffsets.put(pending.producerId(), key.group(), pending.topicPartition(),

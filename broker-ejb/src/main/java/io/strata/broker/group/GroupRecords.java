@@ -22,9 +22,10 @@ import java.util.TreeSet;
  * The record format of {@code __consumer_offsets}: one record per committed offset (key: group, topic, partition) and
  * one per group (key: group) holding its generation, protocol, leader and members with their subscriptions and
  * assignments, and one per offset committed in an open transaction (key: group, producer id, topic, partition; the
- * value as a committed offset's) until the transaction's marker arrives, and one per consumer-protocol group (key:
- * group) holding its epochs, the subscribed topics' metadata, and every member with its subscription, epochs,
- * reconciliation state, current and target assignment. A tombstone removes any of them. Keys and values begin with
+ * value as a committed offset's) until the transaction's marker arrives. A consumer-protocol group has one record
+ * (key: group) with its epochs, assignor and the subscribed topics' metadata, and one per member (key: group, member
+ * id) with its subscription, epochs, reconciliation state, current and target assignment: a heartbeat rewrites its
+ * own member, not the whole group. A tombstone removes any of them. Keys and values begin with
  * a version, so the format can grow.
  *
  * <p>The only class that knows the format. Stateless; thread-safe.
@@ -35,15 +36,17 @@ final class GroupRecords {
     private static final short GROUP_KEY = 2;
     /** An offset committed in a transaction, held until the transaction's marker says whether it counts. */
     private static final short PENDING_OFFSET_KEY = 3;
-    /** A consumer-protocol (KIP-848) group, whole: written again at every change of it. */
+    /** A consumer-protocol (KIP-848) group's epochs and subscription metadata. */
     private static final short CONSUMER_GROUP_KEY = 4;
+    /** A member of a consumer-protocol group, with its target assignment. */
+    private static final short CONSUMER_MEMBER_KEY = 5;
     private static final short VALUE_VERSION = 1;
 
     private GroupRecords() {
     }
 
     /** A decoded key: an offset's or a group's. */
-    sealed interface Key permits OffsetKey, GroupKey, PendingOffsetKey, ConsumerGroupKey {
+    sealed interface Key permits OffsetKey, GroupKey, PendingOffsetKey, ConsumerGroupKey, ConsumerMemberKey {
         String group();
     }
 
@@ -54,6 +57,13 @@ final class GroupRecords {
     }
 
     record ConsumerGroupKey(String group) implements Key {
+    }
+
+    record ConsumerMemberKey(String group, String memberId) implements Key {
+    }
+
+    /** A consumer-protocol member as stored: its state and its partitions in the group's target assignment. */
+    record StoredConsumerMember(ConsumerGroupMember member, Map<Uuid, Set<Integer>> target) {
     }
 
     record PendingOffsetKey(String group, long producerId, TopicPartition topicPartition) implements Key {
@@ -108,6 +118,9 @@ final class GroupRecords {
             }
             if (type == CONSUMER_GROUP_KEY) {
                 return new ConsumerGroupKey(group);
+            }
+            if (type == CONSUMER_MEMBER_KEY) {
+                return new ConsumerMemberKey(group, getString(key));
             }
             if (type == PENDING_OFFSET_KEY) {
                 long producerId = key.getLong();
@@ -197,6 +210,14 @@ final class GroupRecords {
         return buffer.array();
     }
 
+    static byte[] consumerMemberKey(String group, String memberId) {
+        ByteBuffer buffer = ByteBuffer.allocate(2 + sizeOf(group) + sizeOf(memberId));
+        buffer.putShort(CONSUMER_MEMBER_KEY);
+        putString(buffer, group);
+        putString(buffer, memberId);
+        return buffer.array();
+    }
+
     static byte[] consumerGroupValue(ConsumerGroup group) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
@@ -210,71 +231,75 @@ final class GroupRecords {
                 writeUuid(out, topic.getValue().id());
                 out.writeInt(topic.getValue().partitions());
             }
-            out.writeInt(group.members.size());
-            for (ConsumerGroupMember member : group.members.values()) {
-                writeString(out, member.memberId);
-                writeString(out, member.instanceId);
-                writeString(out, member.rackId);
-                writeString(out, member.clientId);
-                writeString(out, member.clientHost);
-                out.writeInt(member.subscribedTopicNames.size());
-                for (String topic : member.subscribedTopicNames) {
-                    writeString(out, topic);
-                }
-                writeString(out, member.subscribedTopicRegex);
-                writeString(out, member.serverAssignor);
-                out.writeInt(member.rebalanceTimeoutMs);
-                out.writeInt(member.memberEpoch);
-                out.writeInt(member.previousMemberEpoch);
-                out.writeByte(member.state.ordinal());
-                writePartitions(out, member.assigned);
-                writePartitions(out, member.pendingRevocation);
-                writePartitions(out, group.targetOf(member.memberId));
-            }
         } catch (IOException e) {
             throw new UncheckedIOException("writing to memory cannot fail", e);
         }
         return bytes.toByteArray();
     }
 
-    static ConsumerGroup decodeConsumerGroupValue(String groupId, ByteBuffer value) {
+    /** Sets the group's epochs, assignor and subscription metadata from its record. */
+    static void decodeConsumerGroupValue(ByteBuffer value, ConsumerGroup into) {
         value.getShort();
-        ConsumerGroup group = new ConsumerGroup(groupId);
-        group.groupEpoch = value.getInt();
-        group.assignmentEpoch = value.getInt();
-        group.assignorName = getString(value);
+        into.groupEpoch = value.getInt();
+        into.assignmentEpoch = value.getInt();
+        into.assignorName = getString(value);
         int topics = value.getInt();
         Map<String, ConsumerGroup.TopicMetadata> metadata = new HashMap<>();
         for (int i = 0; i < topics; i++) {
             metadata.put(getString(value), new ConsumerGroup.TopicMetadata(getUuid(value), value.getInt()));
         }
-        group.subscriptionMetadata = metadata;
-        int members = value.getInt();
-        ConsumerGroupMember.State[] states = ConsumerGroupMember.State.values();
-        for (int i = 0; i < members; i++) {
-            ConsumerGroupMember member = new ConsumerGroupMember(getString(value));
-            member.instanceId = getString(value);
-            member.rackId = getString(value);
-            member.clientId = getString(value);
-            member.clientHost = getString(value);
-            int names = value.getInt();
-            List<String> subscribed = new ArrayList<>(names);
-            for (int n = 0; n < names; n++) {
-                subscribed.add(getString(value));
+        into.subscriptionMetadata = metadata;
+    }
+
+    static byte[] consumerMemberValue(ConsumerGroupMember member, Map<Uuid, Set<Integer>> target) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeShort(VALUE_VERSION);
+            writeString(out, member.instanceId);
+            writeString(out, member.rackId);
+            writeString(out, member.clientId);
+            writeString(out, member.clientHost);
+            out.writeInt(member.subscribedTopicNames.size());
+            for (String topic : member.subscribedTopicNames) {
+                writeString(out, topic);
             }
-            member.subscribedTopicNames = List.copyOf(subscribed);
-            member.subscribedTopicRegex = getString(value);
-            member.serverAssignor = getString(value);
-            member.rebalanceTimeoutMs = value.getInt();
-            member.memberEpoch = value.getInt();
-            member.previousMemberEpoch = value.getInt();
-            member.state = states[value.get()];
-            member.assigned = getPartitions(value);
-            member.pendingRevocation = getPartitions(value);
-            group.targetAssignment.put(member.memberId, getPartitions(value));
-            group.put(member);
+            writeString(out, member.subscribedTopicRegex);
+            writeString(out, member.serverAssignor);
+            out.writeInt(member.rebalanceTimeoutMs);
+            out.writeInt(member.memberEpoch);
+            out.writeInt(member.previousMemberEpoch);
+            out.writeByte(member.state.ordinal());
+            writePartitions(out, member.assigned);
+            writePartitions(out, member.pendingRevocation);
+            writePartitions(out, target);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing to memory cannot fail", e);
         }
-        return group;
+        return bytes.toByteArray();
+    }
+
+    static StoredConsumerMember decodeConsumerMemberValue(String memberId, ByteBuffer value) {
+        value.getShort();
+        ConsumerGroupMember member = new ConsumerGroupMember(memberId);
+        member.instanceId = getString(value);
+        member.rackId = getString(value);
+        member.clientId = getString(value);
+        member.clientHost = getString(value);
+        int names = value.getInt();
+        List<String> subscribed = new ArrayList<>(names);
+        for (int n = 0; n < names; n++) {
+            subscribed.add(getString(value));
+        }
+        member.subscribedTopicNames = List.copyOf(subscribed);
+        member.subscribedTopicRegex = getString(value);
+        member.serverAssignor = getString(value);
+        member.rebalanceTimeoutMs = value.getInt();
+        member.memberEpoch = value.getInt();
+        member.previousMemberEpoch = value.getInt();
+        member.state = ConsumerGroupMember.State.values()[value.get()];
+        member.assigned = getPartitions(value);
+        member.pendingRevocation = getPartitions(value);
+        return new StoredConsumerMember(member, getPartitions(value));
     }
 
     private static void writePartitions(DataOutputStream out, Map<Uuid, Set<Integer>> partitions) throws IOException {

@@ -1,7 +1,6 @@
 package io.strata.broker.group;
 
 import io.strata.broker.config.BrokerConfig;
-import io.strata.broker.coordinator.CoordinatorRecord;
 import io.strata.broker.coordinator.HandCoordinatorContext;
 import io.strata.broker.group.GroupCoordinator.CommitResult;
 import io.strata.broker.group.GroupCoordinator.OffsetCommit;
@@ -105,7 +104,7 @@ class ConsumerGroupShardTest {
         assertThat(joined.join().memberEpoch()).isEqualTo(1);
         assertThat(joined.join().heartbeatIntervalMs()).isEqualTo(5000);
         assertThat(assigned(joined.join())).containsExactly(0, 1, 2, 3);
-        assertThat(context.log).extracting(CoordinatorRecord::key).hasSize(1);
+        assertThat(context.log).as("the group's record and its member's").hasSize(2);
     }
 
     @Test
@@ -274,6 +273,8 @@ class ConsumerGroupShardTest {
 
         ConsumerGroupDescribeResponseData.DescribedGroup before = shard.describeConsumerGroup("g");
         ConsumerGroupDescribeResponseData.DescribedGroup after = replayed.describeConsumerGroup("g");
+        before.members().sort(java.util.Comparator.comparing(ConsumerGroupDescribeResponseData.Member::memberId));
+        after.members().sort(java.util.Comparator.comparing(ConsumerGroupDescribeResponseData.Member::memberId));
         assertThat(after).isEqualTo(before);
         assertThat(replayed.fetchOffsets("g", null).get(new TopicPartition("orders", 1)).offset()).isEqualTo(9);
         CompletableFuture<ConsumerGroupHeartbeatResponseData> beat = replayed.consumerGroupHeartbeat(
@@ -373,5 +374,39 @@ class ConsumerGroupShardTest {
         assertThat(b.memberEpoch()).isEqualTo(3);
         assertThat(assigned(b)).containsExactly(0, 1, 2, 3);
         assertThat(shard.describeConsumerGroup("g").members()).hasSize(1);
+    }
+
+    @Test
+    void aHeartbeatWritesOnlyWhatItChanged() {
+        heartbeat(join("a"));
+        heartbeat(join("b"));
+        Set<Integer> kept = assigned(heartbeat(beat("a", 1, 0, 1, 2, 3)));
+        int before = context.log.size();
+
+        heartbeat(beat("a", 1, kept.toArray(new Integer[0])));
+        heartbeat(beat("b", 2, (Integer[]) null));
+
+        assertThat(context.log.subList(before, context.log.size()))
+                .as("a's revocation and b's new partitions: one member record each, the group's unchanged")
+                .extracting(record -> GroupRecords.decodeKey(java.nio.ByteBuffer.wrap(record.key())))
+                .containsExactly(new GroupRecords.ConsumerMemberKey("g", "a"),
+                        new GroupRecords.ConsumerMemberKey("g", "b"));
+        int stable = context.log.size();
+        heartbeat(beat("a", 2, (Integer[]) null));
+        assertThat(context.log).as("a plain heartbeat writes nothing").hasSize(stable);
+    }
+
+    @Test
+    void aMemberRecordLeftBeforeItsGroupRecordByCompactionIsReplayed() {
+        heartbeat(join("a"));
+        List<io.strata.broker.coordinator.CoordinatorRecord> reordered = new ArrayList<>(context.log);
+        Collections.reverse(reordered);
+        GroupCoordinatorShard replayed = new GroupCoordinatorShard(new HandCoordinatorContext(), config,
+                topics::get, () -> List.copyOf(topics.values()));
+        for (int i = 0; i < reordered.size(); i++) {
+            replayed.replay(i, reordered.get(i));
+        }
+
+        assertThat(replayed.describeConsumerGroup("g")).isEqualTo(shard.describeConsumerGroup("g"));
     }
 }
