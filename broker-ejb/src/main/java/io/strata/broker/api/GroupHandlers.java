@@ -441,7 +441,8 @@ final class GroupHandlers {
                     .setProtocolType(summary.protocolType())
                     .setProtocolData(summary.protocolName());
             if (summary.error() == Errors.GROUP_ID_NOT_FOUND && version >= 6) {
-                described.setErrorMessage("Group " + groupId + " not found.");
+                described.setErrorMessage(summary.errorMessage() != null ? summary.errorMessage()
+                        : "Group " + groupId + " not found.");
             }
             for (MemberSummary member : summary.members()) {
                 described.members().add(new DescribeGroupsResponseData.DescribedGroupMember()

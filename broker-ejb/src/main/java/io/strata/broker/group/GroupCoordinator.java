@@ -435,7 +435,12 @@ public final class GroupCoordinator implements AutoCloseable {
 
     /** A group as DescribeGroups and ListGroups show it. */
     public record GroupSummary(String groupId, Errors error, GroupState state, String protocolType,
-                               String protocolName, List<MemberSummary> members) {
+                               String protocolName, List<MemberSummary> members, String errorMessage) {
+
+        public GroupSummary(String groupId, Errors error, GroupState state, String protocolType, String protocolName,
+                            List<MemberSummary> members) {
+            this(groupId, error, state, protocolType, protocolName, members, null);
+        }
     }
 
     /** A group as ListGroups shows it: its kind ({@code classic}, {@code consumer}) and state by name. */

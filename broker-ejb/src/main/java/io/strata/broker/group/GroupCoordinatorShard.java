@@ -1037,7 +1037,10 @@ final class GroupCoordinatorShard implements CoordinatorShard {
     GroupSummary describeGroup(String groupId) {
         ClassicGroup group = classic(groupId);
         if (group == null) {
-            return new GroupSummary(groupId, Errors.GROUP_ID_NOT_FOUND, GroupState.DEAD, "", "", List.of());
+            // As Kafka: DescribeGroups describes classic groups; a consumer-protocol group is ConsumerGroupDescribe's.
+            String message = groups.get(groupId) instanceof ConsumerGroup consumerGroup && !consumerGroup.isDead()
+                    ? "Group " + groupId + " is not a classic group." : "Group " + groupId + " not found.";
+            return new GroupSummary(groupId, Errors.GROUP_ID_NOT_FOUND, GroupState.DEAD, "", "", List.of(), message);
         }
         List<MemberSummary> members = new ArrayList<>();
         boolean stable = group.is(GroupState.STABLE);

@@ -308,6 +308,9 @@ class ConsumerGroupShardTest {
                 "client", "/127.0.0.1", response -> { });
         ConsumerGroupHeartbeatResponseData notConsumer = heartbeat(join("x").setGroupId("classic"));
         assertThat(notConsumer.errorCode()).isEqualTo(Errors.GROUP_ID_NOT_FOUND.code());
+        assertThat(shard.describeGroup("g").errorMessage()).as("DescribeGroups is for classic groups")
+                .isEqualTo("Group g is not a classic group.");
+        assertThat(shard.describeConsumerGroup("classic").errorCode()).isEqualTo(Errors.GROUP_ID_NOT_FOUND.code());
         assertThat(shard.listGroups()).extracting(GroupCoordinator.GroupListing::type)
                 .containsExactlyInAnyOrder("consumer", "classic");
         assertThat(Collections.frequency(shard.listGroups().stream().map(GroupCoordinator.GroupListing::groupId)
