@@ -115,4 +115,38 @@ class ConsumerGroupAssignorTest {
                 .isInstanceOf(RangeAssignor.class);
         assertThat(ConsumerGroupAssignor.named("sticky")).isNull();
     }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(10)
+    void uniformBalancesThousandsOfPartitionsAndMovesOnlyTheNewcomersShareWhenAMemberJoins() {
+        Map<Uuid, Integer> counts = Map.of(ORDERS, 2000, PAYMENTS, 1000);
+        List<Subscriber> members = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            members.add(member("m" + i, Set.of(ORDERS, PAYMENTS), Map.of()));
+        }
+        Map<String, Map<Uuid, Set<Integer>>> before = new UniformAssignor().assign(members, counts);
+        List<Subscriber> grown = new ArrayList<>();
+        for (Subscriber member : members) {
+            grown.add(member(member.memberId(), member.topics(), before.get(member.memberId())));
+        }
+        grown.add(member("newcomer", Set.of(ORDERS, PAYMENTS), Map.of()));
+
+        Map<String, Map<Uuid, Set<Integer>>> after = new UniformAssignor().assign(grown, counts);
+
+        assertEveryPartitionOnce(after, counts);
+        assertThat(after.values()).extracting(ConsumerGroupAssignorTest::count)
+                .allSatisfy(n -> assertThat(n).isBetween(29, 30));
+        int moved = 0;
+        for (Subscriber member : members) {
+            Map<Uuid, Set<Integer>> kept = after.get(member.memberId());
+            for (Map.Entry<Uuid, Set<Integer>> topic : before.get(member.memberId()).entrySet()) {
+                for (int partition : topic.getValue()) {
+                    if (!kept.getOrDefault(topic.getKey(), Set.of()).contains(partition)) {
+                        moved++;
+                    }
+                }
+            }
+        }
+        assertThat(moved).as("only the newcomer's share moves").isEqualTo(count(after.get("newcomer")));
+    }
 }
