@@ -674,7 +674,12 @@ final class ConsumerGroupMembership {
         return Errors.NONE;
     }
 
-    /** Whether a member may fetch offsets: a client outside the group always may; a member at its epoch. */
+    /**
+     * Whether a member may fetch offsets: a client outside the group always may; a member at its epoch or its
+     * previous one. The consumer fetches the offsets of partitions it was just given with the epoch they came with,
+     * and its next heartbeat may have moved it on meanwhile (Kafka reads at the last committed state, which narrows the
+     * same window): a fetch changes nothing, so it is not refused for that.
+     */
     static Errors fetchCheck(ConsumerGroup group, String memberId, int memberEpoch) {
         if (memberId == null || (memberId.isEmpty() && memberEpoch < 0)) {
             return Errors.NONE;
@@ -683,7 +688,8 @@ final class ConsumerGroupMembership {
         if (member == null) {
             return Errors.UNKNOWN_MEMBER_ID;
         }
-        return memberEpoch == member.memberEpoch ? Errors.NONE : Errors.STALE_MEMBER_EPOCH;
+        return memberEpoch == member.memberEpoch || memberEpoch == member.previousMemberEpoch ? Errors.NONE
+                : Errors.STALE_MEMBER_EPOCH;
     }
 
     // ---------------------------------------------------------------------------------------------------- describe

@@ -380,9 +380,11 @@ public final class GroupCoordinator implements AutoCloseable {
             return CompletableFuture.failedFuture(error.exception());
         }
         List<TopicPartition> wanted = partitions == null ? null : List.copyOf(partitions);
-        return runtime.call("fetch-stable-offsets", partitionFor(groupId), shard -> {
-            shard.checkOffsetFetch(groupId, memberId, memberEpoch);
-            return new FetchedOffsets(shard.fetchOffsets(groupId, wanted), shard.unstableOffsets(groupId, wanted));
+        return runtime.submit("fetch-stable-offsets", partitionFor(groupId), shard -> {
+            Errors refused = shard.checkOffsetFetch(groupId, memberId, memberEpoch);
+            return refused != Errors.NONE ? CompletableFuture.failedFuture(fetchRefused(refused, groupId, memberId,
+                    memberEpoch)) : CompletableFuture.completedFuture(new FetchedOffsets(
+                    shard.fetchOffsets(groupId, wanted), shard.unstableOffsets(groupId, wanted)));
         });
     }
 
@@ -411,10 +413,16 @@ public final class GroupCoordinator implements AutoCloseable {
             return CompletableFuture.failedFuture(error.exception());
         }
         List<TopicPartition> wanted = partitions == null ? null : List.copyOf(partitions);
-        return runtime.call("fetch-offsets", partitionFor(groupId), shard -> {
-            shard.checkOffsetFetch(groupId, memberId, memberEpoch);
-            return shard.fetchOffsets(groupId, wanted);
+        return runtime.submit("fetch-offsets", partitionFor(groupId), shard -> {
+            Errors refused = shard.checkOffsetFetch(groupId, memberId, memberEpoch);
+            return refused != Errors.NONE ? CompletableFuture.failedFuture(fetchRefused(refused, groupId, memberId,
+                    memberEpoch)) : CompletableFuture.completedFuture(shard.fetchOffsets(groupId, wanted));
         });
+    }
+
+    private static ApiException fetchRefused(Errors error, String groupId, String memberId, int memberEpoch) {
+        return error.exception("Member " + memberId + " of group " + groupId + " may not fetch offsets at epoch "
+                + memberEpoch);
     }
 
     /**

@@ -16,7 +16,6 @@ import io.strata.broker.group.GroupRecords.StoredMember;
 import io.strata.broker.metadata.TopicImage;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData;
@@ -967,18 +966,12 @@ final class GroupCoordinatorShard implements CoordinatorShard {
 
     /**
      * Whether a member of the group may fetch its offsets (OffsetFetch v9+ names the member and its epoch): in a
-     * consumer-protocol group a member must be known and at its epoch; anyone else, and classic groups, may.
-     *
-     * @throws ApiException UNKNOWN_MEMBER_ID or STALE_MEMBER_EPOCH
+     * consumer-protocol group a member must be known (else UNKNOWN_MEMBER_ID) and at its epoch (else
+     * STALE_MEMBER_EPOCH); anyone else, and classic groups, may. NONE if it may.
      */
-    void checkOffsetFetch(String groupId, String memberId, int memberEpoch) {
-        if (groups.get(groupId) instanceof ConsumerGroup group) {
-            Errors check = ConsumerGroupMembership.fetchCheck(group, memberId, memberEpoch);
-            if (check != Errors.NONE) {
-                throw check.exception("Member " + memberId + " of group " + groupId + " may not fetch offsets at"
-                        + " epoch " + memberEpoch);
-            }
-        }
+    Errors checkOffsetFetch(String groupId, String memberId, int memberEpoch) {
+        return groups.get(groupId) instanceof ConsumerGroup group
+                ? ConsumerGroupMembership.fetchCheck(group, memberId, memberEpoch) : Errors.NONE;
     }
 
     /** The group's committed offsets for {@code partitions}, or for every partition if {@code null}. */

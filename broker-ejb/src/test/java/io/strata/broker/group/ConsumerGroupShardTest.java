@@ -200,9 +200,10 @@ class ConsumerGroupShardTest {
                 .containsExactly(Errors.UNKNOWN_MEMBER_ID);
         assertThat(good.join()).extracting(CommitResult::error).containsExactly(Errors.NONE);
         assertThat(shard.fetchOffsets("g", null)).hasSize(1);
-        shard.checkOffsetFetch("g", "a", 1);
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> shard.checkOffsetFetch("g", "a", 3))
-                .isInstanceOf(org.apache.kafka.common.errors.StaleMemberEpochException.class);
+        assertThat(shard.checkOffsetFetch("g", "a", 1)).isEqualTo(Errors.NONE);
+        assertThat(shard.checkOffsetFetch("g", "a", 3)).isEqualTo(Errors.STALE_MEMBER_EPOCH);
+        assertThat(shard.checkOffsetFetch("g", "z", 1)).isEqualTo(Errors.UNKNOWN_MEMBER_ID);
+        assertThat(shard.checkOffsetFetch("g", null, -1)).as("an admin client").isEqualTo(Errors.NONE);
     }
 
     @Test
