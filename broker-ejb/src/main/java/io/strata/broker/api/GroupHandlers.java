@@ -5,6 +5,7 @@ import io.strata.broker.cluster.ClusterMembership;
 import io.strata.broker.config.Endpoint;
 import io.strata.broker.group.GroupCoordinator;
 import io.strata.broker.group.GroupCoordinator.CommitResult;
+import io.strata.broker.group.GroupCoordinator.GroupListing;
 import io.strata.broker.group.GroupCoordinator.GroupSummary;
 import io.strata.broker.group.GroupCoordinator.MemberSummary;
 import io.strata.broker.group.GroupCoordinator.OffsetCommit;
@@ -18,6 +19,8 @@ import io.strata.broker.network.RequestChannel;
 import io.strata.broker.transaction.TransactionCoordinator;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
 import org.apache.kafka.common.message.DeleteGroupsRequestData;
 import org.apache.kafka.common.message.DeleteGroupsResponseData;
 import org.apache.kafka.common.message.DescribeGroupsResponseData;
@@ -39,6 +42,10 @@ import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.message.SyncGroupResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.ConsumerGroupDescribeRequest;
+import org.apache.kafka.common.requests.ConsumerGroupDescribeResponse;
+import org.apache.kafka.common.requests.ConsumerGroupHeartbeatRequest;
+import org.apache.kafka.common.requests.ConsumerGroupHeartbeatResponse;
 import org.apache.kafka.common.requests.DeleteGroupsRequest;
 import org.apache.kafka.common.requests.DeleteGroupsResponse;
 import org.apache.kafka.common.requests.DescribeGroupsRequest;
@@ -73,7 +80,8 @@ import java.util.stream.Collectors;
 
 /**
  * The consumer group APIs, answered by the {@link GroupCoordinator}: FindCoordinator, JoinGroup, SyncGroup,
- * Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, OffsetDelete, DescribeGroups, ListGroups, DeleteGroups. Each
+ * Heartbeat, LeaveGroup, ConsumerGroupHeartbeat and ConsumerGroupDescribe (KIP-848), OffsetCommit, OffsetFetch,
+ * OffsetDelete, DescribeGroups, ListGroups, DeleteGroups. Each
  * handler turns the request into the coordinator's terms and its answer into the response of the request's version.
  */
 final class GroupHandlers {
@@ -107,7 +115,9 @@ final class GroupHandlers {
                 .register(ApiKeys.OFFSET_DELETE, this::offsetDelete)
                 .register(ApiKeys.DESCRIBE_GROUPS, this::describeGroups)
                 .register(ApiKeys.LIST_GROUPS, this::listGroups)
-                .register(ApiKeys.DELETE_GROUPS, this::deleteGroups);
+                .register(ApiKeys.DELETE_GROUPS, this::deleteGroups)
+                .register(ApiKeys.CONSUMER_GROUP_HEARTBEAT, this::consumerGroupHeartbeat)
+                .register(ApiKeys.CONSUMER_GROUP_DESCRIBE, this::consumerGroupDescribe);
     }
 
     // ---------------------------------------------------------------------------------------------------- coordinator
@@ -191,6 +201,26 @@ final class GroupHandlers {
                 requestChannel.sendResponse(request, new LeaveGroupResponse(response, version)));
     }
 
+    private void consumerGroupHeartbeat(Request request, org.apache.kafka.common.requests.AbstractRequest body) {
+        ConsumerGroupHeartbeatRequestData data = ((ConsumerGroupHeartbeatRequest) body).data();
+        String clientHost = "/" + request.context().clientAddress.getHostAddress();
+        coordinator.consumerGroupHeartbeat(data, request.context().clientId(), clientHost).thenAccept(response ->
+                requestChannel.sendResponse(request, new ConsumerGroupHeartbeatResponse(response)));
+    }
+
+    private void consumerGroupDescribe(Request request, org.apache.kafka.common.requests.AbstractRequest body) {
+        List<String> groupIds = ((ConsumerGroupDescribeRequest) body).data().groupIds();
+        List<CompletableFuture<ConsumerGroupDescribeResponseData.DescribedGroup>> described = new ArrayList<>();
+        for (String groupId : groupIds) {
+            described.add(coordinator.describeConsumerGroup(groupId));
+        }
+        CompletableFuture.allOf(described.toArray(new CompletableFuture<?>[0])).thenRun(() -> {
+            ConsumerGroupDescribeResponseData response = new ConsumerGroupDescribeResponseData();
+            described.forEach(group -> response.groups().add(group.join()));
+            requestChannel.sendResponse(request, new ConsumerGroupDescribeResponse(response));
+        });
+    }
+
     // ---------------------------------------------------------------------------------------------------- offsets
 
     private void offsetCommit(Request request, org.apache.kafka.common.requests.AbstractRequest body) {
@@ -259,12 +289,14 @@ final class GroupHandlers {
             }
         }
         if (requireStable) {
-            return coordinator.fetchStableOffsets(group.groupId(), wanted).handle((found, failure) -> failure != null
+            return coordinator.fetchStableOffsets(group.groupId(), wanted, group.memberId(), group.memberEpoch())
+                    .handle((found, failure) -> failure != null
                     ? new OffsetFetchResponseData.OffsetFetchResponseGroup().setGroupId(group.groupId())
                             .setErrorCode(GroupCoordinator.errorOf(failure).code())
                     : markUnstable(fetchResponse(group, byId, found.offsets()), found.unstable(), byId));
         }
-        return coordinator.fetchOffsets(group.groupId(), wanted).handle((found, failure) -> failure != null
+        return coordinator.fetchOffsets(group.groupId(), wanted, group.memberId(), group.memberEpoch())
+                .handle((found, failure) -> failure != null
                 ? new OffsetFetchResponseData.OffsetFetchResponseGroup().setGroupId(group.groupId())
                         .setErrorCode(GroupCoordinator.errorOf(failure).code())
                 : fetchResponse(group, byId, found));
@@ -409,7 +441,8 @@ final class GroupHandlers {
                     .setProtocolType(summary.protocolType())
                     .setProtocolData(summary.protocolName());
             if (summary.error() == Errors.GROUP_ID_NOT_FOUND && version >= 6) {
-                described.setErrorMessage("Group " + groupId + " not found.");
+                described.setErrorMessage(summary.errorMessage() != null ? summary.errorMessage()
+                        : "Group " + groupId + " not found.");
             }
             for (MemberSummary member : summary.members()) {
                 described.members().add(new DescribeGroupsResponseData.DescribedGroupMember()
@@ -437,22 +470,22 @@ final class GroupHandlers {
                         : listedGroups(groups, states, types))));
     }
 
-    private static ListGroupsResponseData listedGroups(List<GroupSummary> groups, Set<String> states,
+    private static ListGroupsResponseData listedGroups(List<GroupListing> groups, Set<String> states,
                                                        Set<String> types) {
         ListGroupsResponseData response = new ListGroupsResponseData();
-        for (GroupSummary group : groups) {
-            String state = group.state().display();
+        for (GroupListing group : groups) {
+            String state = group.state();
             if (!states.isEmpty() && !states.contains(state.toLowerCase(Locale.ROOT))) {
                 continue;
             }
-            if (!types.isEmpty() && !types.contains("classic")) {
+            if (!types.isEmpty() && !types.contains(group.type())) {
                 continue;
             }
             response.groups().add(new ListGroupsResponseData.ListedGroup()
                     .setGroupId(group.groupId())
                     .setProtocolType(group.protocolType())
                     .setGroupState(state)
-                    .setGroupType("classic"));
+                    .setGroupType(group.type()));
         }
         return response;
     }

@@ -55,6 +55,15 @@ public final class BrokerConfig {
     public static final String GROUP_MIN_SESSION_TIMEOUT_MS = "group.min.session.timeout.ms";
     public static final String GROUP_MAX_SESSION_TIMEOUT_MS = "group.max.session.timeout.ms";
     public static final String GROUP_MAX_SIZE = "group.max.size";
+    public static final String GROUP_CONSUMER_SESSION_TIMEOUT_MS = "group.consumer.session.timeout.ms";
+    public static final String GROUP_CONSUMER_MIN_SESSION_TIMEOUT_MS = "group.consumer.min.session.timeout.ms";
+    public static final String GROUP_CONSUMER_MAX_SESSION_TIMEOUT_MS = "group.consumer.max.session.timeout.ms";
+    public static final String GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS = "group.consumer.heartbeat.interval.ms";
+    public static final String GROUP_CONSUMER_MIN_HEARTBEAT_INTERVAL_MS = "group.consumer.min.heartbeat.interval.ms";
+    public static final String GROUP_CONSUMER_MAX_HEARTBEAT_INTERVAL_MS = "group.consumer.max.heartbeat.interval.ms";
+    public static final String GROUP_CONSUMER_MAX_SIZE = "group.consumer.max.size";
+    public static final String GROUP_CONSUMER_ASSIGNORS = "group.consumer.assignors";
+    public static final String GROUP_CONSUMER_MIGRATION_POLICY = "group.consumer.migration.policy";
     public static final String PRODUCER_ID_EXPIRATION_MS = "producer.id.expiration.ms";
     public static final String LOG_RETENTION_HOURS = "log.retention.hours";
     public static final String LOG_RETENTION_MINUTES = "log.retention.minutes";
@@ -122,6 +131,13 @@ public final class BrokerConfig {
     public final int groupMinSessionTimeoutMs;
     public final int groupMaxSessionTimeoutMs;
     public final int groupMaxSize;
+    public final int groupConsumerSessionTimeoutMs;
+    public final int groupConsumerHeartbeatIntervalMs;
+    public final int groupConsumerMaxSize;
+    /** The server assignors consumer-protocol groups may use, the first by default: {@code uniform}, {@code range}. */
+    public final List<String> groupConsumerAssignors;
+    /** {@code disabled}, {@code upgrade}, {@code downgrade} or {@code bidirectional}. */
+    public final String groupConsumerMigrationPolicy;
     public final long producerIdExpirationMs;
     public final int offsetCommitTimeoutMs;
     public final int transactionStateLogNumPartitions;
@@ -193,6 +209,19 @@ public final class BrokerConfig {
         this.groupMinSessionTimeoutMs = (Integer) values.get(GROUP_MIN_SESSION_TIMEOUT_MS);
         this.groupMaxSessionTimeoutMs = (Integer) values.get(GROUP_MAX_SESSION_TIMEOUT_MS);
         this.groupMaxSize = (Integer) values.get(GROUP_MAX_SIZE);
+        this.groupConsumerSessionTimeoutMs = within(this.values, GROUP_CONSUMER_SESSION_TIMEOUT_MS,
+                GROUP_CONSUMER_MIN_SESSION_TIMEOUT_MS, GROUP_CONSUMER_MAX_SESSION_TIMEOUT_MS);
+        this.groupConsumerHeartbeatIntervalMs = within(this.values, GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS,
+                GROUP_CONSUMER_MIN_HEARTBEAT_INTERVAL_MS, GROUP_CONSUMER_MAX_HEARTBEAT_INTERVAL_MS);
+        if (groupConsumerHeartbeatIntervalMs >= groupConsumerSessionTimeoutMs) {
+            throw new ConfigException(GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS, groupConsumerHeartbeatIntervalMs,
+                    "must be lower than " + GROUP_CONSUMER_SESSION_TIMEOUT_MS + " (" + groupConsumerSessionTimeoutMs
+                            + ")");
+        }
+        this.groupConsumerMaxSize = (Integer) values.get(GROUP_CONSUMER_MAX_SIZE);
+        this.groupConsumerAssignors = assignorNames(values.get(GROUP_CONSUMER_ASSIGNORS));
+        this.groupConsumerMigrationPolicy = ((String) values.get(GROUP_CONSUMER_MIGRATION_POLICY))
+                .toLowerCase(java.util.Locale.ROOT);
         this.producerIdExpirationMs = (Long) values.get(PRODUCER_ID_EXPIRATION_MS);
         this.offsetCommitTimeoutMs = (Integer) values.get(OFFSET_COMMIT_TIMEOUT_MS);
         this.transactionStateLogNumPartitions = (Integer) values.get(TRANSACTION_STATE_LOG_NUM_PARTITIONS);
@@ -337,6 +366,39 @@ public final class BrokerConfig {
         return LogDirectoryConfig.of(settings);
     }
 
+    /** A setting that must lie within two others, as Kafka checks its consumer-group timeouts. */
+    private static int within(Map<String, Object> values, String name, String minName, String maxName) {
+        int value = (Integer) values.get(name);
+        int min = (Integer) values.get(minName);
+        int max = (Integer) values.get(maxName);
+        if (value < min || value > max) {
+            throw new ConfigException(name, value, "must be between " + minName + " (" + min + ") and " + maxName
+                    + " (" + max + ")");
+        }
+        return value;
+    }
+
+    /** The assignor names of {@code group.consumer.assignors}: Kafka's class names become uniform and range. */
+    private static List<String> assignorNames(Object value) {
+        List<String> names = new ArrayList<>();
+        for (Object each : (List<?>) value) {
+            String name = each.toString().trim();
+            String shortName = switch (name) {
+                case "uniform", "org.apache.kafka.coordinator.group.assignor.UniformAssignor" -> "uniform";
+                case "range", "org.apache.kafka.coordinator.group.assignor.RangeAssignor" -> "range";
+                default -> throw new ConfigException(GROUP_CONSUMER_ASSIGNORS, value, "Strata knows the assignors"
+                        + " uniform and range (or Kafka's class names of them), not " + name);
+            };
+            if (!names.contains(shortName)) {
+                names.add(shortName);
+            }
+        }
+        if (names.isEmpty()) {
+            throw new ConfigException(GROUP_CONSUMER_ASSIGNORS, value, "at least one assignor is needed");
+        }
+        return List.copyOf(names);
+    }
+
     private static List<Path> parseLogDirs(String value) {
         List<Path> dirs = new ArrayList<>();
         for (String part : value.split(",")) {
@@ -433,6 +495,32 @@ public final class BrokerConfig {
                         "The longest session timeout a consumer may ask for.")
                 .define(GROUP_MAX_SIZE, Type.INT, Integer.MAX_VALUE, Range.atLeast(1), Importance.MEDIUM,
                         "Members a consumer group may have.")
+                .define(GROUP_CONSUMER_SESSION_TIMEOUT_MS, Type.INT, 45_000, Range.atLeast(1), Importance.MEDIUM,
+                        "How long a member of a consumer-protocol group (group.protocol=consumer) may go without"
+                                + " a heartbeat before it is removed.")
+                .define(GROUP_CONSUMER_MIN_SESSION_TIMEOUT_MS, Type.INT, 45_000, Range.atLeast(1), Importance.MEDIUM,
+                        "The lowest " + GROUP_CONSUMER_SESSION_TIMEOUT_MS + " allowed.")
+                .define(GROUP_CONSUMER_MAX_SESSION_TIMEOUT_MS, Type.INT, 60_000, Range.atLeast(1), Importance.MEDIUM,
+                        "The highest " + GROUP_CONSUMER_SESSION_TIMEOUT_MS + " allowed.")
+                .define(GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS, Type.INT, 5000, Range.atLeast(1), Importance.MEDIUM,
+                        "How often members of a consumer-protocol group are told to heartbeat.")
+                .define(GROUP_CONSUMER_MIN_HEARTBEAT_INTERVAL_MS, Type.INT, 5000, Range.atLeast(1),
+                        Importance.MEDIUM, "The lowest " + GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS + " allowed.")
+                .define(GROUP_CONSUMER_MAX_HEARTBEAT_INTERVAL_MS, Type.INT, 15_000, Range.atLeast(1),
+                        Importance.MEDIUM, "The highest " + GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS + " allowed.")
+                .define(GROUP_CONSUMER_MAX_SIZE, Type.INT, Integer.MAX_VALUE, Range.atLeast(1), Importance.MEDIUM,
+                        "Members a consumer-protocol group may have.")
+                .define(GROUP_CONSUMER_ASSIGNORS, Type.LIST,
+                        "org.apache.kafka.coordinator.group.assignor.UniformAssignor,"
+                                + "org.apache.kafka.coordinator.group.assignor.RangeAssignor", Importance.MEDIUM,
+                        "The server-side assignors of consumer-protocol groups, the first the default: uniform"
+                                + " (balanced and sticky) and range (co-partitioned), by these short names or"
+                                + " Kafka's class names.")
+                .define(GROUP_CONSUMER_MIGRATION_POLICY, Type.STRING, "bidirectional",
+                        ConfigDef.CaseInsensitiveValidString.in("disabled", "upgrade", "downgrade", "bidirectional"),
+                        Importance.MEDIUM, "Whether an empty classic group may become a consumer-protocol group"
+                                + " (upgrade), an empty consumer-protocol group a classic one (downgrade), both,"
+                                + " or neither. A group with members keeps its kind.")
                 .define(PRODUCER_ID_EXPIRATION_MS, Type.LONG, 86_400_000L, Range.atLeast(1), Importance.LOW,
                         "How long an idle producer's sequence state is kept.")
                 .define(LOG_RETENTION_HOURS, Type.INT, null, Importance.HIGH,

@@ -12,7 +12,8 @@ interface Group {
 
     /** The kinds of group, named as ListGroups shows them ({@code groupType}). */
     enum Type {
-        CLASSIC("classic");
+        CLASSIC("classic"),
+        CONSUMER("consumer");
 
         private final String display;
 

@@ -11,6 +11,9 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.internals.Topic;
+import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData;
 import org.apache.kafka.common.message.JoinGroupRequestData;
 import org.apache.kafka.common.message.JoinGroupResponseData;
 import org.apache.kafka.common.message.LeaveGroupRequestData;
@@ -70,7 +73,8 @@ public final class GroupCoordinator implements AutoCloseable {
         this.controller = controller;
         this.offsetsPartitions = config.offsetsTopicNumPartitions;
         this.runtime = new CoordinatorRuntime<>(OFFSETS_TOPIC, replicas,
-                context -> new GroupCoordinatorShard(context, config, name -> controller.image().topic(name)),
+                context -> new GroupCoordinatorShard(context, config, name -> controller.image().topic(name),
+                        () -> controller.image().topics()),
                 threads, clock, config.offsetCommitTimeoutMs, OPERATIONS_WAITING_MAX);
         // A partition whose log directory failed is not served: its groups find their coordinator again.
         replicas.addLogDirectoryFailureListener((directory, allOffline) -> runtime.onLeadershipChanged());
@@ -250,6 +254,36 @@ public final class GroupCoordinator implements AutoCloseable {
                 .exceptionally(failure -> new LeaveGroupResponseData().setErrorCode(errorOf(failure).code()));
     }
 
+    /**
+     * ConsumerGroupHeartbeat (KIP-848): joins, heartbeats or leaves a consumer-protocol group; completes, on any
+     * thread, once what it changed is committed.
+     */
+    public CompletableFuture<ConsumerGroupHeartbeatResponseData> consumerGroupHeartbeat(
+            ConsumerGroupHeartbeatRequestData request, String clientId, String clientHost) {
+        Errors error = precheck(request.groupId());
+        if (error != Errors.NONE) {
+            return CompletableFuture.completedFuture(new ConsumerGroupHeartbeatResponseData()
+                    .setErrorCode(error.code()));
+        }
+        return runtime.submit("consumer-group-heartbeat", partitionFor(request.groupId()),
+                        shard -> shard.consumerGroupHeartbeat(request, clientId, clientHost))
+                .exceptionally(failure -> new ConsumerGroupHeartbeatResponseData()
+                        .setErrorCode(errorOf(failure).code()));
+    }
+
+    /** ConsumerGroupDescribe of one group: GROUP_ID_NOT_FOUND for a group of another kind or none. */
+    public CompletableFuture<ConsumerGroupDescribeResponseData.DescribedGroup> describeConsumerGroup(String groupId) {
+        Errors error = precheck(groupId);
+        if (error != Errors.NONE) {
+            return CompletableFuture.completedFuture(new ConsumerGroupDescribeResponseData.DescribedGroup()
+                    .setGroupId(groupId).setErrorCode(error.code()));
+        }
+        return runtime.call("consumer-group-describe", partitionFor(groupId),
+                        shard -> shard.describeConsumerGroup(groupId))
+                .exceptionally(failure -> new ConsumerGroupDescribeResponseData.DescribedGroup().setGroupId(groupId)
+                        .setErrorCode(errorOf(failure).code()));
+    }
+
     static JoinGroupResponseData joinError(String memberId, Errors error) {
         return new JoinGroupResponseData().setErrorCode(error.code()).setGenerationId(-1)
                 .setMemberId(memberId == null ? "" : memberId).setLeader("").setProtocolName(null);
@@ -332,13 +366,26 @@ public final class GroupCoordinator implements AutoCloseable {
      * them an open transaction holds (answered UNSTABLE_OFFSET_COMMIT, for the consumer to retry).
      */
     public CompletableFuture<FetchedOffsets> fetchStableOffsets(String groupId, Collection<TopicPartition> partitions) {
+        return fetchStableOffsets(groupId, partitions, null, -1);
+    }
+
+    /**
+     * As {@link #fetchStableOffsets(String, Collection)}, for a member of the group (OffsetFetch v9+): in a
+     * consumer-protocol group it must be known (else UNKNOWN_MEMBER_ID) and at its epoch (else STALE_MEMBER_EPOCH).
+     */
+    public CompletableFuture<FetchedOffsets> fetchStableOffsets(String groupId, Collection<TopicPartition> partitions,
+                                                               String memberId, int memberEpoch) {
         Errors error = precheck(groupId);
         if (error != Errors.NONE) {
             return CompletableFuture.failedFuture(error.exception());
         }
         List<TopicPartition> wanted = partitions == null ? null : List.copyOf(partitions);
-        return runtime.call("fetch-stable-offsets", partitionFor(groupId), shard -> new FetchedOffsets(
-                shard.fetchOffsets(groupId, wanted), shard.unstableOffsets(groupId, wanted)));
+        return runtime.submit("fetch-stable-offsets", partitionFor(groupId), shard -> {
+            Errors refused = shard.checkOffsetFetch(groupId, memberId, memberEpoch);
+            return refused != Errors.NONE ? CompletableFuture.failedFuture(fetchRefused(refused, groupId, memberId,
+                    memberEpoch)) : CompletableFuture.completedFuture(new FetchedOffsets(
+                    shard.fetchOffsets(groupId, wanted), shard.unstableOffsets(groupId, wanted)));
+        });
     }
 
     private static List<CommitResult> failAll(List<OffsetCommit> commits, Errors error) {
@@ -355,12 +402,27 @@ public final class GroupCoordinator implements AutoCloseable {
      */
     public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> fetchOffsets(String groupId,
                                                                                 Collection<TopicPartition> partitions) {
+        return fetchOffsets(groupId, partitions, null, -1);
+    }
+
+    /** As {@link #fetchOffsets(String, Collection)}, for a member of the group, checked as a stable fetch's. */
+    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> fetchOffsets(
+            String groupId, Collection<TopicPartition> partitions, String memberId, int memberEpoch) {
         Errors error = precheck(groupId);
         if (error != Errors.NONE) {
             return CompletableFuture.failedFuture(error.exception());
         }
         List<TopicPartition> wanted = partitions == null ? null : List.copyOf(partitions);
-        return runtime.call("fetch-offsets", partitionFor(groupId), shard -> shard.fetchOffsets(groupId, wanted));
+        return runtime.submit("fetch-offsets", partitionFor(groupId), shard -> {
+            Errors refused = shard.checkOffsetFetch(groupId, memberId, memberEpoch);
+            return refused != Errors.NONE ? CompletableFuture.failedFuture(fetchRefused(refused, groupId, memberId,
+                    memberEpoch)) : CompletableFuture.completedFuture(shard.fetchOffsets(groupId, wanted));
+        });
+    }
+
+    private static ApiException fetchRefused(Errors error, String groupId, String memberId, int memberEpoch) {
+        return error.exception("Member " + memberId + " of group " + groupId + " may not fetch offsets at epoch "
+                + memberEpoch);
     }
 
     /**
@@ -381,7 +443,16 @@ public final class GroupCoordinator implements AutoCloseable {
 
     /** A group as DescribeGroups and ListGroups show it. */
     public record GroupSummary(String groupId, Errors error, GroupState state, String protocolType,
-                               String protocolName, List<MemberSummary> members) {
+                               String protocolName, List<MemberSummary> members, String errorMessage) {
+
+        public GroupSummary(String groupId, Errors error, GroupState state, String protocolType, String protocolName,
+                            List<MemberSummary> members) {
+            this(groupId, error, state, protocolType, protocolName, members, null);
+        }
+    }
+
+    /** A group as ListGroups shows it: its kind ({@code classic}, {@code consumer}) and state by name. */
+    public record GroupListing(String groupId, String protocolType, String state, String type) {
     }
 
     /** A member as DescribeGroups shows it. */
@@ -403,9 +474,9 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     /** Every group this broker coordinates. */
-    public CompletableFuture<List<GroupSummary>> listGroups() {
+    public CompletableFuture<List<GroupListing>> listGroups() {
         return runtime.callAll("list-groups", GroupCoordinatorShard::listGroups).thenApply(perPartition -> {
-            List<GroupSummary> all = new ArrayList<>();
+            List<GroupListing> all = new ArrayList<>();
             perPartition.forEach(all::addAll);
             return all;
         });

@@ -5,6 +5,7 @@ import io.strata.broker.coordinator.CoordinatorContext;
 import io.strata.broker.coordinator.CoordinatorRecord;
 import io.strata.broker.coordinator.CoordinatorShard;
 import io.strata.broker.group.GroupCoordinator.CommitResult;
+import io.strata.broker.group.GroupCoordinator.GroupListing;
 import io.strata.broker.group.GroupCoordinator.GroupSummary;
 import io.strata.broker.group.GroupCoordinator.MemberSummary;
 import io.strata.broker.group.GroupCoordinator.OffsetCommit;
@@ -14,6 +15,10 @@ import io.strata.broker.group.GroupRecords.StoredGroup;
 import io.strata.broker.group.GroupRecords.StoredMember;
 import io.strata.broker.metadata.TopicImage;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData;
 import org.apache.kafka.common.message.JoinGroupRequestData;
 import org.apache.kafka.common.message.JoinGroupResponseData;
 import org.apache.kafka.common.message.LeaveGroupRequestData;
@@ -34,13 +39,15 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The groups of one {@code __consumer_offsets} partition and their committed offsets: the classic group protocol
  * (members join, the group rebalances through PreparingRebalance and CompletingRebalance to Stable, the leader's
  * assignment is handed out at SyncGroup, members are expired by {@code session.timeout.ms} or dropped when they do not
  * rejoin within the rebalance timeout, static members keep their place across restarts, generations fence stale
- * members), offset commits, fetches and deletions, group deletion and offset expiry.
+ * members), offset commits, fetches and deletions, group deletion and offset expiry. Consumer-protocol (KIP-848)
+ * groups live in the same map of groups and share the offsets; their protocol is {@link ConsumerGroupMembership}'s.
  *
  * <p>A plain state machine on the {@link io.strata.broker.coordinator.CoordinatorRuntime}: every method runs on the
  * runtime's thread. Membership changes in memory at once, and the group's membership record is written when a
@@ -65,11 +72,19 @@ final class GroupCoordinatorShard implements CoordinatorShard {
     private final Map<String, Group> groups = new HashMap<>();
     private final OffsetStore offsets = new OffsetStore();
     private final PendingTransactionalOffsets pendingOffsets = new PendingTransactionalOffsets();
+    private final ConsumerGroupMembership consumerGroups;
 
     GroupCoordinatorShard(CoordinatorContext context, BrokerConfig config, Function<String, TopicImage> topics) {
+        this(context, config, topics, List::of);
+    }
+
+    /** With {@code allTopics}, every topic of the cluster: consumer-protocol groups resolve subscriptions in it. */
+    GroupCoordinatorShard(CoordinatorContext context, BrokerConfig config, Function<String, TopicImage> topics,
+                          Supplier<Collection<TopicImage>> allTopics) {
         this.context = context;
         this.config = config;
         this.topics = topics;
+        this.consumerGroups = new ConsumerGroupMembership(context, config, topics, allTopics, groups);
     }
 
     // ---------------------------------------------------------------------------------------------------- loading
@@ -96,6 +111,10 @@ final class GroupCoordinatorShard implements CoordinatorShard {
             }
         } else if (key instanceof GroupKey) {
             replayGroup(key.group(), record.value());
+        } else if (key instanceof GroupRecords.ConsumerGroupKey) {
+            consumerGroups.replayGroup(key.group(), record.value(), offsets.hasOffsets(key.group()));
+        } else if (key instanceof GroupRecords.ConsumerMemberKey member) {
+            consumerGroups.replayMember(key.group(), member.memberId(), record.value());
         } else if (key instanceof GroupRecords.PendingOffsetKey pending) {
             if (record.value() != null) {
                 pendingOffsets.put(pending.producerId(), key.group(), pending.topicPartition(),
@@ -108,7 +127,12 @@ final class GroupCoordinatorShard implements CoordinatorShard {
 
     private void replayGroup(String groupId, byte[] value) {
         long nowMs = context.nowMs();
-        ClassicGroup group = (ClassicGroup) groups.computeIfAbsent(groupId, id -> new ClassicGroup(id, nowMs));
+        Group existing = groups.get(groupId);
+        if (value == null && existing != null && !(existing instanceof ClassicGroup)) {
+            return; // the classic group became a group of another kind
+        }
+        ClassicGroup group = existing instanceof ClassicGroup classic ? classic : new ClassicGroup(groupId, nowMs);
+        groups.put(groupId, group);
         group.members.clear();
         group.staticMembers.clear();
         if (value == null) {
@@ -144,6 +168,7 @@ final class GroupCoordinatorShard implements CoordinatorShard {
                 context.partition());
         scheduleSweep();
         scheduleExpiry();
+        consumerGroups.onLoaded();
     }
 
     @Override
@@ -175,8 +200,15 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         return groups.get(groupId) instanceof ClassicGroup group ? group : null;
     }
 
+    /** The classic group of that id, created if there is no group of that id; null if one of another kind is. */
     private ClassicGroup classicOrNew(String groupId) {
-        return (ClassicGroup) groups.computeIfAbsent(groupId, id -> new ClassicGroup(id, context.nowMs()));
+        return groups.computeIfAbsent(groupId, id -> new ClassicGroup(id, context.nowMs())) instanceof ClassicGroup
+                classic ? classic : null;
+    }
+
+    /** Makes sure a group exists for committed offsets: a classic one, unless a group of that id exists. */
+    private void ensureGroup(String groupId) {
+        groups.computeIfAbsent(groupId, id -> new ClassicGroup(id, context.nowMs()));
     }
 
     // ---------------------------------------------------------------------------------------------------- join
@@ -189,6 +221,14 @@ final class GroupCoordinatorShard implements CoordinatorShard {
             protocols.put(protocol.name(), protocol.metadata());
         }
         boolean unknownMember = request.memberId().isEmpty();
+        if (groups.get(request.groupId()) instanceof ConsumerGroup consumerGroup && !consumerGroup.isDead()) {
+            if (!consumerGroup.isEmpty() || !consumerGroups.downgradeAllowed()) {
+                // A consumer-protocol group with members keeps its kind: classic members cannot join it.
+                respond.accept(GroupCoordinator.joinError(request.memberId(), Errors.INCONSISTENT_GROUP_PROTOCOL));
+                return;
+            }
+            downgrade(consumerGroup);
+        }
         ClassicGroup group = unknownMember ? classicOrNew(request.groupId()) : classic(request.groupId());
         if (group == null) {
             respond.accept(GroupCoordinator.joinError(request.memberId(), Errors.UNKNOWN_MEMBER_ID));
@@ -204,6 +244,28 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         } else {
             joinKnownMember(group, request, clientId, clientHost, protocols, respond);
         }
+    }
+
+    /** An empty consumer-protocol group becomes a classic one: its record goes, its offsets stay. */
+    private void downgrade(ConsumerGroup group) {
+        groups.put(group.groupId, new ClassicGroup(group.groupId, context.nowMs()));
+        LOG.log(Level.INFO, "Empty consumer group {0} becomes a classic group", group.groupId);
+        context.write(List.of(CoordinatorRecord.tombstone(GroupRecords.consumerGroupKey(group.groupId))), () -> {
+        }, error -> LOG.log(Level.WARNING, "Removing the record of consumer group {0} failed: {1}", group.groupId,
+                error));
+    }
+
+    // ---------------------------------------------------------------------------------------------------- KIP-848
+
+    /** ConsumerGroupHeartbeat; completes once what it changed is committed. */
+    CompletableFuture<ConsumerGroupHeartbeatResponseData> consumerGroupHeartbeat(
+            ConsumerGroupHeartbeatRequestData request, String clientId, String clientHost) {
+        return consumerGroups.heartbeat(request, clientId, clientHost);
+    }
+
+    /** ConsumerGroupDescribe of one group. */
+    ConsumerGroupDescribeResponseData.DescribedGroup describeConsumerGroup(String groupId) {
+        return consumerGroups.describe(groupId);
     }
 
     private void joinNewMember(ClassicGroup group, JoinGroupRequestData request, short version, String clientId,
@@ -716,14 +778,21 @@ final class GroupCoordinatorShard implements CoordinatorShard {
     CompletableFuture<List<CommitResult>> commitOffsets(String groupId, String memberId, String groupInstanceId,
                                                         int generationId, List<OffsetCommit> commits) {
         boolean simple = generationId < 0 && (memberId == null || memberId.isEmpty());
-        ClassicGroup group = simple ? classicOrNew(groupId) : classic(groupId);
-        Errors check = group == null ? Errors.ILLEGAL_GENERATION : commitCheck(group, simple, memberId,
-                groupInstanceId, generationId);
-        if (check != Errors.NONE) {
-            return CompletableFuture.completedFuture(failAll(commits, check));
-        }
-        if (!simple) {
-            group.member(memberId).lastHeartbeatMs = context.nowMs();
+        if (groups.get(groupId) instanceof ConsumerGroup consumerGroup) {
+            Errors check = consumerCommitCheck(consumerGroup, memberId, generationId, commits);
+            if (check != Errors.NONE) {
+                return CompletableFuture.completedFuture(failAll(commits, check));
+            }
+        } else {
+            ClassicGroup group = simple ? classicOrNew(groupId) : classic(groupId);
+            Errors check = group == null ? Errors.ILLEGAL_GENERATION : commitCheck(group, simple, memberId,
+                    groupInstanceId, generationId);
+            if (check != Errors.NONE) {
+                return CompletableFuture.completedFuture(failAll(commits, check));
+            }
+            if (!simple) {
+                group.member(memberId).lastHeartbeatMs = context.nowMs();
+            }
         }
         long nowMs = context.nowMs();
         List<CommitResult> results = new ArrayList<>();
@@ -744,7 +813,7 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         CompletableFuture<List<CommitResult>> done = new CompletableFuture<>();
         context.write(records, () -> {
             // The group may have been deleted or expired while this commit was written: it exists again.
-            classicOrNew(groupId);
+            ensureGroup(groupId);
             offsets.putAll(groupId, accepted);
             accepted.keySet().forEach(tp -> results.add(new CommitResult(tp, Errors.NONE)));
             done.complete(results);
@@ -753,6 +822,18 @@ final class GroupCoordinatorShard implements CoordinatorShard {
             done.complete(results);
         });
         return done;
+    }
+
+    private Errors consumerCommitCheck(ConsumerGroup group, String memberId, int memberEpoch,
+                                       List<OffsetCommit> commits) {
+        List<Uuid> topicIds = new ArrayList<>(commits.size());
+        List<Integer> partitions = new ArrayList<>(commits.size());
+        for (OffsetCommit commit : commits) {
+            TopicImage topic = topics.apply(commit.topicPartition().topic());
+            topicIds.add(topic == null ? null : topic.id());
+            partitions.add(commit.topicPartition().partition());
+        }
+        return ConsumerGroupMembership.commitCheck(group, memberId, memberEpoch, topicIds, partitions);
     }
 
     private static Errors commitCheck(ClassicGroup group, boolean simple, String memberId, String groupInstanceId,
@@ -790,7 +871,9 @@ final class GroupCoordinatorShard implements CoordinatorShard {
             group = classicOrNew(groupId);
         }
         Errors check;
-        if (group == null) {
+        if (groups.get(groupId) instanceof ConsumerGroup consumerGroup) {
+            check = fromMember ? consumerCommitCheck(consumerGroup, memberId, generationId, commits) : Errors.NONE;
+        } else if (group == null) {
             check = Errors.ILLEGAL_GENERATION;
         } else if (group.is(GroupState.DEAD)) {
             check = Errors.COORDINATOR_NOT_AVAILABLE;
@@ -859,7 +942,7 @@ final class GroupCoordinatorShard implements CoordinatorShard {
             pendingOffsets.removeProducer(producerId);
             if (committed) {
                 pending.forEach((groupId, byPartition) -> {
-                    classicOrNew(groupId);
+                    ensureGroup(groupId);
                     offsets.putAll(groupId, byPartition);
                 });
             }
@@ -879,6 +962,16 @@ final class GroupCoordinatorShard implements CoordinatorShard {
             results.add(new CommitResult(commit.topicPartition(), error));
         }
         return results;
+    }
+
+    /**
+     * Whether a member of the group may fetch its offsets (OffsetFetch v9+ names the member and its epoch): in a
+     * consumer-protocol group a member must be known (else UNKNOWN_MEMBER_ID) and at its epoch (else
+     * STALE_MEMBER_EPOCH); anyone else, and classic groups, may. NONE if it may.
+     */
+    Errors checkOffsetFetch(String groupId, String memberId, int memberEpoch) {
+        return groups.get(groupId) instanceof ConsumerGroup group
+                ? ConsumerGroupMembership.fetchCheck(group, memberId, memberEpoch) : Errors.NONE;
     }
 
     /** The group's committed offsets for {@code partitions}, or for every partition if {@code null}. */
@@ -902,12 +995,15 @@ final class GroupCoordinatorShard implements CoordinatorShard {
      */
     CompletableFuture<Map.Entry<Errors, Map<TopicPartition, Errors>>> deleteOffsets(String groupId,
                                                                                    List<TopicPartition> partitions) {
-        ClassicGroup group = classic(groupId);
+        Group group = groups.get(groupId);
         Map<TopicPartition, Errors> results = new LinkedHashMap<>();
-        if (group == null || group.is(GroupState.DEAD)) {
+        if (group == null || group.isDead()) {
             return CompletableFuture.completedFuture(Map.entry(Errors.GROUP_ID_NOT_FOUND, results));
         }
-        Set<String> subscribed = group.is(GroupState.EMPTY) ? Set.of() : group.subscribedTopics();
+        Set<String> subscribed = group instanceof ConsumerGroup consumerGroup
+                ? consumerGroup.subscriptionMetadata.keySet()
+                : group.isEmpty() || ((ClassicGroup) group).is(GroupState.EMPTY) ? Set.of()
+                : ((ClassicGroup) group).subscribedTopics();
         List<CoordinatorRecord> tombstones = new ArrayList<>();
         List<TopicPartition> removed = new ArrayList<>();
         for (TopicPartition tp : partitions) {
@@ -934,7 +1030,10 @@ final class GroupCoordinatorShard implements CoordinatorShard {
     GroupSummary describeGroup(String groupId) {
         ClassicGroup group = classic(groupId);
         if (group == null) {
-            return new GroupSummary(groupId, Errors.GROUP_ID_NOT_FOUND, GroupState.DEAD, "", "", List.of());
+            // As Kafka: DescribeGroups describes classic groups; a consumer-protocol group is ConsumerGroupDescribe's.
+            String message = groups.get(groupId) instanceof ConsumerGroup consumerGroup && !consumerGroup.isDead()
+                    ? "Group " + groupId + " is not a classic group." : "Group " + groupId + " not found.";
+            return new GroupSummary(groupId, Errors.GROUP_ID_NOT_FOUND, GroupState.DEAD, "", "", List.of(), message);
         }
         List<MemberSummary> members = new ArrayList<>();
         boolean stable = group.is(GroupState.STABLE);
@@ -948,25 +1047,27 @@ final class GroupCoordinatorShard implements CoordinatorShard {
                 stable && group.protocolName != null ? group.protocolName : "", members);
     }
 
-    /** Every group of this partition. */
-    List<GroupSummary> listGroups() {
-        List<GroupSummary> listed = new ArrayList<>();
+    /** Every group of this partition, of every kind. */
+    List<GroupListing> listGroups() {
+        List<GroupListing> listed = new ArrayList<>();
         for (Group each : groups.values()) {
-            if (each instanceof ClassicGroup group && !group.is(GroupState.DEAD)) {
-                listed.add(new GroupSummary(group.groupId, Errors.NONE, group.state,
-                        group.protocolType == null ? "" : group.protocolType, group.protocolName, List.of()));
+            if (each.isDead()) {
+                continue;
             }
+            String protocolType = each instanceof ClassicGroup group
+                    ? (group.protocolType == null ? "" : group.protocolType) : ClassicGroup.CONSUMER_PROTOCOL_TYPE;
+            listed.add(new GroupListing(each.groupId(), protocolType, each.stateName(), each.type().display()));
         }
         return listed;
     }
 
     /** DeleteGroups: deletes a group without members, with its offsets, once the tombstones are committed. */
     CompletableFuture<Errors> deleteGroup(String groupId) {
-        ClassicGroup group = classic(groupId);
-        if (group == null || group.is(GroupState.DEAD)) {
+        Group group = groups.get(groupId);
+        if (group == null || group.isDead()) {
             return CompletableFuture.completedFuture(Errors.GROUP_ID_NOT_FOUND);
         }
-        if (!group.is(GroupState.EMPTY)) {
+        if (!group.isEmpty() || (group instanceof ClassicGroup classic && !classic.is(GroupState.EMPTY))) {
             return CompletableFuture.completedFuture(Errors.NON_EMPTY_GROUP);
         }
         List<CoordinatorRecord> tombstones = new ArrayList<>();
@@ -974,7 +1075,7 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         for (TopicPartition tp : deleted) {
             tombstones.add(CoordinatorRecord.tombstone(GroupRecords.offsetKey(groupId, tp)));
         }
-        tombstones.add(CoordinatorRecord.tombstone(GroupRecords.groupKey(groupId)));
+        tombstones.add(CoordinatorRecord.tombstone(groupRecordKey(group)));
         CompletableFuture<Errors> done = new CompletableFuture<>();
         context.write(tombstones, () -> {
             offsets.removeAll(groupId, deleted);
@@ -985,50 +1086,64 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         return done;
     }
 
+    /** The key of the record that holds a group of this kind. */
+    private static byte[] groupRecordKey(Group group) {
+        return group instanceof ConsumerGroup ? GroupRecords.consumerGroupKey(group.groupId())
+                : GroupRecords.groupKey(group.groupId());
+    }
+
     /** A group whose record was deleted: gone, unless a member joined while the deletion was written. */
-    private void forgetIfEmpty(ClassicGroup group) {
-        if (group.is(GroupState.EMPTY) && group.members.isEmpty() && !offsets.hasOffsets(group.groupId)) {
-            group.transitionTo(GroupState.DEAD, context.nowMs());
-            groups.remove(group.groupId, group);
+    private void forgetIfEmpty(Group group) {
+        if (!group.isEmpty() || offsets.hasOffsets(group.groupId())) {
+            return;
+        }
+        if (group instanceof ClassicGroup classic && classic.is(GroupState.EMPTY)) {
+            classic.transitionTo(GroupState.DEAD, context.nowMs());
+            groups.remove(group.groupId(), group);
+        } else if (group instanceof ConsumerGroup consumerGroup) {
+            consumerGroup.dead = true;
+            groups.remove(group.groupId(), group);
         }
     }
 
     /** Removes offsets of groups without members once {@code offsets.retention.minutes} have passed. */
     private void expireOffsets() {
         long nowMs = context.nowMs();
-        for (Group each : List.copyOf(groups.values())) {
-            if (!(each instanceof ClassicGroup group) || !group.members.isEmpty() || group.is(GroupState.DEAD)) {
+        for (Group group : List.copyOf(groups.values())) {
+            if (!group.isEmpty() || group.isDead()) {
                 continue;
             }
-            Map<TopicPartition, OffsetAndMetadata> committed = offsets.offsets(group.groupId);
+            String groupId = group.groupId();
+            long emptySinceMs = group instanceof ClassicGroup classic ? classic.stateChangedMs : 0;
+            Map<TopicPartition, OffsetAndMetadata> committed = offsets.offsets(groupId);
             List<CoordinatorRecord> tombstones = new ArrayList<>();
             List<TopicPartition> expired = new ArrayList<>();
             for (Map.Entry<TopicPartition, OffsetAndMetadata> offset : committed.entrySet()) {
-                long since = Math.max(offset.getValue().commitTimestampMs(), group.stateChangedMs);
+                long since = Math.max(offset.getValue().commitTimestampMs(), emptySinceMs);
                 // As Kafka: an offset an open transaction is about to replace does not expire under it.
                 if (nowMs - since > config.offsetsRetentionMs
-                        && !pendingOffsets.isPending(group.groupId, offset.getKey())) {
+                        && !pendingOffsets.isPending(groupId, offset.getKey())) {
                     expired.add(offset.getKey());
-                    tombstones.add(CoordinatorRecord.tombstone(GroupRecords.offsetKey(group.groupId,
+                    tombstones.add(CoordinatorRecord.tombstone(GroupRecords.offsetKey(groupId,
                             offset.getKey())));
                 }
             }
-            boolean emptied = expired.size() == committed.size() && !pendingOffsets.hasGroup(group.groupId);
+            boolean emptied = expired.size() == committed.size() && !pendingOffsets.hasGroup(groupId);
             if (emptied) {
-                tombstones.add(CoordinatorRecord.tombstone(GroupRecords.groupKey(group.groupId)));
+                tombstones.add(CoordinatorRecord.tombstone(groupRecordKey(group)));
             }
             if (expired.isEmpty() && !emptied) {
                 continue;
             }
             context.write(tombstones, () -> {
-                offsets.removeAll(group.groupId, expired);
+                offsets.removeAll(groupId, expired);
                 if (!expired.isEmpty()) {
-                    LOG.log(Level.INFO, "Expired {0} offset(s) of group {1}", expired.size(), group.groupId);
+                    LOG.log(Level.INFO, "Expired {0} offset(s) of group {1}", expired.size(), groupId);
                 }
                 if (emptied) {
                     forgetIfEmpty(group);
                 }
-            }, error -> LOG.log(Level.WARNING, "Expiring offsets of group {0} failed: {1}", group.groupId, error));
+            }, error -> LOG.log(Level.WARNING, "Expiring offsets of group {0} failed: {1}", groupId, error));
         }
     }
 

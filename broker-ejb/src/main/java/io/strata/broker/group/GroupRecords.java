@@ -1,18 +1,32 @@
 package io.strata.broker.group;
 
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The record format of {@code __consumer_offsets}: one record per committed offset (key: group, topic, partition) and
  * one per group (key: group) holding its generation, protocol, leader and members with their subscriptions and
  * assignments, and one per offset committed in an open transaction (key: group, producer id, topic, partition; the
- * value as a committed offset's) until the transaction's marker arrives. A tombstone removes any of them. Keys and values begin with a version, so the format can grow.
+ * value as a committed offset's) until the transaction's marker arrives. A consumer-protocol group has one record
+ * (key: group) with its epochs, assignor and the subscribed topics' metadata, and one per member (key: group, member
+ * id) with its subscription, epochs, reconciliation state, current and target assignment: a heartbeat rewrites its
+ * own member, not the whole group. A tombstone removes any of them. Keys and values begin with
+ * a version, so the format can grow.
  *
  * <p>The only class that knows the format. Stateless; thread-safe.
  */
@@ -22,13 +36,17 @@ final class GroupRecords {
     private static final short GROUP_KEY = 2;
     /** An offset committed in a transaction, held until the transaction's marker says whether it counts. */
     private static final short PENDING_OFFSET_KEY = 3;
+    /** A consumer-protocol (KIP-848) group's epochs and subscription metadata. */
+    private static final short CONSUMER_GROUP_KEY = 4;
+    /** A member of a consumer-protocol group, with its target assignment. */
+    private static final short CONSUMER_MEMBER_KEY = 5;
     private static final short VALUE_VERSION = 1;
 
     private GroupRecords() {
     }
 
     /** A decoded key: an offset's or a group's. */
-    sealed interface Key permits OffsetKey, GroupKey, PendingOffsetKey {
+    sealed interface Key permits OffsetKey, GroupKey, PendingOffsetKey, ConsumerGroupKey, ConsumerMemberKey {
         String group();
     }
 
@@ -36,6 +54,16 @@ final class GroupRecords {
     }
 
     record GroupKey(String group) implements Key {
+    }
+
+    record ConsumerGroupKey(String group) implements Key {
+    }
+
+    record ConsumerMemberKey(String group, String memberId) implements Key {
+    }
+
+    /** A consumer-protocol member as stored: its state and its partitions in the group's target assignment. */
+    record StoredConsumerMember(ConsumerGroupMember member, Map<Uuid, Set<Integer>> target) {
     }
 
     record PendingOffsetKey(String group, long producerId, TopicPartition topicPartition) implements Key {
@@ -87,6 +115,12 @@ final class GroupRecords {
             }
             if (type == GROUP_KEY) {
                 return new GroupKey(group);
+            }
+            if (type == CONSUMER_GROUP_KEY) {
+                return new ConsumerGroupKey(group);
+            }
+            if (type == CONSUMER_MEMBER_KEY) {
+                return new ConsumerMemberKey(group, getString(key));
             }
             if (type == PENDING_OFFSET_KEY) {
                 long producerId = key.getLong();
@@ -167,6 +201,150 @@ final class GroupRecords {
                     subscription, assignment));
         }
         return new StoredGroup(protocolType, generation, protocol, leader, timestamp, members);
+    }
+
+    static byte[] consumerGroupKey(String group) {
+        ByteBuffer buffer = ByteBuffer.allocate(2 + sizeOf(group));
+        buffer.putShort(CONSUMER_GROUP_KEY);
+        putString(buffer, group);
+        return buffer.array();
+    }
+
+    static byte[] consumerMemberKey(String group, String memberId) {
+        ByteBuffer buffer = ByteBuffer.allocate(2 + sizeOf(group) + sizeOf(memberId));
+        buffer.putShort(CONSUMER_MEMBER_KEY);
+        putString(buffer, group);
+        putString(buffer, memberId);
+        return buffer.array();
+    }
+
+    static byte[] consumerGroupValue(ConsumerGroup group) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeShort(VALUE_VERSION);
+            out.writeInt(group.groupEpoch);
+            out.writeInt(group.assignmentEpoch);
+            writeString(out, group.assignorName);
+            out.writeInt(group.subscriptionMetadata.size());
+            for (Map.Entry<String, ConsumerGroup.TopicMetadata> topic : group.subscriptionMetadata.entrySet()) {
+                writeString(out, topic.getKey());
+                writeUuid(out, topic.getValue().id());
+                out.writeInt(topic.getValue().partitions());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing to memory cannot fail", e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** Sets the group's epochs, assignor and subscription metadata from its record. */
+    static void decodeConsumerGroupValue(ByteBuffer value, ConsumerGroup into) {
+        value.getShort();
+        into.groupEpoch = value.getInt();
+        into.assignmentEpoch = value.getInt();
+        into.assignorName = getString(value);
+        int topics = value.getInt();
+        Map<String, ConsumerGroup.TopicMetadata> metadata = new HashMap<>();
+        for (int i = 0; i < topics; i++) {
+            metadata.put(getString(value), new ConsumerGroup.TopicMetadata(getUuid(value), value.getInt()));
+        }
+        into.subscriptionMetadata = metadata;
+    }
+
+    static byte[] consumerMemberValue(ConsumerGroupMember member, Map<Uuid, Set<Integer>> target) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeShort(VALUE_VERSION);
+            writeString(out, member.instanceId);
+            writeString(out, member.rackId);
+            writeString(out, member.clientId);
+            writeString(out, member.clientHost);
+            out.writeInt(member.subscribedTopicNames.size());
+            for (String topic : member.subscribedTopicNames) {
+                writeString(out, topic);
+            }
+            writeString(out, member.subscribedTopicRegex);
+            writeString(out, member.serverAssignor);
+            out.writeInt(member.rebalanceTimeoutMs);
+            out.writeInt(member.memberEpoch);
+            out.writeInt(member.previousMemberEpoch);
+            out.writeByte(member.state.ordinal());
+            writePartitions(out, member.assigned);
+            writePartitions(out, member.pendingRevocation);
+            writePartitions(out, target);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing to memory cannot fail", e);
+        }
+        return bytes.toByteArray();
+    }
+
+    static StoredConsumerMember decodeConsumerMemberValue(String memberId, ByteBuffer value) {
+        value.getShort();
+        ConsumerGroupMember member = new ConsumerGroupMember(memberId);
+        member.instanceId = getString(value);
+        member.rackId = getString(value);
+        member.clientId = getString(value);
+        member.clientHost = getString(value);
+        int names = value.getInt();
+        List<String> subscribed = new ArrayList<>(names);
+        for (int n = 0; n < names; n++) {
+            subscribed.add(getString(value));
+        }
+        member.subscribedTopicNames = List.copyOf(subscribed);
+        member.subscribedTopicRegex = getString(value);
+        member.serverAssignor = getString(value);
+        member.rebalanceTimeoutMs = value.getInt();
+        member.memberEpoch = value.getInt();
+        member.previousMemberEpoch = value.getInt();
+        member.state = ConsumerGroupMember.State.values()[value.get()];
+        member.assigned = getPartitions(value);
+        member.pendingRevocation = getPartitions(value);
+        return new StoredConsumerMember(member, getPartitions(value));
+    }
+
+    private static void writePartitions(DataOutputStream out, Map<Uuid, Set<Integer>> partitions) throws IOException {
+        out.writeInt(partitions.size());
+        for (Map.Entry<Uuid, Set<Integer>> topic : partitions.entrySet()) {
+            writeUuid(out, topic.getKey());
+            out.writeInt(topic.getValue().size());
+            for (int partition : topic.getValue()) {
+                out.writeInt(partition);
+            }
+        }
+    }
+
+    private static Map<Uuid, Set<Integer>> getPartitions(ByteBuffer value) {
+        int topics = value.getInt();
+        Map<Uuid, Set<Integer>> partitions = new HashMap<>();
+        for (int i = 0; i < topics; i++) {
+            Uuid topicId = getUuid(value);
+            int count = value.getInt();
+            Set<Integer> indexes = new TreeSet<>();
+            for (int p = 0; p < count; p++) {
+                indexes.add(value.getInt());
+            }
+            partitions.put(topicId, indexes);
+        }
+        return partitions;
+    }
+
+    private static void writeUuid(DataOutputStream out, Uuid id) throws IOException {
+        out.writeLong(id.getMostSignificantBits());
+        out.writeLong(id.getLeastSignificantBits());
+    }
+
+    private static Uuid getUuid(ByteBuffer value) {
+        return new Uuid(value.getLong(), value.getLong());
+    }
+
+    private static void writeString(DataOutputStream out, String text) throws IOException {
+        if (text == null) {
+            out.writeShort(-1);
+            return;
+        }
+        byte[] encoded = text.getBytes(StandardCharsets.UTF_8);
+        out.writeShort(encoded.length);
+        out.write(encoded);
     }
 
     private static int sizeOf(String text) {

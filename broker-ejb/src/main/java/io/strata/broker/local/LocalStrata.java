@@ -311,7 +311,7 @@ public final class LocalStrata implements Strata {
     @Override
     public List<String> listGroups() {
         return GroupCoordinator.await(groups.listGroups(), COORDINATOR_WAIT_MS).stream()
-                .map(GroupCoordinator.GroupSummary::groupId).sorted().toList();
+                .map(GroupCoordinator.GroupListing::groupId).sorted().toList();
     }
 
     // ---------------------------------------------------------------------------------------------------- topics

@@ -3,13 +3,13 @@ package io.strata.broker.api;
 import io.strata.broker.network.InProcessConnection.Answered;
 import io.strata.broker.network.InProcessConnection.Outcome;
 import org.apache.kafka.common.message.ApiVersionsResponseData.ApiVersion;
-import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
+import org.apache.kafka.common.message.ShareGroupHeartbeatRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.ApiVersionsRequest;
 import org.apache.kafka.common.requests.ApiVersionsResponse;
-import org.apache.kafka.common.requests.ConsumerGroupHeartbeatRequest;
-import org.apache.kafka.common.requests.ConsumerGroupHeartbeatResponse;
+import org.apache.kafka.common.requests.ShareGroupHeartbeatRequest;
+import org.apache.kafka.common.requests.ShareGroupHeartbeatResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -48,8 +48,9 @@ class ApiVersionsHandlerTest {
         Set<ApiKeys> advertised = response.data().apiKeys().stream().map(v -> ApiKeys.forId(v.apiKey()))
                 .collect(Collectors.toSet());
         assertThat(advertised).isEqualTo(SupportedApis.implemented())
-                .contains(ApiKeys.PRODUCE, ApiKeys.FETCH, ApiKeys.JOIN_GROUP, ApiKeys.END_TXN)
-                .doesNotContain(ApiKeys.CONSUMER_GROUP_HEARTBEAT);
+                .contains(ApiKeys.PRODUCE, ApiKeys.FETCH, ApiKeys.JOIN_GROUP, ApiKeys.END_TXN,
+                        ApiKeys.CONSUMER_GROUP_HEARTBEAT, ApiKeys.CONSUMER_GROUP_DESCRIBE)
+                .doesNotContain(ApiKeys.SHARE_GROUP_HEARTBEAT);
         for (ApiVersion version : response.data().apiKeys()) {
             ApiKeys key = ApiKeys.forId(version.apiKey());
             assertThat(version.minVersion()).as(key.name).isEqualTo(key.oldestVersion());
@@ -75,8 +76,8 @@ class ApiVersionsHandlerTest {
 
     @Test
     void aRequestForAnApiNotImplementedIsAnsweredWithItsOwnUnsupportedVersionResponse() throws Exception {
-        ConsumerGroupHeartbeatResponse response = broker.send(new ConsumerGroupHeartbeatRequest.Builder(
-                new ConsumerGroupHeartbeatRequestData().setGroupId("g")), ConsumerGroupHeartbeatResponse.class);
+        ShareGroupHeartbeatResponse response = broker.send(new ShareGroupHeartbeatRequest.Builder(
+                new ShareGroupHeartbeatRequestData().setGroupId("g")), ShareGroupHeartbeatResponse.class);
 
         assertThat(Errors.forCode(response.data().errorCode())).isEqualTo(Errors.UNSUPPORTED_VERSION);
     }

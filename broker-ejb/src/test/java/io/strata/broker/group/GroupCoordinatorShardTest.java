@@ -345,7 +345,7 @@ class GroupCoordinatorShardTest {
 
         assertThat(deleted.join()).isEqualTo(Errors.NONE);
         assertThat(shard.fetchOffsets("empty", null)).isEmpty();
-        assertThat(shard.listGroups()).extracting(GroupSummary::groupId).containsExactly("g");
+        assertThat(shard.listGroups()).extracting(GroupCoordinator.GroupListing::groupId).containsExactly("g");
     }
 
     @Test
@@ -375,7 +375,7 @@ class GroupCoordinatorShardTest {
 
         assertThat(deleted.join()).isEqualTo(Errors.NONE);
         assertThat(committed.join()).extracting(CommitResult::error).containsExactly(Errors.NONE);
-        assertThat(shard.listGroups()).extracting(GroupSummary::groupId).contains("late");
+        assertThat(shard.listGroups()).extracting(GroupCoordinator.GroupListing::groupId).contains("late");
         assertThat(shard.fetchOffsets("late", null).get(ORDERS_0).offset()).isEqualTo(2);
     }
 }

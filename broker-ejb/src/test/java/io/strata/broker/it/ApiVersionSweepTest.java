@@ -296,6 +296,12 @@ class ApiVersionSweepTest {
                 .DescribeProducersRequestData().setTopics(List.of(new org.apache.kafka.common.message
                         .DescribeProducersRequestData.TopicRequest().setName("sweep")
                         .setPartitionIndexes(List.of(0)))));
+        requests.put(ApiKeys.CONSUMER_GROUP_HEARTBEAT, v -> new org.apache.kafka.common.message
+                .ConsumerGroupHeartbeatRequestData().setGroupId("sweep-consumer-group").setMemberId("m-" + v)
+                .setMemberEpoch(0).setRebalanceTimeoutMs(30_000).setSubscribedTopicNames(List.of("sweep"))
+                .setTopicPartitions(List.of()));
+        requests.put(ApiKeys.CONSUMER_GROUP_DESCRIBE, v -> new org.apache.kafka.common.message
+                .ConsumerGroupDescribeRequestData().setGroupIds(List.of("sweep-consumer-group")));
         return requests;
     }
 

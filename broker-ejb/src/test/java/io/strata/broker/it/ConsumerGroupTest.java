@@ -48,7 +48,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Consumer groups with real kafka-clients consumers (the classic protocol, client-side assignors): partitions split
+ * Consumer groups with real kafka-clients consumers, each test with both group protocols (classic, with client-side
+ * assignors, and the KIP-848 consumer protocol, with the broker's): partitions split
  * disjointly among members, every group sees every record, rebalances after members leave, die or stall, committed
  * progress survives rebalances and broker restarts, static members keep their place, and the Admin client sees and
  * manages all of it.
@@ -62,12 +63,17 @@ class ConsumerGroupTest {
 
     @BeforeAll
     static void startBroker() {
-        broker = TestBroker.start(dir, Map.of("group.min.session.timeout.ms", 1000));
+        broker = TestBroker.start(dir, GroupProtocols.withFastConsumerGroups(Map.of("group.min.session.timeout.ms",
+                1000)));
     }
 
     @AfterAll
     static void stopBroker() {
         broker.close();
+    }
+
+    private static Map<String, Object> settings(String protocol) {
+        return GroupProtocols.consumerSettings(protocol, Map.of());
     }
 
     private static void produce(String topic, int partitions, int perPartition) throws Exception {
@@ -123,15 +129,18 @@ class ConsumerGroupTest {
         return all.size() == partitions && total == partitions;
     }
 
-    @Test
-    void membersOfOneGroupSplitPartitionsDisjointly() throws Exception {
-        broker.createTopic("split", 6, Map.of());
-        produce("split", 6, 10);
+    @ParameterizedTest
+    @ValueSource(strings = {"classic", "consumer"})
+    void membersOfOneGroupSplitPartitionsDisjointly(String protocol) throws Exception {
+        String topic = "split-" + protocol;
+        String group = "splitters-" + protocol;
+        broker.createTopic(topic, 6, Map.of());
+        produce(topic, 6, 10);
         List<KafkaConsumer<String, String>> consumers = new ArrayList<>();
         try {
             for (int i = 0; i < 3; i++) {
-                KafkaConsumer<String, String> consumer = broker.consumer("splitters", Map.of());
-                consumer.subscribe(List.of("split"));
+                KafkaConsumer<String, String> consumer = broker.consumer(group, settings(protocol));
+                consumer.subscribe(List.of(topic));
                 consumers.add(consumer);
             }
             List<ConsumerRecord<String, String>> records = new ArrayList<>();
@@ -188,13 +197,50 @@ class ConsumerGroupTest {
         }
     }
 
-    @Test
-    void twoGroupsEachGetEveryRecord() throws Exception {
-        broker.createTopic("shared", 3, Map.of());
-        produce("shared", 3, 20);
-        for (String group : List.of("billing", "audit")) {
-            try (KafkaConsumer<String, String> consumer = broker.consumer(group, Map.of())) {
-                consumer.subscribe(List.of("shared"));
+    @ParameterizedTest
+    @ValueSource(strings = {"uniform", "range"})
+    void everyServerSideAssignorSplitsAConsumerProtocolGroupAndRebalancesWhenAMemberLeaves(String assignor)
+            throws Exception {
+        String topic = "server-assigned-" + assignor;
+        String group = "server-assignor-" + assignor;
+        broker.createTopic(topic, 6, Map.of());
+        produce(topic, 6, 10);
+        Map<String, Object> settings = GroupProtocols.consumerSettings("consumer",
+                Map.of(ConsumerConfig.GROUP_REMOTE_ASSIGNOR_CONFIG, assignor));
+        List<KafkaConsumer<String, String>> consumers = new ArrayList<>();
+        try (Admin admin = broker.admin()) {
+            for (int i = 0; i < 3; i++) {
+                KafkaConsumer<String, String> consumer = broker.consumer(group, settings);
+                consumer.subscribe(List.of(topic));
+                consumers.add(consumer);
+            }
+            List<ConsumerRecord<String, String>> records = new ArrayList<>();
+            pollUntil(consumers, () -> assignmentsSettle(consumers, 6)
+                    && consumers.stream().allMatch(c -> c.assignment().size() == 2)
+                    && stableWithMembers(admin, group, 3), records);
+            ConsumerGroupDescription description = admin.describeConsumerGroups(List.of(group)).describedGroups()
+                    .get(group).get();
+            assertThat(description.partitionAssignor()).isEqualTo(assignor);
+
+            consumers.remove(2).close();
+            List<KafkaConsumer<String, String>> remaining = List.copyOf(consumers);
+            pollUntil(remaining, () -> assignmentsSettle(remaining, 6)
+                    && remaining.stream().allMatch(c -> c.assignment().size() == 3)
+                    && stableWithMembers(admin, group, 2), records);
+        } finally {
+            consumers.forEach(KafkaConsumer::close);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"classic", "consumer"})
+    void twoGroupsEachGetEveryRecord(String protocol) throws Exception {
+        String topic = "shared-" + protocol;
+        broker.createTopic(topic, 3, Map.of());
+        produce(topic, 3, 20);
+        for (String group : List.of("billing-" + protocol, "audit-" + protocol)) {
+            try (KafkaConsumer<String, String> consumer = broker.consumer(group, settings(protocol))) {
+                consumer.subscribe(List.of(topic));
                 List<ConsumerRecord<String, String>> records = new ArrayList<>();
                 pollUntil(List.of(consumer), () -> records.size() >= 60, records);
                 assertThat(records).extracting(ConsumerRecord::value).doesNotHaveDuplicates().hasSize(60);
@@ -202,18 +248,21 @@ class ConsumerGroupTest {
         }
     }
 
-    @Test
-    void consumersBeyondThePartitionCountStayIdle() throws Exception {
-        broker.createTopic("narrow", 2, Map.of());
+    @ParameterizedTest
+    @ValueSource(strings = {"classic", "consumer"})
+    void consumersBeyondThePartitionCountStayIdle(String protocol) throws Exception {
+        String topic = "narrow-" + protocol;
+        String group = "crowd-" + protocol;
+        broker.createTopic(topic, 2, Map.of());
         List<KafkaConsumer<String, String>> consumers = new ArrayList<>();
         try {
             for (int i = 0; i < 4; i++) {
-                KafkaConsumer<String, String> consumer = broker.consumer("crowd", Map.of());
-                consumer.subscribe(List.of("narrow"));
+                KafkaConsumer<String, String> consumer = broker.consumer(group, settings(protocol));
+                consumer.subscribe(List.of(topic));
                 consumers.add(consumer);
             }
             try (Admin admin = broker.admin()) {
-                pollUntil(consumers, () -> assignmentsSettle(consumers, 2) && stableWithMembers(admin, "crowd", 4)
+                pollUntil(consumers, () -> assignmentsSettle(consumers, 2) && stableWithMembers(admin, group, 4)
                         && consumers.stream().filter(c -> c.assignment().size() == 1).count() == 2, null);
             }
             assertThat(consumers.stream().filter(c -> c.assignment().isEmpty()).count()).isEqualTo(2);
@@ -222,15 +271,18 @@ class ConsumerGroupTest {
         }
     }
 
-    @Test
-    void aMemberThatLeavesHandsItsPartitionsOverWithoutLosingCommittedProgress() throws Exception {
-        broker.createTopic("handover", 4, Map.of());
-        produce("handover", 4, 25);
-        KafkaConsumer<String, String> staying = broker.consumer("handover-group", Map.of());
-        KafkaConsumer<String, String> leaving = broker.consumer("handover-group", Map.of());
+    @ParameterizedTest
+    @ValueSource(strings = {"classic", "consumer"})
+    void aMemberThatLeavesHandsItsPartitionsOverWithoutLosingCommittedProgress(String protocol) throws Exception {
+        String topic = "handover-" + protocol;
+        String group = "handover-group-" + protocol;
+        broker.createTopic(topic, 4, Map.of());
+        produce(topic, 4, 25);
+        KafkaConsumer<String, String> staying = broker.consumer(group, settings(protocol));
+        KafkaConsumer<String, String> leaving = broker.consumer(group, settings(protocol));
         try {
-            staying.subscribe(List.of("handover"));
-            leaving.subscribe(List.of("handover"));
+            staying.subscribe(List.of(topic));
+            leaving.subscribe(List.of(topic));
             List<KafkaConsumer<String, String>> both = List.of(staying, leaving);
             List<ConsumerRecord<String, String>> firstPass = new ArrayList<>();
             // Both members own partitions and have read each of their partitions to the end, so both commit.
@@ -239,7 +291,7 @@ class ConsumerGroupTest {
             staying.commitSync();
             leaving.commitSync();
             leaving.close();
-            produce("handover", 4, 5);
+            produce(topic, 4, 5);
             List<ConsumerRecord<String, String>> secondPass = new ArrayList<>();
             pollUntil(List.of(staying), () -> staying.assignment().size() == 4
                     && secondPass.stream().map(ConsumerRecord::value).distinct().count() == 20, secondPass);
@@ -250,15 +302,18 @@ class ConsumerGroupTest {
         }
     }
 
-    @Test
-    void aMemberThatStopsPollingIsRemovedAfterMaxPollInterval() throws Exception {
-        broker.createTopic("stalled", 2, Map.of());
+    @ParameterizedTest
+    @ValueSource(strings = {"classic", "consumer"})
+    void aMemberThatStopsPollingIsRemovedAfterMaxPollInterval(String protocol) throws Exception {
+        String topic = "stalled-" + protocol;
+        String group = "stall-group-" + protocol;
+        broker.createTopic(topic, 2, Map.of());
         AtomicInteger revocations = new AtomicInteger();
-        KafkaConsumer<String, String> healthy = broker.consumer("stall-group", Map.of());
-        KafkaConsumer<String, String> stalling = broker.consumer("stall-group",
-                Map.of(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 3000));
+        KafkaConsumer<String, String> healthy = broker.consumer(group, settings(protocol));
+        KafkaConsumer<String, String> stalling = broker.consumer(group,
+                GroupProtocols.consumerSettings(protocol, Map.of(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 3000)));
         try {
-            healthy.subscribe(List.of("stalled"), new ConsumerRebalanceListener() {
+            healthy.subscribe(List.of(topic), new ConsumerRebalanceListener() {
                 @Override
                 public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
                     revocations.incrementAndGet();
@@ -268,7 +323,7 @@ class ConsumerGroupTest {
                 public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
                 }
             });
-            stalling.subscribe(List.of("stalled"));
+            stalling.subscribe(List.of(topic));
             List<KafkaConsumer<String, String>> both = List.of(healthy, stalling);
             pollUntil(both, () -> healthy.assignment().size() == 1 && stalling.assignment().size() == 1, null);
 
@@ -279,13 +334,16 @@ class ConsumerGroupTest {
         }
     }
 
-    @Test
-    void aKilledMemberIsReplacedAfterItsSessionTimesOutAndItsCommitsHold() throws Exception {
-        broker.createTopic("killed", 2, Map.of());
-        produce("killed", 2, 50);
+    @ParameterizedTest
+    @ValueSource(strings = {"classic", "consumer"})
+    void aKilledMemberIsReplacedAfterItsSessionTimesOutAndItsCommitsHold(String protocol) throws Exception {
+        String topic = "killed-" + protocol;
+        String group = "killed-group-" + protocol;
+        broker.createTopic(topic, 2, Map.of());
+        produce(topic, 2, 50);
         String javaBinary = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process member = new ProcessBuilder(javaBinary, "-Xmx128m", "-cp", System.getProperty("java.class.path"),
-                GroupMemberProcess.class.getName(), broker.bootstrapServers(), "killed-group", "killed", "3000")
+                GroupMemberProcess.class.getName(), broker.bootstrapServers(), group, topic, "3000", protocol)
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         AtomicReference<String> lastLine = new AtomicReference<>("");
         CountDownLatch committed = new CountDownLatch(1);
@@ -306,14 +364,15 @@ class ConsumerGroupTest {
         try {
             assertThat(committed.await(60, TimeUnit.SECONDS))
                     .as("the member consumed and committed everything; last said: %s", lastLine.get()).isTrue();
-            KafkaConsumer<String, String> survivor = broker.consumer("killed-group",
-                    Map.of(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 3000, ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 300));
+            KafkaConsumer<String, String> survivor = broker.consumer(group, GroupProtocols.consumerSettings(protocol,
+                    Map.of(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 3000, ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG,
+                            300)));
             try {
-                survivor.subscribe(List.of("killed"));
+                survivor.subscribe(List.of(topic));
                 pollUntil(List.of(survivor), () -> survivor.assignment().size() == 1, null);
                 member.destroyForcibly();
                 member.waitFor();
-                produce("killed", 2, 5);
+                produce(topic, 2, 5);
                 List<ConsumerRecord<String, String>> records = new ArrayList<>();
                 pollUntil(List.of(survivor), () -> survivor.assignment().size() == 2
                         && records.stream().map(ConsumerRecord::value).distinct().count() >= 10, records);
@@ -327,14 +386,17 @@ class ConsumerGroupTest {
         }
     }
 
-    @Test
-    void committedOffsetsSurviveABrokerRestart() throws Exception {
-        broker.createTopic("durable", 1, Map.of());
-        produce("durable", 1, 100);
-        TopicPartition tp = new TopicPartition("durable", 0);
-        Uuid topicId = topicId("durable");
-        try (KafkaConsumer<String, String> consumer = broker.consumer("durable-group", Map.of())) {
-            consumer.subscribe(List.of("durable"));
+    @ParameterizedTest
+    @ValueSource(strings = {"classic", "consumer"})
+    void committedOffsetsSurviveABrokerRestart(String protocol) throws Exception {
+        String topic = "durable-" + protocol;
+        String group = "durable-group-" + protocol;
+        broker.createTopic(topic, 1, Map.of());
+        produce(topic, 1, 100);
+        TopicPartition tp = new TopicPartition(topic, 0);
+        Uuid topicId = topicId(topic);
+        try (KafkaConsumer<String, String> consumer = broker.consumer(group, settings(protocol))) {
+            consumer.subscribe(List.of(topic));
             List<ConsumerRecord<String, String>> records = new ArrayList<>();
             pollUntil(List.of(consumer), () -> records.size() >= 100, records);
             consumer.commitSync(Map.of(tp, new OffsetAndMetadata(60, "sixty")));
@@ -342,14 +404,14 @@ class ConsumerGroupTest {
 
         broker.restart();
 
-        try (KafkaConsumer<String, String> consumer = broker.consumer("durable-group", Map.of())) {
-            consumer.subscribe(List.of("durable"));
+        try (KafkaConsumer<String, String> consumer = broker.consumer(group, settings(protocol))) {
+            consumer.subscribe(List.of(topic));
             List<ConsumerRecord<String, String>> records = new ArrayList<>();
             pollUntil(List.of(consumer), () -> records.size() >= 40, records);
             assertThat(records.get(0).offset()).isEqualTo(60);
             assertThat(consumer.committed(Set.of(tp)).get(tp).metadata()).isEqualTo("sixty");
         }
-        assertThat(topicId("durable")).as("the topic keeps its id across the restart").isEqualTo(topicId);
+        assertThat(topicId(topic)).as("the topic keeps its id across the restart").isEqualTo(topicId);
     }
 
     private static Uuid topicId(String topic) throws Exception {
@@ -358,17 +420,22 @@ class ConsumerGroupTest {
         }
     }
 
-    @Test
-    void aStaticMemberThatRestartsKeepsItsPartitionsWithoutARebalance() throws Exception {
-        broker.createTopic("static", 2, Map.of());
+    @ParameterizedTest
+    @ValueSource(strings = {"classic", "consumer"})
+    void aStaticMemberThatRestartsKeepsItsPartitionsWithoutARebalance(String protocol) throws Exception {
+        String topic = "static-" + protocol;
+        String group = "static-group-" + protocol;
+        broker.createTopic(topic, 2, Map.of());
         AtomicInteger otherRebalances = new AtomicInteger();
-        Map<String, Object> staticSettings = Map.of(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "instance-a",
-                ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 30_000);
-        KafkaConsumer<String, String> other = broker.consumer("static-group",
-                Map.of(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "instance-b"));
-        KafkaConsumer<String, String> first = broker.consumer("static-group", staticSettings);
+        Map<String, Object> staticSettings = GroupProtocols.consumerSettings(protocol,
+                Map.of(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "instance-a", ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG,
+                        30_000));
+        KafkaConsumer<String, String> other = broker.consumer(group,
+                GroupProtocols.consumerSettings(protocol,
+                        Map.of(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "instance-b")));
+        KafkaConsumer<String, String> first = broker.consumer(group, staticSettings);
         try {
-            other.subscribe(List.of("static"), new ConsumerRebalanceListener() {
+            other.subscribe(List.of(topic), new ConsumerRebalanceListener() {
                 @Override
                 public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
                 }
@@ -378,16 +445,16 @@ class ConsumerGroupTest {
                     otherRebalances.incrementAndGet();
                 }
             });
-            first.subscribe(List.of("static"));
+            first.subscribe(List.of(topic));
             pollUntil(List.of(other, first), () -> other.assignment().size() == 1 && first.assignment().size() == 1,
                     null);
             Set<TopicPartition> firstAssignment = Set.copyOf(first.assignment());
             int rebalancesBefore = otherRebalances.get();
             first.close();
 
-            KafkaConsumer<String, String> restarted = broker.consumer("static-group", staticSettings);
+            KafkaConsumer<String, String> restarted = broker.consumer(group, staticSettings);
             try {
-                restarted.subscribe(List.of("static"));
+                restarted.subscribe(List.of(topic));
                 pollUntil(List.of(other, restarted), () -> restarted.assignment().size() == 1, null);
                 assertThat(restarted.assignment()).isEqualTo(firstAssignment);
                 assertThat(otherRebalances.get()).isEqualTo(rebalancesBefore);
@@ -399,40 +466,43 @@ class ConsumerGroupTest {
         }
     }
 
-    @Test
-    void theAdminClientListsDescribesAndManagesGroups() throws Exception {
-        broker.createTopic("managed", 2, Map.of());
-        produce("managed", 2, 10);
-        TopicPartition p0 = new TopicPartition("managed", 0);
+    @ParameterizedTest
+    @ValueSource(strings = {"classic", "consumer"})
+    void theAdminClientListsDescribesAndManagesGroups(String protocol) throws Exception {
+        String topic = "managed-" + protocol;
+        String group = "managed-group-" + protocol;
+        broker.createTopic(topic, 2, Map.of());
+        produce(topic, 2, 10);
+        TopicPartition p0 = new TopicPartition(topic, 0);
         try (Admin admin = broker.admin();
-             KafkaConsumer<String, String> consumer = broker.consumer("managed-group", Map.of())) {
-            consumer.subscribe(List.of("managed"));
+             KafkaConsumer<String, String> consumer = broker.consumer(group, settings(protocol))) {
+            consumer.subscribe(List.of(topic));
             List<ConsumerRecord<String, String>> records = new ArrayList<>();
             pollUntil(List.of(consumer), () -> records.size() >= 20, records);
             consumer.commitSync();
 
             Collection<GroupListing> groups = admin.listGroups(ListGroupsOptions.forConsumerGroups()).all().get();
-            assertThat(groups).anyMatch(g -> g.groupId().equals("managed-group"));
-            ConsumerGroupDescription description = admin.describeConsumerGroups(List.of("managed-group"))
-                    .describedGroups().get("managed-group").get();
+            assertThat(groups).anyMatch(g -> g.groupId().equals(group));
+            ConsumerGroupDescription description = admin.describeConsumerGroups(List.of(group))
+                    .describedGroups().get(group).get();
             assertThat(description.groupState()).isEqualTo(GroupState.STABLE);
             assertThat(description.members()).hasSize(1);
             assertThat(description.members().iterator().next().assignment().topicPartitions()).hasSize(2);
-            Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets("managed-group")
+            Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group)
                     .partitionsToOffsetAndMetadata().get();
             assertThat(offsets.get(p0).offset()).isEqualTo(10);
-            assertThatThrownBy(() -> admin.deleteConsumerGroups(List.of("managed-group")).all().get())
+            assertThatThrownBy(() -> admin.deleteConsumerGroups(List.of(group)).all().get())
                     .cause().isInstanceOf(GroupNotEmptyException.class);
         }
         try (Admin admin = broker.admin()) {
-            admin.alterConsumerGroupOffsets("managed-group", Map.of(p0, new OffsetAndMetadata(3))).all().get();
-            assertThat(admin.listConsumerGroupOffsets("managed-group").partitionsToOffsetAndMetadata().get().get(p0)
+            admin.alterConsumerGroupOffsets(group, Map.of(p0, new OffsetAndMetadata(3))).all().get();
+            assertThat(admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().get(p0)
                     .offset()).isEqualTo(3);
-            admin.deleteConsumerGroupOffsets("managed-group", Set.of(p0)).all().get();
-            assertThat(admin.listConsumerGroupOffsets("managed-group").partitionsToOffsetAndMetadata().get())
+            admin.deleteConsumerGroupOffsets(group, Set.of(p0)).all().get();
+            assertThat(admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get())
                     .doesNotContainKey(p0);
-            admin.deleteConsumerGroups(List.of("managed-group")).all().get();
-            assertThat(admin.listGroups().all().get()).noneMatch(g -> g.groupId().equals("managed-group"));
+            admin.deleteConsumerGroups(List.of(group)).all().get();
+            assertThat(admin.listGroups().all().get()).noneMatch(g -> g.groupId().equals(group));
         }
     }
 }

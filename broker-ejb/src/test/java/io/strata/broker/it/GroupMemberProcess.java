@@ -16,7 +16,8 @@ import java.util.Properties;
  * A consumer group member in its own JVM, for tests that kill it: subscribes, consumes and commits after every poll,
  * printing {@code ASSIGNED <partitions>} on each assignment and {@code COMMITTED <count>} after each commit.
  *
- * <p>Arguments: bootstrap servers, group, topic, session timeout in ms.
+ * <p>Arguments: bootstrap servers, group, topic, session timeout in ms, and optionally the group protocol (classic,
+ * or consumer, whose session timeout is the broker's).
  */
 public final class GroupMemberProcess {
 
@@ -27,8 +28,12 @@ public final class GroupMemberProcess {
         Properties properties = new Properties();
         properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, args[0]);
         properties.put(ConsumerConfig.GROUP_ID_CONFIG, args[1]);
-        properties.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, args[3]);
-        properties.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "300");
+        String protocol = args.length > 4 ? args[4] : "classic";
+        properties.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, protocol);
+        if (protocol.equals("classic")) {
+            properties.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, args[3]);
+            properties.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "300");
+        }
         properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
