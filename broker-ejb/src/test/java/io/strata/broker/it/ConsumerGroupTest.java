@@ -172,29 +172,7 @@ class ConsumerGroupTest {
             case "sticky" -> StickyAssignor.class.getName();
             default -> CooperativeStickyAssignor.class.getName();
         });
-        List<KafkaConsumer<String, String>> consumers = new ArrayList<>();
-        try (Admin admin = broker.admin()) {
-            for (int i = 0; i < 3; i++) {
-                KafkaConsumer<String, String> consumer = broker.consumer(group, settings);
-                consumer.subscribe(List.of(topic));
-                consumers.add(consumer);
-            }
-            List<ConsumerRecord<String, String>> records = new ArrayList<>();
-            pollUntil(consumers, () -> assignmentsSettle(consumers, 6)
-                    && consumers.stream().allMatch(c -> c.assignment().size() == 2)
-                    && stableWithMembers(admin, group, 3), records);
-            ConsumerGroupDescription description = admin.describeConsumerGroups(List.of(group)).describedGroups()
-                    .get(group).get();
-            assertThat(description.partitionAssignor()).isEqualTo(assignor);
-
-            consumers.remove(2).close();
-            List<KafkaConsumer<String, String>> remaining = List.copyOf(consumers);
-            pollUntil(remaining, () -> assignmentsSettle(remaining, 6)
-                    && remaining.stream().allMatch(c -> c.assignment().size() == 3)
-                    && stableWithMembers(admin, group, 2), records);
-        } finally {
-            consumers.forEach(KafkaConsumer::close);
-        }
+        threeMembersSplitSixPartitionsThenTwo(topic, group, assignor, settings);
     }
 
     @ParameterizedTest
@@ -207,6 +185,15 @@ class ConsumerGroupTest {
         produce(topic, 6, 10);
         Map<String, Object> settings = GroupProtocols.consumerSettings("consumer",
                 Map.of(ConsumerConfig.GROUP_REMOTE_ASSIGNOR_CONFIG, assignor));
+        threeMembersSplitSixPartitionsThenTwo(topic, group, assignor, settings);
+    }
+
+    /**
+     * Three members of {@code group} split the six partitions of {@code topic} two each, the group describes
+     * {@code assignor} as its assignor, and once one member leaves the other two take three each.
+     */
+    private void threeMembersSplitSixPartitionsThenTwo(String topic, String group, String assignor,
+                                                       Map<String, Object> settings) throws Exception {
         List<KafkaConsumer<String, String>> consumers = new ArrayList<>();
         try (Admin admin = broker.admin()) {
             for (int i = 0; i < 3; i++) {
