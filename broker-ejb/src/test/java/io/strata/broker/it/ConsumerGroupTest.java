@@ -13,8 +13,6 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.RangeAssignor;
 import org.apache.kafka.clients.consumer.RoundRobinAssignor;
 import org.apache.kafka.clients.consumer.StickyAssignor;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
@@ -76,33 +74,13 @@ class ConsumerGroupTest {
         return GroupProtocols.consumerSettings(protocol, Map.of());
     }
 
-    private static void produce(String topic, int partitions, int perPartition) throws Exception {
-        try (KafkaProducer<String, String> producer = broker.producer(Map.of())) {
-            for (int p = 0; p < partitions; p++) {
-                for (int i = 0; i < perPartition; i++) {
-                    producer.send(new ProducerRecord<>(topic, p, "k", topic + "-" + p + "-" + i));
-                }
-            }
-            producer.flush();
-        }
+    private static void produce(String topic, int partitions, int perPartition) {
+        GroupProtocols.produce(broker, topic, partitions, perPartition);
     }
 
-    /** Polls every consumer in turn until {@code done}, with a deadline. */
     private static void pollUntil(List<KafkaConsumer<String, String>> consumers, BooleanSupplier done,
                                   List<ConsumerRecord<String, String>> sink) {
-        long deadline = System.currentTimeMillis() + 45_000;
-        while (!done.getAsBoolean()) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("condition not met in time");
-            }
-            for (KafkaConsumer<String, String> consumer : consumers) {
-                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(50))) {
-                    if (sink != null) {
-                        sink.add(record);
-                    }
-                }
-            }
-        }
+        GroupProtocols.pollUntil(consumers, done, sink, Duration.ofSeconds(45));
     }
 
     private static boolean stableWithMembers(Admin admin, String group, int members) {

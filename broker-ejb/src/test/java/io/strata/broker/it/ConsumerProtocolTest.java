@@ -60,31 +60,12 @@ class ConsumerProtocolTest {
     }
 
     private static void produce(String topic, int partitions, int perPartition) {
-        try (KafkaProducer<String, String> producer = broker.producer(Map.of())) {
-            for (int p = 0; p < partitions; p++) {
-                for (int i = 0; i < perPartition; i++) {
-                    producer.send(new ProducerRecord<>(topic, p, "k", topic + "-" + p + "-" + i));
-                }
-            }
-            producer.flush();
-        }
+        GroupProtocols.produce(broker, topic, partitions, perPartition);
     }
 
     private static void pollUntil(List<KafkaConsumer<String, String>> consumers, BooleanSupplier done,
                                   List<ConsumerRecord<String, String>> sink) {
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (!done.getAsBoolean()) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("condition not met in time");
-            }
-            for (KafkaConsumer<String, String> consumer : consumers) {
-                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(50))) {
-                    if (sink != null) {
-                        sink.add(record);
-                    }
-                }
-            }
-        }
+        GroupProtocols.pollUntil(consumers, done, sink, Duration.ofSeconds(60));
     }
 
     private static boolean splitDisjointly(List<KafkaConsumer<String, String>> consumers, int partitions) {

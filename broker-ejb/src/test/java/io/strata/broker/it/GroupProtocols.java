@@ -1,9 +1,16 @@
 package io.strata.broker.it;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * The two consumer group protocols the group tests run with ({@code group.protocol} classic and consumer), and the
@@ -41,5 +48,38 @@ final class GroupProtocols {
         Map<String, Object> all = new HashMap<>(settings);
         all.putAll(FAST_CONSUMER_GROUPS);
         return all;
+    }
+
+    /** Writes {@code perPartition} records to each of partitions 0 to {@code partitions - 1} of {@code topic}. */
+    static void produce(TestBroker broker, String topic, int partitions, int perPartition) {
+        try (KafkaProducer<String, String> producer = broker.producer(Map.of())) {
+            for (int p = 0; p < partitions; p++) {
+                for (int i = 0; i < perPartition; i++) {
+                    producer.send(new ProducerRecord<>(topic, p, "k", topic + "-" + p + "-" + i));
+                }
+            }
+            producer.flush();
+        }
+    }
+
+    /**
+     * Polls every consumer in turn, adding what they read to {@code sink} (if not null), until {@code done}; fails
+     * after {@code atMost}.
+     */
+    static void pollUntil(List<KafkaConsumer<String, String>> consumers, BooleanSupplier done,
+                          List<ConsumerRecord<String, String>> sink, Duration atMost) {
+        long deadline = System.currentTimeMillis() + atMost.toMillis();
+        while (!done.getAsBoolean()) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("condition not met in " + atMost);
+            }
+            for (KafkaConsumer<String, String> consumer : consumers) {
+                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(50))) {
+                    if (sink != null) {
+                        sink.add(record);
+                    }
+                }
+            }
+        }
     }
 }
