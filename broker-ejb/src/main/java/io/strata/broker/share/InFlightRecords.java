@@ -122,13 +122,16 @@ final class InFlightRecords {
         return new ArrayList<>(ranges.subMap(firstOffset, true, lastOffset, true).values());
     }
 
-    /** Merges every pair of neighbours that agree; a pass over all ranges. */
-    void coalesce() {
+    /**
+     * Merges every pair of neighbours that agree, but never into a range starting at {@code boundaryOffset}; a pass
+     * over all ranges.
+     */
+    void coalesce(long boundaryOffset) {
         Iterator<Range> it = ranges.values().iterator();
         Range previous = null;
         while (it.hasNext()) {
             Range current = it.next();
-            if (previous != null && previous.sameStateAs(current)) {
+            if (previous != null && previous.sameStateAs(current) && current.firstOffset != boundaryOffset) {
                 previous.lastOffset = current.lastOffset;
                 it.remove();
             } else {
@@ -137,7 +140,8 @@ final class InFlightRecords {
         }
     }
 
-    private void splitBefore(long offset) {
+    /** Makes {@code offset} the first offset of its range, splitting the range holding it. */
+    void splitBefore(long offset) {
         Range range = rangeOf(offset);
         if (range == null || range.firstOffset == offset) {
             return;

@@ -38,6 +38,8 @@ public final class SharePartition {
     private int stateEpoch;
     private long startOffset;
     private long endOffset;
+    /** The log's first offset as last told; records below it are gone, and are archived once no member holds them. */
+    private long logStartOffset;
     /** No lock ends before this; a lower bound that spares most operations a pass over the ranges. */
     private long earliestLockExpiryMs = Long.MAX_VALUE;
 
@@ -59,7 +61,8 @@ public final class SharePartition {
     /**
      * Rebuilds a share partition from its snapshot, as a new leader does. Records that were Acquired lost their
      * member with the old leader: they become Available again with their delivery count (or Archived, and reported,
-     * if it reached the limit), so nothing acknowledged is lost and nothing is delivered beyond at-least-once.
+     * if it reached the limit), so nothing acknowledged is lost and nothing is delivered beyond at-least-once. The
+     * caller then tells it the log start offset ({@link #advanceLogStartOffset}).
      */
     public static Rebuilt rebuild(SharePartitionState state, ShareLimits limits) {
         SharePartition partition = new SharePartition(limits, state.stateEpoch(), state.startOffset());
@@ -125,14 +128,14 @@ public final class SharePartition {
             }
             acquisition.takeFrom(range.firstOffset, range.lastOffset);
         }
-        long windowEndOffset = Math.min(logEndOffset, startOffset + limits.maxRecordLocks());
+        long windowEndOffset = Math.min(logEndOffset, windowStartOffset() + limits.maxRecordLocks());
         while (acquisition.remaining > 0 && endOffset < windowEndOffset) {
             acquisition.takeNew(windowEndOffset);
         }
         if (acquisition.remaining < maxRecords) {
             earliestLockExpiryMs = Math.min(earliestLockExpiryMs, acquisition.lockExpiryMs);
         }
-        inFlight.coalesce();
+        coalesce();
         advanceStartOffset();
         return new AcquireResult(acquisition.acquired, archived);
     }
@@ -159,7 +162,7 @@ public final class SharePartition {
         if (type == AcknowledgeType.RENEW) {
             earliestLockExpiryMs = Math.min(earliestLockExpiryMs, nowMs + limits.lockDurationMs());
         }
-        inFlight.coalesce();
+        coalesce();
         advanceStartOffset();
         return new AcknowledgeResult(Errors.NONE, archived);
     }
@@ -176,7 +179,7 @@ public final class SharePartition {
                 release(range, archived);
             }
         }
-        inFlight.coalesce();
+        coalesce();
         advanceStartOffset();
         return archived;
     }
@@ -199,7 +202,7 @@ public final class SharePartition {
             }
         }
         earliestLockExpiryMs = nextExpiryMs;
-        inFlight.coalesce();
+        coalesce();
         advanceStartOffset();
         return archived;
     }
@@ -225,6 +228,33 @@ public final class SharePartition {
         stateEpoch++;
         earliestLockExpiryMs = Long.MAX_VALUE;
         return Errors.NONE;
+    }
+
+    /**
+     * Follows the log start offset when retention or DeleteRecords removed records: Available records below it are
+     * archived at once, since there is nothing left to deliver, and Acquired ones when their member is done with
+     * them (an acknowledgement is still accepted, a release or an expired lock archives them without report).
+     */
+    public void advanceLogStartOffset(long newLogStartOffset) {
+        if (newLogStartOffset <= logStartOffset) {
+            return;
+        }
+        logStartOffset = newLogStartOffset;
+        if (endOffset < logStartOffset) {
+            inFlight.append(new Range(endOffset, logStartOffset - 1, RecordState.ARCHIVED, 0, null, 0));
+            endOffset = logStartOffset;
+        }
+        inFlight.splitBefore(logStartOffset);
+        for (Range range : inFlight.all()) {
+            if (range.firstOffset >= logStartOffset) {
+                break;
+            }
+            if (range.state == RecordState.AVAILABLE) {
+                range.become(RecordState.ARCHIVED, null, 0);
+            }
+        }
+        coalesce();
+        advanceStartOffset();
     }
 
     /** The state to persist: every in-flight range but the never-delivered Available ones. */
@@ -273,8 +303,9 @@ public final class SharePartition {
 
     /**
      * Checks the invariants, throwing {@link IllegalStateException} naming the first broken: ranges cover exactly
-     * start..end with no gap or overlap, the first is not done with, the window is within the record-lock limit,
-     * Available records are below the delivery limit and Acquired ones are held by a member.
+     * start..end with no gap or overlap, the first is not done with, the window still in the log is within the
+     * record-lock limit, Available records are in the log and below the delivery limit, and Acquired ones are held by
+     * a member.
      */
     public void checkInvariants() {
         long next = startOffset;
@@ -283,13 +314,16 @@ public final class SharePartition {
             check(range.lastOffset >= range.firstOffset, range, "is empty");
             check(range.state != RecordState.AVAILABLE || range.deliveryCount < limits.deliveryCountLimit(), range,
                     "is Available at the delivery limit");
+            check(range.state != RecordState.AVAILABLE || range.firstOffset >= logStartOffset, range,
+                    "is Available below the log start offset " + logStartOffset);
             check((range.state == RecordState.ACQUIRED) == (range.memberId != null), range, "has a wrong holder");
             check(range.state != RecordState.ACQUIRED || range.deliveryCount >= 1, range, "is Acquired undelivered");
             next = range.lastOffset + 1;
         }
         check(next == endOffset, inFlight.last(), "does not end at end offset " + endOffset);
         check(inFlight.isEmpty() || !inFlight.first().state.isTerminal(), inFlight.first(), "is done with");
-        check(endOffset - startOffset <= limits.maxRecordLocks(), inFlight.first(), "window exceeds record locks");
+        check(endOffset - windowStartOffset() <= limits.maxRecordLocks(), inFlight.first(),
+                "window exceeds record locks");
     }
 
     private static void check(boolean condition, Range range, String problem) {
@@ -329,9 +363,14 @@ public final class SharePartition {
         return true;
     }
 
-    /** Hands an Acquired (or rebuilt) range back: Available, or Archived and reported at the delivery limit. */
+    /**
+     * Hands an Acquired (or rebuilt) range back: Available, or Archived and reported at the delivery limit, or
+     * Archived when the log no longer holds it (ranges never straddle the log start offset).
+     */
     private void release(Range range, List<OffsetRange> archived) {
-        if (range.deliveryCount >= limits.deliveryCountLimit()) {
+        if (range.lastOffset < logStartOffset) {
+            range.become(RecordState.ARCHIVED, null, 0);
+        } else if (range.deliveryCount >= limits.deliveryCountLimit()) {
             range.become(RecordState.ARCHIVED, null, 0);
             archived.add(new OffsetRange(range.firstOffset, range.lastOffset));
         } else {
@@ -344,6 +383,15 @@ public final class SharePartition {
             inFlight.append(new Range(endOffset, offset - 1, RecordState.AVAILABLE, 0, null, 0));
             endOffset = offset;
         }
+    }
+
+    /** Where the in-flight window counted against the record-lock limit starts: records the log still holds. */
+    private long windowStartOffset() {
+        return Math.max(startOffset, logStartOffset);
+    }
+
+    private void coalesce() {
+        inFlight.coalesce(logStartOffset);
     }
 
     private void advanceStartOffset() {

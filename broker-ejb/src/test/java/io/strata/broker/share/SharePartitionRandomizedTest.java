@@ -1,8 +1,10 @@
 package io.strata.broker.share;
 
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.protocol.Errors;
 import org.junit.jupiter.api.RepeatedTest;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -10,13 +12,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Three members acquire, acknowledge, leave and let locks expire in a random order, while the log grows and the
- * partition is now and then rebuilt from its snapshot; after every step the invariants must hold. The seed is printed
- * so a failure can be replayed.
+ * Three members acquire (with or without filters), acknowledge, leave and let locks expire in a random order,
+ * while the log grows, its start moves, and the partition is now and then rebuilt from its snapshot; after every
+ * step the invariants must hold. The seed is printed so a failure can be replayed.
  */
 class SharePartitionRandomizedTest {
 
@@ -33,13 +36,20 @@ class SharePartitionRandomizedTest {
         Model model = new Model();
         long nowMs = 0;
         long logEndOffset = 0;
+        long logStartOffset = 0;
+        List<Predicate<ShareRecord>> filters = filters();
         for (int step = 0; step < 2000; step++) {
             nowMs += random.nextInt(20);
             logEndOffset += random.nextInt(4);
             String member = MEMBERS[random.nextInt(MEMBERS.length)];
             int action = random.nextInt(10);
             if (action < 4) {
-                AcquireResult result = partition.acquire(member, 1 + random.nextInt(10), logEndOffset, nowMs);
+                Predicate<ShareRecord> filter = filters.get(random.nextInt(filters.size()));
+                AcquireResult result = partition.acquire(member, 1 + random.nextInt(10), logEndOffset,
+                        Record::new, filter, nowMs);
+                if (filter != null) {
+                    assertThat(offsetsOf(result)).allMatch(offset -> filter.test(new Record(offset)));
+                }
                 model.acquired(member, result, partition);
                 model.archived(result.archivedAtDeliveryLimit(), limits);
             } else if (action < 8) {
@@ -47,10 +57,14 @@ class SharePartitionRandomizedTest {
             } else if (action == 8) {
                 model.archived(partition.releaseMember(member, nowMs), limits);
                 model.held.values().removeIf(member::equals);
+            } else if (random.nextInt(20) == 0) {
+                logStartOffset = Math.min(logEndOffset, logStartOffset + random.nextInt(10));
+                partition.advanceLogStartOffset(logStartOffset);
             } else if (random.nextInt(10) == 0) {
                 SharePartition.Rebuilt rebuilt = SharePartition.rebuild(
                         SharePartitionState.decode(partition.snapshot().encode()), limits);
                 partition = rebuilt.partition();
+                partition.advanceLogStartOffset(logStartOffset);
                 model.archived(rebuilt.archivedAtDeliveryLimit(), limits);
                 model.held.clear();
             } else {
@@ -58,6 +72,43 @@ class SharePartitionRandomizedTest {
             }
             partition.checkInvariants();
             model.check(partition, limits);
+        }
+    }
+
+    static List<Predicate<ShareRecord>> filters() {
+        List<Predicate<ShareRecord>> filters = new ArrayList<>();
+        filters.add(null);
+        filters.add(r -> r.offset() % 3 == 0);
+        filters.add(r -> r.offset() % 3 != 0);
+        filters.add(r -> r.offset() % 2 == 1);
+        return filters;
+    }
+
+    static List<Long> offsetsOf(AcquireResult result) {
+        List<Long> offsets = new ArrayList<>();
+        for (AcquiredRecords records : result.acquired()) {
+            for (long offset = records.firstOffset(); offset <= records.lastOffset(); offset++) {
+                offsets.add(offset);
+            }
+        }
+        return offsets;
+    }
+
+    /** A record whose only content is its offset. */
+    record Record(long offset) implements ShareRecord {
+        @Override
+        public long timestampMs() {
+            return offset;
+        }
+
+        @Override
+        public ByteBuffer key() {
+            return null;
+        }
+
+        @Override
+        public Header[] headers() {
+            return new Header[0];
         }
     }
 

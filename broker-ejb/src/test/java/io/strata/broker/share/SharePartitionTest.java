@@ -260,6 +260,27 @@ class SharePartitionTest {
     }
 
     @Test
+    void recordsTheLogNoLongerHoldsAreArchivedOnceNoMemberHoldsThem() {
+        partition.acquire("a", 2, 10, 0);
+        partition.acquire("b", 2, 10, 0);
+        partition.acknowledge("b", 2, 3, AcknowledgeType.RELEASE, 0);
+
+        partition.advanceLogStartOffset(3);
+        assertThat(partition.stateOf(2)).isEqualTo(RecordState.ARCHIVED);
+        assertThat(partition.stateOf(3)).isEqualTo(RecordState.AVAILABLE);
+        assertThat(partition.holder(1)).as("still held").isEqualTo("a");
+        assertThat(partition.acknowledge("a", 0, 0, AcknowledgeType.ACCEPT, 1).error()).isEqualTo(Errors.NONE);
+        assertThat(partition.acknowledge("a", 1, 1, AcknowledgeType.RELEASE, 1).archivedAtDeliveryLimit())
+                .as("gone from the log, not at the delivery limit").isEmpty();
+        assertThat(partition.startOffset()).isEqualTo(3);
+
+        partition.advanceLogStartOffset(50);
+        assertThat(partition.startOffset()).isEqualTo(50);
+        assertThat(partition.acquire("c", 1, 60, 2).acquired()).containsExactly(new AcquiredRecords(50, 50, 1));
+        partition.checkInvariants();
+    }
+
+    @Test
     void aHundredThousandOffsetsInFlightTakeAHandfulOfRanges() {
         SharePartition big = new SharePartition(new ShareLimits(LOCK_MS, 5, 200_000), 0, 0);
         assertThat(big.acquire("a", 100_000, 1_000_000, 0).acquiredCount()).isEqualTo(100_000);
