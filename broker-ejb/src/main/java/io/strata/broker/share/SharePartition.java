@@ -5,6 +5,7 @@ import org.apache.kafka.common.protocol.Errors;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.LongFunction;
 import java.util.function.Predicate;
 
@@ -27,6 +28,10 @@ import java.util.function.Predicate;
  *
  * <p>An acquisition may carry a filter (a JMS message selector, ARCHITECTURE.md decision 10): a record that does not
  * match is skipped for that member, stays Available for others, and its delivery count is not raised.
+ *
+ * <p>Cost: an operation makes one or two passes over the ranges, at most one per in-flight offset and usually a
+ * handful, so bounded by the record-lock limit. A filtered acquisition also tests every Available offset in the window
+ * until it has enough, one record read each: records nobody's filter matches are tested again on every fetch.
  *
  * <p>Time is an argument ({@code nowMs}); expired locks are released at the start of every operation that takes it.
  * Not thread-safe: the coordinator runtime runs one operation at a time per partition.
@@ -113,6 +118,7 @@ public final class SharePartition {
      */
     public AcquireResult acquire(String memberId, int maxRecords, long logEndOffset,
             LongFunction<? extends ShareRecord> records, Predicate<ShareRecord> filter, long nowMs) {
+        Objects.requireNonNull(memberId, "memberId");
         if (maxRecords < 1) {
             throw new IllegalArgumentException("max records must be positive, got " + maxRecords);
         }
