@@ -216,7 +216,8 @@ public final class SharePartition {
     /**
      * Moves the start offset to {@code newStartOffset} and forgets every in-flight state, as AlterShareGroupOffsets
      * or a reset does; the state epoch goes up. Refused with {@link Errors#NON_EMPTY_GROUP} while a member still holds
-     * records: the group coordinator allows this only for a group with no active member.
+     * records: the group coordinator allows this only for a group with no active member. An offset below the log
+     * start offset means the log start offset.
      */
     public Errors alterStartOffset(long newStartOffset, long nowMs) {
         if (newStartOffset < 0) {
@@ -229,8 +230,8 @@ public final class SharePartition {
             }
         }
         inFlight.clear();
-        startOffset = newStartOffset;
-        endOffset = newStartOffset;
+        startOffset = Math.max(newStartOffset, logStartOffset);
+        endOffset = startOffset;
         stateEpoch++;
         earliestLockExpiryMs = Long.MAX_VALUE;
         return Errors.NONE;

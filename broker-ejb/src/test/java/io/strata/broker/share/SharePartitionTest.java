@@ -214,6 +214,11 @@ class SharePartitionTest {
         partition.releaseMember("b", 5);
         assertThat(partition.alterStartOffset(2, 6)).as("backwards too").isEqualTo(Errors.NONE);
         assertThat(partition.acquire("b", 1, 10, 7).acquired()).containsExactly(new AcquiredRecords(2, 2, 1));
+
+        partition.releaseMember("b", 8);
+        partition.advanceLogStartOffset(4);
+        assertThat(partition.alterStartOffset(0, 9)).isEqualTo(Errors.NONE);
+        assertThat(partition.startOffset()).as("not below the log start").isEqualTo(4);
     }
 
     @Test
