@@ -1,0 +1,490 @@
+package io.strata.broker.share;
+
+import io.strata.broker.share.InFlightRecords.Range;
+import org.apache.kafka.common.protocol.Errors;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.LongFunction;
+import java.util.function.Predicate;
+
+/**
+ * The state of one share group on one topic partition (KIP-932): which records its members may still be given, which
+ * one of them holds, and which are done with.
+ *
+ * <p>Offsets below the <em>start offset</em> (Kafka's SPSO) are done with. Offsets from the start offset up to the
+ * <em>end offset</em> (exclusive; Kafka's SPEO is the last of them) are in flight, each in one {@link RecordState}
+ * with a delivery count, kept as ranges ({@link InFlightRecords}). Offsets at or past the end offset have never been
+ * acquired: they are Available with no delivery. The in-flight window never holds more than
+ * {@link ShareLimits#maxRecordLocks()} offsets, which bounds memory and how far members run ahead of the slowest
+ * record.
+ *
+ * <p>An acquisition raises the delivery count of what it takes and locks it to the member for
+ * {@link ShareLimits#lockDurationMs()}. A record that is released, whose lock expires, or whose member leaves becomes
+ * Available again, unless it has been delivered {@link ShareLimits#deliveryCountLimit()} times: then it is Archived,
+ * and the operation reports it so the caller can dead-letter it. The start offset moves past every Acknowledged or
+ * Archived record at the front of the window.
+ *
+ * <p>An acquisition may carry a filter (a JMS message selector, ARCHITECTURE.md decision 10): a record that does not
+ * match is skipped for that member, stays Available for others, and its delivery count is not raised.
+ *
+ * <p>Cost: an operation makes one or two passes over the ranges, at most one per in-flight offset and usually a
+ * handful, so bounded by the record-lock limit. A filtered acquisition also tests every Available offset in the window
+ * until it has enough, one record read each: records nobody's filter matches are tested again on every fetch.
+ *
+ * <p>Time is an argument ({@code nowMs}); expired locks are released at the start of every operation that takes it.
+ * Not thread-safe: the coordinator runtime runs one operation at a time per partition.
+ */
+public final class SharePartition {
+
+    private final ShareLimits limits;
+    private final InFlightRecords inFlight = new InFlightRecords();
+    private int stateEpoch;
+    private long startOffset;
+    private long endOffset;
+    /** The log's first offset as last told; records below it are gone, and are archived once no member holds them. */
+    private long logStartOffset;
+    /** No lock ends before this; a lower bound that spares most operations a pass over the ranges. */
+    private long earliestLockExpiryMs = Long.MAX_VALUE;
+
+    /** A new share partition with nothing in flight, starting at {@code startOffset} (see {@link AutoOffsetReset}). */
+    public SharePartition(ShareLimits limits, int stateEpoch, long startOffset) {
+        if (startOffset < 0) {
+            throw new IllegalArgumentException("negative start offset " + startOffset);
+        }
+        this.limits = limits;
+        this.stateEpoch = stateEpoch;
+        this.startOffset = startOffset;
+        this.endOffset = startOffset;
+    }
+
+    /** A share partition rebuilt from a snapshot, and the records that rebuilding archived. */
+    public record Rebuilt(SharePartition partition, List<OffsetRange> archivedAtDeliveryLimit) {
+    }
+
+    /**
+     * Rebuilds a share partition from its snapshot, as a new leader does. Records that were Acquired lost their
+     * member with the old leader: they become Available again with their delivery count (or Archived, and reported,
+     * if it reached the limit), so nothing acknowledged is lost and nothing is delivered beyond at-least-once. The
+     * caller then tells it the log start offset ({@link #advanceLogStartOffset}).
+     */
+    public static Rebuilt rebuild(SharePartitionState state, ShareLimits limits) {
+        SharePartition partition = new SharePartition(limits, state.stateEpoch(), state.startOffset());
+        List<OffsetRange> archived = new ArrayList<>();
+        for (SharePartitionState.StateBatch batch : state.stateBatches()) {
+            partition.appendAvailableUpTo(batch.firstOffset());
+            Range range = new Range(batch.firstOffset(), batch.lastOffset(), batch.state(), batch.deliveryCount(),
+                    null, 0);
+            if (range.state == RecordState.ACQUIRED || range.state == RecordState.AVAILABLE) {
+                partition.release(range, archived);
+            }
+            partition.inFlight.append(range);
+            partition.endOffset = batch.lastOffset() + 1;
+        }
+        partition.advanceStartOffset();
+        return new Rebuilt(partition, archived);
+    }
+
+    public int stateEpoch() {
+        return stateEpoch;
+    }
+
+    /** The share-partition start offset (SPSO): every offset below it is done with. */
+    public long startOffset() {
+        return startOffset;
+    }
+
+    /** One past the last in-flight offset (Kafka's SPEO + 1); nothing at or past it has been acquired. */
+    public long endOffset() {
+        return endOffset;
+    }
+
+    /**
+     * Acquires up to {@code maxRecords} Available records below {@code logEndOffset} (the high watermark, or the last
+     * stable offset under read_committed) for the member, lowest offsets first.
+     */
+    public AcquireResult acquire(String memberId, int maxRecords, long logEndOffset, long nowMs) {
+        return acquire(memberId, maxRecords, logEndOffset, null, null, nowMs);
+    }
+
+    /**
+     * Acquires up to {@code maxRecords} Available records below {@code logEndOffset} that match {@code filter}. A
+     * record that does not match stays Available for other members, its delivery count unchanged; an offset for
+     * which {@code records} has no record (compacted away) is archived, since there is nothing to deliver.
+     *
+     * @param records the record at an offset, or null; read only when there is a filter
+     * @param filter  which records this member takes, or null for all
+     */
+    public AcquireResult acquire(String memberId, int maxRecords, long logEndOffset,
+            LongFunction<? extends ShareRecord> records, Predicate<ShareRecord> filter, long nowMs) {
+        Objects.requireNonNull(memberId, "memberId");
+        if (maxRecords < 1) {
+            throw new IllegalArgumentException("max records must be positive, got " + maxRecords);
+        }
+        if (filter != null && records == null) {
+            throw new IllegalArgumentException("a filter needs the records to test");
+        }
+        List<OffsetRange> archived = expireLocks(nowMs);
+        long lockExpiryMs = nowMs + limits.lockDurationMs();
+        Acquisition acquisition = new Acquisition(memberId, maxRecords, records, filter, lockExpiryMs);
+        for (Range range : availableRanges()) {
+            if (acquisition.remaining == 0) {
+                break;
+            }
+            acquisition.takeFrom(range.firstOffset, range.lastOffset);
+        }
+        long windowEndOffset = Math.min(logEndOffset, windowStartOffset() + limits.maxRecordLocks());
+        while (acquisition.remaining > 0 && endOffset < windowEndOffset) {
+            acquisition.takeNew(windowEndOffset);
+        }
+        if (acquisition.remaining < maxRecords) {
+            earliestLockExpiryMs = Math.min(earliestLockExpiryMs, acquisition.lockExpiryMs);
+        }
+        coalesce();
+        advanceStartOffset();
+        return new AcquireResult(acquisition.acquired, archived);
+    }
+
+    /**
+     * Acknowledges offsets {@code firstOffset..lastOffset}, all of which the member must hold; otherwise nothing
+     * changes and the answer is {@link Errors#INVALID_RECORD_STATE} (also when the lock expired first).
+     */
+    public AcknowledgeResult acknowledge(String memberId, long firstOffset, long lastOffset, AcknowledgeType type,
+            long nowMs) {
+        List<OffsetRange> archived = expireLocks(nowMs);
+        if (!heldBy(memberId, firstOffset, lastOffset)) {
+            return new AcknowledgeResult(Errors.INVALID_RECORD_STATE, archived);
+        }
+        for (Range range : inFlight.slice(firstOffset, lastOffset)) {
+            switch (type) {
+                case ACCEPT -> range.become(RecordState.ACKNOWLEDGED, null, 0);
+                case REJECT -> range.become(RecordState.ARCHIVED, null, 0);
+                case RELEASE -> release(range, archived);
+                case RENEW -> range.lockExpiryMs = nowMs + limits.lockDurationMs();
+                default -> throw new IllegalStateException("unhandled acknowledge type " + type);
+            }
+        }
+        if (type == AcknowledgeType.RENEW) {
+            earliestLockExpiryMs = Math.min(earliestLockExpiryMs, nowMs + limits.lockDurationMs());
+        }
+        coalesce();
+        advanceStartOffset();
+        return new AcknowledgeResult(Errors.NONE, archived);
+    }
+
+    /**
+     * Releases every record the member holds, as when it leaves the group or closes its share session. As in Kafka
+     * 4.2 (KAFKA-19972) the delivery count raised by the acquisition stays, so a member that crashes on a record
+     * cannot have it redelivered forever. Returns the records this archived at the delivery limit.
+     */
+    public List<OffsetRange> releaseMember(String memberId, long nowMs) {
+        List<OffsetRange> archived = expireLocks(nowMs);
+        for (Range range : inFlight.all()) {
+            if (range.state == RecordState.ACQUIRED && range.memberId.equals(memberId)) {
+                release(range, archived);
+            }
+        }
+        coalesce();
+        advanceStartOffset();
+        return archived;
+    }
+
+    /**
+     * Releases every lock that has ended by {@code nowMs}: its records become Available, or Archived when they reached
+     * the delivery limit. Returns the archived ones. Every other operation does this first.
+     */
+    public List<OffsetRange> expireLocks(long nowMs) {
+        List<OffsetRange> archived = new ArrayList<>();
+        if (nowMs < earliestLockExpiryMs) {
+            return archived;
+        }
+        long nextExpiryMs = Long.MAX_VALUE;
+        for (Range range : inFlight.all()) {
+            if (range.state == RecordState.ACQUIRED && range.lockExpiryMs <= nowMs) {
+                release(range, archived);
+            } else if (range.state == RecordState.ACQUIRED) {
+                nextExpiryMs = Math.min(nextExpiryMs, range.lockExpiryMs);
+            }
+        }
+        earliestLockExpiryMs = nextExpiryMs;
+        coalesce();
+        advanceStartOffset();
+        return archived;
+    }
+
+    /**
+     * Moves the start offset to {@code newStartOffset} and forgets every in-flight state, as AlterShareGroupOffsets
+     * or a reset does; the state epoch goes up. Refused with {@link Errors#NON_EMPTY_GROUP} while a member still holds
+     * records: the group coordinator allows this only for a group with no active member. An offset below the log
+     * start offset means the log start offset.
+     */
+    public Errors alterStartOffset(long newStartOffset, long nowMs) {
+        if (newStartOffset < 0) {
+            throw new IllegalArgumentException("negative start offset " + newStartOffset);
+        }
+        expireLocks(nowMs);
+        for (Range range : inFlight.all()) {
+            if (range.state == RecordState.ACQUIRED) {
+                return Errors.NON_EMPTY_GROUP;
+            }
+        }
+        inFlight.clear();
+        startOffset = Math.max(newStartOffset, logStartOffset);
+        endOffset = startOffset;
+        stateEpoch++;
+        earliestLockExpiryMs = Long.MAX_VALUE;
+        return Errors.NONE;
+    }
+
+    /**
+     * Follows the log start offset when retention or DeleteRecords removed records: Available records below it are
+     * archived at once, since there is nothing left to deliver, and Acquired ones when their member is done with
+     * them (an acknowledgement is still accepted, a release or an expired lock archives them without report).
+     */
+    public void advanceLogStartOffset(long newLogStartOffset) {
+        if (newLogStartOffset <= logStartOffset) {
+            return;
+        }
+        logStartOffset = newLogStartOffset;
+        if (endOffset < logStartOffset) {
+            inFlight.append(new Range(endOffset, logStartOffset - 1, RecordState.ARCHIVED, 0, null, 0));
+            endOffset = logStartOffset;
+        }
+        inFlight.splitBefore(logStartOffset);
+        for (Range range : inFlight.all()) {
+            if (range.firstOffset >= logStartOffset) {
+                break;
+            }
+            if (range.state == RecordState.AVAILABLE) {
+                range.become(RecordState.ARCHIVED, null, 0);
+            }
+        }
+        coalesce();
+        advanceStartOffset();
+    }
+
+    /** The state to persist: every in-flight range but the never-delivered Available ones. */
+    public SharePartitionState snapshot() {
+        List<SharePartitionState.StateBatch> batches = new ArrayList<>();
+        for (Range range : inFlight.all()) {
+            if (range.state != RecordState.AVAILABLE || range.deliveryCount > 0) {
+                batches.add(new SharePartitionState.StateBatch(range.firstOffset, range.lastOffset, range.state,
+                        range.deliveryCount));
+            }
+        }
+        return new SharePartitionState(stateEpoch, startOffset, batches);
+    }
+
+    /** The state of an offset at or past the start offset (offsets at or past the end offset are Available). */
+    public RecordState stateOf(long offset) {
+        Range range = trackedRange(offset);
+        return range == null ? RecordState.AVAILABLE : range.state;
+    }
+
+    /** How many times an offset at or past the start offset has been delivered. */
+    public int deliveryCount(long offset) {
+        Range range = trackedRange(offset);
+        return range == null ? 0 : range.deliveryCount;
+    }
+
+    /** The member holding an offset, or null when it is not Acquired. */
+    public String holder(long offset) {
+        Range range = trackedRange(offset);
+        return range == null ? null : range.memberId;
+    }
+
+    /** How many offsets are Acquired now. */
+    public long acquiredCount() {
+        long count = 0;
+        for (Range range : inFlight.all()) {
+            count += range.state == RecordState.ACQUIRED ? range.count() : 0;
+        }
+        return count;
+    }
+
+    /** How many ranges hold the in-flight states: the memory the partition takes. */
+    public int rangeCount() {
+        return inFlight.size();
+    }
+
+    /**
+     * Checks the invariants, throwing {@link IllegalStateException} naming the first broken: ranges cover exactly
+     * start..end with no gap or overlap, the first is not done with, the window still in the log is within the
+     * record-lock limit, Available records are in the log and below the delivery limit, and Acquired ones are held by
+     * a member.
+     */
+    public void checkInvariants() {
+        long next = startOffset;
+        for (Range range : inFlight.all()) {
+            check(range.firstOffset == next, range, "does not start at " + next);
+            check(range.lastOffset >= range.firstOffset, range, "is empty");
+            check(range.state != RecordState.AVAILABLE || range.deliveryCount < limits.deliveryCountLimit(), range,
+                    "is Available at the delivery limit");
+            check(range.state != RecordState.AVAILABLE || range.firstOffset >= logStartOffset, range,
+                    "is Available below the log start offset " + logStartOffset);
+            check((range.state == RecordState.ACQUIRED) == (range.memberId != null), range, "has a wrong holder");
+            check(range.state != RecordState.ACQUIRED || range.deliveryCount >= 1, range, "is Acquired undelivered");
+            next = range.lastOffset + 1;
+        }
+        check(next == endOffset, inFlight.last(), "does not end at end offset " + endOffset);
+        check(inFlight.isEmpty() || !inFlight.first().state.isTerminal(), inFlight.first(), "is done with");
+        check(endOffset - windowStartOffset() <= limits.maxRecordLocks(), inFlight.first(),
+                "window exceeds record locks");
+    }
+
+    private static void check(boolean condition, Range range, String problem) {
+        if (!condition) {
+            throw new IllegalStateException("share partition range " + range + " " + problem);
+        }
+    }
+
+    private Range trackedRange(long offset) {
+        if (offset < startOffset) {
+            throw new IllegalArgumentException("offset " + offset + " is below the start offset " + startOffset);
+        }
+        return offset >= endOffset ? null : inFlight.rangeOf(offset);
+    }
+
+    private List<Range> availableRanges() {
+        List<Range> available = new ArrayList<>();
+        for (Range range : inFlight.all()) {
+            if (range.state == RecordState.AVAILABLE) {
+                available.add(range);
+            }
+        }
+        return available;
+    }
+
+    private boolean heldBy(String memberId, long firstOffset, long lastOffset) {
+        if (firstOffset < startOffset || lastOffset >= endOffset || lastOffset < firstOffset) {
+            return false;
+        }
+        for (long offset = firstOffset; offset <= lastOffset; ) {
+            Range range = inFlight.rangeOf(offset);
+            if (range.state != RecordState.ACQUIRED || !range.memberId.equals(memberId)) {
+                return false;
+            }
+            offset = range.lastOffset + 1;
+        }
+        return true;
+    }
+
+    /**
+     * Hands an Acquired (or rebuilt) range back: Available, or Archived and reported at the delivery limit, or
+     * Archived when the log no longer holds it (ranges never straddle the log start offset).
+     */
+    private void release(Range range, List<OffsetRange> archived) {
+        if (range.lastOffset < logStartOffset) {
+            range.become(RecordState.ARCHIVED, null, 0);
+        } else if (range.deliveryCount >= limits.deliveryCountLimit()) {
+            range.become(RecordState.ARCHIVED, null, 0);
+            archived.add(new OffsetRange(range.firstOffset, range.lastOffset));
+        } else {
+            range.become(RecordState.AVAILABLE, null, 0);
+        }
+    }
+
+    private void appendAvailableUpTo(long offset) {
+        if (offset > endOffset) {
+            inFlight.append(new Range(endOffset, offset - 1, RecordState.AVAILABLE, 0, null, 0));
+            endOffset = offset;
+        }
+    }
+
+    /** Where the in-flight window counted against the record-lock limit starts: records the log still holds. */
+    private long windowStartOffset() {
+        return Math.max(startOffset, logStartOffset);
+    }
+
+    private void coalesce() {
+        inFlight.coalesce(logStartOffset);
+    }
+
+    private void advanceStartOffset() {
+        while (!inFlight.isEmpty() && inFlight.first().state.isTerminal()) {
+            startOffset = inFlight.first().lastOffset + 1;
+            inFlight.removeFirst();
+        }
+        if (inFlight.isEmpty()) {
+            startOffset = endOffset;
+        }
+    }
+
+    /** One acquisition in progress: what it took so far, and how many more it may take. */
+    private final class Acquisition {
+        final String memberId;
+        final LongFunction<? extends ShareRecord> records;
+        final Predicate<ShareRecord> filter;
+        final long lockExpiryMs;
+        final List<AcquiredRecords> acquired = new ArrayList<>();
+        int remaining;
+
+        Acquisition(String memberId, int maxRecords, LongFunction<? extends ShareRecord> records,
+                Predicate<ShareRecord> filter, long lockExpiryMs) {
+            this.memberId = memberId;
+            this.remaining = maxRecords;
+            this.records = records;
+            this.filter = filter;
+            this.lockExpiryMs = lockExpiryMs;
+        }
+
+        /** Takes from the in-flight Available offsets {@code firstOffset..lastOffset}. */
+        void takeFrom(long firstOffset, long lastOffset) {
+            if (filter == null) {
+                long last = Math.min(lastOffset, firstOffset + remaining - 1);
+                inFlight.slice(firstOffset, last).forEach(this::acquire);
+                return;
+            }
+            for (long offset = firstOffset; offset <= lastOffset && remaining > 0; offset++) {
+                ShareRecord record = records.apply(offset);
+                if (record == null) {
+                    inFlight.slice(offset, offset).get(0).become(RecordState.ARCHIVED, null, 0);
+                } else if (filter.test(record)) {
+                    acquire(inFlight.slice(offset, offset).get(0));
+                }
+            }
+        }
+
+        /** Takes offsets never acquired before, from the end offset up to at most {@code windowEndOffset}. */
+        void takeNew(long windowEndOffset) {
+            if (filter == null) {
+                long last = Math.min(windowEndOffset, endOffset + remaining) - 1;
+                appendAndTake(new Range(endOffset, last, RecordState.AVAILABLE, 0, null, 0));
+                return;
+            }
+            ShareRecord record = records.apply(endOffset);
+            Range range = new Range(endOffset, endOffset, RecordState.AVAILABLE, 0, null, 0);
+            if (record == null) {
+                range.become(RecordState.ARCHIVED, null, 0);
+                inFlight.append(range);
+                endOffset++;
+            } else if (filter.test(record)) {
+                appendAndTake(range);
+            } else {
+                inFlight.append(range);
+                endOffset++;
+            }
+        }
+
+        private void appendAndTake(Range range) {
+            acquire(range);
+            inFlight.append(range);
+            endOffset = range.lastOffset + 1;
+        }
+
+        private void acquire(Range range) {
+            range.deliveryCount++;
+            range.become(RecordState.ACQUIRED, memberId, lockExpiryMs);
+            remaining -= (int) range.count();
+            AcquiredRecords last = acquired.isEmpty() ? null : acquired.get(acquired.size() - 1);
+            if (last != null && last.lastOffset() + 1 == range.firstOffset
+                    && last.deliveryCount() == range.deliveryCount) {
+                acquired.set(acquired.size() - 1,
+                        new AcquiredRecords(last.firstOffset(), range.lastOffset, range.deliveryCount));
+            } else {
+                acquired.add(new AcquiredRecords(range.firstOffset, range.lastOffset, range.deliveryCount));
+            }
+        }
+    }
+}
