@@ -350,8 +350,9 @@ class NetworkPartitionTest {
     }
 
     /**
-     * Waits until every broker sees all three live, each counts toward the controller quorum, and every partition of
-     * the topic (once created) has all three replicas in its ISR.
+     * Waits until every broker sees all three live, each counts toward the controller quorum and is acknowledged by
+     * the controller, and every partition (the topic's and the group's offsets) has every replica in its ISR in every
+     * broker's metadata.
      */
     private void awaitWhole(String after) {
         long start = System.nanoTime();
@@ -360,6 +361,17 @@ class NetworkPartitionTest {
                 if (broker.server().membership().liveBrokers().size() != BROKERS.length
                         || !broker.server().inControllerQuorum() || !broker.server().isAcknowledgedByController()) {
                     return false;
+                }
+            }
+            // Every broker's own metadata, not one broker's answer to a client: each has every ISR full, for the
+            // test's topic and the group's offsets alike, so the next cut starts from a cluster that is whole.
+            for (TestBroker broker : brokers.values()) {
+                for (var topic : broker.server().controller().image().topics()) {
+                    for (var assignment : topic.partitions()) {
+                        if (assignment.isr().size() != assignment.replicas().size()) {
+                            return false;
+                        }
+                    }
                 }
             }
             try (Admin admin = admin(BROKERS)) {
