@@ -10,8 +10,6 @@ import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
@@ -69,25 +67,11 @@ class TransactionsTest {
     }
 
     private static TransactionDescription describe(Admin admin, String transactionalId) throws Exception {
-        return admin.describeTransactions(List.of(transactionalId)).description(transactionalId)
-                .get(15, TimeUnit.SECONDS);
+        return TransactionReads.describe(admin, transactionalId);
     }
 
-    /** Every value in {@code topic}'s partition 0, read from the start to its end with {@code isolation}. */
     private static List<String> readAll(String topic, String isolation) {
-        TopicPartition tp = new TopicPartition(topic, 0);
-        try (KafkaConsumer<String, String> consumer = broker.consumer(null,
-                Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation))) {
-            consumer.assign(List.of(tp));
-            consumer.seekToBeginning(List.of(tp));
-            long end = consumer.endOffsets(List.of(tp)).get(tp);
-            List<String> values = new java.util.ArrayList<>();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-            while (consumer.position(tp) < end && System.nanoTime() < deadline) {
-                consumer.poll(Duration.ofMillis(200)).forEach(record -> values.add(record.value()));
-            }
-            return values;
-        }
+        return TransactionReads.readAll(broker, topic, isolation);
     }
 
     /**

@@ -5,9 +5,7 @@ import io.strata.broker.replication.BrokerChannel;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.FeatureMetadata;
 import org.apache.kafka.clients.admin.TransactionDescription;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -37,7 +35,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -76,25 +73,11 @@ class TransactionsV2Test {
     }
 
     private static TransactionDescription describe(Admin admin, String transactionalId) throws Exception {
-        return admin.describeTransactions(List.of(transactionalId)).description(transactionalId)
-                .get(15, TimeUnit.SECONDS);
+        return TransactionReads.describe(admin, transactionalId);
     }
 
-    /** Every value of {@code topic}'s partition 0 up to its end offset, read with {@code isolation}. */
     private static List<String> readAll(String topic, String isolation) {
-        TopicPartition tp = new TopicPartition(topic, 0);
-        try (KafkaConsumer<String, String> consumer = broker.consumer(null,
-                Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation))) {
-            consumer.assign(List.of(tp));
-            consumer.seekToBeginning(List.of(tp));
-            long end = consumer.endOffsets(List.of(tp)).get(tp);
-            List<String> values = new ArrayList<>();
-            await().atMost(Duration.ofSeconds(15)).until(() -> {
-                consumer.poll(Duration.ofMillis(100)).forEach(record -> values.add(record.value()));
-                return consumer.position(tp) >= end;
-            });
-            return values;
-        }
+        return TransactionReads.readAll(broker, topic, isolation);
     }
 
     @Test
