@@ -1,6 +1,9 @@
 package io.strata.bench.kafka;
 
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -70,6 +73,30 @@ final class BenchAdmin implements AutoCloseable {
             throw new IllegalStateException("interrupted while creating " + topic, e);
         }
         awaitLeaders(topic, partitions);
+    }
+
+    /**
+     * Makes share group {@code group} start at the earliest offset, as {@code kafka-configs.sh --entity-type groups
+     * --alter --add-config share.auto.offset.reset=earliest} does: a share group starts at the log end by default,
+     * and would read none of the records written before it.
+     */
+    void startShareGroupAtEarliest(String group) {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.GROUP, group);
+        AlterConfigOp earliest = new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"),
+                AlterConfigOp.OpType.SET);
+        try {
+            admin.incrementalAlterConfigs(Map.of(resource, List.of(earliest))).all()
+                    .get(TOPIC_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("IncrementalAlterConfigs share.auto.offset.reset=earliest of group "
+                    + group + " failed: " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("IncrementalAlterConfigs of group " + group + " did not complete in "
+                    + TOPIC_TIMEOUT.toSeconds() + " s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while configuring group " + group, e);
+        }
     }
 
     @Override

@@ -19,6 +19,9 @@ import java.util.Map;
  * @param warmupRecords    records sent and read once per broker before the first case, not measured (0: none)
  * @param transactionDurationMs {@link BenchCase#NOT_TRANSACTIONAL}, or every case is transactional: its producer
  *                         commits a transaction every this many ms and its consumer reads with read_committed
+ * @param consumers        how each case's records are read: classic and KIP-848 consumer groups
+ *                         (ConsumerPerformance), share groups (ShareConsumerPerformance with N consumers); every
+ *                         case is run once per kind
  * @param producerThroughputMax ProducerPerformance's {@code --throughput}; -1 sends as fast as it can
  * @param strataCommand    shell command that starts Strata standalone; {@code {port}} and {@code {logDir}} are
  *                         filled in
@@ -32,7 +35,8 @@ import java.util.Map;
  */
 record BenchSettings(List<String> brokers, long records, int latencyRecords, long warmupRecords,
                      List<Integer> recordSizes, List<String> acks, List<Integer> partitions,
-                     int transactionDurationMs, int producerThroughputMax, String strataCommand,
+                     int transactionDurationMs, List<GroupConsumer> consumers, int producerThroughputMax,
+                     String strataCommand,
                      String strataMicroCommand, Duration startTimeout, Duration strataMicroStartTimeout,
                      Duration toolTimeout,
                      Path kafkaLib, Path toolsLib, Path outputDir, Path scratchBase) {
@@ -77,7 +81,8 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
     static final String USAGE = String.join("\n",
             "Usage: bin/bench-vs-kafka [options]",
             "",
-            "Runs Kafka's own load tools (kafka-tools: ProducerPerformance, ConsumerPerformance, EndToEndLatency)",
+            "Runs Kafka's own load tools (kafka-tools: ProducerPerformance, ConsumerPerformance,",
+            "ShareConsumerPerformance, EndToEndLatency)",
             "against Apache Kafka, Strata standalone and Strata on Payara Micro (those --brokers names), one after",
             "the other with the same settings, and prints per case records/s, MB/s, p50/p99 latencies and broker",
             "CPU-seconds per million records, with ratio rows: strata/kafka when both ran, and strata-micro/strata,",
@@ -100,6 +105,11 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
             "                        every N ms; acks=all), ConsumerPerformance reads with",
             "                        isolation.level=read_committed, EndToEndLatency is not run (it has no",
             "                        transactional producer); the warm-up is transactional too  [no transactions]",
+            "  --consumers LIST      who reads each case's records, each kind a case of its own: classic",
+            "                        (ConsumerPerformance, group.protocol=classic), consumer (ConsumerPerformance,",
+            "                        group.protocol=consumer, KIP-848), share-N (ShareConsumerPerformance --threads N:",
+            "                        N KafkaShareConsumers in one share group, KIP-932, whose",
+            "                        share.auto.offset.reset is set to earliest first; no transactions)  [classic]",
             "  --throughput N        ProducerPerformance --throughput; -1: unthrottled  [-1]",
             "  --strata-cmd CMD      shell command that starts Strata standalone; {port} and {logDir} are filled in",
             "                        [$" + STRATA_COMMAND_ENV + ", else:",
@@ -122,6 +132,7 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
         recordSizes = List.copyOf(recordSizes);
         acks = List.copyOf(acks);
         partitions = List.copyOf(partitions);
+        consumers = List.copyOf(consumers);
         if (brokers.isEmpty() || !BROKER_KINDS.containsAll(brokers)
                 || brokers.stream().distinct().count() != brokers.size()) {
             throw new IllegalArgumentException("--brokers takes any of " + String.join(", ", BROKER_KINDS)
@@ -149,10 +160,14 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
         if (transactionDurationMs != BenchCase.NOT_TRANSACTIONAL) {
             requireInRange("--transaction-duration-ms", transactionDurationMs, 1, TRANSACTION_DURATION_MS_MAX);
         }
-        if (recordSizes.isEmpty() || acks.isEmpty() || partitions.isEmpty()) {
-            throw new IllegalArgumentException("--record-sizes, --acks and --partitions each need at least one value");
+        if (recordSizes.isEmpty() || acks.isEmpty() || partitions.isEmpty() || consumers.isEmpty()) {
+            throw new IllegalArgumentException("--record-sizes, --acks, --partitions and --consumers each need at least"
+                    + " one value");
         }
-        BenchCase.matrix(recordSizes, acks, partitions, transactionDurationMs);
+        if (consumers.stream().distinct().count() != consumers.size()) {
+            throw new IllegalArgumentException("--consumers names a kind twice: " + consumers);
+        }
+        BenchCase.matrix(recordSizes, acks, partitions, transactionDurationMs, consumers);
     }
 
     /**
@@ -168,6 +183,7 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
         List<String> acks = null;
         List<Integer> partitions = List.of(1, 12);
         int transactionDurationMs = BenchCase.NOT_TRANSACTIONAL;
+        List<GroupConsumer> consumers = List.of(GroupConsumer.CLASSIC_GROUP);
         int throughput = -1;
         String strataCommand = environment.getOrDefault(STRATA_COMMAND_ENV, DEFAULT_STRATA_COMMAND);
         String strataMicroCommand = environment.getOrDefault(STRATA_MICRO_COMMAND_ENV, DEFAULT_STRATA_MICRO_COMMAND);
@@ -197,6 +213,7 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
                 case "--acks" -> acks = strings(value);
                 case "--partitions" -> partitions = integers(value);
                 case "--transaction-duration-ms" -> transactionDurationMs = Integer.parseInt(value);
+                case "--consumers" -> consumers = strings(value).stream().map(GroupConsumer::parse).toList();
                 case "--throughput" -> throughput = Integer.parseInt(value);
                 case "--strata-cmd" -> strataCommand = value;
                 case "--strata-micro-cmd" -> strataMicroCommand = value;
@@ -216,12 +233,12 @@ record BenchSettings(List<String> brokers, long records, int latencyRecords, lon
             acks = transactionDurationMs == BenchCase.NOT_TRANSACTIONAL ? List.of("1", "all") : List.of("all");
         }
         return new BenchSettings(brokers, records, latencyRecords, warmupRecords, recordSizes, acks, partitions,
-                transactionDurationMs, throughput, strataCommand, strataMicroCommand, startTimeout,
+                transactionDurationMs, consumers, throughput, strataCommand, strataMicroCommand, startTimeout,
                 strataMicroStartTimeout, toolTimeout, kafkaLib, toolsLib, outputDir, scratchBase);
     }
 
     List<BenchCase> cases() {
-        return BenchCase.matrix(recordSizes, acks, partitions, transactionDurationMs);
+        return BenchCase.matrix(recordSizes, acks, partitions, transactionDurationMs, consumers);
     }
 
     boolean transactional() {

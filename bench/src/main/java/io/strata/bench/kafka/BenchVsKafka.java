@@ -175,8 +175,12 @@ public final class BenchVsKafka {
             tools.produce(broker.bootstrapServers(), topic, settings.warmupRecords(), like.recordBytes(),
                     like.transactional() ? "all" : "1", settings.producerThroughputMax(), transactions,
                     broker.name() + "-warmup-produce");
-            tools.consume(broker.bootstrapServers(), topic, settings.warmupRecords(), "bench-warmup",
-                    like.transactional(), broker.name() + "-warmup-consume");
+            String group = "bench-warmup-" + like.consumer().id();
+            if (like.consumer().share()) {
+                admin.startShareGroupAtEarliest(group);
+            }
+            tools.consume(broker.bootstrapServers(), topic, settings.warmupRecords(), group, like.transactional(),
+                    like.consumer(), broker.name() + "-warmup-consume");
         } catch (RuntimeException e) {
             notes.add(broker.name() + " warm-up failed: " + firstLine(e.getMessage()));
         }
@@ -188,7 +192,7 @@ public final class BenchVsKafka {
         System.out.println("   " + benchCase.label());
         try {
             admin.createTopic(benchCase.throughputTopic(), benchCase.partitions());
-            if (!benchCase.transactional()) {
+            if (!benchCase.transactional() && benchCase.consumer().equals(GroupConsumer.CLASSIC_GROUP)) {
                 admin.createTopic(benchCase.latencyTopic(), benchCase.partitions());
             }
         } catch (RuntimeException e) {
@@ -200,21 +204,34 @@ public final class BenchVsKafka {
                         benchCase.recordBytes(), benchCase.acks(), settings.producerThroughputMax(),
                         KafkaTools.Transactions.of(benchCase), logPrefix + "-produce"),
                 ProducerFigures::records);
-        ToolRun<ConsumerFigures> consume = measure(broker, benchCase, "ConsumerPerformance",
-                () -> tools.consume(broker.bootstrapServers(), benchCase.throughputTopic(), settings.records(),
-                        "bench-" + benchCase.id(), benchCase.transactional(), logPrefix + "-consume"),
+        String group = "bench-" + benchCase.id();
+        ToolRun<ConsumerFigures> consume = measure(broker, benchCase, consumerTool(benchCase.consumer()),
+                () -> {
+                    if (benchCase.consumer().share()) {
+                        admin.startShareGroupAtEarliest(group);
+                    }
+                    return tools.consume(broker.bootstrapServers(), benchCase.throughputTopic(), settings.records(),
+                            group, benchCase.transactional(), benchCase.consumer(), logPrefix + "-consume");
+                },
                 ConsumerFigures::records);
         // EndToEndLatency's producer cannot begin or commit a transaction, so a transactional id would only fail it.
+        // EndToEndLatency's consumer is a classic one whatever the case's kind, so only the classic case runs it.
         ToolRun<LatencyFigures> endToEnd = benchCase.transactional()
                 ? ToolRun.notApplicable("EndToEndLatency has no transactional producer")
+                : !benchCase.consumer().equals(GroupConsumer.CLASSIC_GROUP)
+                ? ToolRun.notApplicable("EndToEndLatency reads with a classic consumer; see the classic case")
                 : measure(broker, benchCase, "EndToEndLatency",
                         () -> tools.endToEnd(broker.bootstrapServers(), benchCase.latencyTopic(),
                                 settings.latencyRecords(), benchCase.acks(), benchCase.recordBytes(),
                                 logPrefix + "-e2e"),
                         figures -> settings.latencyRecords());
         requireAllRecords(name, benchCase, "ProducerPerformance sent", produce);
-        requireAllRecords(name, benchCase, "ConsumerPerformance read", consume);
+        requireAllRecords(name, benchCase, consumerTool(benchCase.consumer()) + " read", consume);
         return new CaseResult(benchCase, name, produce, consume, endToEnd);
+    }
+
+    private static String consumerTool(GroupConsumer consumer) {
+        return consumer.share() ? "ShareConsumerPerformance" : "ConsumerPerformance";
     }
 
     /** Runs {@code tool}, sampling the broker's CPU just before it starts and just after it exits. */

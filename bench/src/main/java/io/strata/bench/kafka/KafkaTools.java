@@ -70,12 +70,30 @@ final class KafkaTools {
      */
     ConsumerFigures consume(String bootstrapServers, String topic, long records, String group, boolean readCommitted,
                             String logName) {
+        return consume(bootstrapServers, topic, records, group, readCommitted, GroupConsumer.CLASSIC_GROUP, logName);
+    }
+
+    /**
+     * Reads {@code records} of {@code topic} as {@code consumer} says: ConsumerPerformance with its
+     * {@code group.protocol}, or ShareConsumerPerformance with that many share consumers (whose group must start
+     * at the earliest offset, which the caller sets: {@code share.auto.offset.reset} is a group config).
+     */
+    ConsumerFigures consume(String bootstrapServers, String topic, long records, String group, boolean readCommitted,
+                            GroupConsumer consumer, String logName) {
         List<String> args = new ArrayList<>(List.of(
                 "--bootstrap-server", bootstrapServers,
                 "--topic", topic,
                 "--num-records", Long.toString(records),
                 "--group", group,
                 "--timeout", Long.toString(CONSUMER_IDLE_TIMEOUT.toMillis())));
+        if (consumer.share()) {
+            if (readCommitted) {
+                throw new IllegalArgumentException("share consumers take their isolation level from the group");
+            }
+            args.addAll(List.of("--threads", Integer.toString(consumer.threads())));
+            return ToolOutput.shareConsumer(run("org.apache.kafka.tools.ShareConsumerPerformance", args, logName));
+        }
+        args.addAll(List.of("--command-property", "group.protocol=" + consumer.groupProtocol()));
         if (readCommitted) {
             args.addAll(List.of("--command-property", "isolation.level=read_committed"));
         }

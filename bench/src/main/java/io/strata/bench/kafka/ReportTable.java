@@ -67,6 +67,16 @@ final class ReportTable {
             "            transaction, partitions added by Produce); against a broker that does not advertise it,",
             "            the clients run transactions version 1 (AddPartitionsToTxn per transaction).");
 
+    /** Added to the legend when a case is read by other than a classic group. */
+    private static final String CONSUMERS_LEGEND = String.join("\n",
+            "consumers: cases labelled 'consumer group (KIP-848)': ConsumerPerformance with group.protocol=consumer.",
+            "            Cases labelled 'N share consumers': ShareConsumerPerformance --threads N, N KafkaShareConsumers",
+            "            in one share group (KIP-932) that acknowledge each record implicitly, after the harness set",
+            "            the group's share.auto.offset.reset to earliest; its rec/s and MB/s are over the whole run,",
+            "            joining the share group included (the tool reports no other), and its records are",
+            "            those it received, redeliveries included. EndToEndLatency, whose consumer is a classic one,",
+            "            runs only in the classic case (-).");
+
     /** Where the second and later lines of a legend entry start. */
     private static final String LEGEND_INDENT = " ".repeat(12);
 
@@ -111,6 +121,9 @@ final class ReportTable {
         if (cases.stream().anyMatch(BenchCase::transactional)) {
             legend.append('\n').append(TRANSACTIONS_LEGEND);
         }
+        if (cases.stream().anyMatch(benchCase -> !benchCase.consumer().equals(GroupConsumer.CLASSIC_GROUP))) {
+            legend.append('\n').append(CONSUMERS_LEGEND);
+        }
         for (Ratio ratio : ratios(brokers)) {
             legend.append('\n').append(ratio.label()).append(": ")
                     .append(String.join("\n" + LEGEND_INDENT, ratio.meaning()));
@@ -146,14 +159,14 @@ final class ReportTable {
     }
 
     /**
-     * One line per case and broker, every figure in its own column, ratios left to whoever reads it. The last column,
-     * transaction_duration_ms, is empty for a case without transactions; it comes last so that the columns before
-     * it keep their places.
+     * One line per case and broker, every figure in its own column, ratios left to whoever reads it. The last two
+     * columns come last so that the columns before them keep their places: transaction_duration_ms, empty for a case
+     * without transactions, and consumer (classic, consumer or share-N).
      */
     static String csv(List<BenchCase> cases, List<String> brokers, Map<String, Map<BenchCase, CaseResult>> results) {
         StringBuilder csv = new StringBuilder("case,record_bytes,acks,partitions,broker");
         COLUMNS.forEach(column -> csv.append(',').append(column.csvName()));
-        csv.append(",transaction_duration_ms\n");
+        csv.append(",transaction_duration_ms,consumer\n");
         for (BenchCase benchCase : cases) {
             for (String broker : brokers) {
                 CaseResult result = results.get(broker).get(benchCase);
@@ -164,7 +177,7 @@ final class ReportTable {
                     csv.append(',').append(Double.isNaN(value) ? "" : String.format(Locale.ROOT, "%.6g", value));
                 }
                 csv.append(',').append(benchCase.transactional() ? Integer.toString(benchCase.transactionDurationMs())
-                        : "").append('\n');
+                        : "").append(',').append(benchCase.consumer().id()).append('\n');
             }
         }
         return csv.toString();

@@ -70,6 +70,28 @@ final class ToolOutput {
                 + "...') followed by values; its output was:\n" + stdout);
     }
 
+    /**
+     * ShareConsumerPerformance's header line ({@code start.time, end.time, data.consumed.in.MB, MB.sec, nMsg.sec,
+     * data.consumed.in.nMsg, fetch.time.ms}) and the line of values under it. Its figures cover the whole run,
+     * joining the share group included (the tool times from before its consumers subscribe), so the fetch figures
+     * are the same as the overall ones and the rebalance time is 0.
+     */
+    static ConsumerFigures shareConsumer(String stdout) {
+        List<String> lines = stdout.lines().toList();
+        for (int i = 0; i + 1 < lines.size(); i++) {
+            if (lines.get(i).startsWith(CONSUMER_HEADER_START)) {
+                Map<String, String> values = columns(lines.get(i), lines.get(i + 1));
+                double mbPerSecond = Double.parseDouble(value(values, "MB.sec"));
+                double recordsPerSecond = Double.parseDouble(value(values, "nMsg.sec"));
+                return new ConsumerFigures(Long.parseLong(value(values, "data.consumed.in.nMsg")), mbPerSecond,
+                        recordsPerSecond, 0, Long.parseLong(value(values, "fetch.time.ms")), mbPerSecond,
+                        recordsPerSecond);
+            }
+        }
+        throw new IllegalStateException("ShareConsumerPerformance printed no header line ('" + CONSUMER_HEADER_START
+                + "...') followed by values; its output was:\n" + stdout);
+    }
+
     static LatencyFigures endToEnd(String stdout) {
         Matcher avg = LATENCY_AVG.matcher(stdout);
         Matcher percentiles = LATENCY_PERCENTILES.matcher(stdout);

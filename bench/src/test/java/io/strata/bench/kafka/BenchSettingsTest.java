@@ -91,6 +91,32 @@ class BenchSettingsTest {
     }
 
     @Test
+    void everyCaseIsRunOncePerConsumerKindAndEachKindNamesItsCase() {
+        BenchSettings settings = BenchSettings.parse(new String[] {"--record-sizes", "100", "--acks", "all",
+                "--partitions", "1", "--consumers", "classic,consumer,share-1,share-4"}, Map.of());
+
+        assertThat(settings.cases()).extracting(BenchCase::id).containsExactly("100b-acksall-p1",
+                "100b-acksall-p1-consumer", "100b-acksall-p1-share-1", "100b-acksall-p1-share-4");
+        assertThat(settings.cases().get(1).consumer().groupProtocol()).isEqualTo("consumer");
+        assertThat(settings.cases().get(3).consumer().threads()).isEqualTo(4);
+        assertThat(settings.cases().get(3).label()).isEqualTo("100 B, acks=all, 1 partition, 4 share consumers");
+    }
+
+    @Test
+    void consumerKindsThatCannotRunAreRefused() {
+        assertThatThrownBy(() -> BenchSettings.parse(new String[] {"--consumers", "share"}, Map.of()))
+                .hasMessageContaining("share-1, share-4");
+        assertThatThrownBy(() -> BenchSettings.parse(new String[] {"--consumers", "share-0"}, Map.of()))
+                .hasMessageContaining("1 to 64 threads");
+        assertThatThrownBy(() -> BenchSettings.parse(new String[] {"--consumers", "streams"}, Map.of()))
+                .hasMessageContaining("classic, consumer or share-N");
+        assertThatThrownBy(() -> BenchSettings.parse(new String[] {"--consumers", "classic,classic"}, Map.of()))
+                .hasMessageContaining("twice");
+        assertThatThrownBy(() -> BenchSettings.parse(new String[] {"--consumers", "share-2",
+                "--transaction-duration-ms", "100"}, Map.of())).hasMessageContaining("without transactions");
+    }
+
+    @Test
     void aTransactionDurationMakesEveryCaseTransactionalWithAcksAllAndItsOwnTransactionalId() {
         BenchSettings settings = BenchSettings.parse(new String[] {"--transaction-duration-ms", "100",
                 "--record-sizes", "100,1024", "--partitions", "1"}, Map.of());

@@ -132,11 +132,28 @@ class ReportTableTest {
         assertThat(table).contains("1024 B, acks=all, 1 partition, transactions of 100 ms, read_committed");
         // rec/s and MB/s of both tools and the producer's latencies, then three end-to-end dashes, then CPU.
         assertThat(line(table, "  strata ")).matches("  strata +50000( +\\S+){5}( +-){3} +30\\.00 +10\\.00 +-");
-        assertThat(csv).startsWith("case,record_bytes,acks,partitions,broker,").contains(",transaction_duration_ms\n")
-                .contains("1024b-acksall-p1-txn100,1024,all,1,strata,").endsWith(",100\n");
+        assertThat(csv).startsWith("case,record_bytes,acks,partitions,broker,").contains(",transaction_duration_ms,consumer\n")
+                .contains("1024b-acksall-p1-txn100,1024,all,1,strata,").endsWith(",100,classic\n");
         assertThat(ReportTable.legend(List.of("strata"), List.of(transactional)))
                 .contains("--transactional-id bench-<case>", "isolation.level=read_committed");
         assertThat(ReportTable.legend(List.of("strata"), List.of(CASE))).doesNotContain("transactional");
+    }
+
+    @Test
+    void aShareGroupCaseIsLabelledExplainedAndNamedInTheCsv() {
+        BenchCase share = new BenchCase(1024, "all", 12, BenchCase.NOT_TRANSACTIONAL, GroupConsumer.parse("share-4"));
+        CaseResult strata = result("strata", 50_000, 3.0);
+        Map<String, Map<BenchCase, CaseResult>> results = Map.of("strata", Map.of(share, new CaseResult(share,
+                "strata", strata.produce(), strata.consume(), strata.endToEnd())));
+
+        String table = ReportTable.render(List.of(share), List.of("strata"), results);
+        String csv = ReportTable.csv(List.of(share), List.of("strata"), results);
+
+        assertThat(table).contains("1024 B, acks=all, 12 partitions, 4 share consumers");
+        assertThat(csv).contains("1024b-acksall-p12-share-4,1024,all,12,strata,").endsWith(",,share-4\n");
+        assertThat(ReportTable.legend(List.of("strata"), List.of(share)))
+                .contains("ShareConsumerPerformance --threads N", "share.auto.offset.reset to earliest");
+        assertThat(ReportTable.legend(List.of("strata"), List.of(CASE))).doesNotContain("ShareConsumerPerformance");
     }
 
     @Test
@@ -144,7 +161,7 @@ class ReportTableTest {
         String csv = ReportTable.csv(List.of(CASE), List.of("kafka"), Map.of("kafka",
                 Map.of(CASE, result("kafka", 100_000, 2.0))));
 
-        assertThat(csv.lines().toList().get(1)).endsWith(",");
+        assertThat(csv.lines().toList().get(1)).endsWith(",,classic");
     }
 
     private static CaseResult result(String broker, double recordsPerSecond, double produceCpuSeconds) {

@@ -54,6 +54,24 @@ class ToolOutputTest {
     }
 
     @Test
+    void shareConsumerFiguresCoverTheWholeRun() {
+        String stdout = String.join("\n",
+                "start.time, end.time, data.consumed.in.MB, MB.sec, nMsg.sec, data.consumed.in.nMsg, fetch.time.ms",
+                "2026-12-07 07:01:02:003, 2026-12-07 07:01:04:003, 95.3674, 47.6837, 50000.0000, 100000, 2000",
+                "");
+
+        ConsumerFigures figures = ToolOutput.shareConsumer(stdout);
+
+        assertThat(figures.records()).isEqualTo(100_000);
+        assertThat(figures.fetchRecordsPerSecond()).isEqualTo(50_000.0);
+        assertThat(figures.fetchMbPerSecond()).isEqualTo(47.6837);
+        assertThat(figures.fetchMs()).isEqualTo(2000);
+        assertThat(figures.rebalanceMs()).isZero();
+        assertThatThrownBy(() -> ToolOutput.shareConsumer("WARNING: Exiting before consuming\n"))
+                .hasMessageContaining("ShareConsumerPerformance printed no header line");
+    }
+
+    @Test
     void endToEndFiguresAreTheAverageAndPercentiles() {
         String stdout = """
                 0\t166.76987400000002
