@@ -11,16 +11,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.util.List;
-import java.util.Map;
 
 /**
- * {@code strata groups delete}: deletes consumer groups and their committed offsets through
- * Admin.deleteConsumerGroups. The broker refuses groups that still have members, as Kafka's does.
+ * {@code strata groups delete}: deletes groups and their offsets: classic and consumer groups through
+ * Admin.deleteConsumerGroups, share groups (and their share-partition state) through Admin.deleteShareGroups. The
+ * broker refuses groups that still have members, as Kafka's does.
  *
  * <p>One instance per run; not thread-safe.
  */
 @Command(name = "delete", mixinStandardHelpOptions = true,
-        description = "Delete consumer groups without active members, and their committed offsets.")
+        description = "Delete groups (of any kind) without active members, and their offsets.")
 public final class DeleteGroupCommand extends StrataCommand {
 
     @Option(names = "--group", required = true, paramLabel = "GROUP", description = "Group to delete (repeatable).")
@@ -29,10 +29,12 @@ public final class DeleteGroupCommand extends StrataCommand {
     @Override
     protected int run() {
         try (Admin admin = clients().createAdmin()) {
-            Map<String, KafkaFuture<Void>> results = admin.deleteConsumerGroups(groups).deletedGroups();
             for (String group : groups) {
+                KafkaFuture<Void> result = GroupOffsets.isShareGroup(admin, group)
+                        ? admin.deleteShareGroups(List.of(group)).deletedGroups().get(group)
+                        : admin.deleteConsumerGroups(List.of(group)).deletedGroups().get(group);
                 try {
-                    Await.result(results.get(group));
+                    Await.result(result);
                 } catch (GroupIdNotFoundException e) {
                     throw CliException.unknownGroup(group, e);
                 } catch (GroupNotEmptyException e) {

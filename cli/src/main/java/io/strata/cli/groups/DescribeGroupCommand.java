@@ -5,6 +5,9 @@ import io.strata.cli.Table;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.clients.admin.ShareGroupDescription;
+import org.apache.kafka.clients.admin.ShareMemberDescription;
+import org.apache.kafka.clients.admin.SharePartitionOffsetInfo;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine.Command;
@@ -14,6 +17,7 @@ import java.io.PrintWriter;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -21,7 +25,9 @@ import java.util.stream.Collectors;
 /**
  * {@code strata groups describe}: a group's state, then per partition it commits to or is assigned its committed
  * offset, the log end offset, the lag between them and the member that has it, then the members and their
- * assignments. The columns are kafka-consumer-groups.sh's.
+ * assignments. The columns are kafka-consumer-groups.sh's. A share group has no committed offsets: per partition it
+ * shows the share-partition start offset (below it every record is done with) and the lag the broker reports, then
+ * the members, several of which may share a partition, as kafka-share-groups.sh does.
  *
  * <p>One instance per run; not thread-safe.
  */
@@ -37,6 +43,45 @@ public final class DescribeGroupCommand extends StrataCommand {
 
     @Override
     protected int run() {
+        try (Admin admin = clients().createAdmin()) {
+            if (GroupOffsets.isShareGroup(admin, group)) {
+                describeShareGroup(admin);
+                return 0;
+            }
+        }
+        return describeConsumerGroup();
+    }
+
+    private void describeShareGroup(Admin admin) {
+        ShareGroupDescription description = GroupOffsets.describeShareGroup(admin, group);
+        Map<TopicPartition, SharePartitionOffsetInfo> offsets = GroupOffsets.shareOffsets(admin, group);
+        PrintWriter out = out();
+        out.println("Share group '" + group + "' is " + description.groupState() + " with "
+                + description.members().size() + (description.members().size() == 1 ? " member" : " members")
+                + (description.coordinator() == null ? "" : "; coordinator: broker " + description.coordinator().id()
+                + " at " + description.coordinator().host() + ":" + description.coordinator().port()) + ".");
+        out.println();
+        TreeMap<TopicPartition, SharePartitionOffsetInfo> rows = new TreeMap<>(BY_TOPIC_THEN_PARTITION);
+        rows.putAll(offsets);
+        Table offsetTable = new Table("GROUP", "TOPIC", "PARTITION", "START-OFFSET", "LAG");
+        rows.forEach((partition, info) -> offsetTable.row(group, partition.topic(), partition.partition(),
+                info.startOffset(), info.lag().orElse(null)));
+        offsetTable.print(out);
+        out.println();
+        if (description.members().isEmpty()) {
+            out.println("No active members.");
+            return;
+        }
+        Table members = new Table("CONSUMER-ID", "HOST", "CLIENT-ID", "#PARTITIONS", "ASSIGNMENT");
+        description.members().stream()
+                .sorted(Comparator.comparing(ShareMemberDescription::consumerId))
+                .forEach(member -> members.row(member.consumerId(), member.host(), member.clientId(),
+                        member.assignment().topicPartitions().size(),
+                        assignment(member.assignment().topicPartitions())));
+        members.print(out);
+    }
+
+    private int describeConsumerGroup() {
         ConsumerGroupDescription description;
         Map<TopicPartition, Long> committed;
         Map<TopicPartition, Long> logEnd;
@@ -94,14 +139,14 @@ public final class DescribeGroupCommand extends StrataCommand {
                 .sorted(Comparator.comparing(MemberDescription::consumerId))
                 .forEach(member -> table.row(member.consumerId(), member.host(), member.clientId(),
                         member.assignment().topicPartitions().size(),
-                        assignment(member)));
+                        assignment(member.assignment().topicPartitions())));
         table.print(out);
     }
 
-    /** "topic:0,1;other:3" — the member's partitions grouped by topic. */
-    private static String assignment(MemberDescription member) {
+    /** "topic:0,1;other:3" — a member's partitions grouped by topic. */
+    private static String assignment(Set<TopicPartition> partitions) {
         Map<String, TreeSet<Integer>> byTopic = new TreeMap<>();
-        for (TopicPartition partition : member.assignment().topicPartitions()) {
+        for (TopicPartition partition : partitions) {
             byTopic.computeIfAbsent(partition.topic(), topic -> new TreeSet<>()).add(partition.partition());
         }
         if (byTopic.isEmpty()) {

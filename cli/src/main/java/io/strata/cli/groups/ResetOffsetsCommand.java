@@ -7,8 +7,10 @@ import io.strata.cli.Table;
 import io.strata.cli.TopicLookup;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.ShareGroupDescription;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 import picocli.CommandLine.ArgGroup;
@@ -17,6 +19,7 @@ import picocli.CommandLine.Option;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,12 +29,14 @@ import java.util.Map;
  * latest record, an offset, the first record at or after a time, or by a number of records from where they are;
  * targets outside the log are clamped to its start or end. Without --execute it only prints the plan. Like Kafka's
  * tool it refuses groups with active members, whose consumers would overwrite the new offsets with their next commit.
- * The offsets are written with Admin.alterConsumerGroupOffsets.
+ * The offsets are written with Admin.alterConsumerGroupOffsets; a share group's start offsets (from which its records
+ * are delivered again) with Admin.alterShareGroupOffsets, where the current offset is the share-partition start offset.
  *
  * <p>One instance per run; not thread-safe.
  */
 @Command(name = "reset-offsets", mixinStandardHelpOptions = true,
-        description = {"Reset a consumer group's committed offsets; the group must have no active members.",
+        description = {"Reset a consumer group's committed offsets, or a share group's start offsets; the group must"
+                + " have no active members.",
                 "Prints the plan; changes nothing unless --execute is given."})
 public final class ResetOffsetsCommand extends StrataCommand {
 
@@ -76,12 +81,26 @@ public final class ResetOffsetsCommand extends StrataCommand {
         Map<TopicPartition, Long> current;
         Map<TopicPartition, Long> planned;
         try (Admin admin = clients().createAdmin()) {
-            requireInactive(GroupOffsets.describe(admin, group));
+            boolean share = GroupOffsets.isShareGroup(admin, group);
+            if (share) {
+                ShareGroupDescription description = GroupOffsets.describeShareGroup(admin, group);
+                requireInactive(description.members().size(), description.groupState());
+                current = new HashMap<>();
+                GroupOffsets.shareOffsets(admin, group).forEach((partition, info) ->
+                        current.put(partition, info.startOffset()));
+            } else {
+                ConsumerGroupDescription description = GroupOffsets.describe(admin, group);
+                if (description != null) {
+                    requireInactive(description.members().size(), description.groupState());
+                }
+                current = GroupOffsets.committed(admin, group);
+            }
             List<TopicPartition> partitions = partitions(admin);
-            current = GroupOffsets.committed(admin, group);
             planned = plan(admin, partitions, current);
             printPlan(planned, current);
-            if (execute) {
+            if (execute && share) {
+                Await.result(admin.alterShareGroupOffsets(group, planned).all());
+            } else if (execute) {
                 Map<TopicPartition, OffsetAndMetadata> offsets = new LinkedHashMap<>();
                 planned.forEach((partition, offset) -> offsets.put(partition, new OffsetAndMetadata(offset)));
                 Await.result(admin.alterConsumerGroupOffsets(group, offsets).all());
@@ -92,11 +111,10 @@ public final class ResetOffsetsCommand extends StrataCommand {
         return 0;
     }
 
-    private void requireInactive(ConsumerGroupDescription description) {
-        if (description != null && !description.members().isEmpty()) {
-            int members = description.members().size();
+    private void requireInactive(int members, GroupState state) {
+        if (members > 0) {
             throw new CliException("group '" + group + "' has " + members + " active member" + (members == 1 ? "" : "s")
-                    + " (state " + description.groupState() + "); offsets can only be reset while the group is "
+                    + " (state " + state + "); offsets can only be reset while the group is "
                     + "inactive: stop its consumers first");
         }
     }

@@ -81,8 +81,38 @@ class GroupsCommandTest {
 
             Result list = strata(broker, "groups", "list");
             assertThat(list.outLines()).anySatisfy(line -> assertThat(line.split(" +"))
-                    .containsExactly("watchers", "Stable"));
+                    .containsExactly("watchers", "Classic", "Stable"));
         }
+    }
+
+    /** A KIP-848 consumer group is listed as of kind Consumer, described like a classic one, and found by --type. */
+    @Test
+    void aConsumerProtocolGroupIsListedByItsKindAndDescribed() throws Exception {
+        broker.createTopic("modern", 1, Map.of());
+        produce("modern", 0, 2);
+        try (KafkaConsumer<String, String> member = broker.consumer("moderns", Map.of("client.id", "modern-1",
+                "group.protocol", "consumer"))) {
+            member.subscribe(List.of("modern"));
+            await().atMost(Duration.ofSeconds(15)).until(() -> {
+                member.poll(Duration.ofMillis(100));
+                return member.assignment().size() == 1;
+            });
+
+            Result described = strata(broker, "groups", "describe", "--group", "moderns");
+            assertThat(described.exitCode()).as(described.toString()).isZero();
+            assertThat(described.outLines().get(0)).startsWith("Group 'moderns' is Stable with 1 member");
+            assertThat(described.outLines()).anySatisfy(line -> assertThat(line.split(" +"))
+                    .endsWith("modern-1", "1", "modern:0"));
+
+            Result consumers = strata(broker, "groups", "list", "--type", "consumer");
+            assertThat(consumers.exitCode()).as(consumers.toString()).isZero();
+            assertThat(consumers.outLines()).anySatisfy(line -> assertThat(line.split(" +"))
+                    .containsExactly("moderns", "Consumer", "Stable"));
+            assertThat(consumers.outLines()).noneSatisfy(line -> assertThat(line).contains("Classic"));
+        }
+        Result unknownType = strata(broker, "groups", "list", "--type", "bogus");
+        assertThat(unknownType.exitCode()).isNotZero();
+        assertThat(unknownType.err()).contains("unknown group type 'bogus'");
     }
 
     @Test
