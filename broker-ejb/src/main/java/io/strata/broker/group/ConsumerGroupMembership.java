@@ -328,6 +328,9 @@ final class ConsumerGroupMembership {
             LOG.log(Level.INFO, "Empty classic group {0} becomes a consumer group", groupId);
             return group;
         }
+        if (existing instanceof ShareGroup) {
+            throw Errors.GROUP_ID_NOT_FOUND.exception("Group " + groupId + " is not a consumer group.");
+        }
         throw Errors.GROUP_ID_NOT_FOUND.exception("Group " + groupId + " is not a consumer group"
                 + (existing.isEmpty() ? " (" + BrokerConfig.GROUP_CONSUMER_MIGRATION_POLICY + " is "
                 + config.groupConsumerMigrationPolicy + ")" : ": it is a classic group with members") + ".");

@@ -49,8 +49,8 @@ class ApiVersionsHandlerTest {
                 .collect(Collectors.toSet());
         assertThat(advertised).isEqualTo(SupportedApis.implemented())
                 .contains(ApiKeys.PRODUCE, ApiKeys.FETCH, ApiKeys.JOIN_GROUP, ApiKeys.END_TXN,
-                        ApiKeys.CONSUMER_GROUP_HEARTBEAT, ApiKeys.CONSUMER_GROUP_DESCRIBE)
-                .doesNotContain(ApiKeys.SHARE_GROUP_HEARTBEAT);
+                        ApiKeys.CONSUMER_GROUP_HEARTBEAT, ApiKeys.CONSUMER_GROUP_DESCRIBE,
+                        ApiKeys.SHARE_GROUP_HEARTBEAT, ApiKeys.SHARE_GROUP_DESCRIBE);
         for (ApiVersion version : response.data().apiKeys()) {
             ApiKeys key = ApiKeys.forId(version.apiKey());
             assertThat(version.minVersion()).as(key.name).isEqualTo(key.oldestVersion());
@@ -59,6 +59,10 @@ class ApiVersionsHandlerTest {
         // Transaction protocol version 2 (KIP-890), finalized, so that kafka-clients 4 use it.
         assertThat(response.data().finalizedFeatures().find("transaction.version").maxVersionLevel())
                 .isEqualTo((short) 2);
+        // Share groups (KIP-932): kafka-clients' Admin and share consumer look for share.version 1.
+        assertThat(response.data().finalizedFeatures().find("share.version").maxVersionLevel())
+                .isEqualTo((short) 1);
+        assertThat(response.data().supportedFeatures().find("share.version").maxVersion()).isEqualTo((short) 1);
     }
 
     @Test
