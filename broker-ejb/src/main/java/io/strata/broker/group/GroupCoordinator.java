@@ -40,7 +40,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ThreadFactory;
 import java.util.function.Consumer;
-import java.util.function.Function;
 
 /**
  * The group coordinator: the entry point of every group and offset request, which it hands to the shard of the
@@ -71,8 +70,6 @@ public final class GroupCoordinator implements AutoCloseable {
     private volatile boolean standalone;
     /** Whether the wait for enough brokers to create {@code __consumer_offsets} was logged: once, not per request. */
     private volatile boolean waitingForBrokersLogged;
-    /** Each group's own group configs (name to value), as the cluster metadata holds them; none until wired. */
-    private volatile Function<String, Map<String, String>> groupConfigs = groupId -> Map.of();
     /** Told of each deleted share group; nobody until wired. */
     private volatile ShareGroupDeletionListener shareGroupDeleted = (groupId, partitions) -> { };
 
@@ -352,11 +349,12 @@ public final class GroupCoordinator implements AutoCloseable {
 
     /**
      * The settings of a share group: its group configs over the broker's defaults. Answers on any broker, from the
-     * cluster metadata, once {@link #useGroupConfigs} is wired; a group whose stored configs no longer fit the
-     * broker's bounds gets the defaults (and a warning), rather than failing its fetches.
+     * cluster metadata (no coordinator involved), so the leader of a topic partition serving ShareFetch can call it
+     * per request; a group whose stored configs no longer fit this broker's bounds gets the defaults (and a
+     * warning), rather than failing its fetches.
      */
     public ShareGroupConfig shareGroupConfig(String groupId) {
-        Map<String, String> overrides = groupConfigs.apply(groupId);
+        Map<String, String> overrides = controller.image().groupConfigs(groupId);
         if (overrides == null || overrides.isEmpty()) {
             return ShareGroupConfig.defaults(config);
         }
@@ -369,11 +367,6 @@ public final class GroupCoordinator implements AutoCloseable {
                     + " {1}", groupId, e.getMessage());
             return ShareGroupConfig.defaults(config);
         }
-    }
-
-    /** Where each group's group configs are read from (group id to name-to-value; an empty map when none). */
-    public void useGroupConfigs(Function<String, Map<String, String>> groupConfigs) {
-        this.groupConfigs = java.util.Objects.requireNonNull(groupConfigs, "groupConfigs");
     }
 
     /**

@@ -65,6 +65,10 @@ public record ShareGroupConfig(int recordLockDurationMs, int deliveryCountLimit,
         int sessionMs = intWithin(overrides, SESSION_TIMEOUT_MS, defaults.sessionTimeoutMs,
                 config.groupShareMinSessionTimeoutMs, config.groupShareMaxSessionTimeoutMs,
                 BrokerConfig.GROUP_SHARE_MIN_SESSION_TIMEOUT_MS, BrokerConfig.GROUP_SHARE_MAX_SESSION_TIMEOUT_MS);
+        if (heartbeatMs >= sessionMs) {
+            throw new InvalidConfigurationException("Group config " + HEARTBEAT_INTERVAL_MS + " (" + heartbeatMs
+                    + ") must be lower than " + SESSION_TIMEOUT_MS + " (" + sessionMs + ").");
+        }
         AutoOffsetReset reset = defaults.autoOffsetReset;
         if (overrides.containsKey(AUTO_OFFSET_RESET)) {
             try {

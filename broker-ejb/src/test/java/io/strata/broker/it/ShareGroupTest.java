@@ -1,7 +1,12 @@
 package io.strata.broker.it;
 
 import io.strata.broker.config.BrokerConfig;
+import io.strata.broker.group.ShareGroupConfig;
+import io.strata.broker.share.AutoOffsetReset;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.GroupListing;
 import org.apache.kafka.clients.admin.ListGroupsOptions;
 import org.apache.kafka.clients.admin.ShareGroupDescription;
@@ -9,6 +14,9 @@ import org.apache.kafka.clients.admin.ShareMemberDescription;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.GroupType;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.GroupNotEmptyException;
@@ -56,8 +64,9 @@ import static org.awaitility.Awaitility.await;
  * {@code KafkaShareConsumer} sends them (kafka-clients 4.3 message classes) and by kafka-clients' Admin: members join
  * with ids they chose and epoch 0, leave with -1, and are removed when they stop heartbeating; every partition is
  * assigned, shared when there are more members than partitions and split when there are fewer; groups are described,
- * listed by type and deleted (only when empty, telling the share-state side); a group id is one kind; and a restarted
- * coordinator knows the group again from {@code __consumer_offsets}.
+ * listed by type and deleted (only when empty, telling the share-state side); a group id is one kind; group configs
+ * ({@code share.*}) are described, altered and validated through the Admin client on GROUP resources; and a restarted
+ * coordinator knows the group again from {@code __consumer_offsets}, and its group configs from the cluster metadata.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ShareGroupTest {
@@ -343,6 +352,85 @@ class ShareGroupTest {
         assertThat(describe("kind-classic").errorCode()).isEqualTo(Errors.GROUP_ID_NOT_FOUND.code());
     }
 
+    private static Map<String, ConfigEntry> groupConfigs(Admin admin, String groupId) throws Exception {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.GROUP, groupId);
+        Config config = admin.describeConfigs(List.of(resource)).all().get().get(resource);
+        return config.entries().stream().collect(Collectors.toMap(ConfigEntry::name, e -> e));
+    }
+
+    private static void alterGroup(Admin admin, String groupId, AlterConfigOp... ops) throws Exception {
+        admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.GROUP, groupId), List.of(ops)))
+                .all().get();
+    }
+
+    private static AlterConfigOp set(String name, String value) {
+        return new AlterConfigOp(new ConfigEntry(name, value), AlterConfigOp.OpType.SET);
+    }
+
+    @Test
+    void groupConfigsAreDescribedAlteredAndReadByTheShareSide() throws Exception {
+        try (Admin admin = broker.admin()) {
+            Map<String, ConfigEntry> defaults = groupConfigs(admin, "share-configured");
+            assertThat(defaults).containsKeys(ShareGroupConfig.NAMES.toArray(String[]::new));
+            assertThat(defaults.get("share.record.lock.duration.ms").value()).isEqualTo("30000");
+            assertThat(defaults.get("share.record.lock.duration.ms").source())
+                    .isEqualTo(ConfigEntry.ConfigSource.DEFAULT_CONFIG);
+            assertThat(defaults.get("share.auto.offset.reset").value()).isEqualTo("latest");
+            assertThat(defaults.get("share.heartbeat.interval.ms").value()).as("the broker's own setting")
+                    .isEqualTo("1000");
+
+            alterGroup(admin, "share-configured", set("share.record.lock.duration.ms", "20000"),
+                    set("share.delivery.count.limit", "3"), set("share.auto.offset.reset", "by_duration:PT1H"),
+                    set("share.isolation.level", "read_committed"), set("share.heartbeat.interval.ms", "2000"));
+
+            Map<String, ConfigEntry> altered = groupConfigs(admin, "share-configured");
+            assertThat(altered.get("share.record.lock.duration.ms").value()).isEqualTo("20000");
+            assertThat(altered.get("share.record.lock.duration.ms").source())
+                    .isEqualTo(ConfigEntry.ConfigSource.DYNAMIC_GROUP_CONFIG);
+            assertThat(altered.get("share.delivery.count.limit").value()).isEqualTo("3");
+            ShareGroupConfig settings = broker.server().groupCoordinator().shareGroupConfig("share-configured");
+            assertThat(settings.recordLockDurationMs()).isEqualTo(20_000);
+            assertThat(settings.deliveryCountLimit()).isEqualTo(3);
+            assertThat(settings.autoOffsetReset().toString()).isEqualTo("by_duration:PT1H");
+            assertThat(settings.isolationLevel()).isEqualTo(IsolationLevel.READ_COMMITTED);
+
+            createTopic("share-configured", 1);
+            Member member = new Member("share-configured");
+            assertThat(member.join("share-configured").heartbeatIntervalMs()).as("the group's own interval")
+                    .isEqualTo(2000);
+
+            alterGroup(admin, "share-configured", new AlterConfigOp(new ConfigEntry("share.delivery.count.limit",
+                    null), AlterConfigOp.OpType.DELETE));
+            assertThat(groupConfigs(admin, "share-configured").get("share.delivery.count.limit").source())
+                    .isEqualTo(ConfigEntry.ConfigSource.DEFAULT_CONFIG);
+            assertThat(broker.server().groupCoordinator().shareGroupConfig("share-configured")
+                    .deliveryCountLimit()).isEqualTo(5);
+            assertThat(broker.server().groupCoordinator().shareGroupConfig("share-unconfigured").autoOffsetReset())
+                    .isSameAs(AutoOffsetReset.LATEST);
+        }
+    }
+
+    @Test
+    void groupConfigsOutsideTheBrokersBoundsAreRefusedNamingTheSetting() throws Exception {
+        try (Admin admin = broker.admin()) {
+            Map<AlterConfigOp, String> refused = Map.of(
+                    set("share.record.lock.duration.ms", "1000"), "group.share.min.record.lock.duration.ms",
+                    set("share.delivery.count.limit", "11"), "group.share.max.delivery.count.limit",
+                    set("share.auto.offset.reset", "by_duration:soon"), "ISO-8601",
+                    set("share.isolation.level", "read_everything"), "read_committed",
+                    set("share.heartbeat.interval.ms", "notanumber"), "integer",
+                    set("share.no.such.setting", "1"), "Unknown group config name");
+            for (Map.Entry<AlterConfigOp, String> bad : refused.entrySet()) {
+                assertThatThrownBy(() -> alterGroup(admin, "share-refused", bad.getKey()))
+                        .as(bad.getKey().toString()).isInstanceOf(ExecutionException.class)
+                        .hasCauseInstanceOf(InvalidConfigurationException.class)
+                        .hasMessageContaining(bad.getValue());
+            }
+            assertThat(groupConfigs(admin, "share-refused").values()).allSatisfy(entry ->
+                    assertThat(entry.source()).isNotEqualTo(ConfigEntry.ConfigSource.DYNAMIC_GROUP_CONFIG));
+        }
+    }
+
     @Test
     void aRestartedCoordinatorKnowsTheGroupItsMembersAndTheirAssignment() throws Exception {
         Uuid topicId = createTopic("share-restart", 4);
@@ -353,6 +441,9 @@ class ShareGroupTest {
         settle(List.of(a, b));
         ShareGroupDescribeResponseData.DescribedGroup before = describe("share-restarted");
         Set<Integer> aBefore = a.partitionsOf(topicId);
+        try (Admin admin = broker.admin()) {
+            alterGroup(admin, "share-restarted", set("share.delivery.count.limit", "7"));
+        }
 
         raw.close();
         broker.restart();
@@ -368,5 +459,7 @@ class ShareGroupTest {
         assertThat(resumed.errorCode()).as("the member carries on at its epoch").isEqualTo(Errors.NONE.code());
         assertThat(resumed.memberEpoch()).isEqualTo(before.groupEpoch());
         assertThat(a.partitionsOf(topicId)).isEqualTo(aBefore);
+        assertThat(broker.server().groupCoordinator().shareGroupConfig("share-restarted").deliveryCountLimit())
+                .as("group configs are cluster metadata").isEqualTo(7);
     }
 }
