@@ -3,13 +3,13 @@ package io.strata.broker.api;
 import io.strata.broker.network.InProcessConnection.Answered;
 import io.strata.broker.network.InProcessConnection.Outcome;
 import org.apache.kafka.common.message.ApiVersionsResponseData.ApiVersion;
-import org.apache.kafka.common.message.ShareGroupHeartbeatRequestData;
+import org.apache.kafka.common.message.StreamsGroupDescribeRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.ApiVersionsRequest;
 import org.apache.kafka.common.requests.ApiVersionsResponse;
-import org.apache.kafka.common.requests.ShareGroupHeartbeatRequest;
-import org.apache.kafka.common.requests.ShareGroupHeartbeatResponse;
+import org.apache.kafka.common.requests.StreamsGroupDescribeRequest;
+import org.apache.kafka.common.requests.StreamsGroupDescribeResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -73,16 +74,16 @@ class ApiVersionsHandlerTest {
 
         assertThat(outcome).isInstanceOf(Answered.class);
         ApiVersionsResponse response = (ApiVersionsResponse) ((Answered) outcome).response();
-        assertThat(Errors.forCode(response.data().errorCode())).isEqualTo(Errors.UNSUPPORTED_VERSION);
+        assertThat(response.errorCounts()).containsOnlyKeys(Errors.UNSUPPORTED_VERSION);
         assertThat(response.data().apiKeys().find(ApiKeys.API_VERSIONS.id).maxVersion())
                 .isEqualTo(ApiKeys.API_VERSIONS.latestVersion());
     }
 
     @Test
     void aRequestForAnApiNotImplementedIsAnsweredWithItsOwnUnsupportedVersionResponse() throws Exception {
-        ShareGroupHeartbeatResponse response = broker.send(new ShareGroupHeartbeatRequest.Builder(
-                new ShareGroupHeartbeatRequestData().setGroupId("g")), ShareGroupHeartbeatResponse.class);
+        StreamsGroupDescribeResponse response = broker.send(new StreamsGroupDescribeRequest.Builder(
+                new StreamsGroupDescribeRequestData().setGroupIds(List.of("g"))), StreamsGroupDescribeResponse.class);
 
-        assertThat(Errors.forCode(response.data().errorCode())).isEqualTo(Errors.UNSUPPORTED_VERSION);
+        assertThat(response.errorCounts()).containsOnlyKeys(Errors.UNSUPPORTED_VERSION);
     }
 }
