@@ -1,7 +1,7 @@
 package io.strata.broker.api;
 
 import io.strata.broker.config.BrokerConfig;
-import io.strata.broker.group.ShareGroupConfig;
+import io.strata.broker.group.GroupConfigs;
 import io.strata.broker.metadata.ClusterController;
 import io.strata.broker.metadata.Controller;
 import io.strata.broker.metadata.Controller.NewPartitions;
@@ -66,7 +66,7 @@ import java.util.concurrent.CompletionException;
  * The administrative APIs: CreateTopics, DeleteTopics, CreatePartitions and DeleteRecords change topics through the
  * {@link Controller}; DescribeConfigs, AlterConfigs and IncrementalAlterConfigs read and change topic settings (broker
  * settings are static: they are described, and changing them is refused with a message saying so), and
- * DescribeConfigs and IncrementalAlterConfigs a group's dynamic group configs (KIP-932 {@code share.*}). One broker
+ * DescribeConfigs and IncrementalAlterConfigs a group's dynamic group configs ({@code share.*}, {@code consumer.*}). One broker
  * "setting" is an action instead: {@value #CP_RESET_CONFIG}, the request of {@code strata cluster cp-reset}.
  */
 final class AdminHandlers {
@@ -383,8 +383,8 @@ final class AdminHandlers {
     }
 
     /**
-     * IncrementalAlterConfigs on a GROUP resource: SET and DELETE of share group configs, validated against this
-     * broker's {@code group.share.*} bounds (INVALID_CONFIG naming the setting), then stored in the cluster metadata
+     * IncrementalAlterConfigs on a GROUP resource: SET and DELETE of group configs ({@code share.*},
+     * {@code consumer.*}), validated against this broker's {@code group.share.*} and {@code group.consumer.*} bounds (INVALID_CONFIG naming the setting), then stored in the cluster metadata
      * where every broker reads them. A group need not exist yet: its configs wait for it, as Kafka's do.
      */
     private ApiError alterGroup(String groupId, IncrementalAlterConfigsRequestData.AlterableConfigCollection operations,
@@ -395,10 +395,9 @@ final class AdminHandlers {
         Map<String, String> result = new TreeMap<>(controller.image().groupConfigs(groupId));
         for (IncrementalAlterConfigsRequestData.AlterableConfig operation : operations) {
             AlterConfigOp.OpType op = AlterConfigOp.OpType.forId(operation.configOperation());
-            if (!ShareGroupConfig.NAMES.contains(operation.name())) {
+            if (!GroupConfigs.NAMES.contains(operation.name())) {
                 return new ApiError(Errors.INVALID_CONFIG, "Unknown group config name: " + operation.name()
-                        + ". Strata's groups accept " + String.join(", ", new java.util.TreeSet<>(
-                        ShareGroupConfig.NAMES)) + ".");
+                        + ". Groups accept " + String.join(", ", new java.util.TreeSet<>(GroupConfigs.NAMES)) + ".");
             }
             if (op == AlterConfigOp.OpType.SET) {
                 result.put(operation.name(), operation.value());
@@ -410,7 +409,7 @@ final class AdminHandlers {
             }
         }
         try {
-            ShareGroupConfig.of(config, result);
+            GroupConfigs.validate(config, result);
         } catch (InvalidConfigurationException e) {
             return new ApiError(Errors.INVALID_CONFIG, e.getMessage());
         }

@@ -1,6 +1,7 @@
 package io.strata.broker.api;
 
 import io.strata.broker.config.BrokerConfig;
+import io.strata.broker.group.ConsumerGroupConfig;
 import io.strata.broker.group.ShareGroupConfig;
 import io.strata.storage.config.LogConfig;
 import io.strata.storage.config.LogDirectoryConfig;
@@ -82,6 +83,12 @@ final class ConfigDescriber {
     }
 
     private static final List<GroupSetting> GROUP_SETTINGS = List.of(
+            new GroupSetting(ConsumerGroupConfig.HEARTBEAT_INTERVAL_MS,
+                    BrokerConfig.GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS, ConfigType.INT,
+                    "How often the members of the consumer group are told to heartbeat."),
+            new GroupSetting(ConsumerGroupConfig.SESSION_TIMEOUT_MS, BrokerConfig.GROUP_CONSUMER_SESSION_TIMEOUT_MS,
+                    ConfigType.INT, "How long a consumer group member may go without a heartbeat before it is"
+                    + " fenced."),
             new GroupSetting(ShareGroupConfig.AUTO_OFFSET_RESET, null, ConfigType.STRING,
                     "Where a share partition without state starts: earliest, latest or by_duration:<ISO-8601>."),
             new GroupSetting(ShareGroupConfig.DELIVERY_COUNT_LIMIT, BrokerConfig.GROUP_SHARE_DELIVERY_COUNT_LIMIT,
@@ -97,13 +104,17 @@ final class ConfigDescriber {
                     ConfigType.INT, "How long a member may go without a heartbeat before it is removed."));
 
     /**
-     * A group's group configs (the share group ones, KIP-932), or only {@code keys} if given: the group's own value
-     * (GROUP_CONFIG) where it set one, else the broker's {@code group.share.*} setting or Kafka's default.
+     * A group's group configs (KIP-848 consumer and KIP-932 share ones), or only {@code keys} if given: the group's
+     * own value (GROUP_CONFIG) where it set one, else the broker's {@code group.consumer.*} or {@code group.share.*}
+     * setting or Kafka's default.
      */
     List<DescribeConfigsResourceResult> describeGroup(Map<String, String> overrides, Collection<String> keys,
                                                       boolean synonyms, boolean documentation) {
         ShareGroupConfig defaults = ShareGroupConfig.defaults(broker);
+        ConsumerGroupConfig consumerDefaults = ConsumerGroupConfig.defaults(broker);
         Map<String, String> defaultValues = Map.of(
+                ConsumerGroupConfig.HEARTBEAT_INTERVAL_MS, String.valueOf(consumerDefaults.heartbeatIntervalMs()),
+                ConsumerGroupConfig.SESSION_TIMEOUT_MS, String.valueOf(consumerDefaults.sessionTimeoutMs()),
                 ShareGroupConfig.AUTO_OFFSET_RESET, defaults.autoOffsetReset().toString(),
                 ShareGroupConfig.DELIVERY_COUNT_LIMIT, String.valueOf(defaults.deliveryCountLimit()),
                 ShareGroupConfig.HEARTBEAT_INTERVAL_MS, String.valueOf(defaults.heartbeatIntervalMs()),

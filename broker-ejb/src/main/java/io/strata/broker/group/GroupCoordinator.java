@@ -70,6 +70,8 @@ public final class GroupCoordinator implements AutoCloseable {
     private volatile boolean standalone;
     /** Whether the wait for enough brokers to create {@code __consumer_offsets} was logged: once, not per request. */
     private volatile boolean waitingForBrokersLogged;
+    /** Every group's group configs, read from the cluster metadata. */
+    private final GroupConfigs groupConfigs;
     /** Told of each deleted share group; nobody until wired. */
     private volatile ShareGroupDeletionListener shareGroupDeleted = (groupId, partitions) -> { };
 
@@ -78,9 +80,10 @@ public final class GroupCoordinator implements AutoCloseable {
         this.config = config;
         this.controller = controller;
         this.offsetsPartitions = config.offsetsTopicNumPartitions;
+        this.groupConfigs = new GroupConfigs(config, groupId -> controller.image().groupConfigs(groupId));
         this.runtime = new CoordinatorRuntime<>(OFFSETS_TOPIC, replicas,
                 context -> new GroupCoordinatorShard(context, config, name -> controller.image().topic(name),
-                        () -> controller.image().topics(), this::shareGroupConfig,
+                        () -> controller.image().topics(), groupConfigs,
                         (groupId, partitions) -> shareGroupDeleted.onDeleted(groupId, partitions)),
                 threads, clock, config.offsetCommitTimeoutMs, OPERATIONS_WAITING_MAX);
         // A partition whose log directory failed is not served: its groups find their coordinator again.
@@ -354,19 +357,7 @@ public final class GroupCoordinator implements AutoCloseable {
      * warning), rather than failing its fetches.
      */
     public ShareGroupConfig shareGroupConfig(String groupId) {
-        Map<String, String> overrides = controller.image().groupConfigs(groupId);
-        if (overrides == null || overrides.isEmpty()) {
-            return ShareGroupConfig.defaults(config);
-        }
-        Map<String, String> shareOnly = new java.util.HashMap<>(overrides);
-        shareOnly.keySet().retainAll(ShareGroupConfig.NAMES);
-        try {
-            return ShareGroupConfig.of(config, shareOnly);
-        } catch (org.apache.kafka.common.errors.InvalidConfigurationException e) {
-            LOG.log(Level.WARNING, "Group {0} has group configs outside this broker''s bounds, using the defaults:"
-                    + " {1}", groupId, e.getMessage());
-            return ShareGroupConfig.defaults(config);
-        }
+        return groupConfigs.share(groupId);
     }
 
     /**

@@ -85,30 +85,28 @@ final class GroupCoordinatorShard implements CoordinatorShard {
     private final ShareGroupDeletionListener shareGroupDeleted;
 
     GroupCoordinatorShard(CoordinatorContext context, BrokerConfig config, Function<String, TopicImage> topics) {
-        this(context, config, topics, List::of, groupId -> ShareGroupConfig.defaults(config),
-                (groupId, partitions) -> { });
+        this(context, config, topics, List::of, GroupConfigs.defaultsOf(config), (groupId, partitions) -> { });
     }
 
     /** With {@code allTopics}, every topic of the cluster: consumer-protocol groups resolve subscriptions in it. */
     GroupCoordinatorShard(CoordinatorContext context, BrokerConfig config, Function<String, TopicImage> topics,
                           Supplier<Collection<TopicImage>> allTopics) {
-        this(context, config, topics, allTopics, groupId -> ShareGroupConfig.defaults(config),
-                (groupId, partitions) -> { });
+        this(context, config, topics, allTopics, GroupConfigs.defaultsOf(config), (groupId, partitions) -> { });
     }
 
     /**
-     * With {@code shareGroupConfigs}, each share group's settings (heartbeat interval, session timeout), and
+     * With {@code groupConfigs}, each group's settings (heartbeat interval, session timeout), and
      * {@code shareGroupDeleted}, told of every share group deleted with the partitions it had share state on.
      */
     GroupCoordinatorShard(CoordinatorContext context, BrokerConfig config, Function<String, TopicImage> topics,
                           Supplier<Collection<TopicImage>> allTopics,
-                          Function<String, ShareGroupConfig> shareGroupConfigs,
-                          ShareGroupDeletionListener shareGroupDeleted) {
+                          GroupConfigs groupConfigs, ShareGroupDeletionListener shareGroupDeleted) {
         this.context = context;
         this.config = config;
         this.topics = topics;
-        this.consumerGroups = new ConsumerGroupMembership(context, config, topics, allTopics, groups);
-        this.shareGroups = new ShareGroupMembership(context, config, topics, allTopics, groups, shareGroupConfigs);
+        this.consumerGroups = new ConsumerGroupMembership(context, config, topics, allTopics, groups,
+                groupConfigs::consumer);
+        this.shareGroups = new ShareGroupMembership(context, config, topics, allTopics, groups, groupConfigs::share);
         this.shareGroupDeleted = shareGroupDeleted;
     }
 

@@ -52,18 +52,15 @@ public record ShareGroupConfig(int recordLockDurationMs, int deliveryCountLimit,
                         + " accept " + String.join(", ", new java.util.TreeSet<>(NAMES)) + ".");
             }
         }
-        int lockMs = intWithin(overrides, RECORD_LOCK_DURATION_MS, defaults.recordLockDurationMs,
-                config.groupShareMinRecordLockDurationMs, config.groupShareMaxRecordLockDurationMs,
-                BrokerConfig.GROUP_SHARE_MIN_RECORD_LOCK_DURATION_MS,
+        int lockMs = GroupConfigs.intWithin(config, overrides, RECORD_LOCK_DURATION_MS,
+                defaults.recordLockDurationMs, BrokerConfig.GROUP_SHARE_MIN_RECORD_LOCK_DURATION_MS,
                 BrokerConfig.GROUP_SHARE_MAX_RECORD_LOCK_DURATION_MS);
-        int deliveries = intWithin(overrides, DELIVERY_COUNT_LIMIT, defaults.deliveryCountLimit,
-                config.groupShareMinDeliveryCountLimit, config.groupShareMaxDeliveryCountLimit,
+        int deliveries = GroupConfigs.intWithin(config, overrides, DELIVERY_COUNT_LIMIT, defaults.deliveryCountLimit,
                 BrokerConfig.GROUP_SHARE_MIN_DELIVERY_COUNT_LIMIT, BrokerConfig.GROUP_SHARE_MAX_DELIVERY_COUNT_LIMIT);
-        int heartbeatMs = intWithin(overrides, HEARTBEAT_INTERVAL_MS, defaults.heartbeatIntervalMs,
-                config.groupShareMinHeartbeatIntervalMs, config.groupShareMaxHeartbeatIntervalMs,
-                BrokerConfig.GROUP_SHARE_MIN_HEARTBEAT_INTERVAL_MS, BrokerConfig.GROUP_SHARE_MAX_HEARTBEAT_INTERVAL_MS);
-        int sessionMs = intWithin(overrides, SESSION_TIMEOUT_MS, defaults.sessionTimeoutMs,
-                config.groupShareMinSessionTimeoutMs, config.groupShareMaxSessionTimeoutMs,
+        int heartbeatMs = GroupConfigs.intWithin(config, overrides, HEARTBEAT_INTERVAL_MS,
+                defaults.heartbeatIntervalMs, BrokerConfig.GROUP_SHARE_MIN_HEARTBEAT_INTERVAL_MS,
+                BrokerConfig.GROUP_SHARE_MAX_HEARTBEAT_INTERVAL_MS);
+        int sessionMs = GroupConfigs.intWithin(config, overrides, SESSION_TIMEOUT_MS, defaults.sessionTimeoutMs,
                 BrokerConfig.GROUP_SHARE_MIN_SESSION_TIMEOUT_MS, BrokerConfig.GROUP_SHARE_MAX_SESSION_TIMEOUT_MS);
         if (heartbeatMs >= sessionMs) {
             throw new InvalidConfigurationException("Group config " + HEARTBEAT_INTERVAL_MS + " (" + heartbeatMs
@@ -89,25 +86,5 @@ public record ShareGroupConfig(int recordLockDurationMs, int deliveryCountLimit,
             isolation = IsolationLevel.valueOf(value.toUpperCase(Locale.ROOT));
         }
         return new ShareGroupConfig(lockMs, deliveries, reset, isolation, heartbeatMs, sessionMs);
-    }
-
-    private static int intWithin(Map<String, String> overrides, String name, int fallback, int min, int max,
-                                 String minName, String maxName) {
-        String value = overrides.get(name);
-        if (value == null) {
-            return fallback;
-        }
-        int parsed;
-        try {
-            parsed = Integer.parseInt(value.trim());
-        } catch (NumberFormatException e) {
-            throw new InvalidConfigurationException("Invalid value " + value + " for group config " + name
-                    + ": it must be an integer.");
-        }
-        if (parsed < min || parsed > max) {
-            throw new InvalidConfigurationException("Invalid value " + value + " for group config " + name
-                    + ": it must be between " + minName + " (" + min + ") and " + maxName + " (" + max + ").");
-        }
-        return parsed;
     }
 }

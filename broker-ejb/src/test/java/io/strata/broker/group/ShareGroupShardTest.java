@@ -50,7 +50,7 @@ class ShareGroupShardTest {
 
     private GroupCoordinatorShard newShard(HandCoordinatorContext on) {
         return new GroupCoordinatorShard(on, config, topics::get, () -> List.copyOf(topics.values()),
-                groupId -> ShareGroupConfig.defaults(config), deleted::put);
+                GroupConfigs.defaultsOf(config), deleted::put);
     }
 
     private static ShareGroupHeartbeatRequestData join(String memberId) {

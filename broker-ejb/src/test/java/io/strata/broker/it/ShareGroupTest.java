@@ -65,7 +65,7 @@ import static org.awaitility.Awaitility.await;
  * with ids they chose and epoch 0, leave with -1, and are removed when they stop heartbeating; every partition is
  * assigned, shared when there are more members than partitions and split when there are fewer; groups are described,
  * listed by type and deleted (only when empty, telling the share-state side); a group id is one kind; group configs
- * ({@code share.*}) are described, altered and validated through the Admin client on GROUP resources; and a restarted
+ * ({@code share.*}, {@code consumer.*}) are described, altered and validated through the Admin client on GROUP resources; and a restarted
  * coordinator knows the group again from {@code __consumer_offsets}, and its group configs from the cluster metadata.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -411,6 +411,23 @@ class ShareGroupTest {
     }
 
     @Test
+    void aConsumerGroupsOwnHeartbeatIntervalIsWhatItsMembersAreTold() throws Exception {
+        createTopic("consumer-configured", 1);
+        try (Admin admin = broker.admin()) {
+            alterGroup(admin, "consumer-configured", set("consumer.heartbeat.interval.ms", "6000"));
+            assertThat(groupConfigs(admin, "consumer-configured").get("consumer.heartbeat.interval.ms").source())
+                    .isEqualTo(ConfigEntry.ConfigSource.DYNAMIC_GROUP_CONFIG);
+        }
+        ConsumerGroupHeartbeatResponse joined = raw.send(ApiKeys.CONSUMER_GROUP_HEARTBEAT,
+                new ConsumerGroupHeartbeatRequestData().setGroupId("consumer-configured")
+                        .setMemberId(Uuid.randomUuid().toString()).setMemberEpoch(0).setRebalanceTimeoutMs(10_000)
+                        .setSubscribedTopicNames(List.of("consumer-configured")).setTopicPartitions(List.of()));
+
+        assertThat(joined.data().errorCode()).isZero();
+        assertThat(joined.data().heartbeatIntervalMs()).isEqualTo(6000);
+    }
+
+    @Test
     void groupConfigsOutsideTheBrokersBoundsAreRefusedNamingTheSetting() throws Exception {
         try (Admin admin = broker.admin()) {
             Map<AlterConfigOp, String> refused = Map.of(
@@ -419,7 +436,8 @@ class ShareGroupTest {
                     set("share.auto.offset.reset", "by_duration:soon"), "ISO-8601",
                     set("share.isolation.level", "read_everything"), "read_committed",
                     set("share.heartbeat.interval.ms", "notanumber"), "integer",
-                    set("share.no.such.setting", "1"), "Unknown group config name");
+                    set("share.no.such.setting", "1"), "Unknown group config name",
+                    set("consumer.session.timeout.ms", "1000"), "group.consumer.min.session.timeout.ms");
             for (Map.Entry<AlterConfigOp, String> bad : refused.entrySet()) {
                 assertThatThrownBy(() -> alterGroup(admin, "share-refused", bad.getKey()))
                         .as(bad.getKey().toString()).isInstanceOf(ExecutionException.class)
