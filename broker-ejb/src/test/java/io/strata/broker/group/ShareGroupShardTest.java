@@ -41,8 +41,12 @@ class ShareGroupShardTest {
     private final GroupCoordinatorShard shard = newShard(context);
 
     ShareGroupShardTest() {
+        setOrders(3);
+    }
+
+    private void setOrders(int partitions) {
         List<PartitionAssignment> assignments = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < partitions; i++) {
             assignments.add(PartitionAssignment.initial(List.of(1)));
         }
         topics.put("orders", new TopicImage("orders", ORDERS_ID, assignments, Map.of(), false));
@@ -169,5 +173,32 @@ class ShareGroupShardTest {
                 .containsExactly(Errors.GROUP_ID_NOT_FOUND);
         assertThat(deletion.join().getKey()).isEqualTo(Errors.GROUP_ID_NOT_FOUND);
         assertThat(shard.listGroups()).extracting(GroupCoordinator.GroupListing::type).containsExactly("share");
+    }
+
+    @Test
+    void aNewPartitionStartsANewEpochThatAssignsIt() {
+        heartbeat(join("a"));
+        setOrders(4);
+
+        ShareGroupHeartbeatResponseData a = heartbeat(beat("a", 1));
+
+        assertThat(a.memberEpoch()).isEqualTo(2);
+        assertThat(a.assignment().topicPartitions().get(0).partitions()).containsExactly(0, 1, 2, 3);
+    }
+
+    @Test
+    void aGroupAtItsMaximumSizeRefusesANewMemberButNotAKnownOne() {
+        GroupCoordinatorShard small = new GroupCoordinatorShard(context, BrokerConfig.of(Map.of(
+                BrokerConfig.GROUP_SHARE_MAX_SIZE, 1)), topics::get, () -> List.copyOf(topics.values()));
+        CompletableFuture<ShareGroupHeartbeatResponseData> first = small.shareGroupHeartbeat(join("a"), "c", "h");
+        context.commitAll();
+        assertThat(first.join().errorCode()).isZero();
+
+        ShareGroupHeartbeatResponseData second = small.shareGroupHeartbeat(join("b"), "c", "h").join();
+        ShareGroupHeartbeatResponseData again = small.shareGroupHeartbeat(beat("a", 1), "c", "h").join();
+
+        assertThat(second.errorCode()).isEqualTo(Errors.GROUP_MAX_SIZE_REACHED.code());
+        assertThat(second.errorMessage()).contains("maximum size of 1");
+        assertThat(again.errorCode()).isZero();
     }
 }
