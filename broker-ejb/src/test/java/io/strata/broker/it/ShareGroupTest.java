@@ -1,6 +1,7 @@
 package io.strata.broker.it;
 
 import io.strata.broker.config.BrokerConfig;
+import io.strata.broker.group.GroupCoordinator;
 import io.strata.broker.group.ShareGroupConfig;
 import io.strata.broker.share.AutoOffsetReset;
 import org.apache.kafka.clients.admin.Admin;
@@ -216,6 +217,16 @@ class ShareGroupTest {
         assertThat(a.partitionsOf(topicId)).containsExactly(0, 1, 2, 3, 4, 5);
         assertThat(describe("share-split").members()).extracting(ShareGroupDescribeResponseData.Member::memberId)
                 .containsExactly(a.memberId);
+
+        GroupCoordinator coordinator = broker.server().groupCoordinator();
+        assertThat(coordinator.shareGroup("share-split").get(10, TimeUnit.SECONDS)).as("for the offsets admin APIs")
+                .contains(new GroupCoordinator.ShareGroupListing("share-split", Set.of("share-six"), true));
+        a.leave();
+        assertThat(coordinator.shareGroup("share-split").get(10, TimeUnit.SECONDS).orElseThrow().hasMembers())
+                .isFalse();
+        assertThat(coordinator.shareGroups().get(10, TimeUnit.SECONDS))
+                .extracting(GroupCoordinator.ShareGroupListing::groupId).contains("share-split");
+        assertThat(coordinator.shareGroup("no-such-share-group").get(10, TimeUnit.SECONDS)).isEmpty();
     }
 
     @Test
