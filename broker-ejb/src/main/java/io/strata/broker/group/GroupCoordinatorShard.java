@@ -927,6 +927,9 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         // Kafka's checks of a transactional commit in a classic group: no state check (a member may commit while the
         // group rebalances), and a producer outside the group (generation -1, no member id) commits in any state.
         boolean fromMember = generationId >= 0 || (memberId != null && !memberId.isEmpty()) || groupInstanceId != null;
+        if (groups.get(groupId) instanceof ShareGroup) {
+            return CompletableFuture.completedFuture(failAll(commits, Errors.GROUP_ID_NOT_FOUND));
+        }
         ClassicGroup group = classic(groupId);
         if (group == null && generationId < 0) {
             group = classicOrNew(groupId);

@@ -165,12 +165,17 @@ class ShareGroupShardTest {
 
         CompletableFuture<List<GroupCoordinator.CommitResult>> commit = shard.commitOffsets("g", "", null, -1,
                 List.of(new OffsetCommit(orders0, 5, -1, "")));
+        CompletableFuture<List<GroupCoordinator.CommitResult>> transactional = shard.commitTransactionalOffsets("g",
+                4000L, "", null, -1, List.of(new OffsetCommit(orders0, 5, -1, "")));
         CompletableFuture<Map.Entry<Errors, Map<TopicPartition, Errors>>> deletion = shard.deleteOffsets("g",
                 List.of(orders0));
         context.commitAll();
 
         assertThat(commit.join()).extracting(GroupCoordinator.CommitResult::error)
                 .containsExactly(Errors.GROUP_ID_NOT_FOUND);
+        assertThat(transactional.join()).extracting(GroupCoordinator.CommitResult::error)
+                .containsExactly(Errors.GROUP_ID_NOT_FOUND);
+        assertThat(shard.fetchOffsets("g", null)).isEmpty();
         assertThat(deletion.join().getKey()).isEqualTo(Errors.GROUP_ID_NOT_FOUND);
         assertThat(shard.listGroups()).extracting(GroupCoordinator.GroupListing::type).containsExactly("share");
     }
