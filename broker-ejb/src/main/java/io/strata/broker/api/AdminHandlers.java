@@ -1,6 +1,7 @@
 package io.strata.broker.api;
 
 import io.strata.broker.config.BrokerConfig;
+import io.strata.broker.group.GroupConfigs;
 import io.strata.broker.metadata.ClusterController;
 import io.strata.broker.metadata.Controller;
 import io.strata.broker.metadata.Controller.NewPartitions;
@@ -19,6 +20,7 @@ import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.message.AlterConfigsRequestData;
 import org.apache.kafka.common.message.AlterConfigsResponseData;
 import org.apache.kafka.common.message.CreatePartitionsRequestData;
@@ -63,7 +65,8 @@ import java.util.concurrent.CompletionException;
 /**
  * The administrative APIs: CreateTopics, DeleteTopics, CreatePartitions and DeleteRecords change topics through the
  * {@link Controller}; DescribeConfigs, AlterConfigs and IncrementalAlterConfigs read and change topic settings (broker
- * settings are static: they are described, and changing them is refused with a message saying so). One broker
+ * settings are static: they are described, and changing them is refused with a message saying so), and
+ * DescribeConfigs and IncrementalAlterConfigs a group's dynamic group configs ({@code share.*}, {@code consumer.*}). One broker
  * "setting" is an action instead: {@value #CP_RESET_CONFIG}, the request of {@code strata cluster cp-reset}.
  */
 final class AdminHandlers {
@@ -76,6 +79,7 @@ final class AdminHandlers {
     private final ReplicaManager replicas;
     private final ConfigDescriber describer;
     private final int nodeId;
+    private final BrokerConfig config;
 
     AdminHandlers(RequestChannel requestChannel, Controller controller, ReplicaManager replicas, BrokerConfig config) {
         this.requestChannel = requestChannel;
@@ -83,6 +87,7 @@ final class AdminHandlers {
         this.replicas = replicas;
         this.describer = new ConfigDescriber(config);
         this.nodeId = config.nodeId;
+        this.config = config;
     }
 
     void register(ApiDispatcher dispatcher) {
@@ -253,9 +258,12 @@ final class AdminHandlers {
                     result.setConfigs(describer.describeBroker(resource.configurationKeys(), data.includeSynonyms(),
                             data.includeDocumentation()));
                 }
+            } else if (type == ConfigResource.Type.GROUP) {
+                result.setConfigs(describer.describeGroup(controller.image().groupConfigs(resource.resourceName()),
+                        resource.configurationKeys(), data.includeSynonyms(), data.includeDocumentation()));
             } else {
                 result.setErrorCode(Errors.INVALID_REQUEST.code())
-                        .setErrorMessage("Strata describes TOPIC and BROKER resources, not " + type);
+                        .setErrorMessage("Strata describes TOPIC, BROKER and GROUP resources, not " + type);
             }
             response.results().add(result);
         }
@@ -289,7 +297,9 @@ final class AdminHandlers {
         }
         IncrementalAlterConfigsResponseData response = new IncrementalAlterConfigsResponseData();
         for (IncrementalAlterConfigsRequestData.AlterConfigsResource resource : data.resources()) {
-            ApiError error = alter(resource.resourceType(), resource.resourceName(),
+            ApiError error = resource.resourceType() == ConfigResource.Type.GROUP.id()
+                    ? alterGroup(resource.resourceName(), resource.configs(), data.validateOnly())
+                    : alter(resource.resourceType(), resource.resourceName(),
                     topic -> applyOperations(topic.configs(), resource.configs()), data.validateOnly());
             response.responses().add(new IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse()
                     .setResourceType(resource.resourceType()).setResourceName(resource.resourceName())
@@ -370,6 +380,40 @@ final class AdminHandlers {
             return new ApiError(Errors.INVALID_CONFIG, e.getMessage());
         }
         return controller.alterTopicConfigs(name, overrides, validateOnly);
+    }
+
+    /**
+     * IncrementalAlterConfigs on a GROUP resource: SET and DELETE of group configs ({@code share.*},
+     * {@code consumer.*}), validated against this broker's {@code group.share.*} and {@code group.consumer.*} bounds (INVALID_CONFIG naming the setting), then stored in the cluster metadata
+     * where every broker reads them. A group need not exist yet: its configs wait for it, as Kafka's do.
+     */
+    private ApiError alterGroup(String groupId, IncrementalAlterConfigsRequestData.AlterableConfigCollection operations,
+                                boolean validateOnly) {
+        if (groupId == null || groupId.isEmpty()) {
+            return new ApiError(Errors.INVALID_GROUP_ID, "A GROUP resource needs a group id");
+        }
+        Map<String, String> result = new TreeMap<>(controller.image().groupConfigs(groupId));
+        for (IncrementalAlterConfigsRequestData.AlterableConfig operation : operations) {
+            AlterConfigOp.OpType op = AlterConfigOp.OpType.forId(operation.configOperation());
+            if (!GroupConfigs.NAMES.contains(operation.name())) {
+                return new ApiError(Errors.INVALID_CONFIG, "Unknown group config name: " + operation.name()
+                        + ". Groups accept " + String.join(", ", new java.util.TreeSet<>(GroupConfigs.NAMES)) + ".");
+            }
+            if (op == AlterConfigOp.OpType.SET) {
+                result.put(operation.name(), operation.value());
+            } else if (op == AlterConfigOp.OpType.DELETE) {
+                result.remove(operation.name());
+            } else {
+                return new ApiError(Errors.INVALID_CONFIG, "Group config " + operation.name() + " takes SET or"
+                        + " DELETE, not " + op + ": group configs are not lists");
+            }
+        }
+        try {
+            GroupConfigs.validate(config, result);
+        } catch (InvalidConfigurationException e) {
+            return new ApiError(Errors.INVALID_CONFIG, e.getMessage());
+        }
+        return controller.alterGroupConfigs(groupId, result, validateOnly);
     }
 
     private static Map<String, String> applyOperations(Map<String, String> current,

@@ -1,6 +1,8 @@
 package io.strata.broker.api;
 
 import io.strata.broker.config.BrokerConfig;
+import io.strata.broker.group.ConsumerGroupConfig;
+import io.strata.broker.group.ShareGroupConfig;
 import io.strata.storage.config.LogConfig;
 import io.strata.storage.config.LogDirectoryConfig;
 import org.apache.kafka.common.config.ConfigDef;
@@ -12,13 +14,15 @@ import org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigType;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 
 /**
  * Describes settings as DescribeConfigs (and CreateTopics) report them: each topic setting with its value and where
  * the value comes from (the topic's own override, the broker's {@code log.*} default, or Kafka's default), with the
- * synonyms and documentation when asked; and the broker's own settings, which are static.
+ * synonyms and documentation when asked; the broker's own settings, which are static; and a group's dynamic group
+ * configs over the broker's {@code group.share.*} defaults.
  *
  * <p>Immutable; thread-safe.
  */
@@ -66,6 +70,79 @@ final class ConfigDescriber {
                     .setIsSensitive(false)
                     .setConfigType(typeOf(key.type).id())
                     .setDocumentation(documentation ? key.documentation : null);
+            if (synonyms) {
+                result.setSynonyms(chain);
+            }
+            results.add(result);
+        }
+        return results;
+    }
+
+    /** A group config as DescribeConfigs shows it: its name, the broker setting it defaults to, its type. */
+    private record GroupSetting(String name, String brokerName, ConfigType type, String documentation) {
+    }
+
+    private static final List<GroupSetting> GROUP_SETTINGS = List.of(
+            new GroupSetting(ConsumerGroupConfig.HEARTBEAT_INTERVAL_MS,
+                    BrokerConfig.GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS, ConfigType.INT,
+                    "How often the members of the consumer group are told to heartbeat."),
+            new GroupSetting(ConsumerGroupConfig.SESSION_TIMEOUT_MS, BrokerConfig.GROUP_CONSUMER_SESSION_TIMEOUT_MS,
+                    ConfigType.INT, "How long a consumer group member may go without a heartbeat before it is"
+                    + " fenced."),
+            new GroupSetting(ShareGroupConfig.AUTO_OFFSET_RESET, null, ConfigType.STRING,
+                    "Where a share partition without state starts: earliest, latest or by_duration:<ISO-8601>."),
+            new GroupSetting(ShareGroupConfig.DELIVERY_COUNT_LIMIT, BrokerConfig.GROUP_SHARE_DELIVERY_COUNT_LIMIT,
+                    ConfigType.INT, "Deliveries of a record before it is archived as undeliverable."),
+            new GroupSetting(ShareGroupConfig.HEARTBEAT_INTERVAL_MS, BrokerConfig.GROUP_SHARE_HEARTBEAT_INTERVAL_MS,
+                    ConfigType.INT, "How often the group's members are told to heartbeat."),
+            new GroupSetting(ShareGroupConfig.ISOLATION_LEVEL, null, ConfigType.STRING,
+                    "read_committed or read_uncommitted: which records the group's members may acquire."),
+            new GroupSetting(ShareGroupConfig.RECORD_LOCK_DURATION_MS,
+                    BrokerConfig.GROUP_SHARE_RECORD_LOCK_DURATION_MS, ConfigType.INT,
+                    "How long a member holds acquired records before they are released for another delivery."),
+            new GroupSetting(ShareGroupConfig.SESSION_TIMEOUT_MS, BrokerConfig.GROUP_SHARE_SESSION_TIMEOUT_MS,
+                    ConfigType.INT, "How long a member may go without a heartbeat before it is removed."));
+
+    /**
+     * A group's group configs (KIP-848 consumer and KIP-932 share ones), or only {@code keys} if given: the group's
+     * own value (GROUP_CONFIG) where it set one, else the broker's {@code group.consumer.*} or {@code group.share.*}
+     * setting or Kafka's default.
+     */
+    List<DescribeConfigsResourceResult> describeGroup(Map<String, String> overrides, Collection<String> keys,
+                                                      boolean synonyms, boolean documentation) {
+        ShareGroupConfig defaults = ShareGroupConfig.defaults(broker);
+        ConsumerGroupConfig consumerDefaults = ConsumerGroupConfig.defaults(broker);
+        Map<String, String> defaultValues = Map.of(
+                ConsumerGroupConfig.HEARTBEAT_INTERVAL_MS, String.valueOf(consumerDefaults.heartbeatIntervalMs()),
+                ConsumerGroupConfig.SESSION_TIMEOUT_MS, String.valueOf(consumerDefaults.sessionTimeoutMs()),
+                ShareGroupConfig.AUTO_OFFSET_RESET, defaults.autoOffsetReset().toString(),
+                ShareGroupConfig.DELIVERY_COUNT_LIMIT, String.valueOf(defaults.deliveryCountLimit()),
+                ShareGroupConfig.HEARTBEAT_INTERVAL_MS, String.valueOf(defaults.heartbeatIntervalMs()),
+                ShareGroupConfig.ISOLATION_LEVEL, defaults.isolationLevel().toString().toLowerCase(Locale.ROOT),
+                ShareGroupConfig.RECORD_LOCK_DURATION_MS, String.valueOf(defaults.recordLockDurationMs()),
+                ShareGroupConfig.SESSION_TIMEOUT_MS, String.valueOf(defaults.sessionTimeoutMs()));
+        List<DescribeConfigsResourceResult> results = new ArrayList<>();
+        for (GroupSetting setting : GROUP_SETTINGS) {
+            if (keys != null && !keys.contains(setting.name())) {
+                continue;
+            }
+            List<DescribeConfigsSynonym> chain = new ArrayList<>();
+            if (overrides.containsKey(setting.name())) {
+                chain.add(synonym(setting.name(), overrides.get(setting.name()), ConfigSource.GROUP_CONFIG));
+            }
+            boolean given = setting.brokerName() != null && broker.originals().containsKey(setting.brokerName());
+            chain.add(synonym(setting.brokerName() != null ? setting.brokerName() : setting.name(),
+                    defaultValues.get(setting.name()),
+                    given ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG));
+            DescribeConfigsSynonym effective = chain.get(0);
+            DescribeConfigsResourceResult result = new DescribeConfigsResourceResult()
+                    .setName(setting.name())
+                    .setValue(effective.value())
+                    .setConfigSource(effective.source())
+                    .setReadOnly(false)
+                    .setIsSensitive(false)
+                    .setConfigType(setting.type().id())
+                    .setDocumentation(documentation ? setting.documentation() : null);
             if (synonyms) {
                 result.setSynonyms(chain);
             }

@@ -31,6 +31,8 @@ import org.apache.kafka.common.message.HeartbeatResponseData;
 import org.apache.kafka.common.message.JoinGroupRequestData;
 import org.apache.kafka.common.message.LeaveGroupResponseData;
 import org.apache.kafka.common.message.ListGroupsRequestData;
+import org.apache.kafka.common.message.ShareGroupDescribeResponseData;
+import org.apache.kafka.common.message.ShareGroupHeartbeatRequestData;
 import org.apache.kafka.common.message.ListGroupsResponseData;
 import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.OffsetCommitResponseData;
@@ -59,6 +61,10 @@ import org.apache.kafka.common.requests.JoinGroupResponse;
 import org.apache.kafka.common.requests.LeaveGroupRequest;
 import org.apache.kafka.common.requests.LeaveGroupResponse;
 import org.apache.kafka.common.requests.ListGroupsRequest;
+import org.apache.kafka.common.requests.ShareGroupDescribeRequest;
+import org.apache.kafka.common.requests.ShareGroupDescribeResponse;
+import org.apache.kafka.common.requests.ShareGroupHeartbeatRequest;
+import org.apache.kafka.common.requests.ShareGroupHeartbeatResponse;
 import org.apache.kafka.common.requests.ListGroupsResponse;
 import org.apache.kafka.common.requests.OffsetCommitRequest;
 import org.apache.kafka.common.requests.OffsetCommitResponse;
@@ -80,7 +86,8 @@ import java.util.stream.Collectors;
 
 /**
  * The consumer group APIs, answered by the {@link GroupCoordinator}: FindCoordinator, JoinGroup, SyncGroup,
- * Heartbeat, LeaveGroup, ConsumerGroupHeartbeat and ConsumerGroupDescribe (KIP-848), OffsetCommit, OffsetFetch,
+ * Heartbeat, LeaveGroup, ConsumerGroupHeartbeat and ConsumerGroupDescribe (KIP-848), ShareGroupHeartbeat and
+ * ShareGroupDescribe (KIP-932), OffsetCommit, OffsetFetch,
  * OffsetDelete, DescribeGroups, ListGroups, DeleteGroups. Each
  * handler turns the request into the coordinator's terms and its answer into the response of the request's version.
  */
@@ -117,7 +124,9 @@ final class GroupHandlers {
                 .register(ApiKeys.LIST_GROUPS, this::listGroups)
                 .register(ApiKeys.DELETE_GROUPS, this::deleteGroups)
                 .register(ApiKeys.CONSUMER_GROUP_HEARTBEAT, this::consumerGroupHeartbeat)
-                .register(ApiKeys.CONSUMER_GROUP_DESCRIBE, this::consumerGroupDescribe);
+                .register(ApiKeys.CONSUMER_GROUP_DESCRIBE, this::consumerGroupDescribe)
+                .register(ApiKeys.SHARE_GROUP_HEARTBEAT, this::shareGroupHeartbeat)
+                .register(ApiKeys.SHARE_GROUP_DESCRIBE, this::shareGroupDescribe);
     }
 
     // ---------------------------------------------------------------------------------------------------- coordinator
@@ -218,6 +227,26 @@ final class GroupHandlers {
             ConsumerGroupDescribeResponseData response = new ConsumerGroupDescribeResponseData();
             described.forEach(group -> response.groups().add(group.join()));
             requestChannel.sendResponse(request, new ConsumerGroupDescribeResponse(response));
+        });
+    }
+
+    private void shareGroupHeartbeat(Request request, org.apache.kafka.common.requests.AbstractRequest body) {
+        ShareGroupHeartbeatRequestData data = ((ShareGroupHeartbeatRequest) body).data();
+        String clientHost = "/" + request.context().clientAddress.getHostAddress();
+        coordinator.shareGroupHeartbeat(data, request.context().clientId(), clientHost).thenAccept(response ->
+                requestChannel.sendResponse(request, new ShareGroupHeartbeatResponse(response)));
+    }
+
+    private void shareGroupDescribe(Request request, org.apache.kafka.common.requests.AbstractRequest body) {
+        List<String> groupIds = ((ShareGroupDescribeRequest) body).data().groupIds();
+        List<CompletableFuture<ShareGroupDescribeResponseData.DescribedGroup>> described = new ArrayList<>();
+        for (String groupId : groupIds) {
+            described.add(coordinator.describeShareGroup(groupId));
+        }
+        CompletableFuture.allOf(described.toArray(new CompletableFuture<?>[0])).thenRun(() -> {
+            ShareGroupDescribeResponseData response = new ShareGroupDescribeResponseData();
+            described.forEach(group -> response.groups().add(group.join()));
+            requestChannel.sendResponse(request, new ShareGroupDescribeResponse(response));
         });
     }
 

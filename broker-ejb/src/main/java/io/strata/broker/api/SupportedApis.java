@@ -15,7 +15,8 @@ import java.util.Set;
 /**
  * The APIs Strata implements, each over every version kafka-clients can parse unless a lower newest version is named
  * in {@link #LATEST}. ApiVersions advertises exactly these; a request for any other API or version is answered with
- * that API's UNSUPPORTED_VERSION error, and the features it lists ({@code transaction.version}). Immutable.
+ * that API's UNSUPPORTED_VERSION error, and the features it lists ({@code transaction.version},
+ * {@code share.version}). Immutable.
  */
 public final class SupportedApis {
 
@@ -31,7 +32,8 @@ public final class SupportedApis {
             ApiKeys.WRITE_TXN_MARKERS,
             ApiKeys.ADD_PARTITIONS_TO_TXN, ApiKeys.ADD_OFFSETS_TO_TXN, ApiKeys.END_TXN, ApiKeys.TXN_OFFSET_COMMIT,
             ApiKeys.DESCRIBE_TRANSACTIONS, ApiKeys.LIST_TRANSACTIONS, ApiKeys.DESCRIBE_PRODUCERS,
-            ApiKeys.CONSUMER_GROUP_HEARTBEAT, ApiKeys.CONSUMER_GROUP_DESCRIBE);
+            ApiKeys.CONSUMER_GROUP_HEARTBEAT, ApiKeys.CONSUMER_GROUP_DESCRIBE,
+            ApiKeys.SHARE_GROUP_HEARTBEAT, ApiKeys.SHARE_GROUP_DESCRIBE);
 
     /**
      * APIs implemented only up to a version below kafka-clients' newest. Every transaction API is implemented to its
@@ -44,6 +46,10 @@ public final class SupportedApis {
     public static final String TRANSACTION_VERSION_FEATURE = "transaction.version";
     /** Transaction protocol version 2: supported from 0, finalized at 2. */
     public static final short TRANSACTION_VERSION = 2;
+    /** The finalized feature that tells clients share groups (KIP-932) are available. */
+    public static final String SHARE_VERSION_FEATURE = "share.version";
+    /** Share groups, version 1: supported from 0, finalized at 1. */
+    public static final short SHARE_VERSION = 1;
     /**
      * The epoch of the finalized features: fixed, since Strata's features never change while a broker runs. Clients
      * take a response's features only when its epoch is newer than the one they hold, which starts below 0.
@@ -81,6 +87,8 @@ public final class SupportedApis {
         SupportedFeatureKeyCollection features = new SupportedFeatureKeyCollection();
         features.add(new SupportedFeatureKey().setName(TRANSACTION_VERSION_FEATURE).setMinVersion((short) 0)
                 .setMaxVersion(TRANSACTION_VERSION));
+        features.add(new SupportedFeatureKey().setName(SHARE_VERSION_FEATURE).setMinVersion((short) 0)
+                .setMaxVersion(SHARE_VERSION));
         return features;
     }
 
@@ -89,6 +97,8 @@ public final class SupportedApis {
         FinalizedFeatureKeyCollection features = new FinalizedFeatureKeyCollection();
         features.add(new FinalizedFeatureKey().setName(TRANSACTION_VERSION_FEATURE)
                 .setMinVersionLevel(TRANSACTION_VERSION).setMaxVersionLevel(TRANSACTION_VERSION));
+        features.add(new FinalizedFeatureKey().setName(SHARE_VERSION_FEATURE)
+                .setMinVersionLevel(SHARE_VERSION).setMaxVersionLevel(SHARE_VERSION));
         return features;
     }
 

@@ -64,6 +64,19 @@ public final class BrokerConfig {
     public static final String GROUP_CONSUMER_MAX_SIZE = "group.consumer.max.size";
     public static final String GROUP_CONSUMER_ASSIGNORS = "group.consumer.assignors";
     public static final String GROUP_CONSUMER_MIGRATION_POLICY = "group.consumer.migration.policy";
+    public static final String GROUP_SHARE_SESSION_TIMEOUT_MS = "group.share.session.timeout.ms";
+    public static final String GROUP_SHARE_MIN_SESSION_TIMEOUT_MS = "group.share.min.session.timeout.ms";
+    public static final String GROUP_SHARE_MAX_SESSION_TIMEOUT_MS = "group.share.max.session.timeout.ms";
+    public static final String GROUP_SHARE_HEARTBEAT_INTERVAL_MS = "group.share.heartbeat.interval.ms";
+    public static final String GROUP_SHARE_MIN_HEARTBEAT_INTERVAL_MS = "group.share.min.heartbeat.interval.ms";
+    public static final String GROUP_SHARE_MAX_HEARTBEAT_INTERVAL_MS = "group.share.max.heartbeat.interval.ms";
+    public static final String GROUP_SHARE_MAX_SIZE = "group.share.max.size";
+    public static final String GROUP_SHARE_RECORD_LOCK_DURATION_MS = "group.share.record.lock.duration.ms";
+    public static final String GROUP_SHARE_MIN_RECORD_LOCK_DURATION_MS = "group.share.min.record.lock.duration.ms";
+    public static final String GROUP_SHARE_MAX_RECORD_LOCK_DURATION_MS = "group.share.max.record.lock.duration.ms";
+    public static final String GROUP_SHARE_DELIVERY_COUNT_LIMIT = "group.share.delivery.count.limit";
+    public static final String GROUP_SHARE_MIN_DELIVERY_COUNT_LIMIT = "group.share.min.delivery.count.limit";
+    public static final String GROUP_SHARE_MAX_DELIVERY_COUNT_LIMIT = "group.share.max.delivery.count.limit";
     public static final String PRODUCER_ID_EXPIRATION_MS = "producer.id.expiration.ms";
     public static final String LOG_RETENTION_HOURS = "log.retention.hours";
     public static final String LOG_RETENTION_MINUTES = "log.retention.minutes";
@@ -138,6 +151,19 @@ public final class BrokerConfig {
     public final List<String> groupConsumerAssignors;
     /** {@code disabled}, {@code upgrade}, {@code downgrade} or {@code bidirectional}. */
     public final String groupConsumerMigrationPolicy;
+    public final int groupShareSessionTimeoutMs;
+    public final int groupShareMinSessionTimeoutMs;
+    public final int groupShareMaxSessionTimeoutMs;
+    public final int groupShareHeartbeatIntervalMs;
+    public final int groupShareMinHeartbeatIntervalMs;
+    public final int groupShareMaxHeartbeatIntervalMs;
+    public final int groupShareMaxSize;
+    public final int groupShareRecordLockDurationMs;
+    public final int groupShareMinRecordLockDurationMs;
+    public final int groupShareMaxRecordLockDurationMs;
+    public final int groupShareDeliveryCountLimit;
+    public final int groupShareMinDeliveryCountLimit;
+    public final int groupShareMaxDeliveryCountLimit;
     public final long producerIdExpirationMs;
     public final int offsetCommitTimeoutMs;
     public final int transactionStateLogNumPartitions;
@@ -222,6 +248,27 @@ public final class BrokerConfig {
         this.groupConsumerAssignors = assignorNames(values.get(GROUP_CONSUMER_ASSIGNORS));
         this.groupConsumerMigrationPolicy = ((String) values.get(GROUP_CONSUMER_MIGRATION_POLICY))
                 .toLowerCase(java.util.Locale.ROOT);
+        this.groupShareSessionTimeoutMs = within(this.values, GROUP_SHARE_SESSION_TIMEOUT_MS,
+                GROUP_SHARE_MIN_SESSION_TIMEOUT_MS, GROUP_SHARE_MAX_SESSION_TIMEOUT_MS);
+        this.groupShareMinSessionTimeoutMs = (Integer) values.get(GROUP_SHARE_MIN_SESSION_TIMEOUT_MS);
+        this.groupShareMaxSessionTimeoutMs = (Integer) values.get(GROUP_SHARE_MAX_SESSION_TIMEOUT_MS);
+        this.groupShareHeartbeatIntervalMs = within(this.values, GROUP_SHARE_HEARTBEAT_INTERVAL_MS,
+                GROUP_SHARE_MIN_HEARTBEAT_INTERVAL_MS, GROUP_SHARE_MAX_HEARTBEAT_INTERVAL_MS);
+        this.groupShareMinHeartbeatIntervalMs = (Integer) values.get(GROUP_SHARE_MIN_HEARTBEAT_INTERVAL_MS);
+        this.groupShareMaxHeartbeatIntervalMs = (Integer) values.get(GROUP_SHARE_MAX_HEARTBEAT_INTERVAL_MS);
+        if (groupShareHeartbeatIntervalMs >= groupShareSessionTimeoutMs) {
+            throw new ConfigException(GROUP_SHARE_HEARTBEAT_INTERVAL_MS, groupShareHeartbeatIntervalMs,
+                    "must be lower than " + GROUP_SHARE_SESSION_TIMEOUT_MS + " (" + groupShareSessionTimeoutMs + ")");
+        }
+        this.groupShareMaxSize = (Integer) values.get(GROUP_SHARE_MAX_SIZE);
+        this.groupShareRecordLockDurationMs = within(this.values, GROUP_SHARE_RECORD_LOCK_DURATION_MS,
+                GROUP_SHARE_MIN_RECORD_LOCK_DURATION_MS, GROUP_SHARE_MAX_RECORD_LOCK_DURATION_MS);
+        this.groupShareMinRecordLockDurationMs = (Integer) values.get(GROUP_SHARE_MIN_RECORD_LOCK_DURATION_MS);
+        this.groupShareMaxRecordLockDurationMs = (Integer) values.get(GROUP_SHARE_MAX_RECORD_LOCK_DURATION_MS);
+        this.groupShareDeliveryCountLimit = within(this.values, GROUP_SHARE_DELIVERY_COUNT_LIMIT,
+                GROUP_SHARE_MIN_DELIVERY_COUNT_LIMIT, GROUP_SHARE_MAX_DELIVERY_COUNT_LIMIT);
+        this.groupShareMinDeliveryCountLimit = (Integer) values.get(GROUP_SHARE_MIN_DELIVERY_COUNT_LIMIT);
+        this.groupShareMaxDeliveryCountLimit = (Integer) values.get(GROUP_SHARE_MAX_DELIVERY_COUNT_LIMIT);
         this.producerIdExpirationMs = (Long) values.get(PRODUCER_ID_EXPIRATION_MS);
         this.offsetCommitTimeoutMs = (Integer) values.get(OFFSET_COMMIT_TIMEOUT_MS);
         this.transactionStateLogNumPartitions = (Integer) values.get(TRANSACTION_STATE_LOG_NUM_PARTITIONS);
@@ -521,6 +568,39 @@ public final class BrokerConfig {
                         Importance.MEDIUM, "Whether an empty classic group may become a consumer-protocol group"
                                 + " (upgrade), an empty consumer-protocol group a classic one (downgrade), both,"
                                 + " or neither. A group with members keeps its kind.")
+                .define(GROUP_SHARE_SESSION_TIMEOUT_MS, Type.INT, 45_000, Range.atLeast(1), Importance.MEDIUM,
+                        "How long a member of a share group may go without a heartbeat before it is removed; a"
+                                + " group may override it with share.session.timeout.ms.")
+                .define(GROUP_SHARE_MIN_SESSION_TIMEOUT_MS, Type.INT, 45_000, Range.atLeast(1), Importance.MEDIUM,
+                        "The lowest " + GROUP_SHARE_SESSION_TIMEOUT_MS + " allowed, for the broker and a group.")
+                .define(GROUP_SHARE_MAX_SESSION_TIMEOUT_MS, Type.INT, 60_000, Range.atLeast(1), Importance.MEDIUM,
+                        "The highest " + GROUP_SHARE_SESSION_TIMEOUT_MS + " allowed, for the broker and a group.")
+                .define(GROUP_SHARE_HEARTBEAT_INTERVAL_MS, Type.INT, 5000, Range.atLeast(1), Importance.MEDIUM,
+                        "How often members of a share group are told to heartbeat; a group may override it with"
+                                + " share.heartbeat.interval.ms.")
+                .define(GROUP_SHARE_MIN_HEARTBEAT_INTERVAL_MS, Type.INT, 5000, Range.atLeast(1), Importance.MEDIUM,
+                        "The lowest " + GROUP_SHARE_HEARTBEAT_INTERVAL_MS + " allowed, for the broker and a group.")
+                .define(GROUP_SHARE_MAX_HEARTBEAT_INTERVAL_MS, Type.INT, 15_000, Range.atLeast(1),
+                        Importance.MEDIUM, "The highest " + GROUP_SHARE_HEARTBEAT_INTERVAL_MS + " allowed, for the"
+                                + " broker and a group.")
+                .define(GROUP_SHARE_MAX_SIZE, Type.INT, 200, Range.between(1, 1000), Importance.MEDIUM,
+                        "Members a share group may have.")
+                .define(GROUP_SHARE_RECORD_LOCK_DURATION_MS, Type.INT, 30_000, Range.atLeast(1), Importance.MEDIUM,
+                        "How long a share-group member holds the records it acquired before they are released for"
+                                + " another delivery; a group may override it with share.record.lock.duration.ms.")
+                .define(GROUP_SHARE_MIN_RECORD_LOCK_DURATION_MS, Type.INT, 15_000, Range.atLeast(1),
+                        Importance.MEDIUM, "The lowest " + GROUP_SHARE_RECORD_LOCK_DURATION_MS + " allowed, for the"
+                                + " broker and a group.")
+                .define(GROUP_SHARE_MAX_RECORD_LOCK_DURATION_MS, Type.INT, 60_000, Range.atLeast(1),
+                        Importance.MEDIUM, "The highest " + GROUP_SHARE_RECORD_LOCK_DURATION_MS + " allowed, for the"
+                                + " broker and a group.")
+                .define(GROUP_SHARE_DELIVERY_COUNT_LIMIT, Type.INT, 5, Range.atLeast(1), Importance.MEDIUM,
+                        "How many times a record of a share group is delivered before it is archived as"
+                                + " undeliverable; a group may override it with share.delivery.count.limit.")
+                .define(GROUP_SHARE_MIN_DELIVERY_COUNT_LIMIT, Type.INT, 2, Range.atLeast(1), Importance.MEDIUM,
+                        "The lowest " + GROUP_SHARE_DELIVERY_COUNT_LIMIT + " allowed, for the broker and a group.")
+                .define(GROUP_SHARE_MAX_DELIVERY_COUNT_LIMIT, Type.INT, 10, Range.atLeast(1), Importance.MEDIUM,
+                        "The highest " + GROUP_SHARE_DELIVERY_COUNT_LIMIT + " allowed, for the broker and a group.")
                 .define(PRODUCER_ID_EXPIRATION_MS, Type.LONG, 86_400_000L, Range.atLeast(1), Importance.LOW,
                         "How long an idle producer's sequence state is kept.")
                 .define(LOG_RETENTION_HOURS, Type.INT, null, Importance.HIGH,

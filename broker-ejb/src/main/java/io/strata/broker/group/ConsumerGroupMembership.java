@@ -61,14 +61,18 @@ final class ConsumerGroupMembership {
     private final Function<String, TopicImage> topicByName;
     private final Supplier<Collection<TopicImage>> topics;
     private final Map<String, Group> groups;
+    /** Each group's heartbeat interval and session timeout: its group configs over the broker's defaults. */
+    private final Function<String, ConsumerGroupConfig> groupConfigs;
 
     ConsumerGroupMembership(CoordinatorContext context, BrokerConfig config, Function<String, TopicImage> topicByName,
-                            Supplier<Collection<TopicImage>> topics, Map<String, Group> groups) {
+                            Supplier<Collection<TopicImage>> topics, Map<String, Group> groups,
+                            Function<String, ConsumerGroupConfig> groupConfigs) {
         this.context = context;
         this.config = config;
         this.topicByName = topicByName;
         this.topics = topics;
         this.groups = groups;
+        this.groupConfigs = groupConfigs;
     }
 
     // ---------------------------------------------------------------------------------------------------- loading
@@ -283,7 +287,7 @@ final class ConsumerGroupMembership {
         ConsumerGroupHeartbeatResponseData response = new ConsumerGroupHeartbeatResponseData()
                 .setMemberId(memberId)
                 .setMemberEpoch(reconciled.memberEpoch)
-                .setHeartbeatIntervalMs(config.groupConsumerHeartbeatIntervalMs);
+                .setHeartbeatIntervalMs(groupConfigs.apply(group.groupId).heartbeatIntervalMs());
         boolean fullRequest = epoch == 0 || (request.rebalanceTimeoutMs() != -1
                 && request.subscribedTopicNames() != null && request.topicPartitions() != null);
         if (fullRequest || !reconciled.assigned.equals(before.assigned)) {
@@ -327,6 +331,9 @@ final class ConsumerGroupMembership {
             groups.put(groupId, group);
             LOG.log(Level.INFO, "Empty classic group {0} becomes a consumer group", groupId);
             return group;
+        }
+        if (existing instanceof ShareGroup) {
+            throw Errors.GROUP_ID_NOT_FOUND.exception("Group " + groupId + " is not a consumer group.");
         }
         throw Errors.GROUP_ID_NOT_FOUND.exception("Group " + groupId + " is not a consumer group"
                 + (existing.isEmpty() ? " (" + BrokerConfig.GROUP_CONSUMER_MIGRATION_POLICY + " is "
@@ -586,9 +593,10 @@ final class ConsumerGroupMembership {
     }
 
     private void scheduleSession(String groupId, String memberId) {
-        context.schedule(sessionTimerKey(groupId, memberId), config.groupConsumerSessionTimeoutMs,
-                () -> fence(groupId, memberId, "no heartbeat within " + BrokerConfig.GROUP_CONSUMER_SESSION_TIMEOUT_MS
-                        + " (" + config.groupConsumerSessionTimeoutMs + " ms)"));
+        int sessionTimeoutMs = groupConfigs.apply(groupId).sessionTimeoutMs();
+        context.schedule(sessionTimerKey(groupId, memberId), sessionTimeoutMs,
+                () -> fence(groupId, memberId, "no heartbeat within its session timeout (" + sessionTimeoutMs
+                        + " ms)"));
     }
 
     private void scheduleRevocationTimeout(String groupId, ConsumerGroupMember member) {

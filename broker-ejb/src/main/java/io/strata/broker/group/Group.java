@@ -13,7 +13,8 @@ interface Group {
     /** The kinds of group, named as ListGroups shows them ({@code groupType}). */
     enum Type {
         CLASSIC("classic"),
-        CONSUMER("consumer");
+        CONSUMER("consumer"),
+        SHARE("share");
 
         private final String display;
 

@@ -18,6 +18,9 @@ import org.apache.kafka.common.message.JoinGroupRequestData;
 import org.apache.kafka.common.message.JoinGroupResponseData;
 import org.apache.kafka.common.message.LeaveGroupRequestData;
 import org.apache.kafka.common.message.LeaveGroupResponseData;
+import org.apache.kafka.common.message.ShareGroupDescribeResponseData;
+import org.apache.kafka.common.message.ShareGroupHeartbeatRequestData;
+import org.apache.kafka.common.message.ShareGroupHeartbeatResponseData;
 import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.utils.Utils;
@@ -29,6 +32,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -66,15 +70,21 @@ public final class GroupCoordinator implements AutoCloseable {
     private volatile boolean standalone;
     /** Whether the wait for enough brokers to create {@code __consumer_offsets} was logged: once, not per request. */
     private volatile boolean waitingForBrokersLogged;
+    /** Every group's group configs, read from the cluster metadata. */
+    private final GroupConfigs groupConfigs;
+    /** Told of each deleted share group; nobody until wired. */
+    private volatile ShareGroupDeletionListener shareGroupDeleted = (groupId, partitions) -> { };
 
     public GroupCoordinator(BrokerConfig config, Controller controller, ReplicaManager replicas,
                             ThreadFactory threads, Clock clock) {
         this.config = config;
         this.controller = controller;
         this.offsetsPartitions = config.offsetsTopicNumPartitions;
+        this.groupConfigs = new GroupConfigs(config, groupId -> controller.image().groupConfigs(groupId));
         this.runtime = new CoordinatorRuntime<>(OFFSETS_TOPIC, replicas,
                 context -> new GroupCoordinatorShard(context, config, name -> controller.image().topic(name),
-                        () -> controller.image().topics()),
+                        () -> controller.image().topics(), groupConfigs,
+                        (groupId, partitions) -> shareGroupDeleted.onDeleted(groupId, partitions)),
                 threads, clock, config.offsetCommitTimeoutMs, OPERATIONS_WAITING_MAX);
         // A partition whose log directory failed is not served: its groups find their coordinator again.
         replicas.addLogDirectoryFailureListener((directory, allOffline) -> runtime.onLeadershipChanged());
@@ -282,6 +292,80 @@ public final class GroupCoordinator implements AutoCloseable {
                         shard -> shard.describeConsumerGroup(groupId))
                 .exceptionally(failure -> new ConsumerGroupDescribeResponseData.DescribedGroup().setGroupId(groupId)
                         .setErrorCode(errorOf(failure).code()));
+    }
+
+    /**
+     * ShareGroupHeartbeat (KIP-932): joins, heartbeats or leaves a share group; completes, on any thread, once what it
+     * changed is committed.
+     */
+    public CompletableFuture<ShareGroupHeartbeatResponseData> shareGroupHeartbeat(
+            ShareGroupHeartbeatRequestData request, String clientId, String clientHost) {
+        Errors error = precheck(request.groupId());
+        if (error != Errors.NONE) {
+            return CompletableFuture.completedFuture(new ShareGroupHeartbeatResponseData()
+                    .setErrorCode(error.code()));
+        }
+        return runtime.submit("share-group-heartbeat", partitionFor(request.groupId()),
+                        shard -> shard.shareGroupHeartbeat(request, clientId, clientHost))
+                .exceptionally(failure -> new ShareGroupHeartbeatResponseData()
+                        .setErrorCode(errorOf(failure).code()));
+    }
+
+    /** ShareGroupDescribe of one group: GROUP_ID_NOT_FOUND for a group of another kind or none. */
+    public CompletableFuture<ShareGroupDescribeResponseData.DescribedGroup> describeShareGroup(String groupId) {
+        Errors error = precheck(groupId);
+        if (error != Errors.NONE) {
+            return CompletableFuture.completedFuture(new ShareGroupDescribeResponseData.DescribedGroup()
+                    .setGroupId(groupId).setErrorCode(error.code()));
+        }
+        return runtime.call("share-group-describe", partitionFor(groupId), shard -> shard.describeShareGroup(groupId))
+                .exceptionally(failure -> new ShareGroupDescribeResponseData.DescribedGroup().setGroupId(groupId)
+                        .setErrorCode(errorOf(failure).code()));
+    }
+
+    /** A share group as AlterShareGroupOffsets and DeleteShareGroupOffsets need it. */
+    public record ShareGroupListing(String groupId, Set<String> subscribedTopics, boolean hasMembers) {
+    }
+
+    /**
+     * The share group of that id if this broker coordinates it: its subscribed topics and whether it has members;
+     * empty if there is no share group of that id. Fails with the coordinator's error (NOT_COORDINATOR, ...) when
+     * this broker does not coordinate the group.
+     */
+    public CompletableFuture<java.util.Optional<ShareGroupListing>> shareGroup(String groupId) {
+        Errors error = precheck(groupId);
+        if (error != Errors.NONE) {
+            return CompletableFuture.failedFuture(error.exception());
+        }
+        return runtime.call("share-group", partitionFor(groupId), shard -> shard.shareGroupListings().stream()
+                .filter(listing -> listing.groupId().equals(groupId)).findFirst());
+    }
+
+    /** Every share group this broker coordinates. */
+    public CompletableFuture<List<ShareGroupListing>> shareGroups() {
+        return runtime.callAll("share-groups", GroupCoordinatorShard::shareGroupListings).thenApply(perPartition -> {
+            List<ShareGroupListing> all = new ArrayList<>();
+            perPartition.forEach(all::addAll);
+            return all;
+        });
+    }
+
+    /**
+     * The settings of a share group: its group configs over the broker's defaults. Answers on any broker, from the
+     * cluster metadata (no coordinator involved), so the leader of a topic partition serving ShareFetch can call it
+     * per request; a group whose stored configs no longer fit this broker's bounds gets the defaults (and a
+     * warning), rather than failing its fetches.
+     */
+    public ShareGroupConfig shareGroupConfig(String groupId) {
+        return groupConfigs.share(groupId);
+    }
+
+    /**
+     * Who is told of each deleted share group, with the partitions it may have share state on: wire it to the
+     * share persister's delete. Replaces any earlier listener.
+     */
+    public void onShareGroupDeleted(ShareGroupDeletionListener listener) {
+        this.shareGroupDeleted = java.util.Objects.requireNonNull(listener, "listener");
     }
 
     static JoinGroupResponseData joinError(String memberId, Errors error) {

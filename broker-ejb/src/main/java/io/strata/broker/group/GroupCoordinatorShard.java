@@ -23,6 +23,9 @@ import org.apache.kafka.common.message.JoinGroupRequestData;
 import org.apache.kafka.common.message.JoinGroupResponseData;
 import org.apache.kafka.common.message.LeaveGroupRequestData;
 import org.apache.kafka.common.message.LeaveGroupResponseData;
+import org.apache.kafka.common.message.ShareGroupDescribeResponseData;
+import org.apache.kafka.common.message.ShareGroupHeartbeatRequestData;
+import org.apache.kafka.common.message.ShareGroupHeartbeatResponseData;
 import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.protocol.Errors;
 
@@ -48,6 +51,8 @@ import java.util.function.Supplier;
  * rejoin within the rebalance timeout, static members keep their place across restarts, generations fence stale
  * members), offset commits, fetches and deletions, group deletion and offset expiry. Consumer-protocol (KIP-848)
  * groups live in the same map of groups and share the offsets; their protocol is {@link ConsumerGroupMembership}'s.
+ * Share groups (KIP-932) live there too, without offsets (their progress is share state, kept by the share
+ * coordinator); their protocol is {@link ShareGroupMembership}'s. A group id is of one kind at a time.
  *
  * <p>A plain state machine on the {@link io.strata.broker.coordinator.CoordinatorRuntime}: every method runs on the
  * runtime's thread. Membership changes in memory at once, and the group's membership record is written when a
@@ -64,6 +69,9 @@ final class GroupCoordinatorShard implements CoordinatorShard {
     private static final String SWEEP_TIMER = "sweep-members";
     private static final String EXPIRY_TIMER = "expire-offsets";
 
+    /** The protocol type ListGroups shows for a share group, as Kafka's. */
+    static final String SHARE_PROTOCOL_TYPE = "share";
+
     private static final System.Logger LOG = System.getLogger(GroupCoordinatorShard.class.getName());
 
     private final CoordinatorContext context;
@@ -73,18 +81,33 @@ final class GroupCoordinatorShard implements CoordinatorShard {
     private final OffsetStore offsets = new OffsetStore();
     private final PendingTransactionalOffsets pendingOffsets = new PendingTransactionalOffsets();
     private final ConsumerGroupMembership consumerGroups;
+    private final ShareGroupMembership shareGroups;
+    private final ShareGroupDeletionListener shareGroupDeleted;
 
     GroupCoordinatorShard(CoordinatorContext context, BrokerConfig config, Function<String, TopicImage> topics) {
-        this(context, config, topics, List::of);
+        this(context, config, topics, List::of, GroupConfigs.defaultsOf(config), (groupId, partitions) -> { });
     }
 
     /** With {@code allTopics}, every topic of the cluster: consumer-protocol groups resolve subscriptions in it. */
     GroupCoordinatorShard(CoordinatorContext context, BrokerConfig config, Function<String, TopicImage> topics,
                           Supplier<Collection<TopicImage>> allTopics) {
+        this(context, config, topics, allTopics, GroupConfigs.defaultsOf(config), (groupId, partitions) -> { });
+    }
+
+    /**
+     * With {@code groupConfigs}, each group's settings (heartbeat interval, session timeout), and
+     * {@code shareGroupDeleted}, told of every share group deleted with the partitions it had share state on.
+     */
+    GroupCoordinatorShard(CoordinatorContext context, BrokerConfig config, Function<String, TopicImage> topics,
+                          Supplier<Collection<TopicImage>> allTopics,
+                          GroupConfigs groupConfigs, ShareGroupDeletionListener shareGroupDeleted) {
         this.context = context;
         this.config = config;
         this.topics = topics;
-        this.consumerGroups = new ConsumerGroupMembership(context, config, topics, allTopics, groups);
+        this.consumerGroups = new ConsumerGroupMembership(context, config, topics, allTopics, groups,
+                groupConfigs::consumer);
+        this.shareGroups = new ShareGroupMembership(context, config, topics, allTopics, groups, groupConfigs::share);
+        this.shareGroupDeleted = shareGroupDeleted;
     }
 
     // ---------------------------------------------------------------------------------------------------- loading
@@ -115,6 +138,10 @@ final class GroupCoordinatorShard implements CoordinatorShard {
             consumerGroups.replayGroup(key.group(), record.value(), offsets.hasOffsets(key.group()));
         } else if (key instanceof GroupRecords.ConsumerMemberKey member) {
             consumerGroups.replayMember(key.group(), member.memberId(), record.value());
+        } else if (key instanceof GroupRecords.ShareGroupKey) {
+            shareGroups.replayGroup(key.group(), record.value());
+        } else if (key instanceof GroupRecords.ShareMemberKey member) {
+            shareGroups.replayMember(key.group(), member.memberId(), record.value());
         } else if (key instanceof GroupRecords.PendingOffsetKey pending) {
             if (record.value() != null) {
                 pendingOffsets.put(pending.producerId(), key.group(), pending.topicPartition(),
@@ -169,6 +196,7 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         scheduleSweep();
         scheduleExpiry();
         consumerGroups.onLoaded();
+        shareGroups.onLoaded();
     }
 
     @Override
@@ -221,6 +249,11 @@ final class GroupCoordinatorShard implements CoordinatorShard {
             protocols.put(protocol.name(), protocol.metadata());
         }
         boolean unknownMember = request.memberId().isEmpty();
+        if (groups.get(request.groupId()) instanceof ShareGroup shareGroup && !shareGroup.isDead()) {
+            // As Kafka: a share group's id cannot be joined by a classic member.
+            respond.accept(GroupCoordinator.joinError(request.memberId(), Errors.INCONSISTENT_GROUP_PROTOCOL));
+            return;
+        }
         if (groups.get(request.groupId()) instanceof ConsumerGroup consumerGroup && !consumerGroup.isDead()) {
             if (!consumerGroup.isEmpty() || !consumerGroups.downgradeAllowed()) {
                 // A consumer-protocol group with members keeps its kind: classic members cannot join it.
@@ -266,6 +299,31 @@ final class GroupCoordinatorShard implements CoordinatorShard {
     /** ConsumerGroupDescribe of one group. */
     ConsumerGroupDescribeResponseData.DescribedGroup describeConsumerGroup(String groupId) {
         return consumerGroups.describe(groupId);
+    }
+
+    // ---------------------------------------------------------------------------------------------------- KIP-932
+
+    /** ShareGroupHeartbeat; completes once what it changed is committed. */
+    CompletableFuture<ShareGroupHeartbeatResponseData> shareGroupHeartbeat(ShareGroupHeartbeatRequestData request,
+                                                                           String clientId, String clientHost) {
+        return shareGroups.heartbeat(request, clientId, clientHost);
+    }
+
+    /** ShareGroupDescribe of one group. */
+    ShareGroupDescribeResponseData.DescribedGroup describeShareGroup(String groupId) {
+        return shareGroups.describe(groupId);
+    }
+
+    /** The share groups of this partition, with what they subscribe to and whether they have members. */
+    List<GroupCoordinator.ShareGroupListing> shareGroupListings() {
+        List<GroupCoordinator.ShareGroupListing> listed = new ArrayList<>();
+        for (Group each : groups.values()) {
+            if (each instanceof ShareGroup group && !group.isDead()) {
+                listed.add(new GroupCoordinator.ShareGroupListing(group.groupId,
+                        Set.copyOf(group.subscriptionMetadata.keySet()), !group.isEmpty()));
+            }
+        }
+        return listed;
     }
 
     private void joinNewMember(ClassicGroup group, JoinGroupRequestData request, short version, String clientId,
@@ -778,6 +836,9 @@ final class GroupCoordinatorShard implements CoordinatorShard {
     CompletableFuture<List<CommitResult>> commitOffsets(String groupId, String memberId, String groupInstanceId,
                                                         int generationId, List<OffsetCommit> commits) {
         boolean simple = generationId < 0 && (memberId == null || memberId.isEmpty());
+        if (groups.get(groupId) instanceof ShareGroup) {
+            return CompletableFuture.completedFuture(failAll(commits, Errors.GROUP_ID_NOT_FOUND));
+        }
         if (groups.get(groupId) instanceof ConsumerGroup consumerGroup) {
             Errors check = consumerCommitCheck(consumerGroup, memberId, generationId, commits);
             if (check != Errors.NONE) {
@@ -866,6 +927,9 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         // Kafka's checks of a transactional commit in a classic group: no state check (a member may commit while the
         // group rebalances), and a producer outside the group (generation -1, no member id) commits in any state.
         boolean fromMember = generationId >= 0 || (memberId != null && !memberId.isEmpty()) || groupInstanceId != null;
+        if (groups.get(groupId) instanceof ShareGroup) {
+            return CompletableFuture.completedFuture(failAll(commits, Errors.GROUP_ID_NOT_FOUND));
+        }
         ClassicGroup group = classic(groupId);
         if (group == null && generationId < 0) {
             group = classicOrNew(groupId);
@@ -997,7 +1061,8 @@ final class GroupCoordinatorShard implements CoordinatorShard {
                                                                                    List<TopicPartition> partitions) {
         Group group = groups.get(groupId);
         Map<TopicPartition, Errors> results = new LinkedHashMap<>();
-        if (group == null || group.isDead()) {
+        if (group == null || group.isDead() || group instanceof ShareGroup) {
+            // A share group has no committed offsets: its progress is share state (DeleteShareGroupOffsets).
             return CompletableFuture.completedFuture(Map.entry(Errors.GROUP_ID_NOT_FOUND, results));
         }
         Set<String> subscribed = group instanceof ConsumerGroup consumerGroup
@@ -1031,7 +1096,8 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         ClassicGroup group = classic(groupId);
         if (group == null) {
             // As Kafka: DescribeGroups describes classic groups; a consumer-protocol group is ConsumerGroupDescribe's.
-            String message = groups.get(groupId) instanceof ConsumerGroup consumerGroup && !consumerGroup.isDead()
+            Group other = groups.get(groupId);
+            String message = other != null && !other.isDead()
                     ? "Group " + groupId + " is not a classic group." : "Group " + groupId + " not found.";
             return new GroupSummary(groupId, Errors.GROUP_ID_NOT_FOUND, GroupState.DEAD, "", "", List.of(), message);
         }
@@ -1055,7 +1121,8 @@ final class GroupCoordinatorShard implements CoordinatorShard {
                 continue;
             }
             String protocolType = each instanceof ClassicGroup group
-                    ? (group.protocolType == null ? "" : group.protocolType) : ClassicGroup.CONSUMER_PROTOCOL_TYPE;
+                    ? (group.protocolType == null ? "" : group.protocolType)
+                    : each instanceof ShareGroup ? SHARE_PROTOCOL_TYPE : ClassicGroup.CONSUMER_PROTOCOL_TYPE;
             listed.add(new GroupListing(each.groupId(), protocolType, each.stateName(), each.type().display()));
         }
         return listed;
@@ -1081,6 +1148,9 @@ final class GroupCoordinatorShard implements CoordinatorShard {
             offsets.removeAll(groupId, deleted);
             forgetIfEmpty(group);
             LOG.log(Level.INFO, "Deleted group {0}", groupId);
+            if (group instanceof ShareGroup shareGroup) {
+                notifyShareGroupDeleted(shareGroup);
+            }
             done.complete(Errors.NONE);
         }, done::complete);
         return done;
@@ -1088,8 +1158,22 @@ final class GroupCoordinatorShard implements CoordinatorShard {
 
     /** The key of the record that holds a group of this kind. */
     private static byte[] groupRecordKey(Group group) {
+        if (group instanceof ShareGroup) {
+            return GroupRecords.shareGroupKey(group.groupId());
+        }
         return group instanceof ConsumerGroup ? GroupRecords.consumerGroupKey(group.groupId())
                 : GroupRecords.groupKey(group.groupId());
+    }
+
+    /** The share state of a deleted share group goes too: the listener deletes it partition by partition. */
+    private void notifyShareGroupDeleted(ShareGroup group) {
+        Map<Uuid, Set<Integer>> partitions = ConsumerGroupMember.copyOf(group.statePartitions);
+        try {
+            shareGroupDeleted.onDeleted(group.groupId, partitions);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "Telling the share-state side that share group {0} was deleted failed: {1}",
+                    group.groupId, e.toString());
+        }
     }
 
     /** A group whose record was deleted: gone, unless a member joined while the deletion was written. */
@@ -1103,6 +1187,9 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         } else if (group instanceof ConsumerGroup consumerGroup) {
             consumerGroup.dead = true;
             groups.remove(group.groupId(), group);
+        } else if (group instanceof ShareGroup shareGroup) {
+            shareGroup.dead = true;
+            groups.remove(group.groupId(), group);
         }
     }
 
@@ -1110,8 +1197,8 @@ final class GroupCoordinatorShard implements CoordinatorShard {
     private void expireOffsets() {
         long nowMs = context.nowMs();
         for (Group group : List.copyOf(groups.values())) {
-            if (!group.isEmpty() || group.isDead()) {
-                continue;
+            if (!group.isEmpty() || group.isDead() || group instanceof ShareGroup) {
+                continue; // a share group has no offsets to expire: it stays until deleted
             }
             String groupId = group.groupId();
             long emptySinceMs = group instanceof ClassicGroup classic ? classic.stateChangedMs : 0;

@@ -25,7 +25,10 @@ import java.util.TreeSet;
  * value as a committed offset's) until the transaction's marker arrives. A consumer-protocol group has one record
  * (key: group) with its epochs, assignor and the subscribed topics' metadata, and one per member (key: group, member
  * id) with its subscription, epochs, reconciliation state, current and target assignment: a heartbeat rewrites its
- * own member, not the whole group. A tombstone removes any of them. Keys and values begin with
+ * own member, not the whole group. A share group (KIP-932) is stored the same way: one record (key: group) with its
+ * epochs, the subscribed topics' metadata and every partition it was ever assigned (where it may have share state),
+ * and one per member (key: group, member id) with its subscription, epochs, assignment and target. A tombstone
+ * removes any of them. Keys and values begin with
  * a version, so the format can grow.
  *
  * <p>The only class that knows the format. Stateless; thread-safe.
@@ -40,13 +43,18 @@ final class GroupRecords {
     private static final short CONSUMER_GROUP_KEY = 4;
     /** A member of a consumer-protocol group, with its target assignment. */
     private static final short CONSUMER_MEMBER_KEY = 5;
+    /** A share group's epochs, subscription metadata and share-state partitions. */
+    private static final short SHARE_GROUP_KEY = 6;
+    /** A member of a share group, with its assignment and target. */
+    private static final short SHARE_MEMBER_KEY = 7;
     private static final short VALUE_VERSION = 1;
 
     private GroupRecords() {
     }
 
     /** A decoded key: an offset's or a group's. */
-    sealed interface Key permits OffsetKey, GroupKey, PendingOffsetKey, ConsumerGroupKey, ConsumerMemberKey {
+    sealed interface Key permits OffsetKey, GroupKey, PendingOffsetKey, ConsumerGroupKey, ConsumerMemberKey,
+            ShareGroupKey, ShareMemberKey {
         String group();
     }
 
@@ -60,6 +68,16 @@ final class GroupRecords {
     }
 
     record ConsumerMemberKey(String group, String memberId) implements Key {
+    }
+
+    record ShareGroupKey(String group) implements Key {
+    }
+
+    record ShareMemberKey(String group, String memberId) implements Key {
+    }
+
+    /** A share group member as stored, with its partitions in the group's target assignment. */
+    record StoredShareMember(ShareGroupMember member, Map<Uuid, Set<Integer>> target) {
     }
 
     /** A consumer-protocol member as stored: its state and its partitions in the group's target assignment. */
@@ -121,6 +139,12 @@ final class GroupRecords {
             }
             if (type == CONSUMER_MEMBER_KEY) {
                 return new ConsumerMemberKey(group, getString(key));
+            }
+            if (type == SHARE_GROUP_KEY) {
+                return new ShareGroupKey(group);
+            }
+            if (type == SHARE_MEMBER_KEY) {
+                return new ShareMemberKey(group, getString(key));
             }
             if (type == PENDING_OFFSET_KEY) {
                 long producerId = key.getLong();
@@ -300,6 +324,94 @@ final class GroupRecords {
         member.assigned = getPartitions(value);
         member.pendingRevocation = getPartitions(value);
         return new StoredConsumerMember(member, getPartitions(value));
+    }
+
+    static byte[] shareGroupKey(String group) {
+        ByteBuffer buffer = ByteBuffer.allocate(2 + sizeOf(group));
+        buffer.putShort(SHARE_GROUP_KEY);
+        putString(buffer, group);
+        return buffer.array();
+    }
+
+    static byte[] shareMemberKey(String group, String memberId) {
+        ByteBuffer buffer = ByteBuffer.allocate(2 + sizeOf(group) + sizeOf(memberId));
+        buffer.putShort(SHARE_MEMBER_KEY);
+        putString(buffer, group);
+        putString(buffer, memberId);
+        return buffer.array();
+    }
+
+    static byte[] shareGroupValue(ShareGroup group) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeShort(VALUE_VERSION);
+            out.writeInt(group.groupEpoch);
+            out.writeInt(group.assignmentEpoch);
+            out.writeInt(group.subscriptionMetadata.size());
+            for (Map.Entry<String, ConsumerGroup.TopicMetadata> topic : group.subscriptionMetadata.entrySet()) {
+                writeString(out, topic.getKey());
+                writeUuid(out, topic.getValue().id());
+                out.writeInt(topic.getValue().partitions());
+            }
+            writePartitions(out, group.statePartitions);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing to memory cannot fail", e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** Sets the share group's epochs, subscription metadata and share-state partitions from its record. */
+    static void decodeShareGroupValue(ByteBuffer value, ShareGroup into) {
+        value.getShort();
+        into.groupEpoch = value.getInt();
+        into.assignmentEpoch = value.getInt();
+        int topics = value.getInt();
+        Map<String, ConsumerGroup.TopicMetadata> metadata = new HashMap<>();
+        for (int i = 0; i < topics; i++) {
+            metadata.put(getString(value), new ConsumerGroup.TopicMetadata(getUuid(value), value.getInt()));
+        }
+        into.subscriptionMetadata = metadata;
+        into.statePartitions.clear();
+        into.statePartitions.putAll(getPartitions(value));
+    }
+
+    static byte[] shareMemberValue(ShareGroupMember member, Map<Uuid, Set<Integer>> target) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeShort(VALUE_VERSION);
+            writeString(out, member.rackId());
+            writeString(out, member.clientId());
+            writeString(out, member.clientHost());
+            out.writeInt(member.subscribedTopicNames().size());
+            for (String topic : member.subscribedTopicNames()) {
+                writeString(out, topic);
+            }
+            out.writeInt(member.memberEpoch());
+            out.writeInt(member.previousMemberEpoch());
+            writePartitions(out, member.assigned());
+            writePartitions(out, target);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing to memory cannot fail", e);
+        }
+        return bytes.toByteArray();
+    }
+
+    static StoredShareMember decodeShareMemberValue(String memberId, ByteBuffer value) {
+        value.getShort();
+        String rackId = getString(value);
+        String clientId = getString(value);
+        String clientHost = getString(value);
+        int names = value.getInt();
+        List<String> subscribed = new ArrayList<>(names);
+        for (int n = 0; n < names; n++) {
+            subscribed.add(getString(value));
+        }
+        int epoch = value.getInt();
+        int previousEpoch = value.getInt();
+        Map<Uuid, Set<Integer>> assigned = getPartitions(value);
+        ShareGroupMember member = new ShareGroupMember(memberId, epoch, previousEpoch, rackId, clientId, clientHost,
+                subscribed, assigned);
+        return new StoredShareMember(member, getPartitions(value));
     }
 
     private static void writePartitions(DataOutputStream out, Map<Uuid, Set<Integer>> partitions) throws IOException {

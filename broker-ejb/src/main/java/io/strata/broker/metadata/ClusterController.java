@@ -292,6 +292,18 @@ public final class ClusterController implements Controller, AutoCloseable {
     }
 
     @Override
+    public ApiError alterGroupConfigs(String groupId, Map<String, String> configs, boolean validateOnly) {
+        if (election.isController()) {
+            return logic.alterGroupConfigs(groupId, configs, validateOnly);
+        }
+        Properties request = new Properties();
+        request.setProperty("group", groupId);
+        request.setProperty("validateOnly", String.valueOf(validateOnly));
+        configs.forEach((k, v) -> request.setProperty("config." + k, v));
+        return decodeError(forward("alterGroupConfigs", request), "");
+    }
+
+    @Override
     public long allocateProducerIds(int size) {
         if (election.isController()) {
             return logic.allocateProducerIds(size);
@@ -436,6 +448,9 @@ public final class ClusterController implements Controller, AutoCloseable {
                 }
                 case "alterTopicConfigs" -> encodeError(reply, "", logic.alterTopicConfigs(
                         request.getProperty("name"), prefixed(request, "config."),
+                        Boolean.parseBoolean(request.getProperty("validateOnly"))));
+                case "alterGroupConfigs" -> encodeError(reply, "", logic.alterGroupConfigs(
+                        request.getProperty("group"), prefixed(request, "config."),
                         Boolean.parseBoolean(request.getProperty("validateOnly"))));
                 case "allocateProducerIds" -> reply.setProperty("first", String.valueOf(
                         logic.allocateProducerIds(Integer.parseInt(request.getProperty("size")))));

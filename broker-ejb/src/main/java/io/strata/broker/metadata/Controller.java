@@ -51,6 +51,13 @@ public interface Controller {
      */
     ApiError alterTopicConfigs(String topic, Map<String, String> overrides, boolean validateOnly);
 
+    /**
+     * Replaces a group's dynamic group configs (KIP-932 share.*, ...) with {@code configs}, already validated by the
+     * caller against the broker's bounds; an empty map removes every override. Every broker reads them from
+     * {@link MetadataImage#groupConfigs}.
+     */
+    ApiError alterGroupConfigs(String groupId, Map<String, String> configs, boolean validateOnly);
+
     /** Reserves {@code size} producer ids and returns the first; ids are never handed out twice. */
     long allocateProducerIds(int size);
 

@@ -374,6 +374,21 @@ public final class LocalController implements Controller {
     }
 
     @Override
+    public synchronized ApiError alterGroupConfigs(String groupId, Map<String, String> configs,
+                                                   boolean validateOnly) {
+        if (groupId == null || groupId.isEmpty()) {
+            return new ApiError(Errors.INVALID_GROUP_ID, "A group config needs a group id");
+        }
+        if (validateOnly) {
+            return ApiError.NONE;
+        }
+        commit(VersionedRecords.single(MetadataRecords.groupKey(groupId),
+                MetadataRecords.encodeGroupConfigs(configs)));
+        LOG.log(Level.INFO, "Changed the group configs of group {0} to {1}", groupId, new TreeMap<>(configs));
+        return ApiError.NONE;
+    }
+
+    @Override
     public synchronized long allocateProducerIds(int size) {
         if (size <= 0) {
             throw new IllegalArgumentException("cannot allocate " + size + " producer ids");

@@ -26,6 +26,7 @@ public final class MetadataRecords {
     public static final String PRODUCER_IDS_KEY = "producer-ids";
     private static final String TOPIC_PREFIX = "topic/";
     private static final String BROKER_PREFIX = "broker/";
+    private static final String GROUP_PREFIX = "group/";
 
     private MetadataRecords() {
     }
@@ -86,6 +87,30 @@ public final class MetadataRecords {
         }
         return new TopicImage(name, Uuid.fromString(required(properties, "id")), partitions, configs,
                 Boolean.parseBoolean(properties.getProperty("internal", "false")));
+    }
+
+    /** The key of a group's group configs (KIP-932/KIP-848 dynamic group configs). */
+    public static String groupKey(String groupId) {
+        return GROUP_PREFIX + groupId;
+    }
+
+    /** The group id in a group-configs record's key, or {@code null} if the key is not a group's. */
+    public static String groupId(String key) {
+        return key.startsWith(GROUP_PREFIX) ? key.substring(GROUP_PREFIX.length()) : null;
+    }
+
+    /** A group's configs, name to value; an empty map says the group overrides nothing. */
+    public static byte[] encodeGroupConfigs(Map<String, String> configs) {
+        Properties properties = new Properties();
+        configs.forEach(properties::setProperty);
+        return store(properties);
+    }
+
+    public static Map<String, String> decodeGroupConfigs(byte[] value) {
+        Properties properties = load(value);
+        Map<String, String> configs = new java.util.TreeMap<>();
+        properties.stringPropertyNames().forEach(name -> configs.put(name, properties.getProperty(name)));
+        return configs;
     }
 
     /** The key of broker {@code brokerId}'s acknowledged incarnation. */

@@ -73,6 +73,10 @@ public final class VersionedRecords {
             return value == null ? image.withoutTopic(topicName)
                     : image.withTopic(MetadataRecords.decodeTopic(topicName, value));
         }
+        String groupId = MetadataRecords.groupId(key);
+        if (groupId != null) {
+            return image.withGroupConfigs(groupId, value == null ? Map.of() : MetadataRecords.decodeGroupConfigs(value));
+        }
         int brokerId = MetadataRecords.brokerId(key);
         if (brokerId >= 0) {
             return image.withIncarnation(brokerId, value == null ? null : MetadataRecords.decodeIncarnation(value));

@@ -3,13 +3,13 @@ package io.strata.broker.api;
 import io.strata.broker.network.InProcessConnection.Answered;
 import io.strata.broker.network.InProcessConnection.Outcome;
 import org.apache.kafka.common.message.ApiVersionsResponseData.ApiVersion;
-import org.apache.kafka.common.message.ShareGroupHeartbeatRequestData;
+import org.apache.kafka.common.message.StreamsGroupDescribeRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.ApiVersionsRequest;
 import org.apache.kafka.common.requests.ApiVersionsResponse;
-import org.apache.kafka.common.requests.ShareGroupHeartbeatRequest;
-import org.apache.kafka.common.requests.ShareGroupHeartbeatResponse;
+import org.apache.kafka.common.requests.StreamsGroupDescribeRequest;
+import org.apache.kafka.common.requests.StreamsGroupDescribeResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -49,8 +50,8 @@ class ApiVersionsHandlerTest {
                 .collect(Collectors.toSet());
         assertThat(advertised).isEqualTo(SupportedApis.implemented())
                 .contains(ApiKeys.PRODUCE, ApiKeys.FETCH, ApiKeys.JOIN_GROUP, ApiKeys.END_TXN,
-                        ApiKeys.CONSUMER_GROUP_HEARTBEAT, ApiKeys.CONSUMER_GROUP_DESCRIBE)
-                .doesNotContain(ApiKeys.SHARE_GROUP_HEARTBEAT);
+                        ApiKeys.CONSUMER_GROUP_HEARTBEAT, ApiKeys.CONSUMER_GROUP_DESCRIBE,
+                        ApiKeys.SHARE_GROUP_HEARTBEAT, ApiKeys.SHARE_GROUP_DESCRIBE);
         for (ApiVersion version : response.data().apiKeys()) {
             ApiKeys key = ApiKeys.forId(version.apiKey());
             assertThat(version.minVersion()).as(key.name).isEqualTo(key.oldestVersion());
@@ -59,6 +60,10 @@ class ApiVersionsHandlerTest {
         // Transaction protocol version 2 (KIP-890), finalized, so that kafka-clients 4 use it.
         assertThat(response.data().finalizedFeatures().find("transaction.version").maxVersionLevel())
                 .isEqualTo((short) 2);
+        // Share groups (KIP-932): kafka-clients' Admin and share consumer look for share.version 1.
+        assertThat(response.data().finalizedFeatures().find("share.version").maxVersionLevel())
+                .isEqualTo((short) 1);
+        assertThat(response.data().supportedFeatures().find("share.version").maxVersion()).isEqualTo((short) 1);
     }
 
     @Test
@@ -69,16 +74,16 @@ class ApiVersionsHandlerTest {
 
         assertThat(outcome).isInstanceOf(Answered.class);
         ApiVersionsResponse response = (ApiVersionsResponse) ((Answered) outcome).response();
-        assertThat(Errors.forCode(response.data().errorCode())).isEqualTo(Errors.UNSUPPORTED_VERSION);
+        assertThat(response.errorCounts()).containsOnlyKeys(Errors.UNSUPPORTED_VERSION);
         assertThat(response.data().apiKeys().find(ApiKeys.API_VERSIONS.id).maxVersion())
                 .isEqualTo(ApiKeys.API_VERSIONS.latestVersion());
     }
 
     @Test
     void aRequestForAnApiNotImplementedIsAnsweredWithItsOwnUnsupportedVersionResponse() throws Exception {
-        ShareGroupHeartbeatResponse response = broker.send(new ShareGroupHeartbeatRequest.Builder(
-                new ShareGroupHeartbeatRequestData().setGroupId("g")), ShareGroupHeartbeatResponse.class);
+        StreamsGroupDescribeResponse response = broker.send(new StreamsGroupDescribeRequest.Builder(
+                new StreamsGroupDescribeRequestData().setGroupIds(List.of("g"))), StreamsGroupDescribeResponse.class);
 
-        assertThat(Errors.forCode(response.data().errorCode())).isEqualTo(Errors.UNSUPPORTED_VERSION);
+        assertThat(response.errorCounts()).containsOnlyKeys(Errors.UNSUPPORTED_VERSION);
     }
 }

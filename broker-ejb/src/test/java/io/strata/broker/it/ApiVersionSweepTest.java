@@ -302,6 +302,11 @@ class ApiVersionSweepTest {
                 .setTopicPartitions(List.of()));
         requests.put(ApiKeys.CONSUMER_GROUP_DESCRIBE, v -> new org.apache.kafka.common.message
                 .ConsumerGroupDescribeRequestData().setGroupIds(List.of("sweep-consumer-group")));
+        requests.put(ApiKeys.SHARE_GROUP_HEARTBEAT, v -> new org.apache.kafka.common.message
+                .ShareGroupHeartbeatRequestData().setGroupId("sweep-share-group").setMemberId(Uuid.randomUuid()
+                        .toString()).setMemberEpoch(0).setSubscribedTopicNames(List.of("sweep")));
+        requests.put(ApiKeys.SHARE_GROUP_DESCRIBE, v -> new org.apache.kafka.common.message
+                .ShareGroupDescribeRequestData().setGroupIds(List.of("sweep-share-group")));
         return requests;
     }
 
