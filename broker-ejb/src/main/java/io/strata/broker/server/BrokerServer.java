@@ -27,6 +27,8 @@ import io.strata.broker.network.SocketServer;
 import io.strata.broker.partition.Partition;
 import io.strata.broker.partition.ReplicaManager;
 import io.strata.broker.producer.ProducerIdManager;
+import io.strata.broker.share.coordinator.ShareCoordinator;
+import io.strata.broker.share.coordinator.ShareCoordinatorPersister;
 import io.strata.broker.transaction.TransactionCoordinator;
 import io.strata.storage.log.LogDirectory;
 import org.apache.kafka.common.metrics.Metrics;
@@ -58,6 +60,10 @@ public final class BrokerServer implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(BrokerServer.class.getName());
     private static final long NO_CONTROLLER_WARNING_MS = 30_000;
+    /** How long the share persister waits before it asks again for a share coordinator that was not there. */
+    private static final long SHARE_PERSISTER_RETRY_BACKOFF_MS = 100;
+    /** Share-state operations this broker's persister may have in flight at once. */
+    private static final int SHARE_PERSISTER_OPERATIONS_MAX = 65_536;
 
     private final BrokerConfig config;
     private final ThreadFactory threads;
@@ -78,6 +84,8 @@ public final class BrokerServer implements AutoCloseable {
     private FetchPurgatory fetchPurgatory;
     private GroupCoordinator groupCoordinator;
     private TransactionCoordinator transactionCoordinator;
+    private ShareCoordinator shareCoordinator;
+    private ShareCoordinatorPersister sharePersister;
     private RequestChannel requestChannel;
     private RequestHandlerPool handlers;
     private SocketServer socketServer;
@@ -188,8 +196,15 @@ public final class BrokerServer implements AutoCloseable {
             transactionCoordinator = new TransactionCoordinator(config, controller, replicaManager,
                     producerIds::nextProducerId, this::replicationEndpoint, threads, clock);
             transactionCoordinator.startup(!isClustered());
+            shareCoordinator = new ShareCoordinator(config, controller, replicaManager, threads, clock);
+            shareCoordinator.startup(!isClustered());
+            sharePersister = new ShareCoordinatorPersister(shareCoordinator, config.nodeId,
+                    this::replicationEndpoint, threads, config.shareCoordinatorWriteTimeoutMs * 2L,
+                    SHARE_PERSISTER_RETRY_BACKOFF_MS, config.shareCoordinatorWriteTimeoutMs * 2,
+                    SHARE_PERSISTER_OPERATIONS_MAX);
             Apis apis = new Apis(config, requestChannel, controller, membership, replicaManager, fetchPurgatory,
-                    replicaFetchPurgatory, groupCoordinator, producerIds, metrics, clock, transactionCoordinator);
+                    replicaFetchPurgatory, groupCoordinator, producerIds, metrics, clock, transactionCoordinator,
+                    new Apis.Shares(shareCoordinator, sharePersister, groupId -> false, groupId -> java.util.Set.of()));
             handlers = new RequestHandlerPool(config.numIoThreads, requestChannel, apis.dispatcher(), threads);
             handlers.start();
             startBackgroundTasks();
@@ -380,6 +395,16 @@ public final class BrokerServer implements AutoCloseable {
         return replicaManager;
     }
 
+    /** The share coordinator, which keeps share-partition state in {@code __share_group_state}. */
+    public ShareCoordinator shareCoordinator() {
+        return shareCoordinator;
+    }
+
+    /** Where the leaders of topic partitions keep their share partitions' state. */
+    public ShareCoordinatorPersister sharePersister() {
+        return sharePersister;
+    }
+
     public TransactionCoordinator transactionCoordinator() {
         return transactionCoordinator;
     }
@@ -449,6 +474,14 @@ public final class BrokerServer implements AutoCloseable {
         if (isrExecutor != null) {
             stopWithoutInterrupting(isrExecutor, "ISR change");
             isrExecutor = null;
+        }
+        if (sharePersister != null) {
+            sharePersister.close();
+            sharePersister = null;
+        }
+        if (shareCoordinator != null) {
+            shareCoordinator.close();
+            shareCoordinator = null;
         }
         if (transactionCoordinator != null) {
             transactionCoordinator.close();
