@@ -86,6 +86,11 @@ public final class BrokerServer implements AutoCloseable {
     private TransactionCoordinator transactionCoordinator;
     private ShareCoordinator shareCoordinator;
     private ShareCoordinatorPersister sharePersister;
+    /** Whether a share group has members; none until {@link #useShareGroupMembership} says otherwise. */
+    private volatile java.util.function.Predicate<String> shareGroupHasMembers = groupId -> false;
+    /** The topic partitions a share group has state for or is subscribed to; none until told otherwise. */
+    private volatile java.util.function.Function<String, java.util.Set<org.apache.kafka.common.TopicPartition>>
+            shareGroupPartitions = groupId -> java.util.Set.of();
     private RequestChannel requestChannel;
     private RequestHandlerPool handlers;
     private SocketServer socketServer;
@@ -204,7 +209,9 @@ public final class BrokerServer implements AutoCloseable {
                     SHARE_PERSISTER_OPERATIONS_MAX);
             Apis apis = new Apis(config, requestChannel, controller, membership, replicaManager, fetchPurgatory,
                     replicaFetchPurgatory, groupCoordinator, producerIds, metrics, clock, transactionCoordinator,
-                    new Apis.Shares(shareCoordinator, sharePersister, groupId -> false, groupId -> java.util.Set.of()));
+                    new Apis.Shares(shareCoordinator, sharePersister,
+                            groupId -> shareGroupHasMembers.test(groupId),
+                            groupId -> shareGroupPartitions.apply(groupId)));
             handlers = new RequestHandlerPool(config.numIoThreads, requestChannel, apis.dispatcher(), threads);
             handlers.start();
             startBackgroundTasks();
@@ -398,6 +405,18 @@ public final class BrokerServer implements AutoCloseable {
     /** The share coordinator, which keeps share-partition state in {@code __share_group_state}. */
     public ShareCoordinator shareCoordinator() {
         return shareCoordinator;
+    }
+
+    /**
+     * Tells the share-group offsets APIs what the share-group membership knows: whether a group has members (its
+     * offsets may then not be altered or deleted) and which topic partitions it has state for or is subscribed to
+     * (what DescribeShareGroupOffsets without topics describes). May be called at any time, before or after start.
+     */
+    public void useShareGroupMembership(java.util.function.Predicate<String> hasMembers,
+                                        java.util.function.Function<String,
+                                                java.util.Set<org.apache.kafka.common.TopicPartition>> partitions) {
+        shareGroupHasMembers = java.util.Objects.requireNonNull(hasMembers);
+        shareGroupPartitions = java.util.Objects.requireNonNull(partitions);
     }
 
     /** Where the leaders of topic partitions keep their share partitions' state. */
