@@ -205,7 +205,7 @@ final class ShareStateHandlers {
      * negative start offset (other than -1, "unchanged"), a batch with negative or reversed offsets, an unknown
      * delivery state, a negative delivery count, or batches that overlap.
      */
-    static Check batches(WriteShareGroupStateRequestData.PartitionData partition, List<StateBatch> into) {
+    private static Check batches(WriteShareGroupStateRequestData.PartitionData partition, List<StateBatch> into) {
         if (partition.startOffset() < -1) {
             return new Check(Errors.INVALID_REQUEST, "Start offset " + partition.startOffset() + " is negative");
         }

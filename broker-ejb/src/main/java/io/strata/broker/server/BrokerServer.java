@@ -62,6 +62,11 @@ public final class BrokerServer implements AutoCloseable {
     private static final long NO_CONTROLLER_WARNING_MS = 30_000;
     /** How long the share persister waits before it asks again for a share coordinator that was not there. */
     private static final long SHARE_PERSISTER_RETRY_BACKOFF_MS = 100;
+    /**
+     * How long the share persister retries an operation whose coordinator is missing or moving, Kafka's
+     * request.timeout.ms: long enough for a failed broker to be noticed and a new leader to load the state.
+     */
+    private static final long SHARE_PERSISTER_TIMEOUT_MS = 30_000;
     /** Share-state operations this broker's persister may have in flight at once. */
     private static final int SHARE_PERSISTER_OPERATIONS_MAX = 65_536;
 
@@ -204,7 +209,7 @@ public final class BrokerServer implements AutoCloseable {
             shareCoordinator = new ShareCoordinator(config, controller, replicaManager, threads, clock);
             shareCoordinator.startup(!isClustered());
             sharePersister = new ShareCoordinatorPersister(shareCoordinator, config.nodeId,
-                    this::replicationEndpoint, threads, config.shareCoordinatorWriteTimeoutMs * 2L,
+                    this::replicationEndpoint, threads, SHARE_PERSISTER_TIMEOUT_MS,
                     SHARE_PERSISTER_RETRY_BACKOFF_MS, config.shareCoordinatorWriteTimeoutMs * 2,
                     SHARE_PERSISTER_OPERATIONS_MAX);
             Apis apis = new Apis(config, requestChannel, controller, membership, replicaManager, fetchPurgatory,
