@@ -72,8 +72,12 @@ public final class ShareCoordinatorShard implements CoordinatorShard {
     private final CoordinatorContext context;
     private final int updatesPerSnapshot;
     private final Map<ShareStateKey, Stored> states = new HashMap<>();
+    /** An operation waiting for the one in progress on its key: how to run it, and how to refuse it. */
+    private record Waiting(Runnable run, java.util.function.Consumer<Errors> refuse) {
+    }
+
     /** Operations waiting for the one in progress on the same key; a key is here while one is in progress. */
-    private final Map<ShareStateKey, ArrayDeque<Runnable>> inProgress = new HashMap<>();
+    private final Map<ShareStateKey, ArrayDeque<Waiting>> inProgress = new HashMap<>();
 
     /**
      * @param updatesPerSnapshot {@code share.coordinator.snapshot.update.records.per.snapshot}: how many updates a
@@ -134,7 +138,11 @@ public final class ShareCoordinatorShard implements CoordinatorShard {
 
     @Override
     public void onUnloaded() {
-        inProgress.clear(); // the runtime answers the writes in flight; their completions find nothing waiting
+        // The runtime has answered the writes in flight; what still waits behind them is answered here.
+        for (ArrayDeque<Waiting> waiting : inProgress.values()) {
+            waiting.forEach(operation -> operation.refuse().accept(Errors.NOT_COORDINATOR));
+        }
+        inProgress.clear();
     }
 
     // ------------------------------------------------------------------------------------------------ operations
@@ -288,7 +296,7 @@ public final class ShareCoordinatorShard implements CoordinatorShard {
             }
             next(key);
         });
-        ArrayDeque<Runnable> waiting = inProgress.get(key);
+        ArrayDeque<Waiting> waiting = inProgress.get(key);
         if (waiting == null) {
             inProgress.put(key, new ArrayDeque<>());
             run.run();
@@ -296,21 +304,21 @@ public final class ShareCoordinatorShard implements CoordinatorShard {
             result.completeExceptionally(Errors.COORDINATOR_NOT_AVAILABLE.exception(WAITING_PER_KEY_MAX
                     + " operations already wait on share partition " + key));
         } else {
-            waiting.add(run);
+            waiting.add(new Waiting(run, error -> result.completeExceptionally(error.exception())));
         }
         return result;
     }
 
     private void next(ShareStateKey key) {
-        ArrayDeque<Runnable> waiting = inProgress.get(key);
+        ArrayDeque<Waiting> waiting = inProgress.get(key);
         if (waiting == null) {
             return; // unloaded meanwhile
         }
-        Runnable following = waiting.poll();
+        Waiting following = waiting.poll();
         if (following == null) {
             inProgress.remove(key);
         } else {
-            following.run();
+            following.run().run();
         }
     }
 

@@ -159,6 +159,23 @@ class ShareCoordinatorShardTest {
     }
 
     @Test
+    void operationsStillWaitingWhenTheShardIsUnloadedAreAnsweredNotCoordinator() {
+        initialized();
+        CompletableFuture<Errors> writing = shard.write(KEY, 5, 1, 100, List.of());
+        CompletableFuture<Errors> next = shard.write(KEY, 5, 1, 101, List.of());
+        CompletableFuture<Errors> last = shard.write(KEY, 5, 1, 102, List.of());
+
+        // The runtime fails the write in flight when it unloads; the next operation starts and writes meanwhile.
+        context.pending.remove(0).onFailed().accept(Errors.NOT_COORDINATOR);
+        shard.onUnloaded();
+        context.failAll(Errors.NOT_COORDINATOR); // the write the next one started meanwhile
+
+        assertEquals(Errors.NOT_COORDINATOR, writing.join());
+        assertEquals(Errors.NOT_COORDINATOR, next.join());
+        assertTrue(last.isCompletedExceptionally(), "answered, not left hanging");
+    }
+
+    @Test
     void recordsHaveKafkasLayout() {
         CoordinatorRecord record = ShareStateRecords.snapshot(KEY, new ShareStateRecords.Snapshot(2, 3, 4, 5, 6, 7,
                 List.of(batch(5, 9, RecordState.ACKNOWLEDGED, 1))));
