@@ -274,8 +274,18 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
             this.failed = failed;
         }
 
+        /** {@link #route}, answering UNKNOWN_SERVER_ERROR if it fails, rather than leave the caller waiting. */
+        void routeOrFail() {
+            try {
+                route();
+            } catch (RuntimeException e) {
+                LOG.log(Level.ERROR, "Routing a share-state " + name + " of " + key + " failed", e);
+                complete(failed.apply(Errors.UNKNOWN_SERVER_ERROR));
+            }
+        }
+
         /** Routes the operation to its coordinator, on the scheduler's thread. */
-        void route() {
+        private void route() {
             int node;
             try {
                 node = coordinatorOf.applyAsInt(key);
@@ -286,6 +296,10 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
             if (node < 0) {
                 retryOrFail(Errors.COORDINATOR_NOT_AVAILABLE);
             } else if (node == localBrokerId) {
+                if (coordinator == null) {
+                    throw new IllegalStateException("broker " + localBrokerId + " coordinates " + key
+                            + ", but this persister was built without its share coordinator");
+                }
                 local.apply(coordinator).whenComplete((answer, failure) -> answered(failure == null ? answer
                         : failed.apply(ShareCoordinator.errorOf(failure))));
             } else {
@@ -313,7 +327,7 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
                 return;
             }
             try {
-                scheduler.schedule(this::route, retryBackoffMs, TimeUnit.MILLISECONDS);
+                scheduler.schedule(this::routeOrFail, retryBackoffMs, TimeUnit.MILLISECONDS);
             } catch (RejectedExecutionException e) {
                 complete(failed.apply(error));
             }
@@ -337,7 +351,7 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
             return CompletableFuture.completedFuture(operation.failed.apply(Errors.COORDINATOR_NOT_AVAILABLE));
         }
         try {
-            scheduler.execute(operation::route);
+            scheduler.execute(operation::routeOrFail);
         } catch (RejectedExecutionException e) {
             operation.complete(operation.failed.apply(Errors.COORDINATOR_NOT_AVAILABLE));
         }

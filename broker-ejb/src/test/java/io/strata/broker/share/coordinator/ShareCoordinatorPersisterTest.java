@@ -73,6 +73,14 @@ class ShareCoordinatorPersisterTest {
     }
 
     @Test
+    void aPersisterWithoutACoordinatorOfItsOwnAnswersRatherThanHangWhenTheStateIsLocal() throws Exception {
+        persister = new ShareCoordinatorPersister(null, key -> 7, 7, id -> null, Executors.defaultThreadFactory(),
+                200, 20, 1000, 2);
+
+        assertThat(persister.delete("g", TOPIC, 0).get(5, TimeUnit.SECONDS)).isEqualTo(Errors.UNKNOWN_SERVER_ERROR);
+    }
+
+    @Test
     void initializeWithBatchesIsRefusedSinceTheProtocolCannotCarryThem() throws Exception {
         persister = new ShareCoordinatorPersister(null, key -> -1, -100, id -> null,
                 Executors.defaultThreadFactory(), 200, 20, 1000, 2);
