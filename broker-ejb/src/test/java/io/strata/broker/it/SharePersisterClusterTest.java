@@ -76,6 +76,39 @@ class SharePersisterClusterTest {
         }
     }
 
+    @Test
+    void writesOfManySharePartitionsQueuedTogetherShareRequests() throws Exception {
+        try (TestCluster cluster = TestCluster.start(dir, 3, Map.of(
+                BrokerConfig.SHARE_STATE_TOPIC_NUM_PARTITIONS, 1));
+             Admin admin = cluster.admin()) {
+            admin.createTopics(List.of(new NewTopic("bulk", 40, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            Uuid topicId = admin.describeTopics(List.of("bulk")).allTopicNames().get(30, TimeUnit.SECONDS)
+                    .get("bulk").topicId();
+            SharePartitionState initial = new SharePartitionState(1, 0, List.of());
+            assertThat(cluster.broker(1).server().sharePersister().initialize("bulk-readers", topicId, 0, initial)
+                    .get(60, TimeUnit.SECONDS)).isEqualTo(Errors.NONE);
+            int coordinator = await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() ->
+                    leaderOf(admin), leader -> leader > 0);
+            io.strata.broker.share.coordinator.ShareCoordinatorPersister remote =
+                    cluster.broker(coordinator % 3 + 1).server().sharePersister();
+            long requestsBefore = remote.requestsSent();
+
+            List<java.util.concurrent.CompletableFuture<Errors>> writes = new java.util.ArrayList<>();
+            for (int partition = 0; partition < 40; partition++) {
+                writes.add(remote.write("bulk-readers", topicId, partition, 0, new SharePartitionState(1, partition,
+                        List.of(new StateBatch(partition, partition + 9, RecordState.ACQUIRED, 1)))));
+            }
+            for (java.util.concurrent.CompletableFuture<Errors> write : writes) {
+                assertThat(write.get(60, TimeUnit.SECONDS)).isEqualTo(Errors.NONE);
+            }
+            assertThat(remote.requestsSent() - requestsBefore).as("40 writes, batched").isLessThan(40);
+            for (int partition = 0; partition < 40; partition += 13) {
+                assertThat(remote.read("bulk-readers", topicId, partition, 0).get(60, TimeUnit.SECONDS).state()
+                        .startOffset()).isEqualTo(partition);
+            }
+        }
+    }
+
     private static int leaderOf(Admin admin) throws Exception {
         TopicDescription state = admin.describeTopics(List.of(ShareCoordinator.STATE_TOPIC)).allTopicNames()
                 .get(10, TimeUnit.SECONDS).get(ShareCoordinator.STATE_TOPIC);

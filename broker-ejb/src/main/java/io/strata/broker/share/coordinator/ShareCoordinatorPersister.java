@@ -8,12 +8,15 @@ import io.strata.broker.share.SharePartitionState.StateBatch;
 import io.strata.broker.share.SharePersister;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.DeleteShareGroupStateRequestData;
+import org.apache.kafka.common.message.DeleteShareGroupStateResponseData;
 import org.apache.kafka.common.message.InitializeShareGroupStateRequestData;
+import org.apache.kafka.common.message.InitializeShareGroupStateResponseData;
 import org.apache.kafka.common.message.ReadShareGroupStateRequestData;
 import org.apache.kafka.common.message.ReadShareGroupStateResponseData;
 import org.apache.kafka.common.message.ReadShareGroupStateSummaryRequestData;
 import org.apache.kafka.common.message.ReadShareGroupStateSummaryResponseData;
 import org.apache.kafka.common.message.WriteShareGroupStateRequestData;
+import org.apache.kafka.common.message.WriteShareGroupStateResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
@@ -31,7 +34,9 @@ import org.apache.kafka.common.requests.WriteShareGroupStateResponse;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -55,9 +60,10 @@ import java.util.function.ToIntFunction;
  * {@code retryBackoffMs}, until {@code timeoutMs} after it was asked for; then its future is answered with the last
  * error. Every other answer (NONE, the fencing errors, INVALID_REQUEST, ...) is final.
  *
- * <p>Threads: one per destination broker sends that broker's requests one at a time (the order of the operations
- * queued for it is kept); one scheduler thread routes operations and runs their retries. The caller's thread only
- * queues. Bounds: at most {@code operationsInFlightMax} operations are in flight; one more is answered
+ * <p>Threads: one per destination broker sends that broker's requests one at a time, each carrying what has queued
+ * meanwhile of one kind and one group (up to {@link #OPERATIONS_PER_REQUEST_MAX} share partitions), so that many
+ * leaders' writes cost few round trips; operations on one share partition are sent in the order they were asked for.
+ * One scheduler thread routes operations and runs their retries. The caller's thread only queues. Bounds: at most {@code operationsInFlightMax} operations are in flight; one more is answered
  * COORDINATOR_NOT_AVAILABLE at once. Each destination's queue holds at most that many.
  *
  * <p>Thread-safe.
@@ -65,6 +71,8 @@ import java.util.function.ToIntFunction;
 public final class ShareCoordinatorPersister implements SharePersister, AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(ShareCoordinatorPersister.class.getName());
+    /** The most operations one request to another broker carries. */
+    static final int OPERATIONS_PER_REQUEST_MAX = 100;
 
     private final ShareCoordinator coordinator;
     private final ToIntFunction<ShareStateKey> coordinatorOf;
@@ -76,6 +84,7 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
     private final int socketTimeoutMs;
     private final int operationsInFlightMax;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong requestsSent = new java.util.concurrent.atomic.AtomicLong();
     private final ConcurrentHashMap<Integer, Destination> destinations = new ConcurrentHashMap<>();
     private final ScheduledThreadPoolExecutor scheduler;
     private volatile boolean running = true;
@@ -134,30 +143,30 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
             return CompletableFuture.completedFuture(Errors.INVALID_REQUEST);
         }
         ShareStateKey key = new ShareStateKey(groupId, topicId, partition);
-        return start(new Operation<>("initialize", key,
+        return start(new Operation<>(Kind.INITIALIZE, key,
                 local -> local.initialize(key, state.stateEpoch(), state.startOffset()),
-                () -> new InitializeShareGroupStateRequest.Builder(new InitializeShareGroupStateRequestData()
-                        .setGroupId(groupId).setTopics(List.of(new InitializeShareGroupStateRequestData
-                                .InitializeStateData().setTopicId(topicId).setPartitions(List.of(
-                                        new InitializeShareGroupStateRequestData.PartitionData()
-                                                .setPartition(partition).setStateEpoch(state.stateEpoch())
-                                                .setStartOffset(state.startOffset())))))).build(),
-                response -> Errors.forCode(((InitializeShareGroupStateResponse) response).data().results().get(0)
-                        .partitions().get(0).errorCode()),
+                new InitializeShareGroupStateRequestData.InitializeStateData().setTopicId(topicId).setPartitions(
+                        List.of(new InitializeShareGroupStateRequestData.PartitionData().setPartition(partition)
+                                .setStateEpoch(state.stateEpoch()).setStartOffset(state.startOffset()))),
+                response -> Errors.forCode(find(((InitializeShareGroupStateResponse) response).data().results(),
+                        InitializeShareGroupStateResponseData.InitializeStateResult::topicId,
+                        InitializeShareGroupStateResponseData.InitializeStateResult::partitions,
+                        InitializeShareGroupStateResponseData.PartitionResult::partition, key).errorCode()),
                 error -> error, error -> error));
     }
 
     @Override
     public CompletableFuture<ReadResult> read(String groupId, Uuid topicId, int partition, int leaderEpoch) {
         ShareStateKey key = new ShareStateKey(groupId, topicId, partition);
-        return start(new Operation<>("read", key,
+        return start(new Operation<>(Kind.READ, key,
                 local -> local.read(key, leaderEpoch).thenApply(read -> new ReadResult(read.error(), read.state())),
-                () -> new ReadShareGroupStateRequest.Builder(new ReadShareGroupStateRequestData().setGroupId(groupId)
-                        .setTopics(List.of(new ReadShareGroupStateRequestData.ReadStateData().setTopicId(topicId)
-                                .setPartitions(List.of(new ReadShareGroupStateRequestData.PartitionData()
-                                        .setPartition(partition).setLeaderEpoch(leaderEpoch)))))).build(),
-                response -> readResult(((ReadShareGroupStateResponse) response).data().results().get(0)
-                        .partitions().get(0)),
+                new ReadShareGroupStateRequestData.ReadStateData().setTopicId(topicId).setPartitions(List.of(
+                        new ReadShareGroupStateRequestData.PartitionData().setPartition(partition)
+                                .setLeaderEpoch(leaderEpoch))),
+                response -> readResult(find(((ReadShareGroupStateResponse) response).data().results(),
+                        ReadShareGroupStateResponseData.ReadStateResult::topicId,
+                        ReadShareGroupStateResponseData.ReadStateResult::partitions,
+                        ReadShareGroupStateResponseData.PartitionResult::partition, key)),
                 ReadResult::error, error -> new ReadResult(error, null)));
     }
 
@@ -185,44 +194,40 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
     public CompletableFuture<Errors> write(String groupId, Uuid topicId, int partition, int leaderEpoch,
                                            SharePartitionState state) {
         ShareStateKey key = new ShareStateKey(groupId, topicId, partition);
-        return start(new Operation<>("write", key,
+        List<WriteShareGroupStateRequestData.StateBatch> batches = new ArrayList<>();
+        for (StateBatch batch : state.stateBatches()) {
+            batches.add(new WriteShareGroupStateRequestData.StateBatch().setFirstOffset(batch.firstOffset())
+                    .setLastOffset(batch.lastOffset()).setDeliveryState(batch.state().id)
+                    .setDeliveryCount((short) batch.deliveryCount()));
+        }
+        return start(new Operation<>(Kind.WRITE, key,
                 local -> local.write(key, leaderEpoch, state.stateEpoch(), state.startOffset(), state.stateBatches()),
-                () -> {
-                    List<WriteShareGroupStateRequestData.StateBatch> batches = new ArrayList<>();
-                    for (StateBatch batch : state.stateBatches()) {
-                        batches.add(new WriteShareGroupStateRequestData.StateBatch()
-                                .setFirstOffset(batch.firstOffset()).setLastOffset(batch.lastOffset())
-                                .setDeliveryState(batch.state().id).setDeliveryCount((short) batch.deliveryCount()));
-                    }
-                    return new WriteShareGroupStateRequest.Builder(new WriteShareGroupStateRequestData()
-                            .setGroupId(groupId).setTopics(List.of(new WriteShareGroupStateRequestData.WriteStateData()
-                                    .setTopicId(topicId).setPartitions(List.of(
-                                            new WriteShareGroupStateRequestData.PartitionData()
-                                                    .setPartition(partition).setLeaderEpoch(leaderEpoch)
-                                                    .setStateEpoch(state.stateEpoch())
-                                                    .setStartOffset(state.startOffset())
-                                                    .setStateBatches(batches)))))).build();
-                },
-                response -> Errors.forCode(((WriteShareGroupStateResponse) response).data().results().get(0)
-                        .partitions().get(0).errorCode()),
+                new WriteShareGroupStateRequestData.WriteStateData().setTopicId(topicId).setPartitions(List.of(
+                        new WriteShareGroupStateRequestData.PartitionData().setPartition(partition)
+                                .setLeaderEpoch(leaderEpoch).setStateEpoch(state.stateEpoch())
+                                .setStartOffset(state.startOffset()).setStateBatches(batches))),
+                response -> Errors.forCode(find(((WriteShareGroupStateResponse) response).data().results(),
+                        WriteShareGroupStateResponseData.WriteStateResult::topicId,
+                        WriteShareGroupStateResponseData.WriteStateResult::partitions,
+                        WriteShareGroupStateResponseData.PartitionResult::partition, key).errorCode()),
                 error -> error, error -> error));
     }
 
     @Override
     public CompletableFuture<Summary> readSummary(String groupId, Uuid topicId, int partition) {
         ShareStateKey key = new ShareStateKey(groupId, topicId, partition);
-        return start(new Operation<>("read-summary", key,
+        return start(new Operation<>(Kind.SUMMARY, key,
                 local -> local.summary(key).thenApply(summary -> new Summary(summary.error(), summary.stateEpoch(),
                         summary.startOffset())),
-                () -> new ReadShareGroupStateSummaryRequest.Builder(new ReadShareGroupStateSummaryRequestData()
-                        .setGroupId(groupId).setTopics(List.of(new ReadShareGroupStateSummaryRequestData
-                                .ReadStateSummaryData().setTopicId(topicId).setPartitions(List.of(
-                                        new ReadShareGroupStateSummaryRequestData.PartitionData()
-                                                .setPartition(partition).setLeaderEpoch(-1)))))).build(),
+                new ReadShareGroupStateSummaryRequestData.ReadStateSummaryData().setTopicId(topicId).setPartitions(
+                        List.of(new ReadShareGroupStateSummaryRequestData.PartitionData().setPartition(partition)
+                                .setLeaderEpoch(-1))),
                 response -> {
-                    ReadShareGroupStateSummaryResponseData.PartitionResult answer =
-                            ((ReadShareGroupStateSummaryResponse) response).data().results().get(0).partitions()
-                                    .get(0);
+                    ReadShareGroupStateSummaryResponseData.PartitionResult answer = find(
+                            ((ReadShareGroupStateSummaryResponse) response).data().results(),
+                            ReadShareGroupStateSummaryResponseData.ReadStateSummaryResult::topicId,
+                            ReadShareGroupStateSummaryResponseData.ReadStateSummaryResult::partitions,
+                            ReadShareGroupStateSummaryResponseData.PartitionResult::partition, key);
                     return new Summary(Errors.forCode(answer.errorCode()), answer.stateEpoch(),
                             answer.startOffset());
                 },
@@ -232,15 +237,64 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
     @Override
     public CompletableFuture<Errors> delete(String groupId, Uuid topicId, int partition) {
         ShareStateKey key = new ShareStateKey(groupId, topicId, partition);
-        return start(new Operation<>("delete", key, local -> local.delete(key),
-                () -> new DeleteShareGroupStateRequest.Builder(new DeleteShareGroupStateRequestData()
-                        .setGroupId(groupId).setTopics(List.of(new DeleteShareGroupStateRequestData.DeleteStateData()
-                                .setTopicId(topicId).setPartitions(List.of(
-                                        new DeleteShareGroupStateRequestData.PartitionData()
-                                                .setPartition(partition)))))).build(),
-                response -> Errors.forCode(((DeleteShareGroupStateResponse) response).data().results().get(0)
-                        .partitions().get(0).errorCode()),
+        return start(new Operation<>(Kind.DELETE, key, local -> local.delete(key),
+                new DeleteShareGroupStateRequestData.DeleteStateData().setTopicId(topicId).setPartitions(List.of(
+                        new DeleteShareGroupStateRequestData.PartitionData().setPartition(partition))),
+                response -> Errors.forCode(find(((DeleteShareGroupStateResponse) response).data().results(),
+                        DeleteShareGroupStateResponseData.DeleteStateResult::topicId,
+                        DeleteShareGroupStateResponseData.DeleteStateResult::partitions,
+                        DeleteShareGroupStateResponseData.PartitionResult::partition, key).errorCode()),
                 error -> error, error -> error));
+    }
+
+    /** The answer for {@code key} among a response's topics, or IllegalStateException when it has none. */
+    private static <R, P> P find(List<R> results, Function<R, Uuid> topicOf, Function<R, List<P>> partitionsOf,
+                                 ToIntFunction<P> partitionOf, ShareStateKey key) {
+        for (R topic : results) {
+            if (topicOf.apply(topic).equals(key.topicId())) {
+                for (P partition : partitionsOf.apply(topic)) {
+                    if (partitionOf.applyAsInt(partition) == key.partition()) {
+                        return partition;
+                    }
+                }
+            }
+        }
+        throw new IllegalStateException("the share coordinator did not answer for " + key);
+    }
+
+    /** The five share-state APIs, and how several operations of one group become one request of each. */
+    private enum Kind {
+        INITIALIZE, READ, WRITE, DELETE, SUMMARY;
+
+        /** One request of this kind for {@code groupId} with the topic entries of several operations. */
+        AbstractRequest request(String groupId, List<Object> topics) {
+            return switch (this) {
+                case INITIALIZE -> new InitializeShareGroupStateRequest.Builder(
+                        new InitializeShareGroupStateRequestData().setGroupId(groupId).setTopics(cast(topics)))
+                        .build();
+                case READ -> new ReadShareGroupStateRequest.Builder(new ReadShareGroupStateRequestData()
+                        .setGroupId(groupId).setTopics(cast(topics))).build();
+                case WRITE -> new WriteShareGroupStateRequest.Builder(new WriteShareGroupStateRequestData()
+                        .setGroupId(groupId).setTopics(cast(topics))).build();
+                case DELETE -> new DeleteShareGroupStateRequest.Builder(new DeleteShareGroupStateRequestData()
+                        .setGroupId(groupId).setTopics(cast(topics))).build();
+                case SUMMARY -> new ReadShareGroupStateSummaryRequest.Builder(
+                        new ReadShareGroupStateSummaryRequestData().setGroupId(groupId).setTopics(cast(topics)))
+                        .build();
+            };
+        }
+
+        @SuppressWarnings("unchecked")
+        private static <E> List<E> cast(List<Object> topics) {
+            List<E> typed = new ArrayList<>(topics.size());
+            topics.forEach(topic -> typed.add((E) topic));
+            return typed;
+        }
+    }
+
+    /** Requests sent to other brokers so far (several operations may share one); for tests and metrics. */
+    public long requestsSent() {
+        return requestsSent.get();
     }
 
     /** Operations queued, being sent or waiting to be retried; for tests and metrics. */
@@ -250,25 +304,30 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
 
     // ---------------------------------------------------------------------------------------------------- routing
 
-    /** One operation on one share partition's state, and how to do it here or ask another broker for it. */
+    /**
+     * One operation on one share partition's state, and how to do it here or ask another broker for it: its entry in
+     * the topics of a request of its kind, and how to find its answer in the response.
+     */
     private final class Operation<T> {
+        final Kind kind;
         final String name;
         final ShareStateKey key;
         final Function<ShareCoordinator, CompletableFuture<T>> local;
-        final java.util.function.Supplier<AbstractRequest> request;
+        final Object topicEntry;
         final Function<AbstractResponse, T> parse;
         final Function<T, Errors> errorOf;
         final Function<Errors, T> failed;
         final long deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         final CompletableFuture<T> result = new CompletableFuture<>();
 
-        Operation(String name, ShareStateKey key, Function<ShareCoordinator, CompletableFuture<T>> local,
-                  java.util.function.Supplier<AbstractRequest> request, Function<AbstractResponse, T> parse,
-                  Function<T, Errors> errorOf, Function<Errors, T> failed) {
-            this.name = name;
+        Operation(Kind kind, ShareStateKey key, Function<ShareCoordinator, CompletableFuture<T>> local,
+                  Object topicEntry, Function<AbstractResponse, T> parse, Function<T, Errors> errorOf,
+                  Function<Errors, T> failed) {
+            this.kind = kind;
+            this.name = kind.name().toLowerCase(java.util.Locale.ROOT);
             this.key = key;
             this.local = local;
-            this.request = request;
+            this.topicEntry = topicEntry;
             this.parse = parse;
             this.errorOf = errorOf;
             this.failed = failed;
@@ -369,6 +428,8 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
     private final class Destination {
         final int brokerId;
         final ArrayBlockingQueue<Operation<?>> queue = new ArrayBlockingQueue<>(operationsInFlightMax);
+        /** Operations taken from the queue and held for a later request; only this destination's thread uses it. */
+        final java.util.ArrayDeque<Operation<?>> held = new java.util.ArrayDeque<>();
         final BrokerChannel channel;
         final Thread thread;
         /** Whether the last request failed: a failure is logged as a warning once, until a request succeeds. */
@@ -390,45 +451,98 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
         private void run() {
             try {
                 while (running) {
-                    Operation<?> operation = queue.poll(100, TimeUnit.MILLISECONDS);
-                    if (operation != null) {
-                        send(operation);
+                    Operation<?> first = held.isEmpty() ? queue.poll(100, TimeUnit.MILLISECONDS) : held.poll();
+                    if (first == null) {
+                        continue;
+                    }
+                    try {
+                        send(batchWith(first));
+                    } catch (RuntimeException e) {
+                        // A bug: say so loudly, and keep the thread, or nothing would reach this broker again.
+                        LOG.log(Level.ERROR, "Sending share-state requests to broker " + brokerId + " failed", e);
                     }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } finally {
                 channel.close();
+                held.forEach(this::failNow);
+                held.clear();
                 for (Operation<?> operation = queue.poll(); operation != null; operation = queue.poll()) {
                     failNow(operation);
                 }
             }
         }
 
+        /**
+         * {@code first} and the operations waiting behind it of the same kind and group, each on another share
+         * partition, up to {@link #OPERATIONS_PER_REQUEST_MAX}: what one request carries. The others are held for the
+         * next request, in their order; once one operation on a share partition is held, every later one on it is
+         * too, so that the operations on one share partition are sent in the order they were asked for.
+         */
+        private List<Operation<?>> batchWith(Operation<?> first) {
+            List<Operation<?>> candidates = new ArrayList<>(held);
+            held.clear();
+            queue.drainTo(candidates, OPERATIONS_PER_REQUEST_MAX);
+            List<Operation<?>> batch = new ArrayList<>();
+            batch.add(first);
+            Set<ShareStateKey> inBatch = new HashSet<>();
+            inBatch.add(first.key);
+            Set<ShareStateKey> heldKeys = new HashSet<>();
+            for (Operation<?> candidate : candidates) {
+                if (batch.size() < OPERATIONS_PER_REQUEST_MAX && candidate.kind == first.kind
+                        && candidate.key.groupId().equals(first.key.groupId()) && !heldKeys.contains(candidate.key)
+                        && inBatch.add(candidate.key)) {
+                    batch.add(candidate);
+                } else {
+                    heldKeys.add(candidate.key);
+                    held.add(candidate);
+                }
+            }
+            return batch;
+        }
+
         private <T> void failNow(Operation<T> operation) {
             operation.complete(operation.failed.apply(Errors.COORDINATOR_NOT_AVAILABLE));
         }
 
-        private <T> void send(Operation<T> operation) {
-            T answer;
+        private void send(List<Operation<?>> batch) {
+            Operation<?> first = batch.get(0);
+            AbstractResponse response;
             try {
                 Endpoint endpoint = endpoints.apply(brokerId);
                 if (endpoint == null) {
-                    operation.retryOrFail(Errors.COORDINATOR_NOT_AVAILABLE); // not live (yet)
+                    batch.forEach(operation -> operation.retryOrFail(Errors.COORDINATOR_NOT_AVAILABLE)); // not live
                     return;
                 }
+                List<Object> topics = new ArrayList<>(batch.size());
+                batch.forEach(operation -> topics.add(operation.topicEntry));
                 channel.target(endpoint.host(), endpoint.port());
-                answer = operation.parse.apply(channel.send(operation.request.get()));
+                response = channel.send(first.kind.request(first.key.groupId(), topics));
+                requestsSent.incrementAndGet();
             } catch (IOException | RuntimeException e) {
                 LOG.log(failing ? Level.DEBUG : Level.WARNING, "Sending a share-state {0} to broker {1} failed: {2};"
-                        + " trying again every {3} ms", operation.name, brokerId, e.toString(), retryBackoffMs);
+                        + " trying again every {3} ms", first.name, brokerId, e.toString(), retryBackoffMs);
                 failing = true;
-                operation.retryOrFail(Errors.COORDINATOR_NOT_AVAILABLE);
+                batch.forEach(operation -> operation.retryOrFail(Errors.COORDINATOR_NOT_AVAILABLE));
                 return;
             }
             if (failing) {
                 failing = false;
                 LOG.log(Level.INFO, "Sending share-state requests to broker {0} works again", brokerId);
+            }
+            batch.forEach(operation -> answer(operation, response));
+        }
+
+        private <T> void answer(Operation<T> operation, AbstractResponse response) {
+            T answer;
+            try {
+                answer = operation.parse.apply(response);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "Broker {0} answered a share-state {1} of {2} without it: {3}", brokerId,
+                        operation.name, operation.key, e.getMessage());
+                operation.retryOrFail(Errors.COORDINATOR_NOT_AVAILABLE);
+                return;
             }
             operation.answered(answer);
         }
