@@ -9,18 +9,32 @@ import io.strata.broker.network.RequestChannel;
 import io.strata.broker.partition.ReplicaManager;
 import io.strata.broker.producer.ProducerIdManager;
 import io.strata.broker.server.BrokerMetrics;
+import io.strata.broker.share.SharePersister;
+import io.strata.broker.share.coordinator.ShareCoordinator;
 import io.strata.broker.transaction.TransactionCoordinator;
 import org.apache.kafka.common.protocol.ApiKeys;
 
 /** Builds the dispatcher with a handler for every API Strata advertises. */
 public final class Apis {
 
+    /**
+     * What the share-state APIs stand on: the share coordinator, the persister through which the group coordinator's
+     * broker reaches it, whether a share group has members (AlterShareGroupOffsets and DeleteShareGroupOffsets are
+     * refused NON_EMPTY_GROUP while it has), and the topic partitions a share group has state for or is subscribed to
+     * (what DescribeShareGroupOffsets without topics describes).
+     */
+    public record Shares(ShareCoordinator coordinator, SharePersister persister,
+                         java.util.function.Predicate<String> shareGroupHasMembers,
+                         java.util.function.Function<String, java.util.Set<org.apache.kafka.common.TopicPartition>>
+                                 shareGroupPartitions) {
+    }
+
     private final ApiDispatcher dispatcher;
 
     public Apis(BrokerConfig config, RequestChannel requestChannel, Controller controller,
                 ClusterMembership membership, ReplicaManager replicas, FetchPurgatory fetchPurgatory,
                 FetchPurgatory replicaFetchPurgatory, GroupCoordinator groups, ProducerIdManager producerIds,
-                BrokerMetrics metrics, java.time.Clock clock, TransactionCoordinator transactions) {
+                BrokerMetrics metrics, java.time.Clock clock, TransactionCoordinator transactions, Shares shares) {
         dispatcher = new ApiDispatcher(requestChannel, metrics::recordRequest)
                 .register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(requestChannel))
                 .register(ApiKeys.METADATA, new MetadataHandler(requestChannel, controller, membership,
@@ -42,7 +56,11 @@ public final class Apis {
                 .register(ApiKeys.DESCRIBE_PRODUCERS, new DescribeProducersHandler(requestChannel, controller,
                         replicas))
                 .register(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(requestChannel, controller, membership));
-        new GroupHandlers(requestChannel, groups, membership, controller, transactions).register(dispatcher);
+        new GroupHandlers(requestChannel, groups, membership, controller, transactions, shares.coordinator())
+                .register(dispatcher);
+        new ShareStateHandlers(requestChannel, shares.coordinator(), controller).register(dispatcher);
+        new ShareOffsetsHandlers(requestChannel, groups, controller, shares.persister(), shares.shareGroupHasMembers(),
+                shares.shareGroupPartitions()).register(dispatcher);
         new TransactionHandlers(requestChannel, transactions, groups, controller,
                 config.transactionPartitionVerificationEnable).register(dispatcher);
         new AdminHandlers(requestChannel, controller, replicas, config).register(dispatcher);

@@ -16,6 +16,8 @@ import io.strata.broker.metadata.Controller;
 import io.strata.broker.metadata.TopicImage;
 import io.strata.broker.network.Request;
 import io.strata.broker.network.RequestChannel;
+import io.strata.broker.share.coordinator.ShareCoordinator;
+import io.strata.broker.share.coordinator.ShareStateKey;
 import io.strata.broker.transaction.TransactionCoordinator;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
@@ -95,20 +97,23 @@ final class GroupHandlers {
 
     private static final byte GROUP_KEY_TYPE = FindCoordinatorRequest.CoordinatorType.GROUP.id();
     private static final byte TRANSACTION_KEY_TYPE = FindCoordinatorRequest.CoordinatorType.TRANSACTION.id();
+    private static final byte SHARE_KEY_TYPE = FindCoordinatorRequest.CoordinatorType.SHARE.id();
 
     private final RequestChannel requestChannel;
     private final GroupCoordinator coordinator;
     private final ClusterMembership membership;
     private final Controller controller;
     private final TransactionCoordinator transactions;
+    private final ShareCoordinator shares;
 
     GroupHandlers(RequestChannel requestChannel, GroupCoordinator coordinator, ClusterMembership membership,
-                  Controller controller, TransactionCoordinator transactions) {
+                  Controller controller, TransactionCoordinator transactions, ShareCoordinator shares) {
         this.requestChannel = requestChannel;
         this.coordinator = coordinator;
         this.membership = membership;
         this.controller = controller;
         this.transactions = transactions;
+        this.shares = shares;
     }
 
     void register(ApiDispatcher dispatcher) {
@@ -154,17 +159,28 @@ final class GroupHandlers {
     private FindCoordinatorResponseData.Coordinator locate(String key, byte keyType, String listener) {
         FindCoordinatorResponseData.Coordinator result = new FindCoordinatorResponseData.Coordinator().setKey(key)
                 .setNodeId(-1).setHost("").setPort(-1);
-        if (keyType != GROUP_KEY_TYPE && keyType != TRANSACTION_KEY_TYPE) {
+        if (keyType != GROUP_KEY_TYPE && keyType != TRANSACTION_KEY_TYPE && keyType != SHARE_KEY_TYPE) {
             return result.setErrorCode(Errors.INVALID_REQUEST.code())
-                    .setErrorMessage("Strata has no coordinator of key type " + keyType + "; it knows 0 (group) and"
-                            + " 1 (transaction)");
+                    .setErrorMessage("Strata has no coordinator of key type " + keyType + "; it knows 0 (group),"
+                            + " 1 (transaction) and 2 (share)");
         }
         boolean transaction = keyType == TRANSACTION_KEY_TYPE;
         if (key == null || key.isEmpty()) {
             return result.setErrorCode(Errors.INVALID_REQUEST.code())
                     .setErrorMessage(transaction ? "A transactional id is required" : "A group id is required");
         }
-        int node = transaction ? transactions.coordinatorFor(key) : coordinator.coordinatorFor(key);
+        int node;
+        if (keyType == SHARE_KEY_TYPE) {
+            ShareStateKey shareKey;
+            try {
+                shareKey = ShareStateKey.parse(key);
+            } catch (IllegalArgumentException e) {
+                return result.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage(e.getMessage());
+            }
+            node = shares.coordinatorFor(shareKey);
+        } else {
+            node = transaction ? transactions.coordinatorFor(key) : coordinator.coordinatorFor(key);
+        }
         for (BrokerInfo broker : membership.liveBrokers()) {
             Endpoint endpoint = broker.endpoint(listener);
             if (broker.id() == node && endpoint != null) {
@@ -173,7 +189,8 @@ final class GroupHandlers {
             }
         }
         return result.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code())
-                .setErrorMessage("The coordinator of " + (transaction ? "transactional id " : "group ") + key
+                .setErrorMessage("The coordinator of " + (transaction ? "transactional id "
+                        : keyType == SHARE_KEY_TYPE ? "share partition " : "group ") + key
                         + " is not available");
     }
 

@@ -89,6 +89,14 @@ public final class BrokerConfig {
     public static final String TRANSACTION_STATE_LOG_MIN_ISR = "transaction.state.log.min.isr";
     public static final String TRANSACTION_STATE_LOG_SEGMENT_BYTES = "transaction.state.log.segment.bytes";
     public static final String TRANSACTION_MAX_TIMEOUT_MS = "transaction.max.timeout.ms";
+    public static final String SHARE_STATE_TOPIC_NUM_PARTITIONS = "share.coordinator.state.topic.num.partitions";
+    public static final String SHARE_STATE_TOPIC_REPLICATION_FACTOR =
+            "share.coordinator.state.topic.replication.factor";
+    public static final String SHARE_STATE_TOPIC_MIN_ISR = "share.coordinator.state.topic.min.isr";
+    public static final String SHARE_STATE_TOPIC_SEGMENT_BYTES = "share.coordinator.state.topic.segment.bytes";
+    public static final String SHARE_SNAPSHOT_UPDATE_RECORDS_PER_SNAPSHOT =
+            "share.coordinator.snapshot.update.records.per.snapshot";
+    public static final String SHARE_COORDINATOR_WRITE_TIMEOUT_MS = "share.coordinator.write.timeout.ms";
     public static final String TRANSACTIONAL_ID_EXPIRATION_MS = "transactional.id.expiration.ms";
     public static final String TRANSACTION_PARTITION_VERIFICATION_ENABLE = "transaction.partition.verification.enable";
     public static final String TRANSACTION_ABORT_TIMED_OUT_CLEANUP_INTERVAL_MS =
@@ -171,6 +179,12 @@ public final class BrokerConfig {
     public final int transactionStateLogMinIsr;
     public final int transactionStateLogSegmentBytes;
     public final int transactionMaxTimeoutMs;
+    public final int shareStateTopicNumPartitions;
+    public final short shareStateTopicReplicationFactor;
+    public final int shareStateTopicMinIsr;
+    public final int shareStateTopicSegmentBytes;
+    public final int shareSnapshotUpdateRecordsPerSnapshot;
+    public final int shareCoordinatorWriteTimeoutMs;
     public final long transactionalIdExpirationMs;
     public final boolean transactionPartitionVerificationEnable;
     public final long transactionAbortTimedOutCleanupIntervalMs;
@@ -276,6 +290,12 @@ public final class BrokerConfig {
         this.transactionStateLogMinIsr = (Integer) values.get(TRANSACTION_STATE_LOG_MIN_ISR);
         this.transactionStateLogSegmentBytes = (Integer) values.get(TRANSACTION_STATE_LOG_SEGMENT_BYTES);
         this.transactionMaxTimeoutMs = (Integer) values.get(TRANSACTION_MAX_TIMEOUT_MS);
+        this.shareStateTopicNumPartitions = (Integer) values.get(SHARE_STATE_TOPIC_NUM_PARTITIONS);
+        this.shareStateTopicReplicationFactor = (Short) values.get(SHARE_STATE_TOPIC_REPLICATION_FACTOR);
+        this.shareStateTopicMinIsr = (Integer) values.get(SHARE_STATE_TOPIC_MIN_ISR);
+        this.shareStateTopicSegmentBytes = (Integer) values.get(SHARE_STATE_TOPIC_SEGMENT_BYTES);
+        this.shareSnapshotUpdateRecordsPerSnapshot = (Integer) values.get(SHARE_SNAPSHOT_UPDATE_RECORDS_PER_SNAPSHOT);
+        this.shareCoordinatorWriteTimeoutMs = (Integer) values.get(SHARE_COORDINATOR_WRITE_TIMEOUT_MS);
         this.transactionalIdExpirationMs = (Long) values.get(TRANSACTIONAL_ID_EXPIRATION_MS);
         this.transactionPartitionVerificationEnable = (Boolean) values.get(TRANSACTION_PARTITION_VERIFICATION_ENABLE);
         this.transactionAbortTimedOutCleanupIntervalMs =
@@ -623,6 +643,22 @@ public final class BrokerConfig {
                         "min.insync.replicas of __transaction_state (at most its replication factor).")
                 .define(TRANSACTION_STATE_LOG_SEGMENT_BYTES, Type.INT, 104_857_600, Range.atLeast(1024),
                         Importance.LOW, "Segment size of __transaction_state.")
+                .define(SHARE_STATE_TOPIC_NUM_PARTITIONS, Type.INT, 50, Range.atLeast(1), Importance.MEDIUM,
+                        "Partitions of the internal __share_group_state topic, which keeps share groups' state.")
+                .define(SHARE_STATE_TOPIC_REPLICATION_FACTOR, Type.SHORT, (short) 3, Range.atLeast(1),
+                        Importance.MEDIUM, "Replicas of __share_group_state. In a cluster it is created once this many"
+                                + " brokers are alive (until then share-state requests get COORDINATOR_NOT_AVAILABLE);"
+                                + " a standalone broker (cluster.join=none) uses 1 unless this is set.")
+                .define(SHARE_STATE_TOPIC_MIN_ISR, Type.INT, 2, Range.atLeast(1), Importance.MEDIUM,
+                        "min.insync.replicas of __share_group_state (at most its replication factor).")
+                .define(SHARE_STATE_TOPIC_SEGMENT_BYTES, Type.INT, 104_857_600, Range.atLeast(1024),
+                        Importance.LOW, "Segment size of __share_group_state.")
+                .define(SHARE_SNAPSHOT_UPDATE_RECORDS_PER_SNAPSHOT, Type.INT, 500, Range.atLeast(0),
+                        Importance.MEDIUM, "How many update records a share partition's state gathers before the"
+                                + " share coordinator writes a whole snapshot instead, which bounds replay on failover.")
+                .define(SHARE_COORDINATOR_WRITE_TIMEOUT_MS, Type.INT, 5000, Range.atLeast(1), Importance.MEDIUM,
+                        "How long a write to __share_group_state waits for every in-sync replica before it is"
+                                + " answered COORDINATOR_NOT_AVAILABLE.")
                 .define(TRANSACTION_MAX_TIMEOUT_MS, Type.INT, 900_000, Range.atLeast(1), Importance.HIGH,
                         "The longest transaction.timeout.ms a producer may ask for; a longer one is refused with"
                                 + " INVALID_TRANSACTION_TIMEOUT.")

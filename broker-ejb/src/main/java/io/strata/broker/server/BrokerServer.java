@@ -27,6 +27,8 @@ import io.strata.broker.network.SocketServer;
 import io.strata.broker.partition.Partition;
 import io.strata.broker.partition.ReplicaManager;
 import io.strata.broker.producer.ProducerIdManager;
+import io.strata.broker.share.coordinator.ShareCoordinator;
+import io.strata.broker.share.coordinator.ShareCoordinatorPersister;
 import io.strata.broker.transaction.TransactionCoordinator;
 import io.strata.storage.log.LogDirectory;
 import org.apache.kafka.common.metrics.Metrics;
@@ -58,6 +60,15 @@ public final class BrokerServer implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(BrokerServer.class.getName());
     private static final long NO_CONTROLLER_WARNING_MS = 30_000;
+    /** How long the share persister waits before it asks again for a share coordinator that was not there. */
+    private static final long SHARE_PERSISTER_RETRY_BACKOFF_MS = 100;
+    /**
+     * How long the share persister retries an operation whose coordinator is missing or moving, Kafka's
+     * request.timeout.ms: long enough for a failed broker to be noticed and a new leader to load the state.
+     */
+    private static final long SHARE_PERSISTER_TIMEOUT_MS = 30_000;
+    /** Share-state operations this broker's persister may have in flight at once. */
+    private static final int SHARE_PERSISTER_OPERATIONS_MAX = 65_536;
 
     private final BrokerConfig config;
     private final ThreadFactory threads;
@@ -78,6 +89,13 @@ public final class BrokerServer implements AutoCloseable {
     private FetchPurgatory fetchPurgatory;
     private GroupCoordinator groupCoordinator;
     private TransactionCoordinator transactionCoordinator;
+    private ShareCoordinator shareCoordinator;
+    private ShareCoordinatorPersister sharePersister;
+    /** Whether a share group has members; none until {@link #useShareGroupMembership} says otherwise. */
+    private volatile java.util.function.Predicate<String> shareGroupHasMembers = groupId -> false;
+    /** The topic partitions a share group has state for or is subscribed to; none until told otherwise. */
+    private volatile java.util.function.Function<String, java.util.Set<org.apache.kafka.common.TopicPartition>>
+            shareGroupPartitions = groupId -> java.util.Set.of();
     private RequestChannel requestChannel;
     private RequestHandlerPool handlers;
     private SocketServer socketServer;
@@ -188,8 +206,17 @@ public final class BrokerServer implements AutoCloseable {
             transactionCoordinator = new TransactionCoordinator(config, controller, replicaManager,
                     producerIds::nextProducerId, this::replicationEndpoint, threads, clock);
             transactionCoordinator.startup(!isClustered());
+            shareCoordinator = new ShareCoordinator(config, controller, replicaManager, threads, clock);
+            shareCoordinator.startup(!isClustered());
+            sharePersister = new ShareCoordinatorPersister(shareCoordinator, config.nodeId,
+                    this::replicationEndpoint, threads, SHARE_PERSISTER_TIMEOUT_MS,
+                    SHARE_PERSISTER_RETRY_BACKOFF_MS, config.shareCoordinatorWriteTimeoutMs * 2,
+                    SHARE_PERSISTER_OPERATIONS_MAX);
             Apis apis = new Apis(config, requestChannel, controller, membership, replicaManager, fetchPurgatory,
-                    replicaFetchPurgatory, groupCoordinator, producerIds, metrics, clock, transactionCoordinator);
+                    replicaFetchPurgatory, groupCoordinator, producerIds, metrics, clock, transactionCoordinator,
+                    new Apis.Shares(shareCoordinator, sharePersister,
+                            groupId -> shareGroupHasMembers.test(groupId),
+                            groupId -> shareGroupPartitions.apply(groupId)));
             handlers = new RequestHandlerPool(config.numIoThreads, requestChannel, apis.dispatcher(), threads);
             handlers.start();
             startBackgroundTasks();
@@ -380,6 +407,28 @@ public final class BrokerServer implements AutoCloseable {
         return replicaManager;
     }
 
+    /** The share coordinator, which keeps share-partition state in {@code __share_group_state}. */
+    public ShareCoordinator shareCoordinator() {
+        return shareCoordinator;
+    }
+
+    /**
+     * Tells the share-group offsets APIs what the share-group membership knows: whether a group has members (its
+     * offsets may then not be altered or deleted) and which topic partitions it has state for or is subscribed to
+     * (what DescribeShareGroupOffsets without topics describes). May be called at any time, before or after start.
+     */
+    public void useShareGroupMembership(java.util.function.Predicate<String> hasMembers,
+                                        java.util.function.Function<String,
+                                                java.util.Set<org.apache.kafka.common.TopicPartition>> partitions) {
+        shareGroupHasMembers = java.util.Objects.requireNonNull(hasMembers);
+        shareGroupPartitions = java.util.Objects.requireNonNull(partitions);
+    }
+
+    /** Where the leaders of topic partitions keep their share partitions' state. */
+    public ShareCoordinatorPersister sharePersister() {
+        return sharePersister;
+    }
+
     public TransactionCoordinator transactionCoordinator() {
         return transactionCoordinator;
     }
@@ -449,6 +498,14 @@ public final class BrokerServer implements AutoCloseable {
         if (isrExecutor != null) {
             stopWithoutInterrupting(isrExecutor, "ISR change");
             isrExecutor = null;
+        }
+        if (sharePersister != null) {
+            sharePersister.close();
+            sharePersister = null;
+        }
+        if (shareCoordinator != null) {
+            shareCoordinator.close();
+            shareCoordinator = null;
         }
         if (transactionCoordinator != null) {
             transactionCoordinator.close();

@@ -108,8 +108,8 @@ class GroupHandlersTest {
     @Test
     void findCoordinatorRefusesAnUnknownKeyTypeAndAnEmptyGroupId() throws Exception {
         FindCoordinatorResponse response = broker.send(new FindCoordinatorRequest.Builder(
-                new FindCoordinatorRequestData().setKeyType(FindCoordinatorRequest.CoordinatorType.SHARE.id())
-                        .setCoordinatorKeys(List.of("payments:orders:0"))), FindCoordinatorResponse.class);
+                new FindCoordinatorRequestData().setKeyType((byte) 7)
+                        .setCoordinatorKeys(List.of("payments"))), FindCoordinatorResponse.class);
         FindCoordinatorResponse empty = broker.send(new FindCoordinatorRequest.Builder(
                 new FindCoordinatorRequestData().setKeyType(FindCoordinatorRequest.CoordinatorType.GROUP.id())
                         .setCoordinatorKeys(List.of(""))), FindCoordinatorResponse.class);

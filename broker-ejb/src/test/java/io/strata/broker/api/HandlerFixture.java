@@ -64,6 +64,12 @@ final class HandlerFixture implements AutoCloseable {
     private final FetchPurgatory replicaFetchPurgatory;
     private final GroupCoordinator groupCoordinator;
     private final TransactionCoordinator transactionCoordinator;
+    private final io.strata.broker.share.coordinator.ShareCoordinator shareCoordinator;
+    private final io.strata.broker.share.coordinator.ShareCoordinatorPersister sharePersister;
+    /** Share groups with members, as the share-group membership would say; tests add to it. */
+    final java.util.Set<String> shareGroupsWithMembers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The topic partitions of each share group, as the share-group membership would say; tests add to it. */
+    final Map<String, java.util.Set<TopicPartition>> shareGroupPartitions = new java.util.concurrent.ConcurrentHashMap<>();
     private final ApiDispatcher dispatcher;
     private final InProcessConnection connection = new InProcessConnection("127.0.0.1:9092-127.0.0.1:50000-0-0");
     private int connections;
@@ -100,9 +106,17 @@ final class HandlerFixture implements AutoCloseable {
                 producerIds::nextProducerId, id -> id == config.nodeId ? config.advertisedListeners.get(0) : null,
                 threads, clock);
         transactionCoordinator.startup(true);
+        shareCoordinator = new io.strata.broker.share.coordinator.ShareCoordinator(config, controller, replicaManager,
+                threads, clock);
+        shareCoordinator.startup(true);
+        sharePersister = new io.strata.broker.share.coordinator.ShareCoordinatorPersister(shareCoordinator,
+                config.nodeId, id -> id == config.nodeId ? config.advertisedListeners.get(0) : null, threads,
+                10_000, 50, 10_000, 1000);
         dispatcher = new Apis(config, requestChannel, controller, membership, replicaManager, fetchPurgatory,
                 replicaFetchPurgatory, groupCoordinator, producerIds, new BrokerMetrics(), clock,
-                transactionCoordinator).dispatcher();
+                transactionCoordinator, new Apis.Shares(shareCoordinator, sharePersister,
+                        shareGroupsWithMembers::contains,
+                        group -> shareGroupPartitions.getOrDefault(group, java.util.Set.of()))).dispatcher();
     }
 
     /** A broker with node id 1 keeping its data in {@code dir}, with {@code settings} over the test defaults. */
@@ -212,6 +226,14 @@ final class HandlerFixture implements AutoCloseable {
                 transactionCoordinator.coordinatorError(transactionalId) == Errors.NONE);
     }
 
+    io.strata.broker.share.coordinator.ShareCoordinator shareCoordinator() {
+        return shareCoordinator;
+    }
+
+    io.strata.broker.share.coordinator.ShareCoordinatorPersister sharePersister() {
+        return sharePersister;
+    }
+
     TransactionCoordinator transactionCoordinator() {
         return transactionCoordinator;
     }
@@ -230,6 +252,8 @@ final class HandlerFixture implements AutoCloseable {
 
     @Override
     public void close() {
+        sharePersister.close();
+        shareCoordinator.close();
         transactionCoordinator.close();
         groupCoordinator.close();
         fetchPurgatory.close();

@@ -307,7 +307,59 @@ class ApiVersionSweepTest {
                         .toString()).setMemberEpoch(0).setSubscribedTopicNames(List.of("sweep")));
         requests.put(ApiKeys.SHARE_GROUP_DESCRIBE, v -> new org.apache.kafka.common.message
                 .ShareGroupDescribeRequestData().setGroupIds(List.of("sweep-share-group")));
+        shareStateRequests(requests);
         return requests;
+    }
+
+    /** The share coordinator's inter-broker APIs and the admin APIs of share-group offsets. */
+    private static void shareStateRequests(Map<ApiKeys, IntFunction<ApiMessage>> requests) {
+        requests.put(ApiKeys.INITIALIZE_SHARE_GROUP_STATE, v -> new org.apache.kafka.common.message
+                .InitializeShareGroupStateRequestData().setGroupId("sweep-share").setTopics(List.of(
+                        new org.apache.kafka.common.message.InitializeShareGroupStateRequestData.InitializeStateData()
+                                .setTopicId(topicId).setPartitions(List.of(new org.apache.kafka.common.message
+                                        .InitializeShareGroupStateRequestData.PartitionData().setPartition(0)
+                                        .setStateEpoch(1).setStartOffset(0))))));
+        requests.put(ApiKeys.READ_SHARE_GROUP_STATE, v -> new org.apache.kafka.common.message
+                .ReadShareGroupStateRequestData().setGroupId("sweep-share").setTopics(List.of(
+                        new org.apache.kafka.common.message.ReadShareGroupStateRequestData.ReadStateData()
+                                .setTopicId(topicId).setPartitions(List.of(new org.apache.kafka.common.message
+                                        .ReadShareGroupStateRequestData.PartitionData().setPartition(0)
+                                        .setLeaderEpoch(0))))));
+        requests.put(ApiKeys.WRITE_SHARE_GROUP_STATE, v -> new org.apache.kafka.common.message
+                .WriteShareGroupStateRequestData().setGroupId("sweep-share").setTopics(List.of(
+                        new org.apache.kafka.common.message.WriteShareGroupStateRequestData.WriteStateData()
+                                .setTopicId(topicId).setPartitions(List.of(new org.apache.kafka.common.message
+                                        .WriteShareGroupStateRequestData.PartitionData().setPartition(0)
+                                        .setLeaderEpoch(0).setStateEpoch(1).setStartOffset(0))))));
+        requests.put(ApiKeys.DELETE_SHARE_GROUP_STATE, v -> new org.apache.kafka.common.message
+                .DeleteShareGroupStateRequestData().setGroupId("sweep-share-deleted").setTopics(List.of(
+                        new org.apache.kafka.common.message.DeleteShareGroupStateRequestData.DeleteStateData()
+                                .setTopicId(topicId).setPartitions(List.of(new org.apache.kafka.common.message
+                                        .DeleteShareGroupStateRequestData.PartitionData().setPartition(0))))));
+        requests.put(ApiKeys.READ_SHARE_GROUP_STATE_SUMMARY, v -> new org.apache.kafka.common.message
+                .ReadShareGroupStateSummaryRequestData().setGroupId("sweep-share").setTopics(List.of(
+                        new org.apache.kafka.common.message.ReadShareGroupStateSummaryRequestData
+                                .ReadStateSummaryData().setTopicId(topicId).setPartitions(List.of(
+                                        new org.apache.kafka.common.message.ReadShareGroupStateSummaryRequestData
+                                                .PartitionData().setPartition(0))))));
+        requests.put(ApiKeys.DESCRIBE_SHARE_GROUP_OFFSETS, v -> new org.apache.kafka.common.message
+                .DescribeShareGroupOffsetsRequestData().setGroups(List.of(new org.apache.kafka.common.message
+                        .DescribeShareGroupOffsetsRequestData.DescribeShareGroupOffsetsRequestGroup()
+                        .setGroupId("sweep-share").setTopics(List.of(new org.apache.kafka.common.message
+                                .DescribeShareGroupOffsetsRequestData.DescribeShareGroupOffsetsRequestTopic()
+                                .setTopicName("sweep").setPartitions(List.of(0)))))));
+        requests.put(ApiKeys.ALTER_SHARE_GROUP_OFFSETS, v -> new org.apache.kafka.common.message
+                .AlterShareGroupOffsetsRequestData().setGroupId("sweep-share-altered").setTopics(
+                        new org.apache.kafka.common.message.AlterShareGroupOffsetsRequestData
+                                .AlterShareGroupOffsetsRequestTopicCollection(List.of(new org.apache.kafka.common
+                                .message.AlterShareGroupOffsetsRequestData.AlterShareGroupOffsetsRequestTopic()
+                                .setTopicName("sweep").setPartitions(List.of(new org.apache.kafka.common.message
+                                        .AlterShareGroupOffsetsRequestData.AlterShareGroupOffsetsRequestPartition()
+                                        .setPartitionIndex(0).setStartOffset(0)))).iterator())));
+        requests.put(ApiKeys.DELETE_SHARE_GROUP_OFFSETS, v -> new org.apache.kafka.common.message
+                .DeleteShareGroupOffsetsRequestData().setGroupId("sweep-share-deleted").setTopics(List.of(
+                        new org.apache.kafka.common.message.DeleteShareGroupOffsetsRequestData
+                                .DeleteShareGroupOffsetsRequestTopic().setTopicName("sweep"))));
     }
 
     @Test

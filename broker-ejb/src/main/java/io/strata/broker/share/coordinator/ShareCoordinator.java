@@ -1,0 +1,207 @@
+package io.strata.broker.share.coordinator;
+
+import io.strata.broker.config.BrokerConfig;
+import io.strata.broker.coordinator.CoordinatorRuntime;
+import io.strata.broker.metadata.Controller;
+import io.strata.broker.metadata.PartitionAssignment;
+import io.strata.broker.metadata.TopicImage;
+import io.strata.broker.partition.ReplicaManager;
+import io.strata.broker.share.SharePartitionState.StateBatch;
+import io.strata.broker.share.coordinator.ShareCoordinatorShard.ReadResult;
+import io.strata.broker.share.coordinator.ShareCoordinatorShard.Summary;
+import io.strata.storage.config.LogConfig;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.utils.Utils;
+
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ThreadFactory;
+
+/**
+ * The share coordinator (KIP-932): keeps every share group's per-partition state in {@code __share_group_state}, one
+ * {@link ShareCoordinatorShard} per partition this broker leads, on its own {@link CoordinatorRuntime}. A share
+ * partition's state lives in the partition chosen by the hash of its coordinator key {@code groupId:topicId:partition}
+ * modulo the partition count, as Kafka's {@code ShareCoordinatorService.partitionFor} chooses it.
+ *
+ * <p>{@code __share_group_state} is created when first needed (a FindCoordinator of key type SHARE, or the persister
+ * looking for a state's coordinator), as {@code __transaction_state} is: on a standalone broker with one replica unless
+ * {@code share.coordinator.state.topic.replication.factor} is set, in a cluster once enough brokers are alive to hold
+ * every replica. Its cleanup policy is {@code delete}, as KIP-932 defines it (compaction would drop the update records
+ * a snapshot still needs), with unlimited retention: Strata does not yet prune records below the oldest live snapshot.
+ *
+ * <p>Every operation answers through a future completed once its records are committed; none fails exceptionally:
+ * errors are Kafka's codes in the result. No caller thread waits.
+ *
+ * <p>Thread-safe.
+ */
+public final class ShareCoordinator implements AutoCloseable {
+
+    public static final String STATE_TOPIC = "__share_group_state";
+    /** How many operations may wait for the coordinator's thread before new ones are refused. */
+    private static final int OPERATIONS_WAITING_MAX = 65_536;
+    private static final System.Logger LOG = System.getLogger(ShareCoordinator.class.getName());
+
+    private final BrokerConfig config;
+    private final Controller controller;
+    private final CoordinatorRuntime<ShareCoordinatorShard> runtime;
+    private volatile int partitions;
+    private volatile boolean started;
+    private volatile boolean standalone;
+    private volatile boolean waitingForBrokersLogged;
+
+    public ShareCoordinator(BrokerConfig config, Controller controller, ReplicaManager replicas, ThreadFactory threads,
+                            Clock clock) {
+        this.config = config;
+        this.controller = controller;
+        this.partitions = config.shareStateTopicNumPartitions;
+        this.runtime = new CoordinatorRuntime<>(STATE_TOPIC, replicas,
+                context -> new ShareCoordinatorShard(context, config.shareSnapshotUpdateRecordsPerSnapshot), threads,
+                clock, config.shareCoordinatorWriteTimeoutMs, OPERATIONS_WAITING_MAX);
+        replicas.addLogDirectoryFailureListener((directory, allOffline) -> runtime.onLeadershipChanged());
+    }
+
+    /**
+     * Loads the share state of the partitions this broker leads, and follows leadership from then on.
+     *
+     * @param standaloneBroker whether this broker is a cluster of one, whose {@code __share_group_state} has one
+     *                         replica unless {@code share.coordinator.state.topic.replication.factor} is set
+     */
+    public void startup(boolean standaloneBroker) {
+        standalone = standaloneBroker;
+        TopicImage topic = controller.image().topic(STATE_TOPIC);
+        partitions = topic == null ? config.shareStateTopicNumPartitions : topic.partitionCount();
+        controller.addListener((previous, current) -> {
+            TopicImage state = current.topic(STATE_TOPIC);
+            if (state != null) {
+                partitions = state.partitionCount();
+            }
+            runtime.onLeadershipChanged();
+        });
+        runtime.onLeadershipChanged();
+        started = true;
+    }
+
+    /** The {@code __share_group_state} partition of a coordinator key {@code groupId:topicId:partition}. */
+    public int partitionFor(String coordinatorKey) {
+        return Utils.abs(coordinatorKey.hashCode()) % partitions;
+    }
+
+    /** The broker that coordinates the state of {@code key}: the leader of its partition, or -1 for none yet. */
+    public int coordinatorFor(ShareStateKey key) {
+        TopicImage topic = controller.image().topic(STATE_TOPIC);
+        if (topic == null) {
+            try {
+                topic = ensureTopic();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "Creating {0} failed: {1}", STATE_TOPIC, e.getMessage());
+                return -1;
+            }
+            if (topic == null) {
+                return -1;
+            }
+        }
+        PartitionAssignment assignment = topic.partition(Utils.abs(key.coordinatorKey().hashCode())
+                % topic.partitionCount());
+        return assignment == null ? -1 : assignment.leader();
+    }
+
+    private TopicImage ensureTopic() {
+        TopicImage existing = controller.image().topic(STATE_TOPIC);
+        if (existing != null) {
+            return existing;
+        }
+        short factor = replicationFactor();
+        int live = controller.liveBrokers().size();
+        if (live < factor) {
+            if (standalone) {
+                throw new ConfigException(BrokerConfig.SHARE_STATE_TOPIC_REPLICATION_FACTOR, factor, "a standalone"
+                        + " broker (" + BrokerConfig.CLUSTER_JOIN + "=none) is a cluster of one and cannot hold "
+                        + factor + " replicas of " + STATE_TOPIC + ": set it to 1, or leave it unset");
+            }
+            if (!waitingForBrokersLogged) {
+                waitingForBrokersLogged = true;
+                LOG.log(Level.WARNING, "Not creating {0} yet: {1}={2} and {3} broker(s) are alive {4}; share-group"
+                        + " state requests get COORDINATOR_NOT_AVAILABLE until enough brokers have joined",
+                        STATE_TOPIC, BrokerConfig.SHARE_STATE_TOPIC_REPLICATION_FACTOR, factor, live,
+                        controller.liveBrokers());
+            }
+            return null;
+        }
+        int minIsr = Math.min(config.shareStateTopicMinIsr, factor);
+        return controller.ensureInternalTopic(STATE_TOPIC, config.shareStateTopicNumPartitions, factor,
+                Map.of(LogConfig.CLEANUP_POLICY, LogConfig.CLEANUP_POLICY_DELETE,
+                        LogConfig.RETENTION_MS, "-1",
+                        LogConfig.SEGMENT_BYTES, String.valueOf(config.shareStateTopicSegmentBytes),
+                        LogConfig.MIN_IN_SYNC_REPLICAS, String.valueOf(minIsr),
+                        LogConfig.COMPRESSION_TYPE, LogConfig.COMPRESSION_PRODUCER));
+    }
+
+    private short replicationFactor() {
+        if (standalone && !config.originals().containsKey(BrokerConfig.SHARE_STATE_TOPIC_REPLICATION_FACTOR)) {
+            return 1;
+        }
+        return config.shareStateTopicReplicationFactor;
+    }
+
+    /** NONE if this broker serves the state of {@code key} now, else the error a caller retries on. */
+    public Errors coordinatorError(ShareStateKey key) {
+        return started ? runtime.status(partitionFor(key.coordinatorKey())) : Errors.COORDINATOR_LOAD_IN_PROGRESS;
+    }
+
+    // ---------------------------------------------------------------------------------------------------- operations
+
+    /** Creates or replaces the state at a higher state epoch, with {@code startOffset} and no batches. */
+    public CompletableFuture<Errors> initialize(ShareStateKey key, int stateEpoch, long startOffset) {
+        return run("initialize-share-group-state", key, shard -> shard.initialize(key, stateEpoch, startOffset),
+                error -> error);
+    }
+
+    public CompletableFuture<ReadResult> read(ShareStateKey key, int leaderEpoch) {
+        return run("read-share-group-state", key, shard -> shard.read(key, leaderEpoch),
+                error -> new ReadResult(error, null, -1));
+    }
+
+    public CompletableFuture<Errors> write(ShareStateKey key, int leaderEpoch, int stateEpoch, long startOffset,
+                                           List<StateBatch> batches) {
+        return run("write-share-group-state", key,
+                shard -> shard.write(key, leaderEpoch, stateEpoch, startOffset, batches), error -> error);
+    }
+
+    public CompletableFuture<Summary> summary(ShareStateKey key) {
+        return run("read-share-group-state-summary", key,
+                shard -> CompletableFuture.completedFuture(shard.summary(key)),
+                error -> new Summary(error, 0, -1, -1));
+    }
+
+    public CompletableFuture<Errors> delete(ShareStateKey key) {
+        return run("delete-share-group-state", key, shard -> shard.delete(key), error -> error);
+    }
+
+    private <T> CompletableFuture<T> run(String name, ShareStateKey key,
+                                         java.util.function.Function<ShareCoordinatorShard, CompletableFuture<T>> op,
+                                         java.util.function.Function<Errors, T> failed) {
+        if (!started) {
+            return CompletableFuture.completedFuture(failed.apply(Errors.COORDINATOR_LOAD_IN_PROGRESS));
+        }
+        return runtime.submit(name, partitionFor(key.coordinatorKey()), op)
+                .exceptionally(failure -> failed.apply(errorOf(failure)));
+    }
+
+    /** The error to answer for a failed operation. */
+    static Errors errorOf(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        return cause instanceof ApiException ? Errors.forException(cause) : Errors.UNKNOWN_SERVER_ERROR;
+    }
+
+    @Override
+    public void close() {
+        runtime.close();
+    }
+}
