@@ -9,6 +9,7 @@ import io.strata.broker.network.RequestChannel;
 import io.strata.broker.partition.ReplicaManager;
 import io.strata.broker.producer.ProducerIdManager;
 import io.strata.broker.server.BrokerMetrics;
+import io.strata.broker.share.ShareServing;
 import io.strata.broker.transaction.TransactionCoordinator;
 import org.apache.kafka.common.protocol.ApiKeys;
 
@@ -21,8 +22,23 @@ public final class Apis {
                 ClusterMembership membership, ReplicaManager replicas, FetchPurgatory fetchPurgatory,
                 FetchPurgatory replicaFetchPurgatory, GroupCoordinator groups, ProducerIdManager producerIds,
                 BrokerMetrics metrics, java.time.Clock clock, TransactionCoordinator transactions) {
+        this(config, requestChannel, controller, membership, replicas, fetchPurgatory, replicaFetchPurgatory, groups,
+                producerIds, metrics, clock, transactions, null);
+    }
+
+    /**
+     * @param share what serves share consumers, or null on a broker built without a share-state persister: then
+     *              ShareFetch and ShareAcknowledge are neither advertised nor served
+     */
+    public Apis(BrokerConfig config, RequestChannel requestChannel, Controller controller,
+                ClusterMembership membership, ReplicaManager replicas, FetchPurgatory fetchPurgatory,
+                FetchPurgatory replicaFetchPurgatory, GroupCoordinator groups, ProducerIdManager producerIds,
+                BrokerMetrics metrics, java.time.Clock clock, TransactionCoordinator transactions,
+                ShareServing share) {
+        java.util.Set<ApiKeys> withheld = share == null
+                ? java.util.Set.of(ApiKeys.SHARE_FETCH, ApiKeys.SHARE_ACKNOWLEDGE) : java.util.Set.of();
         dispatcher = new ApiDispatcher(requestChannel, metrics::recordRequest)
-                .register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(requestChannel))
+                .register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(requestChannel, withheld))
                 .register(ApiKeys.METADATA, new MetadataHandler(requestChannel, controller, membership,
                         config.autoCreateTopicsEnable))
                 .register(ApiKeys.PRODUCE, new ProduceHandler(requestChannel, controller, replicas,
@@ -47,7 +63,11 @@ public final class Apis {
                 config.transactionPartitionVerificationEnable).register(dispatcher);
         new AdminHandlers(requestChannel, controller, replicas, config).register(dispatcher);
         new PartitionAdminHandlers(requestChannel, controller).register(dispatcher);
-        dispatcher.checkComplete();
+        if (share != null) {
+            new ShareFetchHandlers(requestChannel, controller, membership, replicas, share, metrics::recordBytesOut,
+                    clock).register(dispatcher);
+        }
+        dispatcher.checkComplete(withheld);
     }
 
     public ApiDispatcher dispatcher() {

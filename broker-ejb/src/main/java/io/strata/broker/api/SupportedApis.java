@@ -31,7 +31,8 @@ public final class SupportedApis {
             ApiKeys.WRITE_TXN_MARKERS,
             ApiKeys.ADD_PARTITIONS_TO_TXN, ApiKeys.ADD_OFFSETS_TO_TXN, ApiKeys.END_TXN, ApiKeys.TXN_OFFSET_COMMIT,
             ApiKeys.DESCRIBE_TRANSACTIONS, ApiKeys.LIST_TRANSACTIONS, ApiKeys.DESCRIBE_PRODUCERS,
-            ApiKeys.CONSUMER_GROUP_HEARTBEAT, ApiKeys.CONSUMER_GROUP_DESCRIBE);
+            ApiKeys.CONSUMER_GROUP_HEARTBEAT, ApiKeys.CONSUMER_GROUP_DESCRIBE,
+            ApiKeys.SHARE_FETCH, ApiKeys.SHARE_ACKNOWLEDGE);
 
     /**
      * APIs implemented only up to a version below kafka-clients' newest. Every transaction API is implemented to its
@@ -68,8 +69,16 @@ public final class SupportedApis {
 
     /** The ApiVersions answer: every implemented API with its version range. */
     public static ApiVersionCollection apiVersions() {
+        return apiVersions(Set.of());
+    }
+
+    /** The ApiVersions answer of a broker that does not serve {@code withheld}, implemented as they are. */
+    public static ApiVersionCollection apiVersions(Set<ApiKeys> withheld) {
         ApiVersionCollection versions = new ApiVersionCollection();
         for (ApiKeys key : IMPLEMENTED) {
+            if (withheld.contains(key)) {
+                continue;
+            }
             versions.add(new ApiVersion().setApiKey(key.id).setMinVersion(key.oldestVersion())
                     .setMaxVersion(latestVersion(key)));
         }

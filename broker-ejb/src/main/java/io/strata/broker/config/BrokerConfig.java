@@ -64,6 +64,11 @@ public final class BrokerConfig {
     public static final String GROUP_CONSUMER_MAX_SIZE = "group.consumer.max.size";
     public static final String GROUP_CONSUMER_ASSIGNORS = "group.consumer.assignors";
     public static final String GROUP_CONSUMER_MIGRATION_POLICY = "group.consumer.migration.policy";
+    public static final String GROUP_SHARE_RECORD_LOCK_DURATION_MS = "group.share.record.lock.duration.ms";
+    public static final String GROUP_SHARE_DELIVERY_COUNT_LIMIT = "group.share.delivery.count.limit";
+    public static final String GROUP_SHARE_PARTITION_MAX_RECORD_LOCKS = "group.share.partition.max.record.locks";
+    public static final String GROUP_SHARE_MAX_SHARE_SESSIONS = "group.share.max.share.sessions";
+    public static final String GROUP_SHARE_SESSION_TIMEOUT_MS = "group.share.session.timeout.ms";
     public static final String PRODUCER_ID_EXPIRATION_MS = "producer.id.expiration.ms";
     public static final String LOG_RETENTION_HOURS = "log.retention.hours";
     public static final String LOG_RETENTION_MINUTES = "log.retention.minutes";
@@ -138,6 +143,16 @@ public final class BrokerConfig {
     public final List<String> groupConsumerAssignors;
     /** {@code disabled}, {@code upgrade}, {@code downgrade} or {@code bidirectional}. */
     public final String groupConsumerMigrationPolicy;
+    /** Share groups' default acquisition lock, until their own {@code share.record.lock.duration.ms}. */
+    public final int groupShareRecordLockDurationMs;
+    /** Share groups' default {@code share.delivery.count.limit}. */
+    public final int groupShareDeliveryCountLimit;
+    /** The in-flight offsets one share partition tracks at most: bounds its memory. */
+    public final int groupSharePartitionMaxRecordLocks;
+    /** Share sessions this broker keeps at most. */
+    public final int groupShareMaxShareSessions;
+    /** How long a share member may go silent; a share session idle this long is closed. */
+    public final int groupShareSessionTimeoutMs;
     public final long producerIdExpirationMs;
     public final int offsetCommitTimeoutMs;
     public final int transactionStateLogNumPartitions;
@@ -222,6 +237,11 @@ public final class BrokerConfig {
         this.groupConsumerAssignors = assignorNames(values.get(GROUP_CONSUMER_ASSIGNORS));
         this.groupConsumerMigrationPolicy = ((String) values.get(GROUP_CONSUMER_MIGRATION_POLICY))
                 .toLowerCase(java.util.Locale.ROOT);
+        this.groupShareRecordLockDurationMs = (Integer) values.get(GROUP_SHARE_RECORD_LOCK_DURATION_MS);
+        this.groupShareDeliveryCountLimit = (Integer) values.get(GROUP_SHARE_DELIVERY_COUNT_LIMIT);
+        this.groupSharePartitionMaxRecordLocks = (Integer) values.get(GROUP_SHARE_PARTITION_MAX_RECORD_LOCKS);
+        this.groupShareMaxShareSessions = (Integer) values.get(GROUP_SHARE_MAX_SHARE_SESSIONS);
+        this.groupShareSessionTimeoutMs = (Integer) values.get(GROUP_SHARE_SESSION_TIMEOUT_MS);
         this.producerIdExpirationMs = (Long) values.get(PRODUCER_ID_EXPIRATION_MS);
         this.offsetCommitTimeoutMs = (Integer) values.get(OFFSET_COMMIT_TIMEOUT_MS);
         this.transactionStateLogNumPartitions = (Integer) values.get(TRANSACTION_STATE_LOG_NUM_PARTITIONS);
@@ -516,6 +536,23 @@ public final class BrokerConfig {
                         "The server-side assignors of consumer-protocol groups, the first the default: uniform"
                                 + " (balanced and sticky) and range (co-partitioned), by these short names or"
                                 + " Kafka's class names.")
+                .define(GROUP_SHARE_RECORD_LOCK_DURATION_MS, Type.INT, 30_000, Range.between(1_000, 3_600_000),
+                        Importance.MEDIUM, "How long a share consumer holds the records it acquired before they go"
+                                + " to another member, for share groups without their own"
+                                + " share.record.lock.duration.ms.")
+                .define(GROUP_SHARE_DELIVERY_COUNT_LIMIT, Type.INT, 5, Range.between(2, 10), Importance.MEDIUM,
+                        "How many times a record of a share group is delivered before it is archived (given up"
+                                + " on), for share groups without their own share.delivery.count.limit.")
+                .define(GROUP_SHARE_PARTITION_MAX_RECORD_LOCKS, Type.INT, 2000, Range.between(100, 4000),
+                        Importance.MEDIUM, "The most records of one share group on one partition that are in"
+                                + " flight (acquired, or not yet done with behind the oldest acquired one): bounds the"
+                                + " leader's memory and how far members run ahead of a slow record.")
+                .define(GROUP_SHARE_MAX_SHARE_SESSIONS, Type.INT, 2000, Range.atLeast(1), Importance.MEDIUM,
+                        "The share sessions (one per share consumer fetching from this broker) kept at most; a"
+                                + " new one beyond is refused with SHARE_SESSION_LIMIT_REACHED.")
+                .define(GROUP_SHARE_SESSION_TIMEOUT_MS, Type.INT, 45_000, Range.atLeast(1), Importance.MEDIUM,
+                        "How long a share group member may go silent: a share session idle this long is closed"
+                                + " and the records its member held are released.")
                 .define(GROUP_CONSUMER_MIGRATION_POLICY, Type.STRING, "bidirectional",
                         ConfigDef.CaseInsensitiveValidString.in("disabled", "upgrade", "downgrade", "bidirectional"),
                         Importance.MEDIUM, "Whether an empty classic group may become a consumer-protocol group"

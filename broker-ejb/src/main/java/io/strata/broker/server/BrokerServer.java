@@ -27,6 +27,9 @@ import io.strata.broker.network.SocketServer;
 import io.strata.broker.partition.Partition;
 import io.strata.broker.partition.ReplicaManager;
 import io.strata.broker.producer.ProducerIdManager;
+import io.strata.broker.share.ShareGroupSettings;
+import io.strata.broker.share.SharePersister;
+import io.strata.broker.share.ShareServing;
 import io.strata.broker.transaction.TransactionCoordinator;
 import io.strata.storage.log.LogDirectory;
 import org.apache.kafka.common.metrics.Metrics;
@@ -88,6 +91,10 @@ public final class BrokerServer implements AutoCloseable {
     private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
     private volatile String stoppedBecause;
     private LocalStrata local;
+    /** Builds the share-state persister at start; null: ShareFetch and ShareAcknowledge are not served. */
+    private java.util.function.Function<BrokerServer, SharePersister> sharePersisters;
+    private java.util.function.Function<String, ShareGroupSettings> shareGroupSettings;
+    private ShareServing shareServing;
 
     public BrokerServer(BrokerConfig config, ThreadFactory threads, Clock clock) {
         this(config, threads, clock, null);
@@ -102,6 +109,18 @@ public final class BrokerServer implements AutoCloseable {
         this.threads = threads;
         this.clock = clock;
         this.hazelcast = hazelcast;
+    }
+
+    /**
+     * Serves share consumers (ShareFetch, ShareAcknowledge) with the persister {@code persisters} builds at start,
+     * and each group's settings from {@code settings} (null: the broker's {@code group.share.*} defaults for every
+     * group). Without it the broker neither advertises nor serves those APIs: share-partition state must be stored
+     * somewhere durable before a share consumer is told its acknowledgement counted. Call before {@link #start}.
+     */
+    public void serveShareGroups(java.util.function.Function<BrokerServer, SharePersister> persisters,
+                                 java.util.function.Function<String, ShareGroupSettings> settings) {
+        this.sharePersisters = java.util.Objects.requireNonNull(persisters, "persisters");
+        this.shareGroupSettings = settings;
     }
 
     /** Whether this broker is the controller: always in a cluster of one. */
@@ -188,8 +207,12 @@ public final class BrokerServer implements AutoCloseable {
             transactionCoordinator = new TransactionCoordinator(config, controller, replicaManager,
                     producerIds::nextProducerId, this::replicationEndpoint, threads, clock);
             transactionCoordinator.startup(!isClustered());
+            if (sharePersisters != null) {
+                startShareServing();
+            }
             Apis apis = new Apis(config, requestChannel, controller, membership, replicaManager, fetchPurgatory,
-                    replicaFetchPurgatory, groupCoordinator, producerIds, metrics, clock, transactionCoordinator);
+                    replicaFetchPurgatory, groupCoordinator, producerIds, metrics, clock, transactionCoordinator,
+                    shareServing);
             handlers = new RequestHandlerPool(config.numIoThreads, requestChannel, apis.dispatcher(), threads);
             handlers.start();
             startBackgroundTasks();
@@ -210,6 +233,18 @@ public final class BrokerServer implements AutoCloseable {
         LOG.log(Level.INFO, "Strata broker {0} started in {1} ms: cluster {2}, listening on {3}, data in {4}",
                 config.nodeId, (System.nanoTime() - startNanos) / 1_000_000, controller.image().clusterId(),
                 socketServer.boundEndpoints(), config.logDirs);
+    }
+
+    /** Builds what serves share consumers, and drops their share partitions as leadership moves away. */
+    private void startShareServing() {
+        ShareServing serving = new ShareServing(config, sharePersisters.apply(this), replicaManager,
+                shareGroupSettings != null ? shareGroupSettings : ShareServing.brokerDefaults(config),
+                (groupId, topicPartition, archived) -> LOG.log(Level.INFO, "Share group {0} gave up on records {1}"
+                        + " of {2}: delivered as often as its delivery count limit allows", groupId, archived,
+                        topicPartition), threads, clock);
+        shareServing = serving;
+        controller.addListener((previous, current) -> serving.onLeadershipChanged());
+        replicaManager.addLogDirectoryFailureListener((directory, allOffline) -> serving.onLeadershipChanged());
     }
 
     /** Joins the Hazelcast cluster, catches up with its metadata and starts standing for controller. */
@@ -384,6 +419,11 @@ public final class BrokerServer implements AutoCloseable {
         return transactionCoordinator;
     }
 
+    /** What serves share consumers, or null when the broker was built without a share-state persister. */
+    public ShareServing shareServing() {
+        return shareServing;
+    }
+
     public GroupCoordinator groupCoordinator() {
         return groupCoordinator;
     }
@@ -437,6 +477,10 @@ public final class BrokerServer implements AutoCloseable {
         if (background != null) {
             stopWithoutInterrupting(background, "background");
             background = null;
+        }
+        if (shareServing != null) {
+            shareServing.close();
+            shareServing = null;
         }
         if (fetchPurgatory != null) {
             fetchPurgatory.close();
