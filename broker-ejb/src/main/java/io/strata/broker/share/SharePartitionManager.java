@@ -307,7 +307,7 @@ public final class SharePartitionManager implements AutoCloseable {
         final Key key;
         final int leaderEpoch;
         SharePartition partition;
-        Refusal refusal;
+        volatile Refusal refusal;
         private CompletableFuture<?> tail = CompletableFuture.completedFuture(null);
         private boolean sweepQueued;
 

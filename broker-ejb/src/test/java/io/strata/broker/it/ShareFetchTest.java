@@ -83,7 +83,7 @@ class ShareFetchTest {
     @Test
     void membersAcquireDisjointRecordsAndWhatIsAcceptedIsStoredAndNotRedelivered() throws Exception {
         produce(10);
-        try (Member a = new Member(); Member b = new Member()) {
+        try (ShareMember a = member(); ShareMember b = member()) {
             ShareFetchResponseData.PartitionData first = a.fetch(List.of(jobs), Map.of(), 5, 0);
             ShareFetchResponseData.PartitionData second = b.fetch(List.of(jobs), Map.of(), 5, 0);
 
@@ -107,7 +107,7 @@ class ShareFetchTest {
             SharePartitionState stored = persister.state(GROUP, jobs.topicId(), 0);
             assertThat(stored.startOffset()).isEqualTo(5);
             // Nothing is left for a third member: 0..4 are done with, 5..9 held by b.
-            try (Member c = new Member()) {
+            try (ShareMember c = member()) {
                 assertThat(c.fetch(List.of(jobs), Map.of(), 10, 0).acquiredRecords()).isEmpty();
             }
         }
@@ -116,7 +116,7 @@ class ShareFetchTest {
     @Test
     void releasedRecordsPiggyBackedOnAFetchAreDeliveredAgainWithTheirCount() throws Exception {
         produce(3);
-        try (Member a = new Member()) {
+        try (ShareMember a = member()) {
             a.fetch(List.of(jobs), Map.of(), 10, 0);
 
             ShareFetchResponseData.PartitionData again = a.fetch(List.of(), Map.of(jobs, List.of(
@@ -134,7 +134,7 @@ class ShareFetchTest {
 
     @Test
     void aFetchThatFindsNothingWaitsForNewRecords() throws Exception {
-        try (Member a = new Member()) {
+        try (ShareMember a = member()) {
             assertThat(a.fetch(List.of(jobs), Map.of(), 10, 0).acquiredRecords()).isEmpty();
             CompletableFuture<ShareFetchResponseData.PartitionData> waiting = CompletableFuture.supplyAsync(() ->
                     a.fetchUnchecked(List.of(), Map.of(), 10, 60_000));
@@ -151,7 +151,7 @@ class ShareFetchTest {
     @Test
     void recordsWhoseLockExpiresGoToAMemberWaitingForThem() throws Exception {
         produce(4);
-        try (Member a = new Member(); Member b = new Member()) {
+        try (ShareMember a = member(); ShareMember b = member()) {
             assertThat(a.fetch(List.of(jobs), Map.of(), 10, 0).acquiredRecords()).hasSize(1);
 
             // b waits; a never acknowledges, so its lock runs out and the timer hands the records to b.
@@ -168,7 +168,7 @@ class ShareFetchTest {
     @Test
     void closingTheSessionReleasesTheMembersRecords() throws Exception {
         produce(2);
-        try (Member a = new Member(); Member b = new Member()) {
+        try (ShareMember a = member(); ShareMember b = member()) {
             a.fetch(List.of(jobs), Map.of(), 10, 0);
 
             ShareAcknowledgeResponseData closed = a.leave();
@@ -182,9 +182,9 @@ class ShareFetchTest {
     @Test
     void badInputIsAnsweredWithKafkasErrors() throws Exception {
         produce(2);
-        try (Member a = new Member()) {
+        try (ShareMember a = member()) {
             TopicIdPartition unknown = new TopicIdPartition(Uuid.randomUuid(), 0, "nope");
-            ShareFetchResponse opened = a.send(fetchRequest(a, List.of(jobs, unknown), Map.of(), 1, 0));
+            ShareFetchResponse opened = a.send(a.fetchRequest( List.of(jobs, unknown), Map.of(), 1, 0));
             a.epoch = ShareRequestMetadata.nextEpoch(a.epoch);
             assertThat(opened.data().responses().find(unknown.topicId()).partitions().get(0).errorCode())
                     .isEqualTo(Errors.UNKNOWN_TOPIC_ID.code());
@@ -195,13 +195,13 @@ class ShareFetchTest {
                     .isEqualTo(Errors.INVALID_RECORD_STATE.code());
 
             a.epoch = 7;
-            ShareFetchResponse wrongEpoch = a.send(fetchRequest(a, List.of(), Map.of(), 1, 0));
+            ShareFetchResponse wrongEpoch = a.send(a.fetchRequest( List.of(), Map.of(), 1, 0));
             assertThat(wrongEpoch.data().errorCode()).isEqualTo(Errors.INVALID_SHARE_SESSION_EPOCH.code());
             assertThat(wrongEpoch.data().errorMessage()).contains("not the expected");
         }
-        try (Member stranger = new Member()) {
+        try (ShareMember stranger = member()) {
             stranger.epoch = 1;
-            ShareFetchResponse noSession = stranger.send(fetchRequest(stranger, List.of(jobs), Map.of(), 1, 0));
+            ShareFetchResponse noSession = stranger.send(stranger.fetchRequest( List.of(jobs), Map.of(), 1, 0));
             assertThat(noSession.data().errorCode()).isEqualTo(Errors.SHARE_SESSION_NOT_FOUND.code());
             stranger.epoch = 0;
             ShareAcknowledgeResponse ackOpens = stranger.send(new ShareAcknowledgeRequest.Builder(
@@ -240,97 +240,7 @@ class ShareFetchTest {
         return values;
     }
 
-    private static ShareFetchRequest fetchRequest(Member member, List<TopicIdPartition> added,
-                                                  Map<TopicIdPartition, List<ShareFetchRequestData.AcknowledgementBatch>>
-                                                          acknowledgements, int maxRecords, int maxWaitMs) {
-        return ShareFetchRequest.Builder.forConsumer(GROUP, new ShareRequestMetadata(member.id, member.epoch),
-                        maxWaitMs, 1, 1 << 20, maxRecords, maxRecords, (byte) 0, false, added, List.of(),
-                        acknowledgements)
-                .build(ApiKeys.SHARE_FETCH.latestVersion());
-    }
-
-    /** One share consumer: its member id, its session epoch and its connection. Used by one thread at a time. */
-    private final class Member implements AutoCloseable {
-        final Uuid id = Uuid.randomUuid();
-        final Socket socket;
-        int epoch = ShareRequestMetadata.INITIAL_EPOCH;
-        int correlationId;
-
-        Member() throws IOException {
-            String[] hostAndPort = broker.bootstrapServers().split(":");
-            socket = new Socket(hostAndPort[0], Integer.parseInt(hostAndPort[1]));
-            socket.setSoTimeout(90_000);
-        }
-
-        /** A ShareFetch of the jobs partition that must succeed; moves the session epoch on. */
-        ShareFetchResponseData.PartitionData fetch(List<TopicIdPartition> added,
-                                                   Map<TopicIdPartition, List<ShareFetchRequestData
-                                                           .AcknowledgementBatch>> acknowledgements,
-                                                   int maxRecords, int maxWaitMs) throws IOException {
-            ShareFetchResponse response = send(fetchRequest(this, added, acknowledgements, maxRecords, maxWaitMs));
-            assertThat(response.data().errorCode()).as(response.data().errorMessage())
-                    .isEqualTo(Errors.NONE.code());
-            epoch = ShareRequestMetadata.nextEpoch(epoch);
-            ShareFetchResponseData.ShareFetchableTopicResponse topic = response.data().responses()
-                    .find(jobs.topicId());
-            if (topic == null) {
-                return new ShareFetchResponseData.PartitionData().setPartitionIndex(0);
-            }
-            ShareFetchResponseData.PartitionData partition = topic.partitions().get(0);
-            assertThat(partition.errorCode()).as(partition.errorMessage()).isEqualTo(Errors.NONE.code());
-            return partition;
-        }
-
-        ShareFetchResponseData.PartitionData fetchUnchecked(List<TopicIdPartition> added,
-                                                            Map<TopicIdPartition, List<ShareFetchRequestData
-                                                                    .AcknowledgementBatch>> acknowledgements,
-                                                            int maxRecords, int maxWaitMs) {
-            try {
-                return fetch(added, acknowledgements, maxRecords, maxWaitMs);
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-
-        ShareAcknowledgeResponseData acknowledge(long firstOffset, long lastOffset, byte type) throws IOException {
-            ShareAcknowledgeResponse response = send(ShareAcknowledgeRequest.Builder.forConsumer(GROUP,
-                    new ShareRequestMetadata(id, epoch), false, Map.of(jobs, List.of(
-                            new ShareAcknowledgeRequestData.AcknowledgementBatch().setFirstOffset(firstOffset)
-                                    .setLastOffset(lastOffset).setAcknowledgeTypes(List.of(type)))))
-                    .build(ApiKeys.SHARE_ACKNOWLEDGE.latestVersion()));
-            epoch = ShareRequestMetadata.nextEpoch(epoch);
-            return response.data();
-        }
-
-        /** Closes the share session, as a closing share consumer does. */
-        ShareAcknowledgeResponseData leave() throws IOException {
-            ShareAcknowledgeResponse response = send(ShareAcknowledgeRequest.Builder.forConsumer(GROUP,
-                    new ShareRequestMetadata(id, ShareRequestMetadata.FINAL_EPOCH), false, Map.of())
-                    .build(ApiKeys.SHARE_ACKNOWLEDGE.latestVersion()));
-            return response.data();
-        }
-
-        @SuppressWarnings("unchecked")
-        <T extends AbstractResponse> T send(AbstractRequest request) throws IOException {
-            int id = ++correlationId;
-            ByteBuffer payload = request.serializeWithHeader(new RequestHeader(request.apiKey(), request.version(),
-                    "share-test", id));
-            OutputStream out = socket.getOutputStream();
-            out.write(ByteBuffer.allocate(4 + payload.remaining()).putInt(payload.remaining()).put(payload).array());
-            out.flush();
-            DataInputStream in = new DataInputStream(socket.getInputStream());
-            byte[] body = new byte[in.readInt()];
-            in.readFully(body);
-            ByteBuffer buffer = ByteBuffer.wrap(body);
-            ApiKeys key = request.apiKey();
-            ResponseHeader header = ResponseHeader.parse(buffer, key.responseHeaderVersion(request.version()));
-            assertThat(header.correlationId()).isEqualTo(id);
-            return (T) AbstractResponse.parseResponse(key, new ByteBufferAccessor(buffer), request.version());
-        }
-
-        @Override
-        public void close() throws IOException {
-            socket.close();
-        }
+    private ShareMember member() throws IOException {
+        return new ShareMember(broker.bootstrapServers(), GROUP, jobs);
     }
 }
