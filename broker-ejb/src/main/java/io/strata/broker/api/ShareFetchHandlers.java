@@ -168,7 +168,8 @@ final class ShareFetchHandlers {
         List<TopicIdPartition> added = named.stream().filter(n -> n.topicPartition() != null)
                 .map(Named::topicPartition).distinct().toList();
         ShareSessionCache.Outcome session = share.sessions().fetch(data.groupId(), data.memberId(), epoch,
-                epoch == ShareSessionCache.FINAL_EPOCH ? List.of() : added, forgotten, clock.millis());
+                epoch == ShareSessionCache.FINAL_EPOCH ? List.of() : added, forgotten,
+                request.context().connectionId, clock.millis());
         if (session.error() != Errors.NONE) {
             respondFetchError(request, session.error(), session.message());
             return;
@@ -374,7 +375,7 @@ final class ShareFetchHandlers {
             return;
         }
         ShareSessionCache.Outcome session = share.sessions().acknowledge(data.groupId(), data.memberId(),
-                data.shareSessionEpoch(), clock.millis());
+                data.shareSessionEpoch(), request.context().connectionId, clock.millis());
         if (session.error() != Errors.NONE) {
             respondAcknowledgeError(request, session.error(), session.message());
             return;

@@ -245,6 +245,7 @@ public final class BrokerServer implements AutoCloseable {
         shareServing = serving;
         controller.addListener((previous, current) -> serving.onLeadershipChanged());
         replicaManager.addLogDirectoryFailureListener((directory, allOffline) -> serving.onLeadershipChanged());
+        requestChannel.onConnectionClosed(serving::onConnectionClosed);
     }
 
     /** Joins the Hazelcast cluster, catches up with its metadata and starts standing for controller. */

@@ -20,8 +20,8 @@ import java.util.function.Function;
  * What this broker needs to serve share consumers as the leader of topic partitions: the live share partitions
  * ({@link SharePartitionManager}), the share sessions ({@link ShareSessionCache}), and where share fetches that found
  * nothing wait ({@link FetchPurgatory}, woken when a high watermark moves or records are released). Share sessions
- * idle past {@code group.share.session.timeout.ms} are closed by a sweep every second, and their members' records
- * released.
+ * close with their connection ({@link #onConnectionClosed}) or once idle past {@code group.share.session.timeout.ms}
+ * (a sweep every second), and their members' records are released.
  *
  * <p>Thread-safe; built once per broker run and closed with it.
  */
@@ -94,6 +94,21 @@ public final class ShareServing implements AutoCloseable {
         for (TopicIdPartition topicPartition : topicPartitions) {
             partitions.releaseMember(groupId, memberId, topicPartition);
         }
+    }
+
+    /**
+     * Closes the share sessions of a connection that closed and releases their members' records; called on a network
+     * thread, so the release runs on the sweeper's.
+     */
+    public void onConnectionClosed(String connectionId) {
+        sweeper.execute(() -> {
+            try {
+                sessions.removeConnection(connectionId).forEach((key, topicPartitions) ->
+                        release(key.groupId(), key.memberId(), topicPartitions));
+            } catch (RuntimeException e) {
+                LOG.log(Level.ERROR, "Closing the share sessions of connection " + connectionId + " failed", e);
+            }
+        });
     }
 
     /** Drops the share partitions of topic partitions no longer led here; call after every metadata change. */

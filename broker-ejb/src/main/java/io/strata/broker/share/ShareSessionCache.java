@@ -22,9 +22,10 @@ import java.util.Set;
  *
  * <p>Bounds: at most {@code maxSessions} sessions ({@code group.share.max.share.sessions}). When full, a new session
  * takes the place of the least recently used one only if that one has been idle longer than {@code idleTimeoutMs};
- * otherwise the request is refused with {@link Errors#SHARE_SESSION_LIMIT_REACHED}. Sessions idle that long are also
- * removed by {@link #removeIdle}, since the network layer does not report closed connections: a member that vanished
- * gets its records released after at most that long (or sooner, when its locks expire).
+ * otherwise the request is refused with {@link Errors#SHARE_SESSION_LIMIT_REACHED} (a scan of the sessions, only
+ * when full). A session closes with the connection its member last spoke on ({@link #removeConnection}, as in Kafka),
+ * and after {@code idleTimeoutMs} without a request ({@link #removeIdle}), for a member whose connection stays open
+ * but who went quiet.
  *
  * <p>Every outcome names the partitions whose records the member must give back ({@link Outcome#released}): those of a
  * closed or replaced session and those forgotten. The caller releases them (SharePartition#releaseMember).
@@ -64,6 +65,8 @@ public final class ShareSessionCache {
         final Set<TopicIdPartition> partitions = new LinkedHashSet<>();
         int epoch;
         long lastUsedMs;
+        /** The connection the member's last request came on: the session closes with it. */
+        String connectionId;
 
         Session(Key key, long nowMs) {
             this.key = key;
@@ -75,6 +78,7 @@ public final class ShareSessionCache {
     private final int maxSessions;
     private final long idleTimeoutMs;
     private final Map<Key, Session> sessions = new HashMap<>();
+    private final Map<String, Set<Key>> byConnection = new HashMap<>();
 
     public ShareSessionCache(int maxSessions, long idleTimeoutMs) {
         if (maxSessions < 1) {
@@ -97,12 +101,12 @@ public final class ShareSessionCache {
      * names and dropping those it forgets.
      */
     public synchronized Outcome fetch(String groupId, String memberId, int epoch, List<TopicIdPartition> added,
-                                      List<TopicIdPartition> forgotten, long nowMs) {
+                                      List<TopicIdPartition> forgotten, String connectionId, long nowMs) {
         Key key = new Key(groupId, memberId);
         Session session = sessions.get(key);
         if (epoch == INITIAL_EPOCH) {
             List<TopicIdPartition> released = session == null ? List.of() : new ArrayList<>(session.partitions);
-            sessions.remove(key);
+            remove(key);
             if (sessions.size() >= maxSessions && !evictIdle(nowMs)) {
                 return new Outcome(Errors.SHARE_SESSION_LIMIT_REACHED, "this broker already holds " + maxSessions
                         + " share sessions (group.share.max.share.sessions); retry later", List.of(), released);
@@ -110,6 +114,7 @@ public final class ShareSessionCache {
             Session opened = new Session(key, nowMs);
             opened.partitions.addAll(added);
             sessions.put(key, opened);
+            useConnection(opened, connectionId);
             return new Outcome(Errors.NONE, null, new ArrayList<>(opened.partitions), released);
         }
         Outcome invalid = check(session, key, epoch);
@@ -117,7 +122,7 @@ public final class ShareSessionCache {
             return invalid;
         }
         if (epoch == FINAL_EPOCH) {
-            sessions.remove(key);
+            remove(key);
             return new Outcome(Errors.NONE, null, List.of(), new ArrayList<>(session.partitions));
         }
         List<TopicIdPartition> released = new ArrayList<>();
@@ -129,11 +134,13 @@ public final class ShareSessionCache {
         session.partitions.addAll(added);
         session.epoch = nextEpoch(session.epoch);
         session.lastUsedMs = nowMs;
+        useConnection(session, connectionId);
         return new Outcome(Errors.NONE, null, new ArrayList<>(session.partitions), released);
     }
 
     /** Applies a ShareAcknowledge's session part: it may move the session on or close it, not open one. */
-    public synchronized Outcome acknowledge(String groupId, String memberId, int epoch, long nowMs) {
+    public synchronized Outcome acknowledge(String groupId, String memberId, int epoch, String connectionId,
+                                            long nowMs) {
         Key key = new Key(groupId, memberId);
         if (epoch == INITIAL_EPOCH) {
             return Outcome.failed(Errors.INVALID_SHARE_SESSION_EPOCH,
@@ -145,24 +152,34 @@ public final class ShareSessionCache {
             return invalid;
         }
         if (epoch == FINAL_EPOCH) {
-            sessions.remove(key);
+            remove(key);
             return new Outcome(Errors.NONE, null, List.of(), new ArrayList<>(session.partitions));
         }
         session.epoch = nextEpoch(session.epoch);
         session.lastUsedMs = nowMs;
+        useConnection(session, connectionId);
         return new Outcome(Errors.NONE, null, new ArrayList<>(session.partitions), List.of());
     }
 
     /** Removes the sessions idle longer than the idle timeout, and returns them with their partitions. */
     public synchronized Map<Key, List<TopicIdPartition>> removeIdle(long nowMs) {
         Map<Key, List<TopicIdPartition>> removed = new HashMap<>();
-        sessions.values().removeIf(session -> {
+        for (Session session : List.copyOf(sessions.values())) {
             if (nowMs - session.lastUsedMs > idleTimeoutMs) {
                 removed.put(session.key, new ArrayList<>(session.partitions));
-                return true;
+                remove(session.key);
             }
-            return false;
-        });
+        }
+        return removed;
+    }
+
+    /** Removes the sessions whose members last spoke on the connection that closed, and returns them. */
+    public synchronized Map<Key, List<TopicIdPartition>> removeConnection(String connectionId) {
+        Map<Key, List<TopicIdPartition>> removed = new HashMap<>();
+        for (Key key : List.copyOf(byConnection.getOrDefault(connectionId, Set.of()))) {
+            removed.put(key, new ArrayList<>(sessions.get(key).partitions));
+            remove(key);
+        }
         return removed;
     }
 
@@ -196,8 +213,7 @@ public final class ShareSessionCache {
 
     /**
      * Frees one place by removing the least recently used session if it has been idle past the timeout. Its records
-     * are released by the next {@link #removeIdle} sweep's caller or by their lock expiring: the cache only forgets
-     * it here, so the member must open a new session.
+     * are released when their locks expire: the cache only forgets it here, so the member must open a new session.
      */
     private boolean evictIdle(long nowMs) {
         Session oldest = null;
@@ -207,9 +223,35 @@ public final class ShareSessionCache {
             }
         }
         if (oldest != null && nowMs - oldest.lastUsedMs > idleTimeoutMs) {
-            sessions.remove(oldest.key);
+            remove(oldest.key);
             return true;
         }
         return false;
+    }
+
+    private void remove(Key key) {
+        Session session = sessions.remove(key);
+        if (session != null && session.connectionId != null) {
+            Set<Key> onConnection = byConnection.get(session.connectionId);
+            onConnection.remove(key);
+            if (onConnection.isEmpty()) {
+                byConnection.remove(session.connectionId);
+            }
+        }
+    }
+
+    private void useConnection(Session session, String connectionId) {
+        if (connectionId == null || connectionId.equals(session.connectionId)) {
+            return;
+        }
+        if (session.connectionId != null) {
+            Set<Key> previous = byConnection.get(session.connectionId);
+            previous.remove(session.key);
+            if (previous.isEmpty()) {
+                byConnection.remove(session.connectionId);
+            }
+        }
+        session.connectionId = connectionId;
+        byConnection.computeIfAbsent(connectionId, id -> new java.util.HashSet<>()).add(session.key);
     }
 }

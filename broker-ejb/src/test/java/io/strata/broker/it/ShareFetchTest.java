@@ -58,6 +58,8 @@ class ShareFetchTest {
 
     private static final String GROUP = "workers";
     private static final long LOCK_MS = 1_500;
+    /** A group whose locks outlast every test: what its members get back was released, not expired. */
+    private static final String PATIENT = "patient";
 
     @TempDir
     Path dir;
@@ -68,8 +70,8 @@ class ShareFetchTest {
     @BeforeEach
     void startBroker() {
         broker = new TestBroker(dir, Map.of());
-        broker.serveShareGroups(persister, group -> new ShareGroupSettings(LOCK_MS, 3, AutoOffsetReset.EARLIEST,
-                IsolationLevel.READ_UNCOMMITTED));
+        broker.serveShareGroups(persister, group -> new ShareGroupSettings(group.equals(PATIENT) ? 120_000 : LOCK_MS,
+                3, AutoOffsetReset.EARLIEST, IsolationLevel.READ_UNCOMMITTED));
         broker.start();
         broker.createTopic("jobs", 1, Map.of());
         jobs = new TopicIdPartition(broker.server().controller().image().topic("jobs").id(), 0, "jobs");
@@ -176,6 +178,24 @@ class ShareFetchTest {
             assertThat(closed.errorCode()).isEqualTo(Errors.NONE.code());
             assertThat(b.fetch(List.of(jobs), Map.of(), 10, 0).acquiredRecords()).singleElement()
                     .satisfies(r -> assertThat(r.deliveryCount()).isEqualTo((short) 2));
+        }
+    }
+
+    @Test
+    void aClosedConnectionClosesTheSessionAndReleasesTheMembersRecords() throws Exception {
+        produce(2);
+        try (ShareMember b = new ShareMember(broker.bootstrapServers(), PATIENT, jobs)) {
+            try (ShareMember a = new ShareMember(broker.bootstrapServers(), PATIENT, jobs)) {
+                assertThat(a.fetch(List.of(jobs), Map.of(), 10, 0).acquiredRecords()).hasSize(1);
+            }
+
+            // a's locks last two minutes; b gets the records within its wait only because a's connection closed.
+            ShareFetchResponseData.PartitionData released = b.fetch(List.of(jobs), Map.of(), 10, 30_000);
+
+            assertThat(released.acquiredRecords()).singleElement().satisfies(r -> {
+                assertThat(r.lastOffset()).isEqualTo(1);
+                assertThat(r.deliveryCount()).isEqualTo((short) 2);
+            });
         }
     }
 

@@ -19,7 +19,7 @@ class ShareSessionCacheTest {
 
     @Test
     void epochZeroOpensASessionWhoseNextEpochIsOne() {
-        ShareSessionCache.Outcome opened = cache.fetch("g", "m", 0, List.of(P0), List.of(), 0);
+        ShareSessionCache.Outcome opened = cache.fetch("g", "m", 0, List.of(P0), List.of(), "c1", 0);
 
         assertThat(opened.error()).isEqualTo(Errors.NONE);
         assertThat(opened.partitions()).containsExactly(P0);
@@ -28,10 +28,10 @@ class ShareSessionCacheTest {
 
     @Test
     void laterRequestsAddAndForgetPartitionsIncrementally() {
-        cache.fetch("g", "m", 0, List.of(P0), List.of(), 0);
+        cache.fetch("g", "m", 0, List.of(P0), List.of(), "c1", 0);
 
-        ShareSessionCache.Outcome added = cache.fetch("g", "m", 1, List.of(P1), List.of(), 1);
-        ShareSessionCache.Outcome forgot = cache.fetch("g", "m", 2, List.of(), List.of(P0), 2);
+        ShareSessionCache.Outcome added = cache.fetch("g", "m", 1, List.of(P1), List.of(), "c1", 1);
+        ShareSessionCache.Outcome forgot = cache.fetch("g", "m", 2, List.of(), List.of(P0), "c1", 2);
 
         assertThat(added.partitions()).containsExactly(P0, P1);
         assertThat(forgot.partitions()).containsExactly(P1);
@@ -41,9 +41,9 @@ class ShareSessionCacheTest {
 
     @Test
     void aWrongEpochIsRefusedAndDoesNotMoveTheSession() {
-        cache.fetch("g", "m", 0, List.of(P0), List.of(), 0);
+        cache.fetch("g", "m", 0, List.of(P0), List.of(), "c1", 0);
 
-        ShareSessionCache.Outcome wrong = cache.fetch("g", "m", 5, List.of(P1), List.of(), 1);
+        ShareSessionCache.Outcome wrong = cache.fetch("g", "m", 5, List.of(P1), List.of(), "c1", 1);
 
         assertThat(wrong.error()).isEqualTo(Errors.INVALID_SHARE_SESSION_EPOCH);
         assertThat(wrong.message()).contains("5").contains("expected 1");
@@ -53,18 +53,18 @@ class ShareSessionCacheTest {
 
     @Test
     void aSessionThatDoesNotExistIsNotFound() {
-        assertThat(cache.fetch("g", "m", 1, List.of(P0), List.of(), 0).error())
+        assertThat(cache.fetch("g", "m", 1, List.of(P0), List.of(), "c1", 0).error())
                 .isEqualTo(Errors.SHARE_SESSION_NOT_FOUND);
-        assertThat(cache.acknowledge("g", "m", 1, 0).error()).isEqualTo(Errors.SHARE_SESSION_NOT_FOUND);
-        assertThat(cache.fetch("g", "m", -1, List.of(), List.of(), 0).error())
+        assertThat(cache.acknowledge("g", "m", 1, "c1", 0).error()).isEqualTo(Errors.SHARE_SESSION_NOT_FOUND);
+        assertThat(cache.fetch("g", "m", -1, List.of(), List.of(), "c1", 0).error())
                 .isEqualTo(Errors.SHARE_SESSION_NOT_FOUND);
     }
 
     @Test
     void epochMinusOneClosesTheSessionAndReleasesItsPartitions() {
-        cache.fetch("g", "m", 0, List.of(P0, P1), List.of(), 0);
+        cache.fetch("g", "m", 0, List.of(P0, P1), List.of(), "c1", 0);
 
-        ShareSessionCache.Outcome closed = cache.acknowledge("g", "m", -1, 1);
+        ShareSessionCache.Outcome closed = cache.acknowledge("g", "m", -1, "c1", 1);
 
         assertThat(closed.error()).isEqualTo(Errors.NONE);
         assertThat(closed.released()).containsExactly(P0, P1);
@@ -73,9 +73,9 @@ class ShareSessionCacheTest {
 
     @Test
     void reopeningReplacesTheOldSessionAndReleasesItsPartitions() {
-        cache.fetch("g", "m", 0, List.of(P0), List.of(), 0);
+        cache.fetch("g", "m", 0, List.of(P0), List.of(), "c1", 0);
 
-        ShareSessionCache.Outcome reopened = cache.fetch("g", "m", 0, List.of(P1), List.of(), 1);
+        ShareSessionCache.Outcome reopened = cache.fetch("g", "m", 0, List.of(P1), List.of(), "c1", 1);
 
         assertThat(reopened.released()).containsExactly(P0);
         assertThat(reopened.partitions()).containsExactly(P1);
@@ -84,20 +84,20 @@ class ShareSessionCacheTest {
 
     @Test
     void acknowledgeCannotOpenASessionButMovesItsEpoch() {
-        assertThat(cache.acknowledge("g", "m", 0, 0).error()).isEqualTo(Errors.INVALID_SHARE_SESSION_EPOCH);
-        cache.fetch("g", "m", 0, List.of(P0), List.of(), 0);
+        assertThat(cache.acknowledge("g", "m", 0, "c1", 0).error()).isEqualTo(Errors.INVALID_SHARE_SESSION_EPOCH);
+        cache.fetch("g", "m", 0, List.of(P0), List.of(), "c1", 0);
 
-        assertThat(cache.acknowledge("g", "m", 1, 1).error()).isEqualTo(Errors.NONE);
+        assertThat(cache.acknowledge("g", "m", 1, "c1", 1).error()).isEqualTo(Errors.NONE);
         assertThat(cache.expectedEpoch("g", "m")).isEqualTo(2);
     }
 
     @Test
     void aFullCacheRefusesNewSessionsUntilOneIsIdleLongEnough() {
-        cache.fetch("g", "a", 0, List.of(P0), List.of(), 0);
-        cache.fetch("g", "b", 0, List.of(P0), List.of(), 500);
+        cache.fetch("g", "a", 0, List.of(P0), List.of(), "c1", 0);
+        cache.fetch("g", "b", 0, List.of(P0), List.of(), "c1", 500);
 
-        ShareSessionCache.Outcome refused = cache.fetch("g", "c", 0, List.of(P0), List.of(), 900);
-        ShareSessionCache.Outcome evicting = cache.fetch("g", "c", 0, List.of(P0), List.of(), 1_001);
+        ShareSessionCache.Outcome refused = cache.fetch("g", "c", 0, List.of(P0), List.of(), "c1", 900);
+        ShareSessionCache.Outcome evicting = cache.fetch("g", "c", 0, List.of(P0), List.of(), "c1", 1_001);
 
         assertThat(refused.error()).isEqualTo(Errors.SHARE_SESSION_LIMIT_REACHED);
         assertThat(refused.message()).contains("group.share.max.share.sessions");
@@ -108,14 +108,27 @@ class ShareSessionCacheTest {
 
     @Test
     void idleSessionsAreRemovedWithTheirPartitions() {
-        cache.fetch("g", "a", 0, List.of(P0), List.of(), 0);
-        cache.fetch("g", "b", 0, List.of(P1), List.of(), 800);
+        cache.fetch("g", "a", 0, List.of(P0), List.of(), "c1", 0);
+        cache.fetch("g", "b", 0, List.of(P1), List.of(), "c1", 800);
 
         var removed = cache.removeIdle(1_500);
 
         assertThat(removed).containsOnlyKeys(new ShareSessionCache.Key("g", "a"));
         assertThat(removed.get(new ShareSessionCache.Key("g", "a"))).containsExactly(P0);
         assertThat(cache.size()).isOne();
+    }
+
+    @Test
+    void aClosedConnectionTakesTheSessionsLastUsedOnIt() {
+        cache.fetch("g", "a", 0, List.of(P0), List.of(), "c1", 0);
+        cache.fetch("g", "b", 0, List.of(P1), List.of(), "c2", 0);
+        cache.fetch("g", "b", 1, List.of(), List.of(), "c1", 1);
+
+        var removed = cache.removeConnection("c1");
+
+        assertThat(removed).containsOnlyKeys(new ShareSessionCache.Key("g", "a"), new ShareSessionCache.Key("g", "b"));
+        assertThat(cache.size()).isZero();
+        assertThat(cache.removeConnection("c2")).isEmpty();
     }
 
     @Test
