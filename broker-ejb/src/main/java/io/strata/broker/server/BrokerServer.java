@@ -28,6 +28,7 @@ import io.strata.broker.partition.Partition;
 import io.strata.broker.partition.ReplicaManager;
 import io.strata.broker.producer.ProducerIdManager;
 import io.strata.broker.share.ShareGroupSettings;
+import io.strata.broker.share.SharePartitionManager;
 import io.strata.broker.share.SharePersister;
 import io.strata.broker.share.ShareServing;
 import io.strata.broker.transaction.TransactionCoordinator;
@@ -94,6 +95,7 @@ public final class BrokerServer implements AutoCloseable {
     /** Builds the share-state persister at start; null: ShareFetch and ShareAcknowledge are not served. */
     private java.util.function.Function<BrokerServer, SharePersister> sharePersisters;
     private java.util.function.Function<String, ShareGroupSettings> shareGroupSettings;
+    private SharePartitionManager.ArchiveListener shareArchiveListener;
     private ShareServing shareServing;
 
     public BrokerServer(BrokerConfig config, ThreadFactory threads, Clock clock) {
@@ -119,8 +121,20 @@ public final class BrokerServer implements AutoCloseable {
      */
     public void serveShareGroups(java.util.function.Function<BrokerServer, SharePersister> persisters,
                                  java.util.function.Function<String, ShareGroupSettings> settings) {
+        serveShareGroups(persisters, settings, null);
+    }
+
+    /**
+     * As {@link #serveShareGroups(java.util.function.Function, java.util.function.Function)}, telling
+     * {@code archived} of records given up on at the delivery count limit (the hook for a dead-letter topic; null:
+     * they are logged).
+     */
+    public void serveShareGroups(java.util.function.Function<BrokerServer, SharePersister> persisters,
+                                 java.util.function.Function<String, ShareGroupSettings> settings,
+                                 SharePartitionManager.ArchiveListener archived) {
         this.sharePersisters = java.util.Objects.requireNonNull(persisters, "persisters");
         this.shareGroupSettings = settings;
+        this.shareArchiveListener = archived;
     }
 
     /** Whether this broker is the controller: always in a cluster of one. */
@@ -237,11 +251,13 @@ public final class BrokerServer implements AutoCloseable {
 
     /** Builds what serves share consumers, and drops their share partitions as leadership moves away. */
     private void startShareServing() {
+        SharePartitionManager.ArchiveListener archived = shareArchiveListener != null ? shareArchiveListener
+                : (groupId, topicPartition, ranges) -> LOG.log(Level.INFO, "Share group {0} gave up on records {1}"
+                        + " of {2}: delivered as often as its delivery count limit allows", groupId, ranges,
+                        topicPartition);
         ShareServing serving = new ShareServing(config, sharePersisters.apply(this), replicaManager,
-                shareGroupSettings != null ? shareGroupSettings : ShareServing.brokerDefaults(config),
-                (groupId, topicPartition, archived) -> LOG.log(Level.INFO, "Share group {0} gave up on records {1}"
-                        + " of {2}: delivered as often as its delivery count limit allows", groupId, archived,
-                        topicPartition), threads, clock);
+                shareGroupSettings != null ? shareGroupSettings : ShareServing.brokerDefaults(config), archived,
+                threads, clock);
         shareServing = serving;
         controller.addListener((previous, current) -> serving.onLeadershipChanged());
         replicaManager.addLogDirectoryFailureListener((directory, allOffline) -> serving.onLeadershipChanged());
