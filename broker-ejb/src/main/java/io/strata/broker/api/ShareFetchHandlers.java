@@ -12,15 +12,19 @@ import io.strata.broker.network.RequestChannel;
 import io.strata.broker.network.StoredRecords;
 import io.strata.broker.partition.Partition;
 import io.strata.broker.partition.ReplicaManager;
+import io.strata.broker.share.AbortedRecords;
 import io.strata.broker.share.AcknowledgeType;
 import io.strata.broker.share.AcquiredRecords;
 import io.strata.broker.share.SharePartitionManager;
 import io.strata.broker.share.SharePartitionManager.Acknowledgement;
 import io.strata.broker.share.SharePartitionManager.AcknowledgementBatch;
 import io.strata.broker.share.SharePartitionManager.Acquisition;
+import io.strata.broker.share.OffsetRange;
 import io.strata.broker.share.ShareServing;
 import io.strata.broker.share.ShareSessionCache;
 import io.strata.storage.log.LogReadResult;
+import io.strata.storage.segment.TransactionIndex.AbortedTransaction;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicIdPartition;
 import org.apache.kafka.common.Uuid;
@@ -58,8 +62,10 @@ import java.util.function.LongConsumer;
  * Available offset, whole batches up to the high watermark within {@code max_bytes}, and acquires up to
  * {@code max_records} records among those read (exactly that many: the record-limit mode of v2; the batch-optimized
  * mode is answered the same way, which is within what it allows). The response carries the batches and the acquired
- * ranges; the consumer hands out only acquired offsets. A fetch that acquired nothing waits up to {@code max_wait_ms}
- * for a high watermark to move or records to be released, then tries again.
+ * ranges; the consumer hands out only acquired offsets. A read_committed group acquires only below the last stable
+ * offset, and the records of aborted transactions among what it acquired are archived, not handed out: the share
+ * consumer gets no list of aborted transactions. A fetch that acquired nothing waits up to {@code max_wait_ms} for a
+ * high watermark to move or records to be released, then tries again.
  *
  * <p>A closing request (epoch -1) acknowledges, closes the session and releases what the member still holds; it
  * fetches nothing. A v2 request that renews locks ({@code is_renew_ack}) fetches nothing either, as Kafka's.
@@ -122,6 +128,7 @@ final class ShareFetchHandlers {
         final Map<TopicIdPartition, PartitionAnswer> answers = new LinkedHashMap<>();
         final Map<Named, Errors> unknown = new LinkedHashMap<>();
         final long deadlineMs;
+        final boolean readCommitted;
         long lockDurationMs;
 
         Fetch(Request request, ShareFetchRequestData data) {
@@ -131,6 +138,7 @@ final class ShareFetchHandlers {
             this.memberId = data.memberId();
             this.deadlineMs = clock.millis() + Math.max(0, data.maxWaitMs());
             this.lockDurationMs = share.settings(groupId).lockDurationMs();
+            this.readCommitted = share.settings(groupId).isolationLevel() == IsolationLevel.READ_COMMITTED;
         }
 
         PartitionAnswer answer(TopicIdPartition topicPartition) {
@@ -266,9 +274,10 @@ final class ShareFetchHandlers {
             }
             long readEnd = partition.log().nextOffsetAfter(read);
             return manager.acquire(fetch.groupId, fetch.memberId, topicPartition, (int) recordsLeft, readEnd)
-                    .thenApply(acquisition -> {
+                    .thenCompose(acquisition -> {
                         keep(fetch, topicPartition, partition, position.offset(), read, acquisition, bytesLeft);
-                        return null;
+                        return fetch.readCommitted ? dropAborted(fetch, topicPartition, partition)
+                                : CompletableFuture.completedFuture(null);
                     });
         });
     }
@@ -297,6 +306,44 @@ final class ShareFetchHandlers {
         answer.read = records;
         answer.acquired = acquisition.records();
         bytesOut.accept(records.records().sizeInBytes());
+    }
+
+    /**
+     * Takes the records of aborted transactions out of what a read_committed member acquired, and archives them: the
+     * share consumer gets no list of aborted transactions to skip them by itself. The batches are read into memory
+     * for their headers only when the log indexes an aborted transaction in the range.
+     */
+    private CompletableFuture<Void> dropAborted(Fetch fetch, TopicIdPartition topicPartition, Partition partition) {
+        PartitionAnswer answer = fetch.answers.get(topicPartition);
+        if (answer == null || answer.read == null || answer.acquired.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        long first = answer.acquired.get(0).firstOffset();
+        long last = answer.acquired.get(answer.acquired.size() - 1).lastOffset();
+        if (!partition.log().hasAbortedTransactionsFrom(first)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        List<AbortedTransaction> transactions = partition.abortedTransactions(first, last + 1);
+        if (transactions.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        List<OffsetRange> aborted;
+        try {
+            aborted = AbortedRecords.within(answer.acquired, AbortedRecords.abortedBatches(
+                    answer.read.records().readAll(), transactions));
+        } catch (java.io.IOException e) {
+            // What was acquired stays locked to the member until its lock expires, then is tried again.
+            answer.read.close();
+            answer.read = null;
+            answer.acquired = List.of();
+            fail(answer, Errors.KAFKA_STORAGE_ERROR, "reading " + topicPartition + " failed: " + e.getMessage());
+            return CompletableFuture.completedFuture(null);
+        }
+        if (aborted.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        answer.acquired = AbortedRecords.without(answer.acquired, aborted);
+        return share.partitions().archiveAborted(fetch.groupId, fetch.memberId, topicPartition, aborted);
     }
 
     private static long bytesRead(Fetch fetch) {

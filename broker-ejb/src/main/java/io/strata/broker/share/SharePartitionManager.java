@@ -229,6 +229,22 @@ public final class SharePartitionManager implements AutoCloseable {
     }
 
     /**
+     * Archives records of aborted transactions the member just acquired (read_committed): they are never delivered.
+     * In memory only, as in Kafka: the next write stores them, and a new leader that never saw it filters them again.
+     * Offsets the member no longer holds are left alone.
+     */
+    public CompletableFuture<Void> archiveAborted(String groupId, String memberId, TopicIdPartition topicPartition,
+                                                  List<OffsetRange> aborted) {
+        return submit(groupId, topicPartition, (share, leader) -> {
+            for (OffsetRange range : aborted) {
+                share.partition.acknowledge(memberId, range.firstOffset(), range.lastOffset(), AcknowledgeType.REJECT,
+                        clock.millis());
+            }
+            return CompletableFuture.completedFuture((Void) null);
+        }, error -> null);
+    }
+
+    /**
      * Gives back every record the member holds on the topic partition, as when its share session closes; the new
      * state is written, and a failed write only means the records come back as they would after a failover.
      */

@@ -60,6 +60,8 @@ class ShareFetchTest {
     private static final long LOCK_MS = 1_500;
     /** A group whose locks outlast every test: what its members get back was released, not expired. */
     private static final String PATIENT = "patient";
+    /** A read_committed group. */
+    private static final String COMMITTED = "committed";
 
     @TempDir
     Path dir;
@@ -71,7 +73,8 @@ class ShareFetchTest {
     void startBroker() {
         broker = new TestBroker(dir, Map.of());
         broker.serveShareGroups(persister, group -> new ShareGroupSettings(group.equals(PATIENT) ? 120_000 : LOCK_MS,
-                3, AutoOffsetReset.EARLIEST, IsolationLevel.READ_UNCOMMITTED));
+                3, AutoOffsetReset.EARLIEST, group.equals(COMMITTED) ? IsolationLevel.READ_COMMITTED
+                : IsolationLevel.READ_UNCOMMITTED));
         broker.start();
         broker.createTopic("jobs", 1, Map.of());
         jobs = new TopicIdPartition(broker.server().controller().image().topic("jobs").id(), 0, "jobs");
@@ -200,6 +203,34 @@ class ShareFetchTest {
     }
 
     @Test
+    void aReadCommittedGroupIsNeverGivenRecordsOfAbortedTransactionsNorOfOpenOnes() throws Exception {
+        try (KafkaProducer<String, String> producer = broker.producer(Map.of(
+                org.apache.kafka.clients.producer.ProducerConfig.TRANSACTIONAL_ID_CONFIG, "jobs-tx"))) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>("jobs", "aborted-0"));
+            producer.send(new ProducerRecord<>("jobs", "aborted-1"));
+            producer.flush();
+            producer.abortTransaction();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>("jobs", "committed-0")).get();
+            producer.commitTransaction();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>("jobs", "open-0")).get();
+
+            try (ShareMember member = new ShareMember(broker.bootstrapServers(), COMMITTED, jobs);
+                 ShareMember other = new ShareMember(broker.bootstrapServers(), COMMITTED, jobs)) {
+                ShareFetchResponseData.PartitionData fetched = member.fetch(List.of(jobs), Map.of(), 100, 0);
+
+                assertThat(acquiredValues(fetched)).containsExactly("committed-0");
+                // The aborted records are archived, not left for another member.
+                assertThat(other.fetch(List.of(jobs), Map.of(), 100, 0).acquiredRecords()).isEmpty();
+            }
+            producer.abortTransaction();
+        }
+    }
+
+    @Test
     void badInputIsAnsweredWithKafkasErrors() throws Exception {
         produce(2);
         try (ShareMember a = member()) {
@@ -245,10 +276,13 @@ class ShareFetchTest {
         }
     }
 
-    /** The values of the records a response carries within its acquired ranges, as the share consumer keeps. */
+    /** The values of the data records a response carries within its acquired ranges, as the share consumer keeps. */
     private static List<String> acquiredValues(ShareFetchResponseData.PartitionData partition) {
         List<String> values = new ArrayList<>();
         for (RecordBatch batch : ShareFetchResponse.recordsOrFail(partition).batches()) {
+            if (batch.isControlBatch()) {
+                continue; // transaction markers: the consumer acknowledges their offsets as gaps
+            }
             for (Record record : batch) {
                 boolean acquired = partition.acquiredRecords().stream().anyMatch(r ->
                         record.offset() >= r.firstOffset() && record.offset() <= r.lastOffset());
