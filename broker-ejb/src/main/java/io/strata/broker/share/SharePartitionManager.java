@@ -8,7 +8,6 @@ import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -365,11 +364,12 @@ public final class SharePartitionManager implements AutoCloseable {
                 existing != null && existing.leaderEpoch == leader.leaderEpoch() && existing.refusal == null
                         ? existing : new Live(k, leader.leaderEpoch()));
         CompletableFuture<T> result = share.enqueue(() -> loaded(share).thenCompose(ignored -> {
-            Refusal refusal = check(share);
+            LeaderLog current = logs.leader(topicPartition);
+            Refusal refusal = check(share, current);
             if (refusal != null) {
                 return CompletableFuture.completedFuture(refused.apply(refusal));
             }
-            return operation.run(share, logs.leader(topicPartition));
+            return operation.run(share, current);
         }));
         return result.exceptionally(failure -> {
             LOG.log(Level.ERROR, "An operation on share partition " + key + " failed", failure);
@@ -390,15 +390,14 @@ public final class SharePartitionManager implements AutoCloseable {
         }
     }
 
-    /** Whether the share partition may still be served; drops it when not. */
-    private Refusal check(Live share) {
+    /** Whether the share partition may still be served, {@code leader} being its topic partition now; drops it if not. */
+    private Refusal check(Live share, LeaderLog leader) {
         if (share.refusal != null) {
             return share.refusal;
         }
         if (share.partition == null) {
             throw new IllegalStateException("share partition " + share.key + " neither loaded nor refused");
         }
-        LeaderLog leader = logs.leader(share.key.topicPartition());
         if (leader == null || leader.leaderEpoch() != share.leaderEpoch) {
             drop(share, leader == null ? "this broker no longer leads it" : "its leader epoch moved on");
             return share.refusal;
@@ -574,17 +573,5 @@ public final class SharePartitionManager implements AutoCloseable {
     SharePartition partitionForTest(String groupId, TopicIdPartition topicPartition) {
         Live share = live.get(new Key(groupId, topicPartition));
         return share == null ? null : share.partition;
-    }
-
-    /** For tests: runs one expiry sweep now. */
-    void expireLocksNow() {
-        expireLocks();
-    }
-
-    /** The share partitions live now, by key, with the leader epoch each was loaded at. */
-    public Map<Key, Integer> leaderEpochs() {
-        Map<Key, Integer> epochs = new java.util.HashMap<>();
-        live.forEach((key, share) -> epochs.put(key, share.leaderEpoch));
-        return epochs;
     }
 }
