@@ -130,6 +130,8 @@ final class ShareFetchHandlers {
         final long deadlineMs;
         final boolean readCommitted;
         long lockDurationMs;
+        /** The purgatory's append count when the last attempt began: what came after, a waiting fetch must see. */
+        volatile long appendsSeenBeforeAttempt;
 
         Fetch(Request request, ShareFetchRequestData data) {
             this.request = request;
@@ -213,7 +215,7 @@ final class ShareFetchHandlers {
      * released there, or its time runs out; then it tries again, and waits on if it still got nothing.
      */
     private void awaitRecords(Fetch fetch, List<TopicIdPartition> topicPartitions) {
-        long seenBefore = share.waiting().appendsSeen();
+        long seenBefore = fetch.appendsSeenBeforeAttempt;
         DelayedFetch delayed = new DelayedFetch(topicPartitions.stream().map(TopicIdPartition::topicPartition)
                 .distinct().toList(), 1, 0, (counted, minBytes) -> true, () ->
                 fetchAll(fetch, topicPartitions).whenComplete((ignored, failure) -> {
@@ -225,7 +227,7 @@ final class ShareFetchHandlers {
                     }
                 }));
         share.waiting().watch(delayed, Math.max(1, fetch.deadlineMs - clock.millis()));
-        // What was released or appended between the attempt and the watch would not wake it: look once more.
+        // What was released or appended since the attempt began would not wake it: look once more.
         if (share.waiting().appendsSeen() != seenBefore) {
             share.waiting().completeNow(delayed);
         }
@@ -233,6 +235,7 @@ final class ShareFetchHandlers {
 
     /** Reads and acquires from each partition in turn, within the request's byte and record budgets. */
     private CompletableFuture<Void> fetchAll(Fetch fetch, List<TopicIdPartition> topicPartitions) {
+        fetch.appendsSeenBeforeAttempt = share.waiting().appendsSeen();
         CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
         for (TopicIdPartition topicPartition : topicPartitions) {
             chain = chain.thenCompose(ignored -> fetchPartition(fetch, topicPartition));

@@ -212,7 +212,7 @@ public final class SharePartitionManager implements AutoCloseable {
                         }
                     }
                     boolean anyReleased = released;
-                    return write(share, leader, changed).thenApply(error -> {
+                    return write(share, changed).thenApply(error -> {
                         if (error != Errors.NONE) {
                             return new Acknowledgement(error, "the share state of " + topicPartition
                                     + " could not be stored (" + error.name() + "); nothing was acknowledged");
@@ -260,7 +260,7 @@ public final class SharePartitionManager implements AutoCloseable {
                 return CompletableFuture.completedFuture((Void) null);
             }
             recordsReleased.accept(topicPartition);
-            return write(share, leader, share.partition).thenApply(error -> {
+            return write(share, share.partition).thenApply(error -> {
                 if (error != Errors.NONE) {
                     LOG.log(Level.WARNING, "Storing the share state of {0} after member {1} left failed: {2}",
                             key, memberId, error);
@@ -406,7 +406,11 @@ public final class SharePartitionManager implements AutoCloseable {
         return null;
     }
 
-    /** Reads the stored state at the share partition's leader epoch, or starts it afresh when none is stored. */
+    /**
+     * Reads the stored state at the share partition's leader epoch. When none is stored, starts where
+     * {@code share.auto.offset.reset} says and stores that start before serving: a later leader must start at the
+     * same offset, or what was acquired here and never acknowledged would be skipped there (with {@code latest}).
+     */
     private CompletableFuture<Void> load(Live share) {
         Key key = share.key;
         TopicIdPartition tp = key.topicPartition();
@@ -428,21 +432,35 @@ public final class SharePartitionManager implements AutoCloseable {
                     if (read.state() == null) {
                         long start = group.autoOffsetReset().startOffset(leader.logStartOffset(),
                                 leader.highWatermark(), leader.offsetForTimestamp(), clock.millis());
-                        share.partition = new SharePartition(limits, 0, start);
-                    } else {
-                        SharePartition.Rebuilt rebuilt = SharePartition.rebuild(read.state(), limits);
-                        share.partition = rebuilt.partition();
-                        reportArchived(share, rebuilt.archivedAtDeliveryLimit());
+                        return new SharePartition(limits, 0, start);
                     }
-                    share.partition.advanceLogStartOffset(leader.logStartOffset());
-                    LOG.log(Level.INFO, "Serving share partition {0} at leader epoch {1} from offset {2}", key,
-                            share.leaderEpoch, share.partition.startOffset());
+                    SharePartition.Rebuilt rebuilt = SharePartition.rebuild(read.state(), limits);
+                    reportArchived(share, rebuilt.archivedAtDeliveryLimit());
+                    install(share, leader, rebuilt.partition());
                     return null;
-                });
+                }).thenCompose(fresh -> fresh == null ? CompletableFuture.completedFuture(null)
+                        : write(share, fresh).thenAccept(error -> {
+                            LeaderLog leader = logs.leader(tp);
+                            if (error != Errors.NONE) {
+                                refuse(share, retriable(error), "storing the start of share partition " + key
+                                        + " failed: " + error.name());
+                            } else if (leader == null || leader.leaderEpoch() != share.leaderEpoch) {
+                                refuse(share, Errors.NOT_LEADER_OR_FOLLOWER, "broker no longer leads " + tp);
+                            } else {
+                                install(share, leader, fresh);
+                            }
+                        }));
+    }
+
+    private void install(Live share, LeaderLog leader, SharePartition partition) {
+        partition.advanceLogStartOffset(leader.logStartOffset());
+        share.partition = partition;
+        LOG.log(Level.INFO, "Serving share partition {0} at leader epoch {1} from offset {2}", share.key,
+                share.leaderEpoch, partition.startOffset());
     }
 
     /** Writes {@code state}'s snapshot as the leader; a fencing answer drops the share partition. */
-    private CompletableFuture<Errors> write(Live share, LeaderLog leader, SharePartition state) {
+    private CompletableFuture<Errors> write(Live share, SharePartition state) {
         TopicIdPartition tp = share.key.topicPartition();
         return persister.write(share.key.groupId(), tp.topicId(), tp.partition(), share.leaderEpoch,
                 state.snapshot()).handle((error, failure) -> {

@@ -159,8 +159,13 @@ class ShareFetchTest {
         try (ShareMember a = member(); ShareMember b = member()) {
             assertThat(a.fetch(List.of(jobs), Map.of(), 10, 0).acquiredRecords()).hasSize(1);
 
-            // b waits; a never acknowledges, so its lock runs out and the timer hands the records to b.
+            // b waits; a never acknowledges, so its lock runs out and the timer hands the records to b, long before
+            // b's 60 s are up.
+            long startNanos = System.nanoTime();
             ShareFetchResponseData.PartitionData taken = b.fetch(List.of(jobs), Map.of(), 10, 60_000);
+
+            assertThat(java.time.Duration.ofNanos(System.nanoTime() - startNanos)).isLessThan(
+                    java.time.Duration.ofSeconds(30));
 
             assertThat(taken.acquiredRecords()).singleElement().satisfies(r -> {
                 assertThat(r.firstOffset()).isZero();
@@ -192,8 +197,13 @@ class ShareFetchTest {
                 assertThat(a.fetch(List.of(jobs), Map.of(), 10, 0).acquiredRecords()).hasSize(1);
             }
 
-            // a's locks last two minutes; b gets the records within its wait only because a's connection closed.
-            ShareFetchResponseData.PartitionData released = b.fetch(List.of(jobs), Map.of(), 10, 30_000);
+            // a's locks last two minutes; b gets the records within its wait only because a's connection closed,
+            // and is woken by their release (a fetch that missed it would answer only at the end of its 60 s).
+            long startNanos = System.nanoTime();
+            ShareFetchResponseData.PartitionData released = b.fetch(List.of(jobs), Map.of(), 10, 60_000);
+
+            assertThat(java.time.Duration.ofNanos(System.nanoTime() - startNanos)).isLessThan(
+                    java.time.Duration.ofSeconds(30));
 
             assertThat(released.acquiredRecords()).singleElement().satisfies(r -> {
                 assertThat(r.lastOffset()).isEqualTo(1);

@@ -62,6 +62,33 @@ class SharePartitionManagerTest {
     }
 
     @Test
+    void theStartOfANewSharePartitionIsStoredSoThatANewLeaderStartsThereToo() {
+        settings = new ShareGroupSettings(1_000, 3, AutoOffsetReset.LATEST, IsolationLevel.READ_UNCOMMITTED);
+        lead(1, 0, 10);
+        SharePartitionManager old = manager();
+        assertThat(acquire(old, "m1", 100).records()).isEmpty();
+        assertThat(persister.state(GROUP, TOPIC, 0).startOffset()).isEqualTo(10);
+        lead(1, 0, 15);
+        assertThat(acquire(old, "m1", 100).records()).containsExactly(new AcquiredRecords(10, 14, 1));
+
+        // The old leader fails with 10..14 acquired and never acknowledged; latest is now 20.
+        lead(2, 0, 20);
+        SharePartitionManager successor = manager();
+
+        assertThat(acquire(successor, "m2", 100).records()).containsExactly(new AcquiredRecords(10, 19, 1));
+    }
+
+    @Test
+    void aStartThatCannotBeStoredIsNotServed() {
+        lead(1, 0, 10);
+        SharePartitionManager manager = manager();
+        persister.failNextWrite(Errors.COORDINATOR_LOAD_IN_PROGRESS);
+
+        assertThat(acquire(manager, "m1", 5).error()).isEqualTo(Errors.COORDINATOR_NOT_AVAILABLE);
+        assertThat(acquire(manager, "m1", 5).records()).containsExactly(new AcquiredRecords(0, 4, 1));
+    }
+
+    @Test
     void readCommittedGroupsAcquireOnlyUpToTheLastStableOffset() {
         settings = new ShareGroupSettings(1_000, 3, AutoOffsetReset.EARLIEST, IsolationLevel.READ_COMMITTED);
         led.put(TP, new LeaderLog(1, 0, 10, 4, ts -> -1));
@@ -91,7 +118,7 @@ class SharePartitionManagerTest {
                 List.of(new AcknowledgementBatch(0, 4, List.of(AcknowledgeType.ACCEPT.id))));
 
         assertThat(ack).isNotDone();
-        assertThat(persister.state(GROUP, TOPIC, 0)).isNull();
+        assertThat(persister.state(GROUP, TOPIC, 0).startOffset()).isZero();
         persister.releaseHeldWrites();
         assertThat(ack.join().error()).isEqualTo(Errors.NONE);
         assertThat(persister.state(GROUP, TOPIC, 0).startOffset()).isEqualTo(5);
@@ -122,6 +149,7 @@ class SharePartitionManagerTest {
         lead(1, 0, 10);
         SharePartitionManager manager = manager();
         acquire(manager, "m1", 5);
+        int writesBefore = persister.writes();
 
         SharePartitionManager.Acknowledgement byOther = acknowledge(manager, "m2", 0, 4, AcknowledgeType.ACCEPT);
         SharePartitionManager.Acknowledgement beyond = manager.acknowledge(GROUP, "m1", TP, List.of(
@@ -132,7 +160,7 @@ class SharePartitionManagerTest {
         assertThat(byOther.message()).contains("not acquired by member m2");
         assertThat(beyond.error()).isEqualTo(Errors.INVALID_RECORD_STATE);
         assertThat(manager.partitionForTest(GROUP, TP).stateOf(0)).isEqualTo(RecordState.ACQUIRED);
-        assertThat(persister.writes()).isZero();
+        assertThat(persister.writes()).isEqualTo(writesBefore);
     }
 
     @Test
@@ -195,7 +223,7 @@ class SharePartitionManagerTest {
 
         assertThat(fenced.error()).isEqualTo(Errors.FENCED_LEADER_EPOCH);
         assertThat(old.size()).isZero();
-        assertThat(persister.state(GROUP, TOPIC, 0)).isNull();
+        assertThat(persister.state(GROUP, TOPIC, 0).startOffset()).isZero();
     }
 
     @Test
