@@ -199,6 +199,7 @@ final class ShareFetchHandlers {
             return fetchAll(fetch, session.partitions());
         }).whenComplete((ignored, failure) -> {
             if (failure != null) {
+                closeReads(fetch);
                 respondFetchError(request, Errors.UNKNOWN_SERVER_ERROR, "the broker failed: " + failure);
             } else if (fetch.acquiredCount() == 0 && epoch != ShareSessionCache.FINAL_EPOCH
                     && !(version >= 2 && data.isRenewAck()) && clock.millis() < fetch.deadlineMs
@@ -355,6 +356,16 @@ final class ShareFetchHandlers {
             bytes += answer.read == null ? 0 : answer.read.records().sizeInBytes();
         }
         return bytes;
+    }
+
+    /** Gives back the log regions of a fetch that is answered without them. */
+    private static void closeReads(Fetch fetch) {
+        for (PartitionAnswer answer : fetch.answers.values()) {
+            if (answer.read != null) {
+                answer.read.close();
+                answer.read = null;
+            }
+        }
     }
 
     private static boolean anyFetchError(Fetch fetch) {
