@@ -61,7 +61,8 @@ import java.util.function.LongConsumer;
  * answered on its own. A ShareFetch then reads each partition of the session: from the share partition's next
  * Available offset, whole batches up to the high watermark within {@code max_bytes}, and acquires up to
  * {@code max_records} records among those read (exactly that many: the record-limit mode of v2; the batch-optimized
- * mode is answered the same way, which is within what it allows). The response carries the batches and the acquired
+ * mode is answered the same way, which is within what it allows; {@code batch_size} is not used, each acquisition
+ * being answered as its contiguous ranges). The response carries the batches and the acquired
  * ranges; the consumer hands out only acquired offsets. A read_committed group acquires only below the last stable
  * offset, and the records of aborted transactions among what it acquired are archived, not handed out: the share
  * consumer gets no list of aborted transactions. A fetch that acquired nothing waits up to {@code max_wait_ms} for a
