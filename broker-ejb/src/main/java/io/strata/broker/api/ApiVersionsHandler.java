@@ -18,15 +18,22 @@ import org.apache.kafka.common.requests.ApiVersionsResponse;
 final class ApiVersionsHandler implements ApiHandler {
 
     private final RequestChannel requestChannel;
+    private final java.util.Set<org.apache.kafka.common.protocol.ApiKeys> withheld;
 
     ApiVersionsHandler(RequestChannel requestChannel) {
+        this(requestChannel, java.util.Set.of());
+    }
+
+    /** @param withheld implemented APIs this broker does not serve, as it was built without what they need */
+    ApiVersionsHandler(RequestChannel requestChannel, java.util.Set<org.apache.kafka.common.protocol.ApiKeys> withheld) {
         this.requestChannel = requestChannel;
+        this.withheld = java.util.Set.copyOf(withheld);
     }
 
     @Override
     public void handle(Request request, AbstractRequest body) {
         ApiVersionsRequest apiVersions = (ApiVersionsRequest) body;
-        ApiVersionsResponseData data = new ApiVersionsResponseData().setApiKeys(SupportedApis.apiVersions())
+        ApiVersionsResponseData data = new ApiVersionsResponseData().setApiKeys(SupportedApis.apiVersions(withheld))
                 .setSupportedFeatures(SupportedApis.supportedFeatures())
                 .setFinalizedFeaturesEpoch(SupportedApis.FINALIZED_FEATURES_EPOCH)
                 .setFinalizedFeatures(SupportedApis.finalizedFeatures());

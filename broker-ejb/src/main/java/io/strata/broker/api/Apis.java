@@ -10,6 +10,7 @@ import io.strata.broker.partition.ReplicaManager;
 import io.strata.broker.producer.ProducerIdManager;
 import io.strata.broker.server.BrokerMetrics;
 import io.strata.broker.share.SharePersister;
+import io.strata.broker.share.ShareServing;
 import io.strata.broker.share.coordinator.ShareCoordinator;
 import io.strata.broker.transaction.TransactionCoordinator;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -21,12 +22,14 @@ public final class Apis {
      * What the share-state APIs stand on: the share coordinator, the persister through which the group coordinator's
      * broker reaches it, whether a share group has members (AlterShareGroupOffsets and DeleteShareGroupOffsets are
      * refused NON_EMPTY_GROUP while it has), and the topic partitions a share group has state for or is subscribed to
-     * (what DescribeShareGroupOffsets without topics describes).
+     * (what DescribeShareGroupOffsets without topics describes); and what serves share consumers at partition
+     * leaders (ShareFetch, ShareAcknowledge), or null on a broker built without it: then those two APIs are neither
+     * advertised nor served.
      */
     public record Shares(ShareCoordinator coordinator, SharePersister persister,
                          java.util.function.Predicate<String> shareGroupHasMembers,
                          java.util.function.Function<String, java.util.Set<org.apache.kafka.common.TopicPartition>>
-                                 shareGroupPartitions) {
+                                 shareGroupPartitions, ShareServing serving) {
     }
 
     private final ApiDispatcher dispatcher;
@@ -35,8 +38,10 @@ public final class Apis {
                 ClusterMembership membership, ReplicaManager replicas, FetchPurgatory fetchPurgatory,
                 FetchPurgatory replicaFetchPurgatory, GroupCoordinator groups, ProducerIdManager producerIds,
                 BrokerMetrics metrics, java.time.Clock clock, TransactionCoordinator transactions, Shares shares) {
+        java.util.Set<ApiKeys> withheld = shares.serving() == null
+                ? java.util.Set.of(ApiKeys.SHARE_FETCH, ApiKeys.SHARE_ACKNOWLEDGE) : java.util.Set.of();
         dispatcher = new ApiDispatcher(requestChannel, metrics::recordRequest)
-                .register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(requestChannel))
+                .register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(requestChannel, withheld))
                 .register(ApiKeys.METADATA, new MetadataHandler(requestChannel, controller, membership,
                         config.autoCreateTopicsEnable))
                 .register(ApiKeys.PRODUCE, new ProduceHandler(requestChannel, controller, replicas,
@@ -65,7 +70,11 @@ public final class Apis {
                 config.transactionPartitionVerificationEnable).register(dispatcher);
         new AdminHandlers(requestChannel, controller, replicas, config).register(dispatcher);
         new PartitionAdminHandlers(requestChannel, controller).register(dispatcher);
-        dispatcher.checkComplete();
+        if (shares.serving() != null) {
+            new ShareFetchHandlers(requestChannel, controller, membership, replicas, shares.serving(),
+                    metrics::recordBytesOut, clock).register(dispatcher);
+        }
+        dispatcher.checkComplete(withheld);
     }
 
     public ApiDispatcher dispatcher() {

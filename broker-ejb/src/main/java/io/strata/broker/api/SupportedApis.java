@@ -36,7 +36,8 @@ public final class SupportedApis {
             ApiKeys.SHARE_GROUP_HEARTBEAT, ApiKeys.SHARE_GROUP_DESCRIBE,
             ApiKeys.INITIALIZE_SHARE_GROUP_STATE, ApiKeys.READ_SHARE_GROUP_STATE, ApiKeys.WRITE_SHARE_GROUP_STATE,
             ApiKeys.DELETE_SHARE_GROUP_STATE, ApiKeys.READ_SHARE_GROUP_STATE_SUMMARY,
-            ApiKeys.DESCRIBE_SHARE_GROUP_OFFSETS, ApiKeys.ALTER_SHARE_GROUP_OFFSETS, ApiKeys.DELETE_SHARE_GROUP_OFFSETS);
+            ApiKeys.DESCRIBE_SHARE_GROUP_OFFSETS, ApiKeys.ALTER_SHARE_GROUP_OFFSETS, ApiKeys.DELETE_SHARE_GROUP_OFFSETS,
+            ApiKeys.SHARE_FETCH, ApiKeys.SHARE_ACKNOWLEDGE);
 
     /**
      * APIs implemented only up to a version below kafka-clients' newest. Every transaction API is implemented to its
@@ -77,8 +78,16 @@ public final class SupportedApis {
 
     /** The ApiVersions answer: every implemented API with its version range. */
     public static ApiVersionCollection apiVersions() {
+        return apiVersions(Set.of());
+    }
+
+    /** The ApiVersions answer of a broker that does not serve {@code withheld}, implemented as they are. */
+    public static ApiVersionCollection apiVersions(Set<ApiKeys> withheld) {
         ApiVersionCollection versions = new ApiVersionCollection();
         for (ApiKeys key : IMPLEMENTED) {
+            if (withheld.contains(key)) {
+                continue;
+            }
             versions.add(new ApiVersion().setApiKey(key.id).setMinVersion(key.oldestVersion())
                     .setMaxVersion(latestVersion(key)));
         }

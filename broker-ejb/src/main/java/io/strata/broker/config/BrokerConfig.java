@@ -77,6 +77,8 @@ public final class BrokerConfig {
     public static final String GROUP_SHARE_DELIVERY_COUNT_LIMIT = "group.share.delivery.count.limit";
     public static final String GROUP_SHARE_MIN_DELIVERY_COUNT_LIMIT = "group.share.min.delivery.count.limit";
     public static final String GROUP_SHARE_MAX_DELIVERY_COUNT_LIMIT = "group.share.max.delivery.count.limit";
+    public static final String GROUP_SHARE_PARTITION_MAX_RECORD_LOCKS = "group.share.partition.max.record.locks";
+    public static final String GROUP_SHARE_MAX_SHARE_SESSIONS = "group.share.max.share.sessions";
     public static final String PRODUCER_ID_EXPIRATION_MS = "producer.id.expiration.ms";
     public static final String LOG_RETENTION_HOURS = "log.retention.hours";
     public static final String LOG_RETENTION_MINUTES = "log.retention.minutes";
@@ -172,6 +174,10 @@ public final class BrokerConfig {
     public final int groupShareDeliveryCountLimit;
     public final int groupShareMinDeliveryCountLimit;
     public final int groupShareMaxDeliveryCountLimit;
+    /** The in-flight offsets one share partition tracks at most: bounds its memory. */
+    public final int groupSharePartitionMaxRecordLocks;
+    /** Share sessions this broker keeps at most. */
+    public final int groupShareMaxShareSessions;
     public final long producerIdExpirationMs;
     public final int offsetCommitTimeoutMs;
     public final int transactionStateLogNumPartitions;
@@ -283,6 +289,8 @@ public final class BrokerConfig {
                 GROUP_SHARE_MIN_DELIVERY_COUNT_LIMIT, GROUP_SHARE_MAX_DELIVERY_COUNT_LIMIT);
         this.groupShareMinDeliveryCountLimit = (Integer) values.get(GROUP_SHARE_MIN_DELIVERY_COUNT_LIMIT);
         this.groupShareMaxDeliveryCountLimit = (Integer) values.get(GROUP_SHARE_MAX_DELIVERY_COUNT_LIMIT);
+        this.groupSharePartitionMaxRecordLocks = (Integer) values.get(GROUP_SHARE_PARTITION_MAX_RECORD_LOCKS);
+        this.groupShareMaxShareSessions = (Integer) values.get(GROUP_SHARE_MAX_SHARE_SESSIONS);
         this.producerIdExpirationMs = (Long) values.get(PRODUCER_ID_EXPIRATION_MS);
         this.offsetCommitTimeoutMs = (Integer) values.get(OFFSET_COMMIT_TIMEOUT_MS);
         this.transactionStateLogNumPartitions = (Integer) values.get(TRANSACTION_STATE_LOG_NUM_PARTITIONS);
@@ -583,6 +591,13 @@ public final class BrokerConfig {
                         "The server-side assignors of consumer-protocol groups, the first the default: uniform"
                                 + " (balanced and sticky) and range (co-partitioned), by these short names or"
                                 + " Kafka's class names.")
+                .define(GROUP_SHARE_PARTITION_MAX_RECORD_LOCKS, Type.INT, 2000, Range.between(100, 4000),
+                        Importance.MEDIUM, "The most records of one share group on one partition that are in"
+                                + " flight (acquired, or not yet done with behind the oldest acquired one): bounds the"
+                                + " leader's memory and how far members run ahead of a slow record.")
+                .define(GROUP_SHARE_MAX_SHARE_SESSIONS, Type.INT, 2000, Range.atLeast(1), Importance.MEDIUM,
+                        "The share sessions (one per share consumer fetching from this broker) kept at most; a"
+                                + " new one beyond is refused with SHARE_SESSION_LIMIT_REACHED.")
                 .define(GROUP_CONSUMER_MIGRATION_POLICY, Type.STRING, "bidirectional",
                         ConfigDef.CaseInsensitiveValidString.in("disabled", "upgrade", "downgrade", "bidirectional"),
                         Importance.MEDIUM, "Whether an empty classic group may become a consumer-protocol group"

@@ -23,6 +23,8 @@ public final class FetchPurgatory implements AutoCloseable {
 
     private final ScheduledExecutorService timer;
     private final ConcurrentHashMap<TopicPartition, Set<DelayedFetch>> watchers = new ConcurrentHashMap<>();
+    /** Appends reported so far: a fetch that reads this before looking and after parking sees what it missed. */
+    private final java.util.concurrent.atomic.AtomicLong appendsSeen = new java.util.concurrent.atomic.AtomicLong();
 
     public FetchPurgatory(ThreadFactory threads) {
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, runnable -> {
@@ -54,6 +56,7 @@ public final class FetchPurgatory implements AutoCloseable {
 
     /** Called after {@code bytes} were appended to {@code tp}. */
     public void onAppend(TopicPartition tp, int bytes) {
+        appendsSeen.incrementAndGet();
         Set<DelayedFetch> waiting = watchers.get(tp);
         if (waiting == null || waiting.isEmpty()) {
             return;
@@ -63,6 +66,11 @@ public final class FetchPurgatory implements AutoCloseable {
                 complete(fetch);
             }
         }
+    }
+
+    /** How many appends were reported so far, on any partition. */
+    public long appendsSeen() {
+        return appendsSeen.get();
     }
 
     public int waiting() {

@@ -169,6 +169,7 @@ final class Processor implements Runnable, ResponseRoute {
                     if (open) {
                         selector.close(connectionId);
                         quota.release();
+                        requestChannel.connectionClosed(connectionId);
                     }
                 }
             }
@@ -197,6 +198,7 @@ final class Processor implements Runnable, ResponseRoute {
                 pool.release(payload);
                 selector.close(connectionId);
                 quota.release();
+                requestChannel.connectionClosed(connectionId);
                 continue;
             }
             RequestContext context = new RequestContext(header, connectionId, channel.socketAddress(),
@@ -228,6 +230,7 @@ final class Processor implements Runnable, ResponseRoute {
                 closeResources(action);
             }
             quota.release();
+            requestChannel.connectionClosed(connectionId);
         }
     }
 

@@ -18,6 +18,8 @@ import java.util.concurrent.TimeUnit;
 public final class RequestChannel {
 
     private final BlockingQueue<Request> requests;
+    private final List<java.util.function.Consumer<String>> closeListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public RequestChannel(int queuedMaxRequests) {
         this.requests = new ArrayBlockingQueue<>(queuedMaxRequests);
@@ -53,6 +55,26 @@ public final class RequestChannel {
     /** Lets the connection go on without a response, as for a produce request with acks=0. */
     public void noResponse(Request request) {
         request.route().enqueue(Processor.Action.noResponse(request));
+    }
+
+    /**
+     * Tells {@code listener} the id of every connection that closes (as {@code RequestContext.connectionId}), by the
+     * client or by the broker: state kept per connection, such as share sessions, goes with it. Called on a network
+     * thread; the listener must be quick and must not block.
+     */
+    public void onConnectionClosed(java.util.function.Consumer<String> listener) {
+        closeListeners.add(listener);
+    }
+
+    void connectionClosed(String connectionId) {
+        for (java.util.function.Consumer<String> listener : closeListeners) {
+            try {
+                listener.accept(connectionId);
+            } catch (RuntimeException e) {
+                System.getLogger(RequestChannel.class.getName()).log(System.Logger.Level.ERROR,
+                        "A listener of closed connections failed on " + connectionId, e);
+            }
+        }
     }
 
     /** Closes the connection the request came on, as a client expects after a malformed request. */

@@ -8,6 +8,7 @@ import io.strata.broker.config.BrokerConfig;
 import io.strata.broker.config.Endpoint;
 import io.strata.broker.delayed.FetchPurgatory;
 import io.strata.broker.group.GroupCoordinator;
+import io.strata.broker.group.ShareGroupConfig;
 import io.strata.broker.local.LocalStrata;
 import io.strata.broker.local.Strata;
 import com.hazelcast.core.HazelcastInstance;
@@ -27,6 +28,10 @@ import io.strata.broker.network.SocketServer;
 import io.strata.broker.partition.Partition;
 import io.strata.broker.partition.ReplicaManager;
 import io.strata.broker.producer.ProducerIdManager;
+import io.strata.broker.share.ShareGroupSettings;
+import io.strata.broker.share.SharePartitionManager;
+import io.strata.broker.share.SharePersister;
+import io.strata.broker.share.ShareServing;
 import io.strata.broker.share.coordinator.ShareCoordinator;
 import io.strata.broker.share.coordinator.ShareCoordinatorPersister;
 import io.strata.broker.transaction.TransactionCoordinator;
@@ -67,6 +72,8 @@ public final class BrokerServer implements AutoCloseable {
      * request.timeout.ms: long enough for a failed broker to be noticed and a new leader to load the state.
      */
     private static final long SHARE_PERSISTER_TIMEOUT_MS = 30_000;
+    /** How long an admin request waits for the group coordinator's view of a share group. */
+    private static final long SHARE_GROUP_LOOKUP_TIMEOUT_MS = 5_000;
     /** Share-state operations this broker's persister may have in flight at once. */
     private static final int SHARE_PERSISTER_OPERATIONS_MAX = 65_536;
 
@@ -91,7 +98,9 @@ public final class BrokerServer implements AutoCloseable {
     private TransactionCoordinator transactionCoordinator;
     private ShareCoordinator shareCoordinator;
     private ShareCoordinatorPersister sharePersister;
-    /** Whether a share group has members; none until {@link #useShareGroupMembership} says otherwise. */
+    /** Whether a test replaced the share-group membership the offsets APIs consult. */
+    private volatile boolean shareGroupMembershipSet;
+    /** Whether a share group has members: the group coordinator's answer, unless a test says otherwise. */
     private volatile java.util.function.Predicate<String> shareGroupHasMembers = groupId -> false;
     /** The topic partitions a share group has state for or is subscribed to; none until told otherwise. */
     private volatile java.util.function.Function<String, java.util.Set<org.apache.kafka.common.TopicPartition>>
@@ -106,6 +115,11 @@ public final class BrokerServer implements AutoCloseable {
     private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
     private volatile String stoppedBecause;
     private LocalStrata local;
+    /** Builds the share-state persister at start; null: ShareFetch and ShareAcknowledge are not served. */
+    private java.util.function.Function<BrokerServer, SharePersister> sharePersisters;
+    private java.util.function.Function<String, ShareGroupSettings> shareGroupSettings;
+    private SharePartitionManager.ArchiveListener shareArchiveListener;
+    private ShareServing shareServing;
 
     public BrokerServer(BrokerConfig config, ThreadFactory threads, Clock clock) {
         this(config, threads, clock, null);
@@ -120,6 +134,30 @@ public final class BrokerServer implements AutoCloseable {
         this.threads = threads;
         this.clock = clock;
         this.hazelcast = hazelcast;
+    }
+
+    /**
+     * Serves share consumers (ShareFetch, ShareAcknowledge) with the persister {@code persisters} builds at start,
+     * and each group's settings from {@code settings} (null: the broker's {@code group.share.*} defaults for every
+     * group). Without it the broker neither advertises nor serves those APIs: share-partition state must be stored
+     * somewhere durable before a share consumer is told its acknowledgement counted. Call before {@link #start}.
+     */
+    public void serveShareGroups(java.util.function.Function<BrokerServer, SharePersister> persisters,
+                                 java.util.function.Function<String, ShareGroupSettings> settings) {
+        serveShareGroups(persisters, settings, null);
+    }
+
+    /**
+     * As {@link #serveShareGroups(java.util.function.Function, java.util.function.Function)}, telling
+     * {@code archived} of records given up on at the delivery count limit (the hook for a dead-letter topic; null:
+     * they are logged).
+     */
+    public void serveShareGroups(java.util.function.Function<BrokerServer, SharePersister> persisters,
+                                 java.util.function.Function<String, ShareGroupSettings> settings,
+                                 SharePartitionManager.ArchiveListener archived) {
+        this.sharePersisters = java.util.Objects.requireNonNull(persisters, "persisters");
+        this.shareGroupSettings = settings;
+        this.shareArchiveListener = archived;
     }
 
     /** Whether this broker is the controller: always in a cluster of one. */
@@ -212,11 +250,13 @@ public final class BrokerServer implements AutoCloseable {
                     this::replicationEndpoint, threads, SHARE_PERSISTER_TIMEOUT_MS,
                     SHARE_PERSISTER_RETRY_BACKOFF_MS, config.shareCoordinatorWriteTimeoutMs * 2,
                     SHARE_PERSISTER_OPERATIONS_MAX);
+            wireShareGroups();
+            startShareServing();
             Apis apis = new Apis(config, requestChannel, controller, membership, replicaManager, fetchPurgatory,
                     replicaFetchPurgatory, groupCoordinator, producerIds, metrics, clock, transactionCoordinator,
                     new Apis.Shares(shareCoordinator, sharePersister,
                             groupId -> shareGroupHasMembers.test(groupId),
-                            groupId -> shareGroupPartitions.apply(groupId)));
+                            groupId -> shareGroupPartitions.apply(groupId), shareServing));
             handlers = new RequestHandlerPool(config.numIoThreads, requestChannel, apis.dispatcher(), threads);
             handlers.start();
             startBackgroundTasks();
@@ -237,6 +277,86 @@ public final class BrokerServer implements AutoCloseable {
         LOG.log(Level.INFO, "Strata broker {0} started in {1} ms: cluster {2}, listening on {3}, data in {4}",
                 config.nodeId, (System.nanoTime() - startNanos) / 1_000_000, controller.image().clusterId(),
                 socketServer.boundEndpoints(), config.logDirs);
+    }
+
+    /**
+     * Joins the three sides of share groups: the group coordinator's membership and group configs, the share
+     * coordinator's stored state (through {@link #sharePersister}), and the partition leaders' share partitions.
+     * What a test set through {@link #serveShareGroups} or {@link #useShareGroupMembership} is kept.
+     */
+    private void wireShareGroups() {
+        if (sharePersisters == null) {
+            sharePersisters = server -> server.sharePersister;
+        }
+        if (shareGroupSettings == null) {
+            shareGroupSettings = groupId -> {
+                ShareGroupConfig group = groupCoordinator.shareGroupConfig(groupId);
+                return new ShareGroupSettings(group.recordLockDurationMs(), group.deliveryCountLimit(),
+                        group.autoOffsetReset(), group.isolationLevel());
+            };
+        }
+        if (!shareGroupMembershipSet) {
+            shareGroupHasMembers = groupId -> shareGroupListing(groupId)
+                    .map(GroupCoordinator.ShareGroupListing::hasMembers).orElse(false);
+            shareGroupPartitions = groupId -> shareGroupListing(groupId)
+                    .map(listing -> partitionsOf(listing.subscribedTopics())).orElse(java.util.Set.of());
+        }
+        // A deleted group's state goes too, so that a group created again under its id starts afresh.
+        groupCoordinator.onShareGroupDeleted((groupId, partitions) -> partitions.forEach((topicId, indexes) ->
+                indexes.forEach(index -> sharePersister.delete(groupId, topicId, index).whenComplete(
+                        (error, failure) -> {
+                            if (failure != null || error != org.apache.kafka.common.protocol.Errors.NONE) {
+                                LOG.log(Level.WARNING, "The share state of deleted group {0} on {1}-{2} was not"
+                                        + " deleted: {3}", groupId, topicId, index, failure != null ? failure : error);
+                            }
+                        }))));
+    }
+
+    /**
+     * The share group as its coordinator (this broker: the offsets APIs are sent to the group's coordinator) knows it.
+     * The admin APIs that ask are rare, so the request thread waits for the coordinator's thread, a bounded while.
+     */
+    private java.util.Optional<GroupCoordinator.ShareGroupListing> shareGroupListing(String groupId) {
+        try {
+            return groupCoordinator.shareGroup(groupId).get(SHARE_GROUP_LOOKUP_TIMEOUT_MS,
+                    java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw org.apache.kafka.common.protocol.Errors.COORDINATOR_NOT_AVAILABLE.exception();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof org.apache.kafka.common.errors.ApiException api ? api
+                    : org.apache.kafka.common.protocol.Errors.UNKNOWN_SERVER_ERROR.exception();
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw org.apache.kafka.common.protocol.Errors.COORDINATOR_NOT_AVAILABLE.exception();
+        }
+    }
+
+    private java.util.Set<org.apache.kafka.common.TopicPartition> partitionsOf(java.util.Set<String> topics) {
+        java.util.Set<org.apache.kafka.common.TopicPartition> partitions = new java.util.HashSet<>();
+        for (String topic : topics) {
+            io.strata.broker.metadata.TopicImage image = controller.image().topic(topic);
+            if (image != null) {
+                for (int index = 0; index < image.partitionCount(); index++) {
+                    partitions.add(new org.apache.kafka.common.TopicPartition(topic, index));
+                }
+            }
+        }
+        return partitions;
+    }
+
+    /** Builds what serves share consumers, and drops their share partitions as leadership moves away. */
+    private void startShareServing() {
+        SharePartitionManager.ArchiveListener archived = shareArchiveListener != null ? shareArchiveListener
+                : (groupId, topicPartition, ranges) -> LOG.log(Level.INFO, "Share group {0} gave up on records {1}"
+                        + " of {2}: delivered as often as its delivery count limit allows", groupId, ranges,
+                        topicPartition);
+        ShareServing serving = new ShareServing(config, sharePersisters.apply(this), replicaManager,
+                shareGroupSettings != null ? shareGroupSettings : ShareServing.brokerDefaults(config), archived,
+                threads, clock);
+        shareServing = serving;
+        controller.addListener((previous, current) -> serving.onLeadershipChanged());
+        replicaManager.addLogDirectoryFailureListener((directory, allOffline) -> serving.onLeadershipChanged());
+        requestChannel.onConnectionClosed(serving::onConnectionClosed);
     }
 
     /** Joins the Hazelcast cluster, catches up with its metadata and starts standing for controller. */
@@ -422,6 +542,7 @@ public final class BrokerServer implements AutoCloseable {
                                                 java.util.Set<org.apache.kafka.common.TopicPartition>> partitions) {
         shareGroupHasMembers = java.util.Objects.requireNonNull(hasMembers);
         shareGroupPartitions = java.util.Objects.requireNonNull(partitions);
+        shareGroupMembershipSet = true;
     }
 
     /** Where the leaders of topic partitions keep their share partitions' state. */
@@ -431,6 +552,11 @@ public final class BrokerServer implements AutoCloseable {
 
     public TransactionCoordinator transactionCoordinator() {
         return transactionCoordinator;
+    }
+
+    /** What serves share consumers, or null when the broker was built without a share-state persister. */
+    public ShareServing shareServing() {
+        return shareServing;
     }
 
     public GroupCoordinator groupCoordinator() {
@@ -486,6 +612,10 @@ public final class BrokerServer implements AutoCloseable {
         if (background != null) {
             stopWithoutInterrupting(background, "background");
             background = null;
+        }
+        if (shareServing != null) {
+            shareServing.close();
+            shareServing = null;
         }
         if (fetchPurgatory != null) {
             fetchPurgatory.close();

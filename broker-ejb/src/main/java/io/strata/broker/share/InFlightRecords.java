@@ -100,6 +100,15 @@ final class InFlightRecords {
     }
 
     /** Adds a range just after the last one, merged into it when they agree. */
+    /** Replaces the ranges with copies of {@code other}'s, range for range (none merged). */
+    void copyFrom(InFlightRecords other) {
+        ranges.clear();
+        for (Range range : other.all()) {
+            ranges.put(range.firstOffset, new Range(range.firstOffset, range.lastOffset, range.state,
+                    range.deliveryCount, range.memberId, range.lockExpiryMs));
+        }
+    }
+
     void append(Range range) {
         Range last = last();
         if (last != null && last.lastOffset + 1 != range.firstOffset) {

@@ -86,6 +86,24 @@ public final class SharePartition {
         return new Rebuilt(partition, archived);
     }
 
+    /**
+     * An exact copy, locks and holders included: what a caller keeps to put the partition back when a change it made
+     * could not be persisted, so that memory follows the store.
+     */
+    public SharePartition copy() {
+        SharePartition copy = new SharePartition(limits, stateEpoch, startOffset);
+        copy.inFlight.copyFrom(inFlight);
+        copy.endOffset = endOffset;
+        copy.logStartOffset = logStartOffset;
+        copy.earliestLockExpiryMs = earliestLockExpiryMs;
+        return copy;
+    }
+
+    /** The limits this partition runs under. */
+    public ShareLimits limits() {
+        return limits;
+    }
+
     public int stateEpoch() {
         return stateEpoch;
     }
@@ -292,6 +310,19 @@ public final class SharePartition {
     public String holder(long offset) {
         Range range = trackedRange(offset);
         return range == null ? null : range.memberId;
+    }
+
+    /**
+     * Where the next acquisition without a filter starts: the first Available in-flight offset, or the end offset when
+     * none is (expired locks not yet released are not counted; {@link #expireLocks} first).
+     */
+    public long nextAvailableOffset() {
+        for (Range range : inFlight.all()) {
+            if (range.state == RecordState.AVAILABLE) {
+                return range.firstOffset;
+            }
+        }
+        return endOffset;
     }
 
     /** How many offsets are Acquired now. */

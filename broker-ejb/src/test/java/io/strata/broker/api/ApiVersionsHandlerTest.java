@@ -48,7 +48,11 @@ class ApiVersionsHandlerTest {
         assertThat(Errors.forCode(response.data().errorCode())).isEqualTo(Errors.NONE);
         Set<ApiKeys> advertised = response.data().apiKeys().stream().map(v -> ApiKeys.forId(v.apiKey()))
                 .collect(Collectors.toSet());
-        assertThat(advertised).isEqualTo(SupportedApis.implemented())
+        // This broker was built without a share-state persister: it withholds the share APIs it cannot serve.
+        Set<ApiKeys> servable = new java.util.HashSet<>(SupportedApis.implemented());
+        servable.removeAll(Set.of(ApiKeys.SHARE_FETCH, ApiKeys.SHARE_ACKNOWLEDGE));
+        assertThat(SupportedApis.implemented()).contains(ApiKeys.SHARE_FETCH, ApiKeys.SHARE_ACKNOWLEDGE);
+        assertThat(advertised).isEqualTo(servable)
                 .contains(ApiKeys.PRODUCE, ApiKeys.FETCH, ApiKeys.JOIN_GROUP, ApiKeys.END_TXN,
                         ApiKeys.CONSUMER_GROUP_HEARTBEAT, ApiKeys.CONSUMER_GROUP_DESCRIBE,
                         ApiKeys.SHARE_GROUP_HEARTBEAT, ApiKeys.SHARE_GROUP_DESCRIBE);
@@ -85,5 +89,16 @@ class ApiVersionsHandlerTest {
                 new StreamsGroupDescribeRequestData().setGroupIds(List.of("g"))), StreamsGroupDescribeResponse.class);
 
         assertThat(response.errorCounts()).containsOnlyKeys(Errors.UNSUPPORTED_VERSION);
+    }
+
+    @Test
+    void aBrokerWithoutASharePersisterAnswersShareFetchWithUnsupportedVersion() throws Exception {
+        org.apache.kafka.common.requests.ShareFetchResponse response = broker.send(
+                new org.apache.kafka.common.requests.ShareFetchRequest.Builder(
+                        new org.apache.kafka.common.message.ShareFetchRequestData().setGroupId("g")
+                                .setMemberId("m").setMaxRecords(1).setBatchSize(1)),
+                org.apache.kafka.common.requests.ShareFetchResponse.class);
+
+        assertThat(Errors.forCode(response.data().errorCode())).isEqualTo(Errors.UNSUPPORTED_VERSION);
     }
 }

@@ -116,7 +116,7 @@ final class HandlerFixture implements AutoCloseable {
                 replicaFetchPurgatory, groupCoordinator, producerIds, new BrokerMetrics(), clock,
                 transactionCoordinator, new Apis.Shares(shareCoordinator, sharePersister,
                         shareGroupsWithMembers::contains,
-                        group -> shareGroupPartitions.getOrDefault(group, java.util.Set.of()))).dispatcher();
+                        group -> shareGroupPartitions.getOrDefault(group, java.util.Set.of()), null)).dispatcher();
     }
 
     /** A broker with node id 1 keeping its data in {@code dir}, with {@code settings} over the test defaults. */

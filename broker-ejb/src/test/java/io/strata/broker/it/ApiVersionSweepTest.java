@@ -78,7 +78,10 @@ class ApiVersionSweepTest {
 
     @BeforeAll
     static void startBroker() {
-        broker = TestBroker.start(dir, Map.of());
+        broker = new TestBroker(dir, Map.of());
+        broker.serveShareGroups(new io.strata.broker.share.InMemorySharePersister(), group ->
+                io.strata.broker.share.ShareGroupSettings.DEFAULTS);
+        broker.start();
         broker.createTopic("sweep", 1, Map.of());
         topicId = broker.server().controller().image().topic("sweep").id();
     }
@@ -308,6 +311,21 @@ class ApiVersionSweepTest {
         requests.put(ApiKeys.SHARE_GROUP_DESCRIBE, v -> new org.apache.kafka.common.message
                 .ShareGroupDescribeRequestData().setGroupIds(List.of("sweep-share-group")));
         shareStateRequests(requests);
+        requests.put(ApiKeys.SHARE_FETCH, v -> {
+            org.apache.kafka.common.message.ShareFetchRequestData.FetchTopicCollection topics =
+                    new org.apache.kafka.common.message.ShareFetchRequestData.FetchTopicCollection();
+            org.apache.kafka.common.message.ShareFetchRequestData.FetchTopic topic =
+                    new org.apache.kafka.common.message.ShareFetchRequestData.FetchTopic().setTopicId(topicId);
+            topic.partitions().add(new org.apache.kafka.common.message.ShareFetchRequestData.FetchPartition()
+                    .setPartitionIndex(0));
+            topics.add(topic);
+            return new org.apache.kafka.common.message.ShareFetchRequestData().setGroupId("sweep-share")
+                    .setMemberId("m-" + v).setShareSessionEpoch(0).setMaxWaitMs(0).setMinBytes(1)
+                    .setMaxRecords(10).setBatchSize(10).setTopics(topics);
+        });
+        requests.put(ApiKeys.SHARE_ACKNOWLEDGE, v -> new org.apache.kafka.common.message
+                .ShareAcknowledgeRequestData().setGroupId("sweep-share").setMemberId("m-" + v)
+                .setShareSessionEpoch(1));
         return requests;
     }
 

@@ -63,6 +63,7 @@ public final class TestBroker implements AutoCloseable {
     private final AheadClock clock = new AheadClock();
     private BrokerServer server;
     private int port;
+    private java.util.function.Consumer<BrokerServer> beforeStart = server -> { };
 
     /** The wall clock, moved ahead by however much a test asked: time passes for the broker without waiting. */
     private static final class AheadClock extends Clock {
@@ -128,8 +129,19 @@ public final class TestBroker implements AutoCloseable {
             settings.put(BrokerConfig.LISTENERS, "PLAINTEXT://" + listenerHost() + ":" + port);
         }
         server = new BrokerServer(BrokerConfig.of(settings), Executors.defaultThreadFactory(), clock);
+        beforeStart.accept(server);
         server.start();
         port = server.boundPort("PLAINTEXT");
+    }
+
+    /**
+     * Serves share consumers with {@code persister} (a test's in-memory one, until the share coordinator's lands) and
+     * the given group settings, from the next start on.
+     */
+    public void serveShareGroups(io.strata.broker.share.SharePersister persister,
+                                 java.util.function.Function<String, io.strata.broker.share.ShareGroupSettings>
+                                         groupSettings) {
+        beforeStart = server -> server.serveShareGroups(broker -> persister, groupSettings);
     }
 
     public void stop() {

@@ -41,6 +41,12 @@ public final class TestCluster implements AutoCloseable {
 
     /** Starts {@code count} brokers with data under {@code dir} and waits until all have joined. */
     public static TestCluster start(Path dir, int count, Map<String, Object> extraSettings) throws Exception {
+        return start(dir, count, extraSettings, broker -> { });
+    }
+
+    /** Starts {@code count} brokers, each prepared by {@code prepare} before its first start (e.g. its seams). */
+    public static TestCluster start(Path dir, int count, Map<String, Object> extraSettings,
+                                    java.util.function.Consumer<TestBroker> prepare) throws Exception {
         TestCluster cluster = new TestCluster();
         int base = freePortBlock(count);
         StringBuilder members = new StringBuilder("tcpip:");
@@ -62,7 +68,9 @@ public final class TestCluster implements AutoCloseable {
             // "${broker.dir}" in a setting stands for the broker's own data directory, e.g. for two log.dirs each.
             extraSettings.forEach((name, value) -> settings.put(name, value instanceof String text
                     ? text.replace("${broker.dir}", brokerDir.toString()) : value));
-            cluster.brokers.add(new TestBroker(brokerDir, settings));
+            TestBroker broker = new TestBroker(brokerDir, settings);
+            prepare.accept(broker);
+            cluster.brokers.add(broker);
         }
         try {
             // All at once, as separate servers would: a broker's start waits for a controller, and with the CP

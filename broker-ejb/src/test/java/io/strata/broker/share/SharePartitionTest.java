@@ -25,6 +25,24 @@ class SharePartitionTest {
     final SharePartition partition = new SharePartition(LIMITS, 0, 0);
 
     @Test
+    void aCopyHoldsTheSameLocksAndChangesApartFromTheOriginal() {
+        partition.acquire("a", 5, 10, 0);
+        partition.acknowledge("a", 0, 1, AcknowledgeType.ACCEPT, 0);
+
+        SharePartition copy = partition.copy();
+        copy.acknowledge("a", 2, 4, AcknowledgeType.ACCEPT, 0);
+
+        assertThat(copy.startOffset()).isEqualTo(5);
+        assertThat(partition.startOffset()).isEqualTo(2);
+        assertThat(partition.holder(3)).isEqualTo("a");
+        assertThat(partition.copy().snapshot()).isEqualTo(partition.snapshot());
+        assertThat(partition.copy().expireLocks(LOCK_MS)).isEmpty();
+        assertThat(partition.nextAvailableOffset()).isEqualTo(5);
+        partition.checkInvariants();
+        copy.checkInvariants();
+    }
+
+    @Test
     void threeMembersOnOnePartitionSplitItsRecordsDisjointly() {
         Set<Long> seen = new HashSet<>();
         for (String member : List.of("a", "b", "c")) {

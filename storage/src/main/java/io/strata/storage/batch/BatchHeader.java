@@ -49,6 +49,7 @@ public final class BatchHeader {
     public static final int SIZE = 61;
     public static final byte MAGIC_V2 = 2;
 
+    private static final int TRANSACTIONAL_FLAG_MASK = 0x10;
     private static final int CONTROL_FLAG_MASK = 0x20;
     private static final int COMPRESSION_CODEC_MASK = 0x07;
 
@@ -86,6 +87,15 @@ public final class BatchHeader {
 
     public static int recordCount(ByteBuffer buffer, int position) {
         return buffer.getInt(position + RECORD_COUNT_OFFSET);
+    }
+
+    /** Whether the batch belongs to a transaction (attribute bit 4). */
+    public static boolean isTransactional(ByteBuffer buffer, int position) {
+        return (buffer.getShort(position + ATTRIBUTES_OFFSET) & TRANSACTIONAL_FLAG_MASK) != 0;
+    }
+
+    public static long producerId(ByteBuffer buffer, int position) {
+        return buffer.getLong(position + PRODUCER_ID_OFFSET);
     }
 
     public static boolean isControl(ByteBuffer buffer, int position) {

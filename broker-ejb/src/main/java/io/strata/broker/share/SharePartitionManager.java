@@ -1,0 +1,595 @@
+package io.strata.broker.share;
+
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicIdPartition;
+import org.apache.kafka.common.protocol.Errors;
+
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.LongUnaryOperator;
+
+/**
+ * The live share partitions of the topic partitions this broker leads: one {@link SharePartition} per (share group,
+ * topic partition), created when a member first fetches it, from the state the {@link SharePersister} keeps or, when
+ * none is kept, at the offset the group's {@code share.auto.offset.reset} gives.
+ *
+ * <p>Each share partition runs its operations one at a time, in arrival order, on a queue of its own: an operation
+ * that waits for the persister (loading, an acknowledgement) holds the next one back without holding a thread or a
+ * lock, and nothing waits for the log. Acquisitions stay in memory, as in Kafka: after a failover the records that
+ * were acquired are delivered again (at least once). Acknowledgements are applied to a copy of the partition, the copy
+ * is written, and only once the persister says NONE does the copy become the partition: a failed write leaves memory
+ * as the store has it.
+ *
+ * <p>A share partition belongs to the leader epoch at which it was loaded. When this broker stops leading its topic
+ * partition, or leads it at a new epoch ({@link #onLeadershipChanged}), it is dropped and what is queued on it is
+ * answered NOT_LEADER_OR_FOLLOWER; a persister that answers FENCED_LEADER_EPOCH or FENCED_STATE_EPOCH drops it too,
+ * and the next fetch loads it again.
+ *
+ * <p>Acquisition locks are expired by a timer ({@code expirySweepMs}), not only when the next operation comes, so
+ * that records freed by a member that went quiet reach the others: every release, whether by acknowledgement, expiry
+ * or a member leaving, is reported to the {@code recordsReleased} listener, which wakes waiting fetches.
+ *
+ * <p>Bounds: each share partition tracks at most {@code maxRecordLocks} in-flight offsets
+ * ({@code group.share.partition.max.record.locks}); there is one per (group, led topic partition) that was fetched
+ * since this broker began to lead it; the operations queued on one are at most the requests in flight to this broker.
+ * A sweep visits every share partition once, in O(1) unless locks are due.
+ *
+ * <p>Thread-safe.
+ */
+public final class SharePartitionManager implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(SharePartitionManager.class.getName());
+
+    /** How the manager sees the topic partitions this broker leads. Implementations are thread-safe. */
+    public interface LeaderLogs {
+        /** The topic partition as this broker leads it now, or null when it does not lead it. */
+        LeaderLog leader(TopicIdPartition topicPartition);
+    }
+
+    /**
+     * A led topic partition now: its leader epoch, its log start offset, its high watermark, its last stable offset,
+     * and a search by timestamp (the first offset with a timestamp at or after the argument, or -1).
+     */
+    public record LeaderLog(int leaderEpoch, long logStartOffset, long highWatermark, long lastStableOffset,
+                            LongUnaryOperator offsetForTimestamp) {
+    }
+
+    /** Told of records archived because they reached the delivery limit: the hook for a dead-letter topic. */
+    @FunctionalInterface
+    public interface ArchiveListener {
+        void archivedAtDeliveryLimit(String groupId, TopicIdPartition topicPartition, List<OffsetRange> archived);
+    }
+
+    /** One share partition: a share group on a topic partition. */
+    public record Key(String groupId, TopicIdPartition topicPartition) {
+    }
+
+    /** What an acquisition gave: the error (NONE), the records and the lock duration; or the error alone. */
+    public record Acquisition(Errors error, String message, List<AcquiredRecords> records, long lockDurationMs) {
+        public Acquisition {
+            records = List.copyOf(records);
+        }
+
+        static Acquisition failed(Errors error, String message) {
+            return new Acquisition(error, message, List.of(), 0);
+        }
+    }
+
+    /** Where to read the log from for the next acquisition, or the error. */
+    public record Position(Errors error, String message, long offset) {
+    }
+
+    /** The answer to a partition's acknowledgements: NONE once they are stored, or the error and why. */
+    public record Acknowledgement(Errors error, String message) {
+        static final Acknowledgement DONE = new Acknowledgement(Errors.NONE, null);
+    }
+
+    /** One acknowledged range, as a request names it: one type for the whole range, or one per offset (0 = gap). */
+    public record AcknowledgementBatch(long firstOffset, long lastOffset, List<Byte> typeIds) {
+        public AcknowledgementBatch {
+            typeIds = List.copyOf(typeIds);
+        }
+    }
+
+    private final SharePersister persister;
+    private final LeaderLogs logs;
+    private final Function<String, ShareGroupSettings> settings;
+    private final int maxRecordLocks;
+    private final Clock clock;
+    private final Consumer<TopicIdPartition> recordsReleased;
+    private final ArchiveListener archiveListener;
+    private final ConcurrentHashMap<Key, Live> live = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService timer;
+
+    /**
+     * @param settings        the settings of a share group, by group id (its dynamic config or the broker defaults)
+     * @param maxRecordLocks  {@code group.share.partition.max.record.locks}
+     * @param recordsReleased told when records of a topic partition became Available again, to wake waiting fetches
+     * @param archiveListener told of records archived at the delivery limit
+     * @param expirySweepMs   how often expired acquisition locks are released
+     */
+    public SharePartitionManager(SharePersister persister, LeaderLogs logs,
+                                 Function<String, ShareGroupSettings> settings, int maxRecordLocks, Clock clock,
+                                 Consumer<TopicIdPartition> recordsReleased, ArchiveListener archiveListener,
+                                 ThreadFactory threads, long expirySweepMs) {
+        if (maxRecordLocks < 1) {
+            throw new IllegalArgumentException("max record locks must be positive, got " + maxRecordLocks);
+        }
+        if (expirySweepMs < 1) {
+            throw new IllegalArgumentException("expiry sweep interval must be positive, got " + expirySweepMs);
+        }
+        this.persister = Objects.requireNonNull(persister, "persister");
+        this.logs = logs;
+        this.settings = settings;
+        this.maxRecordLocks = maxRecordLocks;
+        this.clock = clock;
+        this.recordsReleased = recordsReleased;
+        this.archiveListener = archiveListener;
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, runnable -> {
+            Thread thread = threads.newThread(runnable);
+            thread.setName("strata-share-lock-expiry");
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.timer = executor;
+        timer.scheduleWithFixedDelay(this::expireLocks, expirySweepMs, expirySweepMs, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Acquires up to {@code maxRecords} records for the member, below {@code readEndOffset} (where the caller's read
+     * of the log ended) and the high watermark, or the last stable offset for a read_committed group.
+     */
+    public CompletableFuture<Acquisition> acquire(String groupId, String memberId, TopicIdPartition topicPartition,
+                                                  int maxRecords, long readEndOffset) {
+        if (maxRecords < 1) {
+            throw new IllegalArgumentException("max records must be positive, got " + maxRecords);
+        }
+        return submit(groupId, topicPartition, (share, leader) -> {
+                    ShareGroupSettings group = settings.apply(groupId);
+                    long readable = group.isolationLevel() == IsolationLevel.READ_COMMITTED
+                            ? leader.lastStableOffset() : leader.highWatermark();
+                    AcquireResult result = share.partition.acquire(memberId, maxRecords,
+                            Math.min(readable, readEndOffset), clock.millis());
+                    reportArchived(share, result.archivedAtDeliveryLimit());
+                    return CompletableFuture.completedFuture(new Acquisition(Errors.NONE, null, result.acquired(),
+                            share.partition.limits().lockDurationMs()));
+                }, error -> Acquisition.failed(error.error(), error.message()));
+    }
+
+    /**
+     * Where the next acquisition for the group would start reading the log: the first Available offset. The caller
+     * reads the log from there, then {@link #acquire}s up to where its read ended.
+     */
+    public CompletableFuture<Position> nextFetchOffset(String groupId, TopicIdPartition topicPartition) {
+        return submit(groupId, topicPartition, (share, leader) -> {
+            List<OffsetRange> archived = share.partition.expireLocks(clock.millis());
+            reportArchived(share, archived);
+            return CompletableFuture.completedFuture(new Position(Errors.NONE, null,
+                    share.partition.nextAvailableOffset()));
+        }, error -> new Position(error.error(), error.message(), -1));
+    }
+
+    /**
+     * Acknowledges the batches of one topic partition for the member, all or none: if any range is not wholly held by
+     * the member the answer is INVALID_RECORD_STATE and nothing changes. The new state is written to the persister
+     * before the answer is NONE; if the write fails, nothing changes and the answer is the persister's error.
+     */
+    public CompletableFuture<Acknowledgement> acknowledge(String groupId, String memberId,
+                                                          TopicIdPartition topicPartition,
+                                                          List<AcknowledgementBatch> batches) {
+        Acknowledgement invalid = validate(batches);
+        if (invalid != null) {
+            return CompletableFuture.completedFuture(invalid);
+        }
+        return submit(groupId, topicPartition, (share, leader) -> {
+                    long nowMs = clock.millis();
+                    SharePartition changed = share.partition.copy();
+                    List<OffsetRange> archived = new ArrayList<>();
+                    boolean released = false;
+                    for (AcknowledgementBatch batch : batches) {
+                        for (Run run : runs(batch)) {
+                            AcknowledgeResult result = changed.acknowledge(memberId, run.firstOffset, run.lastOffset,
+                                    run.type, nowMs);
+                            archived.addAll(result.archivedAtDeliveryLimit());
+                            if (result.error() != Errors.NONE) {
+                                return CompletableFuture.completedFuture(new Acknowledgement(result.error(),
+                                        "offsets " + run.firstOffset + " to " + run.lastOffset + " of "
+                                                + topicPartition + " are not acquired by member " + memberId
+                                                + " (never, or its lock expired)"));
+                            }
+                            released |= run.type == AcknowledgeType.RELEASE;
+                        }
+                    }
+                    boolean anyReleased = released;
+                    return write(share, changed).thenApply(error -> {
+                        if (error != Errors.NONE) {
+                            return new Acknowledgement(error, "the share state of " + topicPartition
+                                    + " could not be stored (" + error.name() + "); nothing was acknowledged");
+                        }
+                        share.partition = changed;
+                        reportArchived(share, archived);
+                        if (anyReleased) {
+                            recordsReleased.accept(topicPartition);
+                        }
+                        return Acknowledgement.DONE;
+                    });
+                }, error -> new Acknowledgement(error.error(), error.message()));
+    }
+
+    /**
+     * Archives records of aborted transactions the member just acquired (read_committed): they are never delivered.
+     * In memory only, as in Kafka: the next write stores them, and a new leader that never saw it filters them again.
+     * Offsets the member no longer holds are left alone.
+     */
+    public CompletableFuture<Void> archiveAborted(String groupId, String memberId, TopicIdPartition topicPartition,
+                                                  List<OffsetRange> aborted) {
+        return submit(groupId, topicPartition, (share, leader) -> {
+            for (OffsetRange range : aborted) {
+                share.partition.acknowledge(memberId, range.firstOffset(), range.lastOffset(), AcknowledgeType.REJECT,
+                        clock.millis());
+            }
+            return CompletableFuture.completedFuture((Void) null);
+        }, error -> null);
+    }
+
+    /**
+     * Gives back every record the member holds on the topic partition, as when its share session closes; the new
+     * state is written, and a failed write only means the records come back as they would after a failover.
+     */
+    public CompletableFuture<Void> releaseMember(String groupId, String memberId, TopicIdPartition topicPartition) {
+        Key key = new Key(groupId, topicPartition);
+        if (!live.containsKey(key)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return submit(groupId, topicPartition, (share, leader) -> {
+            long before = share.partition.acquiredCount();
+            List<OffsetRange> archived = share.partition.releaseMember(memberId, clock.millis());
+            reportArchived(share, archived);
+            if (share.partition.acquiredCount() == before) {
+                return CompletableFuture.completedFuture((Void) null);
+            }
+            recordsReleased.accept(topicPartition);
+            return write(share, share.partition).thenApply(error -> {
+                if (error != Errors.NONE) {
+                    LOG.log(Level.WARNING, "Storing the share state of {0} after member {1} left failed: {2}",
+                            key, memberId, error);
+                }
+                return (Void) null;
+            });
+        }, error -> null);
+    }
+
+    /**
+     * Drops the share partitions of topic partitions this broker no longer leads, or leads at another epoch; what is
+     * queued on them is answered NOT_LEADER_OR_FOLLOWER. Call after every metadata change.
+     */
+    public void onLeadershipChanged() {
+        for (Live share : live.values()) {
+            LeaderLog leader = logs.leader(share.key.topicPartition());
+            if (leader == null || leader.leaderEpoch() != share.leaderEpoch) {
+                drop(share, leader == null ? "this broker no longer leads it"
+                        : "it is led at the new epoch " + leader.leaderEpoch());
+            }
+        }
+    }
+
+    /** How many share partitions are live here. */
+    public int size() {
+        return live.size();
+    }
+
+    /** Stops the expiry timer; what is queued still completes. */
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        for (Live share : live.values()) {
+            drop(share, "the broker is stopping");
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ internals
+
+    /** An operation on a loaded share partition, run alone on its queue. */
+    @FunctionalInterface
+    private interface Operation<T> {
+        CompletableFuture<T> run(Live share, LeaderLog leader);
+    }
+
+    /** Why an operation was not run: the partition's error and a message for the client. */
+    private record Refusal(Errors error, String message) {
+    }
+
+    /** A run of offsets with one acknowledge type. */
+    private record Run(long firstOffset, long lastOffset, AcknowledgeType type) {
+    }
+
+    /**
+     * One live share partition: its state machine (null until loaded), the leader epoch it was loaded at, and the tail
+     * of its operation queue. Guarded by itself; the state machine is touched only by the operation at the head.
+     */
+    private static final class Live {
+        final Key key;
+        final int leaderEpoch;
+        SharePartition partition;
+        volatile Refusal refusal;
+        private CompletableFuture<?> tail = CompletableFuture.completedFuture(null);
+        private boolean sweepQueued;
+
+        Live(Key key, int leaderEpoch) {
+            this.key = key;
+            this.leaderEpoch = leaderEpoch;
+        }
+
+        /** Queues {@code step} after every operation queued before it, whatever their outcome. */
+        synchronized <T> CompletableFuture<T> enqueue(java.util.function.Supplier<CompletableFuture<T>> step) {
+            CompletableFuture<T> result = tail.handle((ignored, failure) -> null).thenCompose(ignored -> step.get());
+            tail = result;
+            return result;
+        }
+
+        synchronized boolean queueSweep() {
+            if (sweepQueued) {
+                return false;
+            }
+            sweepQueued = true;
+            return true;
+        }
+
+        synchronized void sweepDone() {
+            sweepQueued = false;
+        }
+    }
+
+    private <T> CompletableFuture<T> submit(String groupId, TopicIdPartition topicPartition, Operation<T> operation,
+                                            Function<Refusal, T> refused) {
+        Key key = new Key(groupId, topicPartition);
+        LeaderLog leader = logs.leader(topicPartition);
+        if (leader == null) {
+            return CompletableFuture.completedFuture(refused.apply(new Refusal(Errors.NOT_LEADER_OR_FOLLOWER,
+                    "this broker does not lead " + topicPartition)));
+        }
+        // Nothing but the map is touched inside compute: the first operation queued loads the partition.
+        Live share = live.compute(key, (k, existing) ->
+                existing != null && existing.leaderEpoch == leader.leaderEpoch() && existing.refusal == null
+                        ? existing : new Live(k, leader.leaderEpoch()));
+        CompletableFuture<T> result = share.enqueue(() -> loaded(share).thenCompose(ignored -> {
+            LeaderLog current = logs.leader(topicPartition);
+            Refusal refusal = check(share, current);
+            if (refusal != null) {
+                return CompletableFuture.completedFuture(refused.apply(refusal));
+            }
+            return operation.run(share, current);
+        }));
+        return result.exceptionally(failure -> {
+            LOG.log(Level.ERROR, "An operation on share partition " + key + " failed", failure);
+            return refused.apply(new Refusal(Errors.UNKNOWN_SERVER_ERROR, "the broker failed: " + failure));
+        });
+    }
+
+    /** Loads the share partition if no operation has yet; completes once it is loaded or refused. */
+    private CompletableFuture<Void> loaded(Live share) {
+        if (share.partition != null || share.refusal != null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        try {
+            return load(share);
+        } catch (RuntimeException e) {
+            refuse(share, Errors.UNKNOWN_SERVER_ERROR, "loading the share state of " + share.key + " failed: " + e);
+            return CompletableFuture.completedFuture(null);
+        }
+    }
+
+    /** Whether the share partition may still be served, {@code leader} being its topic partition now; drops it if not. */
+    private Refusal check(Live share, LeaderLog leader) {
+        if (share.refusal != null) {
+            return share.refusal;
+        }
+        if (share.partition == null) {
+            throw new IllegalStateException("share partition " + share.key + " neither loaded nor refused");
+        }
+        if (leader == null || leader.leaderEpoch() != share.leaderEpoch) {
+            drop(share, leader == null ? "this broker no longer leads it" : "its leader epoch moved on");
+            return share.refusal;
+        }
+        share.partition.advanceLogStartOffset(leader.logStartOffset());
+        return null;
+    }
+
+    /**
+     * Reads the stored state at the share partition's leader epoch. When none is stored, starts where
+     * {@code share.auto.offset.reset} says and stores that start before serving: a later leader must start at the
+     * same offset, or what was acquired here and never acknowledged would be skipped there (with {@code latest}).
+     */
+    private CompletableFuture<Void> load(Live share) {
+        Key key = share.key;
+        TopicIdPartition tp = key.topicPartition();
+        return persister.read(key.groupId(), tp.topicId(), tp.partition(), share.leaderEpoch)
+                .handle((read, failure) -> {
+                    LeaderLog leader = logs.leader(tp);
+                    if (failure != null || read.error() != Errors.NONE) {
+                        Errors error = failure != null ? Errors.UNKNOWN_SERVER_ERROR : read.error();
+                        refuse(share, retriable(error), "reading the share state of " + key + " failed: "
+                                + (failure != null ? failure : error.name()));
+                        return null;
+                    }
+                    if (leader == null || leader.leaderEpoch() != share.leaderEpoch) {
+                        refuse(share, Errors.NOT_LEADER_OR_FOLLOWER, "broker no longer leads " + tp);
+                        return null;
+                    }
+                    ShareGroupSettings group = settings.apply(key.groupId());
+                    ShareLimits limits = group.limits(maxRecordLocks);
+                    if (read.state() == null) {
+                        long start = group.autoOffsetReset().startOffset(leader.logStartOffset(),
+                                leader.highWatermark(), leader.offsetForTimestamp(), clock.millis());
+                        return new SharePartition(limits, 0, start);
+                    }
+                    SharePartition.Rebuilt rebuilt = SharePartition.rebuild(read.state(), limits);
+                    reportArchived(share, rebuilt.archivedAtDeliveryLimit());
+                    install(share, leader, rebuilt.partition());
+                    return null;
+                }).thenCompose(fresh -> fresh == null ? CompletableFuture.completedFuture(null)
+                        : write(share, fresh).thenAccept(error -> {
+                            LeaderLog leader = logs.leader(tp);
+                            if (error != Errors.NONE) {
+                                refuse(share, retriable(error), "storing the start of share partition " + key
+                                        + " failed: " + error.name());
+                            } else if (leader == null || leader.leaderEpoch() != share.leaderEpoch) {
+                                refuse(share, Errors.NOT_LEADER_OR_FOLLOWER, "broker no longer leads " + tp);
+                            } else {
+                                install(share, leader, fresh);
+                            }
+                        }));
+    }
+
+    private void install(Live share, LeaderLog leader, SharePartition partition) {
+        partition.advanceLogStartOffset(leader.logStartOffset());
+        share.partition = partition;
+        LOG.log(Level.INFO, "Serving share partition {0} at leader epoch {1} from offset {2}", share.key,
+                share.leaderEpoch, partition.startOffset());
+    }
+
+    /** Writes {@code state}'s snapshot as the leader; a fencing answer drops the share partition. */
+    private CompletableFuture<Errors> write(Live share, SharePartition state) {
+        TopicIdPartition tp = share.key.topicPartition();
+        return persister.write(share.key.groupId(), tp.topicId(), tp.partition(), share.leaderEpoch,
+                state.snapshot()).handle((error, failure) -> {
+                    Errors result = failure != null ? Errors.UNKNOWN_SERVER_ERROR : error;
+                    if (failure != null) {
+                        LOG.log(Level.WARNING, "Writing the share state of " + share.key + " failed", failure);
+                    }
+                    if (result == Errors.FENCED_LEADER_EPOCH || result == Errors.FENCED_STATE_EPOCH) {
+                        drop(share, "the share state was " + (result == Errors.FENCED_LEADER_EPOCH
+                                ? "taken by a newer leader" : "re-initialized") + " (" + result.name() + ")");
+                    }
+                    return result;
+                });
+    }
+
+    /** The error a failed read is answered with: the coordinator's transient ones let the client retry. */
+    private static Errors retriable(Errors error) {
+        return switch (error) {
+            case NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS, REQUEST_TIMED_OUT ->
+                    Errors.COORDINATOR_NOT_AVAILABLE;
+            default -> error;
+        };
+    }
+
+    private void refuse(Live share, Errors error, String message) {
+        share.refusal = new Refusal(error, message);
+        live.remove(share.key, share);
+        LOG.log(Level.WARNING, "Share partition {0} not served: {1}", share.key, message);
+    }
+
+    private void drop(Live share, String why) {
+        if (live.remove(share.key, share)) {
+            LOG.log(Level.INFO, "Stopped serving share partition {0} at leader epoch {1}: {2}", share.key,
+                    share.leaderEpoch, why);
+        }
+        if (share.refusal == null) {
+            share.refusal = new Refusal(Errors.NOT_LEADER_OR_FOLLOWER, "share partition " + share.key
+                    + " is no longer served here: " + why);
+        }
+    }
+
+    private void expireLocks() {
+        try {
+            for (Live share : live.values()) {
+                if (!share.queueSweep()) {
+                    continue;
+                }
+                share.enqueue(() -> {
+                    share.sweepDone();
+                    if (share.refusal != null || share.partition == null) {
+                        return CompletableFuture.completedFuture(null);
+                    }
+                    long before = share.partition.acquiredCount();
+                    List<OffsetRange> archived = share.partition.expireLocks(clock.millis());
+                    reportArchived(share, archived);
+                    if (share.partition.acquiredCount() < before) {
+                        recordsReleased.accept(share.key.topicPartition());
+                    }
+                    return CompletableFuture.completedFuture(null);
+                });
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "Expiring share acquisition locks failed", e);
+        }
+    }
+
+    private void reportArchived(Live share, List<OffsetRange> archived) {
+        if (!archived.isEmpty()) {
+            archiveListener.archivedAtDeliveryLimit(share.key.groupId(), share.key.topicPartition(), archived);
+        }
+    }
+
+    private static Acknowledgement validate(List<AcknowledgementBatch> batches) {
+        long previousLast = -1;
+        for (AcknowledgementBatch batch : batches) {
+            long count = batch.lastOffset() - batch.firstOffset() + 1;
+            if (batch.firstOffset() < 0 || count < 1) {
+                return new Acknowledgement(Errors.INVALID_REQUEST, "acknowledgement batch " + batch.firstOffset()
+                        + ".." + batch.lastOffset() + " is empty or negative");
+            }
+            if (batch.firstOffset() <= previousLast) {
+                return new Acknowledgement(Errors.INVALID_REQUEST, "acknowledgement batches overlap or are out of"
+                        + " order at offset " + batch.firstOffset());
+            }
+            previousLast = batch.lastOffset();
+            if (batch.typeIds().size() != 1 && batch.typeIds().size() != count) {
+                return new Acknowledgement(Errors.INVALID_REQUEST, "acknowledgement batch " + batch.firstOffset()
+                        + ".." + batch.lastOffset() + " has " + batch.typeIds().size()
+                        + " types: one for the batch, or one per offset");
+            }
+            for (byte id : batch.typeIds()) {
+                if (id < 0 || id > AcknowledgeType.RENEW.id) {
+                    return new Acknowledgement(Errors.INVALID_REQUEST, "unknown acknowledge type " + id
+                            + " (0 gap, 1 accept, 2 release, 3 reject, 4 renew)");
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The batch as runs of one type each. A gap (type 0: an offset with no record, compacted away or a control
+     * record) is archived, as a reject: there is nothing to deliver again.
+     */
+    private static List<Run> runs(AcknowledgementBatch batch) {
+        List<Run> runs = new ArrayList<>();
+        if (batch.typeIds().size() == 1) {
+            runs.add(new Run(batch.firstOffset(), batch.lastOffset(), type(batch.typeIds().get(0))));
+            return runs;
+        }
+        long runStart = batch.firstOffset();
+        for (long offset = batch.firstOffset(); offset <= batch.lastOffset(); offset++) {
+            AcknowledgeType type = type(batch.typeIds().get((int) (offset - batch.firstOffset())));
+            boolean last = offset == batch.lastOffset();
+            if (last || type(batch.typeIds().get((int) (offset + 1 - batch.firstOffset()))) != type) {
+                runs.add(new Run(runStart, offset, type));
+                runStart = offset + 1;
+            }
+        }
+        return runs;
+    }
+
+    private static AcknowledgeType type(byte id) {
+        return id == 0 ? AcknowledgeType.REJECT : AcknowledgeType.forId(id);
+    }
+
+    /** For tests: the live state machine of a share partition, or null. Not for concurrent use. */
+    SharePartition partitionForTest(String groupId, TopicIdPartition topicPartition) {
+        Live share = live.get(new Key(groupId, topicPartition));
+        return share == null ? null : share.partition;
+    }
+}
