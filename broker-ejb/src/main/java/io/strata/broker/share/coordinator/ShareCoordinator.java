@@ -66,7 +66,7 @@ public final class ShareCoordinator implements AutoCloseable {
         this.runtime = new CoordinatorRuntime<>(STATE_TOPIC, replicas, context -> {
             TopicPartition partition = new TopicPartition(STATE_TOPIC, context.partition());
             return new ShareCoordinatorShard(context, config.shareSnapshotUpdateRecordsPerSnapshot,
-                    () -> replicas.partition(partition).log().logEndOffset(),
+                    () -> logEndOffset(replicas.partition(partition)),
                     offset -> prune(replicas.partition(partition), offset),
                     config.shareStateTopicPruneIntervalMs);
         }, threads, clock, config.shareCoordinatorWriteTimeoutMs, OPERATIONS_WAITING_MAX);
@@ -92,6 +92,11 @@ public final class ShareCoordinator implements AutoCloseable {
         });
         runtime.onLeadershipChanged();
         started = true;
+    }
+
+    /** The log end offset, or 0 (which holds pruning back) for a partition this broker no longer has. */
+    private static long logEndOffset(Partition partition) {
+        return partition == null ? 0 : partition.log().logEndOffset();
     }
 
     /**
