@@ -99,6 +99,7 @@ public final class BrokerConfig {
     public static final String SHARE_SNAPSHOT_UPDATE_RECORDS_PER_SNAPSHOT =
             "share.coordinator.snapshot.update.records.per.snapshot";
     public static final String SHARE_COORDINATOR_WRITE_TIMEOUT_MS = "share.coordinator.write.timeout.ms";
+    public static final String SHARE_STATE_TOPIC_PRUNE_INTERVAL_MS = "share.coordinator.state.topic.prune.interval.ms";
     public static final String TRANSACTIONAL_ID_EXPIRATION_MS = "transactional.id.expiration.ms";
     public static final String TRANSACTION_PARTITION_VERIFICATION_ENABLE = "transaction.partition.verification.enable";
     public static final String TRANSACTION_ABORT_TIMED_OUT_CLEANUP_INTERVAL_MS =
@@ -191,6 +192,7 @@ public final class BrokerConfig {
     public final int shareStateTopicSegmentBytes;
     public final int shareSnapshotUpdateRecordsPerSnapshot;
     public final int shareCoordinatorWriteTimeoutMs;
+    public final long shareStateTopicPruneIntervalMs;
     public final long transactionalIdExpirationMs;
     public final boolean transactionPartitionVerificationEnable;
     public final long transactionAbortTimedOutCleanupIntervalMs;
@@ -304,6 +306,7 @@ public final class BrokerConfig {
         this.shareStateTopicSegmentBytes = (Integer) values.get(SHARE_STATE_TOPIC_SEGMENT_BYTES);
         this.shareSnapshotUpdateRecordsPerSnapshot = (Integer) values.get(SHARE_SNAPSHOT_UPDATE_RECORDS_PER_SNAPSHOT);
         this.shareCoordinatorWriteTimeoutMs = (Integer) values.get(SHARE_COORDINATOR_WRITE_TIMEOUT_MS);
+        this.shareStateTopicPruneIntervalMs = (Long) values.get(SHARE_STATE_TOPIC_PRUNE_INTERVAL_MS);
         this.transactionalIdExpirationMs = (Long) values.get(TRANSACTIONAL_ID_EXPIRATION_MS);
         this.transactionPartitionVerificationEnable = (Boolean) values.get(TRANSACTION_PARTITION_VERIFICATION_ENABLE);
         this.transactionAbortTimedOutCleanupIntervalMs =
@@ -674,6 +677,9 @@ public final class BrokerConfig {
                 .define(SHARE_COORDINATOR_WRITE_TIMEOUT_MS, Type.INT, 5000, Range.atLeast(1), Importance.MEDIUM,
                         "How long a write to __share_group_state waits for every in-sync replica before it is"
                                 + " answered COORDINATOR_NOT_AVAILABLE.")
+                .define(SHARE_STATE_TOPIC_PRUNE_INTERVAL_MS, Type.LONG, 300_000L, Range.atLeast(1), Importance.LOW,
+                        "How often the share coordinator deletes the records of __share_group_state that replay no"
+                                + " longer needs (those before the oldest latest snapshot of a share partition).")
                 .define(TRANSACTION_MAX_TIMEOUT_MS, Type.INT, 900_000, Range.atLeast(1), Importance.HIGH,
                         "The longest transaction.timeout.ms a producer may ask for; a longer one is refused with"
                                 + " INVALID_TRANSACTION_TIMEOUT.")

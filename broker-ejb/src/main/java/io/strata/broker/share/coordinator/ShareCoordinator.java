@@ -5,11 +5,13 @@ import io.strata.broker.coordinator.CoordinatorRuntime;
 import io.strata.broker.metadata.Controller;
 import io.strata.broker.metadata.PartitionAssignment;
 import io.strata.broker.metadata.TopicImage;
+import io.strata.broker.partition.Partition;
 import io.strata.broker.partition.ReplicaManager;
 import io.strata.broker.share.SharePartitionState.StateBatch;
 import io.strata.broker.share.coordinator.ShareCoordinatorShard.ReadResult;
 import io.strata.broker.share.coordinator.ShareCoordinatorShard.Summary;
 import io.strata.storage.config.LogConfig;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.protocol.Errors;
@@ -33,7 +35,8 @@ import java.util.concurrent.ThreadFactory;
  * looking for a state's coordinator), as {@code __transaction_state} is: on a standalone broker with one replica unless
  * {@code share.coordinator.state.topic.replication.factor} is set, in a cluster once enough brokers are alive to hold
  * every replica. Its cleanup policy is {@code delete}, as KIP-932 defines it (compaction would drop the update records
- * a snapshot still needs), with unlimited retention: Strata does not yet prune records below the oldest live snapshot.
+ * a snapshot still needs), with unlimited retention: each shard deletes, every
+ * {@code share.coordinator.state.topic.prune.interval.ms}, the records before the oldest snapshot replay still needs.
  *
  * <p>Every operation answers through a future completed once its records are committed; none fails exceptionally:
  * errors are Kafka's codes in the result. No caller thread waits.
@@ -60,9 +63,13 @@ public final class ShareCoordinator implements AutoCloseable {
         this.config = config;
         this.controller = controller;
         this.partitions = config.shareStateTopicNumPartitions;
-        this.runtime = new CoordinatorRuntime<>(STATE_TOPIC, replicas,
-                context -> new ShareCoordinatorShard(context, config.shareSnapshotUpdateRecordsPerSnapshot), threads,
-                clock, config.shareCoordinatorWriteTimeoutMs, OPERATIONS_WAITING_MAX);
+        this.runtime = new CoordinatorRuntime<>(STATE_TOPIC, replicas, context -> {
+            TopicPartition partition = new TopicPartition(STATE_TOPIC, context.partition());
+            return new ShareCoordinatorShard(context, config.shareSnapshotUpdateRecordsPerSnapshot,
+                    () -> logEndOffset(replicas.partition(partition)),
+                    offset -> prune(replicas.partition(partition), offset),
+                    config.shareStateTopicPruneIntervalMs);
+        }, threads, clock, config.shareCoordinatorWriteTimeoutMs, OPERATIONS_WAITING_MAX);
         replicas.addLogDirectoryFailureListener((directory, allOffline) -> runtime.onLeadershipChanged());
     }
 
@@ -85,6 +92,31 @@ public final class ShareCoordinator implements AutoCloseable {
         });
         runtime.onLeadershipChanged();
         started = true;
+    }
+
+    /** The log end offset, or 0 (which holds pruning back) for a partition this broker no longer has. */
+    private static long logEndOffset(Partition partition) {
+        return partition == null ? 0 : partition.log().logEndOffset();
+    }
+
+    /**
+     * Moves the log start offset of a {@code __share_group_state} partition this broker leads up to {@code offset},
+     * never past its high watermark (followers follow the leader's log start offset).
+     */
+    private static void prune(Partition partition, long offset) {
+        if (partition == null || !partition.isLeader()) {
+            return;
+        }
+        long before = Math.min(offset, partition.highWatermark());
+        if (before <= partition.log().logStartOffset()) {
+            return;
+        }
+        try {
+            partition.log().deleteRecordsBefore(before);
+        } catch (ApiException e) {
+            LOG.log(Level.WARNING, "Pruning {0} before offset {1} failed: {2}", partition.topicPartition(), before,
+                    e.getMessage());
+        }
     }
 
     /** The {@code __share_group_state} partition of a coordinator key {@code groupId:topicId:partition}. */

@@ -39,6 +39,13 @@ import java.util.function.Supplier;
  * state epoch above the stored one, else FENCED_STATE_EPOCH. A read with a higher leader epoch records it (an update
  * without batches) before it answers, so a failover does not forget who was fenced.
  *
+ * <p>Pruning: the records a replay needs are, per share partition, its latest snapshot and the updates after it. Every
+ * {@code pruneIntervalMs} the shard moves the partition's log start offset up to the oldest such snapshot (and never
+ * past a write still in flight, nor past the high watermark), so that {@code __share_group_state}, whose cleanup policy
+ * is {@code delete} with unlimited retention, keeps only what replay needs, as Kafka's share coordinator prunes it.
+ * A record's offset is the log end offset read just before it is written: the runtime's thread is this partition's
+ * only writer, and appends within {@link CoordinatorContext#write}.
+ *
  * <p>The in-memory state changes only once the records of a change are committed, so what a request is told is
  * always what replay rebuilds. Operations on one share partition run one after another: the next waits until the
  * write of the previous one is answered, so each decides on the state its predecessor left. At most
@@ -62,15 +69,28 @@ public final class ShareCoordinatorShard implements CoordinatorShard {
 
     /** What is stored for one share partition. Immutable; replaced on every change. */
     record Stored(int snapshotEpoch, int stateEpoch, int leaderEpoch, long startOffset, long createTimestamp,
-                  List<StateBatch> batches, int updatesSinceSnapshot) {
+                  List<StateBatch> batches, int updatesSinceSnapshot, long snapshotOffset) {
 
         SharePartitionState state() {
             return new SharePartitionState(stateEpoch, startOffset, batches);
         }
     }
 
+    /** Where the log may be cut: moves the partition's log start offset up to at most the given offset. */
+    @FunctionalInterface
+    public interface Pruner {
+        void deleteRecordsBefore(long offset);
+    }
+
+    private static final String PRUNE_TIMER = "prune-share-state";
+
     private final CoordinatorContext context;
     private final int updatesPerSnapshot;
+    private final java.util.function.LongSupplier logEndOffset;
+    private final Pruner pruner;
+    private final long pruneIntervalMs;
+    /** Offsets of writes appended and not yet committed or failed, with how many writes start at each. */
+    private final java.util.TreeMap<Long, Integer> inFlightOffsets = new java.util.TreeMap<>();
     private final Map<ShareStateKey, Stored> states = new HashMap<>();
     /** An operation waiting for the one in progress on its key: how to run it, and how to refuse it. */
     private record Waiting(Runnable run, java.util.function.Consumer<Errors> refuse) {
@@ -83,12 +103,17 @@ public final class ShareCoordinatorShard implements CoordinatorShard {
      * @param updatesPerSnapshot {@code share.coordinator.snapshot.update.records.per.snapshot}: how many updates a
      *                           snapshot gathers before the next write is a snapshot (0: every write is one)
      */
-    public ShareCoordinatorShard(CoordinatorContext context, int updatesPerSnapshot) {
-        if (updatesPerSnapshot < 0) {
-            throw new IllegalArgumentException("updatesPerSnapshot must not be negative, got " + updatesPerSnapshot);
+    public ShareCoordinatorShard(CoordinatorContext context, int updatesPerSnapshot,
+                                 java.util.function.LongSupplier logEndOffset, Pruner pruner, long pruneIntervalMs) {
+        if (updatesPerSnapshot < 0 || pruneIntervalMs < 1) {
+            throw new IllegalArgumentException("updatesPerSnapshot must not be negative and pruneIntervalMs must be"
+                    + " positive, got " + updatesPerSnapshot + " and " + pruneIntervalMs);
         }
         this.context = context;
         this.updatesPerSnapshot = updatesPerSnapshot;
+        this.logEndOffset = logEndOffset;
+        this.pruner = pruner;
+        this.pruneIntervalMs = pruneIntervalMs;
     }
 
     // ------------------------------------------------------------------------------------------------ replay
@@ -102,10 +127,11 @@ public final class ShareCoordinatorShard implements CoordinatorShard {
             throw new IllegalStateException("record at offset " + offset + " of __share_group_state partition "
                     + context.partition() + " is not share state: " + e.getMessage(), e);
         }
-        apply(decoded);
+        apply(decoded, offset);
     }
 
-    private void apply(Decoded decoded) {
+    /** Applies a committed record written at {@code offset}. */
+    private void apply(Decoded decoded, long offset) {
         ShareStateKey key = decoded.key();
         if (decoded.isTombstone()) {
             if (decoded.type() == ShareStateRecords.SNAPSHOT_TYPE) {
@@ -116,7 +142,7 @@ public final class ShareCoordinatorShard implements CoordinatorShard {
         if (decoded.snapshot() != null) {
             Snapshot snapshot = decoded.snapshot();
             states.put(key, new Stored(snapshot.snapshotEpoch(), snapshot.stateEpoch(), snapshot.leaderEpoch(),
-                    snapshot.startOffset(), snapshot.createTimestamp(), snapshot.batches(), 0));
+                    snapshot.startOffset(), snapshot.createTimestamp(), snapshot.batches(), 0, offset));
             return;
         }
         Update update = decoded.update();
@@ -127,17 +153,41 @@ public final class ShareCoordinatorShard implements CoordinatorShard {
         long startOffset = update.startOffset() < 0 ? stored.startOffset() : update.startOffset();
         states.put(key, new Stored(stored.snapshotEpoch(), stored.stateEpoch(),
                 Math.max(stored.leaderEpoch(), update.leaderEpoch()), startOffset, stored.createTimestamp(),
-                merge(stored.batches(), startOffset, update.batches()), stored.updatesSinceSnapshot() + 1));
+                merge(stored.batches(), startOffset, update.batches()), stored.updatesSinceSnapshot() + 1,
+                stored.snapshotOffset()));
     }
 
     @Override
     public void onLoaded() {
         LOG.log(Level.DEBUG, "__share_group_state-{0} serves {1} share partition state(s)", context.partition(),
                 states.size());
+        context.schedule(PRUNE_TIMER, pruneIntervalMs, this::prune);
+    }
+
+    /** Cuts the log below what replay needs, and comes back after {@code pruneIntervalMs}. */
+    private void prune() {
+        try {
+            pruner.deleteRecordsBefore(prunableBefore());
+        } finally {
+            context.schedule(PRUNE_TIMER, pruneIntervalMs, this::prune);
+        }
+    }
+
+    /**
+     * The offset below which replay needs nothing: the oldest latest snapshot of a share partition, or the oldest
+     * write in flight, whichever is lower; the log end offset when there is neither.
+     */
+    long prunableBefore() {
+        long before = inFlightOffsets.isEmpty() ? logEndOffset.getAsLong() : inFlightOffsets.firstKey();
+        for (Stored stored : states.values()) {
+            before = Math.min(before, stored.snapshotOffset());
+        }
+        return before;
     }
 
     @Override
     public void onUnloaded() {
+        inFlightOffsets.clear();
         // The runtime has answered the writes in flight; what still waits behind them is answered here.
         for (ArrayDeque<Waiting> waiting : inProgress.values()) {
             waiting.forEach(operation -> operation.refuse().accept(Errors.NOT_COORDINATOR));
@@ -231,10 +281,16 @@ public final class ShareCoordinatorShard implements CoordinatorShard {
                 return CompletableFuture.completedFuture(Errors.NONE);
             }
             CompletableFuture<Errors> result = new CompletableFuture<>();
+            long offset = logEndOffset.getAsLong();
+            inFlightOffsets.merge(offset, 1, Integer::sum);
             context.write(ShareStateRecords.tombstones(key), () -> {
+                landed(offset);
                 states.remove(key);
                 result.complete(Errors.NONE);
-            }, result::complete);
+            }, error -> {
+                failed(offset);
+                result.complete(error);
+            });
             return result;
         });
     }
@@ -275,11 +331,34 @@ public final class ShareCoordinatorShard implements CoordinatorShard {
     private <T> CompletableFuture<T> writeThen(CoordinatorRecord record, Supplier<T> onCommitted,
                                                java.util.function.Function<Errors, T> onFailed) {
         CompletableFuture<T> result = new CompletableFuture<>();
+        long offset = logEndOffset.getAsLong();
+        inFlightOffsets.merge(offset, 1, Integer::sum);
         context.write(List.of(record), () -> {
-            apply(ShareStateRecords.decode(record));
+            landed(offset);
+            apply(ShareStateRecords.decode(record), offset);
             result.complete(onCommitted.get());
-        }, error -> result.complete(onFailed.apply(error)));
+        }, error -> {
+            failed(offset);
+            result.complete(onFailed.apply(error));
+        });
         return result;
+    }
+
+    /** The write at {@code offset} is committed: it no longer holds the log's start. */
+    private void landed(long offset) {
+        inFlightOffsets.computeIfPresent(offset, (ignored, count) -> count == 1 ? null : count - 1);
+    }
+
+    /**
+     * The write at {@code offset} was answered as failed. If nothing was appended since it was asked for, none of it
+     * is in the log and it no longer holds the log's start. Otherwise it may be in the log, not replicated in time,
+     * and still be committed and applied later: it keeps holding the start until then, or until the shard is
+     * unloaded, so that pruning never cuts a record the state is built on. (Pruning stalls meanwhile: safety first.)
+     */
+    private void failed(long offset) {
+        if (logEndOffset.getAsLong() == offset) {
+            landed(offset);
+        }
     }
 
     /**

@@ -23,7 +23,14 @@ class ShareCoordinatorShardTest {
     private static final ShareStateKey KEY = new ShareStateKey("orders", Uuid.fromString("AAAAAAAAAAAAAAAAAAAAAQ"), 3);
 
     private final HandCoordinatorContext context = new HandCoordinatorContext();
-    private final ShareCoordinatorShard shard = new ShareCoordinatorShard(context, 3);
+    private final List<Long> prunedBefore = new java.util.ArrayList<>();
+    private final ShareCoordinatorShard shard = shardOn(context, prunedBefore);
+
+    /** A shard on {@code on}, whose records' offsets are their places in its log, pending writes after the log. */
+    private static ShareCoordinatorShard shardOn(HandCoordinatorContext on, List<Long> prunedBefore) {
+        return new ShareCoordinatorShard(on, 3, () -> on.log.size()
+                + on.pending.stream().mapToLong(write -> write.records().size()).sum(), prunedBefore::add, 60_000);
+    }
 
     private static StateBatch batch(long first, long last, RecordState state, int count) {
         return new StateBatch(first, last, state, count);
@@ -176,6 +183,52 @@ class ShareCoordinatorShardTest {
     }
 
     @Test
+    void theLogIsPrunedUpToTheOldestSnapshotReplayStillNeeds() {
+        ShareStateKey other = new ShareStateKey("billing", KEY.topicId(), 0);
+        initialized();                                                  // offset 0: snapshot of KEY
+        assertEquals(Errors.NONE, committed(shard.initialize(other, 1, 0))); // offset 1: snapshot of other
+        for (int i = 0; i < 4; i++) {                                   // offsets 2-4 updates, 5 a snapshot of KEY
+            committed(shard.write(KEY, 5, 1, 100 + i, List.of()));
+        }
+        shard.onLoaded();
+        context.advance(60_000);
+        assertEquals(List.of(1L), prunedBefore, "other's only snapshot is the oldest one needed");
+
+        committed(shard.delete(other));                                 // offsets 6-7: tombstones
+        CompletableFuture<Errors> inFlight = shard.write(KEY, 5, 1, 110, List.of()); // offset 8, not committed
+        context.advance(60_000);
+        assertEquals(5L, prunedBefore.get(1), "KEY's latest snapshot");
+
+        context.commitAll();
+        assertEquals(Errors.NONE, inFlight.join());
+        committed(shard.delete(KEY));
+        context.advance(60_000);
+        assertEquals(context.log.size(), prunedBefore.get(2), "nothing left to replay");
+
+        ShareCoordinatorShard replayedFromPrunePoint = shardOn(new HandCoordinatorContext(), new java.util.ArrayList<>());
+        for (int i = 5; i < context.log.size(); i++) {
+            replayedFromPrunePoint.replay(i, context.log.get(i));
+        }
+        assertNull(replayedFromPrunePoint.stored(KEY));
+    }
+
+    @Test
+    void aWriteInFlightHoldsThePrunePointUntilItIsCommitted() {
+        shard.onLoaded();
+        CompletableFuture<Errors> pending = shard.initialize(KEY, 1, 0); // offset 0, appended, not committed
+        context.advance(60_000);
+        assertEquals(0L, prunedBefore.get(0), "not past the write in flight, though the log ends after it");
+
+        context.commitAll();
+        assertEquals(Errors.NONE, pending.join());
+        CompletableFuture<Errors> failing = shard.write(KEY, 5, 1, 3, List.of()); // offset 1, then failed
+        context.failAll(Errors.COORDINATOR_NOT_AVAILABLE);
+        assertEquals(Errors.COORDINATOR_NOT_AVAILABLE, failing.join());
+        context.advance(60_000);
+        assertEquals(0L, prunedBefore.get(1), "the state's snapshot");
+    }
+
+    @Test
     void recordsHaveKafkasLayout() {
         CoordinatorRecord record = ShareStateRecords.snapshot(KEY, new ShareStateRecords.Snapshot(2, 3, 4, 5, 6, 7,
                 List.of(batch(5, 9, RecordState.ACKNOWLEDGED, 1))));
@@ -189,7 +242,7 @@ class ShareCoordinatorShardTest {
     }
 
     private ShareCoordinatorShard replayOf(List<CoordinatorRecord> log) {
-        ShareCoordinatorShard replayed = new ShareCoordinatorShard(new HandCoordinatorContext(), 3);
+        ShareCoordinatorShard replayed = shardOn(new HandCoordinatorContext(), new java.util.ArrayList<>());
         for (int i = 0; i < log.size(); i++) {
             replayed.replay(i, log.get(i));
         }
