@@ -8,6 +8,7 @@ import io.strata.broker.metadata.TopicImage;
 import io.strata.broker.partition.ReplicaManager;
 import io.strata.storage.config.LogConfig;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.internals.Topic;
@@ -31,6 +32,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -323,8 +325,21 @@ public final class GroupCoordinator implements AutoCloseable {
                         .setErrorCode(errorOf(failure).code()));
     }
 
-    /** A share group as AlterShareGroupOffsets and DeleteShareGroupOffsets need it. */
-    public record ShareGroupListing(String groupId, Set<String> subscribedTopics, boolean hasMembers) {
+    /**
+     * A share group as the share-group offsets APIs need it: what it subscribes to, whether it has members (its
+     * offsets may then not change), and every topic partition it was ever assigned, by topic id, which are those it
+     * may have share state for (what DescribeShareGroupOffsets without topics describes, as Kafka's initialized
+     * partitions).
+     */
+    public record ShareGroupListing(String groupId, Set<String> subscribedTopics, boolean hasMembers,
+                                    Map<Uuid, Set<Integer>> statePartitions) {
+
+        public ShareGroupListing {
+            subscribedTopics = Set.copyOf(subscribedTopics);
+            Map<Uuid, Set<Integer>> copy = new HashMap<>();
+            statePartitions.forEach((topicId, partitions) -> copy.put(topicId, Set.copyOf(partitions)));
+            statePartitions = Map.copyOf(copy);
+        }
     }
 
     /**

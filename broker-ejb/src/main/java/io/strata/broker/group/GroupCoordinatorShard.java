@@ -320,7 +320,7 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         for (Group each : groups.values()) {
             if (each instanceof ShareGroup group && !group.isDead()) {
                 listed.add(new GroupCoordinator.ShareGroupListing(group.groupId,
-                        Set.copyOf(group.subscriptionMetadata.keySet()), !group.isEmpty()));
+                        Set.copyOf(group.subscriptionMetadata.keySet()), !group.isEmpty(), group.statePartitions));
             }
         }
         return listed;

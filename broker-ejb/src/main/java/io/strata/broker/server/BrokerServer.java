@@ -299,7 +299,7 @@ public final class BrokerServer implements AutoCloseable {
             shareGroupHasMembers = groupId -> shareGroupListing(groupId)
                     .map(GroupCoordinator.ShareGroupListing::hasMembers).orElse(false);
             shareGroupPartitions = groupId -> shareGroupListing(groupId)
-                    .map(listing -> partitionsOf(listing.subscribedTopics())).orElse(java.util.Set.of());
+                    .map(listing -> partitionsOf(listing.statePartitions())).orElse(java.util.Set.of());
         }
         // A deleted group's state goes too, so that a group created again under its id starts afresh.
         groupCoordinator.onShareGroupDeleted((groupId, partitions) -> partitions.forEach((topicId, indexes) ->
@@ -331,16 +331,17 @@ public final class BrokerServer implements AutoCloseable {
         }
     }
 
-    private java.util.Set<org.apache.kafka.common.TopicPartition> partitionsOf(java.util.Set<String> topics) {
+    /** The partitions, by topic name, of those given by topic id; a deleted topic's are left out. */
+    private java.util.Set<org.apache.kafka.common.TopicPartition> partitionsOf(
+            java.util.Map<org.apache.kafka.common.Uuid, java.util.Set<Integer>> byTopicId) {
         java.util.Set<org.apache.kafka.common.TopicPartition> partitions = new java.util.HashSet<>();
-        for (String topic : topics) {
-            io.strata.broker.metadata.TopicImage image = controller.image().topic(topic);
-            if (image != null) {
-                for (int index = 0; index < image.partitionCount(); index++) {
-                    partitions.add(new org.apache.kafka.common.TopicPartition(topic, index));
-                }
+        byTopicId.forEach((topicId, indexes) -> {
+            io.strata.broker.metadata.TopicImage topic = controller.image().topic(topicId);
+            if (topic != null) {
+                indexes.forEach(index -> partitions.add(new org.apache.kafka.common.TopicPartition(topic.name(),
+                        index)));
             }
-        }
+        });
         return partitions;
     }
 

@@ -271,6 +271,26 @@ public final class SharePartitionManager implements AutoCloseable {
     }
 
     /**
+     * Makes the share partition be read from the store again at its next use, once what is queued on it has run, if
+     * then no member holds any of its records: with nothing acquired, what is in memory is what is stored (an
+     * acknowledgement is stored before it is answered), so nothing is lost, and a state re-initialized meanwhile
+     * (by AlterShareGroupOffsets, at a new state epoch) is what the group's next members get. If a member holds
+     * records by then, it stays as it is.
+     */
+    public void reloadWhenIdle(String groupId, TopicIdPartition topicPartition) {
+        Live share = live.get(new Key(groupId, topicPartition));
+        if (share == null) {
+            return;
+        }
+        share.enqueue(() -> {
+            if (share.partition != null && share.refusal == null && share.partition.acquiredCount() == 0) {
+                share.partition = null;
+            }
+            return CompletableFuture.completedFuture(null);
+        });
+    }
+
+    /**
      * Drops the share partitions of topic partitions this broker no longer leads, or leads at another epoch; what is
      * queued on them is answered NOT_LEADER_OR_FOLLOWER. Call after every metadata change.
      */

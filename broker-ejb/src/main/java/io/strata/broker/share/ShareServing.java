@@ -89,10 +89,18 @@ public final class ShareServing implements AutoCloseable {
         return settings.apply(groupId);
     }
 
-    /** Gives back what the member holds on each of {@code topicPartitions}, as its session closed or forgot them. */
+    /**
+     * Gives back what the member holds on each of {@code topicPartitions}, as its session closed or forgot them. A
+     * share partition no session of its group fetches any more is read from the store again at its next use, so that
+     * what changed the stored state meanwhile (AlterShareGroupOffsets, DeleteShareGroupOffsets, allowed only while the
+     * group has no members) counts.
+     */
     public void release(String groupId, String memberId, List<TopicIdPartition> topicPartitions) {
         for (TopicIdPartition topicPartition : topicPartitions) {
             partitions.releaseMember(groupId, memberId, topicPartition);
+            if (!sessions.anyFetches(groupId, topicPartition)) {
+                partitions.reloadWhenIdle(groupId, topicPartition);
+            }
         }
     }
 

@@ -189,6 +189,19 @@ public final class ShareSessionCache {
         return session == null ? List.of() : new ArrayList<>(session.partitions);
     }
 
+    /**
+     * Whether any member of {@code groupId} has a session here that fetches {@code topicPartition}. A scan of the
+     * sessions, at most {@code maxSessions}; asked only when a session closes.
+     */
+    public synchronized boolean anyFetches(String groupId, TopicIdPartition topicPartition) {
+        for (Session session : sessions.values()) {
+            if (session.key.groupId().equals(groupId) && session.partitions.contains(topicPartition)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The epoch the member's next request must carry, or -1 when it has no session. */
     public synchronized int expectedEpoch(String groupId, String memberId) {
         Session session = sessions.get(new Key(groupId, memberId));

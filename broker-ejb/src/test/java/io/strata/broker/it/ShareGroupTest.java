@@ -220,7 +220,12 @@ class ShareGroupTest {
 
         GroupCoordinator coordinator = broker.server().groupCoordinator();
         assertThat(coordinator.shareGroup("share-split").get(10, TimeUnit.SECONDS)).as("for the offsets admin APIs")
-                .contains(new GroupCoordinator.ShareGroupListing("share-split", Set.of("share-six"), true));
+                .hasValueSatisfying(listing -> {
+                    assertThat(listing.groupId()).isEqualTo("share-split");
+                    assertThat(listing.subscribedTopics()).containsExactly("share-six");
+                    assertThat(listing.hasMembers()).isTrue();
+                    assertThat(listing.statePartitions().values()).containsExactly(Set.of(0, 1, 2, 3, 4, 5));
+                });
         a.leave();
         assertThat(coordinator.shareGroup("share-split").get(10, TimeUnit.SECONDS).orElseThrow().hasMembers())
                 .isFalse();
