@@ -163,8 +163,10 @@ public final class ProducerStateManager {
                 return batch;
             }
         }
+        // A producer known at this epoch with no batch yet (a transactions-v2 marker bumped its epoch) starts at 0,
+        // as in Kafka: a pipelined batch behind a refused first one must not open a gap.
         int expected = increment(entry.lastSequence());
-        if (entry.lastSequence() != RecordBatch.NO_SEQUENCE && firstSequence != expected) {
+        if (firstSequence != expected) {
             throw new OutOfOrderSequenceException("Out of order sequence number for producer " + producerId + " at "
                     + topicPartition + ": " + firstSequence + " (incoming seq. number), " + entry.lastSequence()
                     + " (current end sequence number)");

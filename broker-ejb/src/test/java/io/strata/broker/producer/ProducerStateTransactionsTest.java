@@ -5,6 +5,7 @@ import io.strata.broker.producer.ProducerStateManager.CompletedTransaction;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.InvalidTxnStateException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.TransactionCoordinatorFencedException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -77,6 +78,20 @@ class ProducerStateTransactionsTest {
         assertThat(producers.lastStableOffsetAfter(aborted)).isEqualTo(13);
         CompletedTransaction second = producers.completeTransaction(OTHER, EPOCH, 1, false, 16, 0);
         assertThat(producers.lastStableOffsetAfter(second)).isEqualTo(17);
+    }
+
+    @Test
+    void afterAMarkerAtABumpedEpochTheNextTransactionMustStartAtSequenceZero() {
+        // Transactions v2: every EndTxn bumps the epoch and the marker carries the new one, so the producer's entry
+        // is at the new epoch with no batch yet. A pipelined batch behind a refused first one must not be taken.
+        producers.update(PRODUCER, EPOCH, batch(0, 10, 3), true);
+        short bumped = EPOCH + 1;
+        producers.completeTransaction(PRODUCER, bumped, 1, true, 13, 0);
+
+        assertThatThrownBy(() -> producers.checkBeforeAppend(PRODUCER, bumped, 5, 9))
+                .isInstanceOf(OutOfOrderSequenceException.class)
+                .hasMessageContaining("5 (incoming seq. number)");
+        assertThat(producers.checkBeforeAppend(PRODUCER, bumped, 0, 4)).isNull();
     }
 
     @Test
