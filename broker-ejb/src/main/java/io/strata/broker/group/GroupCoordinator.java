@@ -2,6 +2,7 @@ package io.strata.broker.group;
 
 import io.strata.broker.config.BrokerConfig;
 import io.strata.broker.coordinator.CoordinatorRuntime;
+import io.strata.broker.coordinator.InternalTopic;
 import io.strata.broker.metadata.Controller;
 import io.strata.broker.metadata.PartitionAssignment;
 import io.strata.broker.metadata.TopicImage;
@@ -9,7 +10,6 @@ import io.strata.broker.partition.ReplicaManager;
 import io.strata.storage.config.LogConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData;
@@ -65,13 +65,11 @@ public final class GroupCoordinator implements AutoCloseable {
 
     private final BrokerConfig config;
     private final Controller controller;
+    /** Where this coordinator keeps its state, created when first needed. */
+    private final InternalTopic stateTopic;
     private final CoordinatorRuntime<GroupCoordinatorShard> runtime;
     private volatile int offsetsPartitions;
     private volatile boolean loaded;
-    /** Set by {@link #startup(boolean)}: this broker is a cluster of one. */
-    private volatile boolean standalone;
-    /** Whether the wait for enough brokers to create {@code __consumer_offsets} was logged: once, not per request. */
-    private volatile boolean waitingForBrokersLogged;
     /** Every group's group configs, read from the cluster metadata. */
     private final GroupConfigs groupConfigs;
     /** Told of each deleted share group; nobody until wired. */
@@ -81,6 +79,8 @@ public final class GroupCoordinator implements AutoCloseable {
                             ThreadFactory threads, Clock clock) {
         this.config = config;
         this.controller = controller;
+        this.stateTopic = new InternalTopic(OFFSETS_TOPIC, config, controller,
+                BrokerConfig.OFFSETS_TOPIC_REPLICATION_FACTOR, () -> config.offsetsTopicReplicationFactor, "groups");
         this.offsetsPartitions = config.offsetsTopicNumPartitions;
         this.groupConfigs = new GroupConfigs(config, groupId -> controller.image().groupConfigs(groupId));
         this.runtime = new CoordinatorRuntime<>(OFFSETS_TOPIC, replicas,
@@ -106,7 +106,7 @@ public final class GroupCoordinator implements AutoCloseable {
      * COORDINATOR_NOT_AVAILABLE, as Kafka answers it, rather than creating it under-replicated for good.
      */
     public void startup(boolean createOffsetsTopic) {
-        standalone = createOffsetsTopic;
+        stateTopic.standalone(createOffsetsTopic);
         TopicImage topic = createOffsetsTopic ? ensureOffsetsTopic() : controller.image().topic(OFFSETS_TOPIC);
         offsetsPartitions = topic == null ? config.offsetsTopicNumPartitions : topic.partitionCount();
         controller.addListener((previous, current) -> {
@@ -125,41 +125,10 @@ public final class GroupCoordinator implements AutoCloseable {
      * returns it, or {@code null} while too few brokers are alive.
      */
     private TopicImage ensureOffsetsTopic() {
-        TopicImage existing = controller.image().topic(OFFSETS_TOPIC);
-        if (existing != null) {
-            return existing;
-        }
-        short factor = offsetsTopicReplicationFactor();
-        int live = controller.liveBrokers().size();
-        if (live < factor) {
-            if (standalone) {
-                throw new ConfigException(BrokerConfig.OFFSETS_TOPIC_REPLICATION_FACTOR, factor, "a standalone"
-                        + " broker (" + BrokerConfig.CLUSTER_JOIN + "=none) is a cluster of one and cannot hold "
-                        + factor + " replicas of " + OFFSETS_TOPIC + ": set it to 1, or leave it unset");
-            }
-            if (!waitingForBrokersLogged) {
-                waitingForBrokersLogged = true;
-                LOG.log(Level.WARNING, "Not creating {0} yet: {1}={2} and {3} broker(s) are alive {4}; groups get"
-                        + " COORDINATOR_NOT_AVAILABLE until enough brokers have joined", OFFSETS_TOPIC,
-                        BrokerConfig.OFFSETS_TOPIC_REPLICATION_FACTOR, factor, live, controller.liveBrokers());
-            }
-            return null;
-        }
-        return controller.ensureInternalTopic(OFFSETS_TOPIC, config.offsetsTopicNumPartitions, factor,
+        return stateTopic.ensure(config.offsetsTopicNumPartitions,
                 Map.of(LogConfig.CLEANUP_POLICY, LogConfig.CLEANUP_POLICY_COMPACT,
                         LogConfig.SEGMENT_BYTES, String.valueOf(config.offsetsTopicSegmentBytes),
                         LogConfig.COMPRESSION_TYPE, LogConfig.COMPRESSION_PRODUCER));
-    }
-
-    /**
-     * {@code offsets.topic.replication.factor}; a standalone broker, a cluster of one, uses 1 unless it is set, so
-     * that groups work out of the box with Kafka's default of 3.
-     */
-    private short offsetsTopicReplicationFactor() {
-        if (standalone && !config.originals().containsKey(BrokerConfig.OFFSETS_TOPIC_REPLICATION_FACTOR)) {
-            return 1;
-        }
-        return config.offsetsTopicReplicationFactor;
     }
 
     /** Whether the coordinator has started: until then it answers COORDINATOR_LOAD_IN_PROGRESS. */

@@ -3,6 +3,7 @@ package io.strata.broker.transaction;
 import io.strata.broker.config.BrokerConfig;
 import io.strata.broker.config.Endpoint;
 import io.strata.broker.coordinator.CoordinatorRuntime;
+import io.strata.broker.coordinator.InternalTopic;
 import io.strata.broker.metadata.Controller;
 import io.strata.broker.metadata.PartitionAssignment;
 import io.strata.broker.metadata.TopicImage;
@@ -10,7 +11,6 @@ import io.strata.broker.partition.Partition;
 import io.strata.broker.partition.ReplicaManager;
 import io.strata.storage.config.LogConfig;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.protocol.Errors;
@@ -94,13 +94,13 @@ public final class TransactionCoordinator implements AutoCloseable {
 
     private final BrokerConfig config;
     private final Controller controller;
+    /** Where this coordinator keeps its state, created when first needed. */
+    private final InternalTopic stateTopic;
     private final CoordinatorRuntime<TransactionCoordinatorShard> runtime;
     private final TransactionMarkerSender markers;
     private final TransactionVerifier verifier;
     private volatile int partitions;
     private volatile boolean loaded;
-    private volatile boolean standalone;
-    private volatile boolean waitingForBrokersLogged;
 
     /**
      * @param producerIds hands out new producer ids; called on the coordinator's thread, so it must not wait long
@@ -111,6 +111,10 @@ public final class TransactionCoordinator implements AutoCloseable {
                                   Clock clock) {
         this.config = config;
         this.controller = controller;
+        this.stateTopic = new InternalTopic(TRANSACTION_STATE_TOPIC, config, controller,
+                BrokerConfig.TRANSACTION_STATE_LOG_REPLICATION_FACTOR,
+                () -> config.transactionStateLogReplicationFactor,
+                "transactional producers");
         this.partitions = config.transactionStateLogNumPartitions;
         this.markers = new TransactionMarkerSender(this::leaderOf, endpoints, threads, MARKER_SOCKET_TIMEOUT_MS,
                 MARKER_RETRY_BACKOFF_MS, MARKERS_IN_FLIGHT_MAX);
@@ -150,7 +154,7 @@ public final class TransactionCoordinator implements AutoCloseable {
      *                         replica unless {@code transaction.state.log.replication.factor} is set
      */
     public void startup(boolean standaloneBroker) {
-        standalone = standaloneBroker;
+        stateTopic.standalone(standaloneBroker);
         TopicImage topic = controller.image().topic(TRANSACTION_STATE_TOPIC);
         partitions = topic == null ? config.transactionStateLogNumPartitions : topic.partitionCount();
         controller.addListener((previous, current) -> {
@@ -165,40 +169,12 @@ public final class TransactionCoordinator implements AutoCloseable {
     }
 
     private TopicImage ensureTopic() {
-        TopicImage existing = controller.image().topic(TRANSACTION_STATE_TOPIC);
-        if (existing != null) {
-            return existing;
-        }
-        short factor = replicationFactor();
-        int live = controller.liveBrokers().size();
-        if (live < factor) {
-            if (standalone) {
-                throw new ConfigException(BrokerConfig.TRANSACTION_STATE_LOG_REPLICATION_FACTOR, factor, "a standalone"
-                        + " broker (" + BrokerConfig.CLUSTER_JOIN + "=none) is a cluster of one and cannot hold "
-                        + factor + " replicas of " + TRANSACTION_STATE_TOPIC + ": set it to 1, or leave it unset");
-            }
-            if (!waitingForBrokersLogged) {
-                waitingForBrokersLogged = true;
-                LOG.log(Level.WARNING, "Not creating {0} yet: {1}={2} and {3} broker(s) are alive {4}; transactional"
-                        + " producers get COORDINATOR_NOT_AVAILABLE until enough brokers have joined",
-                        TRANSACTION_STATE_TOPIC, BrokerConfig.TRANSACTION_STATE_LOG_REPLICATION_FACTOR, factor, live,
-                        controller.liveBrokers());
-            }
-            return null;
-        }
-        int minIsr = Math.min(config.transactionStateLogMinIsr, factor);
-        return controller.ensureInternalTopic(TRANSACTION_STATE_TOPIC, config.transactionStateLogNumPartitions,
-                factor, Map.of(LogConfig.CLEANUP_POLICY, LogConfig.CLEANUP_POLICY_COMPACT,
+        int minIsr = Math.min(config.transactionStateLogMinIsr, stateTopic.replicationFactor());
+        return stateTopic.ensure(config.transactionStateLogNumPartitions,
+                Map.of(LogConfig.CLEANUP_POLICY, LogConfig.CLEANUP_POLICY_COMPACT,
                         LogConfig.SEGMENT_BYTES, String.valueOf(config.transactionStateLogSegmentBytes),
                         LogConfig.MIN_IN_SYNC_REPLICAS, String.valueOf(minIsr),
                         LogConfig.COMPRESSION_TYPE, LogConfig.COMPRESSION_PRODUCER));
-    }
-
-    private short replicationFactor() {
-        if (standalone && !config.originals().containsKey(BrokerConfig.TRANSACTION_STATE_LOG_REPLICATION_FACTOR)) {
-            return 1;
-        }
-        return config.transactionStateLogReplicationFactor;
     }
 
     public int partitionFor(String transactionalId) {

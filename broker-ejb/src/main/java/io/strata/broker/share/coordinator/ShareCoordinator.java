@@ -2,6 +2,7 @@ package io.strata.broker.share.coordinator;
 
 import io.strata.broker.config.BrokerConfig;
 import io.strata.broker.coordinator.CoordinatorRuntime;
+import io.strata.broker.coordinator.InternalTopic;
 import io.strata.broker.metadata.Controller;
 import io.strata.broker.metadata.PartitionAssignment;
 import io.strata.broker.metadata.TopicImage;
@@ -12,7 +13,6 @@ import io.strata.broker.share.coordinator.ShareCoordinatorShard.ReadResult;
 import io.strata.broker.share.coordinator.ShareCoordinatorShard.Summary;
 import io.strata.storage.config.LogConfig;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.utils.Utils;
@@ -52,16 +52,19 @@ public final class ShareCoordinator implements AutoCloseable {
 
     private final BrokerConfig config;
     private final Controller controller;
+    /** Where this coordinator keeps its state, created when first needed. */
+    private final InternalTopic stateTopic;
     private final CoordinatorRuntime<ShareCoordinatorShard> runtime;
     private volatile int partitions;
     private volatile boolean started;
-    private volatile boolean standalone;
-    private volatile boolean waitingForBrokersLogged;
 
     public ShareCoordinator(BrokerConfig config, Controller controller, ReplicaManager replicas, ThreadFactory threads,
                             Clock clock) {
         this.config = config;
         this.controller = controller;
+        this.stateTopic = new InternalTopic(STATE_TOPIC, config, controller,
+                BrokerConfig.SHARE_STATE_TOPIC_REPLICATION_FACTOR, () -> config.shareStateTopicReplicationFactor,
+                "share-group state requests");
         this.partitions = config.shareStateTopicNumPartitions;
         this.runtime = new CoordinatorRuntime<>(STATE_TOPIC, replicas, context -> {
             TopicPartition partition = new TopicPartition(STATE_TOPIC, context.partition());
@@ -80,7 +83,7 @@ public final class ShareCoordinator implements AutoCloseable {
      *                         replica unless {@code share.coordinator.state.topic.replication.factor} is set
      */
     public void startup(boolean standaloneBroker) {
-        standalone = standaloneBroker;
+        stateTopic.standalone(standaloneBroker);
         TopicImage topic = controller.image().topic(STATE_TOPIC);
         partitions = topic == null ? config.shareStateTopicNumPartitions : topic.partitionCount();
         controller.addListener((previous, current) -> {
@@ -144,41 +147,13 @@ public final class ShareCoordinator implements AutoCloseable {
     }
 
     private TopicImage ensureTopic() {
-        TopicImage existing = controller.image().topic(STATE_TOPIC);
-        if (existing != null) {
-            return existing;
-        }
-        short factor = replicationFactor();
-        int live = controller.liveBrokers().size();
-        if (live < factor) {
-            if (standalone) {
-                throw new ConfigException(BrokerConfig.SHARE_STATE_TOPIC_REPLICATION_FACTOR, factor, "a standalone"
-                        + " broker (" + BrokerConfig.CLUSTER_JOIN + "=none) is a cluster of one and cannot hold "
-                        + factor + " replicas of " + STATE_TOPIC + ": set it to 1, or leave it unset");
-            }
-            if (!waitingForBrokersLogged) {
-                waitingForBrokersLogged = true;
-                LOG.log(Level.WARNING, "Not creating {0} yet: {1}={2} and {3} broker(s) are alive {4}; share-group"
-                        + " state requests get COORDINATOR_NOT_AVAILABLE until enough brokers have joined",
-                        STATE_TOPIC, BrokerConfig.SHARE_STATE_TOPIC_REPLICATION_FACTOR, factor, live,
-                        controller.liveBrokers());
-            }
-            return null;
-        }
-        int minIsr = Math.min(config.shareStateTopicMinIsr, factor);
-        return controller.ensureInternalTopic(STATE_TOPIC, config.shareStateTopicNumPartitions, factor,
+        int minIsr = Math.min(config.shareStateTopicMinIsr, stateTopic.replicationFactor());
+        return stateTopic.ensure(config.shareStateTopicNumPartitions,
                 Map.of(LogConfig.CLEANUP_POLICY, LogConfig.CLEANUP_POLICY_DELETE,
                         LogConfig.RETENTION_MS, "-1",
                         LogConfig.SEGMENT_BYTES, String.valueOf(config.shareStateTopicSegmentBytes),
                         LogConfig.MIN_IN_SYNC_REPLICAS, String.valueOf(minIsr),
                         LogConfig.COMPRESSION_TYPE, LogConfig.COMPRESSION_PRODUCER));
-    }
-
-    private short replicationFactor() {
-        if (standalone && !config.originals().containsKey(BrokerConfig.SHARE_STATE_TOPIC_REPLICATION_FACTOR)) {
-            return 1;
-        }
-        return config.shareStateTopicReplicationFactor;
     }
 
     /** NONE if this broker serves the state of {@code key} now, else the error a caller retries on. */
