@@ -95,6 +95,9 @@ public final class HazelcastCluster implements AutoCloseable {
         }
     }
 
+    /** How long a Hazelcast invocation waits for its target's answer or heartbeat, in ms (see memberConfig). */
+    static final long OPERATION_CALL_TIMEOUT_MS = 15_000;
+
     /** The Hazelcast configuration of a standalone broker's member. */
     static Config memberConfig(BrokerConfig config) {
         Config hz = new Config();
@@ -110,6 +113,10 @@ public final class HazelcastCluster implements AutoCloseable {
         hz.setProperty("hazelcast.heartbeat.interval.seconds", "1");
         hz.setProperty("hazelcast.max.no.heartbeat.seconds",
                 String.valueOf(Math.max(2, config.brokerSessionTimeoutMs / 1000)));
+        // An invocation whose target never answers nor heartbeats fails after twice this (Hazelcast's default: 60 s,
+        // so 2 minutes). After a split-brain merge renewed a member, a metadata read and a CP query issued meanwhile
+        // were lost that way and held the broker out of the quorum for 2 minutes; callers retry, so fail sooner.
+        hz.setProperty("hazelcast.operation.call.timeout.millis", String.valueOf(OPERATION_CALL_TIMEOUT_MS));
         hz.setProperty("hazelcast.wait.seconds.before.join", "1");
         hz.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
         hz.setProperty("hazelcast.merge.next.run.delay.seconds", "5");

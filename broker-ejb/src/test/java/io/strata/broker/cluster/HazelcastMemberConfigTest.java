@@ -59,6 +59,13 @@ class HazelcastMemberConfigTest {
     }
 
     @Test
+    void aLostInvocationFailsWithinHalfAMinuteNotTwoMinutes() {
+        // Hazelcast gives up on an invocation without answer or heartbeat after twice the call timeout.
+        var hz = HazelcastCluster.memberConfig(config("tcpip:a,b,c", null));
+        assertThat(Long.parseLong(hz.getProperty("hazelcast.operation.call.timeout.millis"))).isEqualTo(15_000);
+    }
+
+    @Test
     void aCpSubsystemOfOneOrTwoIsRefused() {
         assertThatThrownBy(() -> config("tcpip:a,b", 2)).isInstanceOf(ConfigException.class)
                 .hasMessageContaining(BrokerConfig.CLUSTER_CP_MEMBER_COUNT).hasMessageContaining("at least 3");
