@@ -30,8 +30,9 @@ import java.util.function.Predicate;
  * match is skipped for that member, stays Available for others, and its delivery count is not raised.
  *
  * <p>Cost: an operation makes one or two passes over the ranges, at most one per in-flight offset and usually a
- * handful, so bounded by the record-lock limit. A filtered acquisition also tests every Available offset in the window
- * until it has enough, one record read each: records nobody's filter matches are tested again on every fetch.
+ * handful, so bounded by the record-lock limit. A filtered acquisition also tests every Available offset of the
+ * window that lies in the caller's read of the log until it has enough, one record read each: records nobody's filter
+ * matches are tested again on every fetch, and hold the start offset back.
  *
  * <p>Time is an argument ({@code nowMs}); expired locks are released at the start of every operation that takes it.
  * Not thread-safe: the coordinator runtime runs one operation at a time per partition.
@@ -136,6 +137,17 @@ public final class SharePartition {
      */
     public AcquireResult acquire(String memberId, int maxRecords, long logEndOffset,
             LongFunction<? extends ShareRecord> records, Predicate<ShareRecord> filter, long nowMs) {
+        return acquire(memberId, maxRecords, logEndOffset, 0, records, filter, nowMs);
+    }
+
+    /**
+     * As {@link #acquire(String, int, long, LongFunction, Predicate, long)}, with a filter that can test only the
+     * records of one read of the log: those from {@code firstReadOffset} up to {@code logEndOffset}. Available offsets
+     * outside it are not tested by this acquisition: they stay Available, unlike offsets inside it for which
+     * {@code records} has no record, which are archived. Without a filter {@code firstReadOffset} does not count.
+     */
+    public AcquireResult acquire(String memberId, int maxRecords, long logEndOffset, long firstReadOffset,
+            LongFunction<? extends ShareRecord> records, Predicate<ShareRecord> filter, long nowMs) {
         Objects.requireNonNull(memberId, "memberId");
         if (maxRecords < 1) {
             throw new IllegalArgumentException("max records must be positive, got " + maxRecords);
@@ -150,7 +162,12 @@ public final class SharePartition {
             if (acquisition.remaining == 0) {
                 break;
             }
-            acquisition.takeFrom(range.firstOffset, range.lastOffset);
+            if (filter == null) {
+                acquisition.takeFrom(range.firstOffset, range.lastOffset);
+            } else if (range.lastOffset >= firstReadOffset && range.firstOffset < logEndOffset) {
+                acquisition.takeFrom(Math.max(range.firstOffset, firstReadOffset),
+                        Math.min(range.lastOffset, logEndOffset - 1));
+            }
         }
         long windowEndOffset = Math.min(logEndOffset, windowStartOffset() + limits.maxRecordLocks());
         while (acquisition.remaining > 0 && endOffset < windowEndOffset) {
