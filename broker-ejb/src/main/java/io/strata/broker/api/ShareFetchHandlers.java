@@ -296,31 +296,20 @@ final class ShareFetchHandlers {
                 return CompletableFuture.completedFuture(null);
             }
             long readEnd = partition.log().nextOffsetAfter(read);
-            CompletableFuture<Acquisition> acquired;
-            if (fetch.selector == null) {
-                acquired = manager.acquire(fetch.groupId, fetch.memberId, topicPartition, (int) recordsLeft, readEnd);
-            } else {
-                FetchedShareRecords records;
-                try {
-                    records = fetchedRecords(fetch, partition, position.offset(), readEnd, read);
-                } catch (java.io.IOException e) {
+            FetchedShareRecords records = fetch.selector == null ? null
+                    : fetchedRecords(fetch, partition, position.offset(), readEnd, read);
+            CompletableFuture<Acquisition> acquired = records == null
+                    ? manager.acquire(fetch.groupId, fetch.memberId, topicPartition, (int) recordsLeft, readEnd)
+                    : manager.acquire(fetch.groupId, fetch.memberId, topicPartition, (int) recordsLeft, readEnd,
+                    records, fetch.selector.forPartition(topicPartition.topic(), topicPartition.partition()));
+            return acquired.thenCompose(acquisition -> {
+                if (records != null && records.failure() != null && acquisition.records().isEmpty()) {
                     read.close();
                     fail(fetch.answer(topicPartition), Errors.KAFKA_STORAGE_ERROR, "reading " + topicPartition
-                            + " failed: " + e.getMessage());
+                            + " for the member's message selector failed: " + records.failure());
                     return CompletableFuture.completedFuture(null);
                 }
-                if (records.firstOffset() < 0) {
-                    read.close();
-                    return CompletableFuture.completedFuture(null);
-                }
-                // Bounded by the batches read, not readEnd: an offset the read does not hold is not tested, while
-                // one it covers without a record is archived.
-                acquired = manager.acquire(fetch.groupId, fetch.memberId, topicPartition, (int) recordsLeft,
-                        records.firstOffset(), records.endOffset(), records::record,
-                        fetch.selector.forPartition(topicPartition.topic(), topicPartition.partition()));
-            }
-            return acquired.thenCompose(acquisition -> {
-                keep(fetch, topicPartition, partition, position.offset(), read, acquisition, bytesLeft);
+                keep(fetch, topicPartition, partition, position.offset(), read, acquisition, bytesLeft, records);
                 return fetch.readCommitted ? dropAborted(fetch, topicPartition, partition)
                         : CompletableFuture.completedFuture(null);
             });
@@ -328,28 +317,25 @@ final class ShareFetchHandlers {
     }
 
     /**
-     * The records of a filtered member's read, for its selector to test. For a read_committed group the records of
-     * aborted transactions have none: they are archived instead of being tested (and, matching no one, kept forever).
+     * The records of a filtered member's read, for its selector to test, read lazily from the log region. For a
+     * read_committed group the records of aborted transactions have none: they are archived instead of being tested
+     * (matching no one, they would otherwise stay forever).
      */
-    private FetchedShareRecords fetchedRecords(Fetch fetch, Partition partition, long readFrom, long readEnd,
-                                               LogReadResult read) throws java.io.IOException {
-        java.nio.ByteBuffer batches = read.records().readAll();
-        List<OffsetRange> aborted = List.of();
-        if (fetch.readCommitted && partition.log().hasAbortedTransactionsFrom(readFrom)) {
-            List<AbortedTransaction> transactions = partition.abortedTransactions(readFrom, readEnd);
-            if (!transactions.isEmpty()) {
-                aborted = AbortedRecords.abortedBatches(batches.duplicate(), transactions);
-            }
-        }
-        return new FetchedShareRecords(batches, aborted);
+    private static FetchedShareRecords fetchedRecords(Fetch fetch, Partition partition, long readFrom, long readEnd,
+                                                      LogReadResult read) {
+        List<AbortedTransaction> aborted = fetch.readCommitted && partition.log().hasAbortedTransactionsFrom(readFrom)
+                ? partition.abortedTransactions(readFrom, readEnd) : List.of();
+        return new FetchedShareRecords(read.records(), aborted);
     }
 
     /**
      * Puts what a partition acquired into the answer with the batches that hold it; when records below the read were
-     * released meanwhile and acquired too, reads again from the first acquired offset.
+     * released meanwhile and acquired too, reads again from the first acquired offset. For a filtered member
+     * ({@code records} not null) the answer carries only the batches from the first acquired record to the last, read
+     * again when that is less than was read: what its selector skipped past either end is not sent.
      */
     private void keep(Fetch fetch, TopicIdPartition topicPartition, Partition partition, long readFrom,
-                      LogReadResult read, Acquisition acquisition, long bytesLeft) {
+                      LogReadResult read, Acquisition acquisition, long bytesLeft, FetchedShareRecords records) {
         PartitionAnswer answer = fetch.answer(topicPartition);
         if (acquisition.error() != Errors.NONE || acquisition.records().isEmpty()) {
             read.close();
@@ -359,15 +345,20 @@ final class ShareFetchHandlers {
             return;
         }
         fetch.lockDurationMs = acquisition.lockDurationMs();
-        LogReadResult records = read;
+        LogReadResult kept = read;
         long firstAcquired = acquisition.records().get(0).firstOffset();
-        if (firstAcquired < readFrom) {
+        long lastAcquired = acquisition.records().get(acquisition.records().size() - 1).lastOffset();
+        int spanning = records == null ? 0 : records.bytesSpanning(firstAcquired, lastAcquired);
+        if (spanning > 0 && spanning < read.records().sizeInBytes()) {
             read.close();
-            records = partition.readForConsumer(firstAcquired, (int) Math.min(Integer.MAX_VALUE, bytesLeft), true);
+            kept = partition.readForConsumer(firstAcquired, spanning, true);
+        } else if (firstAcquired < readFrom && records == null) {
+            read.close();
+            kept = partition.readForConsumer(firstAcquired, (int) Math.min(Integer.MAX_VALUE, bytesLeft), true);
         }
-        answer.read = records;
+        answer.read = kept;
         answer.acquired = acquisition.records();
-        bytesOut.accept(records.records().sizeInBytes());
+        bytesOut.accept(kept.records().sizeInBytes());
     }
 
     /**

@@ -59,6 +59,33 @@ class FilteredAcquisitionTest {
     }
 
     @Test
+    void testingStopsWhereTheReadEndsEvenBelowTheLogEndOffset() throws Exception {
+        RecordLookup readUpTo25 = new RecordLookup() {
+            @Override
+            public long firstOffset() {
+                return 0;
+            }
+
+            @Override
+            public boolean reaches(long offset) {
+                return offset < 25;
+            }
+
+            @Override
+            public ShareRecord record(long offset) {
+                return LOG.apply(offset);
+            }
+        };
+
+        AcquireResult result = partition.acquire("r", 100, 40, readUpTo25, selector("colour = 'red'"), 0);
+
+        assertThat(offsets(result)).containsExactly(0L, 2L, 4L, 6L, 8L, 10L, 12L, 14L, 16L, 18L, 20L, 22L, 24L);
+        assertThat(partition.endOffset()).as("nothing past the read is taken in").isEqualTo(25);
+        assertThat(partition.nextAvailableOffset()).isEqualTo(1);
+        partition.checkInvariants();
+    }
+
+    @Test
     void membersWithComplementarySelectorsTakeEveryRecordOnceAndArchiveNone() throws Exception {
         Predicate<ShareRecord> red = selector("colour = 'red'");
         Predicate<ShareRecord> notRed = selector("colour <> 'red'");
