@@ -47,8 +47,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Share filters (Strata's extension: a JMS message selector carried by the ShareFetch that opens a member's session)
  * on a real broker, with records written by kafka-clients' producer with headers: members with complementary
  * selectors each get exactly their records, each delivered once and accepted once, none archived; a member without a
- * selector, or a {@code KafkaShareConsumer}, takes what the selective ones leave; bad selectors are refused with
- * INVALID_REQUEST; ApiVersions advertises {@code strata.share.filter}.
+ * selector, or a {@code KafkaShareConsumer}, takes what the selective ones leave; a read_committed member archives
+ * aborted records whatever its selector; bad selectors are refused with INVALID_REQUEST; ApiVersions advertises
+ * {@code strata.share.filter}.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ShareFilterTest {
@@ -224,6 +225,45 @@ class ShareFilterTest {
                         .containsExactly(1L, 3L);
             }
         }
+    }
+
+    @Test
+    void aReadCommittedFilteredMemberArchivesAbortedRecordsItsSelectorDoesNotMatchInsteadOfKeepingThem()
+            throws Exception {
+        TopicIdPartition jobs = prepare("ledger", "auditors");
+        try (Admin admin = broker.admin()) {
+            ShareGroups.configure(admin, "auditors", Map.of("share.isolation.level", "read_committed"));
+        }
+        try (KafkaProducer<String, String> producer = broker.producer(Map.of(
+                org.apache.kafka.clients.producer.ProducerConfig.TRANSACTIONAL_ID_CONFIG, "ledger-tx"))) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>("ledger", 0, "k", "aborted-red", headers("colour", "red")));
+            producer.send(new ProducerRecord<>("ledger", 0, "k", "aborted-blue", headers("colour", "blue")));
+            producer.flush();
+            producer.abortTransaction();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>("ledger", 0, "k", "red", headers("colour", "red")));
+            producer.send(new ProducerRecord<>("ledger", 0, "k", "blue", headers("colour", "blue")));
+            producer.commitTransaction();
+        }
+        // Offsets: 0, 1 aborted; 2 the abort marker; 3 red and 4 blue committed; 5 the commit marker.
+        Map<Long, String> takenBy = new HashMap<>();
+
+        try (ShareMember red = new ShareMember(broker.bootstrapServers(), "auditors", jobs)
+                .withSelector("colour = 'red'")) {
+            takeUntil(List.of(red), takenBy, jobs, taken -> taken.size() == 1);
+            assertThat(takenBy).containsOnlyKeys(3L);
+            // The aborted blue record matched nobody yet, and is archived all the same: the start moves past it.
+            assertThat(storedState("auditors", jobs).startOffset()).isEqualTo(4);
+
+            try (ShareMember blue = new ShareMember(broker.bootstrapServers(), "auditors", jobs)
+                    .withSelector("colour = 'blue'")) {
+                takeUntil(List.of(blue), takenBy, jobs, taken -> taken.size() == 2);
+            }
+        }
+        assertThat(takenBy).containsOnlyKeys(3L, 4L);
+        assertThat(storedState("auditors", jobs).startOffset()).isEqualTo(6);
     }
 
     @Test
