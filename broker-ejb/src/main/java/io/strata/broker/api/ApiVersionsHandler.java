@@ -13,7 +13,8 @@ import org.apache.kafka.common.requests.ApiVersionsResponse;
  * transaction.version} supported up to 2 and finalized at 2, which makes kafka-clients 4 use transaction protocol
  * version 2 (KIP-890); older clients, and requests of older versions, keep to version 1. A client asking with a
  * version newer than any known gets the version 0 answer with UNSUPPORTED_VERSION and the list, from which it picks
- * a version both sides know.
+ * a version both sides know. Strata's protocol extensions are listed among the supported features as
+ * {@code strata.<name>}, those of the APIs this broker serves ({@link StrataExtensions}).
  */
 final class ApiVersionsHandler implements ApiHandler {
 
@@ -34,7 +35,7 @@ final class ApiVersionsHandler implements ApiHandler {
     public void handle(Request request, AbstractRequest body) {
         ApiVersionsRequest apiVersions = (ApiVersionsRequest) body;
         ApiVersionsResponseData data = new ApiVersionsResponseData().setApiKeys(SupportedApis.apiVersions(withheld))
-                .setSupportedFeatures(SupportedApis.supportedFeatures())
+                .setSupportedFeatures(SupportedApis.supportedFeatures(withheld))
                 .setFinalizedFeaturesEpoch(SupportedApis.FINALIZED_FEATURES_EPOCH)
                 .setFinalizedFeatures(SupportedApis.finalizedFeatures());
         if (apiVersions.hasUnsupportedRequestVersion()) {

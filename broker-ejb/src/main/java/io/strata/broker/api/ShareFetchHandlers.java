@@ -22,6 +22,7 @@ import io.strata.broker.share.SharePartitionManager.Acquisition;
 import io.strata.broker.share.OffsetRange;
 import io.strata.broker.share.ShareServing;
 import io.strata.broker.share.ShareSessionCache;
+import io.strata.broker.share.selector.MessageSelector;
 import io.strata.storage.log.LogReadResult;
 import io.strata.storage.segment.TransactionIndex.AbortedTransaction;
 import org.apache.kafka.common.IsolationLevel;
@@ -29,6 +30,7 @@ import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicIdPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.message.ShareAcknowledgeRequestData;
 import org.apache.kafka.common.message.ShareAcknowledgeResponseData;
 import org.apache.kafka.common.message.ShareFetchRequestData;
@@ -67,6 +69,12 @@ import java.util.function.LongConsumer;
  * offset, and the records of aborted transactions among what it acquired are archived, not handed out: the share
  * consumer gets no list of aborted transactions. A fetch that acquired nothing waits up to {@code max_wait_ms} for a
  * high watermark to move or records to be released, then tries again.
+ *
+ * <p>A member may filter what it is given (Strata's share filter extension, {@link StrataExtensions#SHARE_FILTER_TAG}):
+ * the request that opens its session carries a JMS message selector, which the session keeps; each partition's read
+ * is then decoded for its headers ({@link FetchedShareRecords}) and only records the selector matches are acquired,
+ * the others staying Available for other members with their delivery counts unchanged. A malformed field, a selector
+ * that does not parse or one that differs from the session's is answered INVALID_REQUEST, nothing done.
  *
  * <p>A closing request (epoch -1) acknowledges, closes the session and releases what the member still holds; it
  * fetches nothing. A v2 request that renews locks ({@code is_renew_ack}) fetches nothing either, as Kafka's.
@@ -130,13 +138,16 @@ final class ShareFetchHandlers {
         final Map<Named, Errors> unknown = new LinkedHashMap<>();
         final long deadlineMs;
         final boolean readCommitted;
+        /** The session's filter, or null: the member takes every record. */
+        final MessageSelector selector;
         long lockDurationMs;
         /** The purgatory's append count when the last attempt began: what came after, a waiting fetch must see. */
         volatile long appendsSeenBeforeAttempt;
 
-        Fetch(Request request, ShareFetchRequestData data) {
+        Fetch(Request request, ShareFetchRequestData data, MessageSelector selector) {
             this.request = request;
             this.data = data;
+            this.selector = selector;
             this.groupId = data.groupId();
             this.memberId = data.memberId();
             this.deadlineMs = clock.millis() + Math.max(0, data.maxWaitMs());
@@ -167,6 +178,13 @@ final class ShareFetchHandlers {
             respondFetchError(request, invalid, "a ShareFetch needs a group id and a member id");
             return;
         }
+        MessageSelector selector;
+        try {
+            selector = ShareFilterField.selector(data.unknownTaggedFields());
+        } catch (InvalidRequestException e) {
+            respondFetchError(request, Errors.INVALID_REQUEST, e.getMessage());
+            return;
+        }
         List<Named> named = named(data);
         List<TopicIdPartition> forgotten = forgotten(data);
         int epoch = data.shareSessionEpoch();
@@ -179,13 +197,13 @@ final class ShareFetchHandlers {
         List<TopicIdPartition> added = named.stream().filter(n -> n.topicPartition() != null)
                 .map(Named::topicPartition).distinct().toList();
         ShareSessionCache.Outcome session = share.sessions().fetch(data.groupId(), data.memberId(), epoch,
-                epoch == ShareSessionCache.FINAL_EPOCH ? List.of() : added, forgotten,
+                epoch == ShareSessionCache.FINAL_EPOCH ? List.of() : added, forgotten, selector,
                 request.context().connectionId, clock.millis());
         if (session.error() != Errors.NONE) {
             respondFetchError(request, session.error(), session.message());
             return;
         }
-        Fetch fetch = new Fetch(request, data);
+        Fetch fetch = new Fetch(request, data, session.selector());
         for (Named n : named) {
             if (n.topicPartition() == null) {
                 fetch.unknown.put(n, Errors.UNKNOWN_TOPIC_ID);
@@ -278,21 +296,46 @@ final class ShareFetchHandlers {
                 return CompletableFuture.completedFuture(null);
             }
             long readEnd = partition.log().nextOffsetAfter(read);
-            return manager.acquire(fetch.groupId, fetch.memberId, topicPartition, (int) recordsLeft, readEnd)
-                    .thenCompose(acquisition -> {
-                        keep(fetch, topicPartition, partition, position.offset(), read, acquisition, bytesLeft);
-                        return fetch.readCommitted ? dropAborted(fetch, topicPartition, partition)
-                                : CompletableFuture.completedFuture(null);
-                    });
+            FetchedShareRecords records = fetch.selector == null ? null
+                    : fetchedRecords(fetch, partition, position.offset(), readEnd, read);
+            CompletableFuture<Acquisition> acquired = records == null
+                    ? manager.acquire(fetch.groupId, fetch.memberId, topicPartition, (int) recordsLeft, readEnd)
+                    : manager.acquire(fetch.groupId, fetch.memberId, topicPartition, (int) recordsLeft, readEnd,
+                    records, fetch.selector.forPartition(topicPartition.topic(), topicPartition.partition()));
+            return acquired.thenCompose(acquisition -> {
+                if (records != null && records.failure() != null && acquisition.records().isEmpty()) {
+                    read.close();
+                    fail(fetch.answer(topicPartition), Errors.KAFKA_STORAGE_ERROR, "reading " + topicPartition
+                            + " for the member's message selector failed: " + records.failure());
+                    return CompletableFuture.completedFuture(null);
+                }
+                keep(fetch, topicPartition, partition, position.offset(), read, acquisition, bytesLeft, records);
+                return fetch.readCommitted ? dropAborted(fetch, topicPartition, partition)
+                        : CompletableFuture.completedFuture(null);
+            });
         });
     }
 
     /**
+     * The records of a filtered member's read, for its selector to test, read lazily from the log region. For a
+     * read_committed group the records of aborted transactions have none: they are archived instead of being tested
+     * (matching no one, they would otherwise stay forever).
+     */
+    private static FetchedShareRecords fetchedRecords(Fetch fetch, Partition partition, long readFrom, long readEnd,
+                                                      LogReadResult read) {
+        List<AbortedTransaction> aborted = fetch.readCommitted && partition.log().hasAbortedTransactionsFrom(readFrom)
+                ? partition.abortedTransactions(readFrom, readEnd) : List.of();
+        return new FetchedShareRecords(read.records(), aborted);
+    }
+
+    /**
      * Puts what a partition acquired into the answer with the batches that hold it; when records below the read were
-     * released meanwhile and acquired too, reads again from the first acquired offset.
+     * released meanwhile and acquired too, reads again from the first acquired offset. For a filtered member
+     * ({@code records} not null) the answer carries only the batches from the first acquired record to the last, read
+     * again when that is less than was read: what its selector skipped past either end is not sent.
      */
     private void keep(Fetch fetch, TopicIdPartition topicPartition, Partition partition, long readFrom,
-                      LogReadResult read, Acquisition acquisition, long bytesLeft) {
+                      LogReadResult read, Acquisition acquisition, long bytesLeft, FetchedShareRecords records) {
         PartitionAnswer answer = fetch.answer(topicPartition);
         if (acquisition.error() != Errors.NONE || acquisition.records().isEmpty()) {
             read.close();
@@ -302,15 +345,20 @@ final class ShareFetchHandlers {
             return;
         }
         fetch.lockDurationMs = acquisition.lockDurationMs();
-        LogReadResult records = read;
+        LogReadResult kept = read;
         long firstAcquired = acquisition.records().get(0).firstOffset();
-        if (firstAcquired < readFrom) {
+        long lastAcquired = acquisition.records().get(acquisition.records().size() - 1).lastOffset();
+        int spanning = records == null ? 0 : records.bytesSpanning(firstAcquired, lastAcquired);
+        if (spanning > 0 && spanning < read.records().sizeInBytes()) {
             read.close();
-            records = partition.readForConsumer(firstAcquired, (int) Math.min(Integer.MAX_VALUE, bytesLeft), true);
+            kept = partition.readForConsumer(firstAcquired, spanning, true);
+        } else if (firstAcquired < readFrom && records == null) {
+            read.close();
+            kept = partition.readForConsumer(firstAcquired, (int) Math.min(Integer.MAX_VALUE, bytesLeft), true);
         }
-        answer.read = records;
+        answer.read = kept;
         answer.acquired = acquisition.records();
-        bytesOut.accept(records.records().sizeInBytes());
+        bytesOut.accept(kept.records().sizeInBytes());
     }
 
     /**

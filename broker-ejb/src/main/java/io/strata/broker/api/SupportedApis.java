@@ -94,7 +94,21 @@ public final class SupportedApis {
         return versions;
     }
 
-    /** The features ApiVersions (version 3 and later) lists as supported. */
+    /**
+     * The features ApiVersions (version 3 and later) lists as supported by a broker that does not serve
+     * {@code withheld}: {@link #supportedFeatures()} and Strata's extensions ({@link StrataExtensions}) this broker
+     * serves, each at version 1 to 1. kafka-clients ignore feature names they do not know.
+     */
+    public static SupportedFeatureKeyCollection supportedFeatures(Set<ApiKeys> withheld) {
+        SupportedFeatureKeyCollection features = supportedFeatures();
+        if (!withheld.contains(ApiKeys.SHARE_FETCH)) {
+            features.add(new SupportedFeatureKey().setName(StrataExtensions.SHARE_FILTER_FEATURE)
+                    .setMinVersion(StrataExtensions.FEATURE_VERSION).setMaxVersion(StrataExtensions.FEATURE_VERSION));
+        }
+        return features;
+    }
+
+    /** The features ApiVersions (version 3 and later) lists as supported, Kafka's. */
     public static SupportedFeatureKeyCollection supportedFeatures() {
         SupportedFeatureKeyCollection features = new SupportedFeatureKeyCollection();
         features.add(new SupportedFeatureKey().setName(TRANSACTION_VERSION_FEATURE).setMinVersion((short) 0)

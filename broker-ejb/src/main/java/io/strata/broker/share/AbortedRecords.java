@@ -32,15 +32,23 @@ public final class AbortedRecords {
             if (size < BatchHeader.SIZE || position + size > batches.limit()) {
                 break; // a partial batch at the end of a read carries nothing the member was given
             }
-            if (BatchHeader.isTransactional(batches, position) && !BatchHeader.isControl(batches, position)
-                    && isAborted(aborted, BatchHeader.producerId(batches, position),
-                    BatchHeader.baseOffset(batches, position))) {
+            if (isAbortedBatch(batches, position, aborted)) {
                 append(ranges, new OffsetRange(BatchHeader.baseOffset(batches, position),
                         BatchHeader.lastOffset(batches, position)));
             }
             position += size;
         }
         return ranges;
+    }
+
+    /**
+     * Whether the batch at {@code position} of {@code batches} is a data batch of an aborted transaction among
+     * {@code aborted}.
+     */
+    public static boolean isAbortedBatch(ByteBuffer batches, int position, List<AbortedTransaction> aborted) {
+        return BatchHeader.isTransactional(batches, position) && !BatchHeader.isControl(batches, position)
+                && isAborted(aborted, BatchHeader.producerId(batches, position),
+                BatchHeader.baseOffset(batches, position));
     }
 
     /** The offsets of {@code acquired} that fall in {@code ranges}. */

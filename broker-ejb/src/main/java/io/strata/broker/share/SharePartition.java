@@ -30,8 +30,9 @@ import java.util.function.Predicate;
  * match is skipped for that member, stays Available for others, and its delivery count is not raised.
  *
  * <p>Cost: an operation makes one or two passes over the ranges, at most one per in-flight offset and usually a
- * handful, so bounded by the record-lock limit. A filtered acquisition also tests every Available offset in the window
- * until it has enough, one record read each: records nobody's filter matches are tested again on every fetch.
+ * handful, so bounded by the record-lock limit. A filtered acquisition also tests every Available offset of the
+ * window that lies in the caller's read of the log until it has enough, one record read each: records nobody's filter
+ * matches are tested again on every fetch, and hold the start offset back.
  *
  * <p>Time is an argument ({@code nowMs}); expired locks are released at the start of every operation that takes it.
  * Not thread-safe: the coordinator runtime runs one operation at a time per partition.
@@ -123,7 +124,7 @@ public final class SharePartition {
      * stable offset under read_committed) for the member, lowest offsets first.
      */
     public AcquireResult acquire(String memberId, int maxRecords, long logEndOffset, long nowMs) {
-        return acquire(memberId, maxRecords, logEndOffset, null, null, nowMs);
+        return acquire(memberId, maxRecords, logEndOffset, (RecordLookup) null, null, nowMs);
     }
 
     /**
@@ -136,6 +137,29 @@ public final class SharePartition {
      */
     public AcquireResult acquire(String memberId, int maxRecords, long logEndOffset,
             LongFunction<? extends ShareRecord> records, Predicate<ShareRecord> filter, long nowMs) {
+        return acquire(memberId, maxRecords, logEndOffset, records == null ? null : RecordLookup.of(0, records),
+                filter, nowMs);
+    }
+
+    /**
+     * As {@link #acquire(String, int, long, LongFunction, Predicate, long)}, the filter testing only the records
+     * read from {@code firstReadOffset} on.
+     */
+    public AcquireResult acquire(String memberId, int maxRecords, long logEndOffset, long firstReadOffset,
+            LongFunction<? extends ShareRecord> records, Predicate<ShareRecord> filter, long nowMs) {
+        return acquire(memberId, maxRecords, logEndOffset, RecordLookup.of(firstReadOffset, records), filter,
+                nowMs);
+    }
+
+    /**
+     * Acquires up to {@code maxRecords} Available records below {@code logEndOffset} that match {@code filter}, testing
+     * those of one read of the log ({@code records}), in offset order. A record that does not match stays Available
+     * for other members, its delivery count unchanged. An Available offset the read does not hold (below it, or past
+     * its end, where testing stops) is not tested and stays Available; one it covers without a record is archived.
+     * Without a filter {@code records} is not used.
+     */
+    public AcquireResult acquire(String memberId, int maxRecords, long logEndOffset, RecordLookup records,
+            Predicate<ShareRecord> filter, long nowMs) {
         Objects.requireNonNull(memberId, "memberId");
         if (maxRecords < 1) {
             throw new IllegalArgumentException("max records must be positive, got " + maxRecords);
@@ -147,13 +171,18 @@ public final class SharePartition {
         long lockExpiryMs = nowMs + limits.lockDurationMs();
         Acquisition acquisition = new Acquisition(memberId, maxRecords, records, filter, lockExpiryMs);
         for (Range range : availableRanges()) {
-            if (acquisition.remaining == 0) {
+            if (acquisition.remaining == 0 || acquisition.readExhausted) {
                 break;
             }
-            acquisition.takeFrom(range.firstOffset, range.lastOffset);
+            if (filter == null) {
+                acquisition.takeFrom(range.firstOffset, range.lastOffset);
+            } else if (range.lastOffset >= records.firstOffset() && range.firstOffset < logEndOffset) {
+                acquisition.takeFrom(Math.max(range.firstOffset, records.firstOffset()),
+                        Math.min(range.lastOffset, logEndOffset - 1));
+            }
         }
         long windowEndOffset = Math.min(logEndOffset, windowStartOffset() + limits.maxRecordLocks());
-        while (acquisition.remaining > 0 && endOffset < windowEndOffset) {
+        while (acquisition.remaining > 0 && endOffset < windowEndOffset && !acquisition.readExhausted) {
             acquisition.takeNew(windowEndOffset);
         }
         if (acquisition.remaining < maxRecords) {
@@ -445,13 +474,15 @@ public final class SharePartition {
     /** One acquisition in progress: what it took so far, and how many more it may take. */
     private final class Acquisition {
         final String memberId;
-        final LongFunction<? extends ShareRecord> records;
+        final RecordLookup records;
         final Predicate<ShareRecord> filter;
         final long lockExpiryMs;
         final List<AcquiredRecords> acquired = new ArrayList<>();
         int remaining;
+        /** A filtered acquisition reached the end of the read: nothing past it can be tested. */
+        boolean readExhausted;
 
-        Acquisition(String memberId, int maxRecords, LongFunction<? extends ShareRecord> records,
+        Acquisition(String memberId, int maxRecords, RecordLookup records,
                 Predicate<ShareRecord> filter, long lockExpiryMs) {
             this.memberId = memberId;
             this.remaining = maxRecords;
@@ -468,7 +499,11 @@ public final class SharePartition {
                 return;
             }
             for (long offset = firstOffset; offset <= lastOffset && remaining > 0; offset++) {
-                ShareRecord record = records.apply(offset);
+                if (!records.reaches(offset)) {
+                    readExhausted = true;
+                    return;
+                }
+                ShareRecord record = records.record(offset);
                 if (record == null) {
                     inFlight.slice(offset, offset).get(0).become(RecordState.ARCHIVED, null, 0);
                 } else if (filter.test(record)) {
@@ -484,7 +519,11 @@ public final class SharePartition {
                 appendAndTake(new Range(endOffset, last, RecordState.AVAILABLE, 0, null, 0));
                 return;
             }
-            ShareRecord record = records.apply(endOffset);
+            if (!records.reaches(endOffset)) {
+                readExhausted = true;
+                return;
+            }
+            ShareRecord record = records.record(endOffset);
             Range range = new Range(endOffset, endOffset, RecordState.AVAILABLE, 0, null, 0);
             if (record == null) {
                 range.become(RecordState.ARCHIVED, null, 0);

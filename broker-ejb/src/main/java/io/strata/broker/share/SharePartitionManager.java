@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongUnaryOperator;
+import java.util.function.Predicate;
 
 /**
  * The live share partitions of the topic partitions this broker leads: one {@link SharePartition} per (share group,
@@ -152,6 +153,18 @@ public final class SharePartitionManager implements AutoCloseable {
      */
     public CompletableFuture<Acquisition> acquire(String groupId, String memberId, TopicIdPartition topicPartition,
                                                   int maxRecords, long readEndOffset) {
+        return acquire(groupId, memberId, topicPartition, maxRecords, readEndOffset, null, null);
+    }
+
+    /**
+     * Acquires as {@link #acquire(String, String, TopicIdPartition, int, long)} only records that match
+     * {@code filter} (all when it is null), testing those of the caller's read, {@code records} (see
+     * {@link SharePartition#acquire(String, int, long, RecordLookup, Predicate, long)}). A record that does not match
+     * stays Available for other members, its delivery count unchanged.
+     */
+    public CompletableFuture<Acquisition> acquire(String groupId, String memberId, TopicIdPartition topicPartition,
+                                                  int maxRecords, long readEndOffset, RecordLookup records,
+                                                  Predicate<ShareRecord> filter) {
         if (maxRecords < 1) {
             throw new IllegalArgumentException("max records must be positive, got " + maxRecords);
         }
@@ -160,7 +173,7 @@ public final class SharePartitionManager implements AutoCloseable {
                     long readable = group.isolationLevel() == IsolationLevel.READ_COMMITTED
                             ? leader.lastStableOffset() : leader.highWatermark();
                     AcquireResult result = share.partition.acquire(memberId, maxRecords,
-                            Math.min(readable, readEndOffset), clock.millis());
+                            Math.min(readable, readEndOffset), records, filter, clock.millis());
                     reportArchived(share, result.archivedAtDeliveryLimit());
                     return CompletableFuture.completedFuture(new Acquisition(Errors.NONE, null, result.acquired(),
                             share.partition.limits().lockDurationMs()));

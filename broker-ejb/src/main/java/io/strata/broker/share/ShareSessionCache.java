@@ -1,5 +1,6 @@
 package io.strata.broker.share;
 
+import io.strata.broker.share.selector.MessageSelector;
 import org.apache.kafka.common.TopicIdPartition;
 import org.apache.kafka.common.protocol.Errors;
 
@@ -27,6 +28,10 @@ import java.util.Set;
  * and after {@code idleTimeoutMs} without a request ({@link #removeIdle}), for a member whose connection stays open
  * but who went quiet.
  *
+ * <p>A session may carry a filter, a JMS message selector (a Strata extension, docs/protocol-extensions.md): set by the
+ * request that opens it and kept for its life, for every partition it fetches. A later request may name the same
+ * selector again, not another: that is refused with {@link Errors#INVALID_REQUEST} and changes nothing.
+ *
  * <p>Every outcome names the partitions whose records the member must give back ({@link Outcome#released}): those of a
  * closed or replaced session and those forgotten. The caller releases them (SharePartition#releaseMember).
  *
@@ -45,13 +50,19 @@ public final class ShareSessionCache {
 
     /**
      * The answer to one request: NONE, or the error and what to tell the client; the partitions the request reads
-     * (those of the session after it), and those whose records the member gives back. Immutable.
+     * (those of the session after it), those whose records the member gives back, and the session's filter (null:
+     * none). Immutable.
      */
     public record Outcome(Errors error, String message, List<TopicIdPartition> partitions,
-                          List<TopicIdPartition> released) {
+                          List<TopicIdPartition> released, MessageSelector selector) {
         public Outcome {
             partitions = List.copyOf(partitions);
             released = List.copyOf(released);
+        }
+
+        public Outcome(Errors error, String message, List<TopicIdPartition> partitions,
+                       List<TopicIdPartition> released) {
+            this(error, message, partitions, released, null);
         }
 
         static Outcome failed(Errors error, String message) {
@@ -63,6 +74,8 @@ public final class ShareSessionCache {
     private static final class Session {
         final Key key;
         final Set<TopicIdPartition> partitions = new LinkedHashSet<>();
+        /** The member's filter for the session's life, or null. */
+        MessageSelector selector;
         int epoch;
         long lastUsedMs;
         /** The connection the member's last request came on: the session closes with it. */
@@ -102,6 +115,17 @@ public final class ShareSessionCache {
      */
     public synchronized Outcome fetch(String groupId, String memberId, int epoch, List<TopicIdPartition> added,
                                       List<TopicIdPartition> forgotten, String connectionId, long nowMs) {
+        return fetch(groupId, memberId, epoch, added, forgotten, null, connectionId, nowMs);
+    }
+
+    /**
+     * As {@link #fetch(String, String, int, List, List, String, long)}, for a request that carried a filter
+     * ({@code selector}; null when it carried none): opening a session sets it; any other request must carry none or
+     * the session's own (same text), else it is refused with INVALID_REQUEST and the session does not move on.
+     */
+    public synchronized Outcome fetch(String groupId, String memberId, int epoch, List<TopicIdPartition> added,
+                                      List<TopicIdPartition> forgotten, MessageSelector selector,
+                                      String connectionId, long nowMs) {
         Key key = new Key(groupId, memberId);
         Session session = sessions.get(key);
         if (epoch == INITIAL_EPOCH) {
@@ -113,9 +137,10 @@ public final class ShareSessionCache {
             }
             Session opened = new Session(key, nowMs);
             opened.partitions.addAll(added);
+            opened.selector = selector;
             sessions.put(key, opened);
             useConnection(opened, connectionId);
-            return new Outcome(Errors.NONE, null, new ArrayList<>(opened.partitions), released);
+            return new Outcome(Errors.NONE, null, new ArrayList<>(opened.partitions), released, selector);
         }
         Outcome invalid = check(session, key, epoch);
         if (invalid != null) {
@@ -124,6 +149,12 @@ public final class ShareSessionCache {
         if (epoch == FINAL_EPOCH) {
             remove(key);
             return new Outcome(Errors.NONE, null, List.of(), new ArrayList<>(session.partitions));
+        }
+        if (selector != null && (session.selector == null || !session.selector.text().equals(selector.text()))) {
+            return Outcome.failed(Errors.INVALID_REQUEST, "the share session of member " + memberId + " was opened"
+                    + (session.selector == null ? " without a message selector" : " with the message selector \""
+                    + session.selector.text() + "\"") + "; it cannot change to \"" + selector.text()
+                    + "\" (open a new share session, as another member, for another selector)");
         }
         List<TopicIdPartition> released = new ArrayList<>();
         for (TopicIdPartition partition : forgotten) {
@@ -135,7 +166,7 @@ public final class ShareSessionCache {
         session.epoch = nextEpoch(session.epoch);
         session.lastUsedMs = nowMs;
         useConnection(session, connectionId);
-        return new Outcome(Errors.NONE, null, new ArrayList<>(session.partitions), released);
+        return new Outcome(Errors.NONE, null, new ArrayList<>(session.partitions), released, session.selector);
     }
 
     /** Applies a ShareAcknowledge's session part: it may move the session on or close it, not open one. */

@@ -9,6 +9,7 @@ import org.apache.kafka.common.message.ShareFetchResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.protocol.types.RawTaggedField;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.RequestHeader;
@@ -24,6 +25,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
@@ -31,10 +33,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * One share consumer speaking ShareFetch and ShareAcknowledge to one broker with kafka-clients' own request builders:
- * its member id, its share session epoch and its connection; the partition it reads is {@code jobs}. Used by one
- * thread at a time.
+ * its member id, its share session epoch and its connection; the partition it reads is {@code jobs}. It may carry a
+ * share filter (a JMS message selector, Strata's tag 32000), sent on the fetch that opens its session as a Strata
+ * client sends it. Used by one thread at a time.
  */
 final class ShareMember implements AutoCloseable {
+
+    /** Strata's share filter tag (io.strata.broker.api.StrataExtensions), as a client outside the broker knows it. */
+    static final int SHARE_FILTER_TAG = 32000;
 
     final Uuid id = Uuid.randomUuid();
     final Socket socket;
@@ -42,6 +48,8 @@ final class ShareMember implements AutoCloseable {
     final TopicIdPartition jobs;
     int epoch = ShareRequestMetadata.INITIAL_EPOCH;
     int correlationId;
+    /** The member's message selector, sent when its session opens; null: none. */
+    String selector;
 
     ShareMember(String hostPort, String group, TopicIdPartition jobs) throws IOException {
         String[] hostAndPort = hostPort.split(":");
@@ -51,13 +59,39 @@ final class ShareMember implements AutoCloseable {
         socket.setSoTimeout(90_000);
     }
 
-    /** A ShareFetch at the member's epoch, as the share consumer builds it; the epoch is not moved on. */
+    /** The same member with a message selector, sent when its session opens. */
+    ShareMember withSelector(String selector) {
+        this.selector = selector;
+        return this;
+    }
+
+    /**
+     * A ShareFetch at the member's epoch, as the share consumer builds it, with the member's selector when it opens
+     * the session; the epoch is not moved on.
+     */
     ShareFetchRequest fetchRequest(List<TopicIdPartition> added,
                                    Map<TopicIdPartition, List<ShareFetchRequestData.AcknowledgementBatch>>
                                            acknowledgements, int maxRecords, int maxWaitMs) {
-        return ShareFetchRequest.Builder.forConsumer(group, new ShareRequestMetadata(id, epoch), maxWaitMs, 1,
-                        1 << 20, maxRecords, maxRecords, (byte) 0, false, added, List.of(), acknowledgements)
+        ShareFetchRequest request = ShareFetchRequest.Builder.forConsumer(group, new ShareRequestMetadata(id, epoch),
+                        maxWaitMs, 1, 1 << 20, maxRecords, maxRecords, (byte) 0, false, added, List.of(),
+                        acknowledgements)
                 .build(ApiKeys.SHARE_FETCH.latestVersion());
+        if (selector != null && epoch == ShareRequestMetadata.INITIAL_EPOCH) {
+            request.data().unknownTaggedFields().add(new RawTaggedField(SHARE_FILTER_TAG, compactString(selector)));
+        }
+        return request;
+    }
+
+    /** {@code text} as a Kafka compact string, written with kafka-clients' own primitives. */
+    static byte[] compactString(String text) {
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer buffer = ByteBuffer.allocate(5 + utf8.length);
+        ByteBufferAccessor out = new ByteBufferAccessor(buffer);
+        out.writeUnsignedVarint(utf8.length + 1);
+        out.writeByteArray(utf8);
+        byte[] bytes = new byte[buffer.position()];
+        buffer.flip().get(bytes);
+        return bytes;
     }
 
     /** A ShareFetch of the jobs partition that must succeed; moves the session epoch on. */

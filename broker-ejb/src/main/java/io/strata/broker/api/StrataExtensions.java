@@ -1,0 +1,36 @@
+package io.strata.broker.api;
+
+/**
+ * Strata's extensions of the Kafka protocol, each a tagged field on one of Kafka's own requests and a feature that
+ * ApiVersions advertises (docs/protocol-extensions.md). Their tags lie in Strata's reserved range {@value #FIRST_TAG}
+ * to {@value #LAST_TAG}: Kafka allocates tags per struct from 0 upward, so they cannot collide with a field Kafka
+ * adds. kafka-clients keep a tag they do not know among a message's unknown tagged fields, so the broker reads an
+ * extension from the parsed request and plain Kafka clients never send or see one. Each feature is advertised with
+ * versions {@value #FEATURE_VERSION} to {@value #FEATURE_VERSION}, only by a broker that has the extension; a Strata
+ * client checks it before using the extension.
+ *
+ * <p>Every tag and feature name of every extension lives here, one entry each. Constants only.
+ */
+public final class StrataExtensions {
+
+    /** The first tag of Strata's reserved range. */
+    public static final int FIRST_TAG = 32000;
+    /** The last tag of Strata's reserved range. */
+    public static final int LAST_TAG = 32099;
+    /** The version range (from and to) every extension feature is advertised with. */
+    public static final short FEATURE_VERSION = 1;
+
+    /**
+     * ShareFetchRequest, top level: the share filter of the member's share session, a JMS message selector (JMS 3.1
+     * section 3.8.1) over record headers, as a compact string. Sent on the fetch that opens the session (epoch 0); it
+     * applies to every partition the session fetches at that leader for the session's life. A record that does not
+     * match is skipped for that member, its delivery count unchanged. A selector that does not parse, or a later
+     * fetch of the session carrying another selector, is refused with INVALID_REQUEST.
+     */
+    public static final int SHARE_FILTER_TAG = 32000;
+    /** Advertised by brokers that apply {@link #SHARE_FILTER_TAG}. */
+    public static final String SHARE_FILTER_FEATURE = "strata.share.filter";
+
+    private StrataExtensions() {
+    }
+}
