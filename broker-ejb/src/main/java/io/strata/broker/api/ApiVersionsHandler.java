@@ -34,7 +34,7 @@ final class ApiVersionsHandler implements ApiHandler {
     public void handle(Request request, AbstractRequest body) {
         ApiVersionsRequest apiVersions = (ApiVersionsRequest) body;
         ApiVersionsResponseData data = new ApiVersionsResponseData().setApiKeys(SupportedApis.apiVersions(withheld))
-                .setSupportedFeatures(SupportedApis.supportedFeatures())
+                .setSupportedFeatures(SupportedApis.supportedFeatures(withheld))
                 .setFinalizedFeaturesEpoch(SupportedApis.FINALIZED_FEATURES_EPOCH)
                 .setFinalizedFeatures(SupportedApis.finalizedFeatures());
         if (apiVersions.hasUnsupportedRequestVersion()) {

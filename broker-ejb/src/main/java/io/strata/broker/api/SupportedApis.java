@@ -16,7 +16,7 @@ import java.util.Set;
  * The APIs Strata implements, each over every version kafka-clients can parse unless a lower newest version is named
  * in {@link #LATEST}. ApiVersions advertises exactly these; a request for any other API or version is answered with
  * that API's UNSUPPORTED_VERSION error, and the features it lists ({@code transaction.version},
- * {@code share.version}). Immutable.
+ * {@code share.version}, and Strata's own extensions, {@link StrataExtensions}). Immutable.
  */
 public final class SupportedApis {
 
@@ -96,7 +96,19 @@ public final class SupportedApis {
 
     /** The features ApiVersions (version 3 and later) lists as supported. */
     public static SupportedFeatureKeyCollection supportedFeatures() {
+        return supportedFeatures(Set.of());
+    }
+
+    /**
+     * The features ApiVersions lists as supported by a broker that does not serve {@code withheld}: Strata's share
+     * extensions ({@link StrataExtensions}) only where ShareFetch and ShareAcknowledge are served.
+     */
+    public static SupportedFeatureKeyCollection supportedFeatures(Set<ApiKeys> withheld) {
         SupportedFeatureKeyCollection features = new SupportedFeatureKeyCollection();
+        if (!withheld.contains(ApiKeys.SHARE_ACKNOWLEDGE) && !withheld.contains(ApiKeys.SHARE_FETCH)) {
+            features.add(new SupportedFeatureKey().setName(StrataExtensions.SHARE_TRANSACTIONAL_ACKNOWLEDGE_FEATURE)
+                    .setMinVersion(StrataExtensions.VERSION_1).setMaxVersion(StrataExtensions.VERSION_1));
+        }
         features.add(new SupportedFeatureKey().setName(TRANSACTION_VERSION_FEATURE).setMinVersion((short) 0)
                 .setMaxVersion(TRANSACTION_VERSION));
         features.add(new SupportedFeatureKey().setName(SHARE_VERSION_FEATURE).setMinVersion((short) 0)
