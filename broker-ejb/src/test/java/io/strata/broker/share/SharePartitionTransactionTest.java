@@ -4,6 +4,8 @@ import org.apache.kafka.common.protocol.Errors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -210,5 +212,96 @@ class SharePartitionTransactionTest {
         SharePartition rebuilt = SharePartition.rebuild(partition.snapshot(), LIMITS).partition();
 
         assertThat(rebuilt.acquire("b", 10, 2, 0).acquired()).containsExactly(new AcquiredRecords(0, 1, 2));
+    }
+
+    /**
+     * Members acquire, acknowledge inside the transactions of two producers (and outside), leave, and let time pass;
+     * the transactions commit or abort; now and then the partition is rebuilt from its snapshot, as a new leader
+     * would, which forgets what was pending. After every step the invariants hold, a pending record stays Acquired
+     * by its producer's transaction however much time passes, and nothing a commit accepted is delivered again.
+     */
+    @org.junit.jupiter.api.RepeatedTest(10)
+    void randomInterleavingsOfTransactionsKeepEveryInvariant() {
+        long seed = System.nanoTime();
+        java.util.Random random = new java.util.Random(seed);
+        SharePartition p = new SharePartition(new ShareLimits(100, 4, 200), 0, 0);
+        String[] members = {"a", "b", "c"};
+        short[] epochs = {0, 0, 0};
+        java.util.Map<Long, String> held = new java.util.HashMap<>();
+        java.util.Map<Long, Long> pending = new java.util.HashMap<>();
+        java.util.Map<Long, AcknowledgeType> pendingTypes = new java.util.HashMap<>();
+        java.util.Set<Long> accepted = new java.util.HashSet<>();
+        long nowMs = 0;
+        long logEndOffset = 0;
+        for (int step = 0; step < 3000; step++) {
+            nowMs += random.nextInt(30);
+            logEndOffset += random.nextInt(3);
+            String member = members[random.nextInt(members.length)];
+            int action = random.nextInt(10);
+            if (action < 3) {
+                for (AcquiredRecords records : p.acquire(member, 1 + random.nextInt(5), logEndOffset, nowMs)
+                        .acquired()) {
+                    for (long offset = records.firstOffset(); offset <= records.lastOffset(); offset++) {
+                        assertThat(accepted).as("seed %d: accepted %d delivered again", seed, offset)
+                                .doesNotContain(offset);
+                        assertThat(pending).as("seed %d: pending %d delivered again", seed, offset)
+                                .doesNotContainKey(offset);
+                        held.put(offset, member);
+                    }
+                }
+            } else if (action < 6) {
+                List<Long> mine = held.entrySet().stream().filter(e -> e.getValue().equals(member)
+                        && !pending.containsKey(e.getKey())).map(java.util.Map.Entry::getKey).toList();
+                if (mine.isEmpty()) {
+                    continue;
+                }
+                long offset = mine.get(random.nextInt(mine.size()));
+                int producer = 1 + random.nextInt(2);
+                AcknowledgeType type = AcknowledgeType.values()[random.nextInt(3)];
+                p.expireLocks(nowMs); // as the acknowledgement does first: a lock may have run out meanwhile
+                boolean stillHeld = offset >= p.startOffset() && member.equals(p.holder(offset));
+                AcknowledgeResult result = p.acknowledgeInTransaction(member, offset, offset, type, producer,
+                        epochs[producer], nowMs);
+                if (stillHeld) {
+                    assertThat(result.error()).as("seed %d", seed).isEqualTo(Errors.NONE);
+                    pending.put(offset, (long) producer);
+                    pendingTypes.put(offset, type);
+                } else {
+                    assertThat(result.error()).as("seed %d", seed).isEqualTo(Errors.INVALID_RECORD_STATE);
+                    held.remove(offset);
+                }
+            } else if (action == 6) {
+                int producer = 1 + random.nextInt(2);
+                boolean commit = random.nextBoolean();
+                p.completeTransaction(producer, commit, nowMs);
+                epochs[producer]++;
+                for (Long offset : new ArrayList<>(pending.keySet())) {
+                    if (pending.get(offset) == producer) {
+                        if (commit && pendingTypes.get(offset) == AcknowledgeType.ACCEPT) {
+                            accepted.add(offset);
+                        }
+                        pending.remove(offset);
+                        pendingTypes.remove(offset);
+                        held.remove(offset);
+                    }
+                }
+            } else if (action == 7) {
+                p.releaseMember(member, nowMs);
+                held.entrySet().removeIf(e -> e.getValue().equals(member) && !pending.containsKey(e.getKey()));
+            } else if (action == 8) {
+                p.expireLocks(nowMs);
+            } else if (random.nextInt(10) == 0) {
+                p = SharePartition.rebuild(SharePartitionState.decode(p.snapshot().encode()), p.limits()).partition();
+                pending.clear(); // in memory only: a new leader offers them again
+                pendingTypes.clear();
+                held.clear();
+            }
+            p.checkInvariants();
+            for (java.util.Map.Entry<Long, Long> entry : pending.entrySet()) {
+                assertThat(p.stateOf(entry.getKey())).as("seed %d: pending %d", seed, entry.getKey())
+                        .isEqualTo(RecordState.ACQUIRED);
+                assertThat(p.pendingProducer(entry.getKey())).isEqualTo(entry.getValue());
+            }
+        }
     }
 }
