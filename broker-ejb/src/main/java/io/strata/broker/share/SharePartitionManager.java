@@ -123,7 +123,7 @@ public final class SharePartitionManager implements AutoCloseable {
      * The transaction guards, by topic partition and producer: at most one per producer that acknowledges in a
      * transaction on a led topic partition, dropped by its marker, a failed verification or a change of leadership.
      */
-    private final ConcurrentHashMap<TransactionKey, Object> transactionGuards = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<TransactionKey, TransactionGuard> transactionGuards = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
 
     /**
@@ -248,12 +248,16 @@ public final class SharePartitionManager implements AutoCloseable {
      */
     public Object takeTransactionGuard(TopicIdPartition topicPartition, long producerId) {
         return transactionGuards.computeIfAbsent(new TransactionKey(topicPartition.topicPartition(), producerId),
-                key -> new Object());
+                key -> new TransactionGuard());
     }
 
-    /** Gives back a guard whose verification failed, unless a marker dropped it already. */
+    /**
+     * Gives back a guard whose verification failed, unless a marker dropped it already or a concurrent request holds
+     * acknowledgements pending under it.
+     */
     public void abandonTransactionGuard(TopicIdPartition topicPartition, long producerId, Object guard) {
-        transactionGuards.remove(new TransactionKey(topicPartition.topicPartition(), producerId), guard);
+        transactionGuards.computeIfPresent(new TransactionKey(topicPartition.topicPartition(), producerId),
+                (key, current) -> current == guard && !current.holding ? null : current);
     }
 
     /**
@@ -278,7 +282,16 @@ public final class SharePartitionManager implements AutoCloseable {
         }
         TransactionKey transaction = new TransactionKey(topicPartition.topicPartition(), producerId);
         return submit(groupId, topicPartition, (share, leader) -> {
-            if (transactionGuards.get(transaction) != guard) {
+            // Atomically with a marker's removal of the guard: either the marker finds it holding, or this finds it gone.
+            boolean[] current = {false};
+            transactionGuards.computeIfPresent(transaction, (key, held) -> {
+                if (held == guard) {
+                    held.holding = true;
+                    current[0] = true;
+                }
+                return held;
+            });
+            if (!current[0]) {
                 return CompletableFuture.completedFuture(new Acknowledgement(Errors.CONCURRENT_TRANSACTIONS,
                         "a transaction of producer " + producerId + " ended on " + topicPartition
                                 + " while these acknowledgements were verified; send them again"));
@@ -322,11 +335,15 @@ public final class SharePartitionManager implements AutoCloseable {
      * marker is written there (and replicated): a commit applies and stores them, an abort releases their records and
      * stores that. Drops the producer's transaction guard first. Completes with NONE once every share group's state is
      * stored, or COORDINATOR_NOT_AVAILABLE when a write failed (the pending acknowledgements stay, and the
-     * coordinator sends the marker again); null when no share partition of the topic partition is live here.
+     * coordinator sends the marker again); null, at once, when no acknowledgement of the producer can be pending here
+     * (no guard of its holds any): the markers of ordinary transactions never wait for share partitions.
      */
     public CompletableFuture<Errors> completeTransaction(TopicPartition topicPartition, long producerId,
                                                         boolean commit) {
-        transactionGuards.remove(new TransactionKey(topicPartition, producerId));
+        TransactionGuard guard = transactionGuards.remove(new TransactionKey(topicPartition, producerId));
+        if (guard == null || !guard.holding) {
+            return null;
+        }
         List<CompletableFuture<Errors>> outcomes = new ArrayList<>();
         for (Live share : live.values()) {
             if (share.key.topicPartition().topicPartition().equals(topicPartition)) {
@@ -362,6 +379,13 @@ public final class SharePartitionManager implements AutoCloseable {
                 LOG.log(Level.WARNING, "Storing the {0} of producer {1}''s acknowledgements on {2} failed: {3};"
                         + " they stay pending until the marker comes again", commit ? "commit" : "abort",
                         producerId, share.key, error);
+                // The marker comes again: it must find them.
+                transactionGuards.compute(new TransactionKey(share.key.topicPartition().topicPartition(), producerId),
+                        (key, held) -> {
+                            TransactionGuard holding = held == null ? new TransactionGuard() : held;
+                            holding.holding = true;
+                            return holding;
+                        });
                 return Errors.COORDINATOR_NOT_AVAILABLE;
             }
             share.partition = changed;
@@ -481,6 +505,15 @@ public final class SharePartitionManager implements AutoCloseable {
 
     /** A producer's transaction as a topic partition sees it. */
     private record TransactionKey(TopicPartition topicPartition, long producerId) {
+    }
+
+    /**
+     * The guard of a producer's transaction on a topic partition: {@code holding} once acknowledgements were held
+     * pending under it, so that its marker knows to look for them. Changed only inside the guard map's atomic
+     * operations.
+     */
+    private static final class TransactionGuard {
+        boolean holding;
     }
 
     /** A run of offsets with one acknowledge type. */

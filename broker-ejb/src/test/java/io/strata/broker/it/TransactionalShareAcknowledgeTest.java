@@ -164,24 +164,26 @@ class TransactionalShareAcknowledgeTest {
 
     @Test
     void aTransactionTheCoordinatorTimesOutIsAnAbortAndPinsTheLocksUntilThen() throws Exception {
-        // Locks of 1 s, a transaction of 4 s: the pending records must outlive their locks.
+        // Locks of 1 s, a transaction of 8 s: the pending records must outlive their locks.
         TopicIdPartition input = prepare("timeout-in", "timeout-out", "sleepers", 3, 1_000);
         try (ShareMember member = new ShareMember(broker.bootstrapServers(), "sleepers", input);
              ShareMember other = new ShareMember(broker.bootstrapServers(), "sleepers", input);
-             KafkaProducer<String, String> producer = transactional("sleeper", 4_000);
+             KafkaProducer<String, String> producer = transactional("sleeper", 8_000);
              Admin admin = broker.admin()) {
-            ShareFetchResponseData.PartitionData fetched = fetchData(member, List.of(input), 3);
-            Map<Long, String> inputs = ShareTransactions.acquiredData(fetched);
+            // The transaction opened first: with locks of 1 s, the acknowledgement follows the fetch at once.
             producer.beginTransaction();
             producer.send(new ProducerRecord<>("timeout-out", 0, null, "never"));
             producer.flush();
+            AcknowledgementTransaction transaction = ShareTransactions.transactionOf(admin, "sleeper");
+            ShareFetchResponseData.PartitionData fetched = fetchData(member, List.of(input), 3);
+            Map<Long, String> inputs = ShareTransactions.acquiredData(fetched);
             // Piggybacked on a fetch this time (tag 32002).
             List<ShareFetchRequestData.AcknowledgementBatch> piggybacked = new ArrayList<>();
             ShareTransactions.acknowledgements(fetched, ACCEPT).forEach(b -> piggybacked.add(
                     new ShareFetchRequestData.AcknowledgementBatch().setFirstOffset(b.firstOffset())
                             .setLastOffset(b.lastOffset()).setAcknowledgeTypes(b.acknowledgeTypes())));
             ShareFetchResponseData response = member.fetchTagged(List.of(), piggybacked,
-                    ShareTransactions.fetchField(ShareTransactions.transactionOf(admin, "sleeper")), 10, 0);
+                    ShareTransactions.fetchField(transaction), 10, 0);
             assertThat(response.errorCode()).as(response.errorMessage()).isEqualTo(Errors.NONE.code());
             assertThat(response.responses().iterator().next().partitions().get(0).acknowledgeErrorCode())
                     .as(response.responses().iterator().next().partitions().get(0).acknowledgeErrorMessage())

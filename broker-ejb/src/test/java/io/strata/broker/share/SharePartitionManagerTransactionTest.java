@@ -97,8 +97,9 @@ class SharePartitionManagerTransactionTest {
     void acknowledgementsWhoseTransactionEndedWhileTheyWereVerifiedAreNotHeldPending() {
         SharePartitionManager manager = leadingManager();
         Object guard = manager.takeTransactionGuard(TP, PRODUCER);
-        // The marker comes between the coordinator's answer and the acknowledgements reaching the share partition.
-        manager.completeTransaction(TP.topicPartition(), PRODUCER, false).join();
+        // The marker comes between the coordinator's answer and the acknowledgements reaching the share partition:
+        // nothing is pending yet, so it is not the share partitions' to answer.
+        assertThat(manager.completeTransaction(TP.topicPartition(), PRODUCER, false)).isNull();
 
         SharePartitionManager.Acknowledgement late = manager.acknowledgeInTransaction(GROUP, "m1", TP,
                 List.of(new AcknowledgementBatch(0, 4, List.of(AcknowledgeType.ACCEPT.id))), PRODUCER, EPOCH,
@@ -124,10 +125,31 @@ class SharePartitionManagerTransactionTest {
     }
 
     @Test
-    void aMarkerForAPartitionWithoutShareGroupsHereIsNotTheirs() {
-        SharePartitionManager manager = manager();
+    void markersOfProducersThatAcknowledgedNothingHereDoNotWaitForTheSharePartitions() {
+        SharePartitionManager manager = leadingManager();
+        inTransaction(manager, "m1", 0, 1, AcknowledgeType.ACCEPT);
 
-        assertThat(manager.completeTransaction(TP.topicPartition(), PRODUCER, true)).isNull();
+        assertThat(manager.completeTransaction(TP.topicPartition(), PRODUCER + 1, true)).isNull();
+        assertThat(manager().completeTransaction(TP.topicPartition(), PRODUCER, true)).isNull();
+        assertThat(manager.completeTransaction(TP.topicPartition(), PRODUCER, true).join()).isEqualTo(Errors.NONE);
+        assertThat(manager.completeTransaction(TP.topicPartition(), PRODUCER, true)).as("a marker sent again")
+                .isNull();
+    }
+
+    @Test
+    void aFailedVerificationGivesItsGuardBackUnlessAcknowledgementsArePendingUnderIt() {
+        SharePartitionManager manager = leadingManager();
+        Object refused = manager.takeTransactionGuard(TP, PRODUCER);
+        manager.abandonTransactionGuard(TP, PRODUCER, refused);
+        assertThat(manager.transactionGuardCount()).isZero();
+
+        Object shared = manager.takeTransactionGuard(TP, PRODUCER);
+        assertThat(manager.acknowledgeInTransaction(GROUP, "m1", TP, List.of(new AcknowledgementBatch(0, 1,
+                List.of(AcknowledgeType.ACCEPT.id))), PRODUCER, EPOCH, shared).join().error()).isEqualTo(Errors.NONE);
+        manager.abandonTransactionGuard(TP, PRODUCER, shared); // a concurrent request of the producer was refused
+
+        assertThat(manager.completeTransaction(TP.topicPartition(), PRODUCER, true).join()).isEqualTo(Errors.NONE);
+        assertThat(persister.state(GROUP, TOPIC, 0).startOffset()).isEqualTo(2);
     }
 
     @Test
