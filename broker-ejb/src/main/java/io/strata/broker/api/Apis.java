@@ -54,10 +54,12 @@ public final class Apis {
                         replicas))
                 .register(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(requestChannel, producerIds,
                         transactions))
-                // A marker on __consumer_offsets ends the transaction's pending offsets in the group coordinator.
+                // A marker on __consumer_offsets ends the transaction's pending offsets in the group coordinator; on
+                // another partition, the share acknowledgements pending in the transaction there.
                 .register(ApiKeys.WRITE_TXN_MARKERS, new WriteTxnMarkersHandler(requestChannel, controller, replicas,
                         clock, (tp, producerId, commit) -> tp.topic().equals(GroupCoordinator.OFFSETS_TOPIC)
-                                ? groups.completeTransaction(tp.partition(), producerId, commit) : null))
+                                ? groups.completeTransaction(tp.partition(), producerId, commit)
+                                : shareAcknowledgements(shares, tp, producerId, commit)))
                 .register(ApiKeys.DESCRIBE_PRODUCERS, new DescribeProducersHandler(requestChannel, controller,
                         replicas))
                 .register(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(requestChannel, controller, membership));
@@ -72,12 +74,20 @@ public final class Apis {
         new PartitionAdminHandlers(requestChannel, controller).register(dispatcher);
         if (shares.serving() != null) {
             new ShareFetchHandlers(requestChannel, controller, membership, replicas, shares.serving(),
-                    metrics::recordBytesOut, clock).register(dispatcher);
+                    metrics::recordBytesOut, clock, transactions.verifier()).register(dispatcher);
         }
         dispatcher.checkComplete(withheld);
     }
 
-    public ApiDispatcher dispatcher() {
+    /** The end of the share acknowledgements pending in a producer's transaction on a partition, or null. */
+    private static java.util.concurrent.CompletableFuture<org.apache.kafka.common.protocol.Errors>
+    shareAcknowledgements(Shares shares, org.apache.kafka.common.TopicPartition partition, long producerId,
+                          boolean commit) {
+        return shares.serving() == null ? null
+                : shares.serving().partitions().completeTransaction(partition, producerId, commit);
+    }
+
+        public ApiDispatcher dispatcher() {
         return dispatcher;
     }
 }

@@ -23,11 +23,13 @@ import io.strata.broker.share.OffsetRange;
 import io.strata.broker.share.ShareServing;
 import io.strata.broker.share.ShareSessionCache;
 import io.strata.broker.share.selector.MessageSelector;
+import io.strata.broker.transaction.TransactionVerifier;
 import io.strata.storage.log.LogReadResult;
 import io.strata.storage.segment.TransactionIndex.AbortedTransaction;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicIdPartition;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.InvalidRequestException;
@@ -79,6 +81,15 @@ import java.util.function.LongConsumer;
  * <p>A closing request (epoch -1) acknowledges, closes the session and releases what the member still holds; it
  * fetches nothing. A v2 request that renews locks ({@code is_renew_ack}) fetches nothing either, as Kafka's.
  *
+ * <p>Acknowledgements inside a Kafka transaction (a Strata extension, docs/protocol-extensions.md): a ShareAcknowledge
+ * carrying the tagged field {@link StrataExtensions#SHARE_ACKNOWLEDGE_TRANSACTION_TAG}, or a ShareFetch carrying
+ * {@link StrataExtensions#SHARE_FETCH_ACKNOWLEDGE_TRANSACTION_TAG} for its piggybacked ones, names a producer's
+ * transaction. The acknowledged topic partitions are first added to that transaction through the
+ * {@link TransactionVerifier}, as a leader of transaction protocol version 2 adds a partition a producer writes to (the
+ * coordinator fences a stale producer there, and writes its marker into them at the end); then the acknowledgements
+ * are held pending in the share partitions until that marker. The answer comes once they are pending. A malformed
+ * field, or a renew inside a transaction, is refused with INVALID_REQUEST before the share session is touched.
+ *
  * <p>Members are not checked against the share group's membership here, as in Kafka: the session is the member's
  * standing at the partition leader, and the group coordinator fences members through their heartbeats.
  *
@@ -94,9 +105,13 @@ final class ShareFetchHandlers {
     private final ShareServing share;
     private final LongConsumer bytesOut;
     private final Clock clock;
+    private final TransactionVerifier transactions;
 
+    /** @param transactions how acknowledged partitions are added to a producer's transaction */
     ShareFetchHandlers(RequestChannel requestChannel, Controller controller, ClusterMembership membership,
-                       ReplicaManager replicas, ShareServing share, LongConsumer bytesOut, Clock clock) {
+                       ReplicaManager replicas, ShareServing share, LongConsumer bytesOut, Clock clock,
+                       TransactionVerifier transactions) {
+        this.transactions = transactions;
         this.requestChannel = requestChannel;
         this.controller = controller;
         this.membership = membership;
@@ -185,6 +200,17 @@ final class ShareFetchHandlers {
             respondFetchError(request, Errors.INVALID_REQUEST, e.getMessage());
             return;
         }
+        AcknowledgementTransaction transaction;
+        try {
+            transaction = transactionOf(data.unknownTaggedFields(),
+                    StrataExtensions.SHARE_FETCH_ACKNOWLEDGE_TRANSACTION_TAG, version >= 2 && data.isRenewAck(),
+                    data.topics().stream().flatMap(t -> t.partitions().stream())
+                            .flatMap(p -> p.acknowledgementBatches().stream())
+                            .anyMatch(b -> b.acknowledgeTypes().contains(AcknowledgeType.RENEW.id)));
+        } catch (IllegalArgumentException e) {
+            respondFetchError(request, Errors.INVALID_REQUEST, e.getMessage());
+            return;
+        }
         List<Named> named = named(data);
         List<TopicIdPartition> forgotten = forgotten(data);
         int epoch = data.shareSessionEpoch();
@@ -209,7 +235,7 @@ final class ShareFetchHandlers {
                 fetch.unknown.put(n, Errors.UNKNOWN_TOPIC_ID);
             }
         }
-        acknowledge(data.groupId(), data.memberId(), named, version, fetch::answer).thenCompose(ignored -> {
+        acknowledge(data.groupId(), data.memberId(), named, version, transaction, fetch::answer).thenCompose(ignored -> {
             // Released only after the acknowledgements: a closing member's last acknowledgements count.
             share.release(data.groupId(), data.memberId(), session.released());
             if (epoch == ShareSessionCache.FINAL_EPOCH || (version >= 2 && data.isRenewAck())) {
@@ -484,6 +510,16 @@ final class ShareFetchHandlers {
             respondAcknowledgeError(request, invalid, "a ShareAcknowledge needs a group id and a member id");
             return;
         }
+        AcknowledgementTransaction transaction;
+        try {
+            transaction = transactionOf(data.unknownTaggedFields(), StrataExtensions.SHARE_ACKNOWLEDGE_TRANSACTION_TAG,
+                    version >= 2 && data.isRenewAck(), data.topics().stream().flatMap(t -> t.partitions().stream())
+                            .flatMap(p -> p.acknowledgementBatches().stream())
+                            .anyMatch(b -> b.acknowledgeTypes().contains(AcknowledgeType.RENEW.id)));
+        } catch (IllegalArgumentException e) {
+            respondAcknowledgeError(request, Errors.INVALID_REQUEST, e.getMessage());
+            return;
+        }
         ShareSessionCache.Outcome session = share.sessions().acknowledge(data.groupId(), data.memberId(),
                 data.shareSessionEpoch(), request.context().connectionId, clock.millis());
         if (session.error() != Errors.NONE) {
@@ -504,7 +540,7 @@ final class ShareFetchHandlers {
             }
         }
         Map<TopicIdPartition, PartitionAnswer> answers = new LinkedHashMap<>();
-        acknowledge(data.groupId(), data.memberId(), named, version,
+        acknowledge(data.groupId(), data.memberId(), named, version, transaction,
                 tp -> answers.computeIfAbsent(tp, key -> new PartitionAnswer())).whenComplete((ignored, failure) -> {
                     share.release(data.groupId(), data.memberId(), session.released());
                     if (failure != null) {
@@ -563,8 +599,12 @@ final class ShareFetchHandlers {
      * all are answered. Renew (type 4) exists from version 2 on: before, it is an invalid request.
      */
     private CompletableFuture<Void> acknowledge(String groupId, String memberId, List<Named> named, short version,
+                                                AcknowledgementTransaction transaction,
                                                 java.util.function.Function<TopicIdPartition, PartitionAnswer>
                                                         answers) {
+        if (transaction != null) {
+            return acknowledgeInTransaction(groupId, memberId, named, transaction, answers);
+        }
         List<CompletableFuture<Void>> pending = new ArrayList<>();
         for (Named n : named) {
             if (n.acknowledgements().isEmpty() || n.topicPartition() == null) {
@@ -586,6 +626,104 @@ final class ShareFetchHandlers {
                     }));
         }
         return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new));
+    }
+
+    /**
+     * The transaction a request's acknowledgements are made in, or null; refuses (IllegalArgumentException, answered
+     * INVALID_REQUEST) a malformed field and a renew inside a transaction.
+     */
+    private static AcknowledgementTransaction transactionOf(
+            List<org.apache.kafka.common.protocol.types.RawTaggedField> fields, int tag, boolean renewAck,
+            boolean renews) {
+        AcknowledgementTransaction transaction = AcknowledgementTransaction.from(fields, tag);
+        if (transaction != null && (renewAck || renews)) {
+            throw new IllegalArgumentException("a renew acknowledgement (type 4, or is_renew_ack) cannot be made"
+                    + " inside a transaction (tagged field " + tag + "): only accept, release and reject can");
+        }
+        return transaction;
+    }
+
+    /**
+     * Adds every acknowledged topic partition to the transaction, then holds each partition's acknowledgements
+     * pending in it; a partition the coordinator did not add is answered with its error, the others as the share
+     * partition says. Completes once all are answered.
+     */
+    private CompletableFuture<Void> acknowledgeInTransaction(String groupId, String memberId, List<Named> named,
+                                                             AcknowledgementTransaction transaction,
+                                                             java.util.function.Function<TopicIdPartition,
+                                                                     PartitionAnswer> answers) {
+        SharePartitionManager manager = share.partitions();
+        Map<TopicIdPartition, Object> guards = new LinkedHashMap<>();
+        List<Named> acknowledging = new ArrayList<>();
+        for (Named n : named) {
+            if (n.acknowledgements().isEmpty() || n.topicPartition() == null) {
+                continue;
+            }
+            Partition partition = replicas.partition(n.topicPartition().topicPartition());
+            if (partition == null || !partition.isLeader()) {
+                // Not added to the transaction: only a leader's partition gets a marker that ends its acknowledgements.
+                PartitionAnswer answer = answers.apply(n.topicPartition());
+                synchronized (answer) {
+                    answer.acknowledgeError = Errors.NOT_LEADER_OR_FOLLOWER;
+                    answer.acknowledgeMessage = "broker " + replicas.brokerId() + " does not lead "
+                            + n.topicPartition();
+                }
+            } else {
+                acknowledging.add(n);
+                guards.put(n.topicPartition(), manager.takeTransactionGuard(n.topicPartition(),
+                        transaction.producerId()));
+            }
+        }
+        if (acknowledging.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        java.util.Set<TopicPartition> partitions = new java.util.HashSet<>();
+        guards.keySet().forEach(tp -> partitions.add(tp.topicPartition()));
+        return transactions.verify(transaction.transactionalId(), transaction.producerId(),
+                transaction.producerEpoch(), partitions, true).thenCompose(errors -> {
+                    List<CompletableFuture<Void>> pending = new ArrayList<>();
+                    for (Named n : acknowledging) {
+                        PartitionAnswer answer = answers.apply(n.topicPartition());
+                        Object guard = guards.get(n.topicPartition());
+                        Errors error = errors.getOrDefault(n.topicPartition().topicPartition(),
+                                Errors.UNKNOWN_SERVER_ERROR);
+                        if (error != Errors.NONE) {
+                            manager.abandonTransactionGuard(n.topicPartition(), transaction.producerId(), guard);
+                            synchronized (answer) {
+                                answer.acknowledgeError = transactionError(error);
+                                answer.acknowledgeMessage = "the transaction coordinator did not add "
+                                        + n.topicPartition() + " to the transaction of " + transaction.transactionalId()
+                                        + " (producer " + transaction.producerId() + " at epoch "
+                                        + transaction.producerEpoch() + "): " + error.name()
+                                        + "; nothing was acknowledged";
+                            }
+                            continue;
+                        }
+                        pending.add(manager.acknowledgeInTransaction(groupId, memberId, n.topicPartition(),
+                                n.acknowledgements(), transaction.producerId(), transaction.producerEpoch(), guard)
+                                .thenAccept(result -> {
+                                    synchronized (answer) {
+                                        answer.acknowledgeError = result.error();
+                                        answer.acknowledgeMessage = result.message();
+                                    }
+                                }));
+                    }
+                    return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new));
+                });
+    }
+
+    /**
+     * The error an acknowledgement answers when the coordinator did not add its partition: the coordinator's fencing
+     * errors as they are (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH, INVALID_PRODUCER_ID_MAPPING, INVALID_TXN_STATE,
+     * TRANSACTIONAL_ID_NOT_FOUND), CONCURRENT_TRANSACTIONS as it is, and what it could not answer now as
+     * COORDINATOR_NOT_AVAILABLE: the client sends the acknowledgements again.
+     */
+    private static Errors transactionError(Errors error) {
+        return switch (error) {
+            case NETWORK_EXCEPTION, NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS, REQUEST_TIMED_OUT ->
+                    Errors.COORDINATOR_NOT_AVAILABLE;
+            default -> error;
+        };
     }
 
     private List<Named> named(ShareFetchRequestData data) {

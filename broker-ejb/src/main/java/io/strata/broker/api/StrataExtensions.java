@@ -31,6 +31,25 @@ public final class StrataExtensions {
     /** Advertised by brokers that apply {@link #SHARE_FILTER_TAG}. */
     public static final String SHARE_FILTER_FEATURE = "strata.share.filter";
 
+    /**
+     * Tag of ShareAcknowledgeRequest (top level): the transaction its acknowledgements are made in
+     * ({@code transactional_id} compact string, {@code producer_id} int64, {@code producer_epoch} int16; see
+     * {@link AcknowledgementTransaction}). The acknowledgements are held pending until the transaction's marker.
+     */
+    public static final int SHARE_ACKNOWLEDGE_TRANSACTION_TAG = 32001;
+
+    /**
+     * Tag of ShareFetchRequest (top level): the transaction of the acknowledgements piggybacked on the fetch, encoded
+     * as {@link #SHARE_ACKNOWLEDGE_TRANSACTION_TAG}.
+     */
+    public static final int SHARE_FETCH_ACKNOWLEDGE_TRANSACTION_TAG = 32002;
+
+    /**
+     * Feature (version 1-1) of a broker that takes share acknowledgements inside a Kafka transaction: tags
+     * {@link #SHARE_ACKNOWLEDGE_TRANSACTION_TAG} and {@link #SHARE_FETCH_ACKNOWLEDGE_TRANSACTION_TAG}.
+     */
+    public static final String SHARE_TRANSACTIONAL_ACKNOWLEDGE_FEATURE = "strata.share.transactional.acknowledge";
+
     private StrataExtensions() {
     }
 }

@@ -16,7 +16,7 @@ import java.util.Set;
  * The APIs Strata implements, each over every version kafka-clients can parse unless a lower newest version is named
  * in {@link #LATEST}. ApiVersions advertises exactly these; a request for any other API or version is answered with
  * that API's UNSUPPORTED_VERSION error, and the features it lists ({@code transaction.version},
- * {@code share.version}). Immutable.
+ * {@code share.version}, and Strata's own extensions, {@link StrataExtensions}). Immutable.
  */
 public final class SupportedApis {
 
@@ -96,26 +96,33 @@ public final class SupportedApis {
 
     /**
      * The features ApiVersions (version 3 and later) lists as supported by a broker that does not serve
-     * {@code withheld}: {@link #supportedFeatures()} and Strata's extensions ({@link StrataExtensions}) this broker
-     * serves, each at version 1 to 1. kafka-clients ignore feature names they do not know.
+     * {@code withheld}: Kafka's, and Strata's extensions ({@link StrataExtensions}) this broker serves, each at version
+     * 1 to 1 (the share filter where ShareFetch is served, transactional acknowledgements where ShareFetch and
+     * ShareAcknowledge are). kafka-clients ignore feature names they do not know.
      */
     public static SupportedFeatureKeyCollection supportedFeatures(Set<ApiKeys> withheld) {
-        SupportedFeatureKeyCollection features = supportedFeatures();
-        if (!withheld.contains(ApiKeys.SHARE_FETCH)) {
-            features.add(new SupportedFeatureKey().setName(StrataExtensions.SHARE_FILTER_FEATURE)
-                    .setMinVersion(StrataExtensions.FEATURE_VERSION).setMaxVersion(StrataExtensions.FEATURE_VERSION));
-        }
-        return features;
-    }
-
-    /** The features ApiVersions (version 3 and later) lists as supported, Kafka's. */
-    public static SupportedFeatureKeyCollection supportedFeatures() {
         SupportedFeatureKeyCollection features = new SupportedFeatureKeyCollection();
         features.add(new SupportedFeatureKey().setName(TRANSACTION_VERSION_FEATURE).setMinVersion((short) 0)
                 .setMaxVersion(TRANSACTION_VERSION));
         features.add(new SupportedFeatureKey().setName(SHARE_VERSION_FEATURE).setMinVersion((short) 0)
                 .setMaxVersion(SHARE_VERSION));
+        if (!withheld.contains(ApiKeys.SHARE_FETCH)) {
+            features.add(strataFeature(StrataExtensions.SHARE_FILTER_FEATURE));
+            if (!withheld.contains(ApiKeys.SHARE_ACKNOWLEDGE)) {
+                features.add(strataFeature(StrataExtensions.SHARE_TRANSACTIONAL_ACKNOWLEDGE_FEATURE));
+            }
+        }
         return features;
+    }
+
+    /** The features ApiVersions lists as supported by a broker that serves every implemented API. */
+    public static SupportedFeatureKeyCollection supportedFeatures() {
+        return supportedFeatures(Set.of());
+    }
+
+    private static SupportedFeatureKey strataFeature(String name) {
+        return new SupportedFeatureKey().setName(name).setMinVersion(StrataExtensions.FEATURE_VERSION)
+                .setMaxVersion(StrataExtensions.FEATURE_VERSION);
     }
 
     /** The features ApiVersions (version 3 and later) lists as finalized, with their level. */

@@ -16,6 +16,9 @@ import java.util.TreeMap;
  */
 final class InFlightRecords {
 
+    /** The pending producer id of a range whose acknowledgement is not pending in a transaction. */
+    static final long NO_PRODUCER = -1;
+
     /** One range of offsets in the same state. Mutable, owned by {@link InFlightRecords}. */
     static final class Range {
         long firstOffset;
@@ -26,6 +29,13 @@ final class InFlightRecords {
         String memberId;
         /** When the lock ends, only while {@link RecordState#ACQUIRED}. */
         long lockExpiryMs;
+        /**
+         * The acknowledgement held pending in a transaction, only while {@link RecordState#ACQUIRED}: the producer
+         * whose COMMIT applies it ({@link #NO_PRODUCER} when none), that producer's epoch, and the type to apply.
+         */
+        long pendingProducerId = NO_PRODUCER;
+        short pendingProducerEpoch;
+        AcknowledgeType pendingType;
 
         Range(long firstOffset, long lastOffset, RecordState state, int deliveryCount, String memberId,
                 long lockExpiryMs) {
@@ -41,22 +51,51 @@ final class InFlightRecords {
             return lastOffset - firstOffset + 1;
         }
 
-        boolean sameStateAs(Range other) {
-            return state == other.state && deliveryCount == other.deliveryCount
-                    && Objects.equals(memberId, other.memberId) && lockExpiryMs == other.lockExpiryMs;
+        /** Whether an acknowledgement of the range waits for a transaction's outcome. */
+        boolean isPending() {
+            return pendingProducerId != NO_PRODUCER;
         }
 
-        /** Makes the range Available or Acquired or terminal; owner and lock are kept only for Acquired. */
+        boolean sameStateAs(Range other) {
+            return state == other.state && deliveryCount == other.deliveryCount
+                    && Objects.equals(memberId, other.memberId) && lockExpiryMs == other.lockExpiryMs
+                    && pendingProducerId == other.pendingProducerId
+                    && pendingProducerEpoch == other.pendingProducerEpoch && pendingType == other.pendingType;
+        }
+
+        /**
+         * Makes the range Available or Acquired or terminal; owner and lock are kept only for Acquired, and any
+         * pending acknowledgement is forgotten.
+         */
         void become(RecordState newState, String newMemberId, long newLockExpiryMs) {
             state = newState;
             memberId = newState == RecordState.ACQUIRED ? newMemberId : null;
             lockExpiryMs = newState == RecordState.ACQUIRED ? newLockExpiryMs : 0;
+            pendingProducerId = NO_PRODUCER;
+            pendingProducerEpoch = 0;
+            pendingType = null;
+        }
+
+        /** Holds {@code type} pending in the producer's transaction; the range stays Acquired by its member. */
+        void holdPending(long producerId, short producerEpoch, AcknowledgeType type) {
+            pendingProducerId = producerId;
+            pendingProducerEpoch = producerEpoch;
+            pendingType = type;
+        }
+
+        /** A copy of this range's state over other offsets. */
+        Range copyOver(long newFirstOffset, long newLastOffset) {
+            Range copy = new Range(newFirstOffset, newLastOffset, state, deliveryCount, memberId, lockExpiryMs);
+            copy.holdPending(pendingProducerId, pendingProducerEpoch, pendingType);
+            return copy;
         }
 
         @Override
         public String toString() {
             return firstOffset + ".." + lastOffset + " " + state + " x" + deliveryCount
-                    + (memberId == null ? "" : " by " + memberId + " until " + lockExpiryMs);
+                    + (memberId == null ? "" : " by " + memberId + " until " + lockExpiryMs)
+                    + (isPending() ? " " + pendingType + " pending for producer " + pendingProducerId + " epoch "
+                    + pendingProducerEpoch : "");
         }
     }
 
@@ -104,8 +143,7 @@ final class InFlightRecords {
     void copyFrom(InFlightRecords other) {
         ranges.clear();
         for (Range range : other.all()) {
-            ranges.put(range.firstOffset, new Range(range.firstOffset, range.lastOffset, range.state,
-                    range.deliveryCount, range.memberId, range.lockExpiryMs));
+            ranges.put(range.firstOffset, range.copyOver(range.firstOffset, range.lastOffset));
         }
     }
 
@@ -155,8 +193,7 @@ final class InFlightRecords {
         if (range == null || range.firstOffset == offset) {
             return;
         }
-        Range tail = new Range(offset, range.lastOffset, range.state, range.deliveryCount, range.memberId,
-                range.lockExpiryMs);
+        Range tail = range.copyOver(offset, range.lastOffset);
         range.lastOffset = offset - 1;
         ranges.put(offset, tail);
     }

@@ -26,6 +26,14 @@ import java.util.function.Predicate;
  * and the operation reports it so the caller can dead-letter it. The start offset moves past every Acknowledged or
  * Archived record at the front of the window.
  *
+ * <p>An acknowledgement may be made inside a producer's transaction (a Strata extension, docs/protocol-extensions.md):
+ * it is then held <em>pending</em> on the records, which stay Acquired by their member with their lock pinned (it does
+ * not expire, and the member leaving does not release them) until the transaction's outcome is known:
+ * {@link #completeTransaction} with COMMIT applies it as an ordinary acknowledgement, with ABORT releases the records.
+ * The transaction timeout bounds how long they stay pinned: the coordinator aborts a transaction that runs over it.
+ * A pending record cannot be acknowledged again. Pending acknowledgements are kept in memory only: the persisted state
+ * shows the records Acquired, so a new leader delivers them again (at least once).
+ *
  * <p>An acquisition may carry a filter (a JMS message selector, ARCHITECTURE.md decision 10): a record that does not
  * match is skipped for that member, stays Available for others, and its delivery count is not raised.
  *
@@ -195,7 +203,8 @@ public final class SharePartition {
 
     /**
      * Acknowledges offsets {@code firstOffset..lastOffset}, all of which the member must hold; otherwise nothing
-     * changes and the answer is {@link Errors#INVALID_RECORD_STATE} (also when the lock expired first).
+     * changes and the answer is {@link Errors#INVALID_RECORD_STATE} (also when the lock expired first, or when their
+     * acknowledgement is already pending in a transaction).
      */
     public AcknowledgeResult acknowledge(String memberId, long firstOffset, long lastOffset, AcknowledgeType type,
             long nowMs) {
@@ -221,14 +230,105 @@ public final class SharePartition {
     }
 
     /**
+     * Acknowledges offsets {@code firstOffset..lastOffset} inside the transaction of {@code producerId} at
+     * {@code producerEpoch}: the member must hold them all, none already pending (else INVALID_RECORD_STATE, nothing
+     * changes). They stay Acquired, their lock pinned, until {@link #completeTransaction}. Answers
+     * INVALID_PRODUCER_EPOCH when the producer has acknowledgements pending here at a newer epoch (this one is fenced),
+     * and CONCURRENT_TRANSACTIONS when it has some at an older epoch whose outcome this partition has not yet heard.
+     * Only ACCEPT, RELEASE and REJECT are transactional.
+     */
+    public AcknowledgeResult acknowledgeInTransaction(String memberId, long firstOffset, long lastOffset,
+                                                      AcknowledgeType type, long producerId, short producerEpoch,
+                                                      long nowMs) {
+        if (type == AcknowledgeType.RENEW) {
+            throw new IllegalArgumentException("a renew is not transactional");
+        }
+        if (producerId < 0 || producerEpoch < 0) {
+            throw new IllegalArgumentException("bad producer " + producerId + " epoch " + producerEpoch);
+        }
+        List<OffsetRange> archived = expireLocks(nowMs);
+        for (Range range : inFlight.all()) {
+            if (range.pendingProducerId == producerId && range.pendingProducerEpoch != producerEpoch) {
+                return new AcknowledgeResult(range.pendingProducerEpoch > producerEpoch
+                        ? Errors.INVALID_PRODUCER_EPOCH : Errors.CONCURRENT_TRANSACTIONS, archived);
+            }
+        }
+        if (!heldBy(memberId, firstOffset, lastOffset)) {
+            return new AcknowledgeResult(Errors.INVALID_RECORD_STATE, archived);
+        }
+        for (Range range : inFlight.slice(firstOffset, lastOffset)) {
+            range.holdPending(producerId, producerEpoch, type);
+        }
+        coalesce();
+        return new AcknowledgeResult(Errors.NONE, archived);
+    }
+
+    /** What a transaction's outcome did here: the records it archived at the delivery limit, and what it released. */
+    public record TransactionOutcome(boolean changed, boolean released, List<OffsetRange> archivedAtDeliveryLimit) {
+        public TransactionOutcome {
+            archivedAtDeliveryLimit = List.copyOf(archivedAtDeliveryLimit);
+        }
+    }
+
+    /**
+     * Ends the acknowledgements pending for {@code producerId}: a COMMIT applies each as an ordinary acknowledgement of
+     * its type, an ABORT releases the records (their delivery count stays, so they come back one delivery higher, or
+     * are archived at the limit). Idempotent: a second marker finds nothing pending. Every acknowledgement pending for
+     * the producer belongs to the transaction the marker ends, whatever the marker's epoch: the coordinator lets the
+     * producer's next transaction add this partition only once every marker of the previous one is written (until
+     * then it answers CONCURRENT_TRANSACTIONS), and the marker is written here before that.
+     */
+    public TransactionOutcome completeTransaction(long producerId, boolean commit, long nowMs) {
+        List<OffsetRange> archived = expireLocks(nowMs);
+        boolean changed = false;
+        boolean released = false;
+        for (Range range : inFlight.all()) {
+            if (range.pendingProducerId != producerId) {
+                continue;
+            }
+            changed = true;
+            AcknowledgeType type = commit ? range.pendingType : AcknowledgeType.RELEASE;
+            switch (type) {
+                case ACCEPT -> range.become(RecordState.ACKNOWLEDGED, null, 0);
+                case REJECT -> range.become(RecordState.ARCHIVED, null, 0);
+                case RELEASE -> {
+                    release(range, archived);
+                    released = true;
+                }
+                default -> throw new IllegalStateException("pending acknowledge type " + type + " on " + range);
+            }
+        }
+        coalesce();
+        advanceStartOffset();
+        return new TransactionOutcome(changed, released, archived);
+    }
+
+    /** Whether any acknowledgement waits for the outcome of {@code producerId}'s transaction. */
+    public boolean hasPending(long producerId) {
+        for (Range range : inFlight.all()) {
+            if (range.pendingProducerId == producerId) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The producer whose transaction holds the acknowledgement of an offset pending, or -1. */
+    public long pendingProducer(long offset) {
+        Range range = trackedRange(offset);
+        return range == null ? InFlightRecords.NO_PRODUCER : range.pendingProducerId;
+    }
+
+    /**
      * Releases every record the member holds, as when it leaves the group or closes its share session. As in Kafka
      * 4.2 (KAFKA-19972) the delivery count raised by the acquisition stays, so a member that crashes on a record
-     * cannot have it redelivered forever. Returns the records this archived at the delivery limit.
+     * cannot have it redelivered forever. Records whose acknowledgement is pending in a transaction stay with it: the
+     * transaction's outcome decides them. Returns the records this archived at the delivery limit.
      */
     public List<OffsetRange> releaseMember(String memberId, long nowMs) {
         List<OffsetRange> archived = expireLocks(nowMs);
         for (Range range : inFlight.all()) {
-            if (range.state == RecordState.ACQUIRED && range.memberId.equals(memberId)) {
+            if (range.state == RecordState.ACQUIRED && range.memberId.equals(memberId) && !range.isPending()) {
                 release(range, archived);
             }
         }
@@ -239,7 +339,8 @@ public final class SharePartition {
 
     /**
      * Releases every lock that has ended by {@code nowMs}: its records become Available, or Archived when they reached
-     * the delivery limit. Returns the archived ones. Every other operation does this first.
+     * the delivery limit. Returns the archived ones. Every other operation does this first. A lock on records whose
+     * acknowledgement is pending in a transaction does not end: the transaction's outcome releases them.
      */
     public List<OffsetRange> expireLocks(long nowMs) {
         List<OffsetRange> archived = new ArrayList<>();
@@ -248,9 +349,12 @@ public final class SharePartition {
         }
         long nextExpiryMs = Long.MAX_VALUE;
         for (Range range : inFlight.all()) {
-            if (range.state == RecordState.ACQUIRED && range.lockExpiryMs <= nowMs) {
+            if (range.state != RecordState.ACQUIRED || range.isPending()) {
+                continue;
+            }
+            if (range.lockExpiryMs <= nowMs) {
                 release(range, archived);
-            } else if (range.state == RecordState.ACQUIRED) {
+            } else {
                 nextExpiryMs = Math.min(nextExpiryMs, range.lockExpiryMs);
             }
         }
@@ -371,8 +475,8 @@ public final class SharePartition {
     /**
      * Checks the invariants, throwing {@link IllegalStateException} naming the first broken: ranges cover exactly
      * start..end with no gap or overlap, the first is not done with, the window still in the log is within the
-     * record-lock limit, Available records are in the log and below the delivery limit, and Acquired ones are held by
-     * a member.
+     * record-lock limit, Available records are in the log and below the delivery limit, Acquired ones are held by
+     * a member, and only Acquired ones have an acknowledgement pending, of a transactional type.
      */
     public void checkInvariants() {
         long next = startOffset;
@@ -385,6 +489,8 @@ public final class SharePartition {
                     "is Available below the log start offset " + logStartOffset);
             check((range.state == RecordState.ACQUIRED) == (range.memberId != null), range, "has a wrong holder");
             check(range.state != RecordState.ACQUIRED || range.deliveryCount >= 1, range, "is Acquired undelivered");
+            check(!range.isPending() || (range.state == RecordState.ACQUIRED && range.pendingType != null
+                    && range.pendingType != AcknowledgeType.RENEW), range, "is wrongly pending");
             next = range.lastOffset + 1;
         }
         check(next == endOffset, inFlight.last(), "does not end at end offset " + endOffset);
@@ -422,7 +528,7 @@ public final class SharePartition {
         }
         for (long offset = firstOffset; offset <= lastOffset; ) {
             Range range = inFlight.rangeOf(offset);
-            if (range.state != RecordState.ACQUIRED || !range.memberId.equals(memberId)) {
+            if (range.state != RecordState.ACQUIRED || !range.memberId.equals(memberId) || range.isPending()) {
                 return false;
             }
             offset = range.lastOffset + 1;

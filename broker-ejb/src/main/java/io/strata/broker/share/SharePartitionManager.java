@@ -2,6 +2,7 @@ package io.strata.broker.share;
 
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicIdPartition;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.protocol.Errors;
 
 import java.lang.System.Logger.Level;
@@ -40,6 +41,14 @@ import java.util.function.Predicate;
  * <p>Acquisition locks are expired by a timer ({@code expirySweepMs}), not only when the next operation comes, so
  * that records freed by a member that went quiet reach the others: every release, whether by acknowledgement, expiry
  * or a member leaving, is reported to the {@code recordsReleased} listener, which wakes waiting fetches.
+ *
+ * <p>Acknowledgements made inside a producer's transaction ({@link #acknowledgeInTransaction}) are held pending in
+ * the share partition, in memory, until the transaction's marker is written to the topic partition
+ * ({@link #completeTransaction}, told by WriteTxnMarkers): a COMMIT applies and stores them as ordinary ones, an ABORT
+ * releases their records. A <em>transaction guard</em> per (topic partition, producer), taken before the coordinator
+ * is asked to add the partition and dropped by the producer's next marker, keeps an acknowledgement whose transaction
+ * ended meanwhile from being held pending for a marker that already came. Held in memory only: a new leader of the
+ * topic partition delivers those records again (at least once), see docs/protocol-extensions.md.
  *
  * <p>Bounds: each share partition tracks at most {@code maxRecordLocks} in-flight offsets
  * ({@code group.share.partition.max.record.locks}); there is one per (group, led topic partition) that was fetched
@@ -111,6 +120,11 @@ public final class SharePartitionManager implements AutoCloseable {
     private final Consumer<TopicIdPartition> recordsReleased;
     private final ArchiveListener archiveListener;
     private final ConcurrentHashMap<Key, Live> live = new ConcurrentHashMap<>();
+    /**
+     * The transaction guards, by topic partition and producer: at most one per producer that acknowledges in a
+     * transaction on a led topic partition, dropped by its marker, a failed verification or a change of leadership.
+     */
+    private final ConcurrentHashMap<TransactionKey, TransactionGuard> transactionGuards = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
 
     /**
@@ -241,6 +255,162 @@ public final class SharePartitionManager implements AutoCloseable {
     }
 
     /**
+     * Takes the transaction guard of the producer on the topic partition (the one a concurrent request took, if any),
+     * before the transaction coordinator is asked to add the partition to the producer's transaction; hand it to
+     * {@link #acknowledgeInTransaction}, or to {@link #abandonTransactionGuard} if the coordinator refused.
+     */
+    public Object takeTransactionGuard(TopicIdPartition topicPartition, long producerId) {
+        return transactionGuards.computeIfAbsent(new TransactionKey(topicPartition.topicPartition(), producerId),
+                key -> new TransactionGuard());
+    }
+
+    /**
+     * Gives back a guard whose verification failed, unless a marker dropped it already or a concurrent request holds
+     * acknowledgements pending under it.
+     */
+    public void abandonTransactionGuard(TopicIdPartition topicPartition, long producerId, Object guard) {
+        transactionGuards.computeIfPresent(new TransactionKey(topicPartition.topicPartition(), producerId),
+                (key, current) -> current == guard && !current.holding ? null : current);
+    }
+
+    /**
+     * Acknowledges the batches of one topic partition for the member inside the transaction of {@code producerId} at
+     * {@code producerEpoch}, which the coordinator has confirmed includes the topic partition: all or none, held
+     * pending until the transaction's marker. Answered NONE once they are pending, not stored; INVALID_RECORD_STATE
+     * if any offset is not held by the member (or already pending); INVALID_PRODUCER_EPOCH or CONCURRENT_TRANSACTIONS
+     * as {@link SharePartition#acknowledgeInTransaction} says; CONCURRENT_TRANSACTIONS too when a marker of the
+     * producer came since {@code guard} was taken (the transaction may have ended: asking again settles it).
+     */
+    public CompletableFuture<Acknowledgement> acknowledgeInTransaction(String groupId, String memberId,
+                                                                      TopicIdPartition topicPartition,
+                                                                      List<AcknowledgementBatch> batches,
+                                                                      long producerId, short producerEpoch,
+                                                                      Object guard) {
+        Acknowledgement invalid = validate(batches);
+        if (invalid == null && batches.stream().anyMatch(b -> b.typeIds().contains(AcknowledgeType.RENEW.id))) {
+            invalid = new Acknowledgement(Errors.INVALID_REQUEST, "a renew (type 4) is not transactional");
+        }
+        if (invalid != null) {
+            return CompletableFuture.completedFuture(invalid);
+        }
+        TransactionKey transaction = new TransactionKey(topicPartition.topicPartition(), producerId);
+        return submit(groupId, topicPartition, (share, leader) -> {
+            // Atomically with a marker's removal of the guard: either the marker finds it holding, or this finds it gone.
+            boolean[] current = {false};
+            transactionGuards.computeIfPresent(transaction, (key, held) -> {
+                if (held == guard) {
+                    held.holding = true;
+                    current[0] = true;
+                }
+                return held;
+            });
+            if (!current[0]) {
+                return CompletableFuture.completedFuture(new Acknowledgement(Errors.CONCURRENT_TRANSACTIONS,
+                        "a transaction of producer " + producerId + " ended on " + topicPartition
+                                + " while these acknowledgements were verified; send them again"));
+            }
+            long nowMs = clock.millis();
+            SharePartition changed = share.partition.copy();
+            List<OffsetRange> archived = new ArrayList<>();
+            for (AcknowledgementBatch batch : batches) {
+                for (Run run : runs(batch)) {
+                    AcknowledgeResult result = changed.acknowledgeInTransaction(memberId, run.firstOffset,
+                            run.lastOffset, run.type, producerId, producerEpoch, nowMs);
+                    archived.addAll(result.archivedAtDeliveryLimit());
+                    if (result.error() != Errors.NONE) {
+                        return CompletableFuture.completedFuture(new Acknowledgement(result.error(),
+                                transactionalRefusal(result.error(), run, topicPartition, memberId, producerId,
+                                        producerEpoch)));
+                    }
+                }
+            }
+            share.partition = changed;
+            reportArchived(share, archived);
+            return CompletableFuture.completedFuture(Acknowledgement.DONE);
+        }, error -> new Acknowledgement(error.error(), error.message()));
+    }
+
+    private static String transactionalRefusal(Errors error, Run run, TopicIdPartition topicPartition,
+                                               String memberId, long producerId, short producerEpoch) {
+        return switch (error) {
+            case INVALID_PRODUCER_EPOCH -> "producer " + producerId + " at epoch " + producerEpoch + " is fenced on "
+                    + topicPartition + ": acknowledgements of a newer epoch are pending there";
+            case CONCURRENT_TRANSACTIONS -> "acknowledgements of an earlier transaction of producer " + producerId
+                    + " on " + topicPartition + " wait for its marker; send these again";
+            default -> "offsets " + run.firstOffset + " to " + run.lastOffset + " of " + topicPartition
+                    + " are not acquired by member " + memberId + " (never, its lock expired, or their"
+                    + " acknowledgement is already pending in a transaction)";
+        };
+    }
+
+    /**
+     * Ends the acknowledgements pending for {@code producerId} on the topic partition, now that its COMMIT or ABORT
+     * marker is written there (and replicated): a commit applies and stores them, an abort releases their records and
+     * stores that. Drops the producer's transaction guard first. Completes with NONE once every share group's state is
+     * stored, or COORDINATOR_NOT_AVAILABLE when a write failed (the pending acknowledgements stay, and the
+     * coordinator sends the marker again); null, at once, when no acknowledgement of the producer can be pending here
+     * (no guard of its holds any): the markers of ordinary transactions never wait for share partitions.
+     */
+    public CompletableFuture<Errors> completeTransaction(TopicPartition topicPartition, long producerId,
+                                                        boolean commit) {
+        TransactionGuard guard = transactionGuards.remove(new TransactionKey(topicPartition, producerId));
+        if (guard == null || !guard.holding) {
+            return null;
+        }
+        List<CompletableFuture<Errors>> outcomes = new ArrayList<>();
+        for (Live share : live.values()) {
+            if (share.key.topicPartition().topicPartition().equals(topicPartition)) {
+                outcomes.add(share.enqueue(() -> completeTransaction(share, producerId, commit)));
+            }
+        }
+        if (outcomes.isEmpty()) {
+            return null;
+        }
+        return CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new)).handle((ignored, failure) -> {
+            for (CompletableFuture<Errors> outcome : outcomes) {
+                Errors error = outcome.isCompletedExceptionally() ? Errors.COORDINATOR_NOT_AVAILABLE : outcome.join();
+                if (error != Errors.NONE) {
+                    return error;
+                }
+            }
+            return Errors.NONE;
+        });
+    }
+
+    private CompletableFuture<Errors> completeTransaction(Live share, long producerId, boolean commit) {
+        if (share.refusal != null || share.partition == null || !share.partition.hasPending(producerId)) {
+            // Not served here any more: what was pending went with it, and a new leader delivers it again.
+            return CompletableFuture.completedFuture(Errors.NONE);
+        }
+        SharePartition changed = share.partition.copy();
+        SharePartition.TransactionOutcome outcome = changed.completeTransaction(producerId, commit, clock.millis());
+        return write(share, changed).thenApply(error -> {
+            if (error == Errors.FENCED_LEADER_EPOCH || error == Errors.FENCED_STATE_EPOCH) {
+                return Errors.NONE; // dropped by write(): a newer leader or state decides these records
+            }
+            if (error != Errors.NONE) {
+                LOG.log(Level.WARNING, "Storing the {0} of producer {1}''s acknowledgements on {2} failed: {3};"
+                        + " they stay pending until the marker comes again", commit ? "commit" : "abort",
+                        producerId, share.key, error);
+                // The marker comes again: it must find them.
+                transactionGuards.compute(new TransactionKey(share.key.topicPartition().topicPartition(), producerId),
+                        (key, held) -> {
+                            TransactionGuard holding = held == null ? new TransactionGuard() : held;
+                            holding.holding = true;
+                            return holding;
+                        });
+                return Errors.COORDINATOR_NOT_AVAILABLE;
+            }
+            share.partition = changed;
+            reportArchived(share, outcome.archivedAtDeliveryLimit());
+            if (outcome.released()) {
+                recordsReleased.accept(share.key.topicPartition());
+            }
+            return Errors.NONE;
+        });
+    }
+
+    /**
      * Archives records of aborted transactions the member just acquired (read_committed): they are never delivered.
      * In memory only, as in Kafka: the next write stores them, and a new leader that never saw it filters them again.
      * Offsets the member no longer holds are left alone.
@@ -315,6 +485,9 @@ public final class SharePartitionManager implements AutoCloseable {
                         : "it is led at the new epoch " + leader.leaderEpoch());
             }
         }
+        // Guards of topic partitions no longer served go (a request between taking one and using it asks again).
+        transactionGuards.keySet().removeIf(key -> live.keySet().stream().noneMatch(
+                k -> k.topicPartition().topicPartition().equals(key.topicPartition())));
     }
 
     /** How many share partitions are live here. */
@@ -341,6 +514,19 @@ public final class SharePartitionManager implements AutoCloseable {
 
     /** Why an operation was not run: the partition's error and a message for the client. */
     private record Refusal(Errors error, String message) {
+    }
+
+    /** A producer's transaction as a topic partition sees it. */
+    private record TransactionKey(TopicPartition topicPartition, long producerId) {
+    }
+
+    /**
+     * The guard of a producer's transaction on a topic partition: {@code holding} once acknowledgements were held
+     * pending under it, so that its marker knows to look for them. Changed only inside the guard map's atomic
+     * operations.
+     */
+    private static final class TransactionGuard {
+        boolean holding;
     }
 
     /** A run of offsets with one acknowledge type. */
@@ -618,6 +804,11 @@ public final class SharePartitionManager implements AutoCloseable {
 
     private static AcknowledgeType type(byte id) {
         return id == 0 ? AcknowledgeType.REJECT : AcknowledgeType.forId(id);
+    }
+
+    /** How many transaction guards are held: for tests of their bound. */
+    int transactionGuardCount() {
+        return transactionGuards.size();
     }
 
     /** For tests: the live state machine of a share partition, or null. Not for concurrent use. */

@@ -134,6 +134,45 @@ final class ShareMember implements AutoCloseable {
         return response.data();
     }
 
+    /**
+     * A ShareAcknowledge of the jobs partition carrying the Strata tagged field {@code field} (the transaction of the
+     * acknowledgements, or anything a test sends as one; none when null); the epoch moves on unless the whole request
+     * was refused.
+     */
+    ShareAcknowledgeResponseData acknowledgeTagged(List<ShareAcknowledgeRequestData.AcknowledgementBatch> batches,
+                                                   RawTaggedField field, boolean renewAck) throws IOException {
+        ShareAcknowledgeRequest request = ShareAcknowledgeRequest.Builder.forConsumer(group,
+                new ShareRequestMetadata(id, epoch), renewAck, Map.of(jobs, batches))
+                .build(ApiKeys.SHARE_ACKNOWLEDGE.latestVersion());
+        if (field != null) {
+            request.data().unknownTaggedFields().add(field);
+        }
+        ShareAcknowledgeResponse response = send(request);
+        if (response.data().errorCode() == Errors.NONE.code()) {
+            epoch = ShareRequestMetadata.nextEpoch(epoch);
+        }
+        return response.data();
+    }
+
+    /**
+     * A ShareFetch of the jobs partition whose piggybacked acknowledgements carry the Strata tagged field
+     * {@code field} (none when null); the epoch moves on unless the whole request was refused.
+     */
+    ShareFetchResponseData fetchTagged(List<TopicIdPartition> added,
+                                       List<ShareFetchRequestData.AcknowledgementBatch> acknowledgements,
+                                       RawTaggedField field, int maxRecords, int maxWaitMs) throws IOException {
+        ShareFetchRequest request = fetchRequest(added, acknowledgements.isEmpty() ? Map.of()
+                : Map.of(jobs, acknowledgements), maxRecords, maxWaitMs);
+        if (field != null) {
+            request.data().unknownTaggedFields().add(field);
+        }
+        ShareFetchResponse response = send(request);
+        if (response.data().errorCode() == Errors.NONE.code()) {
+            epoch = ShareRequestMetadata.nextEpoch(epoch);
+        }
+        return response.data();
+    }
+
     /** Closes the share session, as a closing share consumer does. */
     ShareAcknowledgeResponseData leave() throws IOException {
         ShareAcknowledgeResponse response = send(ShareAcknowledgeRequest.Builder.forConsumer(group,
