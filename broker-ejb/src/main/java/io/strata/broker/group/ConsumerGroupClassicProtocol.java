@@ -159,14 +159,42 @@ final class ConsumerGroupClassicProtocol {
             membership.scheduleSyncTimeout(groupId, memberId, rebalanceTimeoutMs);
             respond.accept(response);
         };
+        Consumer<Errors> failed = failure -> {
+            LOG.log(Level.WARNING, "Writing consumer group {0} failed: {1}", groupId, failure);
+            respond.accept(GroupCoordinator.joinError(memberId, failure));
+        };
+        if (replaced != null && !replaced.usesClassicProtocol() && onlyClassicMembers(group)) {
+            // As Kafka: the last consumer-protocol member, static, was replaced by a classic one; once its place is
+            // taken (written first), the group may become a classic group, the joiner a member of it at its epoch.
+            boolean[] downgraded = {false};
+            context.write(records, () -> {
+                if (!downgraded[0]) {
+                    answer.run();
+                }
+            }, failure -> {
+                if (!downgraded[0]) {
+                    failed.accept(failure);
+                }
+            });
+            int generation = group.groupEpoch;
+            downgraded[0] = membership.downgradeClassicOnly(group,
+                    () -> respond.accept(response.setGenerationId(generation)), failed);
+            return;
+        }
         if (records.isEmpty()) {
             answer.run();
             return;
         }
-        context.write(records, answer, failure -> {
-            LOG.log(Level.WARNING, "Writing consumer group {0} failed: {1}", groupId, failure);
-            respond.accept(GroupCoordinator.joinError(memberId, failure));
-        });
+        context.write(records, answer, failed);
+    }
+
+    private static boolean onlyClassicMembers(ConsumerGroup group) {
+        for (ConsumerGroupMember member : group.members.values()) {
+            if (!member.usesClassicProtocol()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

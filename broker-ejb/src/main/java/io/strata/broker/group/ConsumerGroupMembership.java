@@ -71,12 +71,13 @@ final class ConsumerGroupMembership {
     /** The downgrade of a consumer group whose remaining members all speak the classic protocol. */
     interface Downgrade {
         /**
-         * Turns {@code group} into a classic group without {@code leavingMemberId}, if Kafka's conditions and
-         * {@code group.consumer.migration.policy} allow it: writes the records that say so and calls back once they
-         * are committed or failed. Returns false, changing nothing, if the group stays a consumer group.
+         * Turns {@code group} into a classic group without {@code leavingMemberId} (null: the group's members all
+         * speak the classic protocol already), if Kafka's conditions and {@code group.consumer.migration.policy}
+         * allow it: writes the records that say so and calls back once they are committed or failed. Returns false,
+         * changing nothing, if the group stays a consumer group.
          */
-        boolean downgradeWithout(ConsumerGroup group, String leavingMemberId, Runnable onCommitted,
-                                 java.util.function.Consumer<Errors> onFailed);
+        boolean downgrade(ConsumerGroup group, String leavingMemberId, Runnable onCommitted,
+                          java.util.function.Consumer<Errors> onFailed);
     }
 
     ConsumerGroupMembership(CoordinatorContext context, BrokerConfig config, Function<String, TopicImage> topicByName,
@@ -88,6 +89,12 @@ final class ConsumerGroupMembership {
         this.topics = topics;
         this.groups = groups;
         this.groupConfigs = groupConfigs;
+    }
+
+    /** The downgrade of a group whose members all speak the classic protocol now; see {@link Downgrade}. */
+    boolean downgradeClassicOnly(ConsumerGroup group, Runnable onCommitted,
+                                 java.util.function.Consumer<Errors> onFailed) {
+        return downgrade.downgrade(group, null, onCommitted, onFailed);
     }
 
     /** Set by the shard, which owns classic groups. */
@@ -675,7 +682,7 @@ final class ConsumerGroupMembership {
         }
         LOG.log(Level.INFO, "Member {0} left consumer group {1}", member.memberId, group.groupId);
         CompletableFuture<ConsumerGroupHeartbeatResponseData> done = new CompletableFuture<>();
-        if (downgrade.downgradeWithout(group, member.memberId, () -> done.complete(response),
+        if (downgrade.downgrade(group, member.memberId, () -> done.complete(response),
                 failure -> done.complete(error(failure, "The group's change could not be stored: " + failure)))) {
             return done;
         }
@@ -701,7 +708,7 @@ final class ConsumerGroupMembership {
             return;
         }
         LOG.log(Level.INFO, "Member {0} of consumer group {1} is fenced: {2}", memberId, groupId, why);
-        if (!downgrade.downgradeWithout(group, memberId, () -> { }, failure -> { })) {
+        if (!downgrade.downgrade(group, memberId, () -> { }, failure -> { })) {
             write(group, removeMember(group, memberId), null);
         }
     }

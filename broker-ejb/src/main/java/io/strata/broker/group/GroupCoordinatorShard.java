@@ -109,7 +109,7 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         this.allTopics = allTopics;
         this.consumerGroups = new ConsumerGroupMembership(context, config, topics, allTopics, groups,
                 groupConfigs::consumer);
-        this.consumerGroups.onLastConsumerMemberLeaving(this::downgradeWithout);
+        this.consumerGroups.onLastConsumerMemberLeaving(this::downgrade);
         this.classicMembers = new ConsumerGroupClassicProtocol(context, config, consumerGroups, topics,
                 this::topicName);
         this.shareGroups = new ShareGroupMembership(context, config, topics, allTopics, groups, groupConfigs::share);
@@ -303,13 +303,21 @@ final class GroupCoordinatorShard implements CoordinatorShard {
      * Kafka's online downgrade: when the last consumer-protocol member of a consumer group leaves (or is fenced) and
      * every other member speaks the classic protocol, the group becomes a classic group again, if the policy allows
      * and the members fit in {@code group.max.size}: stable at the group epoch, each member with its target
-     * assignment, and a rebalance begins at once, as Kafka does. The group's records go and the classic group's
-     * record comes in one batch. Returns false, changing nothing, if the group stays a consumer group.
+     * assignment, and a rebalance begins at once, as Kafka does. With {@code leavingMemberId} null, the group's
+     * members all speak the classic protocol already (a classic static member just took the place of the last
+     * consumer-protocol one), and it becomes a classic group without a rebalance, as Kafka's does. The group's
+     * records go and the classic group's record comes in one batch. Returns false, changing nothing, if the group
+     * stays a consumer group.
      */
-    private boolean downgradeWithout(ConsumerGroup group, String leavingMemberId, Runnable onCommitted,
-                                     Consumer<Errors> onFailed) {
-        ConsumerGroupMember leaving = group.member(leavingMemberId);
-        if (leaving == null || leaving.usesClassicProtocol() || group.members.size() <= 1) {
+    private boolean downgrade(ConsumerGroup group, String leavingMemberId, Runnable onCommitted,
+                              Consumer<Errors> onFailed) {
+        ConsumerGroupMember leaving = leavingMemberId == null ? null : group.member(leavingMemberId);
+        if (leavingMemberId != null && (leaving == null || leaving.usesClassicProtocol()
+                || group.members.size() <= 1)) {
+            return false;
+        }
+        int remaining = group.members.size() - (leaving == null ? 0 : 1);
+        if (remaining == 0) {
             return false;
         }
         for (ConsumerGroupMember member : group.members.values()) {
@@ -322,9 +330,9 @@ final class GroupCoordinatorShard implements CoordinatorShard {
                     group.groupId, BrokerConfig.GROUP_CONSUMER_MIGRATION_POLICY, config.groupConsumerMigrationPolicy);
             return false;
         }
-        if (group.members.size() - 1 > config.groupMaxSize) {
+        if (remaining > config.groupMaxSize) {
             LOG.log(Level.INFO, "Cannot downgrade consumer group {0} to a classic group: its {1} members exceed"
-                    + " group.max.size ({2})", group.groupId, group.members.size() - 1, config.groupMaxSize);
+                    + " group.max.size ({2})", group.groupId, remaining, config.groupMaxSize);
             return false;
         }
         ClassicGroup classic;
@@ -350,9 +358,12 @@ final class GroupCoordinatorShard implements CoordinatorShard {
             onFailed.accept(error);
         });
         LOG.log(Level.INFO, "Consumer group {0} becomes a classic group at generation {1} with {2} member(s) (online"
-                + " downgrade): its last consumer-protocol member {3} left", group.groupId, classic.generationId,
-                classic.members.size(), leavingMemberId);
-        prepareRebalance(classic, "the group was downgraded from a consumer group");
+                + " downgrade): its last consumer-protocol member {3}", group.groupId, classic.generationId,
+                classic.members.size(), leavingMemberId != null ? leavingMemberId + " left"
+                : "was replaced by a classic static member");
+        if (leavingMemberId != null) {
+            prepareRebalance(classic, "the group was downgraded from a consumer group");
+        }
         return true;
     }
 

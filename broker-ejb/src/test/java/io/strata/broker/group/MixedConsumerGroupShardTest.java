@@ -478,6 +478,59 @@ class MixedConsumerGroupShardTest {
                 .containsOnlyKeys("a");
     }
 
+    @Test
+    void aStaticClassicMemberRestartsIntoItsPlaceWithoutARebalance() {
+        joinConsumer("a");
+        JoinGroupResponseData joined = join(classicJoin("", "instance-1", Set.of()));
+        assertThat(joined.errorCode()).as("a static member needs no member id first").isZero();
+        String first = joined.memberId();
+        clientOwned.put(first, new TreeSet<>());
+        assertThat(sync(first, joined.generationId(), "range", Map.of()).errorCode()).isZero();
+        Map<String, Integer> epochs = new LinkedHashMap<>(Map.of("a", 1, first, joined.generationId()));
+        driveUntilStable(epochs, Set.of(first));
+        int groupEpoch = consumerGroup().groupEpoch;
+        Set<Integer> owned = clientOwned.get(first);
+
+        JoinGroupResponseData restarted = join(classicJoin("", "instance-1", Set.of()));
+        String second = restarted.memberId();
+        assertThat(second).isNotEqualTo(first);
+        assertThat(restarted.generationId()).isEqualTo(epochs.get(first));
+        assertThat(consumerGroup().groupEpoch).as("no rebalance").isEqualTo(groupEpoch);
+        SyncResult synced = sync(second, restarted.generationId(), "range", Map.of());
+        assertThat(partitionsOf(synced.assignment())).as("its predecessor's partitions").isEqualTo(owned);
+        assertThat(shard.heartbeat("g", first, "instance-1", epochs.get(first)))
+                .isEqualTo(Errors.FENCED_INSTANCE_ID);
+        assertThat(shard.heartbeat("g", second, "instance-1", restarted.generationId())).isEqualTo(Errors.NONE);
+
+        CompletableFuture<LeaveGroupResponseData> left = shard.leaveGroup("g", List.of(
+                new LeaveGroupRequestData.MemberIdentity().setMemberId("").setGroupInstanceId("instance-1")));
+        context.commitAll();
+        assertThat(left.join().members()).singleElement().satisfies(member -> {
+            assertThat(member.errorCode()).isZero();
+            assertThat(member.memberId()).isEqualTo(second);
+        });
+        assertThat(consumerGroup().members).containsOnlyKeys("a");
+    }
+
+    @Test
+    void aClassicStaticMemberTakingTheLastConsumerProtocolMembersPlaceDowngradesTheGroup() {
+        ConsumerGroupHeartbeatResponseData a = heartbeat(consumerJoin("a").setInstanceId("instance-1"));
+        assertThat(a.errorCode()).isZero();
+        JoinGroupResponseData c = joinNewClassic();
+        assertThat(c.errorCode()).isZero();
+
+        JoinGroupResponseData replacing = join(classicJoin("", "instance-1", Set.of()));
+
+        assertThat(replacing.errorCode()).isZero();
+        assertThat(shard.group("g")).isInstanceOf(ClassicGroup.class);
+        ClassicGroup downgraded = (ClassicGroup) shard.group("g");
+        assertThat(downgraded.state).as("no rebalance: the joiner took a's place").isEqualTo(GroupState.STABLE);
+        assertThat(downgraded.members).containsOnlyKeys(c.memberId(), replacing.memberId());
+        assertThat(replacing.generationId()).isEqualTo(downgraded.generationId);
+        assertThat(sync(replacing.memberId(), replacing.generationId(), "range", Map.of()).errorCode()).isZero();
+        assertThat(replayedShard().group("g")).isInstanceOf(ClassicGroup.class);
+    }
+
     // ------------------------------------------------------------------------------------------ downgrade
 
     @Test
@@ -581,8 +634,12 @@ class MixedConsumerGroupShardTest {
     void aMixedGroupIsReplayedExactlyAfterAFailover() {
         List<String> classic = stableClassicGroupOfTwo();
         int epoch = joinConsumer("a");
-        // Stop half way: c1 told to revoke (it rejoined, owning what it must give up), c2 not yet rejoined.
-        String c1 = classic.get(0);
+        // Stop half way: c1 (the classic member that must give up a partition) told to revoke, and rejoined still
+        // owning it; c2 not yet rejoined.
+        ConsumerGroup upgraded = consumerGroup();
+        String c1 = classic.stream().filter(id -> ConsumerGroupMember.count(upgraded.targetOf(id))
+                < ConsumerGroupMember.count(upgraded.member(id).assigned)).findFirst().orElseThrow();
+        String c2 = classic.get(0).equals(c1) ? classic.get(1) : classic.get(0);
         assertThat(shard.heartbeat("g", c1, null, 2)).isEqualTo(Errors.REBALANCE_IN_PROGRESS);
         JoinGroupResponseData rejoined = join(classicJoin(c1, null, clientOwned.get(c1)));
         assertThat(rejoined.generationId()).as("still revoking").isEqualTo(2);
@@ -611,10 +668,10 @@ class MixedConsumerGroupShardTest {
             assertThat(restored.pendingRevocation).isEqualTo(member.pendingRevocation);
         }
         assertThat(replayed.fetchOffsets("g", null).get(new TopicPartition("orders", 0)).offset()).isEqualTo(11);
-        assertThat(replayed.heartbeat("g", classic.get(1), null, 2)).as("c2 goes on, told to rejoin")
+        assertThat(replayed.heartbeat("g", c2, null, 2)).as("c2 goes on, told to rejoin")
                 .isEqualTo(Errors.REBALANCE_IN_PROGRESS);
         shard = replayed;
-        Map<String, Integer> epochs = new LinkedHashMap<>(Map.of(c1, 2, classic.get(1), 2, "a", epoch));
+        Map<String, Integer> epochs = new LinkedHashMap<>(Map.of(c1, 2, c2, 2, "a", epoch));
         driveOn(other, epochs, Set.copyOf(classic));
     }
 
