@@ -9,7 +9,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * A member of a consumer-protocol (KIP-848) group: who it is (member id chosen by the client, optional static instance
+ * A member of a consumer-protocol (KIP-848) group, speaking that protocol or, in a mixed group, the classic one (then
+ * with {@link ClassicMetadata}): who it is (member id chosen by the client, optional static instance
  * id, rack, client id and host), what it subscribes to (topic names and a broker-side regular expression), the server
  * assignor it asks for, its rebalance timeout, its epoch and previous epoch, its reconciliation state, the partitions
  * it may use now and those it must revoke first.

@@ -36,7 +36,11 @@ import java.util.regex.PatternSyntaxException;
  * ConsumerGroupHeartbeat (join, heartbeat, leave, static members), the group epoch raised by every change of
  * membership, subscription or subscribed topics' metadata, the target assignment computed by a server-side assignor,
  * each member's incremental reconciliation towards it ({@link MemberReconciliation}), session and revocation timeouts
- * that fence members, and ConsumerGroupDescribe. Subscriptions by regular expression are resolved on the broker at
+ * that fence members, and ConsumerGroupDescribe. Members speaking the classic protocol may be in a consumer group too
+ * (Kafka's mixed groups): they go through the same epochs, target assignment and reconciliation, driven by their
+ * JoinGroup ({@link ConsumerGroupClassicProtocol}); a classic group with members becomes a consumer group when a
+ * consumer-protocol member joins it, and a consumer group becomes classic again when its last consumer-protocol member
+ * leaves, as {@code group.consumer.migration.policy} allows ({@link GroupConversion}). Subscriptions by regular expression are resolved on the broker at
  * every heartbeat, with {@link Pattern} (Java syntax; Kafka uses RE2J, whose common syntax is the same) matching whole
  * topic names; internal topics are never matched.
  *

@@ -50,7 +50,9 @@ import java.util.function.Supplier;
  * assignment is handed out at SyncGroup, members are expired by {@code session.timeout.ms} or dropped when they do not
  * rejoin within the rebalance timeout, static members keep their place across restarts, generations fence stale
  * members), offset commits, fetches and deletions, group deletion and offset expiry. Consumer-protocol (KIP-848)
- * groups live in the same map of groups and share the offsets; their protocol is {@link ConsumerGroupMembership}'s.
+ * groups live in the same map of groups and share the offsets; their protocol is {@link ConsumerGroupMembership}'s,
+ * and a consumer group serves classic members too ({@link ConsumerGroupClassicProtocol}), so a group changes kind
+ * online as Kafka's do.
  * Share groups (KIP-932) live there too, without offsets (their progress is share state, kept by the share
  * coordinator); their protocol is {@link ShareGroupMembership}'s. A group id is of one kind at a time.
  *
