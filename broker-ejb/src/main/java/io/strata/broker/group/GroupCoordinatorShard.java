@@ -273,7 +273,7 @@ final class GroupCoordinatorShard implements CoordinatorShard {
                 respond.accept(GroupCoordinator.joinError(request.memberId(), Errors.INCONSISTENT_GROUP_PROTOCOL));
                 return;
             }
-            downgrade(consumerGroup);
+            downgradeEmpty(consumerGroup);
         }
         ClassicGroup group = unknownMember ? classicOrNew(request.groupId()) : classic(request.groupId());
         if (group == null) {
@@ -293,7 +293,7 @@ final class GroupCoordinatorShard implements CoordinatorShard {
     }
 
     /** An empty consumer-protocol group becomes a classic one: its record goes, its offsets stay. */
-    private void downgrade(ConsumerGroup group) {
+    private void downgradeEmpty(ConsumerGroup group) {
         groups.put(group.groupId, new ClassicGroup(group.groupId, context.nowMs()));
         LOG.log(Level.INFO, "Empty consumer group {0} becomes a classic group", group.groupId);
         context.write(List.of(CoordinatorRecord.tombstone(GroupRecords.consumerGroupKey(group.groupId))), () -> {
