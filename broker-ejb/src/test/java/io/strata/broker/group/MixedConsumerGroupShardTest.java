@@ -155,18 +155,21 @@ class MixedConsumerGroupShardTest {
      * what it owns, SyncGroup, and it owns what the assignment says (revoking the rest). Returns its generation.
      */
     private int rejoinClassic(String memberId) {
-        JoinGroupResponseData joined = join(classicJoin(memberId, null, clientOwned.get(memberId)));
-        assertThat(joined.errorCode()).as("join of " + memberId).isZero();
-        assertThat(joined.protocolName()).as("the first protocol it supports").isEqualTo("range");
-        assertNoPartitionOwnedTwice();
-        SyncResult synced = sync(memberId, joined.generationId(), "range", Map.of());
-        if (synced.errorCode() == Errors.REBALANCE_IN_PROGRESS.code()) {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            JoinGroupResponseData joined = join(classicJoin(memberId, null, clientOwned.get(memberId)));
+            assertThat(joined.errorCode()).as("join of " + memberId).isZero();
+            assertThat(joined.protocolName()).as("the first protocol it supports").isEqualTo("range");
+            assertNoPartitionOwnedTwice();
+            SyncResult synced = sync(memberId, joined.generationId(), "range", Map.of());
+            if (synced.errorCode() == Errors.REBALANCE_IN_PROGRESS.code()) {
+                continue; // a newer epoch began meanwhile: kafka-clients rejoins at once
+            }
+            assertThat(synced.errorCode()).as("sync of " + memberId).isZero();
+            clientOwned.put(memberId, partitionsOf(synced.assignment()));
+            assertNoPartitionOwnedTwice();
             return joined.generationId();
         }
-        assertThat(synced.errorCode()).as("sync of " + memberId).isZero();
-        clientOwned.put(memberId, partitionsOf(synced.assignment()));
-        assertNoPartitionOwnedTwice();
-        return joined.generationId();
+        throw new AssertionError("member " + memberId + " was told to rejoin three times in a row");
     }
 
     /**
@@ -284,7 +287,8 @@ class MixedConsumerGroupShardTest {
                 return;
             }
         }
-        throw new AssertionError("the group did not become stable: " + shard.describeConsumerGroup("g"));
+        throw new AssertionError("the group did not become stable: clients own " + clientOwned + ", epochs "
+                + epochs + "; " + shard.describeConsumerGroup("g"));
     }
 
     // ------------------------------------------------------------------------------------------ upgrade
@@ -529,6 +533,71 @@ class MixedConsumerGroupShardTest {
         assertThat(replacing.generationId()).isEqualTo(downgraded.generationId);
         assertThat(sync(replacing.memberId(), replacing.generationId(), "range", Map.of()).errorCode()).isZero();
         assertThat(replayedShard().group("g")).isInstanceOf(ClassicGroup.class);
+    }
+
+    /**
+     * Random interleavings of both kinds of member (seeded, so a failure replays): consumer-protocol members heartbeat,
+     * one leaves and comes back; classic members heartbeat and rejoin when told, an eager one revoking everything
+     * first, a cooperative one only what its assignment no longer has, and one restarts under a new member id. After
+     * every step no partition has two owners, and in the end the group settles with every partition owned.
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8})
+    void noPartitionHasTwoOwnersWhateverTheInterleaving(long seed) {
+        java.util.Random random = new java.util.Random(seed);
+        List<String> classic = new ArrayList<>(stableClassicGroupOfTwo());
+        Map<String, Integer> epochs = new LinkedHashMap<>(Map.of(classic.get(0), 2, classic.get(1), 2));
+        epochs.put("a", joinConsumer("a"));
+        epochs.put("b", joinConsumer("b"));
+        String eager = classic.get(0);
+        for (int step = 0; step < 150; step++) {
+            List<String> members = List.copyOf(epochs.keySet());
+            String member = members.get(random.nextInt(members.size()));
+            int action = random.nextInt(10);
+            if (classic.contains(member)) {
+                Errors error = shard.heartbeat("g", member, null, epochs.get(member));
+                if (error == Errors.REBALANCE_IN_PROGRESS || action == 0) {
+                    if (member.equals(eager)) {
+                        clientOwned.put(member, new TreeSet<>()); // an eager consumer revokes all before it rejoins
+                    }
+                    epochs.put(member, rejoinClassic(member));
+                } else if (action == 1) {
+                    // The process restarts: what it owned is gone, and it joins under a new member id.
+                    leaveClassic(member);
+                    clientOwned.remove(member);
+                    epochs.remove(member);
+                    classic.remove(member);
+                    JoinGroupResponseData joined = joinNewClassic();
+                    String restarted = joined.memberId();
+                    classic.add(restarted);
+                    clientOwned.put(restarted, new TreeSet<>());
+                    epochs.put(restarted, joined.generationId());
+                    SyncResult synced = sync(restarted, joined.generationId(), "range", Map.of());
+                    if (synced.errorCode() == Errors.NONE.code()) {
+                        clientOwned.put(restarted, partitionsOf(synced.assignment()));
+                    } else {
+                        epochs.put(restarted, rejoinClassic(restarted));
+                    }
+                    if (member.equals(eager)) {
+                        eager = restarted;
+                    }
+                } else {
+                    assertThat(error).isEqualTo(Errors.NONE);
+                }
+            } else if (member.equals("a") && action == 0) {
+                heartbeat(new ConsumerGroupHeartbeatRequestData().setGroupId("g").setMemberId("a")
+                        .setMemberEpoch(-1));
+                clientOwned.remove("a");
+                epochs.remove("a");
+            } else {
+                epochs.put(member, beat(member, epochs.get(member)));
+            }
+            if (!epochs.containsKey("a") && random.nextInt(5) == 0) {
+                epochs.put("a", joinConsumer("a"));
+            }
+            assertNoPartitionOwnedTwice();
+        }
+        driveUntilStable(epochs, Set.copyOf(classic));
     }
 
     // ------------------------------------------------------------------------------------------ downgrade
