@@ -813,6 +813,28 @@ class MixedConsumerGroupShardTest {
         assertThat(actual.duplicate().setMembers(List.of())).isEqualTo(expected.duplicate().setMembers(List.of()));
     }
 
+    @Test
+    void aMemberRecordOfTheFormatBeforeMixedGroupsIsStillRead() {
+        ConsumerGroupMember member = new ConsumerGroupMember("m");
+        member.subscribedTopicNames = List.of("orders");
+        member.memberEpoch = 3;
+        member.assigned = new HashMap<>(Map.of(ORDERS_ID, new TreeSet<>(Set.of(1, 2))));
+        byte[] current = GroupRecords.consumerMemberValue(member, member.assigned);
+        // Version 1 was version 2 without the classic metadata's flag at the end.
+        ByteBuffer version1 = ByteBuffer.allocate(current.length - 1).put(current, 0, current.length - 1);
+        version1.putShort(0, (short) 1).flip();
+
+        GroupRecords.StoredConsumerMember stored = GroupRecords.decodeConsumerMemberValue("m", version1);
+
+        assertThat(stored.member().classic).isNull();
+        assertThat(stored.member().memberEpoch).isEqualTo(3);
+        assertThat(stored.member().assigned).isEqualTo(member.assigned);
+        assertThat(stored.target()).isEqualTo(member.assigned);
+        member.classic = new ConsumerGroupMember.ClassicMetadata(7_000, Map.of("range", new byte[]{1, 2}));
+        assertThat(GroupRecords.decodeConsumerMemberValue("m", ByteBuffer.wrap(GroupRecords.consumerMemberValue(
+                member, Map.of()))).member().classic).isEqualTo(member.classic);
+    }
+
     private GroupCoordinatorShard replayedShard() {
         GroupCoordinatorShard replayed = new GroupCoordinatorShard(new HandCoordinatorContext(), config,
                 topics::get, () -> List.copyOf(topics.values()));
