@@ -90,33 +90,13 @@ final class ConsumerGroupClassicProtocol {
             respond.accept(GroupCoordinator.joinError(memberId, Errors.MEMBER_ID_REQUIRED));
             return;
         }
-        ConsumerGroupMember current;
-        ConsumerGroupMember replaced = null;
-        if (instanceId == null) {
-            current = group.member(memberId);
-            if (current != null && !current.usesClassicProtocol()) {
-                respond.accept(GroupCoordinator.joinError(memberId, Errors.UNKNOWN_MEMBER_ID));
-                return;
-            }
-        } else {
-            ConsumerGroupMember holder = group.staticMember(instanceId);
-            if (unknown) {
-                // A restarted static member takes its predecessor's place, partitions and epoch.
-                replaced = holder;
-                current = holder == null ? null : holder.copyAs(memberId);
-            } else if (holder == null) {
-                respond.accept(GroupCoordinator.joinError(memberId, Errors.UNKNOWN_MEMBER_ID));
-                return;
-            } else if (!holder.memberId.equals(memberId)) {
-                respond.accept(GroupCoordinator.joinError(memberId, Errors.FENCED_INSTANCE_ID));
-                return;
-            } else if (!holder.usesClassicProtocol()) {
-                respond.accept(GroupCoordinator.joinError(memberId, Errors.UNKNOWN_MEMBER_ID));
-                return;
-            } else {
-                current = holder;
-            }
+        Joining joining = joining(group, memberId, unknown, instanceId);
+        if (joining.error() != Errors.NONE) {
+            respond.accept(GroupCoordinator.joinError(memberId, joining.error()));
+            return;
         }
+        ConsumerGroupMember current = joining.current();
+        ConsumerGroupMember replaced = joining.replaced();
         boolean isNew = current == null;
         ConsumerGroupMember before = isNew ? new ConsumerGroupMember(memberId) : current;
         ConsumerGroupMember updated = before.copy();
@@ -195,6 +175,31 @@ final class ConsumerGroupClassicProtocol {
             }
         }
         return true;
+    }
+
+    /** Who joins: the member as it is (null if new), the static member it takes the place of (or null), or why not. */
+    private record Joining(ConsumerGroupMember current, ConsumerGroupMember replaced, Errors error) {
+    }
+
+    private static Joining joining(ConsumerGroup group, String memberId, boolean unknown, String instanceId) {
+        if (instanceId == null) {
+            ConsumerGroupMember current = group.member(memberId);
+            return current != null && !current.usesClassicProtocol()
+                    ? new Joining(null, null, Errors.UNKNOWN_MEMBER_ID) : new Joining(current, null, Errors.NONE);
+        }
+        ConsumerGroupMember holder = group.staticMember(instanceId);
+        if (unknown) {
+            // A restarted static member takes its predecessor's place, partitions and epoch.
+            return new Joining(holder == null ? null : holder.copyAs(memberId), holder, Errors.NONE);
+        }
+        if (holder == null) {
+            return new Joining(null, null, Errors.UNKNOWN_MEMBER_ID);
+        }
+        if (!holder.memberId.equals(memberId)) {
+            return new Joining(null, null, Errors.FENCED_INSTANCE_ID);
+        }
+        return holder.usesClassicProtocol() ? new Joining(holder, null, Errors.NONE)
+                : new Joining(null, null, Errors.UNKNOWN_MEMBER_ID);
     }
 
     /**
