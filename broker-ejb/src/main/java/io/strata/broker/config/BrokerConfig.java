@@ -603,9 +603,12 @@ public final class BrokerConfig {
                                 + " new one beyond is refused with SHARE_SESSION_LIMIT_REACHED.")
                 .define(GROUP_CONSUMER_MIGRATION_POLICY, Type.STRING, "bidirectional",
                         ConfigDef.CaseInsensitiveValidString.in("disabled", "upgrade", "downgrade", "bidirectional"),
-                        Importance.MEDIUM, "Whether an empty classic group may become a consumer-protocol group"
-                                + " (upgrade), an empty consumer-protocol group a classic one (downgrade), both,"
-                                + " or neither. A group with members keeps its kind.")
+                        Importance.MEDIUM, "Whether a classic group may become a consumer-protocol group when a"
+                                + " consumer-protocol member joins it, online if it has members (upgrade), a"
+                                + " consumer-protocol group a classic one when it is empty or its last"
+                                + " consumer-protocol member leaves a group of classic members (downgrade), both, or"
+                                + " neither. Classic members join a consumer-protocol group with members whatever"
+                                + " the policy, as in Kafka.")
                 .define(GROUP_SHARE_SESSION_TIMEOUT_MS, Type.INT, 45_000, Range.atLeast(1), Importance.MEDIUM,
                         "How long a member of a share group may go without a heartbeat before it is removed; a"
                                 + " group may override it with share.session.timeout.ms.")

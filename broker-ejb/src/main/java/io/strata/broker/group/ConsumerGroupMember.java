@@ -9,7 +9,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * A member of a consumer-protocol (KIP-848) group: who it is (member id chosen by the client, optional static instance
+ * A member of a consumer-protocol (KIP-848) group, speaking that protocol or, in a mixed group, the classic one (then
+ * with {@link ClassicMetadata}): who it is (member id chosen by the client, optional static instance
  * id, rack, client id and host), what it subscribes to (topic names and a broker-side regular expression), the server
  * assignor it asks for, its rebalance timeout, its epoch and previous epoch, its reconciliation state, the partitions
  * it may use now and those it must revoke first.
@@ -49,6 +50,50 @@ final class ConsumerGroupMember {
     State state = State.STABLE;
     Map<Uuid, Set<Integer>> assigned = new HashMap<>();
     Map<Uuid, Set<Integer>> pendingRevocation = new HashMap<>();
+    /** For a member speaking the classic protocol inside a consumer group: what its JoinGroup said; else null. */
+    ClassicMetadata classic;
+
+    /**
+     * What a classic-protocol member of a consumer group said in its JoinGroup: its session timeout and the protocols
+     * (assignor names) it supports with their metadata (its subscription), in its order of preference. The consumer
+     * group answers it with the first one; a downgrade to a classic group chooses among them.
+     */
+    record ClassicMetadata(int sessionTimeoutMs, Map<String, byte[]> protocols) {
+        ClassicMetadata {
+            if (protocols.isEmpty()) {
+                throw new IllegalArgumentException("a classic member supports at least one protocol");
+            }
+            protocols = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(protocols));
+        }
+
+        /** The protocol the member is answered with: the first it supports. */
+        String protocolName() {
+            return protocols.keySet().iterator().next();
+        }
+
+        byte[] metadata() {
+            return protocols.get(protocolName());
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            if (!(other instanceof ClassicMetadata that) || sessionTimeoutMs != that.sessionTimeoutMs
+                    || !protocols.keySet().equals(that.protocols.keySet())) {
+                return false;
+            }
+            for (Map.Entry<String, byte[]> protocol : protocols.entrySet()) {
+                if (!java.util.Arrays.equals(protocol.getValue(), that.protocols.get(protocol.getKey()))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(sessionTimeoutMs, protocols.keySet());
+        }
+    }
 
     ConsumerGroupMember(String memberId) {
         this.memberId = memberId;
@@ -74,11 +119,17 @@ final class ConsumerGroupMember {
         copy.state = state;
         copy.assigned = copyOf(assigned);
         copy.pendingRevocation = copyOf(pendingRevocation);
+        copy.classic = classic;
         return copy;
     }
 
     boolean isStatic() {
         return instanceId != null;
+    }
+
+    /** Whether the member speaks the classic protocol (JoinGroup, SyncGroup, Heartbeat) inside a consumer group. */
+    boolean usesClassicProtocol() {
+        return classic != null;
     }
 
     /** Whether a static member said it leaves for a while ({@link #LEAVE_STATIC_EPOCH}). */

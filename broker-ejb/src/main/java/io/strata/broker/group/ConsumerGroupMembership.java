@@ -36,7 +36,11 @@ import java.util.regex.PatternSyntaxException;
  * ConsumerGroupHeartbeat (join, heartbeat, leave, static members), the group epoch raised by every change of
  * membership, subscription or subscribed topics' metadata, the target assignment computed by a server-side assignor,
  * each member's incremental reconciliation towards it ({@link MemberReconciliation}), session and revocation timeouts
- * that fence members, and ConsumerGroupDescribe. Subscriptions by regular expression are resolved on the broker at
+ * that fence members, and ConsumerGroupDescribe. Members speaking the classic protocol may be in a consumer group too
+ * (Kafka's mixed groups): they go through the same epochs, target assignment and reconciliation, driven by their
+ * JoinGroup ({@link ConsumerGroupClassicProtocol}); a classic group with members becomes a consumer group when a
+ * consumer-protocol member joins it, and a consumer group becomes classic again when its last consumer-protocol member
+ * leaves, as {@code group.consumer.migration.policy} allows ({@link GroupConversion}). Subscriptions by regular expression are resolved on the broker at
  * every heartbeat, with {@link Pattern} (Java syntax; Kafka uses RE2J, whose common syntax is the same) matching whole
  * topic names; internal topics are never matched.
  *
@@ -63,6 +67,22 @@ final class ConsumerGroupMembership {
     private final Map<String, Group> groups;
     /** Each group's heartbeat interval and session timeout: its group configs over the broker's defaults. */
     private final Function<String, ConsumerGroupConfig> groupConfigs;
+    /** The join timers of classic members told to rejoin: scheduled once, until they rejoin or are fenced. */
+    private final Set<String> joinTimers = new HashSet<>();
+    /** Turns a group into a classic group when its last consumer-protocol member leaves, if it may. */
+    private Downgrade downgrade = (group, leavingMemberId, onCommitted, onFailed) -> false;
+
+    /** The downgrade of a consumer group whose remaining members all speak the classic protocol. */
+    interface Downgrade {
+        /**
+         * Turns {@code group} into a classic group without {@code leavingMemberId} (null: the group's members all
+         * speak the classic protocol already), if Kafka's conditions and {@code group.consumer.migration.policy}
+         * allow it: writes the records that say so and calls back once they are committed or failed. Returns false,
+         * changing nothing, if the group stays a consumer group.
+         */
+        boolean downgrade(ConsumerGroup group, String leavingMemberId, Runnable onCommitted,
+                          java.util.function.Consumer<Errors> onFailed);
+    }
 
     ConsumerGroupMembership(CoordinatorContext context, BrokerConfig config, Function<String, TopicImage> topicByName,
                             Supplier<Collection<TopicImage>> topics, Map<String, Group> groups,
@@ -73,6 +93,17 @@ final class ConsumerGroupMembership {
         this.topics = topics;
         this.groups = groups;
         this.groupConfigs = groupConfigs;
+    }
+
+    /** The downgrade of a group whose members all speak the classic protocol now; see {@link Downgrade}. */
+    boolean downgradeClassicOnly(ConsumerGroup group, Runnable onCommitted,
+                                 java.util.function.Consumer<Errors> onFailed) {
+        return downgrade.downgrade(group, null, onCommitted, onFailed);
+    }
+
+    /** Set by the shard, which owns classic groups. */
+    void onLastConsumerMemberLeaving(Downgrade downgrade) {
+        this.downgrade = Objects.requireNonNull(downgrade, "downgrade");
     }
 
     // ---------------------------------------------------------------------------------------------------- loading
@@ -123,7 +154,7 @@ final class ConsumerGroupMembership {
         for (Group each : groups.values()) {
             if (each instanceof ConsumerGroup group) {
                 for (ConsumerGroupMember member : group.members.values()) {
-                    scheduleSession(group.groupId, member.memberId);
+                    scheduleSession(group.groupId, member);
                 }
             }
         }
@@ -238,6 +269,10 @@ final class ConsumerGroupMembership {
             checkEpoch(current, epoch, owned);
         }
         boolean isNew = current == null;
+        if (current != null && current.usesClassicProtocol()) {
+            throw Errors.UNKNOWN_MEMBER_ID.exception("Member " + memberId + " of group " + group.groupId
+                    + " uses the classic protocol: it joins with JoinGroup, not ConsumerGroupHeartbeat.");
+        }
         if (isNew && group.members.size() >= config.groupConsumerMaxSize) {
             throw Errors.GROUP_MAX_SIZE_REACHED.exception("Group " + group.groupId + " has reached its maximum size"
                     + " of " + config.groupConsumerMaxSize + " members.");
@@ -248,34 +283,13 @@ final class ConsumerGroupMembership {
                 || !Objects.equals(updated.subscribedTopicRegex, before.subscribedTopicRegex);
 
         if (replaced != null) {
-            Map<Uuid, Set<Integer>> target = group.targetOf(replaced.memberId);
-            group.remove(replaced.memberId);
-            group.targetAssignment.put(memberId, target);
-            cancelTimers(group.groupId, replaced.memberId);
-            records.add(CoordinatorRecord.tombstone(GroupRecords.consumerMemberKey(group.groupId,
-                    replaced.memberId)));
-            LOG.log(Level.INFO, "Static member {0} of group {1} rejoined as {2}, replacing {3}",
-                    request.instanceId(), group.groupId, memberId, replaced.memberId);
+            replaceStaticMember(group, replaced, memberId, records);
         } else if (isNew) {
             LOG.log(Level.INFO, "Member {0} joins consumer group {1}", memberId, group.groupId);
         }
-        group.put(updated);
-        Map<String, ConsumerGroup.TopicMetadata> metadata = subscriptionMetadata(group);
-        boolean bump = subscriptionChanged || !metadata.equals(group.subscriptionMetadata);
-        boolean groupChanged = bump || group.groupEpoch > group.assignmentEpoch;
-        Set<String> retargeted = Set.of();
-        if (bump) {
-            group.groupEpoch++;
-            group.subscriptionMetadata = metadata;
-            LOG.log(Level.INFO, "Consumer group {0} is at epoch {1}", group.groupId, group.groupEpoch);
-        }
-        if (group.groupEpoch > group.assignmentEpoch) {
-            retargeted = computeTargetAssignment(group);
-        }
-        ConsumerGroupMember reconciled = MemberReconciliation.reconcile(updated, group.assignmentEpoch,
-                group.targetOf(memberId), group::currentPartitionEpoch, owned);
-        group.put(reconciled);
-        scheduleSession(group.groupId, memberId);
+        ConsumerGroupMember reconciled = applyAndReconcile(group, before, updated, subscriptionChanged,
+                isNew || replaced != null, owned, records);
+        scheduleSession(group.groupId, reconciled);
         if (reconciled.state == State.UNREVOKED_PARTITIONS) {
             if (updated.state != State.UNREVOKED_PARTITIONS) {
                 scheduleRevocationTimeout(group.groupId, reconciled);
@@ -293,6 +307,52 @@ final class ConsumerGroupMembership {
         if (fullRequest || !reconciled.assigned.equals(before.assigned)) {
             response.setAssignment(assignmentOf(reconciled));
         }
+        if (records.isEmpty()) {
+            return CompletableFuture.completedFuture(response);
+        }
+        return write(group, records, response);
+    }
+
+    /** A static member's new incarnation takes the place (and target) of the one that left for a while. */
+    void replaceStaticMember(ConsumerGroup group, ConsumerGroupMember replaced, String memberId,
+                             List<CoordinatorRecord> records) {
+        Map<Uuid, Set<Integer>> target = group.targetOf(replaced.memberId);
+        group.remove(replaced.memberId);
+        group.targetAssignment.put(memberId, target);
+        cancelTimers(group.groupId, replaced.memberId);
+        records.add(CoordinatorRecord.tombstone(GroupRecords.consumerMemberKey(group.groupId, replaced.memberId)));
+        LOG.log(Level.INFO, "Static member {0} of group {1} rejoined as {2}, replacing {3}", replaced.instanceId,
+                group.groupId, memberId, replaced.memberId);
+    }
+
+    /**
+     * Puts the member's change into its group: a new group epoch if its subscription or the subscribed topics changed,
+     * a new target assignment if the epoch moved past the target's, and the member reconciled towards its target,
+     * given the partitions it says it owns ({@code owned}, null if it did not say). Adds the records of what changed
+     * (the group's, the members whose target changed, the member's own) to {@code records}; returns the member as
+     * it is now. Both protocols' members go through here: the heartbeat of a consumer-protocol member, the JoinGroup
+     * of a classic one.
+     */
+    ConsumerGroupMember applyAndReconcile(ConsumerGroup group, ConsumerGroupMember before, ConsumerGroupMember updated,
+                                          boolean subscriptionChanged, boolean writeMember,
+                                          Map<Uuid, Set<Integer>> owned, List<CoordinatorRecord> records) {
+        String memberId = updated.memberId;
+        group.put(updated);
+        Map<String, ConsumerGroup.TopicMetadata> metadata = subscriptionMetadata(group);
+        boolean bump = subscriptionChanged || !metadata.equals(group.subscriptionMetadata);
+        boolean groupChanged = bump || group.groupEpoch > group.assignmentEpoch;
+        Set<String> retargeted = Set.of();
+        if (bump) {
+            group.groupEpoch++;
+            group.subscriptionMetadata = metadata;
+            LOG.log(Level.INFO, "Consumer group {0} is at epoch {1}", group.groupId, group.groupEpoch);
+        }
+        if (group.groupEpoch > group.assignmentEpoch) {
+            retargeted = computeTargetAssignment(group);
+        }
+        ConsumerGroupMember reconciled = MemberReconciliation.reconcile(updated, group.assignmentEpoch,
+                group.targetOf(memberId), group::currentPartitionEpoch, owned);
+        group.put(reconciled);
         if (groupChanged) {
             records.add(groupRecord(group));
         }
@@ -301,13 +361,10 @@ final class ConsumerGroupMembership {
                 records.add(memberRecord(group, group.member(retargetedId)));
             }
         }
-        if (isNew || replaced != null || retargeted.contains(memberId) || !sameStoredState(before, reconciled)) {
+        if (writeMember || retargeted.contains(memberId) || !sameStoredState(before, reconciled)) {
             records.add(memberRecord(group, reconciled));
         }
-        if (records.isEmpty()) {
-            return CompletableFuture.completedFuture(response);
-        }
-        return write(group, records, response);
+        return reconciled;
     }
 
     /** The consumer group of that id, created (replacing an empty classic group, when allowed) for a joining member. */
@@ -332,6 +389,9 @@ final class ConsumerGroupMembership {
             LOG.log(Level.INFO, "Empty classic group {0} becomes a consumer group", groupId);
             return group;
         }
+        if (joining && existing instanceof ClassicGroup classic && !classic.isEmpty()) {
+            return upgrade(classic);
+        }
         if (existing instanceof ShareGroup) {
             throw Errors.GROUP_ID_NOT_FOUND.exception("Group " + groupId + " is not a consumer group.");
         }
@@ -340,7 +400,65 @@ final class ConsumerGroupMembership {
                 + config.groupConsumerMigrationPolicy + ")" : ": it is a classic group with members") + ".");
     }
 
-    private boolean upgradeAllowed() {
+    /**
+     * Kafka's online upgrade: a classic group with members becomes a consumer group when a consumer-protocol member
+     * joins it, if the policy allows, its members speak the consumer embedded protocol and they fit in
+     * {@code group.consumer.max.size}. Its members stay, speaking the classic protocol, with their assignments at the
+     * generation as epoch; members waiting in a rebalance are told to rejoin (REBALANCE_IN_PROGRESS). The conversion
+     * is written at once, ahead of the joining member's records, so the log always holds a whole conversion.
+     */
+    private ConsumerGroup upgrade(ClassicGroup classic) {
+        String groupId = classic.groupId;
+        String refusal = !upgradeAllowed() ? BrokerConfig.GROUP_CONSUMER_MIGRATION_POLICY + " is "
+                + config.groupConsumerMigrationPolicy + ", which does not allow an online upgrade"
+                : !ClassicGroup.CONSUMER_PROTOCOL_TYPE.equals(classic.protocolType) ? "its protocol type is "
+                + classic.protocolType + ", not the consumer embedded protocol"
+                : classic.members.size() > config.groupConsumerMaxSize ? "its " + classic.members.size()
+                + " members exceed " + BrokerConfig.GROUP_CONSUMER_MAX_SIZE + " (" + config.groupConsumerMaxSize + ")"
+                : null;
+        if (refusal != null) {
+            LOG.log(Level.INFO, "Cannot upgrade classic group {0} to a consumer group: {1}", groupId, refusal);
+            throw Errors.GROUP_ID_NOT_FOUND.exception("Group " + groupId + " is not a consumer group: it is a classic"
+                    + " group with members, and " + refusal + ".");
+        }
+        ConsumerGroup group;
+        try {
+            group = GroupConversion.toConsumerGroup(classic, topicByName);
+        } catch (IllegalArgumentException e) {
+            LOG.log(Level.WARNING, "Cannot upgrade classic group {0} to a consumer group: {1}", groupId,
+                    e.getMessage());
+            throw Errors.GROUP_ID_NOT_FOUND.exception("Cannot upgrade the classic group " + groupId + " to a consumer"
+                    + " group because the embedded consumer protocol is malformed: " + e.getMessage() + ".");
+        }
+        for (GroupMember member : classic.members.values()) {
+            if (member.awaitingJoin != null) {
+                member.awaitingJoin.accept(GroupCoordinator.joinError(member.memberId, Errors.REBALANCE_IN_PROGRESS));
+                member.awaitingJoin = null;
+            }
+            if (member.awaitingSync != null) {
+                member.awaitingSync.accept(new SyncResult(Errors.REBALANCE_IN_PROGRESS.code(), new byte[0]));
+                member.awaitingSync = null;
+            }
+        }
+        context.cancel(classic.rebalanceTimerKey());
+        classic.transitionTo(GroupState.DEAD, context.nowMs()); // its pending callbacks and timers do nothing now
+        group.subscriptionMetadata = subscriptionMetadata(group);
+        groups.put(groupId, group);
+        List<CoordinatorRecord> records = new ArrayList<>();
+        records.add(CoordinatorRecord.tombstone(GroupRecords.groupKey(groupId)));
+        records.add(groupRecord(group));
+        for (ConsumerGroupMember member : group.members.values()) {
+            records.add(memberRecord(group, member));
+            scheduleSession(groupId, member);
+        }
+        context.write(records, () -> { }, failure -> LOG.log(Level.WARNING, "Writing the upgrade of group {0} to a"
+                + " consumer group failed: {1}", groupId, failure));
+        LOG.log(Level.INFO, "Classic group {0} with {1} member(s) at generation {2} becomes a consumer group (online"
+                + " upgrade); its members keep the classic protocol", groupId, group.members.size(), group.groupEpoch);
+        return group;
+    }
+
+    boolean upgradeAllowed() {
         return config.groupConsumerMigrationPolicy.equals("upgrade")
                 || config.groupConsumerMigrationPolicy.equals("bidirectional");
     }
@@ -415,7 +533,7 @@ final class ConsumerGroupMembership {
                 && Objects.equals(a.serverAssignor, b.serverAssignor) && a.rebalanceTimeoutMs == b.rebalanceTimeoutMs
                 && a.memberEpoch == b.memberEpoch && a.previousMemberEpoch == b.previousMemberEpoch
                 && a.state == b.state && a.assigned.equals(b.assigned)
-                && a.pendingRevocation.equals(b.pendingRevocation);
+                && a.pendingRevocation.equals(b.pendingRevocation) && Objects.equals(a.classic, b.classic);
     }
 
     private static Map<Uuid, Set<Integer>> owned(List<ConsumerGroupHeartbeatRequestData.TopicPartitions> partitions) {
@@ -443,7 +561,7 @@ final class ConsumerGroupMembership {
      * The topics the members subscribe to (by name or regular expression) that exist, with their ids and sizes.
      * Names are looked up one by one; only regular expressions, one pass each, go over every topic of the cluster.
      */
-    private Map<String, ConsumerGroup.TopicMetadata> subscriptionMetadata(ConsumerGroup group) {
+    Map<String, ConsumerGroup.TopicMetadata> subscriptionMetadata(ConsumerGroup group) {
         Map<String, ConsumerGroup.TopicMetadata> metadata = new HashMap<>();
         Map<String, Set<String>> resolved = new HashMap<>();
         for (ConsumerGroupMember member : group.members.values()) {
@@ -567,6 +685,11 @@ final class ConsumerGroupMembership {
             return write(group, List.of(memberRecord(group, away)), response);
         }
         LOG.log(Level.INFO, "Member {0} left consumer group {1}", member.memberId, group.groupId);
+        CompletableFuture<ConsumerGroupHeartbeatResponseData> done = new CompletableFuture<>();
+        if (downgrade.downgrade(group, member.memberId, () -> done.complete(response),
+                failure -> done.complete(error(failure, "The group's change could not be stored: " + failure)))) {
+            return done;
+        }
         return write(group, removeMember(group, member.memberId), response);
     }
 
@@ -574,7 +697,7 @@ final class ConsumerGroupMembership {
      * Removes a member: its partitions are free, and the group moves to a new epoch for the others. Returns the
      * records that say so.
      */
-    private List<CoordinatorRecord> removeMember(ConsumerGroup group, String memberId) {
+    List<CoordinatorRecord> removeMember(ConsumerGroup group, String memberId) {
         group.remove(memberId);
         cancelTimers(group.groupId, memberId);
         group.groupEpoch++;
@@ -584,16 +707,24 @@ final class ConsumerGroupMembership {
     }
 
     /** Fences a member that stopped heartbeating, or did not revoke in time, once it is still the one it was. */
-    private void fence(String groupId, String memberId, String why) {
+    void fence(String groupId, String memberId, String why) {
         if (!(groups.get(groupId) instanceof ConsumerGroup group) || group.member(memberId) == null) {
             return;
         }
         LOG.log(Level.INFO, "Member {0} of consumer group {1} is fenced: {2}", memberId, groupId, why);
-        write(group, removeMember(group, memberId), null);
+        if (!downgrade.downgrade(group, memberId, () -> { }, failure -> { })) {
+            write(group, removeMember(group, memberId), null);
+        }
     }
 
-    private void scheduleSession(String groupId, String memberId) {
-        int sessionTimeoutMs = groupConfigs.apply(groupId).sessionTimeoutMs();
+    /**
+     * (Re)starts the member's session: the group's {@code group.consumer.session.timeout.ms}, or for a classic member
+     * the session timeout of its JoinGroup.
+     */
+    void scheduleSession(String groupId, ConsumerGroupMember member) {
+        String memberId = member.memberId;
+        int sessionTimeoutMs = member.usesClassicProtocol() ? member.classic.sessionTimeoutMs()
+                : groupConfigs.apply(groupId).sessionTimeoutMs();
         context.schedule(sessionTimerKey(groupId, memberId), sessionTimeoutMs,
                 () -> fence(groupId, memberId, "no heartbeat within its session timeout (" + sessionTimeoutMs
                         + " ms)"));
@@ -612,9 +743,48 @@ final class ConsumerGroupMembership {
         });
     }
 
-    private void cancelTimers(String groupId, String memberId) {
+    void cancelTimers(String groupId, String memberId) {
         context.cancel(sessionTimerKey(groupId, memberId));
         context.cancel(revocationTimerKey(groupId, memberId));
+        cancelJoinTimeout(groupId, memberId);
+        context.cancel(syncTimerKey(groupId, memberId));
+    }
+
+    /** A classic member told to rejoin (REBALANCE_IN_PROGRESS) must do so within its rebalance timeout. */
+    void scheduleJoinTimeoutIfAbsent(String groupId, ConsumerGroupMember member) {
+        String key = joinTimerKey(groupId, member.memberId);
+        if (joinTimers.add(key)) {
+            context.schedule(key, Math.max(1, member.rebalanceTimeoutMs), () -> {
+                joinTimers.remove(key);
+                fence(groupId, member.memberId, "the classic member did not rejoin within its rebalance timeout of "
+                        + member.rebalanceTimeoutMs + " ms");
+            });
+        }
+    }
+
+    void cancelJoinTimeout(String groupId, String memberId) {
+        String key = joinTimerKey(groupId, memberId);
+        joinTimers.remove(key);
+        context.cancel(key);
+    }
+
+    /** A classic member answered at JoinGroup must send its SyncGroup within its rebalance timeout. */
+    void scheduleSyncTimeout(String groupId, String memberId, int rebalanceTimeoutMs) {
+        context.schedule(syncTimerKey(groupId, memberId), Math.max(1, rebalanceTimeoutMs), () -> fence(groupId,
+                memberId, "the classic member did not sync within its rebalance timeout of " + rebalanceTimeoutMs
+                        + " ms"));
+    }
+
+    void cancelSyncTimeout(String groupId, String memberId) {
+        context.cancel(syncTimerKey(groupId, memberId));
+    }
+
+    private static String joinTimerKey(String groupId, String memberId) {
+        return "consumer-classic-join/" + groupId + "/" + memberId;
+    }
+
+    private static String syncTimerKey(String groupId, String memberId) {
+        return "consumer-classic-sync/" + groupId + "/" + memberId;
     }
 
     private static String sessionTimerKey(String groupId, String memberId) {
@@ -625,18 +795,18 @@ final class ConsumerGroupMembership {
         return "consumer-revocation/" + groupId + "/" + memberId;
     }
 
-    private static CoordinatorRecord groupRecord(ConsumerGroup group) {
+    static CoordinatorRecord groupRecord(ConsumerGroup group) {
         return new CoordinatorRecord(GroupRecords.consumerGroupKey(group.groupId),
                 GroupRecords.consumerGroupValue(group));
     }
 
-    private static CoordinatorRecord memberRecord(ConsumerGroup group, ConsumerGroupMember member) {
+    static CoordinatorRecord memberRecord(ConsumerGroup group, ConsumerGroupMember member) {
         return new CoordinatorRecord(GroupRecords.consumerMemberKey(group.groupId, member.memberId),
                 GroupRecords.consumerMemberValue(member, group.targetOf(member.memberId)));
     }
 
     /** Writes {@code records}; answers {@code response}, if any, once they are committed. */
-    private CompletableFuture<ConsumerGroupHeartbeatResponseData> write(ConsumerGroup group,
+    CompletableFuture<ConsumerGroupHeartbeatResponseData> write(ConsumerGroup group,
                                                                       List<CoordinatorRecord> records,
                                                                       ConsumerGroupHeartbeatResponseData response) {
         CompletableFuture<ConsumerGroupHeartbeatResponseData> done = new CompletableFuture<>();
@@ -669,6 +839,9 @@ final class ConsumerGroupMembership {
         if (memberEpoch == member.memberEpoch) {
             return Errors.NONE;
         }
+        if (member.usesClassicProtocol()) {
+            return Errors.ILLEGAL_GENERATION; // as Kafka: a classic member commits with its generation, its epoch
+        }
         if (memberEpoch > member.memberEpoch || memberEpoch < member.previousMemberEpoch) {
             return Errors.STALE_MEMBER_EPOCH;
         }
@@ -695,6 +868,9 @@ final class ConsumerGroupMembership {
         ConsumerGroupMember member = group.member(memberId);
         if (member == null) {
             return Errors.UNKNOWN_MEMBER_ID;
+        }
+        if (member.usesClassicProtocol()) {
+            return memberEpoch == member.memberEpoch ? Errors.NONE : Errors.ILLEGAL_GENERATION;
         }
         return memberEpoch == member.memberEpoch || memberEpoch == member.previousMemberEpoch ? Errors.NONE
                 : Errors.STALE_MEMBER_EPOCH;
@@ -730,7 +906,7 @@ final class ConsumerGroupMembership {
                     .setSubscribedTopicRegex(member.subscribedTopicRegex)
                     .setAssignment(describedAssignment(member.assigned, names))
                     .setTargetAssignment(describedAssignment(group.targetOf(member.memberId), names))
-                    .setMemberType((byte) 1));
+                    .setMemberType(member.usesClassicProtocol() ? (byte) 0 : (byte) 1));
         }
         return described;
     }

@@ -231,7 +231,7 @@ public final class GroupCoordinator implements AutoCloseable {
         if (error != Errors.NONE) {
             return CompletableFuture.completedFuture(new LeaveGroupResponseData().setErrorCode(error.code()));
         }
-        return runtime.call("leave-group", partitionFor(groupId), shard -> shard.leaveGroup(groupId, leaving))
+        return runtime.submit("leave-group", partitionFor(groupId), shard -> shard.leaveGroup(groupId, leaving))
                 .exceptionally(failure -> new LeaveGroupResponseData().setErrorCode(errorOf(failure).code()));
     }
 

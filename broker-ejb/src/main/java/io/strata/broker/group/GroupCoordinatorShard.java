@@ -50,7 +50,9 @@ import java.util.function.Supplier;
  * assignment is handed out at SyncGroup, members are expired by {@code session.timeout.ms} or dropped when they do not
  * rejoin within the rebalance timeout, static members keep their place across restarts, generations fence stale
  * members), offset commits, fetches and deletions, group deletion and offset expiry. Consumer-protocol (KIP-848)
- * groups live in the same map of groups and share the offsets; their protocol is {@link ConsumerGroupMembership}'s.
+ * groups live in the same map of groups and share the offsets; their protocol is {@link ConsumerGroupMembership}'s,
+ * and a consumer group serves classic members too ({@link ConsumerGroupClassicProtocol}), so a group changes kind
+ * online as Kafka's do.
  * Share groups (KIP-932) live there too, without offsets (their progress is share state, kept by the share
  * coordinator); their protocol is {@link ShareGroupMembership}'s. A group id is of one kind at a time.
  *
@@ -81,6 +83,8 @@ final class GroupCoordinatorShard implements CoordinatorShard {
     private final OffsetStore offsets = new OffsetStore();
     private final PendingTransactionalOffsets pendingOffsets = new PendingTransactionalOffsets();
     private final ConsumerGroupMembership consumerGroups;
+    private final ConsumerGroupClassicProtocol classicMembers;
+    private final Supplier<Collection<TopicImage>> allTopics;
     private final ShareGroupMembership shareGroups;
     private final ShareGroupDeletionListener shareGroupDeleted;
 
@@ -104,8 +108,12 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         this.context = context;
         this.config = config;
         this.topics = topics;
+        this.allTopics = allTopics;
         this.consumerGroups = new ConsumerGroupMembership(context, config, topics, allTopics, groups,
                 groupConfigs::consumer);
+        this.consumerGroups.onLastConsumerMemberLeaving(this::downgrade);
+        this.classicMembers = new ConsumerGroupClassicProtocol(context, config, consumerGroups, topics,
+                this::topicName);
         this.shareGroups = new ShareGroupMembership(context, config, topics, allTopics, groups, groupConfigs::share);
         this.shareGroupDeleted = shareGroupDeleted;
     }
@@ -255,12 +263,17 @@ final class GroupCoordinatorShard implements CoordinatorShard {
             return;
         }
         if (groups.get(request.groupId()) instanceof ConsumerGroup consumerGroup && !consumerGroup.isDead()) {
-            if (!consumerGroup.isEmpty() || !consumerGroups.downgradeAllowed()) {
-                // A consumer-protocol group with members keeps its kind: classic members cannot join it.
+            if (!consumerGroup.isEmpty()) {
+                // As Kafka: a consumer group with members serves classic members too (a mixed group).
+                classicMembers.join(consumerGroup, request, version, clientId, clientHost, protocols, respond);
+                return;
+            }
+            if (!consumerGroups.downgradeAllowed()) {
+                // An empty consumer group keeps its kind unless the policy lets it become a classic group.
                 respond.accept(GroupCoordinator.joinError(request.memberId(), Errors.INCONSISTENT_GROUP_PROTOCOL));
                 return;
             }
-            downgrade(consumerGroup);
+            downgradeEmpty(consumerGroup);
         }
         ClassicGroup group = unknownMember ? classicOrNew(request.groupId()) : classic(request.groupId());
         if (group == null) {
@@ -280,12 +293,90 @@ final class GroupCoordinatorShard implements CoordinatorShard {
     }
 
     /** An empty consumer-protocol group becomes a classic one: its record goes, its offsets stay. */
-    private void downgrade(ConsumerGroup group) {
+    private void downgradeEmpty(ConsumerGroup group) {
         groups.put(group.groupId, new ClassicGroup(group.groupId, context.nowMs()));
         LOG.log(Level.INFO, "Empty consumer group {0} becomes a classic group", group.groupId);
         context.write(List.of(CoordinatorRecord.tombstone(GroupRecords.consumerGroupKey(group.groupId))), () -> {
         }, error -> LOG.log(Level.WARNING, "Removing the record of consumer group {0} failed: {1}", group.groupId,
                 error));
+    }
+
+    /**
+     * Kafka's online downgrade: when the last consumer-protocol member of a consumer group leaves (or is fenced) and
+     * every other member speaks the classic protocol, the group becomes a classic group again, if the policy allows
+     * and the members fit in {@code group.max.size}: stable at the group epoch, each member with its target
+     * assignment, and a rebalance begins at once, as Kafka does. With {@code leavingMemberId} null, the group's
+     * members all speak the classic protocol already (a classic static member just took the place of the last
+     * consumer-protocol one), and it becomes a classic group without a rebalance, as Kafka's does. The group's
+     * records go and the classic group's record comes in one batch. Returns false, changing nothing, if the group
+     * stays a consumer group.
+     */
+    private boolean downgrade(ConsumerGroup group, String leavingMemberId, Runnable onCommitted,
+                              Consumer<Errors> onFailed) {
+        ConsumerGroupMember leaving = leavingMemberId == null ? null : group.member(leavingMemberId);
+        if (leavingMemberId != null && (leaving == null || leaving.usesClassicProtocol()
+                || group.members.size() <= 1)) {
+            return false;
+        }
+        int remaining = group.members.size() - (leaving == null ? 0 : 1);
+        if (remaining == 0) {
+            return false;
+        }
+        for (ConsumerGroupMember member : group.members.values()) {
+            if (member != leaving && !member.usesClassicProtocol()) {
+                return false;
+            }
+        }
+        if (!consumerGroups.downgradeAllowed()) {
+            LOG.log(Level.INFO, "Consumer group {0} stays a consumer group of classic members: {1} is {2}",
+                    group.groupId, BrokerConfig.GROUP_CONSUMER_MIGRATION_POLICY, config.groupConsumerMigrationPolicy);
+            return false;
+        }
+        if (remaining > config.groupMaxSize) {
+            LOG.log(Level.INFO, "Cannot downgrade consumer group {0} to a classic group: its {1} members exceed"
+                    + " group.max.size ({2})", group.groupId, remaining, config.groupMaxSize);
+            return false;
+        }
+        ClassicGroup classic;
+        try {
+            classic = GroupConversion.toClassicGroup(group, leavingMemberId, this::topicName, context.nowMs());
+        } catch (IllegalArgumentException e) {
+            LOG.log(Level.WARNING, "Cannot downgrade consumer group {0} to a classic group: {1}", group.groupId,
+                    e.getMessage());
+            return false;
+        }
+        List<CoordinatorRecord> records = new ArrayList<>();
+        for (String memberId : group.members.keySet()) {
+            consumerGroups.cancelTimers(group.groupId, memberId);
+            records.add(CoordinatorRecord.tombstone(GroupRecords.consumerMemberKey(group.groupId, memberId)));
+        }
+        records.add(CoordinatorRecord.tombstone(GroupRecords.consumerGroupKey(group.groupId)));
+        records.add(groupRecord(classic));
+        group.dead = true;
+        groups.put(group.groupId, classic);
+        context.write(records, onCommitted, error -> {
+            LOG.log(Level.WARNING, "Writing the downgrade of group {0} to a classic group failed: {1}",
+                    group.groupId, error);
+            onFailed.accept(error);
+        });
+        LOG.log(Level.INFO, "Consumer group {0} becomes a classic group at generation {1} with {2} member(s) (online"
+                + " downgrade): its last consumer-protocol member {3}", group.groupId, classic.generationId,
+                classic.members.size(), leavingMemberId != null ? leavingMemberId + " left"
+                : "was replaced by a classic static member");
+        if (leavingMemberId != null) {
+            prepareRebalance(classic, "the group was downgraded from a consumer group");
+        }
+        return true;
+    }
+
+    /** The name of the topic of that id, or null if there is none. */
+    private String topicName(Uuid topicId) {
+        for (TopicImage topic : allTopics.get()) {
+            if (topic.id().equals(topicId)) {
+                return topic.name();
+            }
+        }
+        return null;
     }
 
     // ---------------------------------------------------------------------------------------------------- KIP-848
@@ -624,6 +715,10 @@ final class GroupCoordinatorShard implements CoordinatorShard {
 
     /** SyncGroup; {@code respond} is called once, now or when the leader's assignment is durable. */
     void syncGroup(SyncGroupRequestData request, Consumer<SyncResult> respond) {
+        if (groups.get(request.groupId()) instanceof ConsumerGroup consumerGroup && !consumerGroup.isDead()) {
+            classicMembers.sync(consumerGroup, request, respond);
+            return;
+        }
         ClassicGroup group = classic(request.groupId());
         if (group == null) {
             respond.accept(new SyncResult(Errors.UNKNOWN_MEMBER_ID.code(), new byte[0]));
@@ -706,6 +801,9 @@ final class GroupCoordinatorShard implements CoordinatorShard {
     // ---------------------------------------------------------------------------------------------------- liveness
 
     Errors heartbeat(String groupId, String memberId, String groupInstanceId, int generationId) {
+        if (groups.get(groupId) instanceof ConsumerGroup consumerGroup && !consumerGroup.isDead()) {
+            return classicMembers.heartbeat(consumerGroup, memberId, groupInstanceId, generationId);
+        }
         ClassicGroup group = classic(groupId);
         if (group == null) {
             return Errors.UNKNOWN_MEMBER_ID;
@@ -725,7 +823,16 @@ final class GroupCoordinatorShard implements CoordinatorShard {
     }
 
     /** LeaveGroup: each departing member (by member id, or by instance id for static ones) and its error. */
-    LeaveGroupResponseData leaveGroup(String groupId, List<LeaveGroupRequestData.MemberIdentity> leaving) {
+    CompletableFuture<LeaveGroupResponseData> leaveGroup(String groupId,
+                                                         List<LeaveGroupRequestData.MemberIdentity> leaving) {
+        if (groups.get(groupId) instanceof ConsumerGroup consumerGroup && !consumerGroup.isDead()) {
+            return classicMembers.leave(consumerGroup, leaving);
+        }
+        return CompletableFuture.completedFuture(leaveClassicGroup(groupId, leaving));
+    }
+
+    private LeaveGroupResponseData leaveClassicGroup(String groupId,
+                                                     List<LeaveGroupRequestData.MemberIdentity> leaving) {
         LeaveGroupResponseData response = new LeaveGroupResponseData();
         ClassicGroup group = classic(groupId);
         if (group == null) {
@@ -1238,6 +1345,14 @@ final class GroupCoordinatorShard implements CoordinatorShard {
 
     /** Writes the group's membership, so that a restart or failover keeps generations, assignments and static members. */
     private void writeGroup(ClassicGroup group, Runnable onCommitted, Consumer<Errors> onFailed) {
+        context.write(List.of(groupRecord(group)), onCommitted, error -> {
+            LOG.log(Level.WARNING, "Writing the membership of group {0} failed: {1}", group.groupId, error);
+            onFailed.accept(error);
+        });
+    }
+
+    /** The record of a classic group's membership: generation, protocol, leader, members and assignments. */
+    private static CoordinatorRecord groupRecord(ClassicGroup group) {
         List<StoredMember> members = new ArrayList<>();
         for (GroupMember member : group.members.values()) {
             members.add(new StoredMember(member.memberId, member.groupInstanceId, member.clientId, member.clientHost,
@@ -1247,11 +1362,12 @@ final class GroupCoordinatorShard implements CoordinatorShard {
         }
         StoredGroup stored = new StoredGroup(group.protocolType, group.generationId, group.protocolName,
                 group.leaderId, group.stateChangedMs, members);
-        context.write(List.of(new CoordinatorRecord(GroupRecords.groupKey(group.groupId),
-                GroupRecords.groupValue(stored))), onCommitted, error -> {
-                    LOG.log(Level.WARNING, "Writing the membership of group {0} failed: {1}", group.groupId, error);
-                    onFailed.accept(error);
-                });
+        return new CoordinatorRecord(GroupRecords.groupKey(group.groupId), GroupRecords.groupValue(stored));
+    }
+
+    /** The group of that id, of whatever kind, or null: for tests that check a group's state beyond its description. */
+    Group group(String groupId) {
+        return groups.get(groupId);
     }
 
     /** The groups of this partition, for metrics. */

@@ -24,7 +24,8 @@ import java.util.TreeSet;
  * assignments, and one per offset committed in an open transaction (key: group, producer id, topic, partition; the
  * value as a committed offset's) until the transaction's marker arrives. A consumer-protocol group has one record
  * (key: group) with its epochs, assignor and the subscribed topics' metadata, and one per member (key: group, member
- * id) with its subscription, epochs, reconciliation state, current and target assignment: a heartbeat rewrites its
+ * id) with its subscription, epochs, reconciliation state, current and target assignment, and, for a member speaking the
+ * classic protocol inside the consumer group, its supported protocols and session timeout: a heartbeat rewrites its
  * own member, not the whole group. A share group (KIP-932) is stored the same way: one record (key: group) with its
  * epochs, the subscribed topics' metadata and every partition it was ever assigned (where it may have share state),
  * and one per member (key: group, member id) with its subscription, epochs, assignment and target. A tombstone
@@ -48,6 +49,11 @@ final class GroupRecords {
     /** A member of a share group, with its assignment and target. */
     private static final short SHARE_MEMBER_KEY = 7;
     private static final short VALUE_VERSION = 1;
+    /**
+     * A consumer-protocol member's value from version 2 on ends with its classic metadata, for a member speaking the
+     * classic protocol inside a consumer group (a flag, then its session timeout and supported protocols).
+     */
+    private static final short CONSUMER_MEMBER_VALUE_VERSION = 2;
 
     private GroupRecords() {
     }
@@ -278,7 +284,7 @@ final class GroupRecords {
     static byte[] consumerMemberValue(ConsumerGroupMember member, Map<Uuid, Set<Integer>> target) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeShort(VALUE_VERSION);
+            out.writeShort(CONSUMER_MEMBER_VALUE_VERSION);
             writeString(out, member.instanceId);
             writeString(out, member.rackId);
             writeString(out, member.clientId);
@@ -296,6 +302,7 @@ final class GroupRecords {
             writePartitions(out, member.assigned);
             writePartitions(out, member.pendingRevocation);
             writePartitions(out, target);
+            writeClassicMetadata(out, member.classic);
         } catch (IOException e) {
             throw new UncheckedIOException("writing to memory cannot fail", e);
         }
@@ -303,7 +310,7 @@ final class GroupRecords {
     }
 
     static StoredConsumerMember decodeConsumerMemberValue(String memberId, ByteBuffer value) {
-        value.getShort();
+        short version = value.getShort();
         ConsumerGroupMember member = new ConsumerGroupMember(memberId);
         member.instanceId = getString(value);
         member.rackId = getString(value);
@@ -323,7 +330,42 @@ final class GroupRecords {
         member.state = ConsumerGroupMember.State.values()[value.get()];
         member.assigned = getPartitions(value);
         member.pendingRevocation = getPartitions(value);
-        return new StoredConsumerMember(member, getPartitions(value));
+        Map<Uuid, Set<Integer>> target = getPartitions(value);
+        if (version >= CONSUMER_MEMBER_VALUE_VERSION) {
+            member.classic = getClassicMetadata(value);
+        }
+        return new StoredConsumerMember(member, target);
+    }
+
+    private static void writeClassicMetadata(DataOutputStream out, ConsumerGroupMember.ClassicMetadata classic)
+            throws IOException {
+        out.writeBoolean(classic != null);
+        if (classic == null) {
+            return;
+        }
+        out.writeInt(classic.sessionTimeoutMs());
+        out.writeInt(classic.protocols().size());
+        for (Map.Entry<String, byte[]> protocol : classic.protocols().entrySet()) {
+            writeString(out, protocol.getKey());
+            out.writeInt(protocol.getValue().length);
+            out.write(protocol.getValue());
+        }
+    }
+
+    private static ConsumerGroupMember.ClassicMetadata getClassicMetadata(ByteBuffer value) {
+        if (value.get() == 0) {
+            return null;
+        }
+        int sessionTimeoutMs = value.getInt();
+        int count = value.getInt();
+        Map<String, byte[]> protocols = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < count; i++) {
+            String name = getString(value);
+            byte[] metadata = new byte[value.getInt()];
+            value.get(metadata);
+            protocols.put(name, metadata);
+        }
+        return new ConsumerGroupMember.ClassicMetadata(sessionTimeoutMs, protocols);
     }
 
     static byte[] shareGroupKey(String group) {

@@ -285,7 +285,7 @@ class ConsumerGroupShardTest {
     }
 
     @Test
-    void anEmptyClassicGroupBecomesAConsumerGroupButOneWithMembersDoesNot() {
+    void anEmptyClassicGroupBecomesAConsumerGroupButOneWhoseMembersAreNotConsumersDoesNot() {
         shard.commitOffsets("g", "", null, -1, List.of(new OffsetCommit(new TopicPartition("orders", 0), 3, -1,
                 "")));
         context.commitAll();
@@ -299,7 +299,8 @@ class ConsumerGroupShardTest {
         shard.joinGroup(new JoinGroupRequestData().setGroupId("g").setMemberId("").setProtocolType("consumer")
                 .setProtocols(protocols).setSessionTimeoutMs(10_000).setRebalanceTimeoutMs(10_000), (short) 9,
                 "client", "/127.0.0.1", refused::set);
-        assertThat(refused.get().errorCode()).isEqualTo(Errors.INCONSISTENT_GROUP_PROTOCOL.code());
+        assertThat(refused.get().errorCode()).as("a classic member whose subscription is not the consumer protocol's")
+                .isEqualTo(Errors.INCONSISTENT_GROUP_PROTOCOL.code());
 
         shard.joinGroup(new JoinGroupRequestData().setGroupId("classic").setMemberId("").setProtocolType("consumer")
                 .setProtocols(protocols).setSessionTimeoutMs(10_000).setRebalanceTimeoutMs(10_000), (short) 9,

@@ -9,6 +9,7 @@ import org.apache.kafka.clients.admin.ShareGroupDescription;
 import org.apache.kafka.clients.admin.ShareMemberDescription;
 import org.apache.kafka.clients.admin.SharePartitionOffsetInfo;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.GroupType;
 import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -100,8 +101,12 @@ public final class DescribeGroupCommand extends StrataCommand {
             logEnd = GroupOffsets.offsets(admin, partitions, OffsetSpec.latest());
         }
         PrintWriter out = out();
+        long classicMembers = description.members().stream()
+                .filter(member -> member.upgraded().isPresent() && !member.upgraded().get()).count();
         out.println("Group '" + group + "' is " + description.groupState() + " with "
                 + description.members().size() + (description.members().size() == 1 ? " member" : " members")
+                + (classicMembers == 0 ? "" : " (a consumer group; " + classicMembers + " of them "
+                + (classicMembers == 1 ? "speaks" : "speak") + " the classic protocol)")
                 + (description.coordinator() == null ? "" : "; coordinator: broker " + description.coordinator().id()
                 + " at " + description.coordinator().host() + ":" + description.coordinator().port()) + ".");
         out.println();
@@ -134,10 +139,22 @@ public final class DescribeGroupCommand extends StrataCommand {
             out.println("No active members.");
             return;
         }
-        Table table = new Table("CONSUMER-ID", "HOST", "CLIENT-ID", "#PARTITIONS", "ASSIGNMENT");
+        if (description.type() != GroupType.CONSUMER) {
+            Table table = new Table("CONSUMER-ID", "HOST", "CLIENT-ID", "#PARTITIONS", "ASSIGNMENT");
+            description.members().stream()
+                    .sorted(Comparator.comparing(MemberDescription::consumerId))
+                    .forEach(member -> table.row(member.consumerId(), member.host(), member.clientId(),
+                            member.assignment().topicPartitions().size(),
+                            assignment(member.assignment().topicPartitions())));
+            table.print(out);
+            return;
+        }
+        // A consumer group may hold members of both protocols (a mixed group): say which each speaks.
+        Table table = new Table("CONSUMER-ID", "HOST", "CLIENT-ID", "PROTOCOL", "#PARTITIONS", "ASSIGNMENT");
         description.members().stream()
                 .sorted(Comparator.comparing(MemberDescription::consumerId))
                 .forEach(member -> table.row(member.consumerId(), member.host(), member.clientId(),
+                        member.upgraded().map(upgraded -> upgraded ? "consumer" : "classic").orElse(null),
                         member.assignment().topicPartitions().size(),
                         assignment(member.assignment().topicPartitions())));
         table.print(out);

@@ -102,7 +102,7 @@ class GroupsCommandTest {
             assertThat(described.exitCode()).as(described.toString()).isZero();
             assertThat(described.outLines().get(0)).startsWith("Group 'moderns' is Stable with 1 member");
             assertThat(described.outLines()).anySatisfy(line -> assertThat(line.split(" +"))
-                    .endsWith("modern-1", "1", "modern:0"));
+                    .endsWith("modern-1", "consumer", "1", "modern:0"));
 
             Result consumers = strata(broker, "groups", "list", "--type", "consumer");
             assertThat(consumers.exitCode()).as(consumers.toString()).isZero();
@@ -113,6 +113,38 @@ class GroupsCommandTest {
         Result unknownType = strata(broker, "groups", "list", "--type", "bogus");
         assertThat(unknownType.exitCode()).isNotZero();
         assertThat(unknownType.err()).contains("unknown group type 'bogus'");
+    }
+
+    /** A mixed group: a classic consumer and a consumer-protocol one in one consumer group, each shown as it speaks. */
+    @Test
+    void aMixedGroupShowsWhichProtocolEachMemberSpeaks() throws Exception {
+        broker.createTopic("mingled", 2, Map.of());
+        try (KafkaConsumer<String, String> classic = broker.consumer("minglers", Map.of("client.id", "old-1"));
+             KafkaConsumer<String, String> modern = broker.consumer("minglers", Map.of("client.id", "new-1",
+                     "group.protocol", "consumer"))) {
+            classic.subscribe(List.of("mingled"));
+            await().atMost(Duration.ofSeconds(15)).until(() -> {
+                classic.poll(Duration.ofMillis(100));
+                return classic.assignment().size() == 2;
+            });
+            modern.subscribe(List.of("mingled"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                classic.poll(Duration.ofMillis(100));
+                modern.poll(Duration.ofMillis(100));
+                return classic.assignment().size() == 1 && modern.assignment().size() == 1;
+            });
+
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                Result described = strata(broker, "groups", "describe", "--group", "minglers");
+                assertThat(described.exitCode()).as(described.toString()).isZero();
+                assertThat(described.outLines().get(0)).startsWith("Group 'minglers' is Stable with 2 members (a"
+                        + " consumer group; 1 of them speaks the classic protocol)");
+                assertThat(described.outLines()).anySatisfy(line -> assertThat(line.split(" +"))
+                        .containsSubsequence("old-1", "classic", "1"));
+                assertThat(described.outLines()).anySatisfy(line -> assertThat(line.split(" +"))
+                        .containsSubsequence("new-1", "consumer", "1"));
+            });
+        }
     }
 
     @Test
