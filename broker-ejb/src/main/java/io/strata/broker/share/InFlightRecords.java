@@ -26,6 +26,8 @@ final class InFlightRecords {
         String memberId;
         /** When the lock ends, only while {@link RecordState#ACQUIRED}. */
         long lockExpiryMs;
+        /** Whether a member rejected the records, only while {@link RecordState#ARCHIVING}: the dead-letter reason. */
+        boolean rejected;
 
         Range(long firstOffset, long lastOffset, RecordState state, int deliveryCount, String memberId,
                 long lockExpiryMs) {
@@ -43,7 +45,8 @@ final class InFlightRecords {
 
         boolean sameStateAs(Range other) {
             return state == other.state && deliveryCount == other.deliveryCount
-                    && Objects.equals(memberId, other.memberId) && lockExpiryMs == other.lockExpiryMs;
+                    && Objects.equals(memberId, other.memberId) && lockExpiryMs == other.lockExpiryMs
+                    && rejected == other.rejected;
         }
 
         /** Makes the range Available or Acquired or terminal; owner and lock are kept only for Acquired. */
@@ -51,12 +54,26 @@ final class InFlightRecords {
             state = newState;
             memberId = newState == RecordState.ACQUIRED ? newMemberId : null;
             lockExpiryMs = newState == RecordState.ACQUIRED ? newLockExpiryMs : 0;
+            rejected = false;
+        }
+
+        /** Makes the range Archiving: given up on, waiting for its dead-letter write; {@code byMember} if rejected. */
+        void archiving(boolean byMember) {
+            become(RecordState.ARCHIVING, null, 0);
+            rejected = byMember;
+        }
+
+        Range copy() {
+            Range copy = new Range(firstOffset, lastOffset, state, deliveryCount, memberId, lockExpiryMs);
+            copy.rejected = rejected;
+            return copy;
         }
 
         @Override
         public String toString() {
             return firstOffset + ".." + lastOffset + " " + state + " x" + deliveryCount
-                    + (memberId == null ? "" : " by " + memberId + " until " + lockExpiryMs);
+                    + (memberId == null ? "" : " by " + memberId + " until " + lockExpiryMs)
+                    + (rejected ? " rejected" : "");
         }
     }
 
@@ -104,8 +121,7 @@ final class InFlightRecords {
     void copyFrom(InFlightRecords other) {
         ranges.clear();
         for (Range range : other.all()) {
-            ranges.put(range.firstOffset, new Range(range.firstOffset, range.lastOffset, range.state,
-                    range.deliveryCount, range.memberId, range.lockExpiryMs));
+            ranges.put(range.firstOffset, range.copy());
         }
     }
 
@@ -155,8 +171,8 @@ final class InFlightRecords {
         if (range == null || range.firstOffset == offset) {
             return;
         }
-        Range tail = new Range(offset, range.lastOffset, range.state, range.deliveryCount, range.memberId,
-                range.lockExpiryMs);
+        Range tail = range.copy();
+        tail.firstOffset = offset;
         range.lastOffset = offset - 1;
         ranges.put(offset, tail);
     }

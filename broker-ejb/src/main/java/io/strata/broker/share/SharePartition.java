@@ -26,6 +26,11 @@ import java.util.function.Predicate;
  * and the operation reports it so the caller can dead-letter it. The start offset moves past every Acknowledged or
  * Archived record at the front of the window.
  *
+ * <p>When the group has a dead-letter topic ({@link #deadLettering}), a record given up on, at the delivery limit or
+ * because a member rejected it, becomes Archiving instead (KIP-1191): never delivered again, but holding the start
+ * offset back until {@link #completeArchiving} says its dead-letter write was acknowledged. Archiving is stored like
+ * any state, so a new leader finds it and writes the record again: at least once, never lost.
+ *
  * <p>An acquisition may carry a filter (a JMS message selector, ARCHITECTURE.md decision 10): a record that does not
  * match is skipped for that member, stays Available for others, and its delivery count is not raised.
  *
@@ -47,6 +52,8 @@ public final class SharePartition {
     private long logStartOffset;
     /** No lock ends before this; a lower bound that spares most operations a pass over the ranges. */
     private long earliestLockExpiryMs = Long.MAX_VALUE;
+    /** Whether records given up on become Archiving (the group has a dead-letter topic) rather than Archived. */
+    private boolean deadLettering;
 
     /** A new share partition with nothing in flight, starting at {@code startOffset} (see {@link AutoOffsetReset}). */
     public SharePartition(ShareLimits limits, int stateEpoch, long startOffset) {
@@ -70,7 +77,17 @@ public final class SharePartition {
      * caller then tells it the log start offset ({@link #advanceLogStartOffset}).
      */
     public static Rebuilt rebuild(SharePartitionState state, ShareLimits limits) {
+        return rebuild(state, limits, false);
+    }
+
+    /**
+     * As {@link #rebuild(SharePartitionState, ShareLimits)}, for a group with a dead-letter topic when
+     * {@code deadLettering}: records it gives up on become Archiving. Stored Archiving records stay so, their reason
+     * taken from their delivery count (the store keeps no reason, as in Kafka): rejected below the delivery limit.
+     */
+    public static Rebuilt rebuild(SharePartitionState state, ShareLimits limits, boolean deadLettering) {
         SharePartition partition = new SharePartition(limits, state.stateEpoch(), state.startOffset());
+        partition.deadLettering = deadLettering;
         List<OffsetRange> archived = new ArrayList<>();
         for (SharePartitionState.StateBatch batch : state.stateBatches()) {
             partition.appendAvailableUpTo(batch.firstOffset());
@@ -78,6 +95,8 @@ public final class SharePartition {
                     null, 0);
             if (range.state == RecordState.ACQUIRED || range.state == RecordState.AVAILABLE) {
                 partition.release(range, archived);
+            } else if (range.state == RecordState.ARCHIVING) {
+                range.archiving(range.deliveryCount < limits.deliveryCountLimit());
             }
             partition.inFlight.append(range);
             partition.endOffset = batch.lastOffset() + 1;
@@ -96,7 +115,20 @@ public final class SharePartition {
         copy.endOffset = endOffset;
         copy.logStartOffset = logStartOffset;
         copy.earliestLockExpiryMs = earliestLockExpiryMs;
+        copy.deadLettering = deadLettering;
         return copy;
+    }
+
+    /**
+     * Whether records given up on from now on become Archiving, to be dead-lettered, or Archived at once: the group's
+     * {@code errors.deadletterqueue.topic.name} is set or not. Records already Archiving stay so.
+     */
+    public void deadLettering(boolean enabled) {
+        deadLettering = enabled;
+    }
+
+    public boolean deadLettering() {
+        return deadLettering;
     }
 
     /** The limits this partition runs under. */
@@ -177,7 +209,13 @@ public final class SharePartition {
         for (Range range : inFlight.slice(firstOffset, lastOffset)) {
             switch (type) {
                 case ACCEPT -> range.become(RecordState.ACKNOWLEDGED, null, 0);
-                case REJECT -> range.become(RecordState.ARCHIVED, null, 0);
+                case REJECT -> {
+                    if (deadLettering) {
+                        range.archiving(true);
+                    } else {
+                        range.become(RecordState.ARCHIVED, null, 0);
+                    }
+                }
                 case RELEASE -> release(range, archived);
                 case RENEW -> range.lockExpiryMs = nowMs + limits.lockDurationMs();
                 default -> throw new IllegalStateException("unhandled acknowledge type " + type);
@@ -189,6 +227,59 @@ public final class SharePartition {
         coalesce();
         advanceStartOffset();
         return new AcknowledgeResult(Errors.NONE, archived);
+    }
+
+    /**
+     * Archives offsets {@code firstOffset..lastOffset} the member holds without dead-lettering them, as for offsets
+     * that hold no record (a gap a member acknowledges, records of an aborted transaction): there is nothing to write.
+     * Otherwise as {@link #acknowledge}: all must be held by the member, or nothing changes.
+     */
+    public AcknowledgeResult discard(String memberId, long firstOffset, long lastOffset, long nowMs) {
+        List<OffsetRange> archived = expireLocks(nowMs);
+        if (!heldBy(memberId, firstOffset, lastOffset)) {
+            return new AcknowledgeResult(Errors.INVALID_RECORD_STATE, archived);
+        }
+        for (Range range : inFlight.slice(firstOffset, lastOffset)) {
+            range.become(RecordState.ARCHIVED, null, 0);
+        }
+        coalesce();
+        advanceStartOffset();
+        return new AcknowledgeResult(Errors.NONE, archived);
+    }
+
+    /** The Archiving records, in offset order: those waiting for their dead-letter write. */
+    public List<ArchivingRecords> archiving() {
+        List<ArchivingRecords> archiving = new ArrayList<>();
+        for (Range range : inFlight.all()) {
+            if (range.state == RecordState.ARCHIVING) {
+                archiving.add(new ArchivingRecords(range.firstOffset, range.lastOffset, range.deliveryCount,
+                        range.rejected));
+            }
+        }
+        return archiving;
+    }
+
+    /**
+     * Archives the Archiving records among {@code firstOffset..lastOffset}, their dead-letter write acknowledged (or
+     * given up, as the group no longer has a usable dead-letter topic); other offsets are left alone, as they may have
+     * been moved past meanwhile (AlterShareGroupOffsets). Returns how many offsets were archived.
+     */
+    public long completeArchiving(long firstOffset, long lastOffset) {
+        long first = Math.max(firstOffset, startOffset);
+        long last = Math.min(lastOffset, endOffset - 1);
+        if (first > last) {
+            return 0;
+        }
+        long archived = 0;
+        for (Range range : inFlight.slice(first, last)) {
+            if (range.state == RecordState.ARCHIVING) {
+                range.become(RecordState.ARCHIVED, null, 0);
+                archived += range.count();
+            }
+        }
+        coalesce();
+        advanceStartOffset();
+        return archived;
     }
 
     /**
@@ -402,14 +493,19 @@ public final class SharePartition {
     }
 
     /**
-     * Hands an Acquired (or rebuilt) range back: Available, or Archived and reported at the delivery limit, or
+     * Hands an Acquired (or rebuilt) range back: Available, or Archived (Archiving when dead-lettering) and reported
+     * at the delivery limit, or
      * Archived when the log no longer holds it (ranges never straddle the log start offset).
      */
     private void release(Range range, List<OffsetRange> archived) {
         if (range.lastOffset < logStartOffset) {
             range.become(RecordState.ARCHIVED, null, 0);
         } else if (range.deliveryCount >= limits.deliveryCountLimit()) {
-            range.become(RecordState.ARCHIVED, null, 0);
+            if (deadLettering) {
+                range.archiving(false);
+            } else {
+                range.become(RecordState.ARCHIVED, null, 0);
+            }
             archived.add(new OffsetRange(range.firstOffset, range.lastOffset));
         } else {
             range.become(RecordState.AVAILABLE, null, 0);

@@ -7,8 +7,11 @@ import org.apache.kafka.common.protocol.Errors;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -39,6 +42,13 @@ import java.util.function.LongUnaryOperator;
  * <p>Acquisition locks are expired by a timer ({@code expirySweepMs}), not only when the next operation comes, so
  * that records freed by a member that went quiet reach the others: every release, whether by acknowledgement, expiry
  * or a member leaving, is reported to the {@code recordsReleased} listener, which wakes waiting fetches.
+ *
+ * <p>A group with a dead-letter topic (KIP-1191) has the records it gives up on (rejected, or at the delivery limit)
+ * written there by the {@link DeadLetterWriter} after the operation that gave up on them, without holding the queue:
+ * they stay Archiving, stored as such, until the write is acknowledged, and are then archived and the state written
+ * again. A writer that is full, or a write that fails, leaves them Archiving; the expiry sweep offers them again. A
+ * new leader finds them Archiving (or Acquired at the limit) in the store and writes them again: a record reaches the
+ * dead-letter topic at least once.
  *
  * <p>Bounds: each share partition tracks at most {@code maxRecordLocks} in-flight offsets
  * ({@code group.share.partition.max.record.locks}); there is one per (group, led topic partition) that was fetched
@@ -109,6 +119,7 @@ public final class SharePartitionManager implements AutoCloseable {
     private final Clock clock;
     private final Consumer<TopicIdPartition> recordsReleased;
     private final ArchiveListener archiveListener;
+    private final DeadLetterWriter deadLetters;
     private final ConcurrentHashMap<Key, Live> live = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
 
@@ -123,6 +134,17 @@ public final class SharePartitionManager implements AutoCloseable {
                                  Function<String, ShareGroupSettings> settings, int maxRecordLocks, Clock clock,
                                  Consumer<TopicIdPartition> recordsReleased, ArchiveListener archiveListener,
                                  ThreadFactory threads, long expirySweepMs) {
+        this(persister, logs, settings, maxRecordLocks, clock, recordsReleased, archiveListener,
+                DeadLetterWriter.ARCHIVE_ONLY, threads, expirySweepMs);
+    }
+
+    /**
+     * As the other constructor, with {@code deadLetters} writing the records of groups with a dead-letter topic.
+     */
+    public SharePartitionManager(SharePersister persister, LeaderLogs logs,
+                                 Function<String, ShareGroupSettings> settings, int maxRecordLocks, Clock clock,
+                                 Consumer<TopicIdPartition> recordsReleased, ArchiveListener archiveListener,
+                                 DeadLetterWriter deadLetters, ThreadFactory threads, long expirySweepMs) {
         if (maxRecordLocks < 1) {
             throw new IllegalArgumentException("max record locks must be positive, got " + maxRecordLocks);
         }
@@ -136,6 +158,7 @@ public final class SharePartitionManager implements AutoCloseable {
         this.clock = clock;
         this.recordsReleased = recordsReleased;
         this.archiveListener = archiveListener;
+        this.deadLetters = Objects.requireNonNull(deadLetters, "deadLetters");
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, runnable -> {
             Thread thread = threads.newThread(runnable);
             thread.setName("strata-share-lock-expiry");
@@ -199,8 +222,9 @@ public final class SharePartitionManager implements AutoCloseable {
                     boolean released = false;
                     for (AcknowledgementBatch batch : batches) {
                         for (Run run : runs(batch)) {
-                            AcknowledgeResult result = changed.acknowledge(memberId, run.firstOffset, run.lastOffset,
-                                    run.type, nowMs);
+                            AcknowledgeResult result = run.type == null
+                                    ? changed.discard(memberId, run.firstOffset, run.lastOffset, nowMs)
+                                    : changed.acknowledge(memberId, run.firstOffset, run.lastOffset, run.type, nowMs);
                             archived.addAll(result.archivedAtDeliveryLimit());
                             if (result.error() != Errors.NONE) {
                                 return CompletableFuture.completedFuture(new Acknowledgement(result.error(),
@@ -236,8 +260,7 @@ public final class SharePartitionManager implements AutoCloseable {
                                                   List<OffsetRange> aborted) {
         return submit(groupId, topicPartition, (share, leader) -> {
             for (OffsetRange range : aborted) {
-                share.partition.acknowledge(memberId, range.firstOffset(), range.lastOffset(), AcknowledgeType.REJECT,
-                        clock.millis());
+                share.partition.discard(memberId, range.firstOffset(), range.lastOffset(), clock.millis());
             }
             return CompletableFuture.completedFuture((Void) null);
         }, error -> null);
@@ -330,7 +353,7 @@ public final class SharePartitionManager implements AutoCloseable {
     private record Refusal(Errors error, String message) {
     }
 
-    /** A run of offsets with one acknowledge type. */
+    /** A run of offsets with one acknowledge type; a null type for gaps, which are archived without dead-lettering. */
     private record Run(long firstOffset, long lastOffset, AcknowledgeType type) {
     }
 
@@ -345,6 +368,11 @@ public final class SharePartitionManager implements AutoCloseable {
         volatile Refusal refusal;
         private CompletableFuture<?> tail = CompletableFuture.completedFuture(null);
         private boolean sweepQueued;
+        /** Offsets handed to the dead-letter writer whose write is not yet done. */
+        private final Set<Long> deadLetterPending = new HashSet<>();
+        /** Offsets whose dead-letter write is done, to be archived by the next queued step. */
+        private final TreeSet<Long> deadLettered = new TreeSet<>();
+        private boolean deadLetteredQueued;
 
         Live(Key key, int leaderEpoch) {
             this.key = key;
@@ -369,6 +397,30 @@ public final class SharePartitionManager implements AutoCloseable {
         synchronized void sweepDone() {
             sweepQueued = false;
         }
+
+        /** Marks the offset as handed to the writer; false if it already is. */
+        synchronized boolean startDeadLetter(long offset) {
+            return deadLetterPending.add(offset);
+        }
+
+        /** The offset's write is over; true if a step archiving the written offsets must be queued. */
+        synchronized boolean deadLetterDone(long offset, boolean written) {
+            deadLetterPending.remove(offset);
+            if (!written) {
+                return false;
+            }
+            deadLettered.add(offset);
+            boolean queue = !deadLetteredQueued;
+            deadLetteredQueued = true;
+            return queue;
+        }
+
+        synchronized List<Long> takeDeadLettered() {
+            List<Long> done = new ArrayList<>(deadLettered);
+            deadLettered.clear();
+            deadLetteredQueued = false;
+            return done;
+        }
     }
 
     private <T> CompletableFuture<T> submit(String groupId, TopicIdPartition topicPartition, Operation<T> operation,
@@ -389,7 +441,11 @@ public final class SharePartitionManager implements AutoCloseable {
             if (refusal != null) {
                 return CompletableFuture.completedFuture(refused.apply(refusal));
             }
-            return operation.run(share, current);
+            share.partition.deadLettering(settings.apply(groupId).deadLettering());
+            return operation.run(share, current).thenApply(answer -> {
+                deadLetter(share);
+                return answer;
+            });
         }));
         return result.exceptionally(failure -> {
             LOG.log(Level.ERROR, "An operation on share partition " + key + " failed", failure);
@@ -454,7 +510,8 @@ public final class SharePartitionManager implements AutoCloseable {
                                 leader.highWatermark(), leader.offsetForTimestamp(), clock.millis());
                         return new SharePartition(limits, 0, start);
                     }
-                    SharePartition.Rebuilt rebuilt = SharePartition.rebuild(read.state(), limits);
+                    SharePartition.Rebuilt rebuilt = SharePartition.rebuild(read.state(), limits,
+                            group.deadLettering());
                     reportArchived(share, rebuilt.archivedAtDeliveryLimit());
                     install(share, leader, rebuilt.partition());
                     return null;
@@ -539,12 +596,104 @@ public final class SharePartitionManager implements AutoCloseable {
                     if (share.partition.acquiredCount() < before) {
                         recordsReleased.accept(share.key.topicPartition());
                     }
+                    deadLetter(share);
                     return CompletableFuture.completedFuture(null);
                 });
             }
         } catch (RuntimeException e) {
             LOG.log(Level.ERROR, "Expiring share acquisition locks failed", e);
         }
+    }
+
+    /**
+     * Hands the share partition's Archiving records that are not yet with the writer to it, as long as it takes them;
+     * if the group no longer has a dead-letter topic, archives them at once. Runs inside an operation of the share
+     * partition, after it: one pass over the ranges, and a settings lookup only when something is Archiving.
+     */
+    private void deadLetter(Live share) {
+        try {
+            handOverDeadLetters(share);
+        } catch (RuntimeException e) {
+            // What is Archiving stays so; the sweep tries again.
+            LOG.log(Level.WARNING, "Dead-lettering the records of share partition " + share.key + " failed", e);
+        }
+    }
+
+    private void handOverDeadLetters(Live share) {
+        SharePartition partition = share.partition;
+        if (partition == null || share.refusal != null) {
+            return;
+        }
+        List<ArchivingRecords> archiving = partition.archiving();
+        if (archiving.isEmpty()) {
+            return;
+        }
+        String groupId = share.key.groupId();
+        partition.deadLettering(settings.apply(groupId).deadLettering());
+        if (!partition.deadLettering()) {
+            archiving.forEach(range -> partition.completeArchiving(range.firstOffset(), range.lastOffset()));
+            LOG.log(Level.INFO, "Share group {0} has no dead-letter topic any more: archived records {1} of {2}"
+                    + " without writing them", groupId, archiving, share.key.topicPartition());
+            return;
+        }
+        for (ArchivingRecords range : archiving) {
+            for (long offset = range.firstOffset(); offset <= range.lastOffset(); offset++) {
+                if (!share.startDeadLetter(offset)) {
+                    continue;
+                }
+                CompletableFuture<Void> write;
+                try {
+                    write = deadLetters.write(new DeadLetterWriter.DeadLetter(groupId, share.key.topicPartition(),
+                            offset, range.deliveryCount(), range.reason()));
+                } catch (RuntimeException e) {
+                    LOG.log(Level.ERROR, "Handing offset " + offset + " of " + share.key + " to the dead-letter writer"
+                            + " failed", e);
+                    write = null;
+                }
+                if (write == null) {
+                    // Full: the sweep offers it again.
+                    share.deadLetterDone(offset, false);
+                    return;
+                }
+                long written = offset;
+                write.whenComplete((ignored, failure) -> {
+                    if (share.deadLetterDone(written, failure == null)) {
+                        share.enqueue(() -> archiveDeadLettered(share));
+                    }
+                });
+            }
+        }
+    }
+
+    /**
+     * Archives the Archiving records whose dead-letter write is done and stores the new state. A share partition no
+     * longer served here leaves them to the next leader, which finds them Archiving and writes them again.
+     */
+    private CompletableFuture<Void> archiveDeadLettered(Live share) {
+        List<Long> done = share.takeDeadLettered();
+        SharePartition partition = share.partition;
+        if (partition == null || share.refusal != null || done.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        long archived = 0;
+        long runStart = done.get(0);
+        for (int i = 0; i < done.size(); i++) {
+            long offset = done.get(i);
+            boolean last = i == done.size() - 1;
+            if (last || done.get(i + 1) != offset + 1) {
+                archived += partition.completeArchiving(runStart, offset);
+                runStart = last ? offset : done.get(i + 1);
+            }
+        }
+        if (archived == 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return write(share, partition).thenAccept(error -> {
+            if (error != Errors.NONE) {
+                LOG.log(Level.WARNING, "Storing the share state of {0} after dead-lettering failed: {1}; the records"
+                        + " stay Archiving in the store and a new leader writes them again", share.key, error);
+            }
+        });
     }
 
     private void reportArchived(Live share, List<OffsetRange> archived) {
@@ -603,8 +752,9 @@ public final class SharePartitionManager implements AutoCloseable {
         return runs;
     }
 
+    /** The acknowledge type of an id, null for a gap (0). */
     private static AcknowledgeType type(byte id) {
-        return id == 0 ? AcknowledgeType.REJECT : AcknowledgeType.forId(id);
+        return id == 0 ? null : AcknowledgeType.forId(id);
     }
 
     /** For tests: the live state machine of a share partition, or null. Not for concurrent use. */
