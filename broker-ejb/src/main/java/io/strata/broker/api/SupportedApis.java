@@ -94,13 +94,18 @@ public final class SupportedApis {
         return versions;
     }
 
-    /** The features ApiVersions (version 3 and later) lists as supported. */
+    /**
+     * The features ApiVersions (version 3 and later) lists as supported, Strata's extensions
+     * ({@link StrataExtensions}) among them.
+     */
     public static SupportedFeatureKeyCollection supportedFeatures() {
         SupportedFeatureKeyCollection features = new SupportedFeatureKeyCollection();
         features.add(new SupportedFeatureKey().setName(TRANSACTION_VERSION_FEATURE).setMinVersion((short) 0)
                 .setMaxVersion(TRANSACTION_VERSION));
         features.add(new SupportedFeatureKey().setName(SHARE_VERSION_FEATURE).setMinVersion((short) 0)
                 .setMaxVersion(SHARE_VERSION));
+        features.add(new SupportedFeatureKey().setName(StrataExtensions.SHARE_DEAD_LETTER_FEATURE)
+                .setMinVersion(StrataExtensions.FEATURE_VERSION).setMaxVersion(StrataExtensions.FEATURE_VERSION));
         return features;
     }
 
