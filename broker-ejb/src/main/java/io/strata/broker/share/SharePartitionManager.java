@@ -295,10 +295,10 @@ public final class SharePartitionManager implements AutoCloseable {
 
     /**
      * Makes the share partition be read from the store again at its next use, once what is queued on it has run, if
-     * then no member holds any of its records: with nothing acquired, what is in memory is what is stored (an
-     * acknowledgement is stored before it is answered), so nothing is lost, and a state re-initialized meanwhile
-     * (by AlterShareGroupOffsets, at a new state epoch) is what the group's next members get. If a member holds
-     * records by then, it stays as it is.
+     * then no member holds any of its records and none waits for its dead-letter write: with nothing acquired, what
+     * is in memory is what is stored (an acknowledgement is stored before it is answered), so nothing is lost, and a
+     * state re-initialized meanwhile (by AlterShareGroupOffsets, at a new state epoch) is what the group's next
+     * members get. If a member holds records by then, or a record waits to be dead-lettered, it stays as it is.
      */
     public void reloadWhenIdle(String groupId, TopicIdPartition topicPartition) {
         Live share = live.get(new Key(groupId, topicPartition));
@@ -306,7 +306,9 @@ public final class SharePartitionManager implements AutoCloseable {
             return;
         }
         share.enqueue(() -> {
-            if (share.partition != null && share.refusal == null && share.partition.acquiredCount() == 0) {
+            // Records waiting for their dead-letter write keep it loaded, so that the write's end archives them.
+            if (share.partition != null && share.refusal == null && share.partition.acquiredCount() == 0
+                    && share.partition.archiving().isEmpty()) {
                 share.partition = null;
             }
             return CompletableFuture.completedFuture(null);
@@ -666,10 +668,15 @@ public final class SharePartitionManager implements AutoCloseable {
     }
 
     /**
-     * Archives the Archiving records whose dead-letter write is done and stores the new state. A share partition no
-     * longer served here leaves them to the next leader, which finds them Archiving and writes them again.
+     * Archives the Archiving records whose dead-letter write is done and stores the new state, loading the share
+     * partition again if it was unloaded meanwhile. A share partition no longer served here leaves them to the next
+     * leader, which finds them Archiving and writes them again.
      */
     private CompletableFuture<Void> archiveDeadLettered(Live share) {
+        return loaded(share).thenCompose(ignored -> archiveDeadLetteredLoaded(share));
+    }
+
+    private CompletableFuture<Void> archiveDeadLetteredLoaded(Live share) {
         List<Long> done = share.takeDeadLettered();
         SharePartition partition = share.partition;
         if (partition == null || share.refusal != null || done.isEmpty()) {

@@ -44,7 +44,7 @@ import static org.awaitility.Awaitility.await;
  * broker: a record a {@code KafkaShareConsumer} releases until the delivery limit, or rejects, lands once in the
  * group's dead-letter topic with its context headers (and its key, value and headers when the group copies records),
  * read back with a plain {@code KafkaConsumer}; a group without a dead-letter topic, or with one that does not allow
- * it, only archives; the group configs are set through Admin's incrementalAlterConfigs on the GROUP resource, as
+ * it, only archives; a missing one is created when the broker allows it; the group configs are set through Admin's incrementalAlterConfigs on the GROUP resource, as
  * {@code kafka-configs.sh --entity-type groups} does, and bad ones are refused with INVALID_CONFIG.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -59,7 +59,9 @@ class ShareDeadLetterTest {
 
     @BeforeAll
     static void startBroker() {
-        broker = TestBroker.start(dir, ShareGroups.FAST_SHARE_GROUPS);
+        Map<String, Object> settings = new HashMap<>(ShareGroups.FAST_SHARE_GROUPS);
+        settings.put("errors.deadletterqueue.auto.create.topics.enable", true);
+        broker = TestBroker.start(dir, settings);
     }
 
     @AfterAll
@@ -162,6 +164,26 @@ class ShareDeadLetterTest {
 
         assertThat(readAll("dlq.unused", Duration.ofSeconds(2))).isEmpty();
         assertThat(readAll("dlq.closed", Duration.ofSeconds(2))).isEmpty();
+    }
+
+    @Test
+    void aMissingDeadLetterTopicIsCreatedAllowingItWhenTheBrokerAllows() throws Exception {
+        prepare("creating", "creators", Map.of("errors.deadletterqueue.topic.name", "dlq.created"));
+        produce("creating", 1);
+
+        try (KafkaShareConsumer<String, String> consumer = consumer("creators", "creating")) {
+            List<ConsumerRecord<String, String>> got = ShareGroups.pollUntil(List.of(consumer), null,
+                    records -> !records.isEmpty(), AT_MOST);
+            consumer.acknowledge(got.get(0), AcknowledgeType.REJECT);
+            consumer.commitSync();
+        }
+
+        assertThat(header(readOnceSettled("dlq.created", 1).get(0), "__dlq.errors.group")).isEqualTo("creators");
+        ConfigResource created = new ConfigResource(ConfigResource.Type.TOPIC, "dlq.created");
+        try (Admin admin = broker.admin()) {
+            Config configs = admin.describeConfigs(List.of(created)).all().get(30, TimeUnit.SECONDS).get(created);
+            assertThat(configs.get("errors.deadletterqueue.group.enable").value()).isEqualTo("true");
+        }
     }
 
     @Test

@@ -145,6 +145,23 @@ class SharePartitionManagerDeadLetterTest {
     }
 
     @Test
+    void aPartitionItsMembersLeftWhileAWriteIsPendingStillArchivesTheRecordWhenTheWriteEnds() {
+        lead(1);
+        HeldWriter writer = new HeldWriter();
+        SharePartitionManager manager = manager(writer);
+        acquire(manager, "m1", 1);
+        acknowledge(manager, "m1", List.of(new AcknowledgementBatch(0, 0, List.of(AcknowledgeType.REJECT.id))));
+        await().atMost(AT_MOST).until(() -> writer.letters.size() == 1);
+
+        manager.releaseMember(GROUP, "m1", TP).join();
+        manager.reloadWhenIdle(GROUP, TP);
+        writer.completeAll();
+
+        await().atMost(AT_MOST).until(() -> stored().startOffset() == 1);
+        assertThat(writer.letters).hasSize(1);
+    }
+
+    @Test
     void aNewLeaderWritesAgainWhatTheOldOneLeftArchiving() {
         lead(1, 3);
         HeldWriter oldWriter = new HeldWriter();
