@@ -400,9 +400,9 @@ public final class SharePartitionManager implements AutoCloseable {
             sweepQueued = false;
         }
 
-        /** Marks the offset as handed to the writer; false if it already is. */
+        /** Marks the offset as handed to the writer; false if it already is, or its write is done already. */
         synchronized boolean startDeadLetter(long offset) {
-            return deadLetterPending.add(offset);
+            return !deadLettered.contains(offset) && deadLetterPending.add(offset);
         }
 
         /** The offset's write is over; true if a step archiving the written offsets must be queued. */

@@ -162,6 +162,26 @@ class SharePartitionManagerDeadLetterTest {
     }
 
     @Test
+    void aRecordWhoseWriteIsDoneIsNotWrittenAgainByAnOperationQueuedBeforeItIsArchived() {
+        lead(1);
+        HeldWriter writer = new HeldWriter();
+        SharePartitionManager manager = manager(writer);
+        acquire(manager, "m1", 2);
+        acknowledge(manager, "m1", List.of(new AcknowledgementBatch(0, 0, List.of(AcknowledgeType.REJECT.id))));
+        await().atMost(AT_MOST).until(() -> writer.letters.size() == 1);
+
+        persister.holdWrites();
+        CompletableFuture<SharePartitionManager.Acknowledgement> queuedFirst = manager.acknowledge(GROUP, "m1", TP,
+                List.of(new AcknowledgementBatch(1, 1, List.of(AcknowledgeType.ACCEPT.id))));
+        writer.completeAll();
+        persister.releaseHeldWrites();
+        assertThat(queuedFirst.join().error()).isEqualTo(Errors.NONE);
+
+        await().atMost(AT_MOST).until(() -> stored().startOffset() == 2);
+        assertThat(writer.letters).as("written once").hasSize(1);
+    }
+
+    @Test
     void aNewLeaderWritesAgainWhatTheOldOneLeftArchiving() {
         lead(1, 3);
         HeldWriter oldWriter = new HeldWriter();
