@@ -1,6 +1,8 @@
 package io.strata.broker.it;
 
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -13,6 +15,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicIdPartition;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -37,8 +40,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Dead-lettering outlives the SIGKILL of the source partition's leader in a 3-broker cluster: a share group rejects
- * or releases its poison records (every tenth) while it accepts the others, the leader dies midway, and a new member
- * goes on with the new leader. Every poison record is in the dead-letter topic at least once (duplicates are allowed,
+ * or releases its poison records (every tenth) while it accepts the others; midway the dead-letter topic stops
+ * acknowledging writes (its min.insync.replicas raised above its replicas), more poison records are rejected, and the
+ * leader dies with their writes under way; a new member goes on with the new leader, and the topic is writable
+ * again. Every poison record is in the dead-letter topic at least once (duplicates are allowed,
  * a loss is not), no good record is, and no record is delivered again once its acceptance was acknowledged.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
@@ -79,17 +84,26 @@ class ShareDeadLetterFailoverTest {
             try (KafkaConsumer<String, String> deadLetters = deadLetterReader(brokers.bootstrapServers())) {
                 KafkaShareConsumer<String, String> first = member(brokers);
                 long deadline = System.nanoTime() + AT_MOST.toNanos();
-                while (accepted.size() < RECORDS * 2 / 5 || deadLettered.isEmpty()) {
+                while (accepted.size() < RECORDS / 4 || deadLettered.isEmpty()) {
                     assertThat(System.nanoTime()).as("first records handled in time").isLessThan(deadline);
                     work(first);
                     read(deadLetters, deadLettered);
                 }
-                // Some poison records are being released or dead-lettered right now.
-                work(first);
+                // From now on the dead-letter writes cannot be acknowledged (NOT_ENOUGH_REPLICAS, retried): the
+                // records given up on stay Archiving, their writes under way, when the leader dies.
+                minInSyncReplicasOfTheDeadLetterTopic(brokers, "4");
+                Set<Long> rejected = new TreeSet<>();
+                while (rejected.size() < 3) {
+                    assertThat(System.nanoTime()).as("poison records rejected in time").isLessThan(deadline);
+                    rejected.addAll(work(first));
+                }
+                read(deadLetters, deadLettered);
+                assertThat(deadLettered).as("not written yet").doesNotContainAnyElementsOf(rejected);
 
                 int leader = leaderOf(brokers);
                 brokers.kill(leader);
                 first.close(Duration.ofSeconds(2));
+                minInSyncReplicasOfTheDeadLetterTopic(brokers, "2");
 
                 Set<Long> poison = new TreeSet<>();
                 Set<Long> good = new TreeSet<>();
@@ -123,9 +137,10 @@ class ShareDeadLetterFailoverTest {
 
     /**
      * One poll: good records accepted, poison ones rejected (even tens) or released (odd tens) until the delivery
-     * limit; a record delivered after its acceptance was acknowledged is noted.
+     * limit; a record delivered after its acceptance was acknowledged is noted. Returns the poison records rejected,
+     * their rejection stored.
      */
-    private void work(KafkaShareConsumer<String, String> member) {
+    private Set<Long> work(KafkaShareConsumer<String, String> member) {
         List<ConsumerRecord<String, String>> got = new ArrayList<>();
         member.poll(Duration.ofMillis(200)).forEach(got::add);
         for (ConsumerRecord<String, String> record : got) {
@@ -137,16 +152,30 @@ class ShareDeadLetterFailoverTest {
             member.acknowledge(record, type);
         }
         if (got.isEmpty()) {
-            return;
+            return Set.of();
         }
         Map<TopicIdPartition, Optional<KafkaException>> results;
         try {
             results = member.commitSync(Duration.ofSeconds(10));
         } catch (KafkaException e) {
-            return; // the leader died under the commit: these records come again
+            return Set.of(); // the leader died under the commit: these records come again
         }
-        if (results.values().stream().allMatch(Optional::isEmpty)) {
-            got.stream().filter(record -> !poison(record.offset())).forEach(record -> accepted.add(record.offset()));
+        if (!results.values().stream().allMatch(Optional::isEmpty)) {
+            return Set.of();
+        }
+        got.stream().filter(record -> !poison(record.offset())).forEach(record -> accepted.add(record.offset()));
+        Set<Long> rejected = new TreeSet<>();
+        got.stream().filter(record -> poison(record.offset()) && (record.offset() / 10) % 2 == 0)
+                .forEach(record -> rejected.add(record.offset()));
+        return rejected;
+    }
+
+    private static void minInSyncReplicasOfTheDeadLetterTopic(BrokerProcesses brokers, String value)
+            throws Exception {
+        try (Admin admin = brokers.admin()) {
+            admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, "dlq.jobs"), List.of(
+                    new AlterConfigOp(new ConfigEntry("min.insync.replicas", value), AlterConfigOp.OpType.SET))))
+                    .all().get(30, TimeUnit.SECONDS);
         }
     }
 
