@@ -67,7 +67,10 @@ public final class Apis {
                 .register(dispatcher);
         new ShareStateHandlers(requestChannel, shares.coordinator(), controller).register(dispatcher);
         new ShareOffsetsHandlers(requestChannel, groups, controller, shares.persister(), shares.shareGroupHasMembers(),
-                shares.shareGroupPartitions()).register(dispatcher);
+                shares.shareGroupPartitions(), tp -> {
+                    io.strata.broker.partition.Partition partition = replicas.partition(tp);
+                    return partition == null ? -1 : partition.highWatermark();
+                }).register(dispatcher);
         new TransactionHandlers(requestChannel, transactions, groups, controller,
                 config.transactionPartitionVerificationEnable).register(dispatcher);
         new AdminHandlers(requestChannel, controller, replicas, config).register(dispatcher);

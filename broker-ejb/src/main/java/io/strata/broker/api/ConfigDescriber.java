@@ -89,6 +89,12 @@ final class ConfigDescriber {
             new GroupSetting(ConsumerGroupConfig.SESSION_TIMEOUT_MS, BrokerConfig.GROUP_CONSUMER_SESSION_TIMEOUT_MS,
                     ConfigType.INT, "How long a consumer group member may go without a heartbeat before it is"
                     + " fenced."),
+            new GroupSetting(ShareGroupConfig.DEAD_LETTER_COPY_RECORD_ENABLE, null, ConfigType.BOOLEAN,
+                    "Whether the key, value and headers of a record the share group gives up on are copied to its"
+                    + " dead-letter topic (KIP-1191)."),
+            new GroupSetting(ShareGroupConfig.DEAD_LETTER_TOPIC_NAME, null, ConfigType.STRING,
+                    "The share group's dead-letter topic, where records it gives up on (rejected, or at the delivery"
+                    + " limit) are written (KIP-1191); empty for none."),
             new GroupSetting(ShareGroupConfig.AUTO_OFFSET_RESET, null, ConfigType.STRING,
                     "Where a share partition without state starts: earliest, latest or by_duration:<ISO-8601>."),
             new GroupSetting(ShareGroupConfig.DELIVERY_COUNT_LIMIT, BrokerConfig.GROUP_SHARE_DELIVERY_COUNT_LIMIT,
@@ -120,7 +126,9 @@ final class ConfigDescriber {
                 ShareGroupConfig.HEARTBEAT_INTERVAL_MS, String.valueOf(defaults.heartbeatIntervalMs()),
                 ShareGroupConfig.ISOLATION_LEVEL, defaults.isolationLevel().toString().toLowerCase(Locale.ROOT),
                 ShareGroupConfig.RECORD_LOCK_DURATION_MS, String.valueOf(defaults.recordLockDurationMs()),
-                ShareGroupConfig.SESSION_TIMEOUT_MS, String.valueOf(defaults.sessionTimeoutMs()));
+                ShareGroupConfig.SESSION_TIMEOUT_MS, String.valueOf(defaults.sessionTimeoutMs()),
+                ShareGroupConfig.DEAD_LETTER_TOPIC_NAME, defaults.deadLetterTopic(),
+                ShareGroupConfig.DEAD_LETTER_COPY_RECORD_ENABLE, String.valueOf(defaults.deadLetterCopyRecord()));
         List<DescribeConfigsResourceResult> results = new ArrayList<>();
         for (GroupSetting setting : GROUP_SETTINGS) {
             if (keys != null && !keys.contains(setting.name())) {

@@ -43,8 +43,10 @@ import java.util.function.Predicate;
  * of the named topics. Alter and delete are refused NON_EMPTY_GROUP while the group has members, as Kafka refuses
  * them: a member would go on with the state it has.
  *
- * <p>Lag is not reported (-1, which Admin shows as unknown), nor the leader epoch (the persister's summary does not
- * carry it).
+ * <p>Lag (KIP-1226) is the partition's high watermark, as this broker's replica has it, less the start offset and the
+ * offsets past it that are done with (the share coordinator's delivery complete count): the records the group has
+ * still to deliver or finish. It is -1 (unknown, which Admin shows as such) when this broker holds no replica of the
+ * partition or the state was never initialized. The leader epoch is not reported (the summary does not carry it).
  *
  * <p>Stateless apart from its collaborators; thread-safe.
  */
@@ -56,6 +58,7 @@ final class ShareOffsetsHandlers {
     private final SharePersister persister;
     private final Predicate<String> shareGroupHasMembers;
     private final Function<String, Set<TopicPartition>> shareGroupPartitions;
+    private final java.util.function.ToLongFunction<TopicPartition> highWatermarks;
 
     /**
      * @param shareGroupHasMembers whether a share group has members now
@@ -64,13 +67,15 @@ final class ShareOffsetsHandlers {
      */
     ShareOffsetsHandlers(RequestChannel requestChannel, GroupCoordinator groups, Controller controller,
                          SharePersister persister, Predicate<String> shareGroupHasMembers,
-                         Function<String, Set<TopicPartition>> shareGroupPartitions) {
+                         Function<String, Set<TopicPartition>> shareGroupPartitions,
+                         java.util.function.ToLongFunction<TopicPartition> highWatermarks) {
         this.requestChannel = requestChannel;
         this.groups = groups;
         this.controller = controller;
         this.persister = persister;
         this.shareGroupHasMembers = shareGroupHasMembers;
         this.shareGroupPartitions = shareGroupPartitions;
+        this.highWatermarks = highWatermarks;
     }
 
     void register(ApiDispatcher dispatcher) {
@@ -152,10 +157,20 @@ final class ShareOffsetsHandlers {
                 result.setErrorCode(summary.error().code()).setErrorMessage(message(summary.error()));
                 if (summary.error() == Errors.NONE) {
                     result.setStartOffset(summary.startOffset());
+                    result.setLag(lag(new TopicPartition(name, partition), summary));
                 }
             }));
         }
         return answers;
+    }
+
+    /** The records still to deliver or finish, or -1 when unknown here. */
+    private long lag(TopicPartition partition, SharePersister.Summary summary) {
+        long highWatermark = highWatermarks.applyAsLong(partition);
+        if (highWatermark < 0 || summary.startOffset() < 0 || summary.deliveryCompleteCount() < 0) {
+            return -1;
+        }
+        return Math.max(0, highWatermark - summary.startOffset() - summary.deliveryCompleteCount());
     }
 
     // ---------------------------------------------------------------------------------------------------- alter

@@ -289,7 +289,8 @@ final class ShareStateHandlers {
                 answers.add(coordinator.summary(new ShareStateKey(data.groupId(), topic.topicId(),
                         partition.partition())).thenAccept(summary -> answer.setErrorCode(summary.error().code())
                         .setErrorMessage(message(summary.error())).setStateEpoch(summary.stateEpoch())
-                        .setLeaderEpoch(summary.leaderEpoch()).setStartOffset(summary.startOffset())));
+                        .setLeaderEpoch(summary.leaderEpoch()).setStartOffset(summary.startOffset())
+                        .setDeliveryCompleteCount(summary.deliveryCompleteCount())));
             }
         }
         whenAll(answers, () -> requestChannel.sendResponse(request,

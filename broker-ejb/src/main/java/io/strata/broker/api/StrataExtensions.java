@@ -50,6 +50,15 @@ public final class StrataExtensions {
      */
     public static final String SHARE_TRANSACTIONAL_ACKNOWLEDGE_FEATURE = "strata.share.transactional.acknowledge";
 
+    /**
+     * Dead-letter topics for share groups (KIP-1191 with Strata's additions). Configuration, not a tag: the group
+     * config {@code errors.deadletterqueue.topic.name} names a group's dead-letter topic; records the group rejects or
+     * gives up on at {@code share.delivery.count.limit} are written there, with {@code __dlq.errors.*} headers, at
+     * least once. A client (the JMS adapter) checks this feature before relying on it, since Kafka brokers before
+     * KIP-1191 accept no such group config.
+     */
+    public static final String SHARE_DEAD_LETTER_FEATURE = "strata.share.dead.letter";
+
     private StrataExtensions() {
     }
 }

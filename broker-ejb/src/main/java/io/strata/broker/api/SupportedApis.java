@@ -97,8 +97,8 @@ public final class SupportedApis {
     /**
      * The features ApiVersions (version 3 and later) lists as supported by a broker that does not serve
      * {@code withheld}: Kafka's, and Strata's extensions ({@link StrataExtensions}) this broker serves, each at version
-     * 1 to 1 (the share filter where ShareFetch is served, transactional acknowledgements where ShareFetch and
-     * ShareAcknowledge are). kafka-clients ignore feature names they do not know.
+     * 1 to 1 (the share filter and dead-letter topics where ShareFetch is served, transactional acknowledgements where
+     * ShareFetch and ShareAcknowledge are). kafka-clients ignore feature names they do not know.
      */
     public static SupportedFeatureKeyCollection supportedFeatures(Set<ApiKeys> withheld) {
         SupportedFeatureKeyCollection features = new SupportedFeatureKeyCollection();
@@ -108,6 +108,7 @@ public final class SupportedApis {
                 .setMaxVersion(SHARE_VERSION));
         if (!withheld.contains(ApiKeys.SHARE_FETCH)) {
             features.add(strataFeature(StrataExtensions.SHARE_FILTER_FEATURE));
+            features.add(strataFeature(StrataExtensions.SHARE_DEAD_LETTER_FEATURE));
             if (!withheld.contains(ApiKeys.SHARE_ACKNOWLEDGE)) {
                 features.add(strataFeature(StrataExtensions.SHARE_TRANSACTIONAL_ACKNOWLEDGE_FEATURE));
             }

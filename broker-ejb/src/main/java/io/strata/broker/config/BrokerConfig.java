@@ -36,6 +36,11 @@ public final class BrokerConfig {
     public static final String DEFAULT_REPLICATION_FACTOR = "default.replication.factor";
     public static final String AUTO_CREATE_TOPICS_ENABLE = "auto.create.topics.enable";
     public static final String DELETE_TOPIC_ENABLE = "delete.topic.enable";
+    /** KIP-1191: the prefix every share group's dead-letter topic name must have. */
+    public static final String ERRORS_DEADLETTERQUEUE_TOPIC_NAME_PREFIX = "errors.deadletterqueue.topic.name.prefix";
+    /** KIP-1191: whether a share group's dead-letter topic is created when it does not exist. */
+    public static final String ERRORS_DEADLETTERQUEUE_AUTO_CREATE_TOPICS_ENABLE =
+            "errors.deadletterqueue.auto.create.topics.enable";
     public static final String SOCKET_REQUEST_MAX_BYTES = "socket.request.max.bytes";
     public static final String SOCKET_SEND_BUFFER_BYTES = "socket.send.buffer.bytes";
     public static final String SOCKET_RECEIVE_BUFFER_BYTES = "socket.receive.buffer.bytes";
@@ -136,6 +141,8 @@ public final class BrokerConfig {
     public final short defaultReplicationFactor;
     public final boolean autoCreateTopicsEnable;
     public final boolean deleteTopicEnable;
+    public final String errorsDeadLetterQueueTopicNamePrefix;
+    public final boolean errorsDeadLetterQueueAutoCreateTopicsEnable;
     public final int socketRequestMaxBytes;
     public final int socketSendBufferBytes;
     public final int socketReceiveBufferBytes;
@@ -238,6 +245,9 @@ public final class BrokerConfig {
         this.defaultReplicationFactor = ((Integer) values.get(DEFAULT_REPLICATION_FACTOR)).shortValue();
         this.autoCreateTopicsEnable = (Boolean) values.get(AUTO_CREATE_TOPICS_ENABLE);
         this.deleteTopicEnable = (Boolean) values.get(DELETE_TOPIC_ENABLE);
+        this.errorsDeadLetterQueueTopicNamePrefix = (String) values.get(ERRORS_DEADLETTERQUEUE_TOPIC_NAME_PREFIX);
+        this.errorsDeadLetterQueueAutoCreateTopicsEnable =
+                (Boolean) values.get(ERRORS_DEADLETTERQUEUE_AUTO_CREATE_TOPICS_ENABLE);
         this.socketRequestMaxBytes = (Integer) values.get(SOCKET_REQUEST_MAX_BYTES);
         this.socketSendBufferBytes = (Integer) values.get(SOCKET_SEND_BUFFER_BYTES);
         this.socketReceiveBufferBytes = (Integer) values.get(SOCKET_RECEIVE_BUFFER_BYTES);
@@ -533,6 +543,14 @@ public final class BrokerConfig {
                         "Whether a topic named in a metadata request is created if it does not exist.")
                 .define(DELETE_TOPIC_ENABLE, Type.BOOLEAN, true, Importance.MEDIUM,
                         "Whether topics may be deleted.")
+                .define(ERRORS_DEADLETTERQUEUE_TOPIC_NAME_PREFIX, Type.STRING, "dlq.", Importance.MEDIUM,
+                        "The prefix a share group's dead-letter topic (group config errors.deadletterqueue.topic.name)"
+                                + " must have; empty allows any name not starting with __ (KIP-1191).")
+                .define(ERRORS_DEADLETTERQUEUE_AUTO_CREATE_TOPICS_ENABLE, Type.BOOLEAN, false, Importance.MEDIUM,
+                        "Whether a share group's dead-letter topic that does not exist is created, with the"
+                                + " broker's default partitions and replicas and errors.deadletterqueue.group.enable"
+                                + "=true, when the group first gives up on a record; otherwise it must be created"
+                                + " first (KIP-1191).")
                 .define(SOCKET_REQUEST_MAX_BYTES, Type.INT, 104_857_600, Range.atLeast(1024), Importance.MEDIUM,
                         "The largest request accepted; a larger size prefix closes the connection before any read.")
                 .define(SOCKET_SEND_BUFFER_BYTES, Type.INT, 102_400, Importance.LOW,

@@ -34,7 +34,9 @@ import java.util.logging.Logger;
  * The broker's meters in MicroProfile Metrics (application scope, served by the server at {@code /metrics} in
  * Prometheus format): per API a timer of requests ({@code strata_requests_seconds_count}, {@code _sum}, quantiles);
  * counters of bytes in and out and records in; gauges of the request queue depth, the partition count, each
- * partition's log size, start and end offsets, and each group's lag per partition. Partitions and groups come and go,
+ * partition's log size, start and end offsets, each group's lag per partition, and the share groups' dead-letter
+ * records written, archived without writing, and waiting ({@code strata_share_dead_letters_*}). Partitions and groups
+ * come and go,
  * so their gauges are brought up to date every few seconds.
  *
  * <p>Thread-safe.
@@ -62,6 +64,23 @@ public class BrokerMeters implements BrokerMetrics.Observer {
     private volatile BrokerServer server;
     private ScheduledFuture<?> refresh;
 
+    private static final String DEAD_LETTERS_WRITTEN = "strata.share.dead.letters.written";
+    private static final String DEAD_LETTERS_SKIPPED = "strata.share.dead.letters.skipped";
+    private static final String DEAD_LETTERS_PENDING = "strata.share.dead.letters.pending";
+
+    /** The dead-letter writer's records written (0), archived without writing (1), or held now (2). */
+    private static long deadLetters(BrokerServer broker, int which) {
+        io.strata.broker.share.deadletter.DeadLetterTopicWriter writer = broker.deadLetterWriter();
+        if (writer == null) {
+            return 0;
+        }
+        return switch (which) {
+            case 0 -> writer.written();
+            case 1 -> writer.skipped();
+            default -> writer.pending();
+        };
+    }
+
     /** Starts metering {@code broker}. */
     synchronized void bind(BrokerServer broker) {
         server = broker;
@@ -77,6 +96,15 @@ public class BrokerMeters implements BrokerMetrics.Observer {
         registry.gauge(Metadata.builder().withName("strata.partitions")
                 .withDescription("Partitions this broker hosts").build(),
                 () -> broker.replicaManager().partitions().size());
+        registry.gauge(Metadata.builder().withName(DEAD_LETTERS_WRITTEN)
+                .withDescription("Records share groups gave up on, written to their dead-letter topics (KIP-1191)")
+                .build(), () -> deadLetters(broker, 0));
+        registry.gauge(Metadata.builder().withName(DEAD_LETTERS_SKIPPED)
+                .withDescription("Records share groups gave up on and archived without a usable dead-letter topic")
+                .build(), () -> deadLetters(broker, 1));
+        registry.gauge(Metadata.builder().withName(DEAD_LETTERS_PENDING)
+                .withDescription("Records waiting for their dead-letter write, held by the writer").build(),
+                () -> deadLetters(broker, 2));
         broker.metrics().addObserver(this);
         refresh = scheduler.scheduleWithFixedDelay(this::refreshQuietly, 0, REFRESH_SECONDS, TimeUnit.SECONDS);
     }
@@ -93,7 +121,8 @@ public class BrokerMeters implements BrokerMetrics.Observer {
         partitionGauges.clear();
         lagGauges.forEach(registry::remove);
         lagGauges.clear();
-        for (String name : new String[]{"strata.request.queue.depth", "strata.partitions"}) {
+        for (String name : new String[]{"strata.request.queue.depth", "strata.partitions", DEAD_LETTERS_WRITTEN,
+                DEAD_LETTERS_SKIPPED, DEAD_LETTERS_PENDING}) {
             registry.remove(name);
         }
     }

@@ -58,6 +58,7 @@ public final class GroupConfigs {
             }
         }
         ShareGroupConfig.of(config, only(configs, ShareGroupConfig.NAMES));
+        ShareGroupConfig.checkDeadLetterTopicPrefix(config, configs);
         ConsumerGroupConfig.of(config, only(configs, ConsumerGroupConfig.NAMES));
     }
 

@@ -14,12 +14,19 @@ import java.util.Set;
  * a record gets, where a partition without state starts, which records a member may read, and the member heartbeat
  * and session timeouts. A group's own values ({@code share.*} group configs) override the broker's
  * {@code group.share.*} defaults, within the broker's min/max bounds. The topic-partition leader serving ShareFetch
- * needs the first four; the group coordinator the last two.
+ * needs the first four; the group coordinator the next two.
+ *
+ * <p>KIP-1191's {@code errors.deadletterqueue.topic.name} names the group's dead-letter topic (empty, the default:
+ * none), where the records it gives up on are written; {@code errors.deadletterqueue.copy.record.enable} (default
+ * false, as in Kafka) copies their key, value and headers there. The name must be a valid topic name, not start with
+ * {@code __}, and start with the broker's {@code errors.deadletterqueue.topic.name.prefix}: checked when it is set,
+ * and again at each write since the prefix may change.
  *
  * <p>Immutable; thread-safe.
  */
 public record ShareGroupConfig(int recordLockDurationMs, int deliveryCountLimit, AutoOffsetReset autoOffsetReset,
-                               IsolationLevel isolationLevel, int heartbeatIntervalMs, int sessionTimeoutMs) {
+                               IsolationLevel isolationLevel, int heartbeatIntervalMs, int sessionTimeoutMs,
+                               String deadLetterTopic, boolean deadLetterCopyRecord) {
 
     public static final String RECORD_LOCK_DURATION_MS = "share.record.lock.duration.ms";
     public static final String DELIVERY_COUNT_LIMIT = "share.delivery.count.limit";
@@ -27,9 +34,23 @@ public record ShareGroupConfig(int recordLockDurationMs, int deliveryCountLimit,
     public static final String ISOLATION_LEVEL = "share.isolation.level";
     public static final String HEARTBEAT_INTERVAL_MS = "share.heartbeat.interval.ms";
     public static final String SESSION_TIMEOUT_MS = "share.session.timeout.ms";
+    public static final String DEAD_LETTER_TOPIC_NAME = "errors.deadletterqueue.topic.name";
+    public static final String DEAD_LETTER_COPY_RECORD_ENABLE = "errors.deadletterqueue.copy.record.enable";
     /** The group configs a share group may set. */
     public static final Set<String> NAMES = Set.of(RECORD_LOCK_DURATION_MS, DELIVERY_COUNT_LIMIT, AUTO_OFFSET_RESET,
-            ISOLATION_LEVEL, HEARTBEAT_INTERVAL_MS, SESSION_TIMEOUT_MS);
+            ISOLATION_LEVEL, HEARTBEAT_INTERVAL_MS, SESSION_TIMEOUT_MS, DEAD_LETTER_TOPIC_NAME,
+            DEAD_LETTER_COPY_RECORD_ENABLE);
+
+    /** A group without a dead-letter topic. */
+    public ShareGroupConfig(int recordLockDurationMs, int deliveryCountLimit, AutoOffsetReset autoOffsetReset,
+                            IsolationLevel isolationLevel, int heartbeatIntervalMs, int sessionTimeoutMs) {
+        this(recordLockDurationMs, deliveryCountLimit, autoOffsetReset, isolationLevel, heartbeatIntervalMs,
+                sessionTimeoutMs, "", false);
+    }
+
+    public ShareGroupConfig {
+        deadLetterTopic = deadLetterTopic == null ? "" : deadLetterTopic;
+    }
 
     /** The broker's defaults: a group that set nothing. */
     public static ShareGroupConfig defaults(BrokerConfig config) {
@@ -85,6 +106,54 @@ public record ShareGroupConfig(int recordLockDurationMs, int deliveryCountLimit,
             }
             isolation = IsolationLevel.valueOf(value.toUpperCase(Locale.ROOT));
         }
-        return new ShareGroupConfig(lockMs, deliveries, reset, isolation, heartbeatMs, sessionMs);
+        String deadLetterTopic = overrides.getOrDefault(DEAD_LETTER_TOPIC_NAME, "").trim();
+        checkDeadLetterTopic(deadLetterTopic);
+        boolean copyRecord = false;
+        if (overrides.containsKey(DEAD_LETTER_COPY_RECORD_ENABLE)) {
+            String value = String.valueOf(overrides.get(DEAD_LETTER_COPY_RECORD_ENABLE)).trim()
+                    .toLowerCase(Locale.ROOT);
+            if (!value.equals("true") && !value.equals("false")) {
+                throw new InvalidConfigurationException("Invalid value " + overrides.get(
+                        DEAD_LETTER_COPY_RECORD_ENABLE) + " for group config " + DEAD_LETTER_COPY_RECORD_ENABLE
+                        + ": it must be true or false.");
+            }
+            copyRecord = Boolean.parseBoolean(value);
+        }
+        return new ShareGroupConfig(lockMs, deliveries, reset, isolation, heartbeatMs, sessionMs, deadLetterTopic,
+                copyRecord);
+    }
+
+    /** A dead-letter topic name as KIP-1191 allows it (the prefix aside), or empty. */
+    private static void checkDeadLetterTopic(String topic) {
+        if (topic.isEmpty()) {
+            return;
+        }
+        try {
+            org.apache.kafka.common.internals.Topic.validate(topic);
+        } catch (org.apache.kafka.common.errors.InvalidTopicException e) {
+            throw new InvalidConfigurationException("Invalid value " + topic + " for group config "
+                    + DEAD_LETTER_TOPIC_NAME + ": " + e.getMessage());
+        }
+        if (topic.startsWith("__")) {
+            throw new InvalidConfigurationException("Invalid value " + topic + " for group config "
+                    + DEAD_LETTER_TOPIC_NAME + ": a dead-letter topic name cannot start with __.");
+        }
+    }
+
+    /**
+     * Checks, as the group configs are set, that a dead-letter topic name has the broker's prefix. Only then: a
+     * group whose name no longer fits a changed prefix keeps its other settings, and its dead-letter writes are
+     * refused instead (see {@code DeadLetterTopics}).
+     *
+     * @throws InvalidConfigurationException naming the prefix
+     */
+    static void checkDeadLetterTopicPrefix(BrokerConfig config, Map<String, String> overrides) {
+        String topic = overrides.getOrDefault(DEAD_LETTER_TOPIC_NAME, "").trim();
+        String prefix = config.errorsDeadLetterQueueTopicNamePrefix;
+        if (!topic.isEmpty() && !prefix.isEmpty() && !topic.startsWith(prefix)) {
+            throw new InvalidConfigurationException("Invalid value " + topic + " for group config "
+                    + DEAD_LETTER_TOPIC_NAME + ": a dead-letter topic name must start with " + prefix + " (broker"
+                    + " setting " + BrokerConfig.ERRORS_DEADLETTERQUEUE_TOPIC_NAME_PREFIX + ").");
+        }
     }
 }

@@ -34,6 +34,10 @@ import io.strata.broker.share.SharePersister;
 import io.strata.broker.share.ShareServing;
 import io.strata.broker.share.coordinator.ShareCoordinator;
 import io.strata.broker.share.coordinator.ShareCoordinatorPersister;
+import io.strata.broker.share.deadletter.DeadLetterTopicWriter;
+import io.strata.broker.share.deadletter.DeadLetterTopics;
+import io.strata.broker.share.deadletter.ProducerSender;
+import io.strata.broker.share.deadletter.SourceRecord;
 import io.strata.broker.transaction.TransactionCoordinator;
 import io.strata.storage.log.LogDirectory;
 import org.apache.kafka.common.metrics.Metrics;
@@ -76,6 +80,10 @@ public final class BrokerServer implements AutoCloseable {
     private static final long SHARE_GROUP_LOOKUP_TIMEOUT_MS = 5_000;
     /** Share-state operations this broker's persister may have in flight at once. */
     private static final int SHARE_PERSISTER_OPERATIONS_MAX = 65_536;
+    /** Records held by the dead-letter writer at most; more wait Archiving in their share partitions. */
+    private static final int DEAD_LETTERS_PENDING_MAX = 10_000;
+    private static final long DEAD_LETTER_RETRY_BACKOFF_MS = 100;
+    private static final long DEAD_LETTER_RETRY_BACKOFF_MAX_MS = 5_000;
 
     private final BrokerConfig config;
     private final ThreadFactory threads;
@@ -120,6 +128,7 @@ public final class BrokerServer implements AutoCloseable {
     private java.util.function.Function<String, ShareGroupSettings> shareGroupSettings;
     private SharePartitionManager.ArchiveListener shareArchiveListener;
     private ShareServing shareServing;
+    private DeadLetterTopicWriter deadLetterWriter;
 
     public BrokerServer(BrokerConfig config, ThreadFactory threads, Clock clock) {
         this(config, threads, clock, null);
@@ -292,7 +301,8 @@ public final class BrokerServer implements AutoCloseable {
             shareGroupSettings = groupId -> {
                 ShareGroupConfig group = groupCoordinator.shareGroupConfig(groupId);
                 return new ShareGroupSettings(group.recordLockDurationMs(), group.deliveryCountLimit(),
-                        group.autoOffsetReset(), group.isolationLevel());
+                        group.autoOffsetReset(), group.isolationLevel(), group.deadLetterTopic(),
+                        group.deadLetterCopyRecord());
             };
         }
         if (!shareGroupMembershipSet) {
@@ -351,13 +361,66 @@ public final class BrokerServer implements AutoCloseable {
                 : (groupId, topicPartition, ranges) -> LOG.log(Level.INFO, "Share group {0} gave up on records {1}"
                         + " of {2}: delivered as often as its delivery count limit allows", groupId, ranges,
                         topicPartition);
-        ShareServing serving = new ShareServing(config, sharePersisters.apply(this), replicaManager,
-                shareGroupSettings != null ? shareGroupSettings : ShareServing.brokerDefaults(config), archived,
-                threads, clock);
+        java.util.function.Function<String, ShareGroupSettings> settings = shareGroupSettings != null
+                ? shareGroupSettings : ShareServing.brokerDefaults(config);
+        deadLetterWriter = newDeadLetterWriter(settings);
+        ShareServing serving = new ShareServing(config, sharePersisters.apply(this), replicaManager, settings,
+                archived, deadLetterWriter, threads, clock);
         shareServing = serving;
         controller.addListener((previous, current) -> serving.onLeadershipChanged());
         replicaManager.addLogDirectoryFailureListener((directory, allOffline) -> serving.onLeadershipChanged());
         requestChannel.onConnectionClosed(serving::onConnectionClosed);
+    }
+
+    /**
+     * The writer of share groups' dead-letter topics (KIP-1191): topics as the metadata has them, created through the
+     * controller when the broker allows it, source records read from the local log, dead-letter records sent by an
+     * idempotent producer at this broker's own listener.
+     */
+    private DeadLetterTopicWriter newDeadLetterWriter(java.util.function.Function<String, ShareGroupSettings> settings) {
+        DeadLetterTopics topics = new DeadLetterTopics(name -> {
+            io.strata.broker.metadata.TopicImage topic = controller.image().topic(name);
+            return topic == null ? null : new DeadLetterTopics.TopicState(topic.partitionCount(),
+                    Boolean.parseBoolean(topic.configs().getOrDefault(
+                            io.strata.storage.config.LogConfig.ERRORS_DEADLETTERQUEUE_GROUP_ENABLE, "false").trim()));
+        }, config.errorsDeadLetterQueueTopicNamePrefix, config.errorsDeadLetterQueueAutoCreateTopicsEnable);
+        DeadLetterTopicWriter.TopicCreator creator = name -> {
+            io.strata.broker.metadata.TopicResult created = controller.createTopics(List.of(
+                    new io.strata.broker.metadata.NewTopic(name, -1, (short) -1, java.util.Map.of(), java.util.Map.of(
+                            io.strata.storage.config.LogConfig.ERRORS_DEADLETTERQUEUE_GROUP_ENABLE, "true",
+                            io.strata.storage.config.LogConfig.MESSAGE_TIMESTAMP_TYPE, "CreateTime"))), false).get(0);
+            if (created.error().isFailure()) {
+                throw created.error().exception();
+            }
+        };
+        return new DeadLetterTopicWriter(settings, topics, creator, this::readSourceRecord,
+                new ProducerSender(this::bootstrapServers, "strata-dead-letters-" + config.nodeId),
+                DEAD_LETTERS_PENDING_MAX, DEAD_LETTER_RETRY_BACKOFF_MS, DEAD_LETTER_RETRY_BACKOFF_MAX_MS, threads,
+                clock);
+    }
+
+    /** The record at {@code offset} of a partition in this broker's log, or null when the log no longer holds it. */
+    private SourceRecord readSourceRecord(org.apache.kafka.common.TopicIdPartition topicPartition, long offset) {
+        LocalStrata reader = local;
+        if (reader == null) {
+            throw new IllegalStateException("the broker is still starting");
+        }
+        List<io.strata.broker.local.StoredRecord> records;
+        try {
+            records = reader.read(topicPartition.topic(), topicPartition.partition(), offset, 1);
+        } catch (org.apache.kafka.common.errors.OffsetOutOfRangeException e) {
+            return null;
+        }
+        if (records.isEmpty() || records.get(0).offset() != offset) {
+            return null;
+        }
+        io.strata.broker.local.StoredRecord record = records.get(0);
+        return new SourceRecord(offset, record.timestamp(), record.key(), record.value(), record.headers());
+    }
+
+    /** The dead-letter writer of share groups, once started. */
+    public DeadLetterTopicWriter deadLetterWriter() {
+        return deadLetterWriter;
     }
 
     /** Joins the Hazelcast cluster, catches up with its metadata and starts standing for controller. */
@@ -601,6 +664,10 @@ public final class BrokerServer implements AutoCloseable {
         if (fetchers != null) {
             fetchers.close();
             fetchers = null;
+        }
+        if (deadLetterWriter != null) {
+            // Before the listener closes: its producer sends through it. What it holds stays Archiving.
+            deadLetterWriter.close();
         }
         if (socketServer != null) {
             socketServer.close();

@@ -36,6 +36,8 @@ final class InFlightRecords {
         long pendingProducerId = NO_PRODUCER;
         short pendingProducerEpoch;
         AcknowledgeType pendingType;
+        /** Whether a member rejected the records, only while {@link RecordState#ARCHIVING}: the dead-letter reason. */
+        boolean rejected;
 
         Range(long firstOffset, long lastOffset, RecordState state, int deliveryCount, String memberId,
                 long lockExpiryMs) {
@@ -60,7 +62,8 @@ final class InFlightRecords {
             return state == other.state && deliveryCount == other.deliveryCount
                     && Objects.equals(memberId, other.memberId) && lockExpiryMs == other.lockExpiryMs
                     && pendingProducerId == other.pendingProducerId
-                    && pendingProducerEpoch == other.pendingProducerEpoch && pendingType == other.pendingType;
+                    && pendingProducerEpoch == other.pendingProducerEpoch && pendingType == other.pendingType
+                    && rejected == other.rejected;
         }
 
         /**
@@ -74,6 +77,13 @@ final class InFlightRecords {
             pendingProducerId = NO_PRODUCER;
             pendingProducerEpoch = 0;
             pendingType = null;
+            rejected = false;
+        }
+
+        /** Makes the range Archiving: given up on, waiting for its dead-letter write; {@code byMember} if rejected. */
+        void archiving(boolean byMember) {
+            become(RecordState.ARCHIVING, null, 0);
+            rejected = byMember;
         }
 
         /** Holds {@code type} pending in the producer's transaction; the range stays Acquired by its member. */
@@ -87,6 +97,7 @@ final class InFlightRecords {
         Range copyOver(long newFirstOffset, long newLastOffset) {
             Range copy = new Range(newFirstOffset, newLastOffset, state, deliveryCount, memberId, lockExpiryMs);
             copy.holdPending(pendingProducerId, pendingProducerEpoch, pendingType);
+            copy.rejected = rejected;
             return copy;
         }
 
@@ -95,7 +106,8 @@ final class InFlightRecords {
             return firstOffset + ".." + lastOffset + " " + state + " x" + deliveryCount
                     + (memberId == null ? "" : " by " + memberId + " until " + lockExpiryMs)
                     + (isPending() ? " " + pendingType + " pending for producer " + pendingProducerId + " epoch "
-                    + pendingProducerEpoch : "");
+                    + pendingProducerEpoch : "")
+                    + (rejected ? " rejected" : "");
         }
     }
 

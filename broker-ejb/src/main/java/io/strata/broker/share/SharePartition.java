@@ -34,6 +34,11 @@ import java.util.function.Predicate;
  * A pending record cannot be acknowledged again. Pending acknowledgements are kept in memory only: the persisted state
  * shows the records Acquired, so a new leader delivers them again (at least once).
  *
+ * <p>When the group has a dead-letter topic ({@link #deadLettering}), a record given up on, at the delivery limit or
+ * because a member rejected it, becomes Archiving instead (KIP-1191): never delivered again, but holding the start
+ * offset back until {@link #completeArchiving} says its dead-letter write was acknowledged. Archiving is stored like
+ * any state, so a new leader finds it and writes the record again: at least once, never lost.
+ *
  * <p>An acquisition may carry a filter (a JMS message selector, ARCHITECTURE.md decision 10): a record that does not
  * match is skipped for that member, stays Available for others, and its delivery count is not raised.
  *
@@ -56,6 +61,8 @@ public final class SharePartition {
     private long logStartOffset;
     /** No lock ends before this; a lower bound that spares most operations a pass over the ranges. */
     private long earliestLockExpiryMs = Long.MAX_VALUE;
+    /** Whether records given up on become Archiving (the group has a dead-letter topic) rather than Archived. */
+    private boolean deadLettering;
 
     /** A new share partition with nothing in flight, starting at {@code startOffset} (see {@link AutoOffsetReset}). */
     public SharePartition(ShareLimits limits, int stateEpoch, long startOffset) {
@@ -79,7 +86,17 @@ public final class SharePartition {
      * caller then tells it the log start offset ({@link #advanceLogStartOffset}).
      */
     public static Rebuilt rebuild(SharePartitionState state, ShareLimits limits) {
+        return rebuild(state, limits, false);
+    }
+
+    /**
+     * As {@link #rebuild(SharePartitionState, ShareLimits)}, for a group with a dead-letter topic when
+     * {@code deadLettering}: records it gives up on become Archiving. Stored Archiving records stay so, their reason
+     * taken from their delivery count (the store keeps no reason, as in Kafka): rejected below the delivery limit.
+     */
+    public static Rebuilt rebuild(SharePartitionState state, ShareLimits limits, boolean deadLettering) {
         SharePartition partition = new SharePartition(limits, state.stateEpoch(), state.startOffset());
+        partition.deadLettering = deadLettering;
         List<OffsetRange> archived = new ArrayList<>();
         for (SharePartitionState.StateBatch batch : state.stateBatches()) {
             partition.appendAvailableUpTo(batch.firstOffset());
@@ -87,6 +104,8 @@ public final class SharePartition {
                     null, 0);
             if (range.state == RecordState.ACQUIRED || range.state == RecordState.AVAILABLE) {
                 partition.release(range, archived);
+            } else if (range.state == RecordState.ARCHIVING) {
+                range.archiving(range.deliveryCount < limits.deliveryCountLimit());
             }
             partition.inFlight.append(range);
             partition.endOffset = batch.lastOffset() + 1;
@@ -105,7 +124,20 @@ public final class SharePartition {
         copy.endOffset = endOffset;
         copy.logStartOffset = logStartOffset;
         copy.earliestLockExpiryMs = earliestLockExpiryMs;
+        copy.deadLettering = deadLettering;
         return copy;
+    }
+
+    /**
+     * Whether records given up on from now on become Archiving, to be dead-lettered, or Archived at once: the group's
+     * {@code errors.deadletterqueue.topic.name} is set or not. Records already Archiving stay so.
+     */
+    public void deadLettering(boolean enabled) {
+        deadLettering = enabled;
+    }
+
+    public boolean deadLettering() {
+        return deadLettering;
     }
 
     /** The limits this partition runs under. */
@@ -215,7 +247,7 @@ public final class SharePartition {
         for (Range range : inFlight.slice(firstOffset, lastOffset)) {
             switch (type) {
                 case ACCEPT -> range.become(RecordState.ACKNOWLEDGED, null, 0);
-                case REJECT -> range.become(RecordState.ARCHIVED, null, 0);
+                case REJECT -> reject(range);
                 case RELEASE -> release(range, archived);
                 case RENEW -> range.lockExpiryMs = nowMs + limits.lockDurationMs();
                 default -> throw new IllegalStateException("unhandled acknowledge type " + type);
@@ -290,7 +322,7 @@ public final class SharePartition {
             AcknowledgeType type = commit ? range.pendingType : AcknowledgeType.RELEASE;
             switch (type) {
                 case ACCEPT -> range.become(RecordState.ACKNOWLEDGED, null, 0);
-                case REJECT -> range.become(RecordState.ARCHIVED, null, 0);
+                case REJECT -> reject(range);
                 case RELEASE -> {
                     release(range, archived);
                     released = true;
@@ -317,6 +349,68 @@ public final class SharePartition {
     public long pendingProducer(long offset) {
         Range range = trackedRange(offset);
         return range == null ? InFlightRecords.NO_PRODUCER : range.pendingProducerId;
+    }
+
+    /** A rejected range: Archiving to be dead-lettered when the group has a dead-letter topic, else Archived. */
+    private void reject(Range range) {
+        if (deadLettering) {
+            range.archiving(true);
+        } else {
+            range.become(RecordState.ARCHIVED, null, 0);
+        }
+    }
+
+    /**
+     * Archives offsets {@code firstOffset..lastOffset} the member holds without dead-lettering them, as for offsets
+     * that hold no record (a gap a member acknowledges, records of an aborted transaction): there is nothing to write.
+     * Otherwise as {@link #acknowledge}: all must be held by the member, or nothing changes.
+     */
+    public AcknowledgeResult discard(String memberId, long firstOffset, long lastOffset, long nowMs) {
+        List<OffsetRange> archived = expireLocks(nowMs);
+        if (!heldBy(memberId, firstOffset, lastOffset)) {
+            return new AcknowledgeResult(Errors.INVALID_RECORD_STATE, archived);
+        }
+        for (Range range : inFlight.slice(firstOffset, lastOffset)) {
+            range.become(RecordState.ARCHIVED, null, 0);
+        }
+        coalesce();
+        advanceStartOffset();
+        return new AcknowledgeResult(Errors.NONE, archived);
+    }
+
+    /** The Archiving records, in offset order: those waiting for their dead-letter write. */
+    public List<ArchivingRecords> archiving() {
+        List<ArchivingRecords> archiving = new ArrayList<>();
+        for (Range range : inFlight.all()) {
+            if (range.state == RecordState.ARCHIVING) {
+                archiving.add(new ArchivingRecords(range.firstOffset, range.lastOffset, range.deliveryCount,
+                        range.rejected));
+            }
+        }
+        return archiving;
+    }
+
+    /**
+     * Archives the Archiving records among {@code firstOffset..lastOffset}, their dead-letter write acknowledged (or
+     * given up, as the group no longer has a usable dead-letter topic); other offsets are left alone, as they may have
+     * been moved past meanwhile (AlterShareGroupOffsets). Returns how many offsets were archived.
+     */
+    public long completeArchiving(long firstOffset, long lastOffset) {
+        long first = Math.max(firstOffset, startOffset);
+        long last = Math.min(lastOffset, endOffset - 1);
+        if (first > last) {
+            return 0;
+        }
+        long archived = 0;
+        for (Range range : inFlight.slice(first, last)) {
+            if (range.state == RecordState.ARCHIVING) {
+                range.become(RecordState.ARCHIVED, null, 0);
+                archived += range.count();
+            }
+        }
+        coalesce();
+        advanceStartOffset();
+        return archived;
     }
 
     /**
@@ -537,14 +631,18 @@ public final class SharePartition {
     }
 
     /**
-     * Hands an Acquired (or rebuilt) range back: Available, or Archived and reported at the delivery limit, or
-     * Archived when the log no longer holds it (ranges never straddle the log start offset).
+     * Hands an Acquired (or rebuilt) range back: Available, or Archived (Archiving when dead-lettering) and reported
+     * at the delivery limit, or Archived when the log no longer holds it (ranges never straddle the log start offset).
      */
     private void release(Range range, List<OffsetRange> archived) {
         if (range.lastOffset < logStartOffset) {
             range.become(RecordState.ARCHIVED, null, 0);
         } else if (range.deliveryCount >= limits.deliveryCountLimit()) {
-            range.become(RecordState.ARCHIVED, null, 0);
+            if (deadLettering) {
+                range.archiving(false);
+            } else {
+                range.become(RecordState.ARCHIVED, null, 0);
+            }
             archived.add(new OffsetRange(range.firstOffset, range.lastOffset));
         } else {
             range.become(RecordState.AVAILABLE, null, 0);

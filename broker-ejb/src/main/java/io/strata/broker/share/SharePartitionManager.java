@@ -8,8 +8,11 @@ import org.apache.kafka.common.protocol.Errors;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -49,6 +52,13 @@ import java.util.function.Predicate;
  * is asked to add the partition and dropped by the producer's next marker, keeps an acknowledgement whose transaction
  * ended meanwhile from being held pending for a marker that already came. Held in memory only: a new leader of the
  * topic partition delivers those records again (at least once), see docs/protocol-extensions.md.
+ *
+ * <p>A group with a dead-letter topic (KIP-1191) has the records it gives up on (rejected, or at the delivery limit)
+ * written there by the {@link DeadLetterWriter} after the operation that gave up on them, without holding the queue:
+ * they stay Archiving, stored as such, until the write is acknowledged, and are then archived and the state written
+ * again. A writer that is full, or a write that fails, leaves them Archiving; the expiry sweep offers them again. A
+ * new leader finds them Archiving (or Acquired at the limit) in the store and writes them again: a record reaches the
+ * dead-letter topic at least once.
  *
  * <p>Bounds: each share partition tracks at most {@code maxRecordLocks} in-flight offsets
  * ({@code group.share.partition.max.record.locks}); there is one per (group, led topic partition) that was fetched
@@ -119,6 +129,7 @@ public final class SharePartitionManager implements AutoCloseable {
     private final Clock clock;
     private final Consumer<TopicIdPartition> recordsReleased;
     private final ArchiveListener archiveListener;
+    private final DeadLetterWriter deadLetters;
     private final ConcurrentHashMap<Key, Live> live = new ConcurrentHashMap<>();
     /**
      * The transaction guards, by topic partition and producer: at most one per producer that acknowledges in a
@@ -138,6 +149,17 @@ public final class SharePartitionManager implements AutoCloseable {
                                  Function<String, ShareGroupSettings> settings, int maxRecordLocks, Clock clock,
                                  Consumer<TopicIdPartition> recordsReleased, ArchiveListener archiveListener,
                                  ThreadFactory threads, long expirySweepMs) {
+        this(persister, logs, settings, maxRecordLocks, clock, recordsReleased, archiveListener,
+                DeadLetterWriter.ARCHIVE_ONLY, threads, expirySweepMs);
+    }
+
+    /**
+     * As the other constructor, with {@code deadLetters} writing the records of groups with a dead-letter topic.
+     */
+    public SharePartitionManager(SharePersister persister, LeaderLogs logs,
+                                 Function<String, ShareGroupSettings> settings, int maxRecordLocks, Clock clock,
+                                 Consumer<TopicIdPartition> recordsReleased, ArchiveListener archiveListener,
+                                 DeadLetterWriter deadLetters, ThreadFactory threads, long expirySweepMs) {
         if (maxRecordLocks < 1) {
             throw new IllegalArgumentException("max record locks must be positive, got " + maxRecordLocks);
         }
@@ -151,6 +173,7 @@ public final class SharePartitionManager implements AutoCloseable {
         this.clock = clock;
         this.recordsReleased = recordsReleased;
         this.archiveListener = archiveListener;
+        this.deadLetters = Objects.requireNonNull(deadLetters, "deadLetters");
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, runnable -> {
             Thread thread = threads.newThread(runnable);
             thread.setName("strata-share-lock-expiry");
@@ -226,8 +249,9 @@ public final class SharePartitionManager implements AutoCloseable {
                     boolean released = false;
                     for (AcknowledgementBatch batch : batches) {
                         for (Run run : runs(batch)) {
-                            AcknowledgeResult result = changed.acknowledge(memberId, run.firstOffset, run.lastOffset,
-                                    run.type, nowMs);
+                            AcknowledgeResult result = run.type == null
+                                    ? changed.discard(memberId, run.firstOffset, run.lastOffset, nowMs)
+                                    : changed.acknowledge(memberId, run.firstOffset, run.lastOffset, run.type, nowMs);
                             archived.addAll(result.archivedAtDeliveryLimit());
                             if (result.error() != Errors.NONE) {
                                 return CompletableFuture.completedFuture(new Acknowledgement(result.error(),
@@ -315,7 +339,8 @@ public final class SharePartitionManager implements AutoCloseable {
             for (AcknowledgementBatch batch : batches) {
                 for (Run run : runs(batch)) {
                     AcknowledgeResult result = changed.acknowledgeInTransaction(memberId, run.firstOffset,
-                            run.lastOffset, run.type, producerId, producerEpoch, nowMs);
+                            run.lastOffset, run.type == null ? AcknowledgeType.REJECT : run.type, producerId,
+                            producerEpoch, nowMs);
                     archived.addAll(result.archivedAtDeliveryLimit());
                     if (result.error() != Errors.NONE) {
                         return CompletableFuture.completedFuture(new Acknowledgement(result.error(),
@@ -406,6 +431,7 @@ public final class SharePartitionManager implements AutoCloseable {
             if (outcome.released()) {
                 recordsReleased.accept(share.key.topicPartition());
             }
+            deadLetter(share); // a committed REJECT, or an abort at the delivery limit, may have left records Archiving
             return Errors.NONE;
         });
     }
@@ -419,8 +445,7 @@ public final class SharePartitionManager implements AutoCloseable {
                                                   List<OffsetRange> aborted) {
         return submit(groupId, topicPartition, (share, leader) -> {
             for (OffsetRange range : aborted) {
-                share.partition.acknowledge(memberId, range.firstOffset(), range.lastOffset(), AcknowledgeType.REJECT,
-                        clock.millis());
+                share.partition.discard(memberId, range.firstOffset(), range.lastOffset(), clock.millis());
             }
             return CompletableFuture.completedFuture((Void) null);
         }, error -> null);
@@ -455,10 +480,10 @@ public final class SharePartitionManager implements AutoCloseable {
 
     /**
      * Makes the share partition be read from the store again at its next use, once what is queued on it has run, if
-     * then no member holds any of its records: with nothing acquired, what is in memory is what is stored (an
-     * acknowledgement is stored before it is answered), so nothing is lost, and a state re-initialized meanwhile
-     * (by AlterShareGroupOffsets, at a new state epoch) is what the group's next members get. If a member holds
-     * records by then, it stays as it is.
+     * then no member holds any of its records and none waits for its dead-letter write: with nothing acquired, what
+     * is in memory is what is stored (an acknowledgement is stored before it is answered), so nothing is lost, and a
+     * state re-initialized meanwhile (by AlterShareGroupOffsets, at a new state epoch) is what the group's next
+     * members get. If a member holds records by then, or a record waits to be dead-lettered, it stays as it is.
      */
     public void reloadWhenIdle(String groupId, TopicIdPartition topicPartition) {
         Live share = live.get(new Key(groupId, topicPartition));
@@ -466,7 +491,9 @@ public final class SharePartitionManager implements AutoCloseable {
             return;
         }
         share.enqueue(() -> {
-            if (share.partition != null && share.refusal == null && share.partition.acquiredCount() == 0) {
+            // Records waiting for their dead-letter write keep it loaded, so that the write's end archives them.
+            if (share.partition != null && share.refusal == null && share.partition.acquiredCount() == 0
+                    && share.partition.archiving().isEmpty()) {
                 share.partition = null;
             }
             return CompletableFuture.completedFuture(null);
@@ -529,7 +556,7 @@ public final class SharePartitionManager implements AutoCloseable {
         boolean holding;
     }
 
-    /** A run of offsets with one acknowledge type. */
+    /** A run of offsets with one acknowledge type; a null type for gaps, which are archived without dead-lettering. */
     private record Run(long firstOffset, long lastOffset, AcknowledgeType type) {
     }
 
@@ -544,6 +571,11 @@ public final class SharePartitionManager implements AutoCloseable {
         volatile Refusal refusal;
         private CompletableFuture<?> tail = CompletableFuture.completedFuture(null);
         private boolean sweepQueued;
+        /** Offsets handed to the dead-letter writer whose write is not yet done. */
+        private final Set<Long> deadLetterPending = new HashSet<>();
+        /** Offsets whose dead-letter write is done, to be archived by the next queued step. */
+        private final TreeSet<Long> deadLettered = new TreeSet<>();
+        private boolean deadLetteredQueued;
 
         Live(Key key, int leaderEpoch) {
             this.key = key;
@@ -568,6 +600,30 @@ public final class SharePartitionManager implements AutoCloseable {
         synchronized void sweepDone() {
             sweepQueued = false;
         }
+
+        /** Marks the offset as handed to the writer; false if it already is, or its write is done already. */
+        synchronized boolean startDeadLetter(long offset) {
+            return !deadLettered.contains(offset) && deadLetterPending.add(offset);
+        }
+
+        /** The offset's write is over; true if a step archiving the written offsets must be queued. */
+        synchronized boolean deadLetterDone(long offset, boolean written) {
+            deadLetterPending.remove(offset);
+            if (!written) {
+                return false;
+            }
+            deadLettered.add(offset);
+            boolean queue = !deadLetteredQueued;
+            deadLetteredQueued = true;
+            return queue;
+        }
+
+        synchronized List<Long> takeDeadLettered() {
+            List<Long> done = new ArrayList<>(deadLettered);
+            deadLettered.clear();
+            deadLetteredQueued = false;
+            return done;
+        }
     }
 
     private <T> CompletableFuture<T> submit(String groupId, TopicIdPartition topicPartition, Operation<T> operation,
@@ -588,7 +644,11 @@ public final class SharePartitionManager implements AutoCloseable {
             if (refusal != null) {
                 return CompletableFuture.completedFuture(refused.apply(refusal));
             }
-            return operation.run(share, current);
+            share.partition.deadLettering(settings.apply(groupId).deadLettering());
+            return operation.run(share, current).thenApply(answer -> {
+                deadLetter(share);
+                return answer;
+            });
         }));
         return result.exceptionally(failure -> {
             LOG.log(Level.ERROR, "An operation on share partition " + key + " failed", failure);
@@ -653,7 +713,8 @@ public final class SharePartitionManager implements AutoCloseable {
                                 leader.highWatermark(), leader.offsetForTimestamp(), clock.millis());
                         return new SharePartition(limits, 0, start);
                     }
-                    SharePartition.Rebuilt rebuilt = SharePartition.rebuild(read.state(), limits);
+                    SharePartition.Rebuilt rebuilt = SharePartition.rebuild(read.state(), limits,
+                            group.deadLettering());
                     reportArchived(share, rebuilt.archivedAtDeliveryLimit());
                     install(share, leader, rebuilt.partition());
                     return null;
@@ -738,12 +799,109 @@ public final class SharePartitionManager implements AutoCloseable {
                     if (share.partition.acquiredCount() < before) {
                         recordsReleased.accept(share.key.topicPartition());
                     }
+                    deadLetter(share);
                     return CompletableFuture.completedFuture(null);
                 });
             }
         } catch (RuntimeException e) {
             LOG.log(Level.ERROR, "Expiring share acquisition locks failed", e);
         }
+    }
+
+    /**
+     * Hands the share partition's Archiving records that are not yet with the writer to it, as long as it takes them;
+     * if the group no longer has a dead-letter topic, archives them at once. Runs inside an operation of the share
+     * partition, after it: one pass over the ranges, and a settings lookup only when something is Archiving.
+     */
+    private void deadLetter(Live share) {
+        try {
+            handOverDeadLetters(share);
+        } catch (RuntimeException e) {
+            // What is Archiving stays so; the sweep tries again.
+            LOG.log(Level.WARNING, "Dead-lettering the records of share partition " + share.key + " failed", e);
+        }
+    }
+
+    private void handOverDeadLetters(Live share) {
+        SharePartition partition = share.partition;
+        if (partition == null || share.refusal != null) {
+            return;
+        }
+        List<ArchivingRecords> archiving = partition.archiving();
+        if (archiving.isEmpty()) {
+            return;
+        }
+        String groupId = share.key.groupId();
+        partition.deadLettering(settings.apply(groupId).deadLettering());
+        if (!partition.deadLettering()) {
+            archiving.forEach(range -> partition.completeArchiving(range.firstOffset(), range.lastOffset()));
+            LOG.log(Level.INFO, "Share group {0} has no dead-letter topic any more: archived records {1} of {2}"
+                    + " without writing them", groupId, archiving, share.key.topicPartition());
+            return;
+        }
+        for (ArchivingRecords range : archiving) {
+            for (long offset = range.firstOffset(); offset <= range.lastOffset(); offset++) {
+                if (!share.startDeadLetter(offset)) {
+                    continue;
+                }
+                CompletableFuture<Void> write;
+                try {
+                    write = deadLetters.write(new DeadLetterWriter.DeadLetter(groupId, share.key.topicPartition(),
+                            offset, range.deliveryCount(), range.reason()));
+                } catch (RuntimeException e) {
+                    LOG.log(Level.ERROR, "Handing offset " + offset + " of " + share.key + " to the dead-letter writer"
+                            + " failed", e);
+                    write = null;
+                }
+                if (write == null) {
+                    // Full: the sweep offers it again.
+                    share.deadLetterDone(offset, false);
+                    return;
+                }
+                long written = offset;
+                write.whenComplete((ignored, failure) -> {
+                    if (share.deadLetterDone(written, failure == null)) {
+                        share.enqueue(() -> archiveDeadLettered(share));
+                    }
+                });
+            }
+        }
+    }
+
+    /**
+     * Archives the Archiving records whose dead-letter write is done and stores the new state, loading the share
+     * partition again if it was unloaded meanwhile. A share partition no longer served here leaves them to the next
+     * leader, which finds them Archiving and writes them again.
+     */
+    private CompletableFuture<Void> archiveDeadLettered(Live share) {
+        return loaded(share).thenCompose(ignored -> archiveDeadLetteredLoaded(share));
+    }
+
+    private CompletableFuture<Void> archiveDeadLetteredLoaded(Live share) {
+        List<Long> done = share.takeDeadLettered();
+        SharePartition partition = share.partition;
+        if (partition == null || share.refusal != null || done.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        long archived = 0;
+        long runStart = done.get(0);
+        for (int i = 0; i < done.size(); i++) {
+            long offset = done.get(i);
+            boolean last = i == done.size() - 1;
+            if (last || done.get(i + 1) != offset + 1) {
+                archived += partition.completeArchiving(runStart, offset);
+                runStart = last ? offset : done.get(i + 1);
+            }
+        }
+        if (archived == 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return write(share, partition).thenAccept(error -> {
+            if (error != Errors.NONE) {
+                LOG.log(Level.WARNING, "Storing the share state of {0} after dead-lettering failed: {1}; the records"
+                        + " stay Archiving in the store and a new leader writes them again", share.key, error);
+            }
+        });
     }
 
     private void reportArchived(Live share, List<OffsetRange> archived) {
@@ -802,8 +960,9 @@ public final class SharePartitionManager implements AutoCloseable {
         return runs;
     }
 
+    /** The acknowledge type of an id, null for a gap (0). */
     private static AcknowledgeType type(byte id) {
-        return id == 0 ? AcknowledgeType.REJECT : AcknowledgeType.forId(id);
+        return id == 0 ? null : AcknowledgeType.forId(id);
     }
 
     /** How many transaction guards are held: for tests of their bound. */

@@ -30,8 +30,16 @@ public interface SharePersister {
     record ReadResult(Errors error, SharePartitionState state) {
     }
 
-    /** A summary read, for DescribeShareGroupOffsets: the start offset and state epoch, or the error. */
-    record Summary(Errors error, int stateEpoch, long startOffset) {
+    /**
+     * A summary read, for DescribeShareGroupOffsets: the start offset and state epoch, and (KIP-1226) how many offsets
+     * past the start offset are done with, Acknowledged or Archived (-1 when unknown); or the error.
+     */
+    record Summary(Errors error, int stateEpoch, long startOffset, int deliveryCompleteCount) {
+
+        /** A summary without the count of offsets done with. */
+        public Summary(Errors error, int stateEpoch, long startOffset) {
+            this(error, stateEpoch, startOffset, -1);
+        }
     }
 
     /** Creates (or replaces, with a higher state epoch) the state of a share partition. */

@@ -46,13 +46,21 @@ public final class ShareServing implements AutoCloseable {
     public ShareServing(BrokerConfig config, SharePersister persister, ReplicaManager replicas,
                         Function<String, ShareGroupSettings> settings,
                         SharePartitionManager.ArchiveListener archiveListener, ThreadFactory threads, Clock clock) {
+        this(config, persister, replicas, settings, archiveListener, DeadLetterWriter.ARCHIVE_ONLY, threads, clock);
+    }
+
+    /** As the other constructor, with {@code deadLetters} writing the records groups give up on (KIP-1191). */
+    public ShareServing(BrokerConfig config, SharePersister persister, ReplicaManager replicas,
+                        Function<String, ShareGroupSettings> settings,
+                        SharePartitionManager.ArchiveListener archiveListener, DeadLetterWriter deadLetters,
+                        ThreadFactory threads, Clock clock) {
         this.settings = settings;
         this.clock = clock;
         this.waiting = new FetchPurgatory(threads);
         this.sessions = new ShareSessionCache(config.groupShareMaxShareSessions, config.groupShareSessionTimeoutMs);
         this.partitions = new SharePartitionManager(persister, new ReplicaLeaderLogs(replicas), settings,
                 config.groupSharePartitionMaxRecordLocks, clock,
-                released -> waiting.onAppend(released.topicPartition(), 0), archiveListener, threads,
+                released -> waiting.onAppend(released.topicPartition(), 0), archiveListener, deadLetters, threads,
                 LOCK_EXPIRY_SWEEP_MS);
         replicas.addHighWatermarkListener(waiting::onAppend);
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, runnable -> {

@@ -67,4 +67,34 @@ class ShareGroupConfigTest {
                 BrokerConfig.GROUP_SHARE_MAX_HEARTBEAT_INTERVAL_MS, 60_000)))
                 .hasMessageContaining("must be lower than " + BrokerConfig.GROUP_SHARE_SESSION_TIMEOUT_MS);
     }
+
+    @Test
+    void aDeadLetterTopicIsAGroupConfigOfKip1191() {
+        ShareGroupConfig group = ShareGroupConfig.of(config, Map.of("errors.deadletterqueue.topic.name",
+                "dlq.orders", "errors.deadletterqueue.copy.record.enable", "TRUE"));
+
+        assertThat(group.deadLetterTopic()).isEqualTo("dlq.orders");
+        assertThat(group.deadLetterCopyRecord()).isTrue();
+        assertThat(ShareGroupConfig.defaults(config).deadLetterTopic()).as("none by default").isEmpty();
+        assertThat(ShareGroupConfig.defaults(config).deadLetterCopyRecord()).as("as in Kafka").isFalse();
+    }
+
+    @Test
+    void aDeadLetterTopicNameMustBeValidNotInternalAndHaveTheBrokersPrefix() {
+        assertThatThrownBy(() -> ShareGroupConfig.of(config, Map.of("errors.deadletterqueue.topic.name", "dlq.a b")))
+                .isInstanceOf(InvalidConfigurationException.class)
+                .hasMessageContaining("errors.deadletterqueue.topic.name");
+        assertThatThrownBy(() -> ShareGroupConfig.of(BrokerConfig.of(Map.of(
+                BrokerConfig.ERRORS_DEADLETTERQUEUE_TOPIC_NAME_PREFIX, "")), Map.of(
+                "errors.deadletterqueue.topic.name", "__orders")))
+                .isInstanceOf(InvalidConfigurationException.class).hasMessageContaining("cannot start with __");
+        assertThatThrownBy(() -> GroupConfigs.validate(config, Map.of("errors.deadletterqueue.topic.name",
+                "orders.dead"))).isInstanceOf(InvalidConfigurationException.class)
+                .hasMessageContaining("must start with dlq.")
+                .hasMessageContaining("errors.deadletterqueue.topic.name.prefix");
+        assertThatThrownBy(() -> ShareGroupConfig.of(config, Map.of("errors.deadletterqueue.copy.record.enable",
+                "yes"))).isInstanceOf(InvalidConfigurationException.class).hasMessageContaining("true or false");
+        GroupConfigs.validate(BrokerConfig.of(Map.of(BrokerConfig.ERRORS_DEADLETTERQUEUE_TOPIC_NAME_PREFIX, "")),
+                Map.of("errors.deadletterqueue.topic.name", "orders.dead"));
+    }
 }

@@ -122,7 +122,10 @@ public final class InMemorySharePersister implements SharePersister {
         Stored entry = stored.get(new Key(groupId, topicId, partition));
         return CompletableFuture.completedFuture(entry == null || entry.state == null
                 ? new Summary(Errors.NONE, 0, -1)
-                : new Summary(Errors.NONE, entry.state.stateEpoch(), entry.state.startOffset()));
+                : new Summary(Errors.NONE, entry.state.stateEpoch(), entry.state.startOffset(),
+                        (int) entry.state.stateBatches().stream().filter(batch -> batch.state() == RecordState.ACKNOWLEDGED
+                                || batch.state() == RecordState.ARCHIVED)
+                        .mapToLong(batch -> batch.lastOffset() - batch.firstOffset() + 1).sum()));
     }
 
     @Override

@@ -28,6 +28,11 @@ public final class LogConfig {
     public static final String CLEANUP_POLICY = "cleanup.policy";
     public static final String COMPRESSION_TYPE = "compression.type";
     public static final String DELETE_RETENTION_MS = "delete.retention.ms";
+    /**
+     * KIP-1191: whether share groups may use the topic as their dead-letter topic. The log itself ignores it; the
+     * broker's dead-letter writer reads it.
+     */
+    public static final String ERRORS_DEADLETTERQUEUE_GROUP_ENABLE = "errors.deadletterqueue.group.enable";
     public static final String FILE_DELETE_DELAY_MS = "file.delete.delay.ms";
     public static final String FLUSH_MESSAGES = "flush.messages";
     public static final String FLUSH_MS = "flush.ms";
@@ -70,6 +75,9 @@ public final class LogConfig {
                     Importance.MEDIUM, "The codec batches are stored with; 'producer' keeps the producer's codec.")
             .define(DELETE_RETENTION_MS, Type.LONG, 86_400_000L, Range.atLeast(0), Importance.MEDIUM,
                     "How long a tombstone is kept by compaction after its first cleaning.")
+            .define(ERRORS_DEADLETTERQUEUE_GROUP_ENABLE, Type.BOOLEAN, false, Importance.MEDIUM,
+                    "Whether share groups may write the records they give up on to this topic, as their dead-letter"
+                            + " topic (KIP-1191).")
             .define(FILE_DELETE_DELAY_MS, Type.LONG, 60_000L, Range.atLeast(0), Importance.MEDIUM,
                     "How long a deleted segment's files stay on disk, renamed to .deleted, before removal.")
             .define(FLUSH_MESSAGES, Type.LONG, Long.MAX_VALUE, Range.atLeast(1), Importance.MEDIUM,

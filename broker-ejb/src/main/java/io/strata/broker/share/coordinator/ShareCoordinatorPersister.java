@@ -218,7 +218,7 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
         ShareStateKey key = new ShareStateKey(groupId, topicId, partition);
         return start(new Operation<>(Kind.SUMMARY, key,
                 local -> local.summary(key).thenApply(summary -> new Summary(summary.error(), summary.stateEpoch(),
-                        summary.startOffset())),
+                        summary.startOffset(), summary.deliveryCompleteCount())),
                 new ReadShareGroupStateSummaryRequestData.ReadStateSummaryData().setTopicId(topicId).setPartitions(
                         List.of(new ReadShareGroupStateSummaryRequestData.PartitionData().setPartition(partition)
                                 .setLeaderEpoch(-1))),
@@ -229,7 +229,7 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
                             ReadShareGroupStateSummaryResponseData.ReadStateSummaryResult::partitions,
                             ReadShareGroupStateSummaryResponseData.PartitionResult::partition, key);
                     return new Summary(Errors.forCode(answer.errorCode()), answer.stateEpoch(),
-                            answer.startOffset());
+                            answer.startOffset(), answer.deliveryCompleteCount());
                 },
                 Summary::error, error -> new Summary(error, 0, -1)));
     }

@@ -63,8 +63,16 @@ public final class ShareCoordinatorShard implements CoordinatorShard {
     public record ReadResult(Errors error, SharePartitionState state, int leaderEpoch) {
     }
 
-    /** A summary: the error, state epoch, leader epoch and start offset (-1 when never initialized). */
-    public record Summary(Errors error, int stateEpoch, int leaderEpoch, long startOffset) {
+    /**
+     * A summary: the error, state epoch, leader epoch and start offset (-1 when never initialized), and how many
+     * offsets past the start offset are Acknowledged or Archived (KIP-1226's delivery complete count; -1 when never
+     * initialized).
+     */
+    public record Summary(Errors error, int stateEpoch, int leaderEpoch, long startOffset, int deliveryCompleteCount) {
+
+        public Summary(Errors error, int stateEpoch, int leaderEpoch, long startOffset) {
+            this(error, stateEpoch, leaderEpoch, startOffset, -1);
+        }
     }
 
     /** What is stored for one share partition. Immutable; replaced on every change. */
@@ -270,8 +278,19 @@ public final class ShareCoordinatorShard implements CoordinatorShard {
     /** The state epoch, leader epoch and start offset, fencing nobody. */
     public Summary summary(ShareStateKey key) {
         Stored stored = states.get(key);
-        return stored == null ? new Summary(Errors.NONE, 0, -1, -1)
-                : new Summary(Errors.NONE, stored.stateEpoch(), stored.leaderEpoch(), stored.startOffset());
+        if (stored == null) {
+            return new Summary(Errors.NONE, 0, -1, -1);
+        }
+        long complete = 0;
+        for (StateBatch batch : stored.batches()) {
+            boolean done = batch.state() == io.strata.broker.share.RecordState.ACKNOWLEDGED
+                    || batch.state() == io.strata.broker.share.RecordState.ARCHIVED;
+            if (done && batch.lastOffset() >= stored.startOffset()) {
+                complete += batch.lastOffset() - Math.max(batch.firstOffset(), stored.startOffset()) + 1;
+            }
+        }
+        return new Summary(Errors.NONE, stored.stateEpoch(), stored.leaderEpoch(), stored.startOffset(),
+                (int) Math.min(Integer.MAX_VALUE, Math.max(0, complete)));
     }
 
     /** Forgets the state: tombstones for its records, so the next read finds none. */

@@ -69,6 +69,17 @@ class ShareCoordinatorShardTest {
     }
 
     @Test
+    void theSummaryCountsTheOffsetsPastTheStartThatAreDoneWithForTheLag() {
+        initialized();
+        committed(shard.write(KEY, 5, 1, 100, List.of(batch(100, 101, RecordState.ACQUIRED, 1),
+                batch(102, 104, RecordState.ACKNOWLEDGED, 1), batch(105, 105, RecordState.ARCHIVING, 5),
+                batch(106, 107, RecordState.ARCHIVED, 5))));
+
+        assertEquals(5, shard.summary(KEY).deliveryCompleteCount());
+        assertEquals(100, shard.summary(KEY).startOffset());
+    }
+
+    @Test
     void aSnapshotIsWrittenAfterTheConfiguredNumberOfUpdates() {
         initialized();
         for (int i = 0; i < 7; i++) {
