@@ -1,14 +1,9 @@
 package io.strata.broker.it;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,7 +41,7 @@ class ShareConsumerFailoverTest {
         try (BrokerProcesses brokers = new BrokerProcesses(dir, "share-group-failover", 3, settings)) {
             brokers.startAll(Duration.ofSeconds(120));
             brokers.createTopics(1, Map.of("min.insync.replicas", "2"), "jobs");
-            produce(brokers.bootstrapServers());
+            ShareGroups.produceJobs(brokers.bootstrapServers(), RECORDS);
             try (Admin admin = brokers.admin()) {
                 ShareGroups.configure(admin, "workers", Map.of("share.auto.offset.reset", "earliest"));
             }
@@ -70,7 +65,7 @@ class ShareConsumerFailoverTest {
                 poll(first).forEach(record -> heldAtTheKill.add(record.offset()));
             }
 
-            int leader = leaderOf(brokers);
+            int leader = ShareGroups.leaderOfJobs(brokers);
             brokers.kill(leader);
             first.close(Duration.ofSeconds(2));
 
@@ -99,26 +94,5 @@ class ShareConsumerFailoverTest {
         List<ConsumerRecord<String, String>> got = new java.util.ArrayList<>();
         consumer.poll(Duration.ofMillis(200)).forEach(got::add);
         return got;
-    }
-
-    private static void produce(String bootstrapServers) {
-        Map<String, Object> config = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
-                StringSerializer.class.getName(), ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
-                StringSerializer.class.getName());
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(config)) {
-            for (int i = 0; i < RECORDS; i++) {
-                producer.send(new ProducerRecord<>("jobs", 0, "k" + i, "job-" + i));
-            }
-            producer.flush();
-        }
-    }
-
-    private static int leaderOf(BrokerProcesses brokers) throws Exception {
-        try (Admin admin = brokers.admin()) {
-            TopicDescription description = admin.describeTopics(List.of("jobs")).allTopicNames()
-                    .get(30, TimeUnit.SECONDS).get("jobs");
-            return description.partitions().get(0).leader().id();
-        }
     }
 }

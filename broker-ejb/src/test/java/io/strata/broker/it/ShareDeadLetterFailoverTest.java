@@ -3,22 +3,17 @@ package io.strata.broker.it;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
-import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicIdPartition;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,7 +68,7 @@ class ShareDeadLetterFailoverTest {
             brokers.createTopics(1, Map.of("min.insync.replicas", "2"), "jobs");
             brokers.createTopics(2, Map.of("min.insync.replicas", "2", "errors.deadletterqueue.group.enable",
                     "true"), "dlq.jobs");
-            produce(brokers.bootstrapServers());
+            ShareGroups.produceJobs(brokers.bootstrapServers(), RECORDS);
             try (Admin admin = brokers.admin()) {
                 ShareGroups.configure(admin, "workers", Map.of("share.auto.offset.reset", "earliest",
                         "share.delivery.count.limit", "2", "errors.deadletterqueue.topic.name", "dlq.jobs",
@@ -100,7 +95,7 @@ class ShareDeadLetterFailoverTest {
                 read(deadLetters, deadLettered);
                 assertThat(deadLettered).as("not written yet").doesNotContainAnyElementsOf(rejected);
 
-                int leader = leaderOf(brokers);
+                int leader = ShareGroups.leaderOfJobs(brokers);
                 brokers.kill(leader);
                 first.close(Duration.ofSeconds(2));
                 minInSyncReplicasOfTheDeadLetterTopic(brokers, "2");
@@ -200,26 +195,5 @@ class ShareDeadLetterFailoverTest {
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);
         return consumer;
-    }
-
-    private static void produce(String bootstrapServers) {
-        Map<String, Object> config = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
-                StringSerializer.class.getName(), ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
-                StringSerializer.class.getName());
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(config)) {
-            for (int i = 0; i < RECORDS; i++) {
-                producer.send(new ProducerRecord<>("jobs", 0, "k" + i, "job-" + i));
-            }
-            producer.flush();
-        }
-    }
-
-    private static int leaderOf(BrokerProcesses brokers) throws Exception {
-        try (Admin admin = brokers.admin()) {
-            TopicDescription description = admin.describeTopics(List.of("jobs")).allTopicNames()
-                    .get(30, TimeUnit.SECONDS).get("jobs");
-            return description.partitions().get(0).leader().id();
-        }
     }
 }

@@ -3,11 +3,16 @@ package io.strata.broker.it;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -82,5 +87,28 @@ final class ShareGroups {
             }
         }
         return all;
+    }
+
+    /** Writes {@code count} records {@code k<i>}/{@code job-<i>} to partition 0 of {@code jobs}, acks=all. */
+    static void produceJobs(String bootstrapServers, int count) {
+        Map<String, Object> config = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
+                StringSerializer.class.getName(), ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
+                StringSerializer.class.getName());
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(config)) {
+            for (int i = 0; i < count; i++) {
+                producer.send(new ProducerRecord<>("jobs", 0, "k" + i, "job-" + i));
+            }
+            producer.flush();
+        }
+    }
+
+    /** The broker that leads partition 0 of {@code jobs} in the cluster. */
+    static int leaderOfJobs(BrokerProcesses brokers) throws Exception {
+        try (Admin admin = brokers.admin()) {
+            TopicDescription description = admin.describeTopics(List.of("jobs")).allTopicNames()
+                    .get(30, TimeUnit.SECONDS).get("jobs");
+            return description.partitions().get(0).leader().id();
+        }
     }
 }
