@@ -153,7 +153,7 @@ final class LeaderSession {
             return;
         }
         if (!context.client().ready(node, nowMs)) {
-            if (context.client().connectionFailed(node)) {
+            if (context.client().connectionFailed(node) && (open() || !explicit.isEmpty())) {
                 lost("the connection to broker " + node.id() + " failed", nowMs);
             }
             return;
@@ -448,8 +448,10 @@ final class LeaderSession {
      * buffer, the pending acknowledgements and waiting explicit ones fail, and the next fetch opens a new session.
      */
     private void lost(String why, long nowMs) {
-        LOG.log(Level.INFO, "Share session of member {0} at broker {1} is reopened: {2}",
-                new Object[] {context.memberId(), node.id(), why});
+        if (open()) {
+            LOG.log(Level.INFO, "Share session of member {0} at broker {1} is lost, to be opened again: {2}",
+                    new Object[] {context.memberId(), node.id(), why});
+        }
         context.metadata().requestUpdate(false);
         reset();
         nextAttemptMs = nowMs + RETRY_BACKOFF_MS;
