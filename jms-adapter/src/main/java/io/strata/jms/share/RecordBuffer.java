@@ -1,0 +1,165 @@
+package io.strata.jms.share;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongPredicate;
+
+/**
+ * The records fetched and not yet polled, in fetch order, with the time their acquisition lock runs out and the share
+ * session that acquired them. Bounded by {@code recordsMax} and {@code bytesMax}: the network thread asks for no
+ * more than {@link #roomRecords()} and {@link #roomBytes()}, and {@link #add} refuses to go past them. A record whose
+ * lock ran out, or whose session the leader dropped, is no longer the member's: it is dropped, never handed out.
+ *
+ * <p>Thread-safe: one lock; the network thread adds and drops, callers poll (waiting on a condition).
+ */
+final class RecordBuffer {
+
+    /** A buffered record, its lock's deadline, and the session (leader session identity) that acquired it. */
+    record Entry(ShareRecord record, long lockDeadlineMs, long sessionId) {
+    }
+
+    private final int recordsMax;
+    private final long bytesMax;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final ArrayDeque<Entry> entries = new ArrayDeque<>();
+    private long bytes;
+    /** Bumped by {@link #wakeup()}: a waiting poll returns early. */
+    private long wakeups;
+
+    RecordBuffer(int recordsMax, long bytesMax) {
+        this.recordsMax = recordsMax;
+        this.bytesMax = bytesMax;
+    }
+
+    int roomRecords() {
+        lock.lock();
+        try {
+            return recordsMax - entries.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    long roomBytes() {
+        lock.lock();
+        try {
+            return bytesMax - bytes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Whether one more record of {@code size} bytes fits. The first record always fits an empty buffer, so that a
+     * record larger than {@code bytesMax} is still delivered rather than stuck.
+     */
+    boolean fits(int size) {
+        lock.lock();
+        try {
+            return entries.size() < recordsMax && (entries.isEmpty() || bytes + size <= bytesMax);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void add(Entry entry) {
+        lock.lock();
+        try {
+            int size = entry.record().sizeInBytes();
+            if (entries.size() >= recordsMax || (!entries.isEmpty() && bytes + size > bytesMax)) {
+                throw new IllegalStateException("the record buffer holds " + entries.size() + " records of " + bytes
+                        + " bytes; " + entry.record() + " (" + size + " bytes) goes past its bounds " + recordsMax
+                        + " and " + bytesMax);
+            }
+            entries.addLast(entry);
+            bytes += size;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Up to {@code maxRecords} records whose lock has not run out at {@code nowMs}, waiting up to {@code timeoutMs}
+     * for the first; empty when none came in time or on {@link #wakeup()}.
+     */
+    List<ShareRecord> poll(int maxRecords, long timeoutMs, java.util.function.LongSupplier clockMs)
+            throws InterruptedException {
+        long deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        lock.lock();
+        try {
+            long wakeupsBefore = wakeups;
+            while (true) {
+                List<ShareRecord> taken = take(maxRecords, clockMs.getAsLong());
+                long leftNanos = deadlineNanos - System.nanoTime();
+                if (!taken.isEmpty() || leftNanos <= 0 || wakeups != wakeupsBefore) {
+                    return taken;
+                }
+                changed.awaitNanos(leftNanos);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Drops the records of sessions {@code dropped} says are gone; returns how many went. */
+    int dropSessions(LongPredicate dropped) {
+        lock.lock();
+        try {
+            int before = entries.size();
+            Iterator<Entry> iterator = entries.iterator();
+            while (iterator.hasNext()) {
+                Entry entry = iterator.next();
+                if (dropped.test(entry.sessionId())) {
+                    iterator.remove();
+                    bytes -= entry.record().sizeInBytes();
+                }
+            }
+            changed.signalAll();
+            return before - entries.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Ends a waiting poll now (close, or a failure to report). */
+    void wakeup() {
+        lock.lock();
+        try {
+            wakeups++;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    int size() {
+        lock.lock();
+        try {
+            return entries.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private List<ShareRecord> take(int maxRecords, long nowMs) {
+        List<ShareRecord> taken = new ArrayList<>(Math.min(maxRecords, entries.size()));
+        while (taken.size() < maxRecords && !entries.isEmpty()) {
+            Entry entry = entries.pollFirst();
+            bytes -= entry.record().sizeInBytes();
+            if (entry.lockDeadlineMs() > nowMs) {
+                taken.add(entry.record());
+            }
+        }
+        if (!taken.isEmpty() || entries.isEmpty()) {
+            changed.signalAll();
+        }
+        return taken;
+    }
+}

@@ -1,0 +1,58 @@
+package io.strata.jms.share;
+
+import org.apache.kafka.common.TopicIdPartition;
+import org.apache.kafka.common.header.Header;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One record a share group gave this member: where it is ({@code topicPartition}, {@code offset}), what the log holds
+ * (timestamp, key, value and headers, in their order, byte arrays as written) and how often the group has delivered
+ * it ({@code deliveryCount}, 1 the first time: JMS's {@code JMSXDeliveryCount}). Acknowledge it through the engine
+ * that returned it. Immutable once made: its arrays are not copied, so callers must not change them.
+ */
+public record ShareRecord(TopicIdPartition topicPartition, long offset, long timestamp, byte[] key, byte[] value,
+                          List<Header> headers, int deliveryCount) {
+
+    public ShareRecord {
+        Objects.requireNonNull(topicPartition, "topicPartition");
+        headers = List.copyOf(headers);
+        if (offset < 0 || deliveryCount < 1) {
+            throw new IllegalArgumentException("offset " + offset + " and delivery count " + deliveryCount
+                    + " must be positive");
+        }
+    }
+
+    public String topic() {
+        return topicPartition.topic();
+    }
+
+    public int partition() {
+        return topicPartition.partition();
+    }
+
+    /** The last header of that key, or null: a JMS property's header (docs/protocol-extensions.md). */
+    public Header lastHeader(String headerKey) {
+        for (int i = headers.size() - 1; i >= 0; i--) {
+            if (headers.get(i).key().equals(headerKey)) {
+                return headers.get(i);
+            }
+        }
+        return null;
+    }
+
+    /** What the record weighs in the engine's buffer: its arrays plus a fixed overhead for the objects around them. */
+    int sizeInBytes() {
+        int size = 64 + (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
+        for (Header header : headers) {
+            size += 32 + header.key().length() + (header.value() == null ? 0 : header.value().length);
+        }
+        return size;
+    }
+
+    @Override
+    public String toString() {
+        return "ShareRecord[" + topicPartition + "@" + offset + ", delivery " + deliveryCount + "]";
+    }
+}
