@@ -44,6 +44,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.IntFunction;
@@ -319,6 +320,7 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
         final Function<Errors, T> failed;
         final long deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         final CompletableFuture<T> result = new CompletableFuture<>();
+        private final AtomicBoolean completed = new AtomicBoolean();
 
         Operation(Kind kind, ShareStateKey key, Function<ShareCoordinator, CompletableFuture<T>> local,
                   Object topicEntry, Function<AbstractResponse, T> parse, Function<T, Errors> errorOf,
@@ -393,8 +395,11 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
         }
 
         void complete(T answer) {
-            if (result.complete(answer)) {
+            // The operation leaves the in-flight count before its caller can see the answer, so a caller that
+            // counts operations after an answer never counts its own; once only, whoever else completes the future.
+            if (completed.compareAndSet(false, true)) {
                 inFlight.decrementAndGet();
+                result.complete(answer);
             }
         }
     }
