@@ -6,6 +6,8 @@ import io.strata.broker.network.Request;
 import io.strata.broker.network.RequestChannel;
 import io.strata.broker.share.RecordState;
 import io.strata.broker.share.SharePartitionState.StateBatch;
+import io.strata.broker.share.ShareStateFormatException;
+import io.strata.broker.share.coordinator.PendingAcknowledgementTag;
 import io.strata.broker.share.coordinator.ShareCoordinator;
 import io.strata.broker.share.coordinator.ShareStateKey;
 import org.apache.kafka.common.Uuid;
@@ -156,10 +158,15 @@ final class ShareStateHandlers {
                                 answer.setStateEpoch(read.state().stateEpoch())
                                         .setStartOffset(read.state().startOffset());
                                 for (StateBatch batch : read.state().stateBatches()) {
-                                    answer.stateBatches().add(new ReadShareGroupStateResponseData.StateBatch()
-                                            .setFirstOffset(batch.firstOffset()).setLastOffset(batch.lastOffset())
-                                            .setDeliveryState(batch.state().id)
-                                            .setDeliveryCount((short) batch.deliveryCount()));
+                                    ReadShareGroupStateResponseData.StateBatch answered =
+                                            new ReadShareGroupStateResponseData.StateBatch()
+                                                    .setFirstOffset(batch.firstOffset())
+                                                    .setLastOffset(batch.lastOffset())
+                                                    .setDeliveryState(batch.state().id)
+                                                    .setDeliveryCount((short) batch.deliveryCount());
+                                    answered.unknownTaggedFields().addAll(
+                                            PendingAcknowledgementTag.fields(batch.pending()));
+                                    answer.stateBatches().add(answered);
                                 }
                             }
                         }));
@@ -203,7 +210,8 @@ final class ShareStateHandlers {
     /**
      * Reads a write's start offset and batches into {@code into}, sorted; INVALID_REQUEST saying what is wrong with a
      * negative start offset (other than -1, "unchanged"), a batch with negative or reversed offsets, an unknown
-     * delivery state, a negative delivery count, or batches that overlap.
+     * delivery state, a negative delivery count, a malformed pending acknowledgement (tag
+     * {@link PendingAcknowledgementTag#TAG}, or one on records that are not Acquired), or batches that overlap.
      */
     private static Check batches(WriteShareGroupStateRequestData.PartitionData partition, List<StateBatch> into) {
         if (partition.startOffset() < -1) {
@@ -212,8 +220,9 @@ final class ShareStateHandlers {
         for (WriteShareGroupStateRequestData.StateBatch batch : partition.stateBatches()) {
             try {
                 into.add(new StateBatch(batch.firstOffset(), batch.lastOffset(),
-                        RecordState.forId(batch.deliveryState()), batch.deliveryCount()));
-            } catch (IllegalArgumentException e) {
+                        RecordState.forId(batch.deliveryState()), batch.deliveryCount(),
+                        PendingAcknowledgementTag.find(batch.unknownTaggedFields())));
+            } catch (IllegalArgumentException | ShareStateFormatException e) {
                 return new Check(Errors.INVALID_REQUEST, "State batch " + batch.firstOffset() + ".."
                         + batch.lastOffset() + " is malformed: " + e.getMessage());
             }

@@ -5,9 +5,9 @@ package io.strata.broker.api;
  * ApiVersions advertises (docs/protocol-extensions.md). Their tags lie in Strata's reserved range {@value #FIRST_TAG}
  * to {@value #LAST_TAG}: Kafka allocates tags per struct from 0 upward, so they cannot collide with a field Kafka
  * adds. kafka-clients keep a tag they do not know among a message's unknown tagged fields, so the broker reads an
- * extension from the parsed request and plain Kafka clients never send or see one. Each feature is advertised with
- * versions {@value #FEATURE_VERSION} to {@value #FEATURE_VERSION}, only by a broker that has the extension; a Strata
- * client checks it before using the extension.
+ * extension from the parsed request and plain Kafka clients never send or see one. Each feature is advertised from
+ * version {@value #FEATURE_VERSION} to its latest version ({@value #FEATURE_VERSION} unless its entry says otherwise),
+ * only by a broker that has the extension; a Strata client checks it before using the extension.
  *
  * <p>Every tag and feature name of every extension lives here, one entry each. Constants only.
  */
@@ -17,7 +17,7 @@ public final class StrataExtensions {
     public static final int FIRST_TAG = 32000;
     /** The last tag of Strata's reserved range. */
     public static final int LAST_TAG = 32099;
-    /** The version range (from and to) every extension feature is advertised with. */
+    /** The first version of every extension feature, and the last of those with one version only. */
     public static final short FEATURE_VERSION = 1;
 
     /**
@@ -45,10 +45,25 @@ public final class StrataExtensions {
     public static final int SHARE_FETCH_ACKNOWLEDGE_TRANSACTION_TAG = 32002;
 
     /**
-     * Feature (version 1-1) of a broker that takes share acknowledgements inside a Kafka transaction: tags
-     * {@link #SHARE_ACKNOWLEDGE_TRANSACTION_TAG} and {@link #SHARE_FETCH_ACKNOWLEDGE_TRANSACTION_TAG}.
+     * Tag of the StateBatch of WriteShareGroupStateRequest and ReadShareGroupStateResponse (between brokers, to and
+     * from the share coordinator), and of the batches of the ShareSnapshot and ShareUpdate records of
+     * {@code __share_group_state}: the acknowledgement held pending on the batch's Acquired records in a transaction
+     * ({@code producer_id} int64, {@code producer_epoch} int16, {@code acknowledge_type} int8 of 1 accept, 2 release
+     * or 3 reject, {@code marker_search_offset} int64: 19 bytes). A batch without it has none pending. Kafka's tools
+     * skip it as an unknown tagged field and see the records Acquired.
+     */
+    public static final int SHARE_STATE_PENDING_ACKNOWLEDGEMENT_TAG = 32003;
+
+    /**
+     * Feature of a broker that takes share acknowledgements inside a Kafka transaction: tags
+     * {@link #SHARE_ACKNOWLEDGE_TRANSACTION_TAG} and {@link #SHARE_FETCH_ACKNOWLEDGE_TRANSACTION_TAG}. Advertised at
+     * versions 1 to {@link #SHARE_TRANSACTIONAL_ACKNOWLEDGE_VERSION}: the wire is version 1's; version 2 says that
+     * pending acknowledgements are stored ({@link #SHARE_STATE_PENDING_ACKNOWLEDGEMENT_TAG}) and survive a failover
+     * of the share-partition leader, exactly once.
      */
     public static final String SHARE_TRANSACTIONAL_ACKNOWLEDGE_FEATURE = "strata.share.transactional.acknowledge";
+    /** The highest version of {@link #SHARE_TRANSACTIONAL_ACKNOWLEDGE_FEATURE}: pending acknowledgements are durable. */
+    public static final short SHARE_TRANSACTIONAL_ACKNOWLEDGE_VERSION = 2;
 
     /**
      * Dead-letter topics for share groups (KIP-1191 with Strata's additions). Configuration, not a tag: the group

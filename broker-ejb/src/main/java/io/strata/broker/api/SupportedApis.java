@@ -96,9 +96,9 @@ public final class SupportedApis {
 
     /**
      * The features ApiVersions (version 3 and later) lists as supported by a broker that does not serve
-     * {@code withheld}: Kafka's, and Strata's extensions ({@link StrataExtensions}) this broker serves, each at version
-     * 1 to 1 (the share filter and dead-letter topics where ShareFetch is served, transactional acknowledgements where
-     * ShareFetch and ShareAcknowledge are). kafka-clients ignore feature names they do not know.
+     * {@code withheld}: Kafka's, and Strata's extensions ({@link StrataExtensions}) this broker serves, each from
+     * version 1 to its latest (the share filter and dead-letter topics, 1 to 1, where ShareFetch is served;
+     * transactional acknowledgements, 1 to 2, where ShareFetch and ShareAcknowledge are). kafka-clients ignore feature names they do not know.
      */
     public static SupportedFeatureKeyCollection supportedFeatures(Set<ApiKeys> withheld) {
         SupportedFeatureKeyCollection features = new SupportedFeatureKeyCollection();
@@ -110,7 +110,8 @@ public final class SupportedApis {
             features.add(strataFeature(StrataExtensions.SHARE_FILTER_FEATURE));
             features.add(strataFeature(StrataExtensions.SHARE_DEAD_LETTER_FEATURE));
             if (!withheld.contains(ApiKeys.SHARE_ACKNOWLEDGE)) {
-                features.add(strataFeature(StrataExtensions.SHARE_TRANSACTIONAL_ACKNOWLEDGE_FEATURE));
+                features.add(strataFeature(StrataExtensions.SHARE_TRANSACTIONAL_ACKNOWLEDGE_FEATURE)
+                        .setMaxVersion(StrataExtensions.SHARE_TRANSACTIONAL_ACKNOWLEDGE_VERSION));
             }
         }
         return features;

@@ -25,17 +25,22 @@ final class InFlightRecords {
         long lastOffset;
         RecordState state;
         int deliveryCount;
-        /** The member holding the lock, only while {@link RecordState#ACQUIRED}. */
+        /**
+         * The member holding the lock, only while {@link RecordState#ACQUIRED}; null for records rebuilt with an
+         * acknowledgement pending, which no member holds.
+         */
         String memberId;
         /** When the lock ends, only while {@link RecordState#ACQUIRED}. */
         long lockExpiryMs;
         /**
          * The acknowledgement held pending in a transaction, only while {@link RecordState#ACQUIRED}: the producer
-         * whose COMMIT applies it ({@link #NO_PRODUCER} when none), that producer's epoch, and the type to apply.
+         * whose COMMIT applies it ({@link #NO_PRODUCER} when none), that producer's epoch, the type to apply, and the
+         * offset at or after which the producer's marker decides it ({@link PendingAcknowledgement}).
          */
         long pendingProducerId = NO_PRODUCER;
         short pendingProducerEpoch;
         AcknowledgeType pendingType;
+        long pendingMarkerSearchOffset;
         /** Whether a member rejected the records, only while {@link RecordState#ARCHIVING}: the dead-letter reason. */
         boolean rejected;
 
@@ -63,7 +68,7 @@ final class InFlightRecords {
                     && Objects.equals(memberId, other.memberId) && lockExpiryMs == other.lockExpiryMs
                     && pendingProducerId == other.pendingProducerId
                     && pendingProducerEpoch == other.pendingProducerEpoch && pendingType == other.pendingType
-                    && rejected == other.rejected;
+                    && pendingMarkerSearchOffset == other.pendingMarkerSearchOffset && rejected == other.rejected;
         }
 
         /**
@@ -77,6 +82,7 @@ final class InFlightRecords {
             pendingProducerId = NO_PRODUCER;
             pendingProducerEpoch = 0;
             pendingType = null;
+            pendingMarkerSearchOffset = 0;
             rejected = false;
         }
 
@@ -86,17 +92,27 @@ final class InFlightRecords {
             rejected = byMember;
         }
 
-        /** Holds {@code type} pending in the producer's transaction; the range stays Acquired by its member. */
-        void holdPending(long producerId, short producerEpoch, AcknowledgeType type) {
+        /**
+         * Holds {@code type} pending in the producer's transaction, decided by its first marker at or after
+         * {@code markerSearchOffset}; the range stays Acquired (by its member, or by none once rebuilt).
+         */
+        void holdPending(long producerId, short producerEpoch, AcknowledgeType type, long markerSearchOffset) {
             pendingProducerId = producerId;
             pendingProducerEpoch = producerEpoch;
             pendingType = type;
+            pendingMarkerSearchOffset = markerSearchOffset;
+        }
+
+        /** The pending acknowledgement as stored, or null when none is pending. */
+        PendingAcknowledgement pending() {
+            return isPending() ? new PendingAcknowledgement(pendingProducerId, pendingProducerEpoch, pendingType,
+                    pendingMarkerSearchOffset) : null;
         }
 
         /** A copy of this range's state over other offsets. */
         Range copyOver(long newFirstOffset, long newLastOffset) {
             Range copy = new Range(newFirstOffset, newLastOffset, state, deliveryCount, memberId, lockExpiryMs);
-            copy.holdPending(pendingProducerId, pendingProducerEpoch, pendingType);
+            copy.holdPending(pendingProducerId, pendingProducerEpoch, pendingType, pendingMarkerSearchOffset);
             copy.rejected = rejected;
             return copy;
         }
@@ -106,7 +122,7 @@ final class InFlightRecords {
             return firstOffset + ".." + lastOffset + " " + state + " x" + deliveryCount
                     + (memberId == null ? "" : " by " + memberId + " until " + lockExpiryMs)
                     + (isPending() ? " " + pendingType + " pending for producer " + pendingProducerId + " epoch "
-                    + pendingProducerEpoch : "")
+                    + pendingProducerEpoch + " from offset " + pendingMarkerSearchOffset : "")
                     + (rejected ? " rejected" : "");
         }
     }

@@ -31,8 +31,10 @@ import java.util.function.Predicate;
  * not expire, and the member leaving does not release them) until the transaction's outcome is known:
  * {@link #completeTransaction} with COMMIT applies it as an ordinary acknowledgement, with ABORT releases the records.
  * The transaction timeout bounds how long they stay pinned: the coordinator aborts a transaction that runs over it.
- * A pending record cannot be acknowledged again. Pending acknowledgements are kept in memory only: the persisted state
- * shows the records Acquired, so a new leader delivers them again (at least once).
+ * A pending record cannot be acknowledged again. Pending acknowledgements are part of the {@link #snapshot()} (a
+ * {@link PendingAcknowledgement} on the batch), so a new leader {@link #rebuild}s them pending, held by no member, and
+ * the producer's first marker at or after each one's marker search offset decides them, whether it is found in the
+ * log or brought later by WriteTxnMarkers: a marker below that offset ended an earlier transaction and does not count.
  *
  * <p>When the group has a dead-letter topic ({@link #deadLettering}), a record given up on, at the delivery limit or
  * because a member rejected it, becomes Archiving instead (KIP-1191): never delivered again, but holding the start
@@ -82,7 +84,9 @@ public final class SharePartition {
     /**
      * Rebuilds a share partition from its snapshot, as a new leader does. Records that were Acquired lost their
      * member with the old leader: they become Available again with their delivery count (or Archived, and reported,
-     * if it reached the limit), so nothing acknowledged is lost and nothing is delivered beyond at-least-once. The
+     * if it reached the limit), so nothing acknowledged is lost and nothing is delivered beyond at-least-once. Records
+     * whose acknowledgement was pending in a transaction stay Acquired and pending, held by no member, their lock
+     * pinned: {@link #completeTransaction} decides them ({@link #pendingTransactions} says for which producers). The
      * caller then tells it the log start offset ({@link #advanceLogStartOffset}).
      */
     public static Rebuilt rebuild(SharePartitionState state, ShareLimits limits) {
@@ -102,7 +106,11 @@ public final class SharePartition {
             partition.appendAvailableUpTo(batch.firstOffset());
             Range range = new Range(batch.firstOffset(), batch.lastOffset(), batch.state(), batch.deliveryCount(),
                     null, 0);
-            if (range.state == RecordState.ACQUIRED || range.state == RecordState.AVAILABLE) {
+            PendingAcknowledgement pending = batch.pending();
+            if (pending != null) {
+                range.holdPending(pending.producerId(), pending.producerEpoch(), pending.type(),
+                        pending.markerSearchOffset());
+            } else if (range.state == RecordState.ACQUIRED || range.state == RecordState.AVAILABLE) {
                 partition.release(range, archived);
             } else if (range.state == RecordState.ARCHIVING) {
                 range.archiving(range.deliveryCount < limits.deliveryCountLimit());
@@ -268,15 +276,20 @@ public final class SharePartition {
      * INVALID_PRODUCER_EPOCH when the producer has acknowledgements pending here at a newer epoch (this one is fenced),
      * and CONCURRENT_TRANSACTIONS when it has some at an older epoch whose outcome this partition has not yet heard.
      * Only ACCEPT, RELEASE and REJECT are transactional.
+     *
+     * @param markerSearchOffset an offset of the topic partition at or below which the transaction's marker will be
+     *                           written, and above every marker of the producer's earlier transactions: the
+     *                           producer's first marker at or after it decides these acknowledgements
      */
     public AcknowledgeResult acknowledgeInTransaction(String memberId, long firstOffset, long lastOffset,
                                                       AcknowledgeType type, long producerId, short producerEpoch,
-                                                      long nowMs) {
+                                                      long markerSearchOffset, long nowMs) {
         if (type == AcknowledgeType.RENEW) {
             throw new IllegalArgumentException("a renew is not transactional");
         }
-        if (producerId < 0 || producerEpoch < 0) {
-            throw new IllegalArgumentException("bad producer " + producerId + " epoch " + producerEpoch);
+        if (producerId < 0 || producerEpoch < 0 || markerSearchOffset < 0) {
+            throw new IllegalArgumentException("bad producer " + producerId + " epoch " + producerEpoch
+                    + " or marker search offset " + markerSearchOffset);
         }
         List<OffsetRange> archived = expireLocks(nowMs);
         for (Range range : inFlight.all()) {
@@ -289,7 +302,7 @@ public final class SharePartition {
             return new AcknowledgeResult(Errors.INVALID_RECORD_STATE, archived);
         }
         for (Range range : inFlight.slice(firstOffset, lastOffset)) {
-            range.holdPending(producerId, producerEpoch, type);
+            range.holdPending(producerId, producerEpoch, type, markerSearchOffset);
         }
         coalesce();
         return new AcknowledgeResult(Errors.NONE, archived);
@@ -303,19 +316,30 @@ public final class SharePartition {
     }
 
     /**
-     * Ends the acknowledgements pending for {@code producerId}: a COMMIT applies each as an ordinary acknowledgement of
-     * its type, an ABORT releases the records (their delivery count stays, so they come back one delivery higher, or
-     * are archived at the limit). Idempotent: a second marker finds nothing pending. Every acknowledgement pending for
-     * the producer belongs to the transaction the marker ends, whatever the marker's epoch: the coordinator lets the
-     * producer's next transaction add this partition only once every marker of the previous one is written (until
-     * then it answers CONCURRENT_TRANSACTIONS), and the marker is written here before that.
+     * Ends every acknowledgement pending for {@code producerId}, as the marker WriteTxnMarkers has just written does:
+     * while acknowledgements are pending for the producer, its next marker written here ends their transaction (the
+     * coordinator lets its next transaction add this partition only once that marker is written), wherever it lands.
      */
     public TransactionOutcome completeTransaction(long producerId, boolean commit, long nowMs) {
+        return completeTransaction(producerId, commit, Long.MAX_VALUE, nowMs);
+    }
+
+    /**
+     * Ends the acknowledgements pending for {@code producerId} that its marker at {@code markerOffset} decides, those
+     * whose marker search offset is at or below it: a COMMIT applies each as an ordinary acknowledgement of its type,
+     * an ABORT releases the records (their delivery count stays, so they come back one delivery higher, or are
+     * archived at the limit). Idempotent: a second marker finds nothing pending. Every acknowledgement pending for the
+     * producer belongs to the transaction its first marker at or after the search offset ends, whatever the marker's
+     * epoch: the coordinator lets the producer's next transaction add this partition only once every marker of the
+     * previous one is written (until then it answers CONCURRENT_TRANSACTIONS), and the marker is written here before
+     * that; a marker below the search offset ended an earlier transaction and leaves them pending.
+     */
+    public TransactionOutcome completeTransaction(long producerId, boolean commit, long markerOffset, long nowMs) {
         List<OffsetRange> archived = expireLocks(nowMs);
         boolean changed = false;
         boolean released = false;
         for (Range range : inFlight.all()) {
-            if (range.pendingProducerId != producerId) {
+            if (range.pendingProducerId != producerId || range.pendingMarkerSearchOffset > markerOffset) {
                 continue;
             }
             changed = true;
@@ -333,6 +357,20 @@ public final class SharePartition {
         coalesce();
         advanceStartOffset();
         return new TransactionOutcome(changed, released, archived);
+    }
+
+    /**
+     * The producers with acknowledgements pending here, each with the lowest marker search offset of its pending
+     * ranges: where to look for the marker that decides them. At most one entry per range.
+     */
+    public java.util.Map<Long, Long> pendingTransactions() {
+        java.util.Map<Long, Long> pending = new java.util.TreeMap<>();
+        for (Range range : inFlight.all()) {
+            if (range.isPending()) {
+                pending.merge(range.pendingProducerId, range.pendingMarkerSearchOffset, Math::min);
+            }
+        }
+        return pending;
     }
 
     /** Whether any acknowledgement waits for the outcome of {@code producerId}'s transaction. */
@@ -422,7 +460,7 @@ public final class SharePartition {
     public List<OffsetRange> releaseMember(String memberId, long nowMs) {
         List<OffsetRange> archived = expireLocks(nowMs);
         for (Range range : inFlight.all()) {
-            if (range.state == RecordState.ACQUIRED && range.memberId.equals(memberId) && !range.isPending()) {
+            if (range.state == RecordState.ACQUIRED && memberId.equals(range.memberId) && !range.isPending()) {
                 release(range, archived);
             }
         }
@@ -509,13 +547,16 @@ public final class SharePartition {
         advanceStartOffset();
     }
 
-    /** The state to persist: every in-flight range but the never-delivered Available ones. */
+    /**
+     * The state to persist: every in-flight range but the never-delivered Available ones, with the acknowledgements
+     * pending in transactions.
+     */
     public SharePartitionState snapshot() {
         List<SharePartitionState.StateBatch> batches = new ArrayList<>();
         for (Range range : inFlight.all()) {
             if (range.state != RecordState.AVAILABLE || range.deliveryCount > 0) {
                 batches.add(new SharePartitionState.StateBatch(range.firstOffset, range.lastOffset, range.state,
-                        range.deliveryCount));
+                        range.deliveryCount, range.pending()));
             }
         }
         return new SharePartitionState(stateEpoch, startOffset, batches);
@@ -533,7 +574,7 @@ public final class SharePartition {
         return range == null ? 0 : range.deliveryCount;
     }
 
-    /** The member holding an offset, or null when it is not Acquired. */
+    /** The member holding an offset, or null when it is not Acquired, or is pending as rebuilt (no member holds it). */
     public String holder(long offset) {
         Range range = trackedRange(offset);
         return range == null ? null : range.memberId;
@@ -570,7 +611,8 @@ public final class SharePartition {
      * Checks the invariants, throwing {@link IllegalStateException} naming the first broken: ranges cover exactly
      * start..end with no gap or overlap, the first is not done with, the window still in the log is within the
      * record-lock limit, Available records are in the log and below the delivery limit, Acquired ones are held by
-     * a member, and only Acquired ones have an acknowledgement pending, of a transactional type.
+     * a member (or have an acknowledgement pending, when rebuilt), and only Acquired ones have an acknowledgement
+     * pending, of a transactional type.
      */
     public void checkInvariants() {
         long next = startOffset;
@@ -581,7 +623,8 @@ public final class SharePartition {
                     "is Available at the delivery limit");
             check(range.state != RecordState.AVAILABLE || range.firstOffset >= logStartOffset, range,
                     "is Available below the log start offset " + logStartOffset);
-            check((range.state == RecordState.ACQUIRED) == (range.memberId != null), range, "has a wrong holder");
+            check(range.state == RecordState.ACQUIRED ? range.memberId != null || range.isPending()
+                    : range.memberId == null, range, "has a wrong holder");
             check(range.state != RecordState.ACQUIRED || range.deliveryCount >= 1, range, "is Acquired undelivered");
             check(!range.isPending() || (range.state == RecordState.ACQUIRED && range.pendingType != null
                     && range.pendingType != AcknowledgeType.RENEW), range, "is wrongly pending");
@@ -622,7 +665,7 @@ public final class SharePartition {
         }
         for (long offset = firstOffset; offset <= lastOffset; ) {
             Range range = inFlight.rangeOf(offset);
-            if (range.state != RecordState.ACQUIRED || !range.memberId.equals(memberId) || range.isPending()) {
+            if (range.state != RecordState.ACQUIRED || !memberId.equals(range.memberId) || range.isPending()) {
                 return false;
             }
             offset = range.lastOffset + 1;

@@ -46,12 +46,16 @@ import java.util.function.Predicate;
  * or a member leaving, is reported to the {@code recordsReleased} listener, which wakes waiting fetches.
  *
  * <p>Acknowledgements made inside a producer's transaction ({@link #acknowledgeInTransaction}) are held pending in
- * the share partition, in memory, until the transaction's marker is written to the topic partition
- * ({@link #completeTransaction}, told by WriteTxnMarkers): a COMMIT applies and stores them as ordinary ones, an ABORT
- * releases their records. A <em>transaction guard</em> per (topic partition, producer), taken before the coordinator
- * is asked to add the partition and dropped by the producer's next marker, keeps an acknowledgement whose transaction
- * ended meanwhile from being held pending for a marker that already came. Held in memory only: a new leader of the
- * topic partition delivers those records again (at least once), see docs/protocol-extensions.md.
+ * the share partition, and stored so (a {@link PendingAcknowledgement} on the state batch) before they are answered,
+ * until the transaction's marker is written to the topic partition ({@link #completeTransaction}, told by
+ * WriteTxnMarkers): a COMMIT applies and stores them as ordinary ones, an ABORT releases their records. A
+ * <em>transaction guard</em> per (topic partition, producer), taken before the coordinator is asked to add the
+ * partition and dropped by the producer's next marker, keeps an acknowledgement whose transaction ended meanwhile from
+ * being held pending for a marker that already came; the log end offset when it was made is where the marker that
+ * decides the acknowledgements held under it is to be looked for (every earlier marker of the producer lies below it,
+ * or its completion would have dropped the guard). A new leader loads them pending, takes a guard for each producer
+ * so that the producer's next marker finds them, and then looks in its log for the marker that ended their
+ * transaction already: exactly once across a failover, see docs/protocol-extensions.md.
  *
  * <p>A group with a dead-letter topic (KIP-1191) has the records it gives up on (rejected, or at the delivery limit)
  * written there by the {@link DeadLetterWriter} after the operation that gave up on them, without holding the queue:
@@ -79,10 +83,32 @@ public final class SharePartitionManager implements AutoCloseable {
 
     /**
      * A led topic partition now: its leader epoch, its log start offset, its high watermark, its last stable offset,
-     * and a search by timestamp (the first offset with a timestamp at or after the argument, or -1).
+     * a search by timestamp (the first offset with a timestamp at or after the argument, or -1), its log end offset,
+     * and a search for transaction markers.
      */
     public record LeaderLog(int leaderEpoch, long logStartOffset, long highWatermark, long lastStableOffset,
-                            LongUnaryOperator offsetForTimestamp) {
+                            LongUnaryOperator offsetForTimestamp, long logEndOffset, TransactionMarkers markers) {
+
+        /** A log whose end is its high watermark and that holds no transaction marker. */
+        public LeaderLog(int leaderEpoch, long logStartOffset, long highWatermark, long lastStableOffset,
+                         LongUnaryOperator offsetForTimestamp) {
+            this(leaderEpoch, logStartOffset, highWatermark, lastStableOffset, offsetForTimestamp, highWatermark,
+                    (producerId, fromOffset) -> null);
+        }
+    }
+
+    /** A COMMIT ({@code commit}) or ABORT marker of a transaction, at {@code offset} of its topic partition. */
+    public record TransactionMarker(long offset, boolean commit) {
+    }
+
+    /** Finds the markers of transactions in a led topic partition's log. */
+    @FunctionalInterface
+    public interface TransactionMarkers {
+        /**
+         * The first COMMIT or ABORT marker of {@code producerId} at or after {@code fromOffset} and below the high
+         * watermark, or null when there is none (yet).
+         */
+        TransactionMarker first(long producerId, long fromOffset);
     }
 
     /** Told of records archived because they reached the delivery limit: the hook for a dead-letter topic. */
@@ -284,8 +310,22 @@ public final class SharePartitionManager implements AutoCloseable {
      * {@link #acknowledgeInTransaction}, or to {@link #abandonTransactionGuard} if the coordinator refused.
      */
     public Object takeTransactionGuard(TopicIdPartition topicPartition, long producerId) {
+        LeaderLog leader = logs.leader(topicPartition);
+        if (leader == null) {
+            // Not led here: a guard no marker can find, so that holding acknowledgements under it is refused.
+            return new TransactionGuard(0);
+        }
         return transactionGuards.computeIfAbsent(new TransactionKey(topicPartition.topicPartition(), producerId),
-                key -> new TransactionGuard());
+                key -> newGuard(topicPartition));
+    }
+
+    /**
+     * A new guard of the topic partition, its marker search offset the log end offset read now (inside the guard
+     * map's atomic operation, so that no marker of the producer completes between the read and the guard's start).
+     */
+    private TransactionGuard newGuard(TopicIdPartition topicPartition) {
+        LeaderLog leader = logs.leader(topicPartition);
+        return new TransactionGuard(leader == null ? 0 : leader.logEndOffset());
     }
 
     /**
@@ -300,7 +340,9 @@ public final class SharePartitionManager implements AutoCloseable {
     /**
      * Acknowledges the batches of one topic partition for the member inside the transaction of {@code producerId} at
      * {@code producerEpoch}, which the coordinator has confirmed includes the topic partition: all or none, held
-     * pending until the transaction's marker. Answered NONE once they are pending, not stored; INVALID_RECORD_STATE
+     * pending until the transaction's marker. Answered NONE once they are pending and stored as such (a failed write
+     * leaves nothing pending and is answered COORDINATOR_NOT_AVAILABLE, or NOT_LEADER_OR_FOLLOWER when a newer leader
+     * or state fenced it: send them again); INVALID_RECORD_STATE
      * if any offset is not held by the member (or already pending); INVALID_PRODUCER_EPOCH or CONCURRENT_TRANSACTIONS
      * as {@link SharePartition#acknowledgeInTransaction} says; CONCURRENT_TRANSACTIONS too when a marker of the
      * producer came since {@code guard} was taken (the transaction may have ended: asking again settles it).
@@ -320,15 +362,15 @@ public final class SharePartitionManager implements AutoCloseable {
         TransactionKey transaction = new TransactionKey(topicPartition.topicPartition(), producerId);
         return submit(groupId, topicPartition, (share, leader) -> {
             // Atomically with a marker's removal of the guard: either the marker finds it holding, or this finds it gone.
-            boolean[] current = {false};
+            TransactionGuard[] current = {null};
             transactionGuards.computeIfPresent(transaction, (key, held) -> {
                 if (held == guard) {
                     held.holding = true;
-                    current[0] = true;
+                    current[0] = held;
                 }
                 return held;
             });
-            if (!current[0]) {
+            if (current[0] == null) {
                 return CompletableFuture.completedFuture(new Acknowledgement(Errors.CONCURRENT_TRANSACTIONS,
                         "a transaction of producer " + producerId + " ended on " + topicPartition
                                 + " while these acknowledgements were verified; send them again"));
@@ -340,7 +382,7 @@ public final class SharePartitionManager implements AutoCloseable {
                 for (Run run : runs(batch)) {
                     AcknowledgeResult result = changed.acknowledgeInTransaction(memberId, run.firstOffset,
                             run.lastOffset, run.type == null ? AcknowledgeType.REJECT : run.type, producerId,
-                            producerEpoch, nowMs);
+                            producerEpoch, current[0].markerSearchOffset, nowMs);
                     archived.addAll(result.archivedAtDeliveryLimit());
                     if (result.error() != Errors.NONE) {
                         return CompletableFuture.completedFuture(new Acknowledgement(result.error(),
@@ -349,9 +391,18 @@ public final class SharePartitionManager implements AutoCloseable {
                     }
                 }
             }
-            share.partition = changed;
-            reportArchived(share, archived);
-            return CompletableFuture.completedFuture(Acknowledgement.DONE);
+            // Stored before the answer: a new leader must find them pending, or it would deliver them again.
+            return write(share, changed).thenApply(error -> {
+                if (error != Errors.NONE) {
+                    boolean fenced = error == Errors.FENCED_LEADER_EPOCH || error == Errors.FENCED_STATE_EPOCH;
+                    return new Acknowledgement(fenced ? Errors.NOT_LEADER_OR_FOLLOWER : retriable(error),
+                            "the pending acknowledgements on " + topicPartition + " could not be stored ("
+                                    + error.name() + "); nothing was acknowledged, send them again");
+                }
+                share.partition = changed;
+                reportArchived(share, archived);
+                return Acknowledgement.DONE;
+            });
         }, error -> new Acknowledgement(error.error(), error.message()));
     }
 
@@ -402,9 +453,21 @@ public final class SharePartitionManager implements AutoCloseable {
         });
     }
 
+    /**
+     * Marks the producer's guard on the topic partition as holding (taking a new one if it has none), so that the
+     * producer's next marker looks for what is pending.
+     */
+    private void holdGuard(TopicIdPartition topicPartition, long producerId) {
+        transactionGuards.compute(new TransactionKey(topicPartition.topicPartition(), producerId), (key, held) -> {
+            TransactionGuard holding = held == null ? newGuard(topicPartition) : held;
+            holding.holding = true;
+            return holding;
+        });
+    }
+
     private CompletableFuture<Errors> completeTransaction(Live share, long producerId, boolean commit) {
         if (share.refusal != null || share.partition == null || !share.partition.hasPending(producerId)) {
-            // Not served here any more: what was pending went with it, and a new leader delivers it again.
+            // Not served here any more: what was pending is stored so, and the next leader decides it.
             return CompletableFuture.completedFuture(Errors.NONE);
         }
         SharePartition changed = share.partition.copy();
@@ -418,12 +481,7 @@ public final class SharePartitionManager implements AutoCloseable {
                         + " they stay pending until the marker comes again", commit ? "commit" : "abort",
                         producerId, share.key, error);
                 // The marker comes again: it must find them.
-                transactionGuards.compute(new TransactionKey(share.key.topicPartition().topicPartition(), producerId),
-                        (key, held) -> {
-                            TransactionGuard holding = held == null ? new TransactionGuard() : held;
-                            holding.holding = true;
-                            return holding;
-                        });
+                holdGuard(share.key.topicPartition(), producerId);
                 return Errors.COORDINATOR_NOT_AVAILABLE;
             }
             share.partition = changed;
@@ -549,11 +607,16 @@ public final class SharePartitionManager implements AutoCloseable {
 
     /**
      * The guard of a producer's transaction on a topic partition: {@code holding} once acknowledgements were held
-     * pending under it, so that its marker knows to look for them. Changed only inside the guard map's atomic
-     * operations.
+     * pending under it, so that its marker knows to look for them; {@code markerSearchOffset}, the log end offset
+     * when it was taken, is stored with them. Changed only inside the guard map's atomic operations.
      */
     private static final class TransactionGuard {
+        final long markerSearchOffset;
         boolean holding;
+
+        TransactionGuard(long markerSearchOffset) {
+            this.markerSearchOffset = markerSearchOffset;
+        }
     }
 
     /** A run of offsets with one acknowledge type; a null type for gaps, which are archived without dead-lettering. */
@@ -700,36 +763,100 @@ public final class SharePartitionManager implements AutoCloseable {
                         Errors error = failure != null ? Errors.UNKNOWN_SERVER_ERROR : read.error();
                         refuse(share, retriable(error), "reading the share state of " + key + " failed: "
                                 + (failure != null ? failure : error.name()));
-                        return null;
+                        return CompletableFuture.<Void>completedFuture(null);
                     }
                     if (leader == null || leader.leaderEpoch() != share.leaderEpoch) {
                         refuse(share, Errors.NOT_LEADER_OR_FOLLOWER, "broker no longer leads " + tp);
-                        return null;
+                        return CompletableFuture.<Void>completedFuture(null);
                     }
                     ShareGroupSettings group = settings.apply(key.groupId());
                     ShareLimits limits = group.limits(maxRecordLocks);
                     if (read.state() == null) {
                         long start = group.autoOffsetReset().startOffset(leader.logStartOffset(),
                                 leader.highWatermark(), leader.offsetForTimestamp(), clock.millis());
-                        return new SharePartition(limits, 0, start);
+                        return storeStart(share, new SharePartition(limits, 0, start));
                     }
                     SharePartition.Rebuilt rebuilt = SharePartition.rebuild(read.state(), limits,
                             group.deadLettering());
                     reportArchived(share, rebuilt.archivedAtDeliveryLimit());
                     install(share, leader, rebuilt.partition());
-                    return null;
-                }).thenCompose(fresh -> fresh == null ? CompletableFuture.completedFuture(null)
-                        : write(share, fresh).thenAccept(error -> {
-                            LeaderLog leader = logs.leader(tp);
-                            if (error != Errors.NONE) {
-                                refuse(share, retriable(error), "storing the start of share partition " + key
-                                        + " failed: " + error.name());
-                            } else if (leader == null || leader.leaderEpoch() != share.leaderEpoch) {
-                                refuse(share, Errors.NOT_LEADER_OR_FOLLOWER, "broker no longer leads " + tp);
-                            } else {
-                                install(share, leader, fresh);
-                            }
-                        }));
+                    return decidePendingFromLog(share);
+                }).thenCompose(next -> next);
+    }
+
+    /** Stores the start of a share partition never stored before, then serves it. */
+    private CompletableFuture<Void> storeStart(Live share, SharePartition fresh) {
+        TopicIdPartition tp = share.key.topicPartition();
+        return write(share, fresh).thenAccept(error -> {
+            LeaderLog leader = logs.leader(tp);
+            if (error != Errors.NONE) {
+                refuse(share, retriable(error), "storing the start of share partition " + share.key + " failed: "
+                        + error.name());
+            } else if (leader == null || leader.leaderEpoch() != share.leaderEpoch) {
+                refuse(share, Errors.NOT_LEADER_OR_FOLLOWER, "broker no longer leads " + tp);
+            } else {
+                install(share, leader, fresh);
+            }
+        });
+    }
+
+    /**
+     * Decides the acknowledgements a loaded share partition found pending in the store: first takes a holding guard
+     * for each of their producers, so that a marker completed from now on looks for them; then looks in the log for
+     * each producer's first marker at or after their marker search offset, which a marker completed before the guard
+     * was taken is (it was replicated, so below the high watermark). A marker found decides them; otherwise the one
+     * WriteTxnMarkers brings later does. What the log decided is stored; if that write fails, memory goes ahead of the
+     * store, which is safe here: the marker stays in the log, and a next leader decides the same from it.
+     *
+     * <p>Cost: one read of the log per producer with acknowledgements pending, from their search offset up to the
+     * marker or the high watermark: at most what the partition took in during one transaction, bounded by the
+     * transaction timeout (the coordinator aborts a transaction that runs over it).
+     */
+    private CompletableFuture<Void> decidePendingFromLog(Live share) {
+        SharePartition partition = share.partition;
+        java.util.Map<Long, Long> pending = partition.pendingTransactions();
+        if (pending.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        TopicIdPartition tp = share.key.topicPartition();
+        pending.keySet().forEach(producerId -> holdGuard(tp, producerId));
+        LeaderLog leader = logs.leader(tp);
+        if (leader == null || leader.leaderEpoch() != share.leaderEpoch) {
+            drop(share, "this broker no longer leads it");
+            return CompletableFuture.completedFuture(null);
+        }
+        boolean changed = false;
+        boolean released = false;
+        for (java.util.Map.Entry<Long, Long> entry : pending.entrySet()) {
+            long producerId = entry.getKey();
+            TransactionMarker marker = leader.markers().first(producerId, entry.getValue());
+            if (marker == null) {
+                LOG.log(Level.INFO, "Share partition {0}: acknowledgements of producer {1} stay pending for its"
+                        + " transaction marker (none at or after offset {2} yet)", share.key, producerId,
+                        entry.getValue());
+                continue;
+            }
+            SharePartition.TransactionOutcome outcome = partition.completeTransaction(producerId, marker.commit(),
+                    marker.offset(), clock.millis());
+            LOG.log(Level.INFO, "Share partition {0}: acknowledgements of producer {1} pending at the last leader"
+                    + " are {2} by its marker at offset {3}", share.key, producerId,
+                    marker.commit() ? "committed" : "aborted", marker.offset());
+            reportArchived(share, outcome.archivedAtDeliveryLimit());
+            changed |= outcome.changed();
+            released |= outcome.released();
+        }
+        if (released) {
+            recordsReleased.accept(tp);
+        }
+        if (!changed) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return write(share, partition).thenAccept(error -> {
+            if (error != Errors.NONE) {
+                LOG.log(Level.WARNING, "Storing the transaction outcomes found in the log of {0} failed: {1}; the"
+                        + " next leader finds them there again", share.key, error);
+            }
+        });
     }
 
     private void install(Live share, LeaderLog leader, SharePartition partition) {

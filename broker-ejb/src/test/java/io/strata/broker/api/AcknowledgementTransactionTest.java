@@ -71,7 +71,7 @@ class AcknowledgementTransactionTest {
 
         var feature = everywhere.find(StrataExtensions.SHARE_TRANSACTIONAL_ACKNOWLEDGE_FEATURE);
         assertThat(feature.minVersion()).isEqualTo((short) 1);
-        assertThat(feature.maxVersion()).isEqualTo((short) 1);
+        assertThat(feature.maxVersion()).isEqualTo((short) 2); // 2: pending acknowledgements survive a failover
         assertThat(withoutShares.find(StrataExtensions.SHARE_TRANSACTIONAL_ACKNOWLEDGE_FEATURE)).isNull();
         assertThat(withoutShares.find("transaction.version")).isNotNull();
         assertThat(List.of(StrataExtensions.SHARE_ACKNOWLEDGE_TRANSACTION_TAG,

@@ -177,6 +177,33 @@ class ShareStateHandlersTest {
     }
 
     @Test
+    void aPendingAcknowledgementIsStoredAndReadBackOnItsBatchAndAMalformedOneIsRefused() throws Exception {
+        awaitShareCoordinator();
+        assertThat(initialize(topicId, 0, 1, 0)).isEqualTo(Errors.NONE);
+        io.strata.broker.share.PendingAcknowledgement pending = new io.strata.broker.share.PendingAcknowledgement(
+                77, (short) 2, io.strata.broker.share.AcknowledgeType.ACCEPT, 40);
+        WriteShareGroupStateRequestData.StateBatch held = batch(0, 3, 1, 1);
+        held.unknownTaggedFields().addAll(
+                io.strata.broker.share.coordinator.PendingAcknowledgementTag.fields(pending));
+        assertThat(Errors.forCode(write(topicId, 0, 1, 1, 0, List.of(held, batch(4, 5, 1, 1))).errorCode()))
+                .isEqualTo(Errors.NONE);
+
+        ReadShareGroupStateResponseData.PartitionResult state = read(0, 1);
+        assertThat(state.stateBatches()).hasSize(2);
+        assertThat(io.strata.broker.share.coordinator.PendingAcknowledgementTag.find(
+                state.stateBatches().get(0).unknownTaggedFields())).isEqualTo(pending);
+        assertThat(state.stateBatches().get(1).unknownTaggedFields()).isEmpty();
+
+        WriteShareGroupStateRequestData.StateBatch malformed = batch(6, 6, 1, 1);
+        malformed.unknownTaggedFields().add(new org.apache.kafka.common.protocol.types.RawTaggedField(
+                io.strata.broker.share.coordinator.PendingAcknowledgementTag.TAG, new byte[] {1, 2, 3}));
+        WriteShareGroupStateResponseData.PartitionResult refused = write(topicId, 0, 1, 1, 0, List.of(malformed));
+        assertThat(Errors.forCode(refused.errorCode())).isEqualTo(Errors.INVALID_REQUEST);
+        assertThat(refused.errorMessage()).contains("6..6").contains("tag 32003").contains("3 bytes");
+        assertThat(read(0, 1).stateBatches()).hasSize(2);
+    }
+
+    @Test
     void badInputIsRefusedWithKafkasErrorCodes() throws Exception {
         awaitShareCoordinator();
         assertThat(initialize(Uuid.randomUuid(), 0, 1, 0)).as("unknown topic id")

@@ -80,7 +80,7 @@ class TransactionalShareAcknowledgeTest {
             assertThat(features.supportedFeatures().get(StrataExtensions.SHARE_TRANSACTIONAL_ACKNOWLEDGE_FEATURE))
                     .satisfies(range -> {
                         assertThat(range.minVersion()).isEqualTo((short) 1);
-                        assertThat(range.maxVersion()).isEqualTo((short) 1);
+                        assertThat(range.maxVersion()).isEqualTo((short) 2);
                     });
         }
     }

@@ -23,9 +23,9 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Share acknowledgements inside a producer's transaction at the share-partition leader: held pending without a
- * write, applied and stored by the COMMIT marker, released by the ABORT marker, and kept from waiting for a marker
- * that came already.
+ * Share acknowledgements inside a producer's transaction at the share-partition leader: held pending and stored so
+ * before the answer, applied and stored by the COMMIT marker, released by the ABORT marker, kept from waiting for a
+ * marker that came already, and decided at a new leader by the marker in its log or the one WriteTxnMarkers brings.
  */
 @Timeout(value = 1, unit = TimeUnit.MINUTES)
 class SharePartitionManagerTransactionTest {
@@ -49,14 +49,21 @@ class SharePartitionManagerTransactionTest {
     }
 
     @Test
-    void pendingAcknowledgementsAreAnsweredWithoutAWriteAndTheCommitMarkerStoresThem() {
+    void pendingAcknowledgementsAreStoredBeforeTheyAreAnsweredAndTheCommitMarkerStoresTheirOutcome() {
         SharePartitionManager manager = leadingManager();
-        int writesBefore = persister.writes();
+        led.put(TP, new LeaderLog(1, 0, 10, 10, ts -> -1, 12, (producerId, fromOffset) -> null));
 
-        assertThat(inTransaction(manager, "m1", 0, 4, AcknowledgeType.ACCEPT).error()).isEqualTo(Errors.NONE);
+        persister.holdWrites();
+        CompletableFuture<SharePartitionManager.Acknowledgement> held = inTransactionAsync(manager, "m1", 0, 4,
+                AcknowledgeType.ACCEPT);
+        assertThat(held).isNotDone(); // answered once stored: a new leader must find them pending
+        persister.releaseHeldWrites();
+        assertThat(held.join().error()).isEqualTo(Errors.NONE);
 
-        assertThat(persister.writes()).isEqualTo(writesBefore);
-        assertThat(persister.state(GROUP, TOPIC, 0).startOffset()).isZero();
+        SharePartitionState stored = persister.state(GROUP, TOPIC, 0);
+        assertThat(stored.startOffset()).isZero();
+        assertThat(stored.stateBatches().get(0)).isEqualTo(new SharePartitionState.StateBatch(0, 4,
+                RecordState.ACQUIRED, 1, new PendingAcknowledgement(PRODUCER, EPOCH, AcknowledgeType.ACCEPT, 12)));
         persister.holdWrites();
         CompletableFuture<Errors> committed = manager.completeTransaction(TP.topicPartition(), PRODUCER, true);
         assertThat(committed).isNotDone(); // the marker is answered once the commit is stored
@@ -65,6 +72,73 @@ class SharePartitionManagerTransactionTest {
         assertThat(persister.state(GROUP, TOPIC, 0).startOffset()).isEqualTo(5);
         assertThat(manager.partitionForTest(GROUP, TP).startOffset()).isEqualTo(5);
         assertThat(manager.transactionGuardCount()).isZero();
+    }
+
+    @Test
+    void pendingAcknowledgementsThatCannotBeStoredAreNotHeld() {
+        SharePartitionManager manager = leadingManager();
+        persister.failNextWrite(Errors.COORDINATOR_NOT_AVAILABLE);
+
+        SharePartitionManager.Acknowledgement refused = inTransaction(manager, "m1", 0, 4, AcknowledgeType.ACCEPT);
+
+        assertThat(refused.error()).isEqualTo(Errors.COORDINATOR_NOT_AVAILABLE);
+        assertThat(refused.message()).contains("nothing was acknowledged");
+        assertThat(manager.partitionForTest(GROUP, TP).pendingProducer(0)).isEqualTo(-1);
+        assertThat(inTransaction(manager, "m1", 0, 4, AcknowledgeType.ACCEPT).error()).isEqualTo(Errors.NONE);
+    }
+
+    @Test
+    void aNewLeaderDecidesStoredPendingAcknowledgementsByTheCommitMarkerInItsLog() {
+        SharePartitionManager old = leadingManager();
+        led.put(TP, new LeaderLog(1, 0, 10, 10, ts -> -1, 10, (producerId, fromOffset) -> null));
+        assertThat(inTransaction(old, "m1", 0, 4, AcknowledgeType.ACCEPT).error()).isEqualTo(Errors.NONE);
+        old.close();
+
+        List<long[]> searched = new CopyOnWriteArrayList<>();
+        SharePartitionManager successor = manager(new LeaderLog(2, 0, 12, 12, ts -> -1, 12,
+                (producerId, fromOffset) -> {
+                    searched.add(new long[] {producerId, fromOffset});
+                    return producerId == PRODUCER ? new SharePartitionManager.TransactionMarker(10, true) : null;
+                }));
+
+        // Never delivered again: 0..4 were committed; 5..9 were m1's and come back.
+        assertThat(successor.acquire(GROUP, "m2", TP, 20, Long.MAX_VALUE).join().records())
+                .containsExactly(new AcquiredRecords(5, 9, 2), new AcquiredRecords(10, 11, 1));
+        assertThat(searched).singleElement().satisfies(s -> assertThat(s).containsExactly(PRODUCER, 10));
+        assertThat(persister.state(GROUP, TOPIC, 0).startOffset()).isEqualTo(5);
+        assertThat(persister.state(GROUP, TOPIC, 0).stateBatches()).allSatisfy(b -> assertThat(b.pending()).isNull());
+    }
+
+    @Test
+    void aNewLeaderReleasesStoredPendingAcknowledgementsByTheAbortMarkerInItsLog() {
+        SharePartitionManager old = leadingManager();
+        assertThat(inTransaction(old, "m1", 0, 4, AcknowledgeType.ACCEPT).error()).isEqualTo(Errors.NONE);
+        old.close();
+
+        SharePartitionManager successor = manager(new LeaderLog(2, 0, 12, 12, ts -> -1, 12,
+                (producerId, fromOffset) -> new SharePartitionManager.TransactionMarker(10, false)));
+
+        assertThat(successor.acquire(GROUP, "m2", TP, 20, Long.MAX_VALUE).join().records())
+                .containsExactly(new AcquiredRecords(0, 9, 2), new AcquiredRecords(10, 11, 1));
+    }
+
+    @Test
+    void aNewLeaderWithoutTheMarkerInItsLogKeepsThemPendingForTheMarkerWriteTxnMarkersBrings() {
+        SharePartitionManager old = leadingManager();
+        assertThat(inTransaction(old, "m1", 0, 4, AcknowledgeType.ACCEPT).error()).isEqualTo(Errors.NONE);
+        old.close();
+        SharePartitionManager successor = manager(new LeaderLog(2, 0, 10, 10, ts -> -1, 10,
+                (producerId, fromOffset) -> null));
+
+        assertThat(successor.acquire(GROUP, "m2", TP, 20, Long.MAX_VALUE).join().records())
+                .containsExactly(new AcquiredRecords(5, 9, 2));
+        assertThat(successor.partitionForTest(GROUP, TP).pendingProducer(0)).isEqualTo(PRODUCER);
+        assertThat(successor.partitionForTest(GROUP, TP).holder(0)).isNull();
+
+        CompletableFuture<Errors> committed = successor.completeTransaction(TP.topicPartition(), PRODUCER, true);
+        assertThat(committed).as("the loaded pending acknowledgements make the marker wait for them").isNotNull();
+        assertThat(committed.join()).isEqualTo(Errors.NONE);
+        assertThat(persister.state(GROUP, TOPIC, 0).startOffset()).isEqualTo(5); // 5..9 are m2's now
     }
 
     @Test
@@ -175,7 +249,12 @@ class SharePartitionManagerTransactionTest {
     }
 
     private SharePartitionManager manager() {
-        led.put(TP, new LeaderLog(1, 0, 10, 10, ts -> -1));
+        return manager(new LeaderLog(1, 0, 10, 10, ts -> -1));
+    }
+
+    /** A manager leading TP as {@code leader} says. */
+    private SharePartitionManager manager(LeaderLog leader) {
+        led.put(TP, leader);
         SharePartitionManager manager = new SharePartitionManager(persister, led::get, group -> settings, 100,
                 Clock.systemUTC(), released::add, (group, tp, ranges) -> { }, Executors.defaultThreadFactory(), 10);
         managers.add(manager);
@@ -184,8 +263,13 @@ class SharePartitionManagerTransactionTest {
 
     private static SharePartitionManager.Acknowledgement inTransaction(SharePartitionManager manager, String member,
                                                                        long first, long last, AcknowledgeType type) {
+        return inTransactionAsync(manager, member, first, last, type).join();
+    }
+
+    private static CompletableFuture<SharePartitionManager.Acknowledgement> inTransactionAsync(
+            SharePartitionManager manager, String member, long first, long last, AcknowledgeType type) {
         Object guard = manager.takeTransactionGuard(TP, PRODUCER);
         return manager.acknowledgeInTransaction(GROUP, member, TP, List.of(new AcknowledgementBatch(first, last,
-                List.of(type.id))), PRODUCER, EPOCH, guard).join();
+                List.of(type.id))), PRODUCER, EPOCH, guard);
     }
 }

@@ -24,7 +24,7 @@ class SharePartitionTransactionTest {
 
     private AcknowledgeResult inTransaction(String member, long first, long last, AcknowledgeType type,
                                             long producerId, short epoch, long nowMs) {
-        return partition.acknowledgeInTransaction(member, first, last, type, producerId, epoch, nowMs);
+        return partition.acknowledgeInTransaction(member, first, last, type, producerId, epoch, 0, nowMs);
     }
 
     @Test
@@ -204,20 +204,130 @@ class SharePartitionTransactionTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("renew");
     }
 
+    /** A partition whose snapshot, as a new leader loads it, holds offsets 0..5 pending at marker search offset 100. */
+    private SharePartition rebuiltWithPending() {
+        partition.acquire("a", 8, 10, 0);
+        assertThat(partition.acknowledgeInTransaction("a", 0, 1, AcknowledgeType.ACCEPT, PRODUCER, EPOCH, 100, 0)
+                .error()).isEqualTo(Errors.NONE);
+        assertThat(partition.acknowledgeInTransaction("a", 2, 3, AcknowledgeType.REJECT, PRODUCER, EPOCH, 100, 0)
+                .error()).isEqualTo(Errors.NONE);
+        assertThat(partition.acknowledgeInTransaction("a", 4, 5, AcknowledgeType.RELEASE, PRODUCER, EPOCH, 100, 0)
+                .error()).isEqualTo(Errors.NONE);
+        partition.acknowledge("a", 6, 7, AcknowledgeType.RELEASE, 0);
+        SharePartitionState stored = SharePartitionState.decode(partition.snapshot().encode());
+        SharePartition rebuilt = SharePartition.rebuild(stored, LIMITS).partition();
+        rebuilt.checkInvariants();
+        return rebuilt;
+    }
+
     @Test
-    void aNewLeaderRebuildingTheStoredStateOffersPendingRecordsAgain() {
-        partition.acquire("a", 2, 2, 0);
-        inTransaction("a", 0, 1, AcknowledgeType.ACCEPT, PRODUCER, EPOCH, 0);
+    void aNewLeaderKeepsStoredPendingAcknowledgementsPendingHeldByNoMember() {
+        SharePartition rebuilt = rebuiltWithPending();
 
-        SharePartition rebuilt = SharePartition.rebuild(partition.snapshot(), LIMITS).partition();
+        assertThat(rebuilt.pendingTransactions()).containsExactly(java.util.Map.entry(PRODUCER, 100L));
+        for (long offset = 0; offset <= 5; offset++) {
+            assertThat(rebuilt.stateOf(offset)).isEqualTo(RecordState.ACQUIRED);
+            assertThat(rebuilt.pendingProducer(offset)).isEqualTo(PRODUCER);
+            assertThat(rebuilt.holder(offset)).isNull();
+        }
+        // Not acquirable, whoever asks and however long it takes: only the transaction's outcome frees them.
+        assertThat(rebuilt.acquire("b", 10, 10, LOCK_MS * 10).acquired())
+                .containsExactly(new AcquiredRecords(6, 7, 2), new AcquiredRecords(8, 9, 1));
+        assertThat(rebuilt.releaseMember("a", LOCK_MS * 10)).isEmpty();
+        assertThat(rebuilt.acknowledge("a", 0, 0, AcknowledgeType.ACCEPT, LOCK_MS * 10).error())
+                .isEqualTo(Errors.INVALID_RECORD_STATE);
+        assertThat(rebuilt.stateOf(0)).isEqualTo(RecordState.ACQUIRED);
+        rebuilt.checkInvariants();
+    }
 
-        assertThat(rebuilt.acquire("b", 10, 2, 0).acquired()).containsExactly(new AcquiredRecords(0, 1, 2));
+    @Test
+    void aCommitMarkerAtOrAfterTheStoredOffsetAppliesThePendingTypes() {
+        SharePartition rebuilt = rebuiltWithPending();
+
+        SharePartition.TransactionOutcome outcome = rebuilt.completeTransaction(PRODUCER, true, 100, 0);
+
+        assertThat(outcome.changed()).isTrue();
+        assertThat(outcome.released()).isTrue();
+        // 0..1 accepted and 2..3 rejected are done with; 4..5 released, Available one delivery on.
+        assertThat(rebuilt.startOffset()).isEqualTo(4);
+        assertThat(rebuilt.stateOf(4)).isEqualTo(RecordState.AVAILABLE);
+        assertThat(rebuilt.deliveryCount(4)).isEqualTo(1);
+        assertThat(rebuilt.pendingTransactions()).isEmpty();
+        assertThat(rebuilt.snapshot().stateBatches()).allSatisfy(batch -> assertThat(batch.pending()).isNull());
+        rebuilt.checkInvariants();
+    }
+
+    @Test
+    void aRejectCommittedAfterFailoverIsArchived() {
+        SharePartition rebuilt = rebuiltWithPending();
+        rebuilt.completeTransaction(PRODUCER, true, 150, 0);
+
+        SharePartitionState state = rebuilt.snapshot();
+        // 0..3 are done with (Acknowledged, Archived), below the start offset; the Archived ones are not delivered.
+        assertThat(state.startOffset()).isEqualTo(4);
+        assertThat(rebuilt.acquire("b", 10, 10, 0).acquired()).containsExactly(new AcquiredRecords(4, 7, 2),
+                new AcquiredRecords(8, 9, 1));
+    }
+
+    @Test
+    void anAbortMarkerReleasesThemWithTheirDeliveryCount() {
+        SharePartition rebuilt = rebuiltWithPending();
+
+        SharePartition.TransactionOutcome outcome = rebuilt.completeTransaction(PRODUCER, false, 100, 0);
+
+        assertThat(outcome.released()).isTrue();
+        assertThat(rebuilt.startOffset()).isZero();
+        for (long offset = 0; offset <= 5; offset++) {
+            assertThat(rebuilt.stateOf(offset)).isEqualTo(RecordState.AVAILABLE);
+            assertThat(rebuilt.deliveryCount(offset)).isEqualTo(1);
+        }
+        assertThat(rebuilt.acquire("b", 6, 10, 0).acquired()).containsExactly(new AcquiredRecords(0, 5, 2));
+        rebuilt.checkInvariants();
+    }
+
+    @Test
+    void anAbortAtTheDeliveryLimitArchivesAndReportsThem() {
+        SharePartition p = new SharePartition(new ShareLimits(LOCK_MS, 1, 2000), 0, 0);
+        p.acquire("a", 2, 2, 0);
+        p.acknowledgeInTransaction("a", 0, 1, AcknowledgeType.ACCEPT, PRODUCER, EPOCH, 7, 0);
+        SharePartition rebuilt = SharePartition.rebuild(p.snapshot(), p.limits()).partition();
+
+        SharePartition.TransactionOutcome outcome = rebuilt.completeTransaction(PRODUCER, false, 7, 0);
+
+        assertThat(outcome.archivedAtDeliveryLimit()).containsExactly(new OffsetRange(0, 1));
+        assertThat(rebuilt.startOffset()).isEqualTo(2);
+    }
+
+    @Test
+    void aMarkerOfAnotherProducerOrBelowTheStoredOffsetLeavesThemPending() {
+        SharePartition rebuilt = rebuiltWithPending();
+
+        assertThat(rebuilt.completeTransaction(PRODUCER + 1, true, 100, 0).changed()).isFalse();
+        assertThat(rebuilt.completeTransaction(PRODUCER, true, 99, 0).changed()).isFalse();
+        assertThat(rebuilt.completeTransaction(PRODUCER, false, 99, 0).changed()).isFalse();
+
+        assertThat(rebuilt.pendingTransactions()).containsExactly(java.util.Map.entry(PRODUCER, 100L));
+        for (long offset = 0; offset <= 5; offset++) {
+            assertThat(rebuilt.stateOf(offset)).isEqualTo(RecordState.ACQUIRED);
+            assertThat(rebuilt.pendingProducer(offset)).isEqualTo(PRODUCER);
+        }
+        rebuilt.checkInvariants();
+    }
+
+    @Test
+    void theMarkerWriteTxnMarkersBringsDecidesRebuiltPendingWhereverItLands() {
+        SharePartition rebuilt = rebuiltWithPending();
+
+        rebuilt.completeTransaction(PRODUCER, true, 0);
+
+        assertThat(rebuilt.startOffset()).isEqualTo(4);
+        assertThat(rebuilt.pendingTransactions()).isEmpty();
     }
 
     /**
      * Members acquire, acknowledge inside the transactions of two producers (and outside), leave, and let time pass;
      * the transactions commit or abort; now and then the partition is rebuilt from its snapshot, as a new leader
-     * would, which forgets what was pending. After every step the invariants hold, a pending record stays Acquired
+     * would, which keeps what was pending, held by no member. After every step the invariants hold, a pending record stays Acquired
      * by its producer's transaction however much time passes, and nothing a commit accepted is delivered again.
      */
     @org.junit.jupiter.api.RepeatedTest(10)
@@ -261,7 +371,7 @@ class SharePartitionTransactionTest {
                 p.expireLocks(nowMs); // as the acknowledgement does first: a lock may have run out meanwhile
                 boolean stillHeld = offset >= p.startOffset() && member.equals(p.holder(offset));
                 AcknowledgeResult result = p.acknowledgeInTransaction(member, offset, offset, type, producer,
-                        epochs[producer], nowMs);
+                        epochs[producer], 0, nowMs);
                 if (stillHeld) {
                     assertThat(result.error()).as("seed %d", seed).isEqualTo(Errors.NONE);
                     pending.put(offset, (long) producer);
@@ -292,9 +402,8 @@ class SharePartitionTransactionTest {
                 p.expireLocks(nowMs);
             } else if (random.nextInt(10) == 0) {
                 p = SharePartition.rebuild(SharePartitionState.decode(p.snapshot().encode()), p.limits()).partition();
-                pending.clear(); // in memory only: a new leader offers them again
-                pendingTypes.clear();
-                held.clear();
+                // Stored with the state: a new leader keeps them pending, held by no member, for their marker.
+                held.keySet().retainAll(pending.keySet());
             }
             p.checkInvariants();
             for (java.util.Map.Entry<Long, Long> entry : pending.entrySet()) {

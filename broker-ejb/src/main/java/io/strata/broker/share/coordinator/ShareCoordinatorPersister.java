@@ -56,6 +56,9 @@ import java.util.function.ToIntFunction;
  * InitializeShareGroupState, ReadShareGroupState, WriteShareGroupState, DeleteShareGroupState or
  * ReadShareGroupStateSummary over the inter-broker connection to the leader.
  *
+ * <p>A state batch's pending acknowledgement travels as the Strata tag {@link PendingAcknowledgementTag} on the
+ * StateBatch of WriteShareGroupState and ReadShareGroupState, as it is kept in the records.
+ *
  * <p>An operation that finds no coordinator, or is answered NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE or
  * COORDINATOR_LOAD_IN_PROGRESS, or whose connection fails, is routed again from fresh metadata after
  * {@code retryBackoffMs}, until {@code timeoutMs} after it was asked for; then its future is answered with the last
@@ -181,11 +184,12 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
         try {
             for (ReadShareGroupStateResponseData.StateBatch batch : answer.stateBatches()) {
                 batches.add(new StateBatch(batch.firstOffset(), batch.lastOffset(),
-                        RecordState.forId(batch.deliveryState()), batch.deliveryCount()));
+                        RecordState.forId(batch.deliveryState()), batch.deliveryCount(),
+                        PendingAcknowledgementTag.find(batch.unknownTaggedFields())));
             }
             return new ReadResult(Errors.NONE, new SharePartitionState(answer.stateEpoch(), answer.startOffset(),
                     batches));
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | io.strata.broker.share.ShareStateFormatException e) {
             LOG.log(Level.ERROR, "A share coordinator answered a malformed state: {0}", e.getMessage());
             return new ReadResult(Errors.UNKNOWN_SERVER_ERROR, null);
         }
@@ -197,9 +201,11 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
         ShareStateKey key = new ShareStateKey(groupId, topicId, partition);
         List<WriteShareGroupStateRequestData.StateBatch> batches = new ArrayList<>();
         for (StateBatch batch : state.stateBatches()) {
-            batches.add(new WriteShareGroupStateRequestData.StateBatch().setFirstOffset(batch.firstOffset())
-                    .setLastOffset(batch.lastOffset()).setDeliveryState(batch.state().id)
-                    .setDeliveryCount((short) batch.deliveryCount()));
+            WriteShareGroupStateRequestData.StateBatch written = new WriteShareGroupStateRequestData.StateBatch()
+                    .setFirstOffset(batch.firstOffset()).setLastOffset(batch.lastOffset())
+                    .setDeliveryState(batch.state().id).setDeliveryCount((short) batch.deliveryCount());
+            written.unknownTaggedFields().addAll(PendingAcknowledgementTag.fields(batch.pending()));
+            batches.add(written);
         }
         return start(new Operation<>(Kind.WRITE, key,
                 local -> local.write(key, leaderEpoch, state.stateEpoch(), state.startOffset(), state.stateBatches()),

@@ -131,7 +131,7 @@ public final class ShareCoordinatorShard implements CoordinatorShard {
         Decoded decoded;
         try {
             decoded = ShareStateRecords.decode(record);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | io.strata.broker.share.ShareStateFormatException e) {
             throw new IllegalStateException("record at offset " + offset + " of __share_group_state partition "
                     + context.partition() + " is not share state: " + e.getMessage(), e);
         }
@@ -425,7 +425,7 @@ public final class ShareCoordinatorShard implements CoordinatorShard {
     /**
      * Kafka's merge rule: {@code changes} replace the state of the offsets they cover in {@code existing}; whatever
      * lies below {@code startOffset} is dropped (a batch across it is cut at it); neighbouring batches of the same
-     * state and delivery count are joined, which keeps the list as short as the state allows.
+     * state, delivery count and pending acknowledgement are joined, which keeps the list as short as the state allows.
      */
     static List<StateBatch> merge(List<StateBatch> existing, long startOffset, List<StateBatch> changes) {
         List<StateBatch> pieces = new ArrayList<>();
@@ -440,13 +440,11 @@ public final class ShareCoordinatorShard implements CoordinatorShard {
                 continue;
             }
             StateBatch kept = piece.firstOffset() >= startOffset ? piece
-                    : new StateBatch(startOffset, piece.lastOffset(), piece.state(), piece.deliveryCount());
+                    : piece.over(startOffset, piece.lastOffset());
             StateBatch last = merged.isEmpty() ? null : merged.get(merged.size() - 1);
-            if (last != null && last.lastOffset() + 1 == kept.firstOffset() && last.state() == kept.state()
-                    && last.deliveryCount() == kept.deliveryCount()
+            if (last != null && last.lastOffset() + 1 == kept.firstOffset() && last.sameStateAs(kept)
                     && kept.lastOffset() - last.firstOffset() < Integer.MAX_VALUE) {
-                merged.set(merged.size() - 1, new StateBatch(last.firstOffset(), kept.lastOffset(), last.state(),
-                        last.deliveryCount()));
+                merged.set(merged.size() - 1, last.over(last.firstOffset(), kept.lastOffset()));
             } else {
                 merged.add(kept);
             }
@@ -465,13 +463,13 @@ public final class ShareCoordinatorShard implements CoordinatorShard {
                 break;
             }
             if (change.firstOffset() > next) {
-                into.add(new StateBatch(next, change.firstOffset() - 1, old.state(), old.deliveryCount()));
+                into.add(old.over(next, change.firstOffset() - 1));
             }
             next = change.lastOffset() + 1;
             if (next > old.lastOffset()) {
                 return;
             }
         }
-        into.add(new StateBatch(next, old.lastOffset(), old.state(), old.deliveryCount()));
+        into.add(old.over(next, old.lastOffset()));
     }
 }

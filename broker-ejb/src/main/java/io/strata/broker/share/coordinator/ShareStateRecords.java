@@ -1,7 +1,9 @@
 package io.strata.broker.share.coordinator;
 
 import io.strata.broker.coordinator.CoordinatorRecord;
+import io.strata.broker.share.PendingAcknowledgement;
 import io.strata.broker.share.RecordState;
+import io.strata.broker.share.ShareStateFormatException;
 import io.strata.broker.share.SharePartitionState.StateBatch;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.ByteUtils;
@@ -22,7 +24,11 @@ import java.util.List;
  * {@code int64 firstOffset, int64 lastOffset, int8 deliveryState, int16 deliveryCount, tagged fields}.
  *
  * <p>kafka-clients does not carry the generated classes of these records (they live in Kafka's share-coordinator
- * module), so this small codec writes the same layout. Tagged fields are written empty and skipped when read.
+ * module), so this small codec writes the same layout. Tagged fields are written empty, but for one Strata tag on a
+ * batch: the acknowledgement pending on its Acquired records in a transaction ({@link PendingAcknowledgementTag},
+ * docs/protocol-extensions.md). Kafka's tools skip it as a tagged field they do not know; a batch without it reads as
+ * it always did. Other tagged fields are skipped when read. A malformed pending acknowledgement is refused with
+ * {@link ShareStateFormatException}, never taken.
  *
  * <p>Stateless and thread-safe.
  */
@@ -32,6 +38,8 @@ public final class ShareStateRecords {
     static final short UPDATE_TYPE = 1;
     private static final short VALUE_VERSION = 0;
     private static final int BATCH_BYTES = 8 + 8 + 1 + 2 + 1;
+    /** What a pending acknowledgement adds to a batch at most: the tag (3-byte varint), its size, its value. */
+    private static final int PENDING_TAG_BYTES_MAX = 3 + 1 + PendingAcknowledgementTag.VALUE_BYTES;
     /** More batches than this in one record cannot come from a sane writer; refuse to allocate for them. */
     static final int BATCHES_PER_RECORD_MAX = 1 << 20;
 
@@ -61,7 +69,7 @@ public final class ShareStateRecords {
     }
 
     public static CoordinatorRecord snapshot(ShareStateKey key, Snapshot value) {
-        ByteBuffer buffer = ByteBuffer.allocate(2 + 4 * 3 + 8 * 3 + 5 + BATCH_BYTES * value.batches().size() + 1);
+        ByteBuffer buffer = ByteBuffer.allocate(2 + 4 * 3 + 8 * 3 + 5 + batchBytesMax(value.batches()) + 1);
         buffer.putShort(VALUE_VERSION).putInt(value.snapshotEpoch()).putInt(value.stateEpoch())
                 .putInt(value.leaderEpoch()).putLong(value.startOffset()).putLong(value.createTimestamp())
                 .putLong(value.writeTimestamp());
@@ -71,7 +79,7 @@ public final class ShareStateRecords {
     }
 
     public static CoordinatorRecord update(ShareStateKey key, Update value) {
-        ByteBuffer buffer = ByteBuffer.allocate(2 + 4 * 2 + 8 + 5 + BATCH_BYTES * value.batches().size() + 1);
+        ByteBuffer buffer = ByteBuffer.allocate(2 + 4 * 2 + 8 + 5 + batchBytesMax(value.batches()) + 1);
         buffer.putShort(VALUE_VERSION).putInt(value.snapshotEpoch()).putInt(value.leaderEpoch())
                 .putLong(value.startOffset());
         writeBatches(buffer, value.batches());
@@ -87,7 +95,8 @@ public final class ShareStateRecords {
 
     /**
      * Reads one record back; throws {@link IllegalArgumentException} naming what is wrong with bytes that are not a
-     * share-state record (a record type or version this broker does not know, a truncated field).
+     * share-state record (a record type or version this broker does not know, a truncated field), and
+     * {@link ShareStateFormatException} for a batch's malformed pending acknowledgement.
      */
     public static Decoded decode(CoordinatorRecord record) {
         try {
@@ -130,12 +139,28 @@ public final class ShareStateRecords {
                 .putLong(key.topicId().getLeastSignificantBits()).putInt(key.partition()).array();
     }
 
+    private static int batchBytesMax(List<StateBatch> batches) {
+        int bytes = 0;
+        for (StateBatch batch : batches) {
+            bytes += BATCH_BYTES + (batch.pending() == null ? 0 : PENDING_TAG_BYTES_MAX);
+        }
+        return bytes;
+    }
+
     private static void writeBatches(ByteBuffer buffer, List<StateBatch> batches) {
         ByteUtils.writeUnsignedVarint(batches.size() + 1, buffer);
         for (StateBatch batch : batches) {
             buffer.putLong(batch.firstOffset()).putLong(batch.lastOffset()).put(batch.state().id)
                     .putShort((short) batch.deliveryCount());
-            ByteUtils.writeUnsignedVarint(0, buffer);
+            if (batch.pending() == null) {
+                ByteUtils.writeUnsignedVarint(0, buffer);
+            } else {
+                byte[] value = PendingAcknowledgementTag.encode(batch.pending());
+                ByteUtils.writeUnsignedVarint(1, buffer);
+                ByteUtils.writeUnsignedVarint(PendingAcknowledgementTag.TAG, buffer);
+                ByteUtils.writeUnsignedVarint(value.length, buffer);
+                buffer.put(value);
+            }
         }
     }
 
@@ -150,19 +175,54 @@ public final class ShareStateRecords {
             long first = buffer.getLong();
             long last = buffer.getLong();
             RecordState state = RecordState.forId(buffer.get());
-            batches.add(new StateBatch(first, last, state, buffer.getShort()));
-            skipTaggedFields(buffer);
+            short deliveryCount = buffer.getShort();
+            PendingAcknowledgement pending = readBatchTaggedFields(buffer);
+            try {
+                batches.add(new StateBatch(first, last, state, deliveryCount, pending));
+            } catch (IllegalArgumentException e) {
+                if (pending == null) {
+                    throw e;
+                }
+                throw new ShareStateFormatException("share state batch " + first + ".." + last + " is invalid: "
+                        + e.getMessage());
+            }
         }
         return batches;
+    }
+
+    /** Skips a batch's tagged fields but the pending acknowledgement, which it returns (null when none). */
+    private static PendingAcknowledgement readBatchTaggedFields(ByteBuffer buffer) {
+        PendingAcknowledgement pending = null;
+        int fields = ByteUtils.readUnsignedVarint(buffer);
+        for (int i = 0; i < fields; i++) {
+            int tag = ByteUtils.readUnsignedVarint(buffer);
+            byte[] value = readTaggedValue(buffer);
+            if (tag == PendingAcknowledgementTag.TAG) {
+                if (pending != null) {
+                    throw new ShareStateFormatException("a share state batch carries tag " + tag + " twice");
+                }
+                pending = PendingAcknowledgementTag.decode(value);
+            }
+        }
+        return pending;
     }
 
     private static void skipTaggedFields(ByteBuffer buffer) {
         int fields = ByteUtils.readUnsignedVarint(buffer);
         for (int i = 0; i < fields; i++) {
             ByteUtils.readUnsignedVarint(buffer); // tag
-            int size = ByteUtils.readUnsignedVarint(buffer);
-            buffer.position(buffer.position() + size);
+            readTaggedValue(buffer);
         }
+    }
+
+    private static byte[] readTaggedValue(ByteBuffer buffer) {
+        int size = ByteUtils.readUnsignedVarint(buffer);
+        if (size < 0 || size > buffer.remaining()) {
+            throw new IllegalArgumentException("a tagged field of " + size + " bytes in " + buffer.remaining());
+        }
+        byte[] value = new byte[size];
+        buffer.get(value);
+        return value;
     }
 
     private static String readString(ByteBuffer buffer) {
