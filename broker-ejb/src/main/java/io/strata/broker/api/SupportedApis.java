@@ -98,7 +98,8 @@ public final class SupportedApis {
      * The features ApiVersions (version 3 and later) lists as supported by a broker that does not serve
      * {@code withheld}: Kafka's, and Strata's extensions ({@link StrataExtensions}) this broker serves, each from
      * version 1 to its latest (the share filter and dead-letter topics, 1 to 1, where ShareFetch is served;
-     * transactional acknowledgements, 1 to 2, where ShareFetch and ShareAcknowledge are). kafka-clients ignore feature names they do not know.
+     * transactional acknowledgements, 1 to 2, where ShareFetch and ShareAcknowledge are). kafka-clients ignore
+     * feature names they do not know.
      */
     public static SupportedFeatureKeyCollection supportedFeatures(Set<ApiKeys> withheld) {
         SupportedFeatureKeyCollection features = new SupportedFeatureKeyCollection();
