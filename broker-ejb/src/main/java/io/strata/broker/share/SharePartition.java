@@ -5,7 +5,9 @@ import org.apache.kafka.common.protocol.Errors;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.function.LongFunction;
 import java.util.function.Predicate;
 
@@ -363,8 +365,8 @@ public final class SharePartition {
      * The producers with acknowledgements pending here, each with the lowest marker search offset of its pending
      * ranges: where to look for the marker that decides them. At most one entry per range.
      */
-    public java.util.Map<Long, Long> pendingTransactions() {
-        java.util.Map<Long, Long> pending = new java.util.TreeMap<>();
+    public Map<Long, Long> pendingTransactions() {
+        Map<Long, Long> pending = new TreeMap<>();
         for (Range range : inFlight.all()) {
             if (range.isPending()) {
                 pending.merge(range.pendingProducerId, range.pendingMarkerSearchOffset, Math::min);

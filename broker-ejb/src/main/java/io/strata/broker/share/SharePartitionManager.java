@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
@@ -814,7 +815,7 @@ public final class SharePartitionManager implements AutoCloseable {
      */
     private CompletableFuture<Void> decidePendingFromLog(Live share) {
         SharePartition partition = share.partition;
-        java.util.Map<Long, Long> pending = partition.pendingTransactions();
+        Map<Long, Long> pending = partition.pendingTransactions();
         if (pending.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
@@ -827,7 +828,7 @@ public final class SharePartitionManager implements AutoCloseable {
         }
         boolean changed = false;
         boolean released = false;
-        for (java.util.Map.Entry<Long, Long> entry : pending.entrySet()) {
+        for (Map.Entry<Long, Long> entry : pending.entrySet()) {
             long producerId = entry.getKey();
             TransactionMarker marker = leader.markers().first(producerId, entry.getValue());
             if (marker == null) {
