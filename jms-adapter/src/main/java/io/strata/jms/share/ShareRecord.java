@@ -1,10 +1,14 @@
 package io.strata.jms.share;
 
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicIdPartition;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.record.TimestampType;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One record a share group gave this member: where it is ({@code topicPartition}, {@code offset}), what the log holds
@@ -40,6 +44,17 @@ public record ShareRecord(TopicIdPartition topicPartition, long offset, long tim
             }
         }
         return null;
+    }
+
+    /**
+     * The record as kafka-clients' consumers give it, with its delivery count, which is what the JMS codec
+     * ({@code MessageRecordCodec#decode}) reads: JMSRedelivered and JMSXDeliveryCount come from that count.
+     */
+    public ConsumerRecord<byte[], byte[]> toConsumerRecord() {
+        return new ConsumerRecord<>(topic(), partition(), offset, timestamp, TimestampType.CREATE_TIME,
+                key == null ? -1 : key.length, value == null ? -1 : value.length, key, value,
+                new RecordHeaders(headers), Optional.empty(), Optional.of((short) Math.min(deliveryCount,
+                Short.MAX_VALUE)));
     }
 
     /** What the record weighs in the engine's buffer: its arrays plus a fixed overhead for the objects around them. */

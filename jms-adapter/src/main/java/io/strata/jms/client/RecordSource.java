@@ -1,0 +1,38 @@
+package io.strata.jms.client;
+
+import jakarta.jms.JMSException;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import io.strata.jms.share.ShareRecord;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Where a JMS consumer's records come from, and where their outcomes go: a share group ({@link ShareGroupSource}:
+ * queues, durable and shared subscriptions) or the log end of a topic without a group ({@link LogEndSource}:
+ * non-durable unshared subscribers). Implementations say their thread-safety.
+ */
+interface RecordSource {
+
+    /** The next record, waiting up to {@code timeout}; null when none came. */
+    Fetched poll(Duration timeout) throws JMSException;
+
+    /** The record was consumed: a share group accepts it (sent with the next fetch). */
+    void accept(Delivery delivery);
+
+    /** The records were consumed: accepted now, or why not (CLIENT_ACKNOWLEDGE's {@code acknowledge()}). */
+    void acceptNow(List<Delivery> deliveries) throws JMSException;
+
+    /** The records go back, to come again one delivery higher ({@code recover()}, a listener that threw). */
+    void release(List<Delivery> deliveries) throws JMSException;
+
+    /** Whether the selector is evaluated by the client (the broker evaluates it only for share groups). */
+    boolean selectsLocally();
+
+    /** Stops reading; a share group gets back what this member held and did not accept. */
+    void close();
+
+    /** A record as read, and the share record it came as (null without a share group). */
+    record Fetched(ConsumerRecord<byte[], byte[]> record, ShareRecord shareRecord) {
+    }
+}

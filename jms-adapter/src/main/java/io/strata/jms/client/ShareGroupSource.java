@@ -1,0 +1,86 @@
+package io.strata.jms.client;
+
+import io.strata.jms.share.AcknowledgementResult;
+import io.strata.jms.share.ShareRecord;
+import io.strata.jms.share.StrataShareConsumer;
+import jakarta.jms.JMSException;
+import org.apache.kafka.clients.consumer.AcknowledgeType;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A consumer's records from a share group, through Strata's share-group engine: one member per JMS consumer, the
+ * selector applied by the broker, outcomes ACCEPT and RELEASE. Thread-safe, as the engine is.
+ */
+final class ShareGroupSource implements RecordSource {
+
+    private static final Duration ACKNOWLEDGE_TIMEOUT = Duration.ofSeconds(30);
+
+    private final StrataShareConsumer engine;
+
+    ShareGroupSource(StrataShareConsumer engine) {
+        this.engine = engine;
+    }
+
+    @Override
+    public Fetched poll(Duration timeout) throws JMSException {
+        try {
+            List<ShareRecord> records = engine.poll(1, timeout);
+            if (records.isEmpty()) {
+                return null;
+            }
+            ShareRecord record = records.get(0);
+            return new Fetched(record.toConsumerRecord(), record);
+        } catch (org.apache.kafka.common.errors.InterruptException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (RuntimeException e) {
+            throw JmsErrors.jms("the share group '" + engine.settings().groupId() + "' cannot deliver", e);
+        }
+    }
+
+    @Override
+    public void accept(Delivery delivery) {
+        engine.acknowledge(delivery.shareRecord, AcknowledgeType.ACCEPT);
+    }
+
+    @Override
+    public void acceptNow(List<Delivery> deliveries) throws JMSException {
+        outcome(deliveries, AcknowledgeType.ACCEPT, "acknowledged");
+    }
+
+    @Override
+    public void release(List<Delivery> deliveries) throws JMSException {
+        outcome(deliveries, AcknowledgeType.RELEASE, "released for redelivery");
+    }
+
+    private void outcome(List<Delivery> deliveries, AcknowledgeType type, String what) throws JMSException {
+        List<ShareRecord> records = deliveries.stream().map(delivery -> delivery.shareRecord).toList();
+        List<AcknowledgementResult> results;
+        try {
+            results = engine.acknowledgeSync(records, type, ACKNOWLEDGE_TIMEOUT);
+        } catch (RuntimeException e) {
+            throw JmsErrors.jms(records.size() + " messages of share group '" + engine.settings().groupId()
+                    + "' could not be " + what, e);
+        }
+        for (AcknowledgementResult result : results) {
+            if (!result.succeeded()) {
+                throw new JMSException("messages at offsets " + result.offsets() + " of " + result.topicPartition()
+                        + " could not be " + what + ": " + result.error() + " " + result.message()
+                        + " (their acquisition lock ran out, or the broker lost this consumer's session: they are"
+                        + " delivered again)", result.error().name());
+            }
+        }
+    }
+
+    @Override
+    public boolean selectsLocally() {
+        return false;
+    }
+
+    @Override
+    public void close() {
+        engine.close();
+    }
+}

@@ -1,0 +1,506 @@
+package io.strata.jms.client;
+
+import io.strata.jms.record.MessageRecordCodec;
+import jakarta.jms.ConnectionConsumer;
+import jakarta.jms.ConnectionMetaData;
+import jakarta.jms.Destination;
+import jakarta.jms.ExceptionListener;
+import jakarta.jms.IllegalStateException;
+import jakarta.jms.InvalidDestinationException;
+import jakarta.jms.JMSException;
+import jakarta.jms.Queue;
+import jakarta.jms.QueueConnection;
+import jakarta.jms.QueueSession;
+import jakarta.jms.ServerSessionPool;
+import jakarta.jms.Session;
+import jakarta.jms.Topic;
+import jakarta.jms.TopicConnection;
+import jakarta.jms.TopicSession;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * A JMS connection to a Strata cluster (JMS 3.1 chapter 6): the kafka-clients it shares among its sessions (one
+ * idempotent {@code KafkaProducer} with {@code acks=all}, one {@code Admin}, made on first use), its client
+ * identifier, whether it delivers (start/stop), its sessions and its exception listener.
+ *
+ * <p><b>Client identifier.</b> Set administratively ({@code strata.jms.client.id}) or by {@link #setClientID} as the
+ * first action on the connection; afterwards {@code IllegalStateException}. That no two connections use the same
+ * client identifier at once ({@code InvalidClientIDException}) is a rule only the broker can enforce; it does not yet.
+ *
+ * <p><b>Exception listener.</b> While one is set, the connection asks the cluster for its metadata every
+ * {@value #HEALTH_CHECK_INTERVAL_MS} ms; when the brokers stop answering it tells the listener once (a
+ * {@code JMSException} with error code {@value #CONNECTION_LOST}), and once more each time they came back and were
+ * lost again. kafka-clients reconnect on their own, so the connection stays usable and delivers again when a broker
+ * answers.
+ *
+ * <p>Thread-safe, as JMS requires of a connection.
+ */
+public final class StrataConnection implements QueueConnection, TopicConnection {
+
+    private static final Logger LOG = Logger.getLogger(StrataConnection.class.getName());
+    static final String CONNECTION_LOST = "STRATA_CONNECTION_LOST";
+    static final long HEALTH_CHECK_INTERVAL_MS = 2_000;
+    private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
+
+    private final ProviderSettings settings;
+    private final String connectionId = UUID.randomUUID().toString();
+    private final MessageRecordCodec codec;
+    private final List<StrataSession> sessions = new CopyOnWriteArrayList<>();
+    private final Set<String> topicsKnown = ConcurrentHashMap.newKeySet();
+    private final Set<String> queueGroupsConfigured = ConcurrentHashMap.newKeySet();
+    private final Object deliveryState = new Object();
+    private String clientId;
+    private boolean clientIdFixed;
+    private boolean started;
+    private volatile boolean closed;
+    private volatile ExceptionListener exceptionListener;
+    private KafkaProducer<byte[], byte[]> producer;
+    private Admin admin;
+    private Thread healthCheck;
+
+    StrataConnection(ProviderSettings settings) {
+        this.settings = settings;
+        this.clientId = settings.clientId();
+        this.clientIdFixed = settings.clientId() != null;
+        Object maxRequestSize = settings.kafkaProperties().get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        this.codec = maxRequestSize == null ? new MessageRecordCodec()
+                : new MessageRecordCodec(Integer.parseInt(maxRequestSize.toString().trim()),
+                io.strata.jms.message.ObjectMessageAllowList.defaults());
+    }
+
+    // ------------------------------------------------------------------------------------------------- sessions
+
+    @Override
+    public StrataSession createSession(boolean transacted, int acknowledgeMode) throws JMSException {
+        return createSession(transacted ? Session.SESSION_TRANSACTED : acknowledgeMode);
+    }
+
+    @Override
+    public StrataSession createSession(int sessionMode) throws JMSException {
+        checkOpen();
+        fixClientId();
+        if (sessionMode == Session.SESSION_TRANSACTED) {
+            throw new JMSException("transacted sessions are not supported yet (issue 16): create the session with"
+                    + " AUTO_ACKNOWLEDGE, CLIENT_ACKNOWLEDGE or DUPS_OK_ACKNOWLEDGE");
+        }
+        if (sessionMode != Session.AUTO_ACKNOWLEDGE && sessionMode != Session.CLIENT_ACKNOWLEDGE
+                && sessionMode != Session.DUPS_OK_ACKNOWLEDGE) {
+            throw new JMSException("session mode " + sessionMode + " is none of AUTO_ACKNOWLEDGE (1),"
+                    + " CLIENT_ACKNOWLEDGE (2), DUPS_OK_ACKNOWLEDGE (3), SESSION_TRANSACTED (0)");
+        }
+        StrataSession session = new StrataSession(this, sessionMode);
+        sessions.add(session);
+        return session;
+    }
+
+    @Override
+    public StrataSession createSession() throws JMSException {
+        return createSession(Session.AUTO_ACKNOWLEDGE);
+    }
+
+    @Override
+    public QueueSession createQueueSession(boolean transacted, int acknowledgeMode) throws JMSException {
+        return createSession(transacted, acknowledgeMode);
+    }
+
+    @Override
+    public TopicSession createTopicSession(boolean transacted, int acknowledgeMode) throws JMSException {
+        return createSession(transacted, acknowledgeMode);
+    }
+
+    void removed(StrataSession session) {
+        sessions.remove(session);
+    }
+
+    List<StrataSession> sessions() {
+        return List.copyOf(sessions);
+    }
+
+    /** A failure of asynchronous delivery, for the exception listener, if there is one. */
+    void report(Exception failure) {
+        ExceptionListener listener = exceptionListener;
+        if (listener != null) {
+            listener.onException(failure instanceof JMSException jms ? jms
+                    : JmsErrors.jms("asynchronous delivery failed", failure));
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------- client id
+
+    @Override
+    public synchronized String getClientID() throws JMSException {
+        checkOpen();
+        return clientId;
+    }
+
+    @Override
+    public synchronized void setClientID(String id) throws JMSException {
+        checkOpen();
+        if (clientIdFixed) {
+            throw new IllegalStateException("the client identifier can only be set once, as the first action on"
+                    + " the connection" + (clientId == null ? "" : "; it is '" + clientId + "'"));
+        }
+        if (id == null || id.isEmpty()) {
+            throw new jakarta.jms.InvalidClientIDException("a client identifier must not be null or empty");
+        }
+        clientId = id;
+        clientIdFixed = true;
+    }
+
+    /** Any action but setting the client identifier fixes it (JMS 3.1 section 6.1.2). */
+    synchronized void fixClientId() {
+        clientIdFixed = true;
+    }
+
+    synchronized String clientIdOrNull() {
+        return clientId;
+    }
+
+    // ------------------------------------------------------------------------------------------------- delivery
+
+    @Override
+    public void start() throws JMSException {
+        checkOpen();
+        fixClientId();
+        synchronized (deliveryState) {
+            started = true;
+            deliveryState.notifyAll();
+        }
+    }
+
+    /** Pauses delivery; returns once the message listeners in progress returned (JMS 3.1 section 6.1.5). */
+    @Override
+    public void stop() throws JMSException {
+        checkOpen();
+        fixClientId();
+        if (StrataSession.onListenerThread()) {
+            throw new IllegalStateException("a message listener must not stop its own connection");
+        }
+        synchronized (deliveryState) {
+            started = false;
+        }
+        for (StrataSession session : sessions) {
+            session.awaitListenerIdle();
+        }
+    }
+
+    boolean started() {
+        synchronized (deliveryState) {
+            return started;
+        }
+    }
+
+    /** Waits until the connection delivers, up to {@code deadlineNanos}; whether it does. */
+    boolean awaitStarted(long deadlineNanos) throws InterruptedException {
+        synchronized (deliveryState) {
+            while (!started && !closed) {
+                long leftMs = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+                if (leftMs <= 0) {
+                    return false;
+                }
+                deliveryState.wait(leftMs);
+            }
+            return started && !closed;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------- close
+
+    /**
+     * Closes the sessions (waiting for their message listeners to return and their asynchronous sends to complete),
+     * then the producer and admin client. Idempotent. A message listener must not close its own connection.
+     */
+    @Override
+    public void close() throws JMSException {
+        if (closed) {
+            return;
+        }
+        if (StrataSession.onListenerThread()) {
+            throw new IllegalStateException("a message listener must not close its own connection");
+        }
+        synchronized (deliveryState) {
+            started = false;
+        }
+        for (StrataSession session : List.copyOf(sessions)) {
+            session.close();
+        }
+        closed = true;
+        synchronized (deliveryState) {
+            deliveryState.notifyAll();
+        }
+        Thread check;
+        KafkaProducer<byte[], byte[]> closingProducer;
+        Admin closingAdmin;
+        synchronized (this) {
+            check = healthCheck;
+            closingProducer = producer;
+            closingAdmin = admin;
+        }
+        if (check != null) {
+            check.interrupt();
+        }
+        if (closingProducer != null) {
+            closingProducer.close(Duration.ofSeconds(30));
+        }
+        if (closingAdmin != null) {
+            closingAdmin.close(Duration.ofSeconds(5));
+        }
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    void checkOpen() throws IllegalStateException {
+        if (closed) {
+            throw new IllegalStateException("the connection is closed");
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------- misc
+
+    @Override
+    public ConnectionMetaData getMetaData() throws JMSException {
+        checkOpen();
+        fixClientId();
+        return new StrataConnectionMetaData();
+    }
+
+    @Override
+    public ExceptionListener getExceptionListener() throws JMSException {
+        checkOpen();
+        fixClientId();
+        return exceptionListener;
+    }
+
+    @Override
+    public void setExceptionListener(ExceptionListener listener) throws JMSException {
+        checkOpen();
+        fixClientId();
+        exceptionListener = listener;
+        synchronized (this) {
+            if (listener != null && healthCheck == null) {
+                healthCheck = new Thread(this::checkHealth, "strata-jms-health-" + connectionId);
+                healthCheck.setDaemon(true);
+                healthCheck.start();
+            }
+        }
+    }
+
+    /** Tells the exception listener once each time the brokers stop answering. */
+    private void checkHealth() {
+        boolean reachable = true;
+        while (!closed) {
+            try {
+                admin().describeCluster(new DescribeClusterOptions().timeoutMs((int) HEALTH_CHECK_INTERVAL_MS))
+                        .nodes().get(HEALTH_CHECK_INTERVAL_MS + 1_000, TimeUnit.MILLISECONDS);
+                reachable = true;
+            } catch (InterruptedException e) {
+                return;
+            } catch (Exception e) {
+                if (reachable && !closed) {
+                    reachable = false;
+                    LOG.log(Level.WARNING, "JMS connection {0} lost the brokers at {1}: {2}",
+                            new Object[] {connectionId, settings.bootstrapServers(), e.toString()});
+                    ExceptionListener listener = exceptionListener;
+                    if (listener != null) {
+                        JMSException lost = new JMSException("the connection lost the brokers at "
+                                + settings.bootstrapServers() + " (" + e.getMessage() + "); it reconnects when one"
+                                + " answers", CONNECTION_LOST);
+                        listener.onException(JmsErrors.withCause(lost, e));
+                    }
+                }
+            }
+            try {
+                Thread.sleep(HEALTH_CHECK_INTERVAL_MS); // a probe, not a wait for a condition
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    @Override
+    public ConnectionConsumer createConnectionConsumer(Destination destination, String messageSelector,
+                                                       ServerSessionPool sessionPool, int maxMessages)
+            throws JMSException {
+        throw new jakarta.jms.JMSException("connection consumers (application server facilities, JMS 3.1 chapter"
+                + " 10) are not supported yet (issue 16)");
+    }
+
+    @Override
+    public ConnectionConsumer createSharedConnectionConsumer(Topic topic, String subscriptionName,
+                                                             String messageSelector, ServerSessionPool sessionPool,
+                                                             int maxMessages) throws JMSException {
+        return createConnectionConsumer(topic, messageSelector, sessionPool, maxMessages);
+    }
+
+    @Override
+    public ConnectionConsumer createDurableConnectionConsumer(Topic topic, String subscriptionName,
+                                                              String messageSelector, ServerSessionPool sessionPool,
+                                                              int maxMessages) throws JMSException {
+        return createConnectionConsumer(topic, messageSelector, sessionPool, maxMessages);
+    }
+
+    @Override
+    public ConnectionConsumer createSharedDurableConnectionConsumer(Topic topic, String subscriptionName,
+                                                                    String messageSelector,
+                                                                    ServerSessionPool sessionPool, int maxMessages)
+            throws JMSException {
+        return createConnectionConsumer(topic, messageSelector, sessionPool, maxMessages);
+    }
+
+    @Override
+    public ConnectionConsumer createConnectionConsumer(Queue queue, String messageSelector,
+                                                       ServerSessionPool sessionPool, int maxMessages)
+            throws JMSException {
+        return createConnectionConsumer((Destination) queue, messageSelector, sessionPool, maxMessages);
+    }
+
+    @Override
+    public ConnectionConsumer createConnectionConsumer(Topic topic, String messageSelector,
+                                                       ServerSessionPool sessionPool, int maxMessages)
+            throws JMSException {
+        return createConnectionConsumer((Destination) topic, messageSelector, sessionPool, maxMessages);
+    }
+
+    // ------------------------------------------------------------------------------------------------- clients
+
+    ProviderSettings settings() {
+        return settings;
+    }
+
+    MessageRecordCodec codec() {
+        return codec;
+    }
+
+    /** This connection's unique id, written on what it sends so that its noLocal subscribers can skip it. */
+    String connectionId() {
+        return connectionId;
+    }
+
+    /** The connection's producer: idempotent, acks=all, so that a completed send is in every in-sync replica. */
+    synchronized KafkaProducer<byte[], byte[]> producer() throws JMSException {
+        checkOpen();
+        if (producer == null) {
+            Properties properties = settings.kafka();
+            properties.put(ProducerConfig.ACKS_CONFIG, "all");
+            properties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+            properties.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 0);
+            properties.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "strata-jms-" + connectionId);
+            properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+            properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+            try {
+                producer = new KafkaProducer<>(properties);
+            } catch (RuntimeException e) {
+                throw JmsErrors.jms("the connection's producer cannot be created", e);
+            }
+        }
+        return producer;
+    }
+
+    synchronized Admin admin() {
+        if (admin == null) {
+            Properties properties = settings.kafka();
+            properties.putIfAbsent("client.id", "strata-jms-admin-" + connectionId);
+            admin = Admin.create(properties);
+        }
+        return admin;
+    }
+
+    /**
+     * Makes sure the Kafka topic {@code name} exists: known already, or described, or created with
+     * {@code strata.jms.destination.partitions} partitions when {@code strata.jms.destination.auto.create} allows.
+     *
+     * @throws InvalidDestinationException when it does not exist and cannot be created
+     */
+    void ensureTopic(String name, String kind) throws JMSException {
+        if (topicsKnown.contains(name)) {
+            return;
+        }
+        try {
+            admin().describeTopics(List.of(name)).allTopicNames().get(ADMIN_TIMEOUT.toMillis(),
+                    TimeUnit.MILLISECONDS);
+            topicsKnown.add(name);
+            return;
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+                throw JmsErrors.jms("the " + kind + " '" + name + "' cannot be looked up", e.getCause());
+            }
+        } catch (Exception e) {
+            throw interruptedOr(e, "the " + kind + " '" + name + "' cannot be looked up");
+        }
+        if (!settings.autoCreate()) {
+            throw new InvalidDestinationException("the " + kind + " '" + name + "' does not exist (no Kafka topic "
+                    + name + "); create it, or let the provider create it with "
+                    + ProviderSettings.AUTO_CREATE + "=true");
+        }
+        try {
+            admin().createTopics(List.of(new NewTopic(name, Optional.of(settings.partitions()), Optional.empty())))
+                    .all().get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            LOG.log(Level.INFO, "Created Kafka topic {0} for JMS {1} {0} ({2} partitions)",
+                    new Object[] {name, kind, settings.partitions()});
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw JmsErrors.withCause(new InvalidDestinationException("the " + kind + " '" + name
+                        + "' does not exist and the broker refused to create it: " + e.getCause().getMessage()),
+                        e.getCause());
+            }
+        } catch (Exception e) {
+            throw interruptedOr(e, "the " + kind + " '" + name + "' cannot be created");
+        }
+        topicsKnown.add(name);
+    }
+
+    /**
+     * A queue's share group starts at the earliest record, so that a queue delivers what was sent before its first
+     * consumer (Kafka's default for share groups is the latest). Set once per group and connection, before the
+     * group's first member joins.
+     */
+    void configureQueueGroup(String group) throws JMSException {
+        if (queueGroupsConfigured.contains(group)) {
+            return;
+        }
+        AlterConfigOp op = new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"),
+                AlterConfigOp.OpType.SET);
+        try {
+            admin().incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.GROUP, group), List.of(op)))
+                    .all().get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw JmsErrors.jms("the share group '" + group + "' of the queue cannot be configured", e.getCause());
+        } catch (Exception e) {
+            throw interruptedOr(e, "the share group '" + group + "' of the queue cannot be configured");
+        }
+        queueGroupsConfigured.add(group);
+    }
+
+    static JMSException interruptedOr(Exception e, String what) {
+        if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+        }
+        return JmsErrors.jms(what, e);
+    }
+}

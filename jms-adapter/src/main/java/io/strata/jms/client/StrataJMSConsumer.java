@@ -1,0 +1,91 @@
+package io.strata.jms.client;
+
+import jakarta.jms.JMSConsumer;
+import jakarta.jms.JMSException;
+import jakarta.jms.Message;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.MessageFormatRuntimeException;
+import jakarta.jms.MessageListener;
+
+import static io.strata.jms.client.StrataJMSContext.call;
+import static io.strata.jms.client.StrataJMSContext.run;
+
+/**
+ * The simplified API's consumer: a {@link MessageConsumer} with unchecked exceptions, and {@code receiveBody}, which
+ * gives the body of the next message; a message whose body is not of the class asked for throws
+ * {@code MessageFormatRuntimeException}. Not yet as JMS 3.1 wants: such a message is then already acknowledged
+ * (AUTO_ACKNOWLEDGE, DUPS_OK_ACKNOWLEDGE), where JMS wants it delivered again.
+ * Thread-safety: as its context.
+ */
+final class StrataJMSConsumer implements JMSConsumer {
+
+    private final MessageConsumer consumer;
+
+    StrataJMSConsumer(MessageConsumer consumer) {
+        this.consumer = consumer;
+    }
+
+    @Override
+    public String getMessageSelector() {
+        return call(consumer::getMessageSelector);
+    }
+
+    @Override
+    public MessageListener getMessageListener() {
+        return call(consumer::getMessageListener);
+    }
+
+    @Override
+    public void setMessageListener(MessageListener listener) {
+        run(() -> consumer.setMessageListener(listener));
+    }
+
+    @Override
+    public Message receive() {
+        return call(consumer::receive);
+    }
+
+    @Override
+    public Message receive(long timeout) {
+        return call(() -> consumer.receive(timeout));
+    }
+
+    @Override
+    public Message receiveNoWait() {
+        return call(consumer::receiveNoWait);
+    }
+
+    @Override
+    public void close() {
+        run(consumer::close);
+    }
+
+    @Override
+    public <T> T receiveBody(Class<T> type) {
+        return body(receive(), type);
+    }
+
+    @Override
+    public <T> T receiveBody(Class<T> type, long timeout) {
+        return body(receive(timeout), type);
+    }
+
+    @Override
+    public <T> T receiveBodyNoWait(Class<T> type) {
+        return body(receiveNoWait(), type);
+    }
+
+    private <T> T body(Message message, Class<T> type) {
+        if (message == null) {
+            return null;
+        }
+        try {
+            if (!message.isBodyAssignableTo(type)) {
+                throw new MessageFormatRuntimeException("the message's body cannot be read as " + type.getName());
+            }
+            return message.getBody(type);
+        } catch (JMSException e) {
+            throw JmsErrors.unchecked(e);
+        }
+    }
+}

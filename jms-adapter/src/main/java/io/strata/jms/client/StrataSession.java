@@ -1,0 +1,802 @@
+package io.strata.jms.client;
+
+import io.strata.jms.destination.StrataQueue;
+import io.strata.jms.destination.StrataTopic;
+import io.strata.jms.message.StrataBytesMessage;
+import io.strata.jms.message.StrataMapMessage;
+import io.strata.jms.message.StrataMessage;
+import io.strata.jms.message.StrataObjectMessage;
+import io.strata.jms.message.StrataStreamMessage;
+import io.strata.jms.message.StrataTextMessage;
+import io.strata.jms.share.InvalidShareFilterException;
+import io.strata.jms.share.ShareConsumerSettings;
+import io.strata.jms.share.StrataShareConsumer;
+import jakarta.jms.BytesMessage;
+import jakarta.jms.Destination;
+import jakarta.jms.IllegalStateException;
+import jakarta.jms.InvalidDestinationException;
+import jakarta.jms.InvalidSelectorException;
+import jakarta.jms.JMSException;
+import jakarta.jms.MapMessage;
+import jakarta.jms.Message;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.MessageListener;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.ObjectMessage;
+import jakarta.jms.Queue;
+import jakarta.jms.QueueBrowser;
+import jakarta.jms.QueueReceiver;
+import jakarta.jms.QueueSender;
+import jakarta.jms.QueueSession;
+import jakarta.jms.Session;
+import jakarta.jms.StreamMessage;
+import jakarta.jms.TemporaryQueue;
+import jakarta.jms.TemporaryTopic;
+import jakarta.jms.TextMessage;
+import jakarta.jms.Topic;
+import jakarta.jms.TopicPublisher;
+import jakarta.jms.TopicSession;
+import jakarta.jms.TopicSubscriber;
+import org.apache.kafka.clients.admin.GroupListing;
+import org.apache.kafka.clients.admin.ListGroupsOptions;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * A JMS session (JMS 3.1 section 6.2): a single thread of control that creates messages, producers and consumers,
+ * and acknowledges what its consumers delivered, by its mode:
+ *
+ * <ul>
+ *   <li>AUTO_ACKNOWLEDGE and DUPS_OK_ACKNOWLEDGE: a message is accepted once {@code receive} returned it or its
+ *       listener returned (sent to the broker with the next fetch); a listener that throws has its message released,
+ *       so that it comes again at once, JMSRedelivered set.</li>
+ *   <li>CLIENT_ACKNOWLEDGE: {@code acknowledge()} of any message accepts every message the session delivered and
+ *       not yet acknowledged, waiting for the brokers' answers; what is unacknowledged when a consumer or the session
+ *       closes comes again (the share group gets it back).</li>
+ *   <li>{@link #recover()} releases every unacknowledged message: they come again, JMSRedelivered true and
+ *       JMSXDeliveryCount one higher.</li>
+ *   <li>Transacted sessions are not supported yet (issue 16): the connection refuses to create one.</li>
+ * </ul>
+ *
+ * <p>Asynchronous delivery: once a consumer has a message listener, the session's own delivery thread (one per
+ * session) hands the messages of its consumers to their listeners, one at a time; synchronous {@code receive} is
+ * then an {@code IllegalStateException} (JMS 3.1 section 6.2.12: a session delivers either way, not both).
+ *
+ * <p>Thread-safety: used by one thread at a time, as JMS requires, besides {@link #close()}, which any thread may
+ * call; the delivery thread and the application thread meet on the delivery lock.
+ */
+public final class StrataSession implements QueueSession, TopicSession {
+
+    private static final Logger LOG = Logger.getLogger(StrataSession.class.getName());
+    private static final ThreadLocal<StrataSession> LISTENER_SESSION = new ThreadLocal<>();
+    private static final long LISTENER_POLL_MS = 100;
+
+    private final StrataConnection connection;
+    private final int mode;
+    private final List<StrataMessageConsumer> consumers = new CopyOnWriteArrayList<>();
+    private final List<StrataMessageProducer> producers = new CopyOnWriteArrayList<>();
+    private final List<Delivery> unacknowledged = new ArrayList<>();
+    /** Held while a message is handed to a listener, and by receive when it hands one out. */
+    private final Object deliveryLock = new Object();
+    private final Object listenerWakeup = new Object();
+    private final AsyncSends asyncSends = new AsyncSends();
+    private Thread deliveryThread;
+    private Delivery inListener;
+    private boolean inListenerRecovered;
+    private volatile boolean closed;
+
+    StrataSession(StrataConnection connection, int mode) {
+        this.connection = connection;
+        this.mode = mode;
+    }
+
+    StrataConnection connection() {
+        return connection;
+    }
+
+    /** Whether the calling thread is a session's delivery thread running a message listener. */
+    static boolean onListenerThread() {
+        return LISTENER_SESSION.get() != null;
+    }
+
+    // --------------------------------------------------------------------------------------------- messages
+
+    @Override
+    public BytesMessage createBytesMessage() throws JMSException {
+        checkOpen();
+        return new StrataBytesMessage();
+    }
+
+    @Override
+    public MapMessage createMapMessage() throws JMSException {
+        checkOpen();
+        return new StrataMapMessage();
+    }
+
+    @Override
+    public Message createMessage() throws JMSException {
+        checkOpen();
+        return new StrataMessage();
+    }
+
+    @Override
+    public ObjectMessage createObjectMessage() throws JMSException {
+        checkOpen();
+        return new StrataObjectMessage();
+    }
+
+    @Override
+    public ObjectMessage createObjectMessage(Serializable object) throws JMSException {
+        ObjectMessage message = createObjectMessage();
+        message.setObject(object);
+        return message;
+    }
+
+    @Override
+    public StreamMessage createStreamMessage() throws JMSException {
+        checkOpen();
+        return new StrataStreamMessage();
+    }
+
+    @Override
+    public TextMessage createTextMessage() throws JMSException {
+        checkOpen();
+        return new StrataTextMessage();
+    }
+
+    @Override
+    public TextMessage createTextMessage(String text) throws JMSException {
+        checkOpen();
+        return new StrataTextMessage(text);
+    }
+
+    // --------------------------------------------------------------------------------------------- mode
+
+    @Override
+    public boolean getTransacted() throws JMSException {
+        checkOpen();
+        return false;
+    }
+
+    @Override
+    public int getAcknowledgeMode() throws JMSException {
+        checkOpen();
+        return mode;
+    }
+
+    int mode() {
+        return mode;
+    }
+
+    @Override
+    public void commit() throws JMSException {
+        checkOpen();
+        throw new IllegalStateException("commit() is for transacted sessions; this session is not transacted");
+    }
+
+    @Override
+    public void rollback() throws JMSException {
+        checkOpen();
+        throw new IllegalStateException("rollback() is for transacted sessions; this session is not transacted");
+    }
+
+    // --------------------------------------------------------------------------------------------- destinations
+
+    @Override
+    public Queue createQueue(String queueName) throws JMSException {
+        checkOpen();
+        return new StrataQueue(Names.checkTopicName(queueName, "queue"));
+    }
+
+    @Override
+    public Topic createTopic(String topicName) throws JMSException {
+        checkOpen();
+        return new StrataTopic(Names.checkTopicName(topicName, "topic"));
+    }
+
+    @Override
+    public TemporaryQueue createTemporaryQueue() throws JMSException {
+        checkOpen();
+        throw new JMSException("temporary queues are not supported yet (issue 16)");
+    }
+
+    @Override
+    public TemporaryTopic createTemporaryTopic() throws JMSException {
+        checkOpen();
+        throw new JMSException("temporary topics are not supported yet (issue 16)");
+    }
+
+    @Override
+    public QueueBrowser createBrowser(Queue queue) throws JMSException {
+        return createBrowser(queue, null);
+    }
+
+    @Override
+    public QueueBrowser createBrowser(Queue queue, String messageSelector) throws JMSException {
+        checkOpen();
+        throw new JMSException("queue browsers are not supported yet (issue 16)");
+    }
+
+    // --------------------------------------------------------------------------------------------- producers
+
+    @Override
+    public StrataMessageProducer createProducer(Destination destination) throws JMSException {
+        checkOpen();
+        if (destination != null) {
+            topicOf(destination);
+        }
+        StrataMessageProducer producer = new StrataMessageProducer(this, destination);
+        producers.add(producer);
+        return producer;
+    }
+
+    @Override
+    public QueueSender createSender(Queue queue) throws JMSException {
+        return createProducer(queue);
+    }
+
+    @Override
+    public TopicPublisher createPublisher(Topic topic) throws JMSException {
+        return createProducer(topic);
+    }
+
+    void producerClosed(StrataMessageProducer producer) {
+        producers.remove(producer);
+    }
+
+    AsyncSends asyncSends() {
+        return asyncSends;
+    }
+
+    // --------------------------------------------------------------------------------------------- consumers
+
+    @Override
+    public MessageConsumer createConsumer(Destination destination) throws JMSException {
+        return createConsumer(destination, null, false);
+    }
+
+    @Override
+    public MessageConsumer createConsumer(Destination destination, String messageSelector) throws JMSException {
+        return createConsumer(destination, messageSelector, false);
+    }
+
+    /**
+     * A queue's consumer is a member of the queue's share group; a topic's is a non-durable unshared subscriber,
+     * reading from the log end without a group.
+     */
+    @Override
+    public MessageConsumer createConsumer(Destination destination, String messageSelector, boolean noLocal)
+            throws JMSException {
+        checkOpen();
+        String topic = topicOf(destination);
+        LocalSelector selector = LocalSelector.parse(messageSelector);
+        if (destination instanceof Queue) {
+            connection.ensureTopic(topic, "queue");
+            String group = Names.queueGroup(topic);
+            connection.configureQueueGroup(group);
+            return add(new StrataMessageConsumer(this, destination, selector, noLocal,
+                    openShareGroup(group, topic, selector), null));
+        }
+        connection.ensureTopic(topic, "topic");
+        return add(new StrataMessageConsumer(this, destination, selector, noLocal,
+                new LogEndSource(connection.settings(), topic, connection.settings().prefetch()), null));
+    }
+
+    @Override
+    public QueueReceiver createReceiver(Queue queue) throws JMSException {
+        return (QueueReceiver) createConsumer(queue, null, false);
+    }
+
+    @Override
+    public QueueReceiver createReceiver(Queue queue, String messageSelector) throws JMSException {
+        return (QueueReceiver) createConsumer(queue, messageSelector, false);
+    }
+
+    @Override
+    public TopicSubscriber createSubscriber(Topic topic) throws JMSException {
+        return (TopicSubscriber) createConsumer(topic, null, false);
+    }
+
+    @Override
+    public TopicSubscriber createSubscriber(Topic topic, String messageSelector, boolean noLocal)
+            throws JMSException {
+        return (TopicSubscriber) createConsumer(topic, messageSelector, noLocal);
+    }
+
+    @Override
+    public MessageConsumer createSharedConsumer(Topic topic, String sharedSubscriptionName) throws JMSException {
+        return createSharedConsumer(topic, sharedSubscriptionName, null);
+    }
+
+    /** A member of the subscription's share group, {@code jms:shared:TOPIC:CLIENTID:NAME}. */
+    @Override
+    public MessageConsumer createSharedConsumer(Topic topic, String sharedSubscriptionName, String messageSelector)
+            throws JMSException {
+        return subscribe(topic, sharedSubscriptionName, messageSelector, false, Names.sharedGroup(
+                topicOf(topic), connection.clientIdOrNull(), checkSubscriptionName(sharedSubscriptionName), false));
+    }
+
+    @Override
+    public MessageConsumer createSharedDurableConsumer(Topic topic, String name) throws JMSException {
+        return createSharedDurableConsumer(topic, name, null);
+    }
+
+    /** A member of the subscription's share group, {@code jms:shared-durable:TOPIC:CLIENTID:NAME}. */
+    @Override
+    public MessageConsumer createSharedDurableConsumer(Topic topic, String name, String messageSelector)
+            throws JMSException {
+        return subscribe(topic, name, messageSelector, false, Names.sharedGroup(topicOf(topic),
+                connection.clientIdOrNull(), checkSubscriptionName(name), true));
+    }
+
+    @Override
+    public TopicSubscriber createDurableSubscriber(Topic topic, String name) throws JMSException {
+        return createDurableSubscriber(topic, name, null, false);
+    }
+
+    /**
+     * The only member of the subscription's share group, {@code jms:durable:TOPIC:CLIENTID:NAME}; the client
+     * identifier must be set. One consumer per connection at a time; across connections that holds as long as
+     * client identifiers are unique, which the broker does not enforce yet.
+     */
+    @Override
+    public TopicSubscriber createDurableSubscriber(Topic topic, String name, String messageSelector, boolean noLocal)
+            throws JMSException {
+        checkOpen();
+        String clientId = connection.clientIdOrNull();
+        if (clientId == null) {
+            throw new IllegalStateException("an unshared durable subscription needs the connection's client"
+                    + " identifier, which is not set (setClientID or " + ProviderSettings.CLIENT_ID + ")");
+        }
+        String group = Names.durableGroup(topicOf(topic), clientId, checkSubscriptionName(name));
+        for (StrataSession session : connection.sessions()) {
+            for (StrataMessageConsumer consumer : session.consumers) {
+                if (group.equals(consumer.subscriptionGroup())) {
+                    throw new JMSException("the durable subscription '" + name + "' of client '" + clientId
+                            + "' already has an active consumer; it is unshared (createSharedDurableConsumer"
+                            + " makes a shared one)");
+                }
+            }
+        }
+        return (TopicSubscriber) subscribe(topic, name, messageSelector, noLocal, group);
+    }
+
+    @Override
+    public MessageConsumer createDurableConsumer(Topic topic, String name) throws JMSException {
+        return createDurableSubscriber(topic, name, null, false);
+    }
+
+    @Override
+    public MessageConsumer createDurableConsumer(Topic topic, String name, String messageSelector, boolean noLocal)
+            throws JMSException {
+        return createDurableSubscriber(topic, name, messageSelector, noLocal);
+    }
+
+    private MessageConsumer subscribe(Topic topic, String name, String messageSelector, boolean noLocal,
+                                      String group) throws JMSException {
+        checkOpen();
+        String topicName = topicOf(topic);
+        LocalSelector selector = LocalSelector.parse(messageSelector);
+        connection.ensureTopic(topicName, "topic");
+        return add(new StrataMessageConsumer(this, topic, selector, noLocal, openShareGroup(group, topicName,
+                selector), group));
+    }
+
+    /**
+     * Deletes the durable subscription {@code name} of this connection's client identifier (its share group, of
+     * whichever topic it was made on).
+     */
+    @Override
+    public void unsubscribe(String name) throws JMSException {
+        checkOpen();
+        String clientId = connection.clientIdOrNull();
+        String suffix = ":" + Names.durableGroup("", clientId, checkSubscriptionName(name)).substring(
+                "jms:durable::".length());
+        for (StrataSession session : connection.sessions()) {
+            for (StrataMessageConsumer consumer : session.consumers) {
+                String group = consumer.subscriptionGroup();
+                if (group != null && group.startsWith("jms:") && !group.startsWith("jms:shared:")
+                        && group.endsWith(suffix)) {
+                    throw new IllegalStateException("the durable subscription '" + name + "' has an active"
+                            + " consumer; close it before unsubscribing");
+                }
+            }
+        }
+        List<String> groups = new ArrayList<>();
+        try {
+            for (GroupListing listing : connection.admin().listGroups(ListGroupsOptions.forShareGroups()).all()
+                    .get(30, TimeUnit.SECONDS)) {
+                String id = listing.groupId();
+                if ((id.startsWith("jms:durable:") || id.startsWith("jms:shared-durable:")) && id.endsWith(suffix)
+                        && id.indexOf(':', id.indexOf(':', 4) + 1) == id.length() - suffix.length()) {
+                    groups.add(id);
+                }
+            }
+            if (groups.isEmpty()) {
+                throw new InvalidDestinationException("there is no durable subscription '" + name + "' of client "
+                        + (clientId == null ? "(none)" : "'" + clientId + "'"));
+            }
+            connection.admin().deleteShareGroups(groups).all().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw JmsErrors.jms("the durable subscription '" + name + "' cannot be deleted", e.getCause());
+        } catch (JMSException e) {
+            throw e;
+        } catch (Exception e) {
+            throw StrataConnection.interruptedOr(e, "the durable subscription '" + name + "' cannot be deleted");
+        }
+    }
+
+    private static String checkSubscriptionName(String name) throws JMSException {
+        if (name == null || name.isEmpty()) {
+            throw new InvalidDestinationException("a subscription name must not be null or empty");
+        }
+        return name;
+    }
+
+    private RecordSource openShareGroup(String group, String topic, LocalSelector selector) throws JMSException {
+        ProviderSettings settings = connection.settings();
+        Map<String, Object> client = new LinkedHashMap<>();
+        settings.kafkaProperties().forEach((key, value) -> client.put(key.toString(), value));
+        ShareConsumerSettings shareSettings = ShareConsumerSettings.of(settings.bootstrapServers(), group,
+                        List.of(topic))
+                .withClientProperties(client)
+                .withBuffer(settings.prefetch(), 16L << 20)
+                .withFetch(settings.prefetch(), 8 << 20, 500)
+                .withTimeouts(Duration.ofSeconds(60), Duration.ofSeconds(30));
+        if (selector != null) {
+            shareSettings = shareSettings.withSelector(selector.text());
+        }
+        try {
+            return new ShareGroupSource(StrataShareConsumer.open(shareSettings));
+        } catch (InvalidShareFilterException e) {
+            throw JmsErrors.withCause(new InvalidSelectorException("the broker refused the message selector \""
+                    + e.selector() + "\": " + e.getMessage()), e);
+        } catch (RuntimeException e) {
+            throw JmsErrors.jms("cannot consume from share group '" + group + "' of topic '" + topic + "'", e);
+        }
+    }
+
+    private StrataMessageConsumer add(StrataMessageConsumer consumer) {
+        consumers.add(consumer);
+        return consumer;
+    }
+
+    /** The Kafka topic of a queue or topic, of Strata or of another provider, checked against Kafka's rules. */
+    static String topicOf(Destination destination) throws JMSException {
+        if (destination instanceof Queue queue) {
+            return Names.checkTopicName(queue.getQueueName(), "queue");
+        }
+        if (destination instanceof Topic topic) {
+            return Names.checkTopicName(topic.getTopicName(), "topic");
+        }
+        throw new InvalidDestinationException("destination " + destination + " is neither a Queue nor a Topic");
+    }
+
+    void consumerClosed(StrataMessageConsumer consumer) {
+        consumers.remove(consumer);
+        synchronized (unacknowledged) {
+            unacknowledged.removeIf(delivery -> delivery.consumer == consumer);
+        }
+    }
+
+    // --------------------------------------------------------------------------------------------- receiving
+
+    /** A message of {@code consumer} for a synchronous receive, acknowledged as the mode says. */
+    Message receive(StrataMessageConsumer consumer, long deadlineNanos) throws JMSException {
+        consumer.checkOpen();
+        if (deliveryThread != null && consumers.stream().anyMatch(c -> c.listener() != null)) {
+            throw new IllegalStateException("this session delivers to message listeners; a synchronous receive on"
+                    + " it is not allowed (JMS 3.1 section 6.2.12): use another session");
+        }
+        while (true) {
+            Delivery delivery = consumer.next(deadlineNanos);
+            if (delivery == null) {
+                return null;
+            }
+            synchronized (deliveryLock) {
+                if (!connection.started() || closed) {
+                    consumer.pushBack(delivery); // stopped meanwhile: hand it out once started again
+                    continue;
+                }
+                delivered(delivery);
+                if (mode != Session.CLIENT_ACKNOWLEDGE) {
+                    delivery.consumer.source().accept(delivery);
+                }
+                return delivery.message;
+            }
+        }
+    }
+
+    private void delivered(Delivery delivery) {
+        delivery.message.setAcknowledger(this::acknowledgeFromMessage);
+        if (mode == Session.CLIENT_ACKNOWLEDGE) {
+            synchronized (unacknowledged) {
+                unacknowledged.add(delivery);
+            }
+        }
+    }
+
+    /** Message.acknowledge(): in CLIENT_ACKNOWLEDGE, every message this session delivered; otherwise nothing. */
+    private void acknowledgeFromMessage(Message message) throws JMSException {
+        if (closed) {
+            throw new IllegalStateException("the session that delivered this message is closed");
+        }
+        if (mode != Session.CLIENT_ACKNOWLEDGE) {
+            return;
+        }
+        acknowledgeAll();
+    }
+
+    /** Accepts every message this session delivered and not yet acknowledged, waiting for the brokers' answers. */
+    void acknowledgeAll() throws JMSException {
+        checkOpen();
+        for (Map.Entry<StrataMessageConsumer, List<Delivery>> entry : takeUnacknowledged().entrySet()) {
+            entry.getKey().source().acceptNow(entry.getValue());
+        }
+    }
+
+    private Map<StrataMessageConsumer, List<Delivery>> takeUnacknowledged() {
+        Map<StrataMessageConsumer, List<Delivery>> byConsumer = new LinkedHashMap<>();
+        synchronized (unacknowledged) {
+            for (Delivery delivery : unacknowledged) {
+                byConsumer.computeIfAbsent(delivery.consumer, c -> new ArrayList<>()).add(delivery);
+            }
+            unacknowledged.clear();
+        }
+        return byConsumer;
+    }
+
+    /**
+     * Releases every message delivered and not acknowledged (with AUTO or DUPS_OK, the one its listener is handling),
+     * so that they come again, JMSRedelivered true, JMSXDeliveryCount one higher.
+     */
+    @Override
+    public void recover() throws JMSException {
+        checkOpen();
+        synchronized (deliveryLock) {
+            Map<StrataMessageConsumer, List<Delivery>> byConsumer = takeUnacknowledged();
+            if (inListener != null && mode != Session.CLIENT_ACKNOWLEDGE && !inListenerRecovered) {
+                byConsumer.computeIfAbsent(inListener.consumer, c -> new ArrayList<>()).add(inListener);
+                inListenerRecovered = true;
+            }
+            for (Map.Entry<StrataMessageConsumer, List<Delivery>> entry : byConsumer.entrySet()) {
+                if (!entry.getKey().isClosed()) {
+                    entry.getKey().source().release(entry.getValue());
+                }
+            }
+        }
+    }
+
+    // --------------------------------------------------------------------------------------------- listeners
+
+    @Override
+    public MessageListener getMessageListener() throws JMSException {
+        checkOpen();
+        return null;
+    }
+
+    @Override
+    public void setMessageListener(MessageListener listener) throws JMSException {
+        checkOpen();
+        throw new JMSException("a session's own message listener is an application server facility (JMS 3.1"
+                + " chapter 10), not supported; set the listener on a MessageConsumer");
+    }
+
+    @Override
+    public void run() {
+        throw new UnsupportedOperationException("Session.run is an application server facility, not supported");
+    }
+
+    /** A consumer got or lost its listener: start the delivery thread, or wake it. */
+    synchronized void listenerChanged() {
+        if (deliveryThread == null) {
+            deliveryThread = new Thread(this::deliverToListeners, "strata-jms-session-" + connection.connectionId()
+                    + "-" + System.identityHashCode(this));
+            deliveryThread.setDaemon(true);
+            deliveryThread.start();
+        }
+        synchronized (listenerWakeup) {
+            listenerWakeup.notifyAll();
+        }
+    }
+
+    /** The session's delivery thread: each listener-bearing consumer's messages in turn, one at a time. */
+    private void deliverToListeners() {
+        while (!closed) {
+            List<StrataMessageConsumer> listening = consumers.stream()
+                    .filter(c -> c.listener() != null && !c.isClosed()).toList();
+            try {
+                if (listening.isEmpty()) {
+                    synchronized (listenerWakeup) {
+                        listenerWakeup.wait(LISTENER_POLL_MS);
+                    }
+                    continue;
+                }
+                long sliceMs = Math.max(10, LISTENER_POLL_MS / listening.size());
+                for (StrataMessageConsumer consumer : listening) {
+                    Delivery delivery = consumer.next(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(sliceMs));
+                    if (delivery != null) {
+                        deliverToListener(consumer, delivery);
+                    }
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (JMSException | RuntimeException e) {
+                if (!closed) {
+                    LOG.log(Level.WARNING, "Message delivery of a JMS session failed: {0}", e.toString());
+                    connection.report(e);
+                }
+            }
+        }
+    }
+
+    private void deliverToListener(StrataMessageConsumer consumer, Delivery delivery) throws JMSException {
+        synchronized (deliveryLock) {
+            MessageListener listener = consumer.listener();
+            if (!connection.started() || closed || consumer.isClosed() || listener == null) {
+                if (!consumer.isClosed()) {
+                    consumer.pushBack(delivery);
+                }
+                return;
+            }
+            delivered(delivery);
+            inListener = delivery;
+            inListenerRecovered = false;
+            LISTENER_SESSION.set(this);
+            boolean threw = false;
+            try {
+                listener.onMessage(delivery.message);
+            } catch (RuntimeException e) {
+                threw = true;
+                LOG.log(Level.WARNING, "A JMS message listener threw; the message is delivered again: {0}",
+                        e.toString());
+            } finally {
+                LISTENER_SESSION.remove();
+                inListener = null;
+            }
+            if (mode != Session.CLIENT_ACKNOWLEDGE && !inListenerRecovered && !consumer.isClosed()) {
+                if (threw) {
+                    consumer.source().release(List.of(delivery));
+                } else {
+                    consumer.source().accept(delivery);
+                }
+            }
+        }
+    }
+
+    /** Returns once no listener of this session is running (none when called from this session's listener). */
+    void awaitListenerIdle() {
+        if (LISTENER_SESSION.get() == this) {
+            return;
+        }
+        synchronized (deliveryLock) {
+            // entering the lock is the wait: a listener in progress holds it
+        }
+    }
+
+    // --------------------------------------------------------------------------------------------- close
+
+    /**
+     * Closes the session: waits for a listener in progress and for asynchronous sends, then closes its consumers
+     * (their share groups get back what was delivered and not acknowledged) and producers. A message listener must
+     * not close its own session. Idempotent.
+     */
+    @Override
+    public void close() throws JMSException {
+        if (closed) {
+            return;
+        }
+        if (LISTENER_SESSION.get() == this) {
+            throw new IllegalStateException("a message listener must not close its own session");
+        }
+        closed = true;
+        awaitListenerIdle();
+        asyncSends.awaitNone(Duration.ofSeconds(60));
+        for (StrataMessageConsumer consumer : List.copyOf(consumers)) {
+            consumer.close();
+        }
+        for (StrataMessageProducer producer : List.copyOf(producers)) {
+            producer.close();
+        }
+        synchronized (unacknowledged) {
+            unacknowledged.clear();
+        }
+        asyncSends.close();
+        Thread thread;
+        synchronized (this) {
+            thread = deliveryThread;
+        }
+        if (thread != null) {
+            synchronized (listenerWakeup) {
+                listenerWakeup.notifyAll();
+            }
+        }
+        connection.removed(this);
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    void checkOpen() throws IllegalStateException {
+        if (closed) {
+            throw new IllegalStateException("the session is closed");
+        }
+        connection.checkOpen();
+    }
+
+    /** The completion listeners of this session's asynchronous sends, run one at a time on a thread of its own. */
+    static final class AsyncSends {
+        private final Object lock = new Object();
+        private int inFlight;
+        private ExecutorService executor;
+
+        void started() {
+            synchronized (lock) {
+                inFlight++;
+                if (executor == null) {
+                    executor = Executors.newSingleThreadExecutor(runnable -> {
+                        Thread thread = new Thread(runnable, "strata-jms-completion");
+                        thread.setDaemon(true);
+                        return thread;
+                    });
+                }
+            }
+        }
+
+        void complete(Runnable callback) {
+            ExecutorService target;
+            synchronized (lock) {
+                target = executor;
+            }
+            target.execute(() -> {
+                try {
+                    callback.run();
+                } finally {
+                    synchronized (lock) {
+                        inFlight--;
+                        lock.notifyAll();
+                    }
+                }
+            });
+        }
+
+        void awaitNone(Duration timeout) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            synchronized (lock) {
+                while (inFlight > 0) {
+                    long leftMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                    if (leftMs <= 0) {
+                        return;
+                    }
+                    try {
+                        lock.wait(leftMs);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+            }
+        }
+
+        void close() {
+            synchronized (lock) {
+                if (executor != null) {
+                    executor.shutdown();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+package io.strata.jms.client;
+
+import io.strata.broker.it.TestBroker;
+import jakarta.jms.Connection;
+import jakarta.jms.InvalidDestinationException;
+import jakarta.jms.Message;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Session;
+import jakarta.jms.TextMessage;
+import jakarta.jms.Topic;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static io.strata.jms.client.JmsBroker.AT_MOST;
+import static io.strata.jms.client.JmsBroker.RECEIVE_MS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * JMS topics on a real Strata broker: non-durable subscribers from the log end (with a client-side selector and
+ * noLocal), a shared subscription's consumers splitting the messages, and a durable subscription that keeps messages
+ * while its consumer is closed until it is unsubscribed. Each test uses a topic of its own.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class TopicTest {
+
+    @TempDir
+    static Path dir;
+    static TestBroker broker;
+    static StrataConnectionFactory factory;
+
+    @BeforeAll
+    static void startBroker() {
+        broker = JmsBroker.start(dir);
+        factory = JmsBroker.factory(broker, 2);
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        broker.close();
+    }
+
+    @Test
+    void nonDurableSubscribersGetEveryMessageSentAfterTheySubscribedAndNothingBefore() throws Exception {
+        try (Connection connection = factory.createConnection()) {
+            connection.start();
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Topic topic = session.createTopic("news");
+            MessageProducer producer = session.createProducer(topic);
+            producer.send(session.createTextMessage("before"));
+            MessageConsumer one = session.createConsumer(topic);
+            MessageConsumer two = session.createConsumer(topic);
+            MessageConsumer selective = session.createConsumer(topic, "n >= 1");
+            for (int i = 0; i < 3; i++) {
+                TextMessage message = session.createTextMessage("after-" + i);
+                message.setIntProperty("n", i);
+                producer.send(message);
+            }
+            assertThat(texts(one, 3)).containsExactly("after-0", "after-1", "after-2");
+            assertThat(texts(two, 3)).containsExactly("after-0", "after-1", "after-2");
+            assertThat(texts(selective, 2)).containsExactly("after-1", "after-2");
+            assertThat(one.receive(300)).isNull();
+            assertThat(selective.receive(300)).isNull();
+        }
+    }
+
+    @Test
+    void aNoLocalSubscriberDoesNotGetItsOwnConnectionsMessages() throws Exception {
+        try (Connection mine = factory.createConnection(); Connection other = factory.createConnection()) {
+            mine.start();
+            Session session = mine.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Topic topic = session.createTopic("local");
+            MessageConsumer noLocal = session.createConsumer(topic, null, true);
+            session.createProducer(topic).send(session.createTextMessage("mine"));
+            Session otherSession = other.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            otherSession.createProducer(topic).send(otherSession.createTextMessage("theirs"));
+            assertThat(texts(noLocal, 1)).containsExactly("theirs");
+        }
+    }
+
+    @Test
+    void aSharedSubscriptionsConsumersSplitItsMessages() throws Exception {
+        try (Connection connection = factory.createConnection()) {
+            connection.start();
+            Session one = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Session two = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Topic topic = one.createTopic("orders");
+            MessageConsumer first = one.createSharedConsumer(topic, "billing");
+            MessageConsumer second = two.createSharedConsumer(topic, "billing");
+            MessageConsumer otherSubscription = two.createSharedDurableConsumer(topic, "audit");
+            MessageProducer producer = one.createProducer(topic);
+            for (int i = 0; i < 40; i++) {
+                producer.send(one.createTextMessage("o" + i));
+            }
+            List<String> byFirst = new ArrayList<>();
+            List<String> bySecond = new ArrayList<>();
+            long deadline = System.nanoTime() + AT_MOST.toNanos();
+            while (byFirst.size() + bySecond.size() < 40) {
+                assertThat(System.nanoTime()).as("all in time").isLessThan(deadline);
+                receiveInto(first, byFirst);
+                receiveInto(second, bySecond);
+            }
+            List<String> all = new ArrayList<>(byFirst);
+            all.addAll(bySecond);
+            assertThat(all).hasSize(40).doesNotHaveDuplicates();
+            assertThat(byFirst).isNotEmpty();
+            assertThat(bySecond).isNotEmpty();
+            assertThat(texts(otherSubscription, 40)).as("another subscription gets every message").hasSize(40);
+            otherSubscription.close();
+            two.unsubscribe("audit");
+        }
+    }
+
+    @Test
+    void aDurableSubscriptionKeepsMessagesWhileItsConsumerIsClosedUntilUnsubscribed() throws Exception {
+        try (Connection connection = factory.createConnection()) {
+            connection.setClientID("durable-client");
+            connection.start();
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Topic topic = session.createTopic("prices");
+            MessageProducer producer = session.createProducer(topic);
+            MessageConsumer durable = session.createDurableConsumer(topic, "watcher");
+            assertThatThrownBy(() -> session.createDurableConsumer(topic, "watcher"))
+                    .hasMessageContaining("already has an active consumer");
+            producer.send(session.createTextMessage("p1"));
+            assertThat(texts(durable, 1)).containsExactly("p1");
+            durable.close();
+
+            producer.send(session.createTextMessage("p2"));
+            producer.send(session.createTextMessage("p3"));
+            MessageConsumer back = session.createDurableConsumer(topic, "watcher");
+            assertThat(texts(back, 2)).containsExactly("p2", "p3");
+            back.close();
+
+            producer.send(session.createTextMessage("p4"));
+            session.unsubscribe("watcher");
+            assertThatThrownBy(() -> session.unsubscribe("watcher")).isInstanceOf(InvalidDestinationException.class);
+            MessageConsumer fresh = session.createDurableConsumer(topic, "watcher");
+            producer.send(session.createTextMessage("p5"));
+            assertThat(texts(fresh, 1)).as("p4 went with the old subscription").containsExactly("p5");
+        }
+    }
+
+    @Test
+    void anUnsharedDurableSubscriptionNeedsAClientId() throws Exception {
+        try (Connection connection = factory.createConnection()) {
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Topic topic = session.createTopic("anonymous");
+            assertThatThrownBy(() -> session.createDurableConsumer(topic, "sub"))
+                    .isInstanceOf(jakarta.jms.IllegalStateException.class).hasMessageContaining("client identifier");
+        }
+    }
+
+    private static void receiveInto(MessageConsumer consumer, List<String> into) throws Exception {
+        Message message = consumer.receive(50);
+        if (message != null) {
+            into.add(((TextMessage) message).getText());
+        }
+    }
+
+    private static List<String> texts(MessageConsumer consumer, int count) throws Exception {
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            Message message = consumer.receive(RECEIVE_MS);
+            assertThat(message).as("message " + i + " of " + count + " after " + texts).isNotNull();
+            texts.add(((TextMessage) message).getText());
+        }
+        return texts;
+    }
+}
