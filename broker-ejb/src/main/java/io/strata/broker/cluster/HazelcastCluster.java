@@ -84,14 +84,48 @@ public final class HazelcastCluster implements AutoCloseable {
         return new HazelcastCluster(hazelcast, false).listen();
     }
 
+    /** How many times a broker tries to start its Hazelcast member before it gives up (see {@link #newMember}). */
+    static final int MEMBER_START_ATTEMPTS = 6;
+    /** How long a broker waits before it tries again to start a member the cluster refused, in ms. */
+    static final long MEMBER_START_BACKOFF_MS = 5_000;
+
     /** Starts this broker's own Hazelcast member, joined as {@code cluster.join} says, and the cluster over it. */
     public static HazelcastCluster start(BrokerConfig config) {
-        HazelcastInstance instance = Hazelcast.newHazelcastInstance(memberConfig(config));
+        HazelcastInstance instance = newMember(config, MEMBER_START_ATTEMPTS, MEMBER_START_BACKOFF_MS);
         try {
             return new HazelcastCluster(instance, true).listen();
         } catch (RuntimeException e) {
             instance.shutdown();
             throw e;
+        }
+    }
+
+    /**
+     * Starts a Hazelcast member, trying again up to {@code attempts} times, {@code backoffMs} apart, when it does not
+     * start. The cluster refuses a joining member while a split-brain merge is under way (its state is FROZEN for the
+     * merge), and Hazelcast then shuts the new member down ("Node failed to start!"): a broker restarted at that moment
+     * (seen in the chaos test, when two members that had lost each other's heartbeats were merging) would exit instead
+     * of joining a few seconds later. A start that keeps failing, as from a bad configuration, still fails, after the
+     * last attempt, with the last error.
+     */
+    static HazelcastInstance newMember(BrokerConfig config, int attempts, long backoffMs) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return Hazelcast.newHazelcastInstance(memberConfig(config));
+            } catch (IllegalStateException e) {
+                if (attempt >= attempts) {
+                    throw e;
+                }
+                LOG.log(Level.WARNING, "Broker {0}''s Hazelcast member did not start ({1}; the cluster may be merging"
+                        + " after a split); trying again in {2} ms, attempt {3} of {4}", config.nodeId, e.getMessage(),
+                        backoffMs, attempt + 1, attempts);
+                try {
+                    Thread.sleep(backoffMs);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
         }
     }
 
