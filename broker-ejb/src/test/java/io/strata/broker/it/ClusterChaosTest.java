@@ -49,6 +49,9 @@ class ClusterChaosTest {
     Path dir;
 
     private BrokerProcesses brokers;
+    /** Cleared to stop the producer and the group's consumer: at the end, or by killAll when the test failed. */
+    private final AtomicBoolean producing = new AtomicBoolean(true);
+    private final AtomicBoolean consuming = new AtomicBoolean(true);
 
     private static void phase(String what) {
         System.err.println(java.time.LocalTime.now() + " chaos: " + what);
@@ -56,6 +59,9 @@ class ClusterChaosTest {
 
     @AfterEach
     void killAll() {
+        // A failed run must not leave its clients running into the next test class of this JVM.
+        producing.set(false);
+        consuming.set(false);
         if (brokers != null) {
             brokers.close();
         }
@@ -71,7 +77,6 @@ class ClusterChaosTest {
         // What the producer was told is stored: partition -> sequence numbers in acknowledgement order.
         Map<Integer, List<Long>> acknowledged = new ConcurrentHashMap<>();
         AtomicReference<Exception> producerFailure = new AtomicReference<>();
-        AtomicBoolean producing = new AtomicBoolean(true);
         AtomicLong acks = new AtomicLong();
         Thread producerThread = new Thread(() -> produce(producing, acknowledged, acks, producerFailure));
         producerThread.start();
@@ -81,7 +86,6 @@ class ClusterChaosTest {
             acknowledged.put(p, java.util.Collections.synchronizedList(new ArrayList<>()));
             groupReceived.put(p, new AtomicLong());
         }
-        AtomicBoolean consuming = new AtomicBoolean(true);
         Thread groupThread = new Thread(() -> consumeInGroup(consuming, groupReceived));
         groupThread.start();
 
