@@ -202,7 +202,7 @@ final class SessionTransaction {
         }
     }
 
-    /** Accepts the share groups' messages inside the transaction; those the leaders hold pending go to {@code pending}. */
+    /** Accepts the share groups' messages in the transaction; those the leaders hold pending go to {@code pending}. */
     private void acknowledge(Map<ShareGroupSource, List<Delivery>> shared, Set<Pending> pending)
             throws TransactionRolledBackException {
         if (shared.isEmpty()) {
