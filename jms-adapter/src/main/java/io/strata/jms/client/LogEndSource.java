@@ -18,9 +18,9 @@ import java.util.Properties;
 /**
  * A non-durable unshared topic subscriber's records: a plain {@code KafkaConsumer} without a group, assigned every
  * partition the topic has when the subscriber is created and positioned at their ends then, so that it gets exactly
- * the records sent after it subscribed. Nothing is acknowledged to the broker: a record is consumed once handed
- * out; {@link #release} (recover) puts records back in front, one delivery higher. Partitions added to the topic
- * later are not read (documented).
+ * the records sent after it subscribed, and of those the committed ones (read_committed). Nothing is acknowledged
+ * to the broker: a record is consumed once handed out; {@link #release} (recover) puts records back in front, one
+ * delivery higher. Partitions added to the topic later are not read (documented).
  *
  * <p>Thread-safe: the consumer, which kafka-clients does not allow to be used by two threads, is only touched under
  * this object's lock, and each poll waits at most {@link #POLL_SLICE}, so close never waits long.
@@ -37,6 +37,7 @@ final class LogEndSource implements RecordSource {
         Properties properties = settings.kafka();
         properties.remove(ConsumerConfig.GROUP_ID_CONFIG);
         properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"); // transacted sends once committed
         properties.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, bufferedRecordsMax);
         properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());

@@ -1,6 +1,7 @@
 package io.strata.jms.client;
 
 import io.strata.jms.share.AcknowledgementResult;
+import io.strata.jms.share.AcknowledgementTransaction;
 import io.strata.jms.share.ShareRecord;
 import io.strata.jms.share.StrataShareConsumer;
 import jakarta.jms.JMSException;
@@ -48,6 +49,18 @@ final class ShareGroupSource implements RecordSource {
     @Override
     public void acceptNow(List<Delivery> deliveries) throws JMSException {
         outcome(deliveries, AcknowledgeType.ACCEPT, "acknowledged");
+    }
+
+    /**
+     * Accepts {@code deliveries} inside {@code transaction} (a transacted session's commit): each leader's answer
+     * per partition; those that succeeded are pending until the transaction ends.
+     *
+     * @throws RuntimeException what the engine threw: no leader answered in time, or one lacks the extension
+     */
+    List<AcknowledgementResult> acceptInTransaction(List<Delivery> deliveries,
+                                                    AcknowledgementTransaction transaction) {
+        return engine.acknowledgeSync(deliveries.stream().map(delivery -> delivery.shareRecord).toList(),
+                AcknowledgeType.ACCEPT, transaction, ACKNOWLEDGE_TIMEOUT);
     }
 
     @Override

@@ -65,19 +65,23 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
     static final String CONNECTION_LOST = "STRATA_CONNECTION_LOST";
     static final long HEALTH_CHECK_INTERVAL_MS = 2_000;
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
+    private static final AlterConfigOp READ_COMMITTED = new AlterConfigOp(
+            new ConfigEntry("share.isolation.level", "read_committed"), AlterConfigOp.OpType.SET);
 
     private final ProviderSettings settings;
     private final String connectionId = UUID.randomUUID().toString();
     private final MessageRecordCodec codec;
     private final List<StrataSession> sessions = new CopyOnWriteArrayList<>();
     private final Set<String> topicsKnown = ConcurrentHashMap.newKeySet();
-    private final Set<String> queueGroupsConfigured = ConcurrentHashMap.newKeySet();
+    private final Set<String> groupsConfigured = ConcurrentHashMap.newKeySet();
     private final Object deliveryState = new Object();
     private String clientId;
     private boolean clientIdFixed;
     private boolean started;
     private volatile boolean closed;
     private volatile ExceptionListener exceptionListener;
+    /** Whether the broker was found to support transacted sessions (asked at the first one). */
+    private volatile boolean transactionsSupported;
     private KafkaProducer<byte[], byte[]> producer;
     private Admin admin;
     private Thread healthCheck;
@@ -103,12 +107,12 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
     public StrataSession createSession(int sessionMode) throws JMSException {
         checkOpen();
         fixClientId();
-        if (sessionMode == Session.SESSION_TRANSACTED) {
-            throw new JMSException("transacted sessions are not supported yet (issue 16): create the session with"
-                    + " AUTO_ACKNOWLEDGE, CLIENT_ACKNOWLEDGE or DUPS_OK_ACKNOWLEDGE");
+        if (sessionMode == Session.SESSION_TRANSACTED && !transactionsSupported) {
+            SessionTransaction.checkSupported(admin(), settings.bootstrapServers());
+            transactionsSupported = true;
         }
-        if (sessionMode != Session.AUTO_ACKNOWLEDGE && sessionMode != Session.CLIENT_ACKNOWLEDGE
-                && sessionMode != Session.DUPS_OK_ACKNOWLEDGE) {
+        if (sessionMode != Session.SESSION_TRANSACTED && sessionMode != Session.AUTO_ACKNOWLEDGE
+                && sessionMode != Session.CLIENT_ACKNOWLEDGE && sessionMode != Session.DUPS_OK_ACKNOWLEDGE) {
             throw new JMSException("session mode " + sessionMode + " is none of AUTO_ACKNOWLEDGE (1),"
                     + " CLIENT_ACKNOWLEDGE (2), DUPS_OK_ACKNOWLEDGE (3), SESSION_TRANSACTED (0)");
         }
@@ -477,24 +481,36 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
 
     /**
      * A queue's share group starts at the earliest record, so that a queue delivers what was sent before its first
-     * consumer (Kafka's default for share groups is the latest). Set once per group and connection, before the
-     * group's first member joins.
+     * consumer (Kafka's default for share groups is the latest), and reads committed records only (see
+     * {@link #configureSubscriptionGroup}). Set once per group and connection, before the group's first member joins.
      */
     void configureQueueGroup(String group) throws JMSException {
-        if (queueGroupsConfigured.contains(group)) {
+        configureGroup(group, List.of(new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"),
+                AlterConfigOp.OpType.SET), READ_COMMITTED));
+    }
+
+    /**
+     * A subscription's share group reads committed records only ({@code share.isolation.level=read_committed};
+     * Kafka's default for share groups reads uncommitted ones), so that what a transacted session sent is delivered
+     * only once it committed, and never when it rolled back. Set once per group and connection.
+     */
+    void configureSubscriptionGroup(String group) throws JMSException {
+        configureGroup(group, List.of(READ_COMMITTED));
+    }
+
+    private void configureGroup(String group, List<AlterConfigOp> ops) throws JMSException {
+        if (groupsConfigured.contains(group)) {
             return;
         }
-        AlterConfigOp op = new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"),
-                AlterConfigOp.OpType.SET);
         try {
-            admin().incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.GROUP, group), List.of(op)))
+            admin().incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.GROUP, group), ops))
                     .all().get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            throw JmsErrors.jms("the share group '" + group + "' of the queue cannot be configured", e.getCause());
+            throw JmsErrors.jms("the share group '" + group + "' cannot be configured", e.getCause());
         } catch (Exception e) {
-            throw interruptedOr(e, "the share group '" + group + "' of the queue cannot be configured");
+            throw interruptedOr(e, "the share group '" + group + "' cannot be configured");
         }
-        queueGroupsConfigured.add(group);
+        groupsConfigured.add(group);
     }
 
     static JMSException interruptedOr(Exception e, String what) {

@@ -49,11 +49,7 @@ final class StrataJMSContext implements JMSContext {
         this.connection = connection;
         this.sessionMode = sessionMode;
         this.connectionUsers = connectionUsers;
-        if (sessionMode == SESSION_TRANSACTED) {
-            throw new JMSRuntimeException("transacted sessions are not supported yet (issue 16): create the"
-                    + " context with AUTO_ACKNOWLEDGE, CLIENT_ACKNOWLEDGE or DUPS_OK_ACKNOWLEDGE");
-        }
-        if (sessionMode != AUTO_ACKNOWLEDGE && sessionMode != CLIENT_ACKNOWLEDGE
+        if (sessionMode != SESSION_TRANSACTED && sessionMode != AUTO_ACKNOWLEDGE && sessionMode != CLIENT_ACKNOWLEDGE
                 && sessionMode != DUPS_OK_ACKNOWLEDGE) {
             throw new JMSRuntimeException("session mode " + sessionMode + " is none of AUTO_ACKNOWLEDGE (1),"
                     + " CLIENT_ACKNOWLEDGE (2), DUPS_OK_ACKNOWLEDGE (3), SESSION_TRANSACTED (0)");
@@ -206,7 +202,7 @@ final class StrataJMSContext implements JMSContext {
     @Override
     public boolean getTransacted() {
         checkOpen();
-        return false;
+        return sessionMode == SESSION_TRANSACTED;
     }
 
     @Override

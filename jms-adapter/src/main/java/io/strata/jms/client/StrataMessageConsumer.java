@@ -100,8 +100,8 @@ public final class StrataMessageConsumer implements QueueReceiver, TopicSubscrib
 
     /**
      * Stops delivery to this consumer; a share group gets back what it held and the application did not
-     * acknowledge. May be called by this consumer's own message listener; otherwise it waits until a listener in
-     * progress returned. Idempotent.
+     * acknowledge (in a transacted session, once the transaction holding messages of it ends). May be called by
+     * this consumer's own message listener; otherwise it waits until a listener in progress returned. Idempotent.
      */
     @Override
     public void close() throws JMSException {
@@ -113,7 +113,9 @@ public final class StrataMessageConsumer implements QueueReceiver, TopicSubscrib
             session.awaitListenerIdle();
         }
         session.consumerClosed(this);
-        source.close();
+        if (!session.sourceClosesWithTransaction(this)) {
+            source.close();
+        }
     }
 
     boolean isClosed() {

@@ -37,6 +37,9 @@ import java.util.concurrent.Future;
  * disabled), JMSExpiration (send time + time to live, or 0), JMSDeliveryTime (send time + delivery delay). The record
  * also carries {@value #CONNECTION_HEADER}, the sending connection's id, for noLocal subscribers.
  *
+ * <p>In a transacted session the record goes into the session's Kafka transaction ({@link SessionTransaction}):
+ * {@code send} returns once the producer took it, and the commit waits for it.
+ *
  * <p>Thread-safety: used by its session's thread of control.
  */
 public final class StrataMessageProducer implements QueueSender, TopicPublisher {
@@ -280,7 +283,9 @@ public final class StrataMessageProducer implements QueueSender, TopicPublisher 
         EncodedRecord encoded = connection.codec().encode(message);
         ProducerRecord<byte[], byte[]> record = encoded.toProducerRecord(topic);
         record.headers().add(CONNECTION_HEADER, connection.connectionId().getBytes(StandardCharsets.UTF_8));
-        if (completionListener == null) {
+        if (completionListener == null && session.transacted()) {
+            sendInTransaction(record);
+        } else if (completionListener == null) {
             sendAndWait(connection, record);
         } else {
             sendAsync(connection, record, message, completionListener);
@@ -302,12 +307,21 @@ public final class StrataMessageProducer implements QueueSender, TopicPublisher 
         }
     }
 
+    /** Hands the record to the session's transaction; the commit waits for it, and fails if it could not be sent. */
+    private void sendInTransaction(ProducerRecord<byte[], byte[]> record) throws JMSException {
+        try {
+            session.producerForSend().send(record);
+        } catch (RuntimeException e) {
+            throw sendFailure(record, e);
+        }
+    }
+
     private void sendAsync(StrataConnection connection, ProducerRecord<byte[], byte[]> record, Message message,
                            CompletionListener listener) throws JMSException {
         StrataSession.AsyncSends asyncSends = session.asyncSends();
         asyncSends.started();
         try {
-            connection.producer().send(record, (metadata, failure) -> asyncSends.complete(() -> {
+            session.producerForSend().send(record, (metadata, failure) -> asyncSends.complete(() -> {
                 if (failure == null) {
                     listener.onCompletion(message);
                 } else {

@@ -67,7 +67,10 @@ import java.util.logging.Logger;
  *       closes comes again (the share group gets it back).</li>
  *   <li>{@link #recover()} releases every unacknowledged message: they come again, JMSRedelivered true and
  *       JMSXDeliveryCount one higher.</li>
- *   <li>Transacted sessions are not supported yet (issue 16): the connection refuses to create one.</li>
+ *   <li>SESSION_TRANSACTED: sends and consumed messages belong to the session's local transaction, which
+ *       {@link #commit()} makes final and {@link #rollback()} undoes (messages come again, JMSRedelivered true);
+ *       {@link #close()} rolls back what is open. The mapping onto a Kafka transaction is {@link SessionTransaction}.
+ *       A listener that throws leaves its message in the transaction (JMS 3.1 section 8.7).</li>
  * </ul>
  *
  * <p>Asynchronous delivery: once a consumer has a message listener, the session's own delivery thread (one per
@@ -88,6 +91,8 @@ public final class StrataSession implements QueueSession, TopicSession {
     private final List<StrataMessageConsumer> consumers = new CopyOnWriteArrayList<>();
     private final List<StrataMessageProducer> producers = new CopyOnWriteArrayList<>();
     private final List<Delivery> unacknowledged = new ArrayList<>();
+    /** The local transaction of a transacted session; null otherwise. */
+    private final SessionTransaction transaction;
     /** Held while a message is handed to a listener, and by receive when it hands one out. */
     private final Object deliveryLock = new Object();
     private final Object listenerWakeup = new Object();
@@ -100,6 +105,7 @@ public final class StrataSession implements QueueSession, TopicSession {
     StrataSession(StrataConnection connection, int mode) {
         this.connection = connection;
         this.mode = mode;
+        this.transaction = mode == Session.SESSION_TRANSACTED ? new SessionTransaction(connection) : null;
     }
 
     StrataConnection connection() {
@@ -167,7 +173,7 @@ public final class StrataSession implements QueueSession, TopicSession {
     @Override
     public boolean getTransacted() throws JMSException {
         checkOpen();
-        return false;
+        return transaction != null;
     }
 
     @Override
@@ -180,16 +186,51 @@ public final class StrataSession implements QueueSession, TopicSession {
         return mode;
     }
 
+    /**
+     * Commits the session's transaction: its sends become visible and its consumed messages are acknowledged,
+     * together; or, when that cannot be done, {@code TransactionRolledBackException} and the transaction is rolled
+     * back. May be called by a message listener of this session.
+     */
     @Override
     public void commit() throws JMSException {
         checkOpen();
-        throw new IllegalStateException("commit() is for transacted sessions; this session is not transacted");
+        if (transaction == null) {
+            throw new IllegalStateException("commit() is for transacted sessions; this session is not transacted");
+        }
+        synchronized (deliveryLock) {
+            transaction.commit();
+        }
     }
 
+    /** Rolls back the session's transaction: sends discarded, consumed messages delivered again. */
     @Override
     public void rollback() throws JMSException {
         checkOpen();
-        throw new IllegalStateException("rollback() is for transacted sessions; this session is not transacted");
+        if (transaction == null) {
+            throw new IllegalStateException("rollback() is for transacted sessions; this session is not transacted");
+        }
+        synchronized (deliveryLock) {
+            transaction.rollback();
+        }
+    }
+
+    /** The producer this session sends with: its transaction's (begun) when transacted, else the connection's. */
+    org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producerForSend() throws JMSException {
+        return transaction == null ? connection.producer() : transaction.producerForSend();
+    }
+
+    boolean transacted() {
+        return transaction != null;
+    }
+
+    /** The Kafka transactional id of this session's transactions; null when not transacted. */
+    String transactionalId() {
+        return transaction == null ? null : transaction.transactionalId();
+    }
+
+    /** Whether {@code consumer}, closing, leaves its source to the transaction, which holds messages of it. */
+    boolean sourceClosesWithTransaction(StrataMessageConsumer consumer) {
+        return transaction != null && transaction.closesAtEnd(consumer);
     }
 
     // --------------------------------------------------------------------------------------------- destinations
@@ -390,6 +431,7 @@ public final class StrataSession implements QueueSession, TopicSession {
         String topicName = topicOf(topic);
         LocalSelector selector = LocalSelector.parse(messageSelector);
         connection.ensureTopic(topicName, "topic");
+        connection.configureSubscriptionGroup(group);
         return add(new StrataMessageConsumer(this, topic, selector, noLocal, openShareGroup(group, topicName,
                 selector), group));
     }
@@ -501,6 +543,9 @@ public final class StrataSession implements QueueSession, TopicSession {
                     + " it is not allowed (JMS 3.1 section 6.2.12): use another session");
         }
         while (true) {
+            if (transaction != null) {
+                transaction.checkRoom();
+            }
             Delivery delivery = consumer.next(deadlineNanos);
             if (delivery == null) {
                 return null;
@@ -511,7 +556,7 @@ public final class StrataSession implements QueueSession, TopicSession {
                     continue;
                 }
                 delivered(delivery);
-                if (mode != Session.CLIENT_ACKNOWLEDGE) {
+                if (mode != Session.CLIENT_ACKNOWLEDGE && transaction == null) {
                     delivery.consumer.source().accept(delivery);
                 }
                 return delivery.message;
@@ -525,6 +570,8 @@ public final class StrataSession implements QueueSession, TopicSession {
             synchronized (unacknowledged) {
                 unacknowledged.add(delivery);
             }
+        } else if (transaction != null) {
+            transaction.consumed(delivery);
         }
     }
 
@@ -565,6 +612,10 @@ public final class StrataSession implements QueueSession, TopicSession {
     @Override
     public void recover() throws JMSException {
         checkOpen();
+        if (transaction != null) {
+            throw new IllegalStateException("recover() is for non-transacted sessions; this one is transacted:"
+                    + " rollback() delivers its messages again");
+        }
         synchronized (deliveryLock) {
             Map<StrataMessageConsumer, List<Delivery>> byConsumer = takeUnacknowledged();
             if (inListener != null && mode != Session.CLIENT_ACKNOWLEDGE && !inListenerRecovered) {
@@ -666,7 +717,8 @@ public final class StrataSession implements QueueSession, TopicSession {
                 LISTENER_SESSION.remove();
                 inListener = null;
             }
-            if (mode != Session.CLIENT_ACKNOWLEDGE && !inListenerRecovered && !consumer.isClosed()) {
+            if (mode != Session.CLIENT_ACKNOWLEDGE && transaction == null && !inListenerRecovered
+                    && !consumer.isClosed()) {
                 if (threw) {
                     consumer.source().release(List.of(delivery));
                 } else {
@@ -689,7 +741,8 @@ public final class StrataSession implements QueueSession, TopicSession {
     // --------------------------------------------------------------------------------------------- close
 
     /**
-     * Closes the session: waits for a listener in progress and for asynchronous sends, then closes its consumers
+     * Closes the session: waits for a listener in progress and for asynchronous sends, rolls back an open
+     * transaction, then closes its consumers
      * (their share groups get back what was delivered and not acknowledged) and producers. A message listener must
      * not close its own session. Idempotent.
      */
@@ -704,6 +757,9 @@ public final class StrataSession implements QueueSession, TopicSession {
         closed = true;
         awaitListenerIdle();
         asyncSends.awaitNone(Duration.ofSeconds(60));
+        if (transaction != null) {
+            transaction.close(); // rolls back what is open (JMS 3.1 section 6.2.9)
+        }
         for (StrataMessageConsumer consumer : List.copyOf(consumers)) {
             consumer.close();
         }
