@@ -114,6 +114,9 @@ public final class StrataMessageConsumer implements QueueReceiver, TopicSubscrib
         }
         session.consumerClosed(this);
         source.close();
+        if (subscriptionGroup != null && Names.isSharedNonDurableGroup(subscriptionGroup)) {
+            session.connection().sharedSubscriptionConsumerClosed(subscriptionGroup);
+        }
     }
 
     boolean isClosed() {
@@ -125,6 +128,10 @@ public final class StrataMessageConsumer implements QueueReceiver, TopicSubscrib
             throw new IllegalStateException("the message consumer is closed");
         }
         session.checkOpen();
+    }
+
+    Destination destination() {
+        return destination;
     }
 
     String subscriptionGroup() {
