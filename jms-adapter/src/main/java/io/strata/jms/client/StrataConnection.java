@@ -421,7 +421,7 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
 
     /**
      * A shared non-durable subscription exists while it has a consumer, and goes, with its undelivered messages, when
-     * the last one closes (JMS 3.1 section 8.3.3). When this connection's last consumer of one closed, its share group
+     * the last one closes (JMS 3.1 section 8.3.2). When this connection's last consumer of one closed, its share group
      * is deleted; the broker refuses while the group still has members (GROUP_NOT_EMPTY: consumers of other
      * connections or processes, or Kafka share consumers), and then the last of those to close deletes it. A failure
      * to delete is logged, not thrown: the consumer did close, and the group is deleted by the next last consumer.
