@@ -47,7 +47,8 @@ import java.util.logging.Logger;
 /**
  * A JMS connection to a Strata cluster (JMS 3.1 chapter 6): the kafka-clients it shares among its sessions (one
  * idempotent {@code KafkaProducer} with {@code acks=all}, one {@code Admin}, made on first use), its client
- * identifier, whether it delivers (start/stop), its sessions and its exception listener.
+ * identifier, whether it delivers (start/stop), its sessions, its exception listener and its temporary destinations
+ * ({@link TemporaryDestinations}, deleted when it closes).
  *
  * <p><b>Client identifier.</b> Set administratively ({@code strata.jms.client.id}) or by {@link #setClientID} as the
  * first action on the connection; afterwards {@code IllegalStateException}. That no two connections use the same
@@ -351,12 +352,19 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
         }
     }
 
+    /**
+     * Refused: connection consumers, with {@code ServerSessionPool} and {@code Session.run}, are the application
+     * server facilities of JMS 3.1 chapter 11, which the specification makes optional ("might only be supported by
+     * some providers"); an application server reaches Strata through a resource adapter instead. The method's own
+     * exception, {@code JMSException}, says so.
+     */
     @Override
     public ConnectionConsumer createConnectionConsumer(Destination destination, String messageSelector,
                                                        ServerSessionPool sessionPool, int maxMessages)
             throws JMSException {
-        throw new jakarta.jms.JMSException("connection consumers (application server facilities, JMS 3.1 chapter"
-                + " 10) are not supported yet (issue 16)");
+        throw new JMSException("connection consumers are an optional application server facility (JMS 3.1 chapter"
+                + " 11) that Strata's provider does not offer: consume with a MessageConsumer and its"
+                + " MessageListener");
     }
 
     @Override

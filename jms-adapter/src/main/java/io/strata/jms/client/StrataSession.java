@@ -616,16 +616,24 @@ public final class StrataSession implements QueueSession, TopicSession {
         return null;
     }
 
+    /**
+     * Refused: a session's distinguished listener only receives what a connection consumer assigns to the session,
+     * and connection consumers are an optional application server facility (JMS 3.1 chapter 11) that this provider
+     * does not offer (see {@link StrataConnection#createConnectionConsumer}).
+     */
     @Override
     public void setMessageListener(MessageListener listener) throws JMSException {
         checkOpen();
-        throw new JMSException("a session's own message listener is an application server facility (JMS 3.1"
-                + " chapter 10), not supported; set the listener on a MessageConsumer");
+        throw new JMSException("a session's distinguished message listener is an optional application server"
+                + " facility (JMS 3.1 chapter 11) that Strata's provider does not offer; set the listener on a"
+                + " MessageConsumer");
     }
 
+    /** Refused, as {@link #setMessageListener}: there are no connection consumers to give the session messages. */
     @Override
     public void run() {
-        throw new UnsupportedOperationException("Session.run is an application server facility, not supported");
+        throw new UnsupportedOperationException("Session.run is an optional application server facility (JMS 3.1"
+                + " chapter 11) that Strata's provider does not offer");
     }
 
     /** A consumer got or lost its listener: start the delivery thread, or wake it. */
