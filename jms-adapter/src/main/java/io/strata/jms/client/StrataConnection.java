@@ -68,6 +68,8 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
     static final String CONNECTION_LOST = "STRATA_CONNECTION_LOST";
     static final long HEALTH_CHECK_INTERVAL_MS = 2_000;
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
+    /** Best-effort cleanups on close wait this long at most, so that closing without a broker does not hang. */
+    static final Duration CLEANUP_TIMEOUT = Duration.ofSeconds(5);
 
     private final ProviderSettings settings;
     private final String connectionId = UUID.randomUUID().toString();
@@ -441,7 +443,7 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
             }
         }
         try {
-            admin().deleteShareGroups(List.of(group)).all().get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            admin().deleteShareGroups(List.of(group)).all().get(CLEANUP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             LOG.log(Level.INFO, "Deleted the share group {0} of a shared non-durable subscription with its last"
                     + " consumer (JMS connection {1})", new Object[] {group, connectionId});
         } catch (ExecutionException e) {

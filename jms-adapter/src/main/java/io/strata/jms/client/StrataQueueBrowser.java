@@ -22,6 +22,8 @@ import java.util.List;
  * message, or a message before its delivery time. JMS allows this: an enumeration need not be a static snapshot, and
  * whether concurrent changes show is the provider's choice.
  *
+ * <p>Each enumeration holds a Kafka consumer until it is read to its end or the browser (or its session) closes.
+ *
  * <p>Thread-safety: used by its session's thread of control; {@link #close} may come from any thread.
  */
 final class StrataQueueBrowser implements QueueBrowser {

@@ -106,7 +106,7 @@ final class TemporaryDestinations {
             throw new JMSException("the " + kind + " '" + name + "' still has consumers on this connection; close"
                     + " them before deleting it");
         }
-        deleteTopic(name, kind);
+        deleteTopic(name, kind, ADMIN_TIMEOUT_MS);
     }
 
     /** On close of the connection: deletes every temporary destination it still has; failures are logged. */
@@ -114,7 +114,7 @@ final class TemporaryDestinations {
         for (String name : List.copyOf(live)) {
             String kind = name.startsWith(Names.TEMPORARY_QUEUE_PREFIX) ? "temporary queue" : "temporary topic";
             try {
-                deleteTopic(name, kind);
+                deleteTopic(name, kind, StrataConnection.CLEANUP_TIMEOUT.toMillis());
             } catch (JMSException e) {
                 LOG.log(Level.WARNING, "The {0} {1} of closing JMS connection {2} could not be deleted; it stays"
                         + " until an operator deletes it: {3}", new Object[] {kind, name, connection.connectionId(),
@@ -123,11 +123,11 @@ final class TemporaryDestinations {
         }
     }
 
-    private void deleteTopic(String name, String kind) throws JMSException {
+    private void deleteTopic(String name, String kind, long timeoutMs) throws JMSException {
         live.remove(name);
         connection.forgetTopic(name);
         try {
-            connection.admin().deleteTopics(List.of(name)).all().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            connection.admin().deleteTopics(List.of(name)).all().get(timeoutMs, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
                 live.add(name);
@@ -138,17 +138,17 @@ final class TemporaryDestinations {
             throw StrataConnection.interruptedOr(e, "the " + kind + " '" + name + "' cannot be deleted");
         }
         if (name.startsWith(Names.TEMPORARY_QUEUE_PREFIX)) {
-            deleteQueueGroup(name);
+            deleteQueueGroup(name, timeoutMs);
         }
         LOG.log(Level.INFO, "Deleted {0} {1} of JMS connection {2}", new Object[] {kind, name,
                 connection.connectionId()});
     }
 
     /** The queue's share group holds the queue's state only: it goes with the queue (none if nobody consumed). */
-    private void deleteQueueGroup(String name) {
+    private void deleteQueueGroup(String name, long timeoutMs) {
         try {
             connection.admin().deleteShareGroups(List.of(Names.queueGroup(name))).all()
-                    .get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                    .get(timeoutMs, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof GroupIdNotFoundException)) {
                 LOG.log(Level.WARNING, "The share group of deleted temporary queue {0} could not be deleted: {1}",
