@@ -15,6 +15,7 @@ import java.util.regex.Pattern;
  *   shared durable subscription S of topic T      share group jms:shared-durable:T:CLIENTID:S  (CLIENTID empty when unset)
  *   shared non-durable subscription S of topic T  share group jms:shared:T:CLIENTID:S          (CLIENTID empty when unset)
  *   non-durable unshared subscriber of topic T    no group: a plain consumer from the log end
+ *   temporary queue / topic                       topic jms.temp-queue.CONNECTIONID.N / jms.temp-topic.CONNECTIONID.N
  * </pre>
  *
  * A topic name cannot hold {@code :} (Kafka's rule), so the topic part is unambiguous; {@code %} and {@code :} in
@@ -49,6 +50,32 @@ final class Names {
     static String sharedGroup(String topic, String clientId, String subscription, boolean durable) {
         return "jms:" + (durable ? "shared-durable:" : "shared:") + topic + ":" + escape(clientId) + ":"
                 + subscription;
+    }
+
+    /**
+     * The prefix of every temporary queue's topic, {@code jms.temp-queue.CONNECTIONID.N}: unique (the connection's
+     * random id and its own counter), and found by an operator listing topics by prefix.
+     */
+    static final String TEMPORARY_QUEUE_PREFIX = "jms.temp-queue.";
+    /** The prefix of every temporary topic's topic, {@code jms.temp-topic.CONNECTIONID.N}. */
+    static final String TEMPORARY_TOPIC_PREFIX = "jms.temp-topic.";
+
+    static String temporaryQueue(String connectionId, long sequence) {
+        return TEMPORARY_QUEUE_PREFIX + connectionId + "." + sequence;
+    }
+
+    static String temporaryTopic(String connectionId, long sequence) {
+        return TEMPORARY_TOPIC_PREFIX + connectionId + "." + sequence;
+    }
+
+    /** Whether the topic {@code name} is a temporary destination's (one no connection but its creator consumes). */
+    static boolean isTemporary(String name) {
+        return name.startsWith(TEMPORARY_QUEUE_PREFIX) || name.startsWith(TEMPORARY_TOPIC_PREFIX);
+    }
+
+    /** Whether {@code group} is a shared non-durable subscription's (one that goes with its last consumer). */
+    static boolean isSharedNonDurableGroup(String group) {
+        return group.startsWith("jms:shared:");
     }
 
     private static String escape(String clientId) {

@@ -24,6 +24,8 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
+import org.apache.kafka.common.errors.GroupNotEmptyException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -45,7 +47,8 @@ import java.util.logging.Logger;
 /**
  * A JMS connection to a Strata cluster (JMS 3.1 chapter 6): the kafka-clients it shares among its sessions (one
  * idempotent {@code KafkaProducer} with {@code acks=all}, one {@code Admin}, made on first use), its client
- * identifier, whether it delivers (start/stop), its sessions and its exception listener.
+ * identifier, whether it delivers (start/stop), its sessions, its exception listener and its temporary destinations
+ * ({@link TemporaryDestinations}, deleted when it closes).
  *
  * <p><b>Client identifier.</b> Set administratively ({@code strata.jms.client.id}) or by {@link #setClientID} as the
  * first action on the connection; afterwards {@code IllegalStateException}. That no two connections use the same
@@ -67,6 +70,8 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
     private static final AlterConfigOp READ_COMMITTED = new AlterConfigOp(
             new ConfigEntry("share.isolation.level", "read_committed"), AlterConfigOp.OpType.SET);
+    /** Best-effort cleanups on close wait this long at most, so that closing without a broker does not hang. */
+    static final Duration CLEANUP_TIMEOUT = Duration.ofSeconds(5);
 
     private final ProviderSettings settings;
     private final String connectionId = UUID.randomUUID().toString();
@@ -74,6 +79,7 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
     private final List<StrataSession> sessions = new CopyOnWriteArrayList<>();
     private final Set<String> topicsKnown = ConcurrentHashMap.newKeySet();
     private final Set<String> groupsConfigured = ConcurrentHashMap.newKeySet();
+    private final TemporaryDestinations temporaries = new TemporaryDestinations(this);
     private final Object deliveryState = new Object();
     private String clientId;
     private boolean clientIdFixed;
@@ -246,12 +252,17 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
         if (StrataSession.onListenerThread()) {
             throw new IllegalStateException("a message listener must not close its own connection");
         }
+        if (sessions.stream().anyMatch(session -> session.asyncSends().onCompletionThread())) {
+            throw new IllegalStateException("a CompletionListener must not close its own connection (JMS 3.1"
+                    + " section 7.3.4)");
+        }
         synchronized (deliveryState) {
             started = false;
         }
         for (StrataSession session : List.copyOf(sessions)) {
             session.close();
         }
+        temporaries.deleteAll(); // their lifetime is the connection's (JMS 3.1 section 6.2.2)
         closed = true;
         synchronized (deliveryState) {
             deliveryState.notifyAll();
@@ -347,12 +358,19 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
         }
     }
 
+    /**
+     * Refused: connection consumers, with {@code ServerSessionPool} and {@code Session.run}, are the application
+     * server facilities of JMS 3.1 chapter 11, which the specification makes optional ("might only be supported by
+     * some providers"); an application server reaches Strata through a resource adapter instead. The method's own
+     * exception, {@code JMSException}, says so.
+     */
     @Override
     public ConnectionConsumer createConnectionConsumer(Destination destination, String messageSelector,
                                                        ServerSessionPool sessionPool, int maxMessages)
             throws JMSException {
-        throw new jakarta.jms.JMSException("connection consumers (application server facilities, JMS 3.1 chapter"
-                + " 10) are not supported yet (issue 16)");
+        throw new JMSException("connection consumers are an optional application server facility (JMS 3.1 chapter"
+                + " 11) that Strata's provider does not offer: consume with a MessageConsumer and its"
+                + " MessageListener");
     }
 
     @Override
@@ -401,6 +419,57 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
         return codec;
     }
 
+    TemporaryDestinations temporaries() {
+        return temporaries;
+    }
+
+    /** Whether an open consumer of this connection reads the Kafka topic {@code topic}. */
+    boolean hasConsumerOf(String topic) throws JMSException {
+        for (StrataSession session : sessions) {
+            if (session.hasConsumerOf(topic)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A shared non-durable subscription exists while it has a consumer, and goes, with its undelivered messages, when
+     * the last one closes (JMS 3.1 section 8.3.2). When this connection's last consumer of one closed, its share group
+     * is deleted; the broker refuses while the group still has members (GROUP_NOT_EMPTY: consumers of other
+     * connections or processes, or Kafka share consumers), and then the last of those to close deletes it. A failure
+     * to delete is logged, not thrown: the consumer did close, and the group is deleted by the next last consumer.
+     */
+    void sharedSubscriptionConsumerClosed(String group) {
+        for (StrataSession session : sessions) {
+            if (session.hasConsumerInGroup(group)) {
+                return;
+            }
+        }
+        try {
+            admin().deleteShareGroups(List.of(group)).all().get(CLEANUP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            LOG.log(Level.INFO, "Deleted the share group {0} of a shared non-durable subscription with its last"
+                    + " consumer (JMS connection {1})", new Object[] {group, connectionId});
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof GroupNotEmptyException)
+                    && !(e.getCause() instanceof GroupIdNotFoundException)) {
+                LOG.log(Level.WARNING, "The share group {0} of a shared non-durable subscription could not be"
+                        + " deleted with its last consumer: {1}", new Object[] {group, e.getCause().toString()});
+            }
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            LOG.log(Level.WARNING, "The share group {0} of a shared non-durable subscription could not be deleted"
+                    + " with its last consumer: {1}", new Object[] {group, e.toString()});
+        }
+    }
+
+    /** The topic was deleted: the next use looks it up again. */
+    void forgetTopic(String name) {
+        topicsKnown.remove(name);
+    }
+
     /** This connection's unique id, written on what it sends so that its noLocal subscribers can skip it. */
     String connectionId() {
         return connectionId;
@@ -442,6 +511,10 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
      * @throws InvalidDestinationException when it does not exist and cannot be created
      */
     void ensureTopic(String name, String kind) throws JMSException {
+        if (Names.isTemporary(name)) {
+            ensureTemporaryTopic(name, kind);
+            return;
+        }
         if (topicsKnown.contains(name)) {
             return;
         }
@@ -477,6 +550,29 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
             throw interruptedOr(e, "the " + kind + " '" + name + "' cannot be created");
         }
         topicsKnown.add(name);
+    }
+
+    /**
+     * A temporary destination's topic is never created here: only its connection makes it, and a deleted one stays
+     * deleted. Another connection (answering a JMSReplyTo) looks it up at every use, since it cannot know when the
+     * owner deletes it: one admin round trip per send, the price of not resurrecting a deleted destination.
+     */
+    private void ensureTemporaryTopic(String name, String kind) throws JMSException {
+        if (temporaries.owns(name)) {
+            return;
+        }
+        try {
+            admin().describeTopics(List.of(name)).allTopicNames().get(ADMIN_TIMEOUT.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                throw new InvalidDestinationException("the temporary " + kind + " '" + name + "' does not exist:"
+                        + " the connection that created it deleted it or closed");
+            }
+            throw JmsErrors.jms("the temporary " + kind + " '" + name + "' cannot be looked up", e.getCause());
+        } catch (Exception e) {
+            throw interruptedOr(e, "the temporary " + kind + " '" + name + "' cannot be looked up");
+        }
     }
 
     /**

@@ -149,6 +149,10 @@ final class StrataJMSContext implements JMSContext {
         StrataSession own;
         synchronized (this) {
             own = session;
+            if (own != null && own.asyncSends().onCompletionThread()) {
+                throw new IllegalStateRuntimeException("a CompletionListener must not close its own JMSContext"
+                        + " (JMS 3.1 section 7.3.4)");
+            }
             closed = true;
         }
         if (own != null) {

@@ -116,6 +116,10 @@ public final class StrataMessageConsumer implements QueueReceiver, TopicSubscrib
         if (!session.sourceClosesWithTransaction(this)) {
             source.close();
         }
+        if (subscriptionGroup != null && Names.isSharedNonDurableGroup(subscriptionGroup)) {
+            // While a transaction still holds this consumer's member, the group is not empty and stays (tolerated).
+            session.connection().sharedSubscriptionConsumerClosed(subscriptionGroup);
+        }
     }
 
     boolean isClosed() {
@@ -127,6 +131,10 @@ public final class StrataMessageConsumer implements QueueReceiver, TopicSubscrib
             throw new IllegalStateException("the message consumer is closed");
         }
         session.checkOpen();
+    }
+
+    Destination destination() {
+        return destination;
     }
 
     String subscriptionGroup() {

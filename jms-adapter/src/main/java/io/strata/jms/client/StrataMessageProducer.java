@@ -47,6 +47,8 @@ public final class StrataMessageProducer implements QueueSender, TopicPublisher 
     /** The sending connection's id, by which a noLocal subscriber of that connection recognizes its own messages. */
     static final String CONNECTION_HEADER = "strata.jms.connection-id";
 
+    private static final java.time.Duration CLOSE_WAIT = java.time.Duration.ofSeconds(60);
+
     private final StrataSession session;
     private final Destination destination;
     private int deliveryMode = DeliveryMode.PERSISTENT;
@@ -355,9 +357,21 @@ public final class StrataMessageProducer implements QueueSender, TopicPublisher 
         return priority;
     }
 
-    /** Closes the producer; asynchronous sends of the session are waited for when the session closes. */
+    /**
+     * Closes the producer once the session's asynchronous sends completed and their CompletionListeners returned
+     * (JMS 3.1 section 7.3.4; the session's, a superset of this producer's). Not from a CompletionListener of this
+     * session: {@code IllegalStateException}. Idempotent.
+     */
     @Override
-    public void close() {
+    public void close() throws JMSException {
+        if (closed) {
+            return;
+        }
+        if (session.asyncSends().onCompletionThread()) {
+            throw new IllegalStateException("a CompletionListener must not close its own producer (JMS 3.1 section"
+                    + " 7.3.4)");
+        }
+        session.asyncSends().awaitNone(CLOSE_WAIT);
         closed = true;
         session.producerClosed(this);
     }

@@ -90,6 +90,7 @@ public final class StrataSession implements QueueSession, TopicSession {
     private final int mode;
     private final List<StrataMessageConsumer> consumers = new CopyOnWriteArrayList<>();
     private final List<StrataMessageProducer> producers = new CopyOnWriteArrayList<>();
+    private final List<StrataQueueBrowser> browsers = new CopyOnWriteArrayList<>();
     private final List<Delivery> unacknowledged = new ArrayList<>();
     /** The local transaction of a transacted session; null otherwise. */
     private final SessionTransaction transaction;
@@ -250,13 +251,13 @@ public final class StrataSession implements QueueSession, TopicSession {
     @Override
     public TemporaryQueue createTemporaryQueue() throws JMSException {
         checkOpen();
-        throw new JMSException("temporary queues are not supported yet (issue 16)");
+        return connection.temporaries().createQueue();
     }
 
     @Override
     public TemporaryTopic createTemporaryTopic() throws JMSException {
         checkOpen();
-        throw new JMSException("temporary topics are not supported yet (issue 16)");
+        return connection.temporaries().createTopic();
     }
 
     @Override
@@ -267,7 +268,17 @@ public final class StrataSession implements QueueSession, TopicSession {
     @Override
     public QueueBrowser createBrowser(Queue queue, String messageSelector) throws JMSException {
         checkOpen();
-        throw new JMSException("queue browsers are not supported yet (issue 16)");
+        String topic = topicOf(queue);
+        connection.temporaries().checkConsumable(topic, "queue");
+        LocalSelector selector = LocalSelector.parse(messageSelector);
+        connection.ensureTopic(topic, "queue");
+        StrataQueueBrowser browser = new StrataQueueBrowser(this, queue, topic, selector);
+        browsers.add(browser);
+        return browser;
+    }
+
+    void browserClosed(StrataQueueBrowser browser) {
+        browsers.remove(browser);
     }
 
     // --------------------------------------------------------------------------------------------- producers
@@ -322,6 +333,7 @@ public final class StrataSession implements QueueSession, TopicSession {
             throws JMSException {
         checkOpen();
         String topic = topicOf(destination);
+        connection.temporaries().checkConsumable(topic, destination instanceof Queue ? "queue" : "topic");
         LocalSelector selector = LocalSelector.parse(messageSelector);
         if (destination instanceof Queue) {
             connection.ensureTopic(topic, "queue");
@@ -429,6 +441,7 @@ public final class StrataSession implements QueueSession, TopicSession {
                                       String group) throws JMSException {
         checkOpen();
         String topicName = topicOf(topic);
+        connection.temporaries().checkConsumable(topicName, "topic");
         LocalSelector selector = LocalSelector.parse(messageSelector);
         connection.ensureTopic(topicName, "topic");
         connection.configureSubscriptionGroup(group);
@@ -524,6 +537,22 @@ public final class StrataSession implements QueueSession, TopicSession {
             return Names.checkTopicName(topic.getTopicName(), "topic");
         }
         throw new InvalidDestinationException("destination " + destination + " is neither a Queue nor a Topic");
+    }
+
+    /** Whether an open consumer of this session reads the Kafka topic {@code topic}. */
+    boolean hasConsumerOf(String topic) throws JMSException {
+        for (StrataMessageConsumer consumer : consumers) {
+            if (!consumer.isClosed() && topicOf(consumer.destination()).equals(topic)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether an open consumer of this session reads through the share group {@code group}. */
+    boolean hasConsumerInGroup(String group) {
+        return consumers.stream().anyMatch(consumer -> !consumer.isClosed()
+                && group.equals(consumer.subscriptionGroup()));
     }
 
     void consumerClosed(StrataMessageConsumer consumer) {
@@ -638,16 +667,24 @@ public final class StrataSession implements QueueSession, TopicSession {
         return null;
     }
 
+    /**
+     * Refused: a session's distinguished listener only receives what a connection consumer assigns to the session,
+     * and connection consumers are an optional application server facility (JMS 3.1 chapter 11) that this provider
+     * does not offer (see {@link StrataConnection#createConnectionConsumer}).
+     */
     @Override
     public void setMessageListener(MessageListener listener) throws JMSException {
         checkOpen();
-        throw new JMSException("a session's own message listener is an application server facility (JMS 3.1"
-                + " chapter 10), not supported; set the listener on a MessageConsumer");
+        throw new JMSException("a session's distinguished message listener is an optional application server"
+                + " facility (JMS 3.1 chapter 11) that Strata's provider does not offer; set the listener on a"
+                + " MessageConsumer");
     }
 
+    /** Refused, as {@link #setMessageListener}: there are no connection consumers to give the session messages. */
     @Override
     public void run() {
-        throw new UnsupportedOperationException("Session.run is an application server facility, not supported");
+        throw new UnsupportedOperationException("Session.run is an optional application server facility (JMS 3.1"
+                + " chapter 11) that Strata's provider does not offer");
     }
 
     /** A consumer got or lost its listener: start the delivery thread, or wake it. */
@@ -754,6 +791,10 @@ public final class StrataSession implements QueueSession, TopicSession {
         if (LISTENER_SESSION.get() == this) {
             throw new IllegalStateException("a message listener must not close its own session");
         }
+        if (asyncSends.onCompletionThread()) {
+            throw new IllegalStateException("a CompletionListener must not close its own session (JMS 3.1 section"
+                    + " 7.3.4)");
+        }
         closed = true;
         awaitListenerIdle();
         asyncSends.awaitNone(Duration.ofSeconds(60));
@@ -765,6 +806,9 @@ public final class StrataSession implements QueueSession, TopicSession {
         }
         for (StrataMessageProducer producer : List.copyOf(producers)) {
             producer.close();
+        }
+        for (StrataQueueBrowser browser : List.copyOf(browsers)) {
+            browser.close();
         }
         synchronized (unacknowledged) {
             unacknowledged.clear();
@@ -793,11 +837,20 @@ public final class StrataSession implements QueueSession, TopicSession {
         connection.checkOpen();
     }
 
-    /** The completion listeners of this session's asynchronous sends, run one at a time on a thread of its own. */
+    /**
+     * The completion listeners of this session's asynchronous sends, run one at a time on a thread of its own, in the
+     * order the sends completed (a producer's records to one partition complete in the order sent).
+     */
     static final class AsyncSends {
         private final Object lock = new Object();
         private int inFlight;
         private ExecutorService executor;
+        private volatile Thread completionThread;
+
+        /** Whether the caller is a CompletionListener of this session, which must not close or commit it. */
+        boolean onCompletionThread() {
+            return Thread.currentThread() == completionThread;
+        }
 
         void started() {
             synchronized (lock) {
@@ -806,6 +859,7 @@ public final class StrataSession implements QueueSession, TopicSession {
                     executor = Executors.newSingleThreadExecutor(runnable -> {
                         Thread thread = new Thread(runnable, "strata-jms-completion");
                         thread.setDaemon(true);
+                        completionThread = thread;
                         return thread;
                     });
                 }

@@ -1,6 +1,8 @@
 package io.strata.jms.record;
 
 import io.strata.jms.destination.StrataQueue;
+import io.strata.jms.destination.StrataTemporaryQueue;
+import io.strata.jms.destination.StrataTemporaryTopic;
 import io.strata.jms.destination.StrataTopic;
 import io.strata.jms.message.MessageProperties;
 import io.strata.jms.message.ObjectMessageAllowList;
@@ -527,19 +529,24 @@ public final class MessageRecordCodec {
     }
 
     /**
-     * A temporary destination arrives as a plain one of its kind: whoever reads JMSReplyTo sends to it by name, and
-     * only the connection that created it deletes it.
+     * A temporary destination arrives as a temporary one of its name without an owner: whoever reads JMSReplyTo sends
+     * to it by name, and only the connection that created it deletes it or consumes from it.
      */
     private static Destination destination(String text) {
         if (text == null) {
             return null;
         }
-        String[][] forms = {{QUEUE_PREFIX, "queue"}, {TEMP_QUEUE_PREFIX, "queue"}, {TOPIC_PREFIX, "topic"},
-                {TEMP_TOPIC_PREFIX, "topic"}};
+        String[][] forms = {{QUEUE_PREFIX, "queue"}, {TEMP_QUEUE_PREFIX, "temp-queue"}, {TOPIC_PREFIX, "topic"},
+                {TEMP_TOPIC_PREFIX, "temp-topic"}};
         for (String[] form : forms) {
             if (text.startsWith(form[0]) && text.length() > form[0].length()) {
                 String name = text.substring(form[0].length());
-                return form[1].equals("queue") ? new StrataQueue(name) : new StrataTopic(name);
+                return switch (form[1]) {
+                    case "queue" -> new StrataQueue(name);
+                    case "temp-queue" -> new StrataTemporaryQueue(name);
+                    case "temp-topic" -> new StrataTemporaryTopic(name);
+                    default -> new StrataTopic(name);
+                };
             }
         }
         return null;

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.strata.jms.destination.StrataQueue;
+import io.strata.jms.destination.StrataTemporaryQueue;
 import io.strata.jms.destination.StrataTopic;
 import io.strata.jms.message.ObjectMessageAllowList;
 import io.strata.jms.message.StrataBytesMessage;
@@ -228,7 +229,7 @@ class MessageRecordCodecTest {
     }
 
     @Test
-    void aTemporaryReplyToArrivesAsAQueueOfItsName() throws JMSException {
+    void aTemporaryReplyToArrivesAsATemporaryQueueOfItsNameThatCannotBeDeletedHere() throws JMSException {
         StrataMessage message = new StrataMessage();
         message.setJMSReplyTo(new TemporaryQueue() {
             @Override
@@ -244,7 +245,10 @@ class MessageRecordCodecTest {
         EncodedRecord record = codec.encode(message);
 
         assertThat(text(record.header(MessageRecordCodec.REPLY_TO_HEADER))).isEqualTo("temp-queue://tmp-1");
-        assertThat(codec.decode(consumed(record, 1), ORDERS).getJMSReplyTo()).isEqualTo(new StrataQueue("tmp-1"));
+        Destination replyTo = codec.decode(consumed(record, 1), ORDERS).getJMSReplyTo();
+        assertThat(replyTo).isEqualTo(new StrataTemporaryQueue("tmp-1")).isInstanceOf(TemporaryQueue.class);
+        assertThatThrownBy(((TemporaryQueue) replyTo)::delete).isInstanceOf(JMSException.class)
+                .hasMessageContaining("connection that created it");
     }
 
     @Test
