@@ -132,6 +132,11 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
         return createSession(transacted, acknowledgeMode);
     }
 
+    /** Whether the calling thread runs a completion listener of one of this connection's sessions (JMS 3.1 7.3.8). */
+    boolean onCompletionThread() {
+        return sessions.stream().anyMatch(StrataSession::onCompletionThread);
+    }
+
     void removed(StrataSession session) {
         sessions.remove(session);
     }
@@ -241,6 +246,9 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
         }
         if (StrataSession.onListenerThread()) {
             throw new IllegalStateException("a message listener must not close its own connection");
+        }
+        if (onCompletionThread()) {
+            throw new IllegalStateException("a completion listener must not close its own connection");
         }
         synchronized (deliveryState) {
             started = false;

@@ -150,6 +150,9 @@ final class StrataJMSContext implements JMSContext {
         if (StrataSession.onListenerThread()) {
             throw new IllegalStateRuntimeException("a message listener must not close its own JMSContext");
         }
+        if (ownCompletionThread()) {
+            throw new IllegalStateRuntimeException("a completion listener must not close its own JMSContext");
+        }
         StrataSession own;
         synchronized (this) {
             own = session;
@@ -161,6 +164,19 @@ final class StrataJMSContext implements JMSContext {
         if (connectionUsers.decrementAndGet() == 0) {
             run(connection::close);
         }
+    }
+
+    /**
+     * Whether the calling thread runs a completion listener of this context's session, or of any session of the
+     * connection when closing this context would close the connection too (JMS 3.1 section 7.3.8).
+     */
+    private boolean ownCompletionThread() {
+        StrataSession own;
+        synchronized (this) {
+            own = session;
+        }
+        return own != null && own.onCompletionThread()
+                || connectionUsers.get() == 1 && connection.onCompletionThread();
     }
 
     @Override

@@ -343,7 +343,10 @@ public final class StrataMessageProducer implements QueueSender, TopicPublisher 
 
     /** Closes the producer; asynchronous sends of the session are waited for when the session closes. */
     @Override
-    public void close() {
+    public void close() throws JMSException {
+        if (session.onCompletionThread()) {
+            throw new IllegalStateException("a completion listener must not close its own message producer");
+        }
         closed = true;
         session.producerClosed(this);
     }

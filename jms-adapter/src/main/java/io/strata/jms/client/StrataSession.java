@@ -111,6 +111,11 @@ public final class StrataSession implements QueueSession, TopicSession {
         return LISTENER_SESSION.get() != null;
     }
 
+    /** Whether the calling thread runs a completion listener of this session's asynchronous sends. */
+    boolean onCompletionThread() {
+        return asyncSends.isCallbackThread();
+    }
+
     // --------------------------------------------------------------------------------------------- messages
 
     @Override
@@ -701,6 +706,10 @@ public final class StrataSession implements QueueSession, TopicSession {
         if (LISTENER_SESSION.get() == this) {
             throw new IllegalStateException("a message listener must not close its own session");
         }
+        if (onCompletionThread()) {
+            // close waits for the completion listeners, so from one of them it would wait for itself (JMS 3.1 7.3.8)
+            throw new IllegalStateException("a completion listener must not close its own session");
+        }
         closed = true;
         awaitListenerIdle();
         asyncSends.awaitNone(Duration.ofSeconds(60));
@@ -742,6 +751,11 @@ public final class StrataSession implements QueueSession, TopicSession {
         private final Object lock = new Object();
         private int inFlight;
         private ExecutorService executor;
+        private volatile Thread callbackThread;
+
+        boolean isCallbackThread() {
+            return Thread.currentThread() == callbackThread;
+        }
 
         void started() {
             synchronized (lock) {
@@ -750,6 +764,7 @@ public final class StrataSession implements QueueSession, TopicSession {
                     executor = Executors.newSingleThreadExecutor(runnable -> {
                         Thread thread = new Thread(runnable, "strata-jms-completion");
                         thread.setDaemon(true);
+                        callbackThread = thread;
                         return thread;
                     });
                 }
