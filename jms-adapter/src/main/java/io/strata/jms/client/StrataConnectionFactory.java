@@ -1,5 +1,6 @@
 package io.strata.jms.client;
 
+import io.strata.jms.jndi.StrataObjectFactory;
 import jakarta.jms.Connection;
 import jakarta.jms.ConnectionFactory;
 import jakarta.jms.JMSContext;
@@ -11,9 +12,13 @@ import jakarta.jms.TopicConnection;
 import jakarta.jms.TopicConnectionFactory;
 import org.apache.kafka.clients.CommonClientConfigs;
 
+import javax.naming.Reference;
+import javax.naming.Referenceable;
+import javax.naming.StringRefAddr;
 import java.io.Serial;
 import java.io.Serializable;
 import java.util.Properties;
+import java.util.TreeSet;
 
 /**
  * The entry point of Strata's JMS provider: connections to a Strata cluster (or any broker that speaks Kafka's
@@ -25,17 +30,28 @@ import java.util.Properties;
  *   factory.setProperty("request.timeout.ms", "10000");
  * </pre>
  *
- * <p><b>Credentials.</b> {@code createConnection(user, password)} with a user passes the credentials as SASL PLAIN
- * when the properties set {@code sasl.mechanism=PLAIN} (and a SASL {@code security.protocol}); without a SASL
- * mechanism configured it refuses them with {@link JMSSecurityException}, rather than connect unauthenticated while
- * the application believes it authenticated. A null user (or {@code createConnection()}) uses the properties as
- * they are.
+ * <p><b>Credentials.</b> What {@code createConnection(user, password)} does with a user depends on the security the
+ * factory is configured for, as on a JMS broker whose security can be switched off (Artemis with security disabled
+ * accepts any user):
+ * <ul>
+ *   <li>no {@code sasl.mechanism} set (the default: Strata has no authentication yet, issue 19): the credentials are
+ *       accepted and not sent anywhere, and the connection runs with the factory's own settings, as
+ *       {@code createConnection()} does. So no user, {@code invalid} included, is refused until security exists;</li>
+ *   <li>{@code sasl.mechanism=PLAIN}, {@code SCRAM-SHA-256} or {@code SCRAM-SHA-512} (with a SASL
+ *       {@code security.protocol}): the credentials are sent with that mechanism, in place of any
+ *       {@code sasl.jaas.config} of the factory, and the broker decides;</li>
+ *   <li>another mechanism (GSSAPI, OAUTHBEARER): a user and password cannot be expressed in it, so the connection is
+ *       refused with {@link JMSSecurityException} rather than made with other credentials than the application
+ *       gave.</li>
+ * </ul>
+ * A null user (or {@code createConnection()}) uses the properties as they are.
  *
- * <p>Serializable with its properties (for JNDI). Thread-safe: the setters are synchronized and every connection takes
- * a snapshot of the properties when it is created.
+ * <p>Serializable with its properties, and {@link Referenceable} (one address per property, rebuilt by
+ * {@link StrataObjectFactory}), so that a JNDI server can store it. Thread-safe: the setters are synchronized and
+ * every connection takes a snapshot of the properties when it is created.
  */
 public class StrataConnectionFactory implements ConnectionFactory, QueueConnectionFactory, TopicConnectionFactory,
-        Serializable {
+        Serializable, Referenceable {
 
     @Serial
     private static final long serialVersionUID = 1L;
@@ -147,22 +163,33 @@ public class StrataConnectionFactory implements ConnectionFactory, QueueConnecti
 
     private synchronized ProviderSettings settings(String userName, String password) throws JMSException {
         Properties snapshot = getProperties();
-        if (userName != null) {
-            String mechanism = snapshot.getProperty("sasl.mechanism");
-            if (!"PLAIN".equals(mechanism)) {
-                throw new JMSSecurityException("user '" + userName + "' cannot be authenticated: security is not"
-                        + " configured on this connection factory (set sasl.mechanism=PLAIN and security.protocol="
-                        + "SASL_PLAINTEXT or SASL_SSL to send credentials); connect without credentials otherwise");
-            }
-            snapshot.setProperty("sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule"
-                    + " required username=\"" + jaasQuoted(userName) + "\" password=\""
-                    + jaasQuoted(password == null ? "" : password) + "\";");
+        String mechanism = snapshot.getProperty("sasl.mechanism");
+        if (userName != null && mechanism != null && !mechanism.isBlank()) {
+            String loginModule = switch (mechanism.trim()) {
+                case "PLAIN" -> "org.apache.kafka.common.security.plain.PlainLoginModule";
+                case "SCRAM-SHA-256", "SCRAM-SHA-512" -> "org.apache.kafka.common.security.scram.ScramLoginModule";
+                default -> throw new JMSSecurityException("user '" + userName + "' cannot be authenticated with"
+                        + " sasl.mechanism=" + mechanism + ": a user and password are sent only with PLAIN,"
+                        + " SCRAM-SHA-256 or SCRAM-SHA-512; connect without credentials to use the factory's own");
+            };
+            snapshot.setProperty("sasl.jaas.config", loginModule + " required username=\"" + jaasQuoted(userName)
+                    + "\" password=\"" + jaasQuoted(password == null ? "" : password) + "\";");
         }
         try {
             return ProviderSettings.of(snapshot);
         } catch (IllegalArgumentException e) {
             throw JmsErrors.withCause(new JMSException(e.getMessage()), e);
         }
+    }
+
+    /** One {@code StringRefAddr} per property, for {@link StrataObjectFactory}. */
+    @Override
+    public synchronized Reference getReference() {
+        Reference reference = new Reference(StrataConnectionFactory.class.getName(),
+                StrataObjectFactory.class.getName(), null);
+        new TreeSet<>(properties.stringPropertyNames())
+                .forEach(name -> reference.add(new StringRefAddr(name, properties.getProperty(name))));
+        return reference;
     }
 
     private static String jaasQuoted(String text) {
