@@ -85,7 +85,7 @@ class CompletionListenerCloseTest {
             assertThat(thrownInCompletionListener(producer, session, session::close))
                     .isInstanceOf(IllegalStateException.class).hasMessageContaining("own session");
             assertThat(thrownInCompletionListener(producer, session, producer::close))
-                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("own message producer");
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("own producer");
 
             producer.send(session.createTextMessage("still open"));
             session.close();
