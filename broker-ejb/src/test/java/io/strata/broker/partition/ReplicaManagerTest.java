@@ -83,8 +83,8 @@ class ReplicaManagerTest {
                 }
                 following.remove(tp);
             }
-        }, (topic, partition, leaderId, leaderEpoch, partitionEpoch, isr) ->
-                org.apache.kafka.common.protocol.Errors.NONE, Runnable::run, live::contains);
+        }, changes ->
+                java.util.Collections.nCopies(changes.size(), org.apache.kafka.common.protocol.Errors.NONE), Runnable::run, live::contains);
         live.addAll(List.of(1, 2, 3));
     }
 
