@@ -14,7 +14,7 @@ public record IsrChange(String topic, int partition, int leaderId, int leaderEpo
     /**
      * The most entries one request carries. A leader drains its queued changes up to this bound per request, and the
      * controller refuses a longer request, so that one metadata commit and one forwarded message stay bounded (a
-     * thousand entries are about 100 KB as forwarded properties).
+     * thousand entries are about 250 KB as forwarded properties).
      */
     public static final int MAX_PER_REQUEST = 1_000;
 
