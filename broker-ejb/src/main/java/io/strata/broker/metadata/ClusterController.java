@@ -369,41 +369,79 @@ public final class ClusterController implements Controller, AutoCloseable {
         return Integer.parseInt(forward("replicasOffline", request).getProperty("changed", "0"));
     }
 
-    /** A leader's request to change the ISR of a partition; see {@link LocalController#alterPartition}. */
-    public ApiError alterPartition(String topic, int partition, int leaderId, int leaderEpoch, int partitionEpoch,
-                                   List<Integer> isr) {
+    /**
+     * A leader's AlterPartition request, the ISR changes of many partitions in one message to the controller and one
+     * metadata commit there; see {@link LocalController#alterPartitions}.
+     *
+     * @param changes at most {@link IsrChange#MAX_PER_REQUEST}
+     * @return one error per change, in order
+     */
+    public List<ApiError> alterPartitions(List<IsrChange> changes) {
+        IsrChange.checkRequestSize(changes);
         if (election.isController()) {
-            return alterPartitionHere(topic, partition, leaderId, leaderEpoch, partitionEpoch, isr);
+            return alterPartitionsHere(changes);
         }
         Properties request = new Properties();
-        request.setProperty("topic", topic);
-        request.setProperty("partition", String.valueOf(partition));
-        request.setProperty("leader", String.valueOf(leaderId));
-        request.setProperty("leaderEpoch", String.valueOf(leaderEpoch));
-        request.setProperty("partitionEpoch", String.valueOf(partitionEpoch));
-        request.setProperty("isr", join(isr));
-        return decodeError(forward("alterPartition", request), "");
+        request.setProperty("count", String.valueOf(changes.size()));
+        for (int i = 0; i < changes.size(); i++) {
+            IsrChange change = changes.get(i);
+            String prefix = "change." + i + ".";
+            request.setProperty(prefix + "topic", change.topic());
+            request.setProperty(prefix + "partition", String.valueOf(change.partition()));
+            request.setProperty(prefix + "leader", String.valueOf(change.leaderId()));
+            request.setProperty(prefix + "leaderEpoch", String.valueOf(change.leaderEpoch()));
+            request.setProperty(prefix + "partitionEpoch", String.valueOf(change.partitionEpoch()));
+            request.setProperty(prefix + "isr", join(change.isr()));
+        }
+        List<ApiError> results = decodeErrors(forward("alterPartitions", request));
+        if (results.size() != changes.size()) {
+            throw new IllegalStateException("The controller answered " + results.size() + " of " + changes.size()
+                    + " ISR changes");
+        }
+        return results;
     }
 
     /**
-     * On the controller: a leader's ISR change, refused while it would add a broker that does not count toward the
-     * controller quorum yet. A restarted broker comes back as a new CP identity; until it is a CP member again, a
+     * On the controller: a leader's ISR changes, each refused while it would add a broker that does not count toward
+     * the controller quorum yet. A restarted broker comes back as a new CP identity; until it is a CP member again, a
      * failure of another broker leaves no Raft majority, so it is not "back" and must not make acks=all writes count
-     * on it. The leader asks again at the follower's next fetch, which is within seconds once it is promoted.
+     * on it. The leader asks again at the follower's next fetch, which is within seconds once it is promoted. The
+     * others go to the controller logic together.
      */
-    private ApiError alterPartitionHere(String topic, int partition, int leaderId, int leaderEpoch,
-                                        int partitionEpoch, List<Integer> isr) {
-        TopicImage current = logic.image().topic(topic);
-        if (current != null && current.partition(partition) != null) {
-            List<Integer> currentIsr = current.partition(partition).isr();
-            for (int broker : isr) {
-                if (!currentIsr.contains(broker) && !election.countsTowardQuorum(broker)) {
-                    return new ApiError(Errors.INELIGIBLE_REPLICA, "Broker " + broker + " does not count toward the"
-                            + " controller quorum yet (a restarted broker is a CP member again first)");
-                }
+    private List<ApiError> alterPartitionsHere(List<IsrChange> changes) {
+        ApiError[] results = new ApiError[changes.size()];
+        List<IsrChange> eligible = new ArrayList<>();
+        List<Integer> eligibleIndexes = new ArrayList<>();
+        for (int i = 0; i < changes.size(); i++) {
+            results[i] = quorumRefusal(changes.get(i));
+            if (results[i] == null) {
+                eligible.add(changes.get(i));
+                eligibleIndexes.add(i);
             }
         }
-        return logic.alterPartition(topic, partition, leaderId, leaderEpoch, partitionEpoch, isr, liveIds());
+        if (!eligible.isEmpty()) {
+            List<ApiError> answered = logic.alterPartitions(eligible, liveIds());
+            for (int j = 0; j < answered.size(); j++) {
+                results[eligibleIndexes.get(j)] = answered.get(j);
+            }
+        }
+        return List.of(results);
+    }
+
+    /** The refusal of a change that would add a broker not counting toward the quorum yet, else {@code null}. */
+    private ApiError quorumRefusal(IsrChange change) {
+        TopicImage current = logic.image().topic(change.topic());
+        if (current == null || current.partition(change.partition()) == null) {
+            return null;
+        }
+        List<Integer> currentIsr = current.partition(change.partition()).isr();
+        for (int broker : change.isr()) {
+            if (!currentIsr.contains(broker) && !election.countsTowardQuorum(broker)) {
+                return new ApiError(Errors.INELIGIBLE_REPLICA, "Broker " + broker + " does not count toward the"
+                        + " controller quorum yet (a restarted broker is a CP member again first)");
+            }
+        }
+        return null;
     }
 
     /** Runs a forwarded request on the controller. */
@@ -454,11 +492,14 @@ public final class ClusterController implements Controller, AutoCloseable {
                         Boolean.parseBoolean(request.getProperty("validateOnly"))));
                 case "allocateProducerIds" -> reply.setProperty("first", String.valueOf(
                         logic.allocateProducerIds(Integer.parseInt(request.getProperty("size")))));
-                case "alterPartition" -> encodeError(reply, "", alterPartitionHere(request.getProperty("topic"),
-                        Integer.parseInt(request.getProperty("partition")),
+                case "alterPartitions" -> encodeErrors(reply, alterPartitionsHere(decodeIsrChanges(request)));
+                // The one-partition form that brokers of the previous version send, for a rolling upgrade.
+                case "alterPartition" -> encodeError(reply, "", alterPartitionsHere(List.of(new IsrChange(
+                        request.getProperty("topic"), Integer.parseInt(request.getProperty("partition")),
                         Integer.parseInt(request.getProperty("leader")),
                         Integer.parseInt(request.getProperty("leaderEpoch")),
-                        Integer.parseInt(request.getProperty("partitionEpoch")), split(request.getProperty("isr"))));
+                        Integer.parseInt(request.getProperty("partitionEpoch")),
+                        split(request.getProperty("isr"))))).get(0));
                 case "replicasOffline" -> {
                     List<org.apache.kafka.common.TopicPartition> offline = new ArrayList<>();
                     int count = Integer.parseInt(request.getProperty("count"));
@@ -605,6 +646,41 @@ public final class ClusterController implements Controller, AutoCloseable {
                     Integer.parseInt(reply.getProperty(prefix + "index")), decodeError(reply, prefix)));
         }
         return results;
+    }
+
+    private static List<IsrChange> decodeIsrChanges(Properties request) {
+        int count = Integer.parseInt(request.getProperty("count"));
+        if (count > IsrChange.MAX_PER_REQUEST) {
+            throw new IllegalArgumentException("An AlterPartition request of " + count
+                    + " partitions is over the limit of " + IsrChange.MAX_PER_REQUEST);
+        }
+        List<IsrChange> changes = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            String prefix = "change." + i + ".";
+            changes.add(new IsrChange(request.getProperty(prefix + "topic"),
+                    Integer.parseInt(request.getProperty(prefix + "partition")),
+                    Integer.parseInt(request.getProperty(prefix + "leader")),
+                    Integer.parseInt(request.getProperty(prefix + "leaderEpoch")),
+                    Integer.parseInt(request.getProperty(prefix + "partitionEpoch")),
+                    split(request.getProperty(prefix + "isr"))));
+        }
+        return changes;
+    }
+
+    private static void encodeErrors(Properties reply, List<ApiError> errors) {
+        reply.setProperty("count", String.valueOf(errors.size()));
+        for (int i = 0; i < errors.size(); i++) {
+            encodeError(reply, "result." + i + ".", errors.get(i));
+        }
+    }
+
+    private static List<ApiError> decodeErrors(Properties reply) {
+        int count = Integer.parseInt(reply.getProperty("count"));
+        List<ApiError> errors = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            errors.add(decodeError(reply, "result." + i + "."));
+        }
+        return errors;
     }
 
     private static void encodeError(Properties reply, String prefix, ApiError error) {

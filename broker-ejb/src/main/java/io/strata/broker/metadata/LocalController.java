@@ -13,6 +13,7 @@ import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -548,25 +549,49 @@ public final class LocalController implements Controller {
     }
 
     /**
-     * A leader's request to change the ISR of a partition it leads (AlterPartition). It must name the leader epoch
-     * and partition epoch it knows; a request from an older state is refused, so that a deposed leader cannot change
-     * the ISR. The new ISR must hold the leader and only live replicas.
+     * A leader's AlterPartition request: ISR changes of partitions it leads. Each names the leader epoch and partition
+     * epoch it knows; one from an older state is refused, so that a deposed leader cannot change the ISR, and the new
+     * ISR must hold the leader and only live replicas. Each change is validated on its own, against the image with the
+     * request's earlier changes applied (as if they had come one at a time); the accepted ones are committed as one
+     * metadata change, so that a restarted broker's return to many ISRs costs one commit, not one per partition.
+     *
+     * @param changes at most {@link IsrChange#MAX_PER_REQUEST}
+     * @return one error per change, in order: its refusal, or, if the commit failed, the commit's error
      */
-    public synchronized ApiError alterPartition(String topicName, int partition, int leaderId, int leaderEpoch,
-                                                int partitionEpoch, List<Integer> newIsr, Set<Integer> live) {
-        TopicImage topic = image().topic(topicName);
-        if (topic == null || topic.partition(partition) == null) {
-            return new ApiError(Errors.UNKNOWN_TOPIC_OR_PARTITION, topicName + "-" + partition + " does not exist");
+    public synchronized List<ApiError> alterPartitions(List<IsrChange> changes, Set<Integer> live) {
+        IsrChange.checkRequestSize(changes);
+        PartitionChanges working = new PartitionChanges(image());
+        List<ApiError> results = new ArrayList<>(changes.size());
+        for (IsrChange change : changes) {
+            results.add(alterPartition(working, change, live));
         }
-        PartitionAssignment current = topic.partition(partition);
-        if (current.leader() != leaderId || current.leaderEpoch() != leaderEpoch) {
-            return new ApiError(Errors.FENCED_LEADER_EPOCH, "Broker " + leaderId + " at leader epoch " + leaderEpoch
-                    + " does not lead " + topicName + "-" + partition + " (leader " + current.leader() + ", epoch "
+        try {
+            working.commit();
+        } catch (RuntimeException e) {
+            ApiError failed = ApiError.fromThrowable(e);
+            LOG.log(Level.WARNING, "Committing {0} ISR change(s) failed: {1}", working.size(), e.toString());
+            results.replaceAll(result -> result.isSuccess() ? failed : result);
+        }
+        return results;
+    }
+
+    /** Validates one ISR change and, if it is accepted, makes it in {@code changes}. */
+    private static ApiError alterPartition(PartitionChanges changes, IsrChange change, Set<Integer> live) {
+        String name = change.topic() + "-" + change.partition();
+        PartitionAssignment current = changes.get(change.topic(), change.partition());
+        if (current == null) {
+            return new ApiError(Errors.UNKNOWN_TOPIC_OR_PARTITION, name + " does not exist");
+        }
+        int leaderId = change.leaderId();
+        List<Integer> newIsr = change.isr();
+        if (current.leader() != leaderId || current.leaderEpoch() != change.leaderEpoch()) {
+            return new ApiError(Errors.FENCED_LEADER_EPOCH, "Broker " + leaderId + " at leader epoch "
+                    + change.leaderEpoch() + " does not lead " + name + " (leader " + current.leader() + ", epoch "
                     + current.leaderEpoch() + ")");
         }
-        if (current.partitionEpoch() != partitionEpoch) {
-            return new ApiError(Errors.INVALID_UPDATE_VERSION, "Partition epoch " + partitionEpoch + " of "
-                    + topicName + "-" + partition + " is not the current " + current.partitionEpoch());
+        if (current.partitionEpoch() != change.partitionEpoch()) {
+            return new ApiError(Errors.INVALID_UPDATE_VERSION, "Partition epoch " + change.partitionEpoch() + " of "
+                    + name + " is not the current " + current.partitionEpoch());
         }
         if (!newIsr.contains(leaderId) || !current.replicas().containsAll(newIsr)) {
             return new ApiError(Errors.INVALID_REQUEST, "ISR " + newIsr + " must hold the leader and only replicas "
@@ -581,13 +606,11 @@ public final class LocalController implements Controller {
         // The ISR change that brings the last target replica in sync completes the reassignment, in the same change.
         PartitionAssignment completed = next.isReassigning() && newIsr.containsAll(next.targetReplicas())
                 ? completedReassignment(next, live) : null;
-        List<PartitionAssignment> partitions = new ArrayList<>(topic.partitions());
-        partitions.set(partition, completed != null ? completed : next);
-        commit(VersionedRecords.single(MetadataRecords.topicKey(topicName),
-                MetadataRecords.encodeTopic(topic.withPartitions(partitions))));
-        LOG.log(Level.INFO, "{0}-{1}: ISR {2} -> {3}", topicName, partition, current.isr(), newIsr);
+        // One line per partition, as for every other partition change: operators follow a broker back into each ISR.
+        changes.put(change.topic(), change.partition(), completed != null ? completed : next,
+                name + ": ISR " + current.isr() + " -> " + newIsr);
         if (completed != null) {
-            LOG.log(Level.INFO, describeCompleted(topicName, partition, completed));
+            changes.describe(describeCompleted(change.topic(), change.partition(), completed));
         }
         return ApiError.NONE;
     }
@@ -679,7 +702,7 @@ public final class LocalController implements Controller {
     /**
      * Starts, replaces or cancels reassignments as Kafka's controller does: the replicas become the target followed
      * by the original replicas it leaves out, the brokers it adds start copying the log, and the reassignment
-     * completes (here, or later in {@link #alterPartition}) once every target replica is in sync. A new target for a
+     * completes (here, or later in {@link #alterPartitions}) once every target replica is in sync. A new target for a
      * partition already moving starts again from its original replicas.
      *
      * <p>A change of the replica set raises the leader epoch, so that the leader starts tracking the new followers
@@ -832,8 +855,10 @@ public final class LocalController implements Controller {
      */
     private final class PartitionChanges {
         private MetadataImage next;
-        private final Map<String, byte[]> records = new LinkedHashMap<>();
+        /** The topics changed, whose records are encoded once, at the commit. */
+        private final Set<String> changedTopics = new LinkedHashSet<>();
         private final List<String> described = new ArrayList<>();
+        private int changed;
 
         PartitionChanges(MetadataImage start) {
             this.next = start;
@@ -849,13 +874,27 @@ public final class LocalController implements Controller {
             TopicImage image = next.topic(topic);
             List<PartitionAssignment> partitions = new ArrayList<>(image.partitions());
             partitions.set(partition, assignment);
-            TopicImage changed = image.withPartitions(partitions);
-            next = next.withTopic(changed);
-            records.put(MetadataRecords.topicKey(topic), MetadataRecords.encodeTopic(changed));
+            next = next.withTopic(image.withPartitions(partitions));
+            changedTopics.add(topic);
             described.add(description);
+            changed++;
+        }
+
+        /** Another line to log once the changes are committed. */
+        void describe(String line) {
+            described.add(line);
+        }
+
+        /** How many partition changes were made. */
+        int size() {
+            return changed;
         }
 
         void commit() {
+            Map<String, byte[]> records = new LinkedHashMap<>();
+            for (String topic : changedTopics) {
+                records.put(MetadataRecords.topicKey(topic), MetadataRecords.encodeTopic(next.topic(topic)));
+            }
             LocalController.this.commit(records);
             for (String line : described) {
                 LOG.log(Level.INFO, line);

@@ -1,5 +1,6 @@
 package io.strata.broker.partition;
 
+import io.strata.broker.metadata.IsrChange;
 import io.strata.broker.metadata.MetadataImage;
 import io.strata.broker.metadata.MetadataListener;
 import io.strata.broker.metadata.PartitionAssignment;
@@ -9,6 +10,7 @@ import io.strata.storage.log.LogDirectory;
 import io.strata.storage.log.PartitionLog;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.protocol.Errors;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -20,6 +22,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
@@ -49,10 +53,16 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
         void unfollow(TopicPartition tp);
     }
 
-    /** Asks the controller for an ISR change; returns the error, {@code Errors.NONE} when it was made. */
+    /**
+     * Asks the controller for ISR changes, at most {@link IsrChange#MAX_PER_REQUEST} in one request; returns one error
+     * per change, in order, {@code Errors.NONE} for each that was made.
+     */
     public interface IsrChanges {
-        org.apache.kafka.common.protocol.Errors alterPartition(String topic, int partition, int leaderId,
-                                                               int leaderEpoch, int partitionEpoch, List<Integer> isr);
+        List<Errors> alterPartitions(List<IsrChange> changes);
+    }
+
+    /** An ISR change a partition this broker leads asked for, waiting for the next request to the controller. */
+    private record QueuedIsrChange(Partition partition, PartitionAssignment basedOn, List<Integer> isr) {
     }
 
     private static final System.Logger LOG = System.getLogger(ReplicaManager.class.getName());
@@ -69,6 +79,13 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
     private final java.time.Clock clock;
     private volatile Followers followers = NO_FOLLOWERS;
     private volatile IsrChanges isrChanges;
+    /**
+     * ISR changes asked for and not sent yet; guarded by itself. A partition asks for its next change only once the
+     * last one is answered, so this holds at most one per partition led here.
+     */
+    private final ArrayDeque<QueuedIsrChange> queuedIsrChanges = new ArrayDeque<>();
+    /** Whether a task sending the queued ISR changes is scheduled or running; guarded by queuedIsrChanges. */
+    private boolean sendingIsrChanges;
     private volatile java.util.concurrent.Executor isrExecutor = Runnable::run;
     private volatile java.util.function.IntPredicate liveBrokers = id -> true;
     /** Topics whose last application failed, applied again at the next update; guarded by this manager's monitor. */
@@ -216,35 +233,108 @@ public final class ReplicaManager implements MetadataListener, Partition.Listene
         }
     }
 
+    /**
+     * Queues the change for the controller. One task at a time sends them: the changes asked for while a request is
+     * in flight go together in the next one (up to {@link IsrChange#MAX_PER_REQUEST}), so that a restarted broker
+     * returning to every ISR costs a few requests and commits, not one per partition.
+     */
     @Override
     public void requestIsrChange(Partition partition, PartitionAssignment basedOn, List<Integer> newIsr) {
-        IsrChanges changes = isrChanges;
-        if (changes == null) {
+        if (isrChanges == null) {
             partition.isrChangeFailed(basedOn, newIsr);
             return;
         }
-        TopicPartition tp = partition.topicPartition();
-        isrExecutor.execute(() -> {
-            org.apache.kafka.common.protocol.Errors error;
-            try {
-                error = changes.alterPartition(tp.topic(), tp.partition(), brokerId, basedOn.leaderEpoch(),
-                        basedOn.partitionEpoch(), newIsr);
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "Asking the controller to change the ISR of {0} failed: {1}", tp,
-                        e.toString());
-                error = org.apache.kafka.common.protocol.Errors.UNKNOWN_SERVER_ERROR;
+        synchronized (queuedIsrChanges) {
+            queuedIsrChanges.add(new QueuedIsrChange(partition, basedOn, List.copyOf(newIsr)));
+            if (sendingIsrChanges) {
+                return;
             }
-            if (error != org.apache.kafka.common.protocol.Errors.NONE) {
-                // The same refusal again (the leader retries while a broker is not back) is logged once.
-                String refusal = newIsr + " " + error;
-                boolean repeated = refusal.equals(lastIsrRefusals.put(tp, refusal));
-                LOG.log(repeated ? Level.DEBUG : Level.INFO, "The ISR change of {0} to {1} was refused: {2}", tp,
-                        newIsr, error);
-                partition.isrChangeFailed(basedOn, newIsr);
-            } else {
-                lastIsrRefusals.remove(tp);
+            sendingIsrChanges = true;
+        }
+        try {
+            isrExecutor.execute(this::sendQueuedIsrChanges);
+        } catch (RuntimeException e) {
+            // Not scheduled (the executor is shut down): the changes queued are answered as failed.
+            for (QueuedIsrChange change : takeQueuedIsrChanges(Integer.MAX_VALUE, true)) {
+                change.partition().isrChangeFailed(change.basedOn(), change.isr());
             }
-        });
+            throw e;
+        }
+    }
+
+    /** Sends the queued ISR changes, a bounded batch per request, until none is left. */
+    private void sendQueuedIsrChanges() {
+        boolean drained = false;
+        try {
+            List<QueuedIsrChange> batch;
+            while (!(batch = takeQueuedIsrChanges(IsrChange.MAX_PER_REQUEST, false)).isEmpty()) {
+                sendIsrChanges(batch);
+            }
+            drained = true;
+        } finally {
+            if (!drained) {
+                // Failed with an Error: the next change asked for schedules a new task.
+                synchronized (queuedIsrChanges) {
+                    sendingIsrChanges = false;
+                }
+            }
+        }
+    }
+
+    /**
+     * Takes up to {@code max} queued changes; when there are none (or with {@code stop}), the sending task ends, in
+     * the same step, so that a change queued after it is sent by a new one.
+     */
+    private List<QueuedIsrChange> takeQueuedIsrChanges(int max, boolean stop) {
+        synchronized (queuedIsrChanges) {
+            List<QueuedIsrChange> taken = new ArrayList<>(Math.min(max, queuedIsrChanges.size()));
+            while (taken.size() < max && !queuedIsrChanges.isEmpty()) {
+                taken.add(queuedIsrChanges.poll());
+            }
+            if (taken.isEmpty() || stop) {
+                sendingIsrChanges = false;
+            }
+            return taken;
+        }
+    }
+
+    /** One request to the controller; each partition is told its own answer. */
+    private void sendIsrChanges(List<QueuedIsrChange> batch) {
+        List<IsrChange> changes = new ArrayList<>(batch.size());
+        for (QueuedIsrChange queued : batch) {
+            TopicPartition tp = queued.partition().topicPartition();
+            changes.add(new IsrChange(tp.topic(), tp.partition(), brokerId, queued.basedOn().leaderEpoch(),
+                    queued.basedOn().partitionEpoch(), queued.isr()));
+        }
+        List<Errors> errors;
+        try {
+            errors = isrChanges.alterPartitions(changes);
+            if (errors.size() != changes.size()) {
+                throw new IllegalStateException("the controller answered " + errors.size() + " of " + changes.size()
+                        + " ISR changes");
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "Asking the controller to change the ISR of {0} partition(s) failed: {1}",
+                    changes.size(), e.toString());
+            errors = java.util.Collections.nCopies(changes.size(), Errors.UNKNOWN_SERVER_ERROR);
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            isrChangeAnswered(batch.get(i), errors.get(i));
+        }
+    }
+
+    private void isrChangeAnswered(QueuedIsrChange change, Errors error) {
+        TopicPartition tp = change.partition().topicPartition();
+        if (error == Errors.NONE) {
+            lastIsrRefusals.remove(tp);
+            return;
+        }
+        // The same refusal again (the leader retries while a broker is not back) is logged once.
+        String refusal = change.isr() + " " + error;
+        boolean repeated = refusal.equals(lastIsrRefusals.put(tp, refusal));
+        LOG.log(repeated ? Level.DEBUG : Level.INFO, "The ISR change of {0} to {1} was refused: {2}", tp,
+                change.isr(), error);
+        change.partition().isrChangeFailed(change.basedOn(), change.isr());
     }
 
     /** Asks, for every partition this broker leads, that followers lagging over {@code maxLagMs} leave the ISR. */

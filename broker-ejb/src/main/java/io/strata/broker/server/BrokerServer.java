@@ -225,9 +225,8 @@ public final class BrokerServer implements AutoCloseable {
                     return thread;
                 });
                 ClusterController forIsr = clusterController;
-                replicaManager.joinCluster(fetchers, (topic, partition, leaderId, leaderEpoch, partitionEpoch, isr) ->
-                        forIsr.alterPartition(topic, partition, leaderId, leaderEpoch, partitionEpoch, isr).error(),
-                        isrExecutor, cluster::isLive);
+                replicaManager.joinCluster(fetchers, changes -> forIsr.alterPartitions(changes).stream()
+                        .map(org.apache.kafka.common.requests.ApiError::error).toList(), isrExecutor, cluster::isLive);
                 HazelcastCluster members = cluster;
                 int self = config.nodeId;
                 replicaManager.leadOnlyWhen(image ->

@@ -126,7 +126,7 @@ class CoordinatorRuntimeTest {
             @Override
             public void unfollow(TopicPartition tp) {
             }
-        }, (topic, partition, leaderId, leaderEpoch, partitionEpoch, isr) -> Errors.NONE, Runnable::run,
+        }, changes -> java.util.Collections.nCopies(changes.size(), Errors.NONE), Runnable::run,
                 live::contains);
         live.addAll(List.of(1, 2, 3));
         runtime = newRuntime(2_000);

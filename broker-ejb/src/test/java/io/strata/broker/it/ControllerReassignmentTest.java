@@ -3,6 +3,7 @@ package io.strata.broker.it;
 import io.strata.broker.metadata.Controller.PartitionRef;
 import io.strata.broker.metadata.Controller.PartitionResult;
 import io.strata.broker.metadata.Controller.Reassignment;
+import io.strata.broker.metadata.IsrChange;
 import io.strata.broker.metadata.LocalController;
 import io.strata.broker.metadata.MetadataImage;
 import io.strata.broker.metadata.MetadataListener;
@@ -87,8 +88,8 @@ class ControllerReassignmentTest {
 
     private ApiError addToIsr(String topic, List<Integer> isr) {
         PartitionAssignment current = partition(topic);
-        return controller.alterPartition(topic, 0, current.leader(), current.leaderEpoch(), current.partitionEpoch(),
-                isr, Set.copyOf(live));
+        return controller.alterPartitions(List.of(new IsrChange(topic, 0, current.leader(), current.leaderEpoch(),
+                current.partitionEpoch(), isr)), Set.copyOf(live)).get(0);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.strata.broker.partition;
 
+import io.strata.broker.metadata.IsrChange;
 import io.strata.broker.metadata.MetadataImage;
 import io.strata.broker.metadata.PartitionAssignment;
 import io.strata.broker.metadata.TopicImage;
@@ -10,6 +11,7 @@ import io.strata.storage.log.LogDirectory;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.errors.NotEnoughReplicasException;
 import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
 import org.apache.kafka.common.record.internal.MemoryRecords;
@@ -23,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -36,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
@@ -60,13 +64,14 @@ class ReplicaManagerTest {
     /** Partitions whose fetcher hand-over fails, as a broken fetcher thread factory would. */
     private final Set<TopicPartition> brokenFetchers = ConcurrentHashMap.newKeySet();
     private MetadataImage image = MetadataImage.EMPTY;
+    private ReplicaManager.Followers fetchers;
 
     @BeforeEach
     void start() {
         directory = LogDirectory.open(LogDirectoryConfig.forDirectory(dir), tp -> LogConfig.defaults(),
                 Executors.defaultThreadFactory(), Clock.systemUTC());
         manager = new ReplicaManager(1, List.of(directory), LogConfig::of, Clock.systemUTC());
-        manager.joinCluster(new ReplicaManager.Followers() {
+        fetchers = new ReplicaManager.Followers() {
             @Override
             public void follow(TopicPartition tp, int leaderId, int leaderEpoch) {
                 if (brokenFetchers.contains(tp)) {
@@ -83,8 +88,9 @@ class ReplicaManagerTest {
                 }
                 following.remove(tp);
             }
-        }, (topic, partition, leaderId, leaderEpoch, partitionEpoch, isr) ->
-                org.apache.kafka.common.protocol.Errors.NONE, Runnable::run, live::contains);
+        };
+        manager.joinCluster(fetchers, changes ->
+                java.util.Collections.nCopies(changes.size(), org.apache.kafka.common.protocol.Errors.NONE), Runnable::run, live::contains);
         live.addAll(List.of(1, 2, 3));
     }
 
@@ -132,6 +138,64 @@ class ReplicaManagerTest {
         image = acknowledged;
         assertThat(manager.partition(ORDERS_0).isLeader()).isTrue();
         assertThat(manager.partition(ORDERS_0).leaderEpoch()).isEqualTo(4);
+    }
+
+    /**
+     * A broker is lost to every partition at once: the shrinks asked for while the first request is with the
+     * controller go together in the next one, and each partition still gets its own answer.
+     */
+    @Test
+    void isrChangesAskedForWhileOneIsInFlightGoTogetherInTheNextRequest() throws Exception {
+        assignTopic(java.util.Collections.nCopies(31,
+                new PartitionAssignment(List.of(1, 2, 3), List.of(1, 2, 3), 1, 0, 0)));
+        List<List<IsrChange>> requests = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.CountDownLatch firstAnswered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ExecutorService isrExecutor = Executors.newSingleThreadExecutor();
+        manager.joinCluster(fetchers, changes -> {
+            requests.add(List.copyOf(changes));
+            if (requests.size() == 1 && !awaitQuietly(firstAnswered)) {
+                throw new IllegalStateException("the test never let the first request be answered");
+            }
+            // orders-7 is refused (a newer leader epoch at the controller); the others are made.
+            return changes.stream().map(change -> change.partition() == 7 ? Errors.FENCED_LEADER_EPOCH
+                    : Errors.NONE).toList();
+        }, isrExecutor, live::contains);
+        long lagging = System.currentTimeMillis() + 60_000;
+        try {
+            manager.partition(new TopicPartition("orders", 0)).maybeShrinkIsr(lagging, 10_000);
+            await().atMost(Duration.ofSeconds(10)).until(() -> requests.size() == 1);
+            for (int p = 1; p < 31; p++) {
+                manager.partition(new TopicPartition("orders", p)).maybeShrinkIsr(lagging, 10_000);
+            }
+            firstAnswered.countDown();
+            await().atMost(Duration.ofSeconds(10)).until(() -> requests.size() >= 2);
+
+            assertThat(requests.get(0)).extracting(IsrChange::partition).containsExactly(0);
+            assertThat(requests.get(1)).as("the 30 shrinks queued behind the first, in one request").hasSize(30)
+                    .allSatisfy(change -> assertThat(change.isr()).containsExactly(1));
+            assertThat(requests.get(1)).extracting(IsrChange::partition)
+                    .containsExactlyElementsOf(java.util.stream.IntStream.range(1, 31).boxed().toList());
+
+            // Only the refused partition may ask again; the others wait for the metadata with their change in it.
+            for (int p = 0; p < 31; p++) {
+                manager.partition(new TopicPartition("orders", p)).maybeShrinkIsr(lagging, 10_000);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> requests.size() >= 3);
+            assertThat(requests).hasSize(3);
+            assertThat(requests.get(2)).extracting(IsrChange::partition).containsExactly(7);
+        } finally {
+            firstAnswered.countDown();
+            isrExecutor.shutdown();
+        }
+    }
+
+    private static boolean awaitQuietly(java.util.concurrent.CountDownLatch latch) {
+        try {
+            return latch.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     @Test
