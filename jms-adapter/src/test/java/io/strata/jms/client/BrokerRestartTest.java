@@ -1,6 +1,5 @@
 package io.strata.jms.client;
 
-import io.strata.broker.it.TestBroker;
 import jakarta.jms.Connection;
 import jakarta.jms.Message;
 import jakarta.jms.MessageConsumer;
@@ -8,13 +7,9 @@ import jakarta.jms.MessageProducer;
 import jakarta.jms.Queue;
 import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -30,21 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * before the restart never again, the held ones again.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class BrokerRestartTest {
-
-    @TempDir
-    static Path dir;
-    static TestBroker broker;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = JmsBroker.start(dir);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
-    }
+class BrokerRestartTest extends OneBrokerTest {
 
     @Test
     void afterARestartEverySentMessageArrivesAndNoAcknowledgedOneComesAgain() throws Exception {

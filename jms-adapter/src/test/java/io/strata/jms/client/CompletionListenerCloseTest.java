@@ -1,6 +1,5 @@
 package io.strata.jms.client;
 
-import io.strata.broker.it.TestBroker;
 import jakarta.jms.CompletionListener;
 import jakarta.jms.Connection;
 import jakarta.jms.IllegalStateException;
@@ -10,13 +9,9 @@ import jakarta.jms.Message;
 import jakarta.jms.MessageProducer;
 import jakarta.jms.Queue;
 import jakarta.jms.Session;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -28,23 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * listener to return, which would never happen. The objects stay usable afterwards.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
-class CompletionListenerCloseTest {
-
-    @TempDir
-    static Path dir;
-    static TestBroker broker;
-    static StrataConnectionFactory factory;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = JmsBroker.start(dir);
-        factory = JmsBroker.factory(broker, 10);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
-    }
+class CompletionListenerCloseTest extends OneBrokerTest {
 
     /** Runs {@code action} in the completion listener of one asynchronous send and returns what it threw. */
     private static Throwable thrownInCompletionListener(MessageProducer producer, Session session, Callback action)

@@ -1,19 +1,14 @@
 package io.strata.jms.client;
 
-import io.strata.broker.it.TestBroker;
 import jakarta.jms.Connection;
 import jakarta.jms.JMSException;
 import jakarta.jms.MessageConsumer;
 import jakarta.jms.Queue;
 import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -29,21 +24,7 @@ import static org.awaitility.Awaitility.await;
  * provider's error code, not again while the broker stays away; the connection delivers again when it is back.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
-class ConnectionExceptionListenerTest {
-
-    @TempDir
-    static Path dir;
-    static TestBroker broker;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = JmsBroker.start(dir);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
-    }
+class ConnectionExceptionListenerTest extends OneBrokerTest {
 
     @Test
     void theListenerIsToldOnceWhenTheBrokerGoesAwayAndTheConnectionWorksWhenItIsBack() throws Exception {

@@ -1,6 +1,5 @@
 package io.strata.jms.client;
 
-import io.strata.broker.it.TestBroker;
 import jakarta.jms.CompletionListener;
 import jakarta.jms.Connection;
 import jakarta.jms.IllegalStateException;
@@ -17,13 +16,9 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListShareGroupOffsetsSpec;
 import org.apache.kafka.clients.admin.SharePartitionOffsetInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -45,23 +40,7 @@ import static org.awaitility.Awaitility.await;
  * close its own producer, session, context or connection).
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
-class DeliveryOptionsTest {
-
-    @TempDir
-    static Path dir;
-    static TestBroker broker;
-    static StrataConnectionFactory factory;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = JmsBroker.start(dir);
-        factory = JmsBroker.factory(broker, 10);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
-    }
+class DeliveryOptionsTest extends OneBrokerTest {
 
     @Test
     void aDelayedMessageIsNotReceivedBeforeItsDeliveryTimeAndIsAfter() throws Exception {

@@ -1,6 +1,5 @@
 package io.strata.jms.client;
 
-import io.strata.broker.it.TestBroker;
 import jakarta.jms.BytesMessage;
 import jakarta.jms.Connection;
 import jakarta.jms.ConnectionMetaData;
@@ -26,14 +25,10 @@ import org.apache.kafka.clients.consumer.KafkaShareConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -57,23 +52,7 @@ import static org.awaitility.Awaitility.await;
  * records of plain Kafka producers. Each test uses a queue of its own.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class QueueTest {
-
-    @TempDir
-    static Path dir;
-    static TestBroker broker;
-    static StrataConnectionFactory factory;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = JmsBroker.start(dir);
-        factory = JmsBroker.factory(broker, 10);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
-    }
+class QueueTest extends OneBrokerTest {
 
     @Test
     void everyMessageTypeCrossesAQueueWithItsHeadersAndProperties() throws Exception {

@@ -1,6 +1,5 @@
 package io.strata.jms.client;
 
-import io.strata.broker.it.TestBroker;
 import jakarta.jms.Connection;
 import jakarta.jms.MessageConsumer;
 import jakarta.jms.MessageProducer;
@@ -10,13 +9,9 @@ import jakarta.jms.Topic;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.GroupListing;
 import org.apache.kafka.clients.admin.ListGroupsOptions;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -29,25 +24,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * while any connection still consumes, and goes, with its undelivered messages, when the last consumer closes.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
-class SharedSubscriptionLifetimeTest {
+class SharedSubscriptionLifetimeTest extends OneBrokerTest {
 
     private static final String GROUP = "jms:shared:lifetime::prices";
-
-    @TempDir
-    static Path dir;
-    static TestBroker broker;
-    static StrataConnectionFactory factory;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = JmsBroker.start(dir);
-        factory = JmsBroker.factory(broker, 10);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
-    }
 
     @Test
     void theSubscriptionsGroupGoesWithItsLastConsumerAndTakesItsUndeliveredMessages() throws Exception {

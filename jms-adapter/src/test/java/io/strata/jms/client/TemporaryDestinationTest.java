@@ -1,6 +1,5 @@
 package io.strata.jms.client;
 
-import io.strata.broker.it.TestBroker;
 import jakarta.jms.Connection;
 import jakarta.jms.Destination;
 import jakarta.jms.InvalidDestinationException;
@@ -16,13 +15,9 @@ import jakarta.jms.TemporaryTopic;
 import jakarta.jms.TextMessage;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TopicDescription;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -37,23 +32,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * by {@code delete()} (refused while consumed) or with its connection.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
-class TemporaryDestinationTest {
-
-    @TempDir
-    static Path dir;
-    static TestBroker broker;
-    static StrataConnectionFactory factory;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = JmsBroker.start(dir);
-        factory = JmsBroker.factory(broker, 10);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
-    }
+class TemporaryDestinationTest extends OneBrokerTest {
 
     @Test
     void anotherConnectionAnswersARequestThroughTheTemporaryQueueInItsReplyTo() throws Exception {

@@ -1,6 +1,5 @@
 package io.strata.jms.client;
 
-import io.strata.broker.it.TestBroker;
 import jakarta.jms.Connection;
 import jakarta.jms.InvalidDestinationException;
 import jakarta.jms.Message;
@@ -9,13 +8,10 @@ import jakarta.jms.MessageProducer;
 import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
 import jakarta.jms.Topic;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -31,22 +27,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * while its consumer is closed until it is unsubscribed. Each test uses a topic of its own.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class TopicTest {
-
-    @TempDir
-    static Path dir;
-    static TestBroker broker;
-    static StrataConnectionFactory factory;
+class TopicTest extends OneBrokerTest {
 
     @BeforeAll
-    static void startBroker() {
-        broker = JmsBroker.start(dir);
+    static void prefetchTwo() {
         factory = JmsBroker.factory(broker, 2);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
     }
 
     @Test

@@ -1,6 +1,5 @@
 package io.strata.jms.client;
 
-import io.strata.broker.it.TestBroker;
 import jakarta.jms.Connection;
 import jakarta.jms.Message;
 import jakarta.jms.MessageConsumer;
@@ -8,13 +7,9 @@ import jakarta.jms.MessageProducer;
 import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
 import jakarta.jms.TransactionRolledBackException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -31,23 +26,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * exactly once and no input comes again.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class TransactedBrokerRestartTest {
+class TransactedBrokerRestartTest extends OneBrokerTest {
 
     private static final int COUNT = 5;
-
-    @TempDir
-    static Path dir;
-    static TestBroker broker;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = JmsBroker.start(dir);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
-    }
 
     @Test
     void aCommitAfterARestartIsRolledBackAndTheWorkIsDoneOnceAfterwards() throws Exception {

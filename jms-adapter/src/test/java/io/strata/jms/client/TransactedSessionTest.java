@@ -1,6 +1,5 @@
 package io.strata.jms.client;
 
-import io.strata.broker.it.TestBroker;
 import jakarta.jms.Connection;
 import jakarta.jms.IllegalStateException;
 import jakarta.jms.IllegalStateRuntimeException;
@@ -19,13 +18,9 @@ import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -45,26 +40,10 @@ import static org.awaitility.Awaitility.await;
  * topic subscribers without a group get their messages again after a rollback. Each test uses queues of its own.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class TransactedSessionTest {
+class TransactedSessionTest extends OneBrokerTest {
 
     /** Long enough for a message that is coming to come; a receive that must return nothing waits this long. */
     private static final long NOTHING_MS = 1_000;
-
-    @TempDir
-    static Path dir;
-    static TestBroker broker;
-    static StrataConnectionFactory factory;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = JmsBroker.start(dir);
-        factory = JmsBroker.factory(broker, 10);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
-    }
 
     @Test
     void sendsAreSeenOnlyAfterTheCommitAndNeverAfterARollback() throws Exception {
