@@ -134,12 +134,12 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
 
     @Override
     public QueueSession createQueueSession(boolean transacted, int acknowledgeMode) throws JMSException {
-        return createSession(transacted, acknowledgeMode);
+        return createSession(transacted, acknowledgeMode).restrictTo(StrataSession.Domain.QUEUE);
     }
 
     @Override
     public TopicSession createTopicSession(boolean transacted, int acknowledgeMode) throws JMSException {
-        return createSession(transacted, acknowledgeMode);
+        return createSession(transacted, acknowledgeMode).restrictTo(StrataSession.Domain.TOPIC);
     }
 
     void removed(StrataSession session) {

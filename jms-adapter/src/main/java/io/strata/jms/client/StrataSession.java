@@ -102,6 +102,11 @@ public final class StrataSession implements QueueSession, TopicSession {
     private Delivery inListener;
     private boolean inListenerRecovered;
     private volatile boolean closed;
+    /** What a QueueSession or TopicSession of the JMS 1.0 domains is limited to; a Session does both. */
+    private Domain domain = Domain.BOTH;
+
+    /** The messaging domains of JMS 1.0: a QueueSession refuses topic operations, a TopicSession queue ones. */
+    enum Domain { BOTH, QUEUE, TOPIC }
 
     StrataSession(StrataConnection connection, int mode) {
         this.connection = connection;
@@ -111,6 +116,20 @@ public final class StrataSession implements QueueSession, TopicSession {
 
     StrataConnection connection() {
         return connection;
+    }
+
+    /** Limits this session to one domain, as {@code createQueueSession}/{@code createTopicSession} make it. */
+    StrataSession restrictTo(Domain only) {
+        this.domain = only;
+        return this;
+    }
+
+    /** Refuses an operation of the other domain, as the QueueSession and TopicSession javadoc say. */
+    private void checkDomain(Domain of, String operation) throws IllegalStateException {
+        if (domain != Domain.BOTH && domain != of) {
+            throw new IllegalStateException(operation + " is not allowed on a " + (domain == Domain.QUEUE
+                    ? "QueueSession" : "TopicSession"));
+        }
     }
 
     /** Whether the calling thread is a session's delivery thread running a message listener. */
@@ -238,24 +257,28 @@ public final class StrataSession implements QueueSession, TopicSession {
 
     @Override
     public Queue createQueue(String queueName) throws JMSException {
+        checkDomain(Domain.QUEUE, "createQueue");
         checkOpen();
         return new StrataQueue(Names.checkTopicName(queueName, "queue"));
     }
 
     @Override
     public Topic createTopic(String topicName) throws JMSException {
+        checkDomain(Domain.TOPIC, "createTopic");
         checkOpen();
         return new StrataTopic(Names.checkTopicName(topicName, "topic"));
     }
 
     @Override
     public TemporaryQueue createTemporaryQueue() throws JMSException {
+        checkDomain(Domain.QUEUE, "createTemporaryQueue");
         checkOpen();
         return connection.temporaries().createQueue();
     }
 
     @Override
     public TemporaryTopic createTemporaryTopic() throws JMSException {
+        checkDomain(Domain.TOPIC, "createTemporaryTopic");
         checkOpen();
         return connection.temporaries().createTopic();
     }
@@ -267,6 +290,7 @@ public final class StrataSession implements QueueSession, TopicSession {
 
     @Override
     public QueueBrowser createBrowser(Queue queue, String messageSelector) throws JMSException {
+        checkDomain(Domain.QUEUE, "createBrowser");
         checkOpen();
         String topic = topicOf(queue);
         connection.temporaries().checkConsumable(topic, "queue");
@@ -377,6 +401,7 @@ public final class StrataSession implements QueueSession, TopicSession {
     @Override
     public MessageConsumer createSharedConsumer(Topic topic, String sharedSubscriptionName, String messageSelector)
             throws JMSException {
+        checkDomain(Domain.TOPIC, "createSharedConsumer");
         return subscribe(topic, sharedSubscriptionName, messageSelector, false, Names.sharedGroup(
                 topicOf(topic), connection.clientIdOrNull(), checkSubscriptionName(sharedSubscriptionName), false));
     }
@@ -390,6 +415,7 @@ public final class StrataSession implements QueueSession, TopicSession {
     @Override
     public MessageConsumer createSharedDurableConsumer(Topic topic, String name, String messageSelector)
             throws JMSException {
+        checkDomain(Domain.TOPIC, "createSharedDurableConsumer");
         return subscribe(topic, name, messageSelector, false, Names.sharedGroup(topicOf(topic),
                 connection.clientIdOrNull(), checkSubscriptionName(name), true));
     }
@@ -407,13 +433,15 @@ public final class StrataSession implements QueueSession, TopicSession {
     @Override
     public TopicSubscriber createDurableSubscriber(Topic topic, String name, String messageSelector, boolean noLocal)
             throws JMSException {
+        checkDomain(Domain.TOPIC, "createDurableSubscriber");
         checkOpen();
+        String topicName = topicOf(topic); // an invalid destination is reported before a missing client identifier
         String clientId = connection.clientIdOrNull();
         if (clientId == null) {
             throw new IllegalStateException("an unshared durable subscription needs the connection's client"
                     + " identifier, which is not set (setClientID or " + ProviderSettings.CLIENT_ID + ")");
         }
-        String group = Names.durableGroup(topicOf(topic), clientId, checkSubscriptionName(name));
+        String group = Names.durableGroup(topicName, clientId, checkSubscriptionName(name));
         for (StrataSession session : connection.sessions()) {
             for (StrataMessageConsumer consumer : session.consumers) {
                 if (group.equals(consumer.subscriptionGroup())) {
@@ -455,6 +483,7 @@ public final class StrataSession implements QueueSession, TopicSession {
      */
     @Override
     public void unsubscribe(String name) throws JMSException {
+        checkDomain(Domain.TOPIC, "unsubscribe");
         checkOpen();
         String clientId = connection.clientIdOrNull();
         String suffix = ":" + Names.durableGroup("", clientId, checkSubscriptionName(name)).substring(

@@ -388,4 +388,47 @@ class QueueTest extends OneBrokerTest {
             assertThatThrownBy(session::createMessage).isInstanceOf(IllegalStateException.class);
         }
     }
+
+    /**
+     * The JMS 1.0 domains: a QueueSession refuses what only topics have, a TopicSession what only queues have
+     * (IllegalStateException, as their javadoc says), while a plain Session does both.
+     */
+    @Test
+    void aQueueSessionRefusesTopicOperationsAndATopicSessionQueueOnes() throws Exception {
+        try (jakarta.jms.QueueConnection connection = factory.createQueueConnection()) {
+            jakarta.jms.QueueSession queues = connection.createQueueSession(false, Session.AUTO_ACKNOWLEDGE);
+            jakarta.jms.Topic topic = connection.createSession().createTopic("domains-topic");
+            assertThatThrownBy(() -> queues.createTopic("domains-topic")).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(queues::createTemporaryTopic).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> queues.createSharedConsumer(topic, "s"))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("QueueSession");
+            assertThatThrownBy(() -> queues.createSharedDurableConsumer(topic, "s"))
+                    .isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> queues.createDurableSubscriber(topic, "s"))
+                    .isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> queues.createDurableConsumer(topic, "s"))
+                    .isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> queues.unsubscribe("s")).isInstanceOf(IllegalStateException.class);
+            assertThat(queues.createQueue("domains-queue").getQueueName()).isEqualTo("domains-queue");
+        }
+        try (jakarta.jms.TopicConnection connection = factory.createTopicConnection()) {
+            jakarta.jms.TopicSession topics = connection.createTopicSession(false, Session.AUTO_ACKNOWLEDGE);
+            Queue queue = connection.createSession().createQueue("domains-queue");
+            assertThatThrownBy(() -> topics.createQueue("domains-queue")).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("TopicSession");
+            assertThatThrownBy(topics::createTemporaryQueue).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> topics.createBrowser(queue)).isInstanceOf(IllegalStateException.class);
+            assertThat(topics.createTopic("domains-topic").getTopicName()).isEqualTo("domains-topic");
+        }
+    }
+
+    /** An invalid destination is what a durable subscription without a client identifier reports first. */
+    @Test
+    void aDurableConsumerOfNoTopicIsAnInvalidDestinationEvenWithoutAClientId() throws Exception {
+        try (Connection connection = factory.createConnection()) {
+            Session session = connection.createSession();
+            assertThatThrownBy(() -> session.createDurableConsumer(null, "s"))
+                    .isInstanceOf(InvalidDestinationException.class);
+        }
+    }
 }
