@@ -13,8 +13,8 @@ import static io.strata.jms.client.StrataJMSContext.run;
 /**
  * The simplified API's consumer: a {@link MessageConsumer} with unchecked exceptions, and {@code receiveBody}, which
  * gives the body of the next message; a message whose body is not of the class asked for throws
- * {@code MessageFormatRuntimeException}. Not yet as JMS 3.1 wants: such a message is then already acknowledged
- * (AUTO_ACKNOWLEDGE, DUPS_OK_ACKNOWLEDGE), where JMS wants it delivered again.
+ * {@code MessageFormatRuntimeException}; in AUTO_ACKNOWLEDGE and DUPS_OK_ACKNOWLEDGE that message is not acknowledged
+ * and stays first for the next receive, as JMS 3.1 wants.
  * Thread-safety: as its context.
  */
 final class StrataJMSConsumer implements JMSConsumer {
@@ -62,17 +62,28 @@ final class StrataJMSConsumer implements JMSConsumer {
 
     @Override
     public <T> T receiveBody(Class<T> type) {
-        return body(receive(), type);
+        return body(receiveFor(type, 0), type);
     }
 
     @Override
     public <T> T receiveBody(Class<T> type, long timeout) {
-        return body(receive(timeout), type);
+        return body(receiveFor(type, timeout <= 0 ? 0 : timeout), type);
     }
 
     @Override
     public <T> T receiveBodyNoWait(Class<T> type) {
-        return body(receiveNoWait(), type);
+        return body(receiveFor(type, -1), type);
+    }
+
+    private Message receiveFor(Class<?> type, long timeout) {
+        if (!(consumer instanceof StrataMessageConsumer strata)) {
+            return timeout < 0 ? receiveNoWait() : receive(timeout);
+        }
+        try {
+            return strata.receiveBody(type, timeout);
+        } catch (JMSException e) {
+            throw JmsErrors.unchecked(e);
+        }
     }
 
     private <T> T body(Message message, Class<T> type) {

@@ -99,6 +99,16 @@ public final class StrataMessageConsumer implements QueueReceiver, TopicSubscrib
     }
 
     /**
+     * A receive for {@code JMSConsumer.receiveBody}: {@code timeout} as {@link #receive(long)}'s, negative for no
+     * wait; a message whose body is not a {@code bodyType} is handled as {@link StrataSession} says.
+     */
+    Message receiveBody(Class<?> bodyType, long timeout) throws JMSException {
+        long deadlineNanos = timeout < 0 ? System.nanoTime() : System.nanoTime()
+                + TimeUnit.MILLISECONDS.toNanos(timeout == 0 ? TimeUnit.DAYS.toMillis(365 * 100L) : timeout);
+        return session.receive(this, deadlineNanos, bodyType);
+    }
+
+    /**
      * Stops delivery to this consumer; a share group gets back what it held and the application did not
      * acknowledge (in a transacted session, once the transaction holding messages of it ends). May be called by
      * this consumer's own message listener; otherwise it waits until a listener in progress returned. Idempotent.

@@ -595,6 +595,17 @@ public final class StrataSession implements QueueSession, TopicSession {
 
     /** A message of {@code consumer} for a synchronous receive, acknowledged as the mode says. */
     Message receive(StrataMessageConsumer consumer, long deadlineNanos) throws JMSException {
+        return receive(consumer, deadlineNanos, null);
+    }
+
+    /**
+     * As {@link #receive(StrataMessageConsumer, long)}, for {@code receiveBody(bodyType)}: in AUTO_ACKNOWLEDGE and
+     * DUPS_OK_ACKNOWLEDGE a message whose body cannot be read as {@code bodyType} is neither delivered nor
+     * acknowledged: it stays first for the next receive and {@code MessageFormatException} is thrown, "as if the
+     * unsuccessful call had not occurred" (JMSConsumer.receiveBody). In the other modes it is delivered as usual, for
+     * the application to acknowledge, recover, commit or roll back, and the caller reports the wrong type.
+     */
+    Message receive(StrataMessageConsumer consumer, long deadlineNanos, Class<?> bodyType) throws JMSException {
         consumer.checkOpen();
         if (deliveryThread != null && consumers.stream().anyMatch(c -> c.listener() != null)) {
             throw new IllegalStateException("this session delivers to message listeners; a synchronous receive on"
@@ -613,8 +624,14 @@ public final class StrataSession implements QueueSession, TopicSession {
                     consumer.pushBack(delivery); // stopped meanwhile: hand it out once started again
                     continue;
                 }
+                boolean acknowledgedOnReceive = mode != Session.CLIENT_ACKNOWLEDGE && transaction == null;
+                if (acknowledgedOnReceive && bodyType != null && !delivery.message.isBodyAssignableTo(bodyType)) {
+                    consumer.pushBack(delivery);
+                    throw new jakarta.jms.MessageFormatException("the body of the next message cannot be read as "
+                            + bodyType.getName() + "; the message stays for the next receive");
+                }
                 delivered(delivery);
-                if (mode != Session.CLIENT_ACKNOWLEDGE && transaction == null) {
+                if (acknowledgedOnReceive) {
                     delivery.consumer.source().accept(delivery);
                 }
                 return delivery.message;

@@ -431,4 +431,25 @@ class QueueTest extends OneBrokerTest {
                     .isInstanceOf(InvalidDestinationException.class);
         }
     }
+
+    /**
+     * JMSConsumer.receiveBody with a class the body cannot be read as: MessageFormatRuntimeException, and in
+     * AUTO_ACKNOWLEDGE the message is neither acknowledged nor counted as delivered: the next receive gets it.
+     */
+    @Test
+    void receiveBodyOfTheWrongTypeLeavesTheMessageForTheNextReceive() {
+        try (JMSContext context = factory.createContext(JMSContext.AUTO_ACKNOWLEDGE)) {
+            Queue queue = context.createQueue("receive-body-type");
+            JMSConsumer consumer = context.createConsumer(queue);
+            context.createProducer().send(queue, "the text");
+
+            assertThatThrownBy(() -> consumer.receiveBody(byte[].class, RECEIVE_MS))
+                    .isInstanceOf(jakarta.jms.MessageFormatRuntimeException.class);
+            assertThatThrownBy(() -> consumer.receiveBodyNoWait(java.util.Map.class))
+                    .isInstanceOf(jakarta.jms.MessageFormatRuntimeException.class);
+
+            assertThat(consumer.receiveBody(String.class, RECEIVE_MS)).isEqualTo("the text");
+            assertThat(consumer.receiveNoWait()).as("accepted once read as a String").isNull();
+        }
+    }
 }
