@@ -100,7 +100,7 @@ class ReplicaLeaderLogsTest {
     @Test
     void aMarkerBeyondSeveralReadsIsFound() {
         byte[] big = new byte[64 * 1024];
-        int batches = 2 * ReplicaLeaderLogs.MARKER_SEARCH_READ_BYTES / big.length;
+        int batches = 2 * io.strata.broker.partition.TransactionMarkerSearch.READ_BYTES / big.length;
         transactional(PRODUCER, 0, "a");
         for (int i = 0; i < batches; i++) {
             leader.appendAsLeader(MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(big)), (short) 1,
