@@ -72,8 +72,12 @@ class ExactlyOnceChaosTest {
     private static final long WORK_PER_TRANSACTION_MS = 150;
     /** Input records the loop may copy per round of kills; it waits for the next round when it has copied them. */
     private static final int RECORDS_PER_ROUND = 600;
-    /** Partition leader, transaction coordinator, group coordinator, and again. */
-    private static final int ROUNDS = 6;
+    /**
+     * Partition leader, transaction coordinator, group coordinator, then again in that order: 3 rounds in CI (each kind
+     * of kill once; a round is 20-27 s, mostly a broker rejoining), more for the stress loop with
+     * {@code -Dstrata.chaos.rounds=6}.
+     */
+    private static final int ROUNDS = Integer.getInteger("strata.chaos.rounds", 3);
     /** One transaction in this many is aborted on purpose, its copies sent and its offsets too. */
     private static final int ABORT_ONE_IN = 10;
 
@@ -199,9 +203,9 @@ class ExactlyOnceChaosTest {
                 + groupCoordinatorKills + " group coordinators; output holds "
                 + copies.size() + " distinct records, " + duplicates + " duplicated, " + missing.size()
                 + " missing; " + totalMs + " ms in all");
-        assertThat(leaderKills).isGreaterThanOrEqualTo(2);
-        assertThat(coordinatorKills).isGreaterThanOrEqualTo(2);
-        assertThat(groupCoordinatorKills).isGreaterThanOrEqualTo(2);
+        assertThat(leaderKills).isGreaterThanOrEqualTo(ROUNDS / 3);
+        assertThat(coordinatorKills).isGreaterThanOrEqualTo(ROUNDS / 3);
+        assertThat(groupCoordinatorKills).isGreaterThanOrEqualTo(ROUNDS / 3);
         assertThat(transactionsAbortedOnPurpose.get()).as("transactions aborted on purpose").isPositive();
         assertThat(missing).as("input records missing from the output").isEmpty();
         assertThat(copies).as("input records in the output more than once")
