@@ -51,8 +51,10 @@ import java.util.logging.Logger;
  * ({@link TemporaryDestinations}, deleted when it closes).
  *
  * <p><b>Client identifier.</b> Set administratively ({@code strata.jms.client.id}) or by {@link #setClientID} as the
- * first action on the connection; afterwards {@code IllegalStateException}. That no two connections use the same
- * client identifier at once ({@code InvalidClientIDException}) is a rule only the broker can enforce; it does not yet.
+ * first action on the connection; afterwards {@code IllegalStateException}. One set by {@link #setClientID} is held by
+ * this connection alone across the cluster while it is open ({@link ClientIdLease}: the broker refuses a second holder,
+ * and the second connection gets {@code InvalidClientIDException}). One set administratively is the factory's, shared
+ * by the connections it makes (the factory is configured for one client), and takes no lease.
  *
  * <p><b>Exception listener.</b> While one is set, the connection asks the cluster for its metadata every
  * {@value #HEALTH_CHECK_INTERVAL_MS} ms; when the brokers stop answering it tells the listener once (a
@@ -91,6 +93,8 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
     private KafkaProducer<byte[], byte[]> producer;
     private Admin admin;
     private Thread healthCheck;
+    /** The broker-held lease of a client identifier set by {@link #setClientID}; null otherwise. */
+    private ClientIdLease clientIdLease;
 
     StrataConnection(ProviderSettings settings) {
         this.settings = settings;
@@ -177,6 +181,7 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
         if (id == null || id.isEmpty()) {
             throw new jakarta.jms.InvalidClientIDException("a client identifier must not be null or empty");
         }
+        clientIdLease = ClientIdLease.acquire(settings.kafka(), id, ADMIN_TIMEOUT, this::report);
         clientId = id;
         clientIdFixed = true;
     }
@@ -270,10 +275,12 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
         Thread check;
         KafkaProducer<byte[], byte[]> closingProducer;
         Admin closingAdmin;
+        ClientIdLease closingLease;
         synchronized (this) {
             check = healthCheck;
             closingProducer = producer;
             closingAdmin = admin;
+            closingLease = clientIdLease;
         }
         if (check != null) {
             check.interrupt();
@@ -283,6 +290,9 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
         }
         if (closingAdmin != null) {
             closingAdmin.close(Duration.ofSeconds(5));
+        }
+        if (closingLease != null) {
+            closingLease.close(); // last: the identifier is free once what it named is closed
         }
     }
 
