@@ -107,7 +107,10 @@ final class ConfigDescriber {
                     BrokerConfig.GROUP_SHARE_RECORD_LOCK_DURATION_MS, ConfigType.INT,
                     "How long a member holds acquired records before they are released for another delivery."),
             new GroupSetting(ShareGroupConfig.SESSION_TIMEOUT_MS, BrokerConfig.GROUP_SHARE_SESSION_TIMEOUT_MS,
-                    ConfigType.INT, "How long a member may go without a heartbeat before it is removed."));
+                    ConfigType.INT, "How long a member may go without a heartbeat before it is removed."),
+            new GroupSetting(ShareGroupConfig.JMS_SUBSCRIPTION, null, ConfigType.STRING,
+                    "Strata's: the selector and noLocal of the JMS durable subscription this share group reads, as"
+                    + " the JMS provider wrote them; empty for none."));
 
     /**
      * A group's group configs (KIP-848 consumer and KIP-932 share ones), or only {@code keys} if given: the group's
@@ -118,17 +121,21 @@ final class ConfigDescriber {
                                                       boolean synonyms, boolean documentation) {
         ShareGroupConfig defaults = ShareGroupConfig.defaults(broker);
         ConsumerGroupConfig consumerDefaults = ConsumerGroupConfig.defaults(broker);
-        Map<String, String> defaultValues = Map.of(
-                ConsumerGroupConfig.HEARTBEAT_INTERVAL_MS, String.valueOf(consumerDefaults.heartbeatIntervalMs()),
-                ConsumerGroupConfig.SESSION_TIMEOUT_MS, String.valueOf(consumerDefaults.sessionTimeoutMs()),
-                ShareGroupConfig.AUTO_OFFSET_RESET, defaults.autoOffsetReset().toString(),
-                ShareGroupConfig.DELIVERY_COUNT_LIMIT, String.valueOf(defaults.deliveryCountLimit()),
-                ShareGroupConfig.HEARTBEAT_INTERVAL_MS, String.valueOf(defaults.heartbeatIntervalMs()),
-                ShareGroupConfig.ISOLATION_LEVEL, defaults.isolationLevel().toString().toLowerCase(Locale.ROOT),
-                ShareGroupConfig.RECORD_LOCK_DURATION_MS, String.valueOf(defaults.recordLockDurationMs()),
-                ShareGroupConfig.SESSION_TIMEOUT_MS, String.valueOf(defaults.sessionTimeoutMs()),
-                ShareGroupConfig.DEAD_LETTER_TOPIC_NAME, defaults.deadLetterTopic(),
-                ShareGroupConfig.DEAD_LETTER_COPY_RECORD_ENABLE, String.valueOf(defaults.deadLetterCopyRecord()));
+        Map<String, String> defaultValues = Map.ofEntries(
+                Map.entry(ConsumerGroupConfig.HEARTBEAT_INTERVAL_MS,
+                        String.valueOf(consumerDefaults.heartbeatIntervalMs())),
+                Map.entry(ConsumerGroupConfig.SESSION_TIMEOUT_MS, String.valueOf(consumerDefaults.sessionTimeoutMs())),
+                Map.entry(ShareGroupConfig.AUTO_OFFSET_RESET, defaults.autoOffsetReset().toString()),
+                Map.entry(ShareGroupConfig.DELIVERY_COUNT_LIMIT, String.valueOf(defaults.deliveryCountLimit())),
+                Map.entry(ShareGroupConfig.HEARTBEAT_INTERVAL_MS, String.valueOf(defaults.heartbeatIntervalMs())),
+                Map.entry(ShareGroupConfig.ISOLATION_LEVEL,
+                        defaults.isolationLevel().toString().toLowerCase(Locale.ROOT)),
+                Map.entry(ShareGroupConfig.RECORD_LOCK_DURATION_MS, String.valueOf(defaults.recordLockDurationMs())),
+                Map.entry(ShareGroupConfig.SESSION_TIMEOUT_MS, String.valueOf(defaults.sessionTimeoutMs())),
+                Map.entry(ShareGroupConfig.DEAD_LETTER_TOPIC_NAME, defaults.deadLetterTopic()),
+                Map.entry(ShareGroupConfig.DEAD_LETTER_COPY_RECORD_ENABLE,
+                        String.valueOf(defaults.deadLetterCopyRecord())),
+                Map.entry(ShareGroupConfig.JMS_SUBSCRIPTION, ""));
         List<DescribeConfigsResourceResult> results = new ArrayList<>();
         for (GroupSetting setting : GROUP_SETTINGS) {
             if (keys != null && !keys.contains(setting.name())) {

@@ -36,10 +36,18 @@ public record ShareGroupConfig(int recordLockDurationMs, int deliveryCountLimit,
     public static final String SESSION_TIMEOUT_MS = "share.session.timeout.ms";
     public static final String DEAD_LETTER_TOPIC_NAME = "errors.deadletterqueue.topic.name";
     public static final String DEAD_LETTER_COPY_RECORD_ENABLE = "errors.deadletterqueue.copy.record.enable";
+    /**
+     * Strata's own: what a JMS durable subscription read by this group was made with (its selector and noLocal, as
+     * the JMS provider writes them; docs/jms-mapping.md). Opaque to the broker, which only stores it, so that a
+     * provider re-creating the subscription with other settings finds out and replaces it, as JMS requires.
+     */
+    public static final String JMS_SUBSCRIPTION = "strata.jms.subscription";
+    /** The longest {@link #JMS_SUBSCRIPTION} value stored: a selector's text with room to spare. */
+    public static final int JMS_SUBSCRIPTION_CHARS_MAX = 8192;
     /** The group configs a share group may set. */
     public static final Set<String> NAMES = Set.of(RECORD_LOCK_DURATION_MS, DELIVERY_COUNT_LIMIT, AUTO_OFFSET_RESET,
             ISOLATION_LEVEL, HEARTBEAT_INTERVAL_MS, SESSION_TIMEOUT_MS, DEAD_LETTER_TOPIC_NAME,
-            DEAD_LETTER_COPY_RECORD_ENABLE);
+            DEAD_LETTER_COPY_RECORD_ENABLE, JMS_SUBSCRIPTION);
 
     /** A group without a dead-letter topic. */
     public ShareGroupConfig(int recordLockDurationMs, int deliveryCountLimit, AutoOffsetReset autoOffsetReset,
@@ -108,6 +116,11 @@ public record ShareGroupConfig(int recordLockDurationMs, int deliveryCountLimit,
         }
         String deadLetterTopic = overrides.getOrDefault(DEAD_LETTER_TOPIC_NAME, "").trim();
         checkDeadLetterTopic(deadLetterTopic);
+        String subscription = overrides.get(JMS_SUBSCRIPTION);
+        if (subscription != null && subscription.length() > JMS_SUBSCRIPTION_CHARS_MAX) {
+            throw new InvalidConfigurationException("Group config " + JMS_SUBSCRIPTION + " holds at most "
+                    + JMS_SUBSCRIPTION_CHARS_MAX + " characters; got " + subscription.length() + ".");
+        }
         boolean copyRecord = false;
         if (overrides.containsKey(DEAD_LETTER_COPY_RECORD_ENABLE)) {
             String value = String.valueOf(overrides.get(DEAD_LETTER_COPY_RECORD_ENABLE)).trim()

@@ -60,6 +60,18 @@ class ShareGroupConfigTest {
     }
 
     @Test
+    void aJmsSubscriptionDefinitionIsStoredAsGivenUpToItsBound() {
+        String definition = "v1 noLocal=false selector=" + "x".repeat(100);
+        assertThat(ShareGroupConfig.of(config, Map.of(ShareGroupConfig.JMS_SUBSCRIPTION, definition)))
+                .isEqualTo(ShareGroupConfig.defaults(config));
+        GroupConfigs.validate(config, Map.of(ShareGroupConfig.JMS_SUBSCRIPTION, definition));
+        String tooLong = "x".repeat(ShareGroupConfig.JMS_SUBSCRIPTION_CHARS_MAX + 1);
+        assertThatThrownBy(() -> GroupConfigs.validate(config, Map.of(ShareGroupConfig.JMS_SUBSCRIPTION, tooLong)))
+                .isInstanceOf(InvalidConfigurationException.class)
+                .hasMessageContaining("strata.jms.subscription holds at most 8192 characters");
+    }
+
+    @Test
     void theBrokerRefusesItsOwnDefaultsOutsideItsBounds() {
         assertThatThrownBy(() -> BrokerConfig.of(Map.of(BrokerConfig.GROUP_SHARE_DELIVERY_COUNT_LIMIT, 11)))
                 .hasMessageContaining(BrokerConfig.GROUP_SHARE_MAX_DELIVERY_COUNT_LIMIT);

@@ -82,6 +82,7 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
     private final Set<String> topicsKnown = ConcurrentHashMap.newKeySet();
     private final Set<String> groupsConfigured = ConcurrentHashMap.newKeySet();
     private final TemporaryDestinations temporaries = new TemporaryDestinations(this);
+    private final DurableSubscriptionDefinitions durableDefinitions = new DurableSubscriptionDefinitions();
     private final Object deliveryState = new Object();
     private String clientId;
     private boolean clientIdFixed;
@@ -600,6 +601,16 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
      * Kafka's default for share groups reads uncommitted ones), so that what a transacted session sent is delivered
      * only once it committed, and never when it rolled back. Set once per group and connection.
      */
+    /**
+     * Makes the durable subscription read by {@code group} the one made with {@code selector} and {@code noLocal},
+     * replacing one made with others ({@link DurableSubscriptionDefinitions}).
+     */
+    void defineDurableSubscription(String group, String subscription, String selector, boolean noLocal)
+            throws JMSException {
+        durableDefinitions.define(admin(), group, subscription,
+                DurableSubscriptionDefinitions.definition(selector, noLocal));
+    }
+
     void configureSubscriptionGroup(String group) throws JMSException {
         configureGroup(group, List.of(READ_COMMITTED));
     }

@@ -403,7 +403,8 @@ public final class StrataSession implements QueueSession, TopicSession {
             throws JMSException {
         checkDomain(Domain.TOPIC, "createSharedConsumer");
         return subscribe(topic, sharedSubscriptionName, messageSelector, false, Names.sharedGroup(
-                topicOf(topic), connection.clientIdOrNull(), checkSubscriptionName(sharedSubscriptionName), false));
+                topicOf(topic), connection.clientIdOrNull(), checkSubscriptionName(sharedSubscriptionName), false),
+                false);
     }
 
     @Override
@@ -417,7 +418,7 @@ public final class StrataSession implements QueueSession, TopicSession {
             throws JMSException {
         checkDomain(Domain.TOPIC, "createSharedDurableConsumer");
         return subscribe(topic, name, messageSelector, false, Names.sharedGroup(topicOf(topic),
-                connection.clientIdOrNull(), checkSubscriptionName(name), true));
+                connection.clientIdOrNull(), checkSubscriptionName(name), true), true);
     }
 
     @Override
@@ -451,7 +452,7 @@ public final class StrataSession implements QueueSession, TopicSession {
                 }
             }
         }
-        return (TopicSubscriber) subscribe(topic, name, messageSelector, noLocal, group);
+        return (TopicSubscriber) subscribe(topic, name, messageSelector, noLocal, group, true);
     }
 
     @Override
@@ -465,13 +466,20 @@ public final class StrataSession implements QueueSession, TopicSession {
         return createDurableSubscriber(topic, name, messageSelector, noLocal);
     }
 
+    /**
+     * A member of a subscription's share group; a durable subscription is first made sure to be the one asked for
+     * (re-created when its selector or noLocal changed).
+     */
     private MessageConsumer subscribe(Topic topic, String name, String messageSelector, boolean noLocal,
-                                      String group) throws JMSException {
+                                      String group, boolean durable) throws JMSException {
         checkOpen();
         String topicName = topicOf(topic);
         connection.temporaries().checkConsumable(topicName, "topic");
         LocalSelector selector = LocalSelector.parse(messageSelector);
         connection.ensureTopic(topicName, "topic");
+        if (durable) {
+            connection.defineDurableSubscription(group, name, messageSelector, noLocal);
+        }
         connection.configureSubscriptionGroup(group);
         return add(new StrataMessageConsumer(this, topic, selector, noLocal, openShareGroup(group, topicName,
                 selector), group));

@@ -136,6 +136,77 @@ class TopicTest extends OneBrokerTest {
     }
 
     @Test
+    void aDurableSubscriptionReCreatedWithAnotherSelectorReplacesTheOldOneAndWhatItHeld() throws Exception {
+        try (Connection connection = factory.createConnection()) {
+            connection.setClientID("selector-client");
+            connection.start();
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Topic topic = session.createTopic("colours");
+            MessageProducer producer = session.createProducer(topic);
+            MessageConsumer reds = session.createDurableConsumer(topic, "paint", "colour = 'red'", false);
+            producer.send(coloured(session, "red", "r1"));
+            assertThat(texts(reds, 1)).containsExactly("r1");
+            reds.close();
+            // Held by the subscription while no consumer is active: a blue one it does not want, a red one it does.
+            producer.send(coloured(session, "blue", "b1"));
+            producer.send(coloured(session, "red", "r2"));
+
+            MessageConsumer blues = session.createDurableConsumer(topic, "paint", "colour = 'blue'", false);
+            producer.send(coloured(session, "red", "r3"));
+            producer.send(coloured(session, "blue", "b2"));
+            assertThat(texts(blues, 1)).as("a new subscription: nothing the old one held, b1 included")
+                    .containsExactly("b2");
+            assertThat(blues.receive(500)).isNull();
+
+            // The same definition again keeps the subscription and what it holds.
+            blues.close();
+            producer.send(coloured(session, "blue", "b3"));
+            MessageConsumer bluesAgain = session.createDurableConsumer(topic, "paint", "colour = 'blue'", false);
+            assertThat(texts(bluesAgain, 1)).containsExactly("b3");
+            bluesAgain.close();
+            session.unsubscribe("paint");
+        }
+    }
+
+    @Test
+    void aSharedDurableSubscriptionWithAnActiveConsumerCannotBeReCreatedWithAnotherSelector() throws Exception {
+        try (Connection connection = factory.createConnection()) {
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Topic topic = session.createTopic("shapes");
+            MessageConsumer active = session.createSharedDurableConsumer(topic, "outlines", "shape = 'circle'");
+            assertThatThrownBy(() -> session.createSharedDurableConsumer(topic, "outlines", "shape = 'square'"))
+                    .isInstanceOf(jakarta.jms.JMSException.class).hasMessageContaining("active consumer");
+            MessageConsumer second = session.createSharedDurableConsumer(topic, "outlines", "shape = 'circle'");
+            second.close();
+            active.close();
+            session.createSharedDurableConsumer(topic, "outlines", "shape = 'square'").close();
+            session.unsubscribe("outlines");
+        }
+    }
+
+    @Test
+    void aDurableSubscriptionReCreatedWithNoLocalIsANewOne() throws Exception {
+        try (Connection connection = factory.createConnection()) {
+            connection.setClientID("nolocal-client");
+            connection.start();
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Topic topic = session.createTopic("gossip");
+            session.createDurableConsumer(topic, "ears", null, false).close();
+            session.createProducer(topic).send(session.createTextMessage("held"));
+            MessageConsumer noLocal = session.createDurableConsumer(topic, "ears", null, true);
+            assertThat(noLocal.receive(1_000)).as("the old subscription's message went with it").isNull();
+            noLocal.close();
+            session.unsubscribe("ears");
+        }
+    }
+
+    private static TextMessage coloured(Session session, String colour, String text) throws Exception {
+        TextMessage message = session.createTextMessage(text);
+        message.setStringProperty("colour", colour);
+        return message;
+    }
+
+    @Test
     void anUnsharedDurableSubscriptionNeedsAClientId() throws Exception {
         try (Connection connection = factory.createConnection()) {
             Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
