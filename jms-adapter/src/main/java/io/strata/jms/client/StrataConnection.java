@@ -611,6 +611,31 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
                 DurableSubscriptionDefinitions.definition(selector, noLocal));
     }
 
+    /**
+     * Refuses a second consumer of an unshared durable subscription that another connection consumes (one sharing
+     * an administratively set client identifier): its share group has a member.
+     */
+    void checkUnsharedSubscriptionIdle(String group, String subscription) throws JMSException {
+        try {
+            var description = admin().describeShareGroups(List.of(group)).all()
+                    .get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(group);
+            if (description != null && !description.members().isEmpty()) {
+                throw new JMSException("the durable subscription '" + subscription + "' of client '"
+                        + clientIdOrNull() + "' already has an active consumer (in another connection); it is"
+                        + " unshared (createSharedDurableConsumer makes a shared one)");
+            }
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof GroupIdNotFoundException)) {
+                throw JmsErrors.jms("the durable subscription '" + subscription + "' cannot be looked up",
+                        e.getCause());
+            }
+        } catch (JMSException e) {
+            throw e;
+        } catch (Exception e) {
+            throw interruptedOr(e, "the durable subscription '" + subscription + "' cannot be looked up");
+        }
+    }
+
     void configureSubscriptionGroup(String group) throws JMSException {
         configureGroup(group, List.of(READ_COMMITTED));
     }

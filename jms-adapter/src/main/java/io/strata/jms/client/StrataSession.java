@@ -428,8 +428,8 @@ public final class StrataSession implements QueueSession, TopicSession {
 
     /**
      * The only member of the subscription's share group, {@code jms:durable:TOPIC:CLIENTID:NAME}; the client
-     * identifier must be set. One consumer per connection at a time; across connections that holds as long as
-     * client identifiers are unique, which the broker does not enforce yet.
+     * identifier must be set. One consumer at a time: this connection's are checked here, other connections' (of a
+     * factory whose client identifier they share) by asking the broker for the group's members.
      */
     @Override
     public TopicSubscriber createDurableSubscriber(Topic topic, String name, String messageSelector, boolean noLocal)
@@ -452,6 +452,7 @@ public final class StrataSession implements QueueSession, TopicSession {
                 }
             }
         }
+        connection.checkUnsharedSubscriptionIdle(group, name);
         return (TopicSubscriber) subscribe(topic, name, messageSelector, noLocal, group, true);
     }
 

@@ -200,6 +200,25 @@ class TopicTest extends OneBrokerTest {
         }
     }
 
+    @Test
+    void anUnsharedDurableSubscriptionHasOneConsumerAcrossConnectionsSharingAClientId() throws Exception {
+        java.util.Properties properties = new java.util.Properties();
+        properties.setProperty("bootstrap.servers", broker.bootstrapServers());
+        properties.setProperty("strata.jms.client.id", "shared-admin-id");
+        StrataConnectionFactory configured = new StrataConnectionFactory(properties);
+        try (Connection first = configured.createConnection(); Connection second = configured.createConnection()) {
+            Session one = first.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Session two = second.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Topic topic = one.createTopic("audit-trail");
+            MessageConsumer active = one.createDurableConsumer(topic, "auditor");
+            assertThatThrownBy(() -> two.createDurableConsumer(topic, "auditor"))
+                    .hasMessageContaining("already has an active consumer (in another connection)");
+            active.close();
+            two.createDurableConsumer(topic, "auditor").close();
+            two.unsubscribe("auditor");
+        }
+    }
+
     private static TextMessage coloured(Session session, String colour, String text) throws Exception {
         TextMessage message = session.createTextMessage(text);
         message.setStringProperty("colour", colour);
