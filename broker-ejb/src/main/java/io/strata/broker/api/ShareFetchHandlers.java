@@ -292,7 +292,7 @@ final class ShareFetchHandlers {
     private CompletableFuture<Void> fetchPartition(Fetch fetch, TopicIdPartition topicPartition) {
         long recordsLeft = fetch.data.maxRecords() - fetch.acquiredCount();
         long bytesLeft = fetch.data.maxBytes() - bytesRead(fetch);
-        if (recordsLeft <= 0 || bytesLeft <= 0) {
+        if ((recordsLeft <= 0 || bytesLeft <= 0) && fetch.data.maxRecords() != 0) {
             return CompletableFuture.completedFuture(null);
         }
         Partition partition = replicas.partition(topicPartition.topicPartition());
@@ -304,6 +304,16 @@ final class ShareFetchHandlers {
         }
         boolean minOneBatch = bytesRead(fetch) == 0;
         SharePartitionManager manager = share.partitions();
+        if (fetch.data.maxRecords() == 0) {
+            // A member that may not take records yet (a JMS consumer of a stopped connection opens its session so):
+            // its share partition is placed (share.auto.offset.reset applies now, so a new subscription keeps what
+            // is sent from here on) and nothing is acquired.
+            return manager.nextFetchOffset(fetch.groupId, topicPartition).thenAccept(position -> {
+                if (position.error() != Errors.NONE) {
+                    fail(fetch.answer(topicPartition), position.error(), position.message());
+                }
+            });
+        }
         return manager.nextFetchOffset(fetch.groupId, topicPartition).thenCompose(position -> {
             if (position.error() != Errors.NONE) {
                 fail(fetch.answer(topicPartition), position.error(), position.message());

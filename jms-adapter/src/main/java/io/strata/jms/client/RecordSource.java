@@ -29,6 +29,13 @@ interface RecordSource {
     /** Whether the selector is evaluated by the client (the broker evaluates it only for share groups). */
     boolean selectsLocally();
 
+    /**
+     * Whether to stop taking records ({@code true}: the connection is stopped) or take them again: a share group's
+     * member acquires none while paused, so that the queue's other consumers get them. Records fetched already stay.
+     */
+    default void paused(boolean paused) {
+    }
+
     /** Stops reading; a share group gets back what this member held and did not accept. */
     void close();
 

@@ -88,6 +88,11 @@ final class ShareGroupSource implements RecordSource {
     }
 
     @Override
+    public void paused(boolean paused) {
+        engine.paused(paused);
+    }
+
+    @Override
     public boolean selectsLocally() {
         return false;
     }

@@ -206,6 +206,16 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
             started = true;
             deliveryState.notifyAll();
         }
+        pauseConsumers(false);
+    }
+
+    /** Share-group consumers take records only while the connection is started. */
+    private void pauseConsumers(boolean paused) {
+        for (StrataSession session : sessions) {
+            for (StrataMessageConsumer consumer : session.consumers()) {
+                consumer.source().paused(paused);
+            }
+        }
     }
 
     /** Pauses delivery; returns once the message listeners in progress returned (JMS 3.1 section 6.1.5). */
@@ -219,6 +229,7 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
         synchronized (deliveryState) {
             started = false;
         }
+        pauseConsumers(true);
         for (StrataSession session : sessions) {
             session.awaitListenerIdle();
         }

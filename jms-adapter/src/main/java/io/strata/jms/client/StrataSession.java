@@ -552,7 +552,8 @@ public final class StrataSession implements QueueSession, TopicSession {
             shareSettings = shareSettings.withSelector(selector.text());
         }
         try {
-            return new ShareGroupSource(StrataShareConsumer.open(shareSettings));
+            // A consumer of a stopped connection joins without taking records: the queue's other consumers get them.
+            return new ShareGroupSource(StrataShareConsumer.open(shareSettings, !connection.started()));
         } catch (InvalidShareFilterException e) {
             throw JmsErrors.withCause(new InvalidSelectorException("the broker refused the message selector \""
                     + e.selector() + "\": " + e.getMessage()), e);
@@ -561,8 +562,15 @@ public final class StrataSession implements QueueSession, TopicSession {
         }
     }
 
+    /** The session's open consumers (a live, thread-safe view). */
+    List<StrataMessageConsumer> consumers() {
+        return consumers;
+    }
+
     private StrataMessageConsumer add(StrataMessageConsumer consumer) {
         consumers.add(consumer);
+        // The connection may have started or stopped while the consumer was opened paused or not.
+        consumer.source().paused(!connection.started());
         return consumer;
     }
 

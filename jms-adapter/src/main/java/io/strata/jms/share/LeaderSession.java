@@ -147,8 +147,12 @@ final class LeaderSession {
         closing = true;
     }
 
-    /** Sends what is due, if nothing is in flight: an explicit acknowledgement, else a fetch, else the close. */
-    void poll(long nowMs, boolean fetching) {
+    /**
+     * Sends what is due, if nothing is in flight: an explicit acknowledgement, else a fetch, else the close. A paused
+     * member ({@code paused}) opens its session with a fetch of no records (which places its share partitions, so
+     * that a new subscription keeps what is sent from then on) and then sends only acknowledgements.
+     */
+    void poll(long nowMs, boolean fetching, boolean paused) {
         if (inFlight || closed || nowMs < nextAttemptMs) {
             return;
         }
@@ -166,6 +170,12 @@ final class LeaderSession {
             return;
         } else if (closing || (wanted.isEmpty() && open())) {
             sendClose(nowMs);
+        } else if (fetching && paused && !wanted.isEmpty()) {
+            if (!open()) {
+                sendFetch(nowMs, 0, context.settings().fetchMaxBytes());
+            } else if (!pending.isEmpty()) {
+                explicit.addLast(new Piece(null, takePending(), 0));
+            }
         } else if (fetching && !wanted.isEmpty()) {
             int records = Math.min(context.settings().fetchMaxRecords(), context.buffer().roomRecords());
             long bytes = Math.min(context.settings().fetchMaxBytes(), context.buffer().roomBytes());
@@ -197,7 +207,8 @@ final class LeaderSession {
         // A fetch that opens a session may not acknowledge: what was pending belonged to a session that is gone.
         Acknowledgements acknowledgements = opening ? new Acknowledgements() : takePending();
         ShareFetchRequest.Builder request = ShareFetchRequest.Builder.forConsumer(context.groupId(),
-                new ShareRequestMetadata(context.memberId(), epoch), context.settings().fetchMaxWaitMs(), 1,
+                new ShareRequestMetadata(context.memberId(), epoch), context.settings().fetchMaxWaitMs(),
+                maxRecords == 0 ? 0 : 1, // a fetch of no records is answered at once
                 maxBytes, maxRecords, maxRecords, (byte) 0, false, opening ? new ArrayList<>(wanted) : added,
                 opening ? List.of() : forgotten, acknowledgements.toFetchBatches());
         if (opening && selector != null) {

@@ -74,6 +74,8 @@ final class ShareNetworkThread implements Runnable {
     private final ArrayDeque<AcknowledgeCommand> commandsIn = new ArrayDeque<>();
     private volatile int pendingInSessions;
     private volatile boolean closeRequested;
+    /** While true the member acquires no records (its JMS connection is stopped); it stays in the group. */
+    private volatile boolean paused;
 
     /** Completes when the member is in the group, its topics exist and its sessions are open; or fails. */
     final CompletableFuture<Void> ready = new CompletableFuture<>();
@@ -177,6 +179,12 @@ final class ShareNetworkThread implements Runnable {
         client.wakeup();
     }
 
+    /** Stops or resumes acquiring records; what is buffered stays the member's. */
+    void paused(boolean paused) {
+        this.paused = paused;
+        client.wakeup();
+    }
+
     void requestClose() {
         closeRequested = true;
         client.wakeup();
@@ -231,7 +239,7 @@ final class ShareNetworkThread implements Runnable {
         assignLeaders();
         for (Iterator<LeaderSession> it = sessions.values().iterator(); it.hasNext(); ) {
             LeaderSession session = it.next();
-            session.poll(nowMs, running);
+            session.poll(nowMs, running, paused);
             if (session.closed() && session.idle()) {
                 it.remove();
             }

@@ -65,7 +65,16 @@ public final class StrataShareConsumer implements AutoCloseable {
      * @throws TimeoutException    when the group did not take the member in time
      */
     public static StrataShareConsumer open(ShareConsumerSettings settings) {
+        return open(settings, false);
+    }
+
+    /**
+     * As {@link #open(ShareConsumerSettings)}, paused from the start when {@code paused}: the member joins and
+     * opens its sessions (its share partitions placed) but acquires no records until {@link #paused paused(false)}.
+     */
+    public static StrataShareConsumer open(ShareConsumerSettings settings, boolean paused) {
         StrataShareConsumer consumer = new StrataShareConsumer(Objects.requireNonNull(settings, "settings"));
+        consumer.network.paused(paused);
         consumer.thread.start();
         try {
             consumer.network.ready.get(settings.openTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -83,6 +92,14 @@ public final class StrataShareConsumer implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new org.apache.kafka.common.errors.InterruptException(e);
         }
+    }
+
+    /**
+     * Stops ({@code true}) or resumes acquiring records, as a JMS connection's stop and start do; the member stays in
+     * the group and its acknowledgements still go out. Records already fetched stay buffered for {@link #poll}.
+     */
+    public void paused(boolean paused) {
+        network.paused(paused);
     }
 
     /** The member id this engine generated and joined with. */

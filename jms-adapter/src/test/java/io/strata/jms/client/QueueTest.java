@@ -55,6 +55,37 @@ import static org.awaitility.Awaitility.await;
 class QueueTest extends OneBrokerTest {
 
     @Test
+    void aConsumerOfAStoppedConnectionLeavesTheQueuesMessagesToTheOthers() throws Exception {
+        try (Connection stopped = factory.createConnection(); Connection running = factory.createConnection()) {
+            Session idle = stopped.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Queue queue = idle.createQueue("stopped-consumer");
+            MessageConsumer held = idle.createConsumer(queue); // its connection never started
+            Session active = running.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageConsumer working = active.createConsumer(queue);
+            running.start();
+            MessageProducer producer = active.createProducer(queue);
+            for (int i = 0; i < 5; i++) {
+                producer.send(active.createTextMessage("m" + i));
+            }
+            List<String> got = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                Message message = working.receive(RECEIVE_MS);
+                assertThat(message).as("message " + i + " (the stopped consumer must not hold it)").isNotNull();
+                got.add(((TextMessage) message).getText());
+            }
+            assertThat(got).containsExactly("m0", "m1", "m2", "m3", "m4");
+
+            // Stopped after it started: the running consumer gets what is sent then, the stopped one nothing.
+            stopped.start();
+            stopped.stop();
+            producer.send(active.createTextMessage("m5"));
+            assertThat(((TextMessage) working.receive(RECEIVE_MS)).getText()).isEqualTo("m5");
+            stopped.start();
+            assertThat(held.receive(500)).isNull();
+        }
+    }
+
+    @Test
     void everyMessageTypeCrossesAQueueWithItsHeadersAndProperties() throws Exception {
         try (Connection connection = factory.createConnection()) {
             Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);

@@ -226,6 +226,24 @@ class TopicTest extends OneBrokerTest {
     }
 
     @Test
+    void aDurableSubscriptionMadeOnAStoppedConnectionKeepsWhatIsSentBeforeTheStart() throws Exception {
+        try (Connection connection = factory.createConnection()) {
+            connection.setClientID("late-starter");
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Topic topic = session.createTopic("early-news");
+            MessageConsumer durable = session.createDurableConsumer(topic, "reader");
+            MessageConsumer shared = session.createSharedConsumer(topic, "readers");
+            session.createProducer(topic).send(session.createTextMessage("before start"));
+            connection.start();
+            assertThat(texts(durable, 1)).containsExactly("before start");
+            assertThat(texts(shared, 1)).containsExactly("before start");
+            durable.close();
+            shared.close();
+            session.unsubscribe("reader");
+        }
+    }
+
+    @Test
     void anUnsharedDurableSubscriptionNeedsAClientId() throws Exception {
         try (Connection connection = factory.createConnection()) {
             Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
