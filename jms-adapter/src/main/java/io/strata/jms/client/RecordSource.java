@@ -36,6 +36,10 @@ interface RecordSource {
     default void paused(boolean paused) {
     }
 
+    /** Whether the consumer has a message listener (which wants records whenever the connection is started). */
+    default void listening(boolean listening) {
+    }
+
     /** Stops reading; a share group gets back what this member held and did not accept. */
     void close();
 

@@ -9,6 +9,7 @@ import org.apache.kafka.clients.consumer.AcknowledgeType;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A consumer's records from a share group, through Strata's share-group engine: one member per JMS consumer, the
@@ -19,13 +20,50 @@ final class ShareGroupSource implements RecordSource {
     private static final Duration ACKNOWLEDGE_TIMEOUT = Duration.ofSeconds(30);
 
     private final StrataShareConsumer engine;
+    /** Whether the connection is started. */
+    private volatile boolean started;
+    /** Whether the consumer has a message listener. */
+    private volatile boolean listening;
+    /** Receives (or the listener thread's polls) waiting on the engine now. */
+    private final AtomicInteger polling = new AtomicInteger();
+    /** What the engine was last told, so that it is told only changes. */
+    private boolean enginePaused = true;
 
+    /** @param engine a share consumer opened paused, as this source starts */
     ShareGroupSource(StrataShareConsumer engine) {
         this.engine = engine;
     }
 
+    /**
+     * The member takes records only while the application wants some: its connection started, and a receive waiting
+     * or a message listener set. A queue's records then go to the consumers that ask for them, not to one that
+     * fetched ahead and is not reading (JMS applications often keep such a consumer open beside the one they use);
+     * a consumer that reads still gets up to its prefetch in each fetch.
+     */
+    private synchronized void updatePaused() {
+        boolean paused = !(started && (listening || polling.get() > 0));
+        if (paused != enginePaused) {
+            enginePaused = paused;
+            engine.paused(paused);
+        }
+    }
+
+    @Override
+    public void paused(boolean paused) {
+        started = !paused;
+        updatePaused();
+    }
+
+    @Override
+    public void listening(boolean listening) {
+        this.listening = listening;
+        updatePaused();
+    }
+
     @Override
     public Fetched poll(Duration timeout) throws JMSException {
+        polling.incrementAndGet();
+        updatePaused();
         try {
             List<ShareRecord> records = engine.poll(1, timeout);
             if (records.isEmpty()) {
@@ -38,6 +76,9 @@ final class ShareGroupSource implements RecordSource {
             return null;
         } catch (RuntimeException e) {
             throw JmsErrors.jms("the share group '" + engine.settings().groupId() + "' cannot deliver", e);
+        } finally {
+            polling.decrementAndGet();
+            updatePaused();
         }
     }
 
@@ -85,11 +126,6 @@ final class ShareGroupSource implements RecordSource {
                         + " delivered again)", result.error().name());
             }
         }
-    }
-
-    @Override
-    public void paused(boolean paused) {
-        engine.paused(paused);
     }
 
     @Override

@@ -75,6 +75,7 @@ public final class StrataMessageConsumer implements QueueReceiver, TopicSubscrib
     public void setMessageListener(MessageListener listener) throws JMSException {
         checkOpen();
         this.listener = listener;
+        source.listening(listener != null);
         session.listenerChanged();
     }
 

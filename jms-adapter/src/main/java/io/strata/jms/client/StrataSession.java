@@ -552,8 +552,8 @@ public final class StrataSession implements QueueSession, TopicSession {
             shareSettings = shareSettings.withSelector(selector.text());
         }
         try {
-            // A consumer of a stopped connection joins without taking records: the queue's other consumers get them.
-            return new ShareGroupSource(StrataShareConsumer.open(shareSettings, !connection.started()));
+            // Opened paused: it takes records once the application asks for some (ShareGroupSource).
+            return new ShareGroupSource(StrataShareConsumer.open(shareSettings, true));
         } catch (InvalidShareFilterException e) {
             throw JmsErrors.withCause(new InvalidSelectorException("the broker refused the message selector \""
                     + e.selector() + "\": " + e.getMessage()), e);

@@ -182,7 +182,9 @@ final class ShareNetworkThread implements Runnable {
     /** Stops or resumes acquiring records; what is buffered stays the member's. */
     void paused(boolean paused) {
         this.paused = paused;
-        client.wakeup();
+        if (!paused) {
+            client.wakeup();
+        }
     }
 
     void requestClose() {
