@@ -78,6 +78,19 @@ final class Names {
         return group.startsWith("jms:shared:");
     }
 
+    /**
+     * What identifies a subscription in JMS, its kind, client id and name without its topic ({@code jms:shared::C:S}
+     * for {@code jms:shared:T:C:S}); null for a group that is not a subscription's.
+     */
+    static String subscriptionIdentity(String group) {
+        if (group == null || !group.startsWith("jms:")) {
+            return null;
+        }
+        int kindEnd = group.indexOf(':', 4);
+        int topicEnd = kindEnd < 0 ? -1 : group.indexOf(':', kindEnd + 1);
+        return topicEnd < 0 ? null : group.substring(0, kindEnd + 1) + group.substring(topicEnd);
+    }
+
     private static String escape(String clientId) {
         return clientId == null ? "" : clientId.replace("%", "%25").replace(":", "%3A");
     }

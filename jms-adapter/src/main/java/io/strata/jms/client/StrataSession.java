@@ -477,6 +477,7 @@ public final class StrataSession implements QueueSession, TopicSession {
         String topicName = topicOf(topic);
         connection.temporaries().checkConsumable(topicName, "topic");
         LocalSelector selector = LocalSelector.parse(messageSelector);
+        checkNoConflictingConsumer(group, name, messageSelector);
         connection.ensureTopic(topicName, "topic");
         if (durable) {
             connection.defineDurableSubscription(group, name, messageSelector, noLocal);
@@ -484,6 +485,32 @@ public final class StrataSession implements QueueSession, TopicSession {
         connection.configureSubscriptionGroup(group);
         return add(new StrataMessageConsumer(this, topic, selector, noLocal, openShareGroup(group, topicName,
                 selector), group));
+    }
+
+    /**
+     * JMS 3.1 (createSharedConsumer, createSharedDurableConsumer): a subscription with an active consumer cannot be
+     * used with another topic or selector; this connection's consumers are checked here (a durable subscription's
+     * selector is also checked by the broker, {@link DurableSubscriptionDefinitions}).
+     */
+    private void checkNoConflictingConsumer(String group, String name, String messageSelector) throws JMSException {
+        String identity = Names.subscriptionIdentity(group);
+        String selector = messageSelector == null ? "" : messageSelector.strip();
+        for (StrataSession session : connection.sessions()) {
+            for (StrataMessageConsumer consumer : session.consumers()) {
+                String other = consumer.subscriptionGroup();
+                if (identity == null || !identity.equals(Names.subscriptionIdentity(other))) {
+                    continue;
+                }
+                String otherSelector = consumer.getMessageSelector() == null ? ""
+                        : consumer.getMessageSelector().strip();
+                if (!other.equals(group) || !otherSelector.equals(selector)) {
+                    throw new JMSException("the subscription '" + name + "' has an active consumer "
+                            + (other.equals(group) ? "with the selector \"" + otherSelector + "\""
+                            : "on another topic (share group " + other + ")")
+                            + "; it cannot be used with another topic or selector until that consumer is closed");
+                }
+            }
+        }
     }
 
     /**

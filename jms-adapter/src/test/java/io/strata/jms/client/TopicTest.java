@@ -244,6 +244,23 @@ class TopicTest extends OneBrokerTest {
     }
 
     @Test
+    void aSharedSubscriptionWithAnActiveConsumerRefusesAnotherTopicOrSelector() throws Exception {
+        try (Connection connection = factory.createConnection()) {
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Topic first = session.createTopic("weather");
+            Topic second = session.createTopic("traffic");
+            MessageConsumer active = session.createSharedConsumer(first, "news");
+            assertThatThrownBy(() -> session.createSharedConsumer(second, "news"))
+                    .isInstanceOf(jakarta.jms.JMSException.class).hasMessageContaining("on another topic");
+            assertThatThrownBy(() -> session.createSharedConsumer(first, "news", "urgent = TRUE"))
+                    .isInstanceOf(jakarta.jms.JMSException.class).hasMessageContaining("with the selector");
+            session.createSharedConsumer(first, "news").close(); // the same subscription: a second consumer
+            active.close();
+            session.createSharedConsumer(second, "news").close(); // none active: any topic
+        }
+    }
+
+    @Test
     void anUnsharedDurableSubscriptionNeedsAClientId() throws Exception {
         try (Connection connection = factory.createConnection()) {
             Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
