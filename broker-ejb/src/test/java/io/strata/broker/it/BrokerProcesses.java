@@ -24,9 +24,11 @@ import static org.awaitility.Awaitility.await;
  * broker's output is appended to {@code target/<logFolder>/broker-N.log}, kept after the test, with a mark before
  * each start; a new instance starts the logs over.
  *
+ * <p>Public for the JMS provider's failover tests (jms-adapter), which drive a cluster of these from another package.
+ *
  * <p>Not thread-safe; one test drives it.
  */
-final class BrokerProcesses implements AutoCloseable {
+public final class BrokerProcesses implements AutoCloseable {
 
     /** Written to a broker's log before each start of it. */
     static final String START_MARK = "--- start";
@@ -40,12 +42,13 @@ final class BrokerProcesses implements AutoCloseable {
     private final Map<Integer, Integer> hazelcastPorts = new HashMap<>();
     private final Map<String, Object> overrides;
 
-    BrokerProcesses(Path dataDir, String logFolder, int count) throws IOException {
+    public BrokerProcesses(Path dataDir, String logFolder, int count) throws IOException {
         this(dataDir, logFolder, count, Map.of());
     }
 
     /** Brokers with {@code overrides} on top of the settings every test here uses. */
-    BrokerProcesses(Path dataDir, String logFolder, int count, Map<String, Object> overrides) throws IOException {
+    public BrokerProcesses(Path dataDir, String logFolder, int count, Map<String, Object> overrides)
+            throws IOException {
         this.overrides = Map.copyOf(overrides);
         this.dataDir = dataDir;
         this.logFolder = logFolder;
@@ -59,7 +62,7 @@ final class BrokerProcesses implements AutoCloseable {
     }
 
     /** Starts broker {@code id} on its ports and data directory. */
-    void start(int id) throws IOException {
+    public void start(int id) throws IOException {
         StringBuilder members = new StringBuilder("tcpip:");
         for (int other = 1; other <= count; other++) {
             members.append(other == 1 ? "" : ",").append("127.0.0.1:").append(hazelcastPorts.get(other));
@@ -98,7 +101,7 @@ final class BrokerProcesses implements AutoCloseable {
      * Starts every broker and waits until each is in the controller quorum and a client sees all of them: the cluster
      * a test begins from.
      */
-    void startAll(Duration atMost) throws IOException {
+    public void startAll(Duration atMost) throws IOException {
         for (int id = 1; id <= count; id++) {
             start(id);
         }
@@ -112,7 +115,7 @@ final class BrokerProcesses implements AutoCloseable {
     }
 
     /** Creates {@code topics}, each with {@code partitions} partitions on every broker and {@code configs}. */
-    void createTopics(int partitions, Map<String, String> configs, String... topics) throws Exception {
+    public void createTopics(int partitions, Map<String, String> configs, String... topics) throws Exception {
         List<NewTopic> newTopics = new ArrayList<>();
         for (String topic : topics) {
             newTopics.add(new NewTopic(topic, partitions, (short) count).configs(configs));
@@ -135,7 +138,7 @@ final class BrokerProcesses implements AutoCloseable {
     }
 
     /** Kills broker {@code id} with SIGKILL and waits until its JVM is gone. */
-    void kill(int id) throws InterruptedException {
+    public void kill(int id) throws InterruptedException {
         Process process = processes.remove(id);
         process.destroyForcibly();
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
@@ -144,7 +147,7 @@ final class BrokerProcesses implements AutoCloseable {
     }
 
     /** Kills the brokers {@code ids} with SIGKILL together, then waits until their JVMs are gone. */
-    void killTogether(int... ids) throws InterruptedException {
+    public void killTogether(int... ids) throws InterruptedException {
         List<Process> dying = new ArrayList<>();
         for (int id : ids) {
             Process process = processes.remove(id);
@@ -167,7 +170,7 @@ final class BrokerProcesses implements AutoCloseable {
     }
 
     /** Waits until broker {@code id}, since its last start, logged that it is in every CP group. */
-    void awaitInControllerQuorum(int id, Duration atMost) {
+    public void awaitInControllerQuorum(int id, Duration atMost) {
         String line = "Broker " + id + " is in every CP group";
         await("broker " + id + " in every CP group").atMost(atMost).until(() -> {
             String log = Files.readString(logOf(id));
@@ -191,7 +194,7 @@ final class BrokerProcesses implements AutoCloseable {
         return highest;
     }
 
-    String bootstrapServers() {
+    public String bootstrapServers() {
         StringBuilder servers = new StringBuilder();
         for (int id = 1; id <= count; id++) {
             servers.append(id == 1 ? "" : ",").append("127.0.0.1:").append(kafkaPorts.get(id));
@@ -199,7 +202,7 @@ final class BrokerProcesses implements AutoCloseable {
         return servers.toString();
     }
 
-    Admin admin() {
+    public Admin admin() {
         return Admin.create(Map.of("bootstrap.servers", bootstrapServers(), "request.timeout.ms", 10_000,
                 "default.api.timeout.ms", 20_000));
     }

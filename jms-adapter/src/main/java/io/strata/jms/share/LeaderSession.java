@@ -156,6 +156,12 @@ final class LeaderSession {
         if (inFlight || closed || nowMs < nextAttemptMs) {
             return;
         }
+        if (!open() && explicit.isEmpty() && (closing || wanted.isEmpty())) {
+            // Nothing at this leader to close or acknowledge: done without connecting, so that a broker that died
+            // (its partitions moved) is not dialled again and again.
+            sendClose(nowMs);
+            return;
+        }
         if (!context.client().ready(node, nowMs)) {
             if (context.client().connectionFailed(node) && (open() || !explicit.isEmpty())) {
                 lost("the connection to broker " + node.id() + " failed", nowMs);

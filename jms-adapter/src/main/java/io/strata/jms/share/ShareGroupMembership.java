@@ -135,11 +135,15 @@ final class ShareGroupMembership {
             findCoordinator(nowMs);
             return;
         }
-        if (client.connectionFailed(coordinator)) {
-            coordinatorLost(nowMs, "the connection to it failed");
+        // ready() first: it connects a coordinator whose connection was closed (coordinatorLost closes it when the
+        // coordinator moves), so that a lookup naming the same broker again is not taken for a failed connection.
+        if (!client.ready(coordinator, nowMs)) {
+            if (client.connectionFailed(coordinator)) {
+                coordinatorLost(nowMs, "the connection to it failed");
+            }
             return;
         }
-        if ((leaving || nowMs >= nextHeartbeatMs) && client.ready(coordinator, nowMs)) {
+        if (leaving || nowMs >= nextHeartbeatMs) {
             heartbeat(nowMs);
         }
     }
