@@ -40,21 +40,21 @@ class LeaderSessionTest {
         AtomicLong sessionIds = new AtomicLong();
         LeaderSession session = new LeaderSession(context, LEADER, sessionIds::incrementAndGet);
         session.want(Set.of(ORDERS));
-        long nowMs = network.answer(ms -> session.poll(ms, true), 0, ApiKeys.SHARE_FETCH, emptyFetch());
+        long nowMs = network.answer(ms -> session.poll(ms, true, false), 0, ApiKeys.SHARE_FETCH, emptyFetch());
         assertThat(session.open()).isTrue();
 
         // The leader dies; the session finds its connection failed, and the partition moves to another broker.
         network.kill(LEADER);
         for (int turn = 0; turn < 5; turn++) {
             nowMs += 200;
-            session.poll(nowMs, true);
+            session.poll(nowMs, true, false);
         }
         assertThat(session.open()).as("the session is lost with its broker").isFalse();
         session.want(Set.of());
         int dialledBefore = network.readyCalls(LEADER);
         for (int turn = 0; turn < 20; turn++) {
             nowMs += 200;
-            session.poll(nowMs, true);
+            session.poll(nowMs, true, false);
         }
 
         assertThat(session.closed()).as("nothing left to do at the dead broker: closed").isTrue();
