@@ -36,6 +36,19 @@ interface RecordSource {
     default void paused(boolean paused) {
     }
 
+    /**
+     * How often records held back (a delivery delay not reached yet) must be renewed so that the group keeps them for
+     * this consumer; {@code Long.MAX_VALUE} when nothing needs renewing (no group).
+     */
+    default long renewIntervalMs() {
+        return Long.MAX_VALUE;
+    }
+
+    /** Renews the hold on {@code deliveries}; returns those still this consumer's (the others went back). */
+    default List<Delivery> renew(List<Delivery> deliveries) throws JMSException {
+        return deliveries;
+    }
+
     /** Whether the consumer has a message listener (which wants records whenever the connection is started). */
     default void listening(boolean listening) {
     }

@@ -128,6 +128,33 @@ final class ShareGroupSource implements RecordSource {
         }
     }
 
+    /** A third of the lock duration, so that a renewal a little late still comes in time. */
+    @Override
+    public long renewIntervalMs() {
+        long lockMs = engine.acquisitionLockTimeoutMs();
+        return lockMs <= 0 ? 1_000 : Math.max(100, lockMs / 3);
+    }
+
+    @Override
+    public List<Delivery> renew(List<Delivery> deliveries) throws JMSException {
+        List<ShareRecord> records = deliveries.stream().map(delivery -> delivery.shareRecord).toList();
+        List<AcknowledgementResult> results;
+        try {
+            results = engine.acknowledgeSync(records, AcknowledgeType.RENEW, ACKNOWLEDGE_TIMEOUT);
+        } catch (RuntimeException e) {
+            throw JmsErrors.jms(records.size() + " delayed messages of share group '" + engine.settings().groupId()
+                    + "' could not be kept", e);
+        }
+        java.util.Set<String> lost = new java.util.HashSet<>();
+        for (AcknowledgementResult result : results) {
+            if (!result.succeeded()) {
+                result.offsets().forEach(offset -> lost.add(result.topicPartition().topicPartition() + "@" + offset));
+            }
+        }
+        return deliveries.stream().filter(delivery -> !lost.contains(delivery.shareRecord.topicPartition()
+                .topicPartition() + "@" + delivery.shareRecord.offset())).toList();
+    }
+
     @Override
     public boolean selectsLocally() {
         return false;

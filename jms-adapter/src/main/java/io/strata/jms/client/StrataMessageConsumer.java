@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.List;
 import java.util.PriorityQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -47,6 +48,8 @@ public final class StrataMessageConsumer implements QueueReceiver, TopicSubscrib
             Comparator.comparingLong(StrataMessageConsumer::deliveryTime));
     private volatile MessageListener listener;
     private volatile boolean closed;
+    /** When the records in {@link #delayed} were last renewed. */
+    private long delayedRenewedMs;
 
     StrataMessageConsumer(StrataSession session, Destination destination, LocalSelector selector, boolean noLocal,
                           RecordSource source, String subscriptionGroup) {
@@ -183,11 +186,17 @@ public final class StrataMessageConsumer implements QueueReceiver, TopicSubscrib
             }
             long now = System.currentTimeMillis();
             if (!delayed.isEmpty() && deliveryTime(delayed.peek()) <= now) {
-                return delayed.poll();
+                Delivery due = delayed.poll();
+                if (!source.renew(List.of(due)).isEmpty()) {
+                    return due; // still this consumer's: its lock did not run out while it waited
+                }
+                continue;
             }
+            renewDelayed(now);
             long waitNanos = Math.max(0, Math.min(deadlineNanos - System.nanoTime(), POLL_SLICE.toNanos()));
             if (!delayed.isEmpty()) {
-                waitNanos = Math.min(waitNanos, TimeUnit.MILLISECONDS.toNanos(deliveryTime(delayed.peek()) - now));
+                waitNanos = Math.min(waitNanos, TimeUnit.MILLISECONDS.toNanos(Math.min(
+                        deliveryTime(delayed.peek()) - now, source.renewIntervalMs())));
             }
             RecordSource.Fetched fetched = source.poll(Duration.ofNanos(waitNanos));
             if (fetched == null) {
@@ -204,6 +213,21 @@ public final class StrataMessageConsumer implements QueueReceiver, TopicSubscrib
             }
         }
         return null;
+    }
+
+    /**
+     * Keeps the records held back for their delivery time this consumer's: a share group takes a record back when its
+     * acquisition lock runs out, and would deliver it again, to this consumer or another, before its time.
+     */
+    private void renewDelayed(long nowMs) throws JMSException {
+        if (delayed.isEmpty() || nowMs - delayedRenewedMs < source.renewIntervalMs()) {
+            return;
+        }
+        delayedRenewedMs = nowMs;
+        List<Delivery> held = source.renew(List.copyOf(delayed));
+        if (held.size() != delayed.size()) {
+            delayed.retainAll(held);
+        }
     }
 
     /** Whether the application gets it; what it does not get is accepted (dropped), as JMS says for each case. */

@@ -260,6 +260,7 @@ final class LeaderSession {
         inSession.addAll(added);
         forgotten.forEach(inSession::remove);
         long lockDeadlineMs = sentMs + data.acquisitionLockTimeoutMs();
+        context.buffer().lockTimeoutMs(data.acquisitionLockTimeoutMs());
         Map<Uuid, String> names = context.metadata().topicNames();
         for (ShareFetchResponseData.ShareFetchableTopicResponse topic : data.responses()) {
             for (ShareFetchResponseData.PartitionData partition : topic.partitions()) {

@@ -28,6 +28,8 @@ final class RecordBuffer {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final ArrayDeque<Entry> entries = new ArrayDeque<>();
+    /** The acquisition lock duration the leaders last gave (ShareFetch's AcquisitionLockTimeoutMs); 0 until one. */
+    private volatile long lockTimeoutMs;
     private long bytes;
     /** Bumped by {@link #wakeup()}: a waiting poll returns early. */
     private long wakeups;
@@ -35,6 +37,16 @@ final class RecordBuffer {
     RecordBuffer(int recordsMax, long bytesMax) {
         this.recordsMax = recordsMax;
         this.bytesMax = bytesMax;
+    }
+
+    void lockTimeoutMs(long lockTimeoutMs) {
+        if (lockTimeoutMs > 0) {
+            this.lockTimeoutMs = lockTimeoutMs;
+        }
+    }
+
+    long lockTimeoutMs() {
+        return lockTimeoutMs;
     }
 
     int roomRecords() {

@@ -102,6 +102,15 @@ public final class StrataShareConsumer implements AutoCloseable {
         network.paused(paused);
     }
 
+    /**
+     * How long the group's leaders lock the records they hand this member (the last ShareFetch's
+     * AcquisitionLockTimeoutMs), 0 before the first: a record held longer than that without a RENEW may go to
+     * another member.
+     */
+    public long acquisitionLockTimeoutMs() {
+        return buffer.lockTimeoutMs();
+    }
+
     /** The member id this engine generated and joined with. */
     public Uuid memberId() {
         return memberId;

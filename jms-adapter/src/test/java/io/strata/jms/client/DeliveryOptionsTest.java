@@ -65,6 +65,38 @@ class DeliveryOptionsTest extends OneBrokerTest {
     }
 
     @Test
+    void aDelayedMessageHeldLongerThanItsLockIsDeliveredOnceAndAReSentOneWaitsAgain() throws Exception {
+        try (Connection connection = factory.createConnection(); Admin admin = broker.admin()) {
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Queue queue = session.createQueue("delayed-past-lock");
+            MessageConsumer consumer = session.createConsumer(queue);
+            // The group locks what it hands out for 1 s; the delay is longer, so the consumer must keep renewing.
+            admin.incrementalAlterConfigs(Map.of(new org.apache.kafka.common.config.ConfigResource(
+                    org.apache.kafka.common.config.ConfigResource.Type.GROUP, "delayed-past-lock"), List.of(
+                    new org.apache.kafka.clients.admin.AlterConfigOp(new org.apache.kafka.clients.admin.ConfigEntry(
+                            "share.record.lock.duration.ms", "1000"),
+                            org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)))).all().get();
+            connection.start();
+            MessageProducer producer = session.createProducer(queue);
+            producer.setDeliveryDelay(4_000);
+            producer.send(session.createTextMessage("much later"));
+
+            assertThat(consumer.receive(2_500)).as("not before its delivery time").isNull();
+            Message received = consumer.receive(RECEIVE_MS);
+            assertThat(((TextMessage) received).getText()).isEqualTo("much later");
+            assertThat(received.getJMSRedelivered()).as("kept by the consumer, not handed out again").isFalse();
+
+            // Sent again with a delay, the received message waits its new delay, and the first copy is gone.
+            long resentAt = System.currentTimeMillis();
+            producer.send(received);
+            Message again = consumer.receive(RECEIVE_MS);
+            assertThat(again).isNotNull();
+            assertThat(System.currentTimeMillis()).isGreaterThanOrEqualTo(resentAt + 4_000);
+            assertThat(consumer.receive(1_500)).as("each send once").isNull();
+        }
+    }
+
+    @Test
     void anExpiredMessageIsNotDeliveredAndLeavesTheShareGroup() throws Exception {
         try (Connection connection = factory.createConnection(); Admin admin = broker.admin()) {
             Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
