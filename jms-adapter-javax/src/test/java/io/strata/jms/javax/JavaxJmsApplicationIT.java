@@ -47,12 +47,14 @@ class JavaxJmsApplicationIT {
 
     @BeforeAll
     static void startBrokerAndLookUpTheFactory() throws Exception {
-        // Share groups that heartbeat every second, as jms-adapter's own tests run them, and a transaction log of a
-        // few partitions, which the first transacted session creates (50 would take seconds).
+        // Share groups that heartbeat every second, as jms-adapter's own tests run them, and share-group state and
+        // transaction logs of a few partitions, which the first share consumer and transacted session create (50, the
+        // default, take seconds).
         broker = TestBroker.start(dir, Map.of(
                 "group.share.min.record.lock.duration.ms", 1000,
                 "group.share.min.heartbeat.interval.ms", 500,
                 "group.share.heartbeat.interval.ms", 1000,
+                "share.coordinator.state.topic.num.partitions", 3,
                 "transaction.state.log.num.partitions", 3));
         Hashtable<String, Object> brokerAddress = new Hashtable<>();
         brokerAddress.put("connectionFactory.ConnectionFactory", broker.bootstrapServers());

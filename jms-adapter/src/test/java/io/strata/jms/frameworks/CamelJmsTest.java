@@ -2,6 +2,7 @@ package io.strata.jms.frameworks;
 
 import jakarta.jms.Connection;
 import jakarta.jms.MessageConsumer;
+import jakarta.jms.Queue;
 import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
 import org.apache.camel.CamelContext;
@@ -37,7 +38,8 @@ class CamelJmsTest extends FrameworkTest {
         jms.getConfiguration().setTransacted(true);
         jms.getConfiguration().setLazyCreateTransactionManager(false);
         jms.getConfiguration().setReceiveTimeout(500);
-        try (CamelContext camel = new DefaultCamelContext()) {
+        CamelContext camel = new DefaultCamelContext();
+        try {
             camel.addComponent("jms", jms);
             camel.addRoutes(new RouteBuilder() {
                 @Override
@@ -55,19 +57,28 @@ class CamelJmsTest extends FrameworkTest {
             List<String> invoices = new ArrayList<>();
             try (Connection connection = factory.createConnection()) {
                 Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
-                MessageConsumer consumer = session.createConsumer(session.createQueue("camel-invoices"));
+                MessageConsumer invoiceReader = session.createConsumer(session.createQueue("camel-invoices"));
                 connection.start();
                 for (int i = 0; i < count; i++) {
-                    TextMessage invoice = (TextMessage) consumer.receive(RECEIVE_MS);
+                    TextMessage invoice = (TextMessage) invoiceReader.receive(RECEIVE_MS);
                     assertThat(invoice).as("invoice " + i + " of " + count + " (so far " + invoices + ")").isNotNull();
                     invoices.add(invoice.getText());
                 }
-                assertThat(consumer.receive(500)).as("no invoice twice").isNull();
+                assertThat(invoiceReader.receive(500)).as("no invoice twice").isNull();
+
+                // The route's consumers close: an order they did not commit would be back on camel-orders, before
+                // (at an earlier offset than) the one sent now.
+                camel.stop();
+                Queue orders = session.createQueue("camel-orders");
+                session.createProducer(orders).send(session.createTextMessage("the last order"));
+                TextMessage next = (TextMessage) session.createConsumer(orders).receive(RECEIVE_MS);
+                assertThat(next.getText()).as("every order was consumed by a commit").isEqualTo("the last order");
             }
 
             assertThat(invoices).containsExactlyInAnyOrderElementsOf(
                     IntStream.range(0, count).mapToObj(i -> "invoice for order " + i).toList());
         } finally {
+            camel.stop();
             caching.destroy();
         }
     }

@@ -29,12 +29,14 @@ abstract class FrameworkTest {
 
     @BeforeAll
     static void startBroker() {
-        // Share groups that heartbeat every second, as the provider's own tests run them, and a transaction log of a
-        // few partitions, which the first transacted session creates (50 would take seconds).
+        // Share groups that heartbeat every second, as the provider's own tests run them, and share-group state and
+        // transaction logs of a few partitions, which the first share consumer and transacted session create (50, the
+        // default, take seconds).
         broker = TestBroker.start(dir, Map.of(
                 "group.share.min.record.lock.duration.ms", 1000,
                 "group.share.min.heartbeat.interval.ms", 500,
                 "group.share.heartbeat.interval.ms", 1000,
+                "share.coordinator.state.topic.num.partitions", 3,
                 "transaction.state.log.num.partitions", 3));
         Properties properties = new Properties();
         properties.setProperty("bootstrap.servers", broker.bootstrapServers());
