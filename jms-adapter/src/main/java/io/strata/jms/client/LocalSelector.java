@@ -70,7 +70,17 @@ final class LocalSelector {
         }
     }
 
-    private record MessageView(Message message) implements Filterable {
+    /**
+     * A message as Artemis' selector reads it. A class, not a record: the Eclipse Transformer that makes the javax.jms
+     * jar does not rewrite a record's component types, so a record of a jakarta.jms type would keep that type there.
+     */
+    private static final class MessageView implements Filterable {
+        private final Message message;
+
+        MessageView(Message message) {
+            this.message = message;
+        }
+
         @Override
         public <T> T getBodyAs(Class<T> type) {
             return null;
