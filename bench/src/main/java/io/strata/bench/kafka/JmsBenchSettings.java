@@ -35,8 +35,8 @@ record JmsBenchSettings(List<String> brokers, List<JmsCase> cases, int messages,
     static final String ARTEMIS = ArtemisLauncher.NAME;
     static final List<String> BROKER_KINDS = List.of(STRATA, ARTEMIS);
 
-    static final int MESSAGES_DEFAULT = 30_000;
-    static final int SYNC_MESSAGES_DEFAULT = 5_000;
+    static final int MESSAGES_DEFAULT = 25_000;
+    static final int SYNC_MESSAGES_DEFAULT = 4_000;
     /** The warm-up is this fraction of a case's measured messages unless {@code --warmup-messages} says otherwise. */
     static final int WARMUP_DIVISOR = 5;
     static final int WINDOW_DEFAULT = 1_000;

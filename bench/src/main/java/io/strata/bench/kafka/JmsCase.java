@@ -131,4 +131,12 @@ record JmsCase(SendMode mode, DestinationKind destination, int consumers) {
     String destinationName() {
         return "bench-jms-" + id();
     }
+
+    /**
+     * The shared durable subscription's name, also one per case: Artemis names a shared subscription's queue after the
+     * subscription alone (without a client id), and refuses a second subscription of that name on another topic.
+     */
+    String subscriptionName() {
+        return destinationName() + "-sub";
+    }
 }

@@ -54,7 +54,6 @@ final class JmsLoad {
     static final String PHASE_PROPERTY = "benchPhase";
     static final String SEQUENCE_PROPERTY = "benchSeq";
     static final String SENT_NANOS_PROPERTY = "benchSentNanos";
-    static final String SUBSCRIPTION_NAME = "bench";
 
     private static final int PRIME = 0;
     private static final int WARMUP = 1;
@@ -216,7 +215,7 @@ final class JmsLoad {
         return switch (benchCase.destination()) {
             case QUEUE -> session.createConsumer(destination(session));
             case SHARED_SUBSCRIPTION -> session.createSharedDurableConsumer((Topic) destination(session),
-                    SUBSCRIPTION_NAME);
+                    benchCase.subscriptionName());
         };
     }
 

@@ -60,6 +60,17 @@ class JmsBenchSettingsTest {
     }
 
     @Test
+    void everyCaseHasADestinationAndASubscriptionNameOfItsOwn() {
+        List<JmsCase> cases = JmsCase.matrix();
+
+        // Artemis names a shared subscription's queue after the subscription alone and refuses a second on another
+        // topic, so one name for all cases fails every shared case after the first.
+        assertThat(cases.stream().map(JmsCase::subscriptionName)).doesNotHaveDuplicates();
+        assertThat(cases.stream().map(JmsCase::destinationName)).doesNotHaveDuplicates()
+                .allMatch(name -> name.matches("[a-zA-Z0-9._-]{1,249}"));
+    }
+
+    @Test
     void brokersAreRunInTheOrderGivenEachAtMostOnce() {
         assertThat(JmsBenchSettings.parse(new String[] {"--brokers", "artemis,strata"}, Map.of()).brokers())
                 .containsExactly("artemis", "strata");
