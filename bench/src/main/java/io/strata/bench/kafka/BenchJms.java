@@ -213,7 +213,7 @@ public final class BenchJms {
                 broker + ":", description)));
         loadAverages.forEach((broker, load) -> header.append(String.format(Locale.ROOT,
                 "load:    %s: 1-minute load average %s its run%n", broker, load)));
-        header.append(String.format(Locale.ROOT, "load:    %d case%s; per case %,d measured messages (%,d for"
+        header.append(String.format(Locale.ROOT, "run:     %d case%s; per case %,d measured messages (%,d for"
                         + " persistent-sync), warm-up %s, %d B BytesMessages, one producer, at most %,d unreceived%n",
                 cases.size(), cases.size() == 1 ? "" : "s", settings.messages(), settings.syncMessages(),
                 settings.warmupMessages().map(count -> String.format(Locale.ROOT, "%,d", count))
