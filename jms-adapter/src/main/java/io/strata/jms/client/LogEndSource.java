@@ -1,5 +1,6 @@
 package io.strata.jms.client;
 
+import io.strata.jms.share.PriorityBuffer;
 import jakarta.jms.JMSException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -9,8 +10,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
@@ -18,9 +17,11 @@ import java.util.Properties;
 /**
  * A non-durable unshared topic subscriber's records: a plain {@code KafkaConsumer} without a group, assigned every
  * partition the topic has when the subscriber is created and positioned at their ends then, so that it gets exactly
- * the records sent after it subscribed, and of those the committed ones (read_committed). Nothing is acknowledged
- * to the broker: a record is consumed once handed out; {@link #release} (recover) puts records back in front, one
- * delivery higher. Partitions added to the topic later are not read (documented).
+ * the records sent after it subscribed, and of those the committed ones (read_committed). The records of one poll
+ * (at most {@code bufferedRecordsMax}, the prefetch) are handed out highest JMSPriority first, in log order within a
+ * priority; the next poll is made once they are all handed out. Nothing is acknowledged to the broker: a record is
+ * consumed once handed out; {@link #release} (recover, rollback) puts records back in front of the others of their
+ * priority, one delivery higher. Partitions added to the topic later are not read (documented).
  *
  * <p>Thread-safe: the consumer, which kafka-clients does not allow to be used by two threads, is only touched under
  * this object's lock, and each poll waits at most {@link #POLL_SLICE}, so close never waits long.
@@ -30,7 +31,8 @@ final class LogEndSource implements RecordSource {
     private static final Duration POLL_SLICE = Duration.ofMillis(100);
 
     private final KafkaConsumer<byte[], byte[]> consumer;
-    private final Deque<ConsumerRecord<byte[], byte[]>> fetched = new ArrayDeque<>();
+    private final PriorityBuffer<ConsumerRecord<byte[], byte[]>> fetched =
+            new PriorityBuffer<>(PriorityBuffer.JMS_LEVELS);
     private boolean closed;
 
     LogEndSource(ProviderSettings settings, String topic, int bufferedRecordsMax) throws JMSException {
@@ -67,7 +69,7 @@ final class LogEndSource implements RecordSource {
                     try {
                         long leftNanos = Math.max(0, deadline - System.nanoTime());
                         consumer.poll(leftNanos < POLL_SLICE.toNanos() ? Duration.ofNanos(leftNanos) : POLL_SLICE)
-                                .forEach(fetched::add);
+                                .forEach(record -> fetched.add(record, JmsPriority.of(record)));
                     } catch (org.apache.kafka.common.errors.InterruptException e) {
                         Thread.currentThread().interrupt();
                         return null;
@@ -93,7 +95,7 @@ final class LogEndSource implements RecordSource {
         // Read without a group: nothing to tell the broker.
     }
 
-    /** Puts the records back in front, in their order, one delivery higher. */
+    /** Puts the records back in front of the others of their priority, in their order, one delivery higher. */
     @Override
     public synchronized void release(List<Delivery> deliveries) {
         for (int i = deliveries.size() - 1; i >= 0; i--) {
@@ -101,7 +103,7 @@ final class LogEndSource implements RecordSource {
             short count = (short) (r.deliveryCount().orElse((short) 1) + 1);
             fetched.addFirst(new ConsumerRecord<>(r.topic(), r.partition(), r.offset(), r.timestamp(),
                     r.timestampType(), r.serializedKeySize(), r.serializedValueSize(), r.key(), r.value(),
-                    r.headers(), r.leaderEpoch(), Optional.of(count)));
+                    r.headers(), r.leaderEpoch(), Optional.of(count)), JmsPriority.of(r));
         }
     }
 

@@ -13,7 +13,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A consumer's records from a share group, through Strata's share-group engine: one member per JMS consumer, the
- * selector applied by the broker, outcomes ACCEPT and RELEASE. Thread-safe, as the engine is.
+ * selector applied by the broker, outcomes ACCEPT and RELEASE. The engine is opened with {@link JmsPriority} as its
+ * priority (see {@code StrataSession}), so that of the records it buffered the highest JMSPriority comes first.
+ * Thread-safe, as the engine is.
  */
 final class ShareGroupSource implements RecordSource {
 
@@ -153,6 +155,11 @@ final class ShareGroupSource implements RecordSource {
         }
         return deliveries.stream().filter(delivery -> !lost.contains(delivery.shareRecord.topicPartition()
                 .topicPartition() + "@" + delivery.shareRecord.offset())).toList();
+    }
+
+    /** How many records the engine fetched that wait to be delivered (its buffer, the prefetch). */
+    int buffered() {
+        return engine.buffered();
     }
 
     @Override

@@ -579,8 +579,9 @@ public final class StrataSession implements QueueSession, TopicSession {
             shareSettings = shareSettings.withSelector(selector.text());
         }
         try {
-            // Opened paused: it takes records once the application asks for some (ShareGroupSource).
-            return new ShareGroupSource(StrataShareConsumer.open(shareSettings, true));
+            // Opened paused: it takes records once the application asks for some (ShareGroupSource). Of the records
+            // it fetched and has not delivered (at most the prefetch), the highest JMSPriority is delivered first.
+            return new ShareGroupSource(StrataShareConsumer.open(shareSettings, true, JmsPriority::of));
         } catch (InvalidShareFilterException e) {
             throw JmsErrors.withCause(new InvalidSelectorException("the broker refused the message selector \""
                     + e.selector() + "\": " + e.getMessage()), e);

@@ -519,8 +519,7 @@ public final class MessageRecordCodec {
         String deliveryMode = text(headers.get(DELIVERY_MODE_HEADER));
         message.setJMSDeliveryMode(NON_PERSISTENT.equals(deliveryMode) || "1".equals(deliveryMode)
                 ? DeliveryMode.NON_PERSISTENT : DeliveryMode.PERSISTENT);
-        long priority = parseLong(headers.get(PRIORITY_HEADER), Message.DEFAULT_PRIORITY);
-        message.setJMSPriority(priority >= 0 && priority <= 9 ? (int) priority : Message.DEFAULT_PRIORITY);
+        message.setJMSPriority(priority(headers.get(PRIORITY_HEADER)));
         Destination destination = destination(text(headers.get(DESTINATION_HEADER)));
         message.setJMSDestination(destination != null ? destination : receivedFrom);
         message.setJMSReplyTo(destination(text(headers.get(REPLY_TO_HEADER))));
@@ -604,6 +603,19 @@ public final class MessageRecordCodec {
         } catch (NumberFormatException e) {
             return null;
         }
+    }
+
+    /**
+     * The priority a {@value #PRIORITY_HEADER} header value means: 0 to 9, or 4 (the default) for none or for one that
+     * does not parse or is outside 0 to 9, as {@link #decode} reads it. Cheap for the usual single digit, so that a
+     * consumer orders records by priority without decoding them.
+     */
+    public static int priority(byte[] value) {
+        if (value != null && value.length == 1 && value[0] >= '0' && value[0] <= '9') {
+            return value[0] - '0';
+        }
+        long priority = parseLong(value, Message.DEFAULT_PRIORITY);
+        return priority >= 0 && priority <= 9 ? (int) priority : Message.DEFAULT_PRIORITY;
     }
 
     private static long parseLong(byte[] value, long fallback) {

@@ -1,19 +1,21 @@
 package io.strata.jms.share;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongPredicate;
+import java.util.function.ToIntFunction;
 
 /**
- * The records fetched and not yet polled, in fetch order, with the time their acquisition lock runs out and the share
- * session that acquired them. Bounded by {@code recordsMax} and {@code bytesMax}: the network thread asks for no
- * more than {@link #roomRecords()} and {@link #roomBytes()}, and {@link #add} refuses to go past them. A record whose
- * lock ran out, or whose session the leader dropped, is no longer the member's: it is dropped, never handed out.
+ * The records fetched and not yet polled, with the time their acquisition lock runs out and the share session that
+ * acquired them. Handed out in fetch order, or, given a priority function (0 to 9, read once per record as it is
+ * added), highest priority first and in fetch order within a priority ({@link PriorityBuffer}). Bounded by
+ * {@code recordsMax} and {@code bytesMax}: the network thread asks for no more than {@link #roomRecords()} and
+ * {@link #roomBytes()}, and {@link #add} refuses to go past them; so the records reordered by priority are at most
+ * the buffer's. A record whose lock ran out, or whose session the leader dropped, is no longer the member's: it is
+ * dropped, never handed out.
  *
  * <p>Thread-safe: one lock; the network thread adds and drops, callers poll (waiting on a condition).
  */
@@ -25,18 +27,28 @@ final class RecordBuffer {
 
     private final int recordsMax;
     private final long bytesMax;
+    /** A record's priority, 0 to 9; null: one priority, fetch order. */
+    private final ToIntFunction<ShareRecord> priority;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private final ArrayDeque<Entry> entries = new ArrayDeque<>();
+    private final PriorityBuffer<Entry> entries;
     /** The acquisition lock duration the leaders last gave (ShareFetch's AcquisitionLockTimeoutMs); 0 until one. */
     private volatile long lockTimeoutMs;
     private long bytes;
     /** Bumped by {@link #wakeup()}: a waiting poll returns early. */
     private long wakeups;
 
+    /** A buffer that hands out records in fetch order. */
     RecordBuffer(int recordsMax, long bytesMax) {
+        this(recordsMax, bytesMax, null);
+    }
+
+    /** A buffer that hands out records highest {@code priority} (0 to 9) first; null: in fetch order. */
+    RecordBuffer(int recordsMax, long bytesMax, ToIntFunction<ShareRecord> priority) {
         this.recordsMax = recordsMax;
         this.bytesMax = bytesMax;
+        this.priority = priority;
+        this.entries = new PriorityBuffer<>(priority == null ? 1 : PriorityBuffer.JMS_LEVELS);
     }
 
     void lockTimeoutMs(long lockTimeoutMs) {
@@ -89,7 +101,7 @@ final class RecordBuffer {
                         + " bytes; " + entry.record() + " (" + size + " bytes) goes past its bounds " + recordsMax
                         + " and " + bytesMax);
             }
-            entries.addLast(entry);
+            entries.add(entry, priority == null ? 0 : priority.applyAsInt(entry.record()));
             bytes += size;
             changed.signalAll();
         } finally {
@@ -124,17 +136,15 @@ final class RecordBuffer {
     int dropSessions(LongPredicate dropped) {
         lock.lock();
         try {
-            int before = entries.size();
-            Iterator<Entry> iterator = entries.iterator();
-            while (iterator.hasNext()) {
-                Entry entry = iterator.next();
+            int removed = entries.removeIf(entry -> {
                 if (dropped.test(entry.sessionId())) {
-                    iterator.remove();
                     bytes -= entry.record().sizeInBytes();
+                    return true;
                 }
-            }
+                return false;
+            });
             changed.signalAll();
-            return before - entries.size();
+            return removed;
         } finally {
             lock.unlock();
         }
@@ -163,7 +173,7 @@ final class RecordBuffer {
     private List<ShareRecord> take(int maxRecords, long nowMs) {
         List<ShareRecord> taken = new ArrayList<>(Math.min(maxRecords, entries.size()));
         while (taken.size() < maxRecords && !entries.isEmpty()) {
-            Entry entry = entries.pollFirst();
+            Entry entry = entries.poll();
             bytes -= entry.record().sizeInBytes();
             if (entry.lockDeadlineMs() > nowMs) {
                 taken.add(entry.record());

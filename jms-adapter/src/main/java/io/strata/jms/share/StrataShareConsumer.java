@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToIntFunction;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -32,7 +33,8 @@ import java.util.logging.Logger;
  *
  * <p>Thread-safe: every method may be called from any thread. The network work happens on one thread of the engine
  * ({@link ShareNetworkThread}), which heartbeats while callers process records. Records are handed out in fetch
- * order; if several threads poll, they share them.
+ * order, or, when opened with a priority function, highest priority first among those buffered (in fetch order within
+ * a priority); if several threads poll, they share them.
  *
  * <p>Bounds: see {@link ShareConsumerSettings}. Records are buffered up to its bounds; a record whose acquisition
  * lock ran out while buffered is dropped, not handed out (the group gives it to another member); at most one request
@@ -49,9 +51,9 @@ public final class StrataShareConsumer implements AutoCloseable {
     private final Thread thread;
     private volatile boolean closed;
 
-    private StrataShareConsumer(ShareConsumerSettings settings) {
+    private StrataShareConsumer(ShareConsumerSettings settings, ToIntFunction<ShareRecord> priority) {
         this.settings = settings;
-        this.buffer = new RecordBuffer(settings.bufferedRecordsMax(), settings.bufferedBytesMax());
+        this.buffer = new RecordBuffer(settings.bufferedRecordsMax(), settings.bufferedBytesMax(), priority);
         this.network = new ShareNetworkThread(settings, memberId, buffer);
         this.thread = new Thread(network, "strata-share-" + settings.groupId() + "-" + memberId);
         thread.setDaemon(true);
@@ -65,7 +67,7 @@ public final class StrataShareConsumer implements AutoCloseable {
      * @throws TimeoutException    when the group did not take the member in time
      */
     public static StrataShareConsumer open(ShareConsumerSettings settings) {
-        return open(settings, false);
+        return open(settings, false, null);
     }
 
     /**
@@ -73,7 +75,19 @@ public final class StrataShareConsumer implements AutoCloseable {
      * opens its sessions (its share partitions placed) but acquires no records until {@link #paused paused(false)}.
      */
     public static StrataShareConsumer open(ShareConsumerSettings settings, boolean paused) {
-        StrataShareConsumer consumer = new StrataShareConsumer(Objects.requireNonNull(settings, "settings"));
+        return open(settings, paused, null);
+    }
+
+    /**
+     * As {@link #open(ShareConsumerSettings, boolean)}, for a member whose {@link #poll} hands out the buffered records
+     * highest {@code priority} first (a function of the record, 0 to 9, asked once per record as it is buffered;
+     * JMS's JMSPriority for the provider), in fetch order within a priority. The records reordered are those
+     * buffered, at most the settings' {@code bufferedRecordsMax}; null keeps fetch order.
+     */
+    public static StrataShareConsumer open(ShareConsumerSettings settings, boolean paused,
+                                           ToIntFunction<ShareRecord> priority) {
+        StrataShareConsumer consumer = new StrataShareConsumer(Objects.requireNonNull(settings, "settings"),
+                priority);
         consumer.network.paused(paused);
         consumer.thread.start();
         try {
@@ -118,6 +132,11 @@ public final class StrataShareConsumer implements AutoCloseable {
 
     public ShareConsumerSettings settings() {
         return settings;
+    }
+
+    /** How many fetched records wait to be polled now. */
+    public int buffered() {
+        return buffer.size();
     }
 
     /** The partitions the group assigns this member now. */
