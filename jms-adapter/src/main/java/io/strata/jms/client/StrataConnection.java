@@ -17,13 +17,10 @@ import jakarta.jms.Topic;
 import jakarta.jms.TopicConnection;
 import jakarta.jms.TopicSession;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AlterConfigOp;
-import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.common.errors.GroupNotEmptyException;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -32,7 +29,6 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
@@ -70,8 +66,6 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
     static final String CONNECTION_LOST = "STRATA_CONNECTION_LOST";
     static final long HEALTH_CHECK_INTERVAL_MS = 2_000;
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
-    private static final AlterConfigOp READ_COMMITTED = new AlterConfigOp(
-            new ConfigEntry("share.isolation.level", "read_committed"), AlterConfigOp.OpType.SET);
     /** Best-effort cleanups on close wait this long at most, so that closing without a broker does not hang. */
     static final Duration CLEANUP_TIMEOUT = Duration.ofSeconds(5);
 
@@ -80,7 +74,7 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
     private final MessageRecordCodec codec;
     private final List<StrataSession> sessions = new CopyOnWriteArrayList<>();
     private final Set<String> topicsKnown = ConcurrentHashMap.newKeySet();
-    private final Set<String> groupsConfigured = ConcurrentHashMap.newKeySet();
+    private final GroupConfigurer groupConfigurer;
     private final TemporaryDestinations temporaries = new TemporaryDestinations(this);
     private final DurableSubscriptionDefinitions durableDefinitions = new DurableSubscriptionDefinitions();
     private final Object deliveryState = new Object();
@@ -97,8 +91,10 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
     /** The broker-held lease of a client identifier set by {@link #setClientID}; null otherwise. */
     private ClientIdLease clientIdLease;
 
-    StrataConnection(ProviderSettings settings) {
+    /** A connection with {@code settings}, whose share groups {@code groupConfigurer} (its factory's) configures. */
+    StrataConnection(ProviderSettings settings, GroupConfigurer groupConfigurer) {
         this.settings = settings;
+        this.groupConfigurer = groupConfigurer;
         this.clientId = settings.clientId();
         this.clientIdFixed = settings.clientId() != null;
         Object maxRequestSize = settings.kafkaProperties().get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
@@ -598,20 +594,15 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
     }
 
     /**
-     * A queue's share group starts at the earliest record, so that a queue delivers what was sent before its first
-     * consumer (Kafka's default for share groups is the latest), and reads committed records only (see
-     * {@link #configureSubscriptionGroup}). Set once per group and connection, before the group's first member joins.
+     * Gives the share group of the queue {@code topic} the configs JMS needs and the provider's dead-letter topic and
+     * delivery limit ({@link GroupConfigurer}), before its first member joins: a queue's group starts at the earliest
+     * record, so that a queue delivers what was sent before its first consumer (Kafka's default for share groups is
+     * the latest).
      */
-    void configureQueueGroup(String group) throws JMSException {
-        configureGroup(group, List.of(new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"),
-                AlterConfigOp.OpType.SET), READ_COMMITTED));
+    void configureQueueGroup(String group, String topic) throws JMSException {
+        groupConfigurer.configure(admin(), settings, group, topic, true);
     }
 
-    /**
-     * A subscription's share group reads committed records only ({@code share.isolation.level=read_committed};
-     * Kafka's default for share groups reads uncommitted ones), so that what a transacted session sent is delivered
-     * only once it committed, and never when it rolled back. Set once per group and connection.
-     */
     /**
      * Makes the durable subscription read by {@code group} the one made with {@code selector} and {@code noLocal},
      * replacing one made with others ({@link DurableSubscriptionDefinitions}).
@@ -647,23 +638,12 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
         }
     }
 
-    void configureSubscriptionGroup(String group) throws JMSException {
-        configureGroup(group, List.of(READ_COMMITTED));
-    }
-
-    private void configureGroup(String group, List<AlterConfigOp> ops) throws JMSException {
-        if (groupsConfigured.contains(group)) {
-            return;
-        }
-        try {
-            admin().incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.GROUP, group), ops))
-                    .all().get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            throw JmsErrors.jms("the share group '" + group + "' cannot be configured", e.getCause());
-        } catch (Exception e) {
-            throw interruptedOr(e, "the share group '" + group + "' cannot be configured");
-        }
-        groupsConfigured.add(group);
+    /**
+     * As {@link #configureQueueGroup}, for a subscription's share group, which keeps Kafka's start at the latest
+     * record: a subscription gets what is sent after it was made.
+     */
+    void configureSubscriptionGroup(String group, String topic) throws JMSException {
+        groupConfigurer.configure(admin(), settings, group, topic, false);
     }
 
     static JMSException interruptedOr(Exception e, String what) {

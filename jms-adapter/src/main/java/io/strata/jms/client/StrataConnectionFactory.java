@@ -57,6 +57,8 @@ public class StrataConnectionFactory implements ConnectionFactory, QueueConnecti
     private static final long serialVersionUID = 1L;
 
     private final Properties properties = new Properties();
+    /** The share groups this factory's connections configured; made anew after deserialization. */
+    private transient volatile GroupConfigurer groupConfigurer;
 
     /** A factory for a broker at {@code localhost:9092}. */
     public StrataConnectionFactory() {
@@ -113,7 +115,7 @@ public class StrataConnectionFactory implements ConnectionFactory, QueueConnecti
 
     @Override
     public StrataConnection createConnection(String userName, String password) throws JMSException {
-        return new StrataConnection(settings(userName, password));
+        return new StrataConnection(settings(userName, password), groupConfigurer());
     }
 
     @Override
@@ -180,6 +182,19 @@ public class StrataConnectionFactory implements ConnectionFactory, QueueConnecti
         } catch (IllegalArgumentException e) {
             throw JmsErrors.withCause(new JMSException(e.getMessage()), e);
         }
+    }
+
+    private GroupConfigurer groupConfigurer() {
+        GroupConfigurer configurer = groupConfigurer;
+        if (configurer == null) {
+            synchronized (this) {
+                if (groupConfigurer == null) {
+                    groupConfigurer = new GroupConfigurer();
+                }
+                configurer = groupConfigurer;
+            }
+        }
+        return configurer;
     }
 
     /** One {@code StringRefAddr} per property, for {@link StrataObjectFactory}. */

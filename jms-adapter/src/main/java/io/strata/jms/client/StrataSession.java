@@ -362,7 +362,7 @@ public final class StrataSession implements QueueSession, TopicSession {
         if (destination instanceof Queue) {
             connection.ensureTopic(topic, "queue");
             String group = Names.queueGroup(topic);
-            connection.configureQueueGroup(group);
+            connection.configureQueueGroup(group, topic);
             return add(new StrataMessageConsumer(this, destination, selector, noLocal,
                     openShareGroup(group, topic, selector), null));
         }
@@ -482,7 +482,7 @@ public final class StrataSession implements QueueSession, TopicSession {
         if (durable) {
             connection.defineDurableSubscription(group, name, messageSelector, noLocal);
         }
-        connection.configureSubscriptionGroup(group);
+        connection.configureSubscriptionGroup(group, topicName);
         return add(new StrataMessageConsumer(this, topic, selector, noLocal, openShareGroup(group, topicName,
                 selector), group));
     }
