@@ -157,11 +157,6 @@ final class ShareGroupSource implements RecordSource {
                 .topicPartition() + "@" + delivery.shareRecord.offset())).toList();
     }
 
-    /** How many records the engine fetched that wait to be delivered (its buffer, the prefetch). */
-    int buffered() {
-        return engine.buffered();
-    }
-
     @Override
     public boolean selectsLocally() {
         return false;

@@ -312,13 +312,9 @@ final class LeaderSession {
             LOG.log(Level.WARNING, "{0} records of {1} from broker {2} failed their check (CRC); released",
                     new Object[] {decoded.corrupt().size(), topicPartition, node.id()});
         }
-        for (ShareRecord record : decoded.records()) {
-            if (context.buffer().fits(record.sizeInBytes())) {
-                context.buffer().add(new RecordBuffer.Entry(record, lockDeadlineMs, sessionId));
-            } else {
-                // The leader gave more than asked (it aligns on batches): hand the excess back at once.
-                pending.add(topicPartition, record.offset(), AcknowledgeType.RELEASE.id);
-            }
+        // The leader may give more than asked (it aligns on batches): hand the excess back at once.
+        for (ShareRecord excess : context.buffer().addFitting(decoded.records(), lockDeadlineMs, sessionId)) {
+            pending.add(topicPartition, excess.offset(), AcknowledgeType.RELEASE.id);
         }
     }
 

@@ -110,6 +110,29 @@ final class RecordBuffer {
     }
 
     /**
+     * Adds, in their order, the records of one fetch that fit (see {@link #fits}), all at once, so that a waiting
+     * poll chooses by priority among the whole fetch rather than taking its first record alone.
+     *
+     * @return the records that did not fit, for the caller to release
+     */
+    List<ShareRecord> addFitting(List<ShareRecord> records, long lockDeadlineMs, long sessionId) {
+        List<ShareRecord> excess = new ArrayList<>();
+        lock.lock();
+        try {
+            for (ShareRecord record : records) {
+                if (fits(record.sizeInBytes())) {
+                    add(new Entry(record, lockDeadlineMs, sessionId));
+                } else {
+                    excess.add(record);
+                }
+            }
+            return excess;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Up to {@code maxRecords} records whose lock has not run out at {@code nowMs}, waiting up to {@code timeoutMs}
      * for the first; empty when none came in time or on {@link #wakeup()}.
      */

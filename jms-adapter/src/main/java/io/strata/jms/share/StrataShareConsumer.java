@@ -134,11 +134,6 @@ public final class StrataShareConsumer implements AutoCloseable {
         return settings;
     }
 
-    /** How many fetched records wait to be polled now. */
-    public int buffered() {
-        return buffer.size();
-    }
-
     /** The partitions the group assigns this member now. */
     public Set<TopicIdPartition> assignment() {
         return network.assignment();

@@ -91,6 +91,17 @@ class PriorityBufferTest {
     }
 
     @Test
+    void aFetchIsBufferedAllAtOnceAndWhatDoesNotFitComesBack() throws Exception {
+        RecordBuffer buffer = new RecordBuffer(3, 1 << 20, PriorityBufferTest::priority);
+
+        List<ShareRecord> excess = buffer.addFitting(List.of(record(0, "1"), record(1, "1"), record(2, "8"),
+                record(3, "9")), Long.MAX_VALUE, 1);
+
+        assertThat(excess).extracting(ShareRecord::offset).containsExactly(3L);
+        assertThat(buffer.poll(10, 0, () -> 1)).extracting(ShareRecord::offset).containsExactly(2L, 0L, 1L);
+    }
+
+    @Test
     void withoutAPriorityTheRecordBufferKeepsFetchOrder() throws Exception {
         RecordBuffer buffer = new RecordBuffer(10, 1 << 20);
         buffer.add(new RecordBuffer.Entry(record(0, "1"), Long.MAX_VALUE, 1));
