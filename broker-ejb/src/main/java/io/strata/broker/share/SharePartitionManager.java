@@ -33,9 +33,13 @@ import java.util.function.Predicate;
  * <p>Each share partition runs its operations one at a time, in arrival order, on a queue of its own: an operation
  * that waits for the persister (loading, an acknowledgement) holds the next one back without holding a thread or a
  * lock, and nothing waits for the log. Acquisitions stay in memory, as in Kafka: after a failover the records that
- * were acquired are delivered again (at least once). Acknowledgements are applied to a copy of the partition, the copy
- * is written, and only once the persister says NONE does the copy become the partition: a failed write leaves memory
- * as the store has it.
+ * were acquired are delivered again (at least once). But the store knows which records may have been delivered (the
+ * share partition's delivery bound, see {@link SharePartition}), so that a new leader delivers them one delivery count
+ * higher: an acquisition that passes the bound, or delivers a record again, is written before its records are given
+ * out, and an acknowledgement's write carries the bound along at no cost, so that a consumer acknowledging as it goes
+ * makes no extra write at all. Acknowledgements, and acquisitions to be written, are applied to a copy of the
+ * partition, the copy is written, and only once the persister says NONE does the copy become the partition: a failed
+ * write leaves memory as the store has it.
  *
  * <p>A share partition belongs to the leader epoch at which it was loaded. When this broker stops leading its topic
  * partition, or leads it at a new epoch ({@link #onLeadershipChanged}), it is dropped and what is queued on it is
@@ -164,6 +168,8 @@ public final class SharePartitionManager implements AutoCloseable {
      */
     private final ConcurrentHashMap<TransactionKey, TransactionGuard> transactionGuards = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
+    /** Whether acquisitions the store does not cover are written before delivery; off only to measure the cost. */
+    private volatile boolean storeBeforeDelivery = true;
 
     /**
      * @param settings        the settings of a share group, by group id (its dynamic config or the broker defaults)
@@ -236,12 +242,40 @@ public final class SharePartitionManager implements AutoCloseable {
                     ShareGroupSettings group = settings.apply(groupId);
                     long readable = group.isolationLevel() == IsolationLevel.READ_COMMITTED
                             ? leader.lastStableOffset() : leader.highWatermark();
-                    AcquireResult result = share.partition.acquire(memberId, maxRecords,
-                            Math.min(readable, readEndOffset), records, filter, clock.millis());
-                    reportArchived(share, result.archivedAtDeliveryLimit());
-                    return CompletableFuture.completedFuture(new Acquisition(Errors.NONE, null, result.acquired(),
-                            share.partition.limits().lockDurationMs()));
+                    SharePartition changed = share.partition.copy();
+                    AcquireResult result = changed.acquire(memberId, maxRecords, Math.min(readable, readEndOffset),
+                            records, filter, clock.millis());
+                    if (!result.storeBeforeDelivery() || !storeBeforeDelivery) {
+                        return CompletableFuture.completedFuture(acquired(share, changed, result));
+                    }
+                    // Stored before delivery: a new leader must deliver these records one delivery count higher.
+                    return write(share, changed).thenApply(error -> {
+                        if (error != Errors.NONE) {
+                            boolean fenced = error == Errors.FENCED_LEADER_EPOCH
+                                    || error == Errors.FENCED_STATE_EPOCH;
+                            return Acquisition.failed(fenced ? Errors.NOT_LEADER_OR_FOLLOWER : retriable(error),
+                                    "the share state of " + topicPartition + " could not be stored before its"
+                                            + " records were delivered (" + error.name() + "); nothing was acquired");
+                        }
+                        return acquired(share, changed, result);
+                    });
                 }, error -> Acquisition.failed(error.error(), error.message()));
+    }
+
+    /** Makes {@code changed}, where {@code result} was acquired, the share partition, and answers the acquisition. */
+    private Acquisition acquired(Live share, SharePartition changed, AcquireResult result) {
+        share.partition = changed;
+        reportArchived(share, result.archivedAtDeliveryLimit());
+        return new Acquisition(Errors.NONE, null, result.acquired(), changed.limits().lockDurationMs());
+    }
+
+    /**
+     * Whether acquisitions that the store does not yet know may be delivered are written before they are answered
+     * (the default). Turned off, a share partition serves as Kafka's does, and a new leader delivers the records
+     * acquired since the last write as never delivered: only to measure what the writes cost.
+     */
+    void storeBeforeDelivery(boolean enabled) {
+        storeBeforeDelivery = enabled;
     }
 
     /**
@@ -290,6 +324,8 @@ public final class SharePartitionManager implements AutoCloseable {
                         }
                     }
                     boolean anyReleased = released;
+                    // Written anyway: the delivery bound moves along for free, sparing acquisitions a write.
+                    changed.extendDeliveryBound();
                     return write(share, changed).thenApply(error -> {
                         if (error != Errors.NONE) {
                             return new Acknowledgement(error, "the share state of " + topicPartition
@@ -778,7 +814,7 @@ public final class SharePartitionManager implements AutoCloseable {
                         return storeStart(share, new SharePartition(limits, 0, start));
                     }
                     SharePartition.Rebuilt rebuilt = SharePartition.rebuild(read.state(), limits,
-                            group.deadLettering());
+                            group.deadLettering(), leader.logEndOffset());
                     reportArchived(share, rebuilt.archivedAtDeliveryLimit());
                     install(share, leader, rebuilt.partition());
                     return decidePendingFromLog(share);
