@@ -578,7 +578,12 @@ public final class SharePartitionManager implements AutoCloseable {
      * then no member holds any of its records and none waits for its dead-letter write: with nothing acquired, what
      * is in memory is what is stored (an acknowledgement is stored before it is answered), so nothing is lost, and a
      * state re-initialized meanwhile (by AlterShareGroupOffsets, at a new state epoch) is what the group's next
-     * members get. If a member holds records by then, or a record waits to be dead-lettered, it stays as it is.
+     * members get. If a member holds records by then, or a record waits to be dead-lettered, it stays as it is. When
+     * the store still holds the same state epoch and the group the same limits, the partition left idle is served
+     * again rather than rebuilt: it knows which records it delivered, where a rebuild would count every record below
+     * the delivery bound as possibly delivered, and a consumer closed and opened again would see them redelivered.
+     * (A state deleted and initialized again at the same state epoch and start offset meanwhile is taken for the
+     * same: the records' delivery counts then stay as they were.)
      */
     public void reloadWhenIdle(String groupId, TopicIdPartition topicPartition) {
         Live share = live.get(new Key(groupId, topicPartition));
@@ -589,6 +594,7 @@ public final class SharePartitionManager implements AutoCloseable {
             // Records waiting for their dead-letter write keep it loaded, so that the write's end archives them.
             if (share.partition != null && share.refusal == null && share.partition.acquiredCount() == 0
                     && share.partition.archiving().isEmpty()) {
+                share.idle = share.partition;
                 share.partition = null;
             }
             return CompletableFuture.completedFuture(null);
@@ -668,6 +674,8 @@ public final class SharePartitionManager implements AutoCloseable {
         final Key key;
         final int leaderEpoch;
         SharePartition partition;
+        /** The partition {@link #reloadWhenIdle} dropped, until the next load decides whether it still holds. */
+        SharePartition idle;
         volatile Refusal refusal;
         private CompletableFuture<?> tail = CompletableFuture.completedFuture(null);
         private boolean sweepQueued;
@@ -812,6 +820,14 @@ public final class SharePartitionManager implements AutoCloseable {
                         long start = group.autoOffsetReset().startOffset(leader.logStartOffset(),
                                 leader.highWatermark(), leader.offsetForTimestamp(), clock.millis());
                         return storeStart(share, new SharePartition(limits, 0, start));
+                    }
+                    SharePartition idle = share.idle;
+                    share.idle = null;
+                    if (idle != null && idle.stateEpoch() == read.state().stateEpoch()
+                            && idle.startOffset() == read.state().startOffset() && idle.limits().equals(limits)) {
+                        // Stored by this leader, at this leader epoch, and not re-initialized since: as left.
+                        install(share, leader, idle);
+                        return CompletableFuture.<Void>completedFuture(null);
                     }
                     SharePartition.Rebuilt rebuilt = SharePartition.rebuild(read.state(), limits,
                             group.deadLettering(), leader.logEndOffset());

@@ -394,6 +394,34 @@ class SharePartitionManagerTest {
         assertThat(persister.writes() - writes).isEqualTo(3);
     }
 
+    @Test
+    void aGroupWhoseLastConsumerLeftAndCameBackSeesNoRecordRedelivered() {
+        lead(1, 0, 20);
+        SharePartitionManager manager = manager();
+        assertThat(acquire(manager, "m1", 5).records()).containsExactly(new AcquiredRecords(0, 4, 1));
+        assertThat(acknowledge(manager, "m1", 0, 4, AcknowledgeType.ACCEPT).error()).isEqualTo(Errors.NONE);
+
+        manager.reloadWhenIdle(GROUP, TP);
+
+        // 5..19 lie below the stored delivery bound, but this leader knows it never delivered them.
+        assertThat(acquire(manager, "m2", 100).records()).containsExactly(new AcquiredRecords(5, 19, 1));
+    }
+
+    @Test
+    void aStateInitializedAgainWhileTheGroupWasIdleIsReadAgain() {
+        lead(1, 0, 20);
+        SharePartitionManager manager = manager();
+        acquire(manager, "m1", 5);
+        acknowledge(manager, "m1", 0, 4, AcknowledgeType.ACCEPT);
+        manager.reloadWhenIdle(GROUP, TP);
+
+        // As AlterShareGroupOffsets does, the group having no member.
+        assertThat(persister.initialize(GROUP, TOPIC, 0, new SharePartitionState(1, 15, List.of())).join())
+                .isEqualTo(Errors.NONE);
+
+        assertThat(acquire(manager, "m2", 100).records()).containsExactly(new AcquiredRecords(15, 19, 1));
+    }
+
     // ------------------------------------------------------------------------------------------------ helpers
 
     private void lead(int leaderEpoch, long logStartOffset, long highWatermark) {
