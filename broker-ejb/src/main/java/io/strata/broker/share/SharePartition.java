@@ -46,6 +46,22 @@ import java.util.function.Predicate;
  * <p>An acquisition may carry a filter (a JMS message selector, ARCHITECTURE.md decision 10): a record that does not
  * match is skipped for that member, stays Available for others, and its delivery count is not raised.
  *
+ * <p>Acquisitions are not stored one by one, but a new leader must not hand out as never delivered a record the old
+ * one may have delivered: JMS marks such a message redelivered (JMSRedelivered, JMSXDeliveryCount), and the delivery
+ * limit must count a delivery whose broker died. So the partition keeps a <em>delivery bound</em>
+ * ({@link #deliveryBoundOffset()}): every offset below it may have been delivered, and the store knows so. An
+ * acquisition that delivers a record at or past the bound, or delivers a record again, moves the bound
+ * {@link ShareLimits#deliveryBoundHeadroom()} offsets past the end offset and says that the state must be stored
+ * before its records go out ({@link AcquireResult#storeBeforeDelivery()}); acquisitions of first deliveries below the
+ * bound need no write, so a steady consumer pays at most one write per headroom of records (none when its
+ * acknowledgements, which are stored anyway, carry the bound along: {@link #extendDeliveryBound()}). The
+ * {@link #snapshot()} stores the bound in Kafka's own terms, as Available records delivered once: from the end offset
+ * up to the bound, and the in-flight records never delivered (skipped by a filter). {@link #rebuild} gives every
+ * record below the stored end that the store lists as never delivered, or does not list, a delivery count of 1, and
+ * a new leader delivers it with a count of 2. Some of those were never delivered (at most the headroom, and those a
+ * filter skipped): Jakarta Messaging allows JMSRedelivered on a message that was only likely delivered before, and
+ * such a record loses one delivery from its limit (with a limit of 1, at most once, a failover archives it).
+ *
  * <p>Cost: an operation makes one or two passes over the ranges, at most one per in-flight offset and usually a
  * handful, so bounded by the record-lock limit. A filtered acquisition also tests every Available offset of the
  * window that lies in the caller's read of the log until it has enough, one record read each: records nobody's filter
@@ -67,6 +83,11 @@ public final class SharePartition {
     private long earliestLockExpiryMs = Long.MAX_VALUE;
     /** Whether records given up on become Archiving (the group has a dead-letter topic) rather than Archived. */
     private boolean deadLettering;
+    /**
+     * Every offset below it may have been delivered, and the store says so (once the state that raised it is
+     * stored); never below an Acquired offset.
+     */
+    private long deliveryBoundOffset;
 
     /** A new share partition with nothing in flight, starting at {@code startOffset} (see {@link AutoOffsetReset}). */
     public SharePartition(ShareLimits limits, int stateEpoch, long startOffset) {
@@ -77,6 +98,7 @@ public final class SharePartition {
         this.stateEpoch = stateEpoch;
         this.startOffset = startOffset;
         this.endOffset = startOffset;
+        this.deliveryBoundOffset = startOffset;
     }
 
     /** A share partition rebuilt from a snapshot, and the records that rebuilding archived. */
@@ -87,6 +109,8 @@ public final class SharePartition {
      * Rebuilds a share partition from its snapshot, as a new leader does. Records that were Acquired lost their
      * member with the old leader: they become Available again with their delivery count (or Archived, and reported,
      * if it reached the limit), so nothing acknowledged is lost and nothing is delivered beyond at-least-once. Records
+     * below the last stored offset that the store lists as Available never delivered, or does not list, may have been
+     * delivered by the old leader: they get a delivery count of 1 (see the class comment). Records
      * whose acknowledgement was pending in a transaction stay Acquired and pending, held by no member, their lock
      * pinned: {@link #completeTransaction} decides them ({@link #pendingTransactions} says for which producers). The
      * caller then tells it the log start offset ({@link #advanceLogStartOffset}).
@@ -101,13 +125,32 @@ public final class SharePartition {
      * taken from their delivery count (the store keeps no reason, as in Kafka): rejected below the delivery limit.
      */
     public static Rebuilt rebuild(SharePartitionState state, ShareLimits limits, boolean deadLettering) {
+        return rebuild(state, limits, deadLettering, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #rebuild(SharePartitionState, ShareLimits, boolean)}, by the leader of a log that ends at
+     * {@code logEndOffset}: stored Available records at or past it are left out, as no leader delivered them (they
+     * are the headroom of the delivery bound past what the log held), so records appended later are delivered as
+     * never delivered before.
+     */
+    public static Rebuilt rebuild(SharePartitionState state, ShareLimits limits, boolean deadLettering,
+                                  long logEndOffset) {
         SharePartition partition = new SharePartition(limits, state.stateEpoch(), state.startOffset());
         partition.deadLettering = deadLettering;
         List<OffsetRange> archived = new ArrayList<>();
-        for (SharePartitionState.StateBatch batch : state.stateBatches()) {
-            partition.appendAvailableUpTo(batch.firstOffset());
-            Range range = new Range(batch.firstOffset(), batch.lastOffset(), batch.state(), batch.deliveryCount(),
-                    null, 0);
+        for (SharePartitionState.StateBatch stored : state.stateBatches()) {
+            SharePartitionState.StateBatch batch = stored;
+            if (batch.state() == RecordState.AVAILABLE && batch.lastOffset() >= logEndOffset) {
+                if (batch.firstOffset() >= logEndOffset) {
+                    continue;
+                }
+                batch = batch.over(batch.firstOffset(), logEndOffset - 1);
+            }
+            partition.appendPossiblyDeliveredUpTo(batch.firstOffset(), archived);
+            int deliveryCount = batch.state() == RecordState.AVAILABLE ? Math.max(1, batch.deliveryCount())
+                    : batch.deliveryCount();
+            Range range = new Range(batch.firstOffset(), batch.lastOffset(), batch.state(), deliveryCount, null, 0);
             PendingAcknowledgement pending = batch.pending();
             if (pending != null) {
                 range.holdPending(pending.producerId(), pending.producerEpoch(), pending.type(),
@@ -120,6 +163,7 @@ public final class SharePartition {
             partition.inFlight.append(range);
             partition.endOffset = batch.lastOffset() + 1;
         }
+        partition.deliveryBoundOffset = partition.endOffset;
         partition.advanceStartOffset();
         return new Rebuilt(partition, archived);
     }
@@ -135,6 +179,7 @@ public final class SharePartition {
         copy.logStartOffset = logStartOffset;
         copy.earliestLockExpiryMs = earliestLockExpiryMs;
         copy.deadLettering = deadLettering;
+        copy.deliveryBoundOffset = deliveryBoundOffset;
         return copy;
     }
 
@@ -167,6 +212,26 @@ public final class SharePartition {
     /** One past the last in-flight offset (Kafka's SPEO + 1); nothing at or past it has been acquired. */
     public long endOffset() {
         return endOffset;
+    }
+
+    /**
+     * The delivery bound: every offset below it may have been delivered, and the stored state says so once the state
+     * that raised it is stored. Nothing at or past it has been delivered.
+     */
+    public long deliveryBoundOffset() {
+        return deliveryBoundOffset;
+    }
+
+    /**
+     * Moves the delivery bound to {@link ShareLimits#deliveryBoundHeadroom()} offsets past the end offset, within the
+     * record-lock window, if that is further: what a state about to be stored anyway (an acknowledgement's) can carry
+     * at no cost, sparing the next acquisitions a write of their own. Only on a copy that is stored before it is used,
+     * or the bound would run ahead of the store.
+     */
+    public void extendDeliveryBound() {
+        long windowEndOffset = windowStartOffset() + limits.maxRecordLocks();
+        long headroomEndOffset = Math.min(endOffset + limits.deliveryBoundHeadroom(), windowEndOffset);
+        deliveryBoundOffset = Math.max(deliveryBoundOffset, Math.max(endOffset, headroomEndOffset));
     }
 
     /**
@@ -225,7 +290,10 @@ public final class SharePartition {
                 break;
             }
             if (filter == null) {
-                acquisition.takeFrom(range.firstOffset, range.lastOffset);
+                if (range.firstOffset < logEndOffset) {
+                    // A rebuilt partition may hold Available records past the end of what may be read now.
+                    acquisition.takeFrom(range.firstOffset, Math.min(range.lastOffset, logEndOffset - 1));
+                }
             } else if (range.lastOffset >= records.firstOffset() && range.firstOffset < logEndOffset) {
                 acquisition.takeFrom(Math.max(range.firstOffset, records.firstOffset()),
                         Math.min(range.lastOffset, logEndOffset - 1));
@@ -240,7 +308,11 @@ public final class SharePartition {
         }
         coalesce();
         advanceStartOffset();
-        return new AcquireResult(acquisition.acquired, archived);
+        boolean storeBeforeDelivery = acquisition.redelivers || acquisition.lastAcquiredOffset >= deliveryBoundOffset;
+        if (storeBeforeDelivery) {
+            extendDeliveryBound();
+        }
+        return new AcquireResult(acquisition.acquired, archived, storeBeforeDelivery);
     }
 
     /**
@@ -517,6 +589,7 @@ public final class SharePartition {
         inFlight.clear();
         startOffset = Math.max(newStartOffset, logStartOffset);
         endOffset = startOffset;
+        deliveryBoundOffset = startOffset;
         stateEpoch++;
         earliestLockExpiryMs = Long.MAX_VALUE;
         return Errors.NONE;
@@ -550,18 +623,34 @@ public final class SharePartition {
     }
 
     /**
-     * The state to persist: every in-flight range but the never-delivered Available ones, with the acknowledgements
-     * pending in transactions.
+     * The state to persist: every in-flight range, with the acknowledgements pending in transactions, and the
+     * delivery bound. Both the in-flight records never delivered and the offsets from the end offset up to the
+     * delivery bound are stored as Available records delivered once: they may have been delivered by the time this
+     * state is read again (see the class comment).
      */
     public SharePartitionState snapshot() {
         List<SharePartitionState.StateBatch> batches = new ArrayList<>();
         for (Range range : inFlight.all()) {
-            if (range.state != RecordState.AVAILABLE || range.deliveryCount > 0) {
-                batches.add(new SharePartitionState.StateBatch(range.firstOffset, range.lastOffset, range.state,
-                        range.deliveryCount, range.pending()));
-            }
+            boolean neverDelivered = range.state == RecordState.AVAILABLE && range.deliveryCount == 0;
+            addJoined(batches, new SharePartitionState.StateBatch(range.firstOffset, range.lastOffset, range.state,
+                    neverDelivered ? 1 : range.deliveryCount, range.pending()));
+        }
+        if (deliveryBoundOffset > endOffset) {
+            addJoined(batches, new SharePartitionState.StateBatch(endOffset, deliveryBoundOffset - 1,
+                    RecordState.AVAILABLE, 1));
         }
         return new SharePartitionState(stateEpoch, startOffset, batches);
+    }
+
+    /** Adds {@code batch} after the last of {@code batches}, joined to it when they hold the same state. */
+    private static void addJoined(List<SharePartitionState.StateBatch> batches, SharePartitionState.StateBatch batch) {
+        SharePartitionState.StateBatch last = batches.isEmpty() ? null : batches.get(batches.size() - 1);
+        if (last != null && last.lastOffset() + 1 == batch.firstOffset() && last.sameStateAs(batch)
+                && batch.lastOffset() - last.firstOffset() < Integer.MAX_VALUE) {
+            batches.set(batches.size() - 1, last.over(last.firstOffset(), batch.lastOffset()));
+        } else {
+            batches.add(batch);
+        }
     }
 
     /** The state of an offset at or past the start offset (offsets at or past the end offset are Available). */
@@ -628,6 +717,8 @@ public final class SharePartition {
             check(range.state == RecordState.ACQUIRED ? range.memberId != null || range.isPending()
                     : range.memberId == null, range, "has a wrong holder");
             check(range.state != RecordState.ACQUIRED || range.deliveryCount >= 1, range, "is Acquired undelivered");
+            check(range.state != RecordState.ACQUIRED || range.lastOffset < deliveryBoundOffset, range,
+                    "is Acquired at or past the delivery bound " + deliveryBoundOffset);
             check(!range.isPending() || (range.state == RecordState.ACQUIRED && range.pendingType != null
                     && range.pendingType != AcknowledgeType.RENEW), range, "is wrongly pending");
             next = range.lastOffset + 1;
@@ -694,9 +785,15 @@ public final class SharePartition {
         }
     }
 
-    private void appendAvailableUpTo(long offset) {
+    /**
+     * Fills a gap the store does not list, below a batch it does, up to {@code offset}: those records may have been
+     * delivered (a state written before the delivery bound was stored leaves such gaps), so they count one delivery.
+     */
+    private void appendPossiblyDeliveredUpTo(long offset, List<OffsetRange> archived) {
         if (offset > endOffset) {
-            inFlight.append(new Range(endOffset, offset - 1, RecordState.AVAILABLE, 0, null, 0));
+            Range gap = new Range(endOffset, offset - 1, RecordState.AVAILABLE, 1, null, 0);
+            release(gap, archived);
+            inFlight.append(gap);
             endOffset = offset;
         }
     }
@@ -728,6 +825,10 @@ public final class SharePartition {
         final long lockExpiryMs;
         final List<AcquiredRecords> acquired = new ArrayList<>();
         int remaining;
+        /** Whether a record is delivered again, so that its stored delivery count is one short. */
+        boolean redelivers;
+        /** The highest offset acquired, or -1. */
+        long lastAcquiredOffset = -1;
         /** A filtered acquisition reached the end of the read: nothing past it can be tested. */
         boolean readExhausted;
 
@@ -796,6 +897,8 @@ public final class SharePartition {
             range.deliveryCount++;
             range.become(RecordState.ACQUIRED, memberId, lockExpiryMs);
             remaining -= (int) range.count();
+            redelivers |= range.deliveryCount > 1;
+            lastAcquiredOffset = Math.max(lastAcquiredOffset, range.lastOffset);
             AcquiredRecords last = acquired.isEmpty() ? null : acquired.get(acquired.size() - 1);
             if (last != null && last.lastOffset() + 1 == range.firstOffset
                     && last.deliveryCount() == range.deliveryCount) {

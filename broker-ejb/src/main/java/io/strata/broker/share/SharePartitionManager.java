@@ -33,9 +33,13 @@ import java.util.function.Predicate;
  * <p>Each share partition runs its operations one at a time, in arrival order, on a queue of its own: an operation
  * that waits for the persister (loading, an acknowledgement) holds the next one back without holding a thread or a
  * lock, and nothing waits for the log. Acquisitions stay in memory, as in Kafka: after a failover the records that
- * were acquired are delivered again (at least once). Acknowledgements are applied to a copy of the partition, the copy
- * is written, and only once the persister says NONE does the copy become the partition: a failed write leaves memory
- * as the store has it.
+ * were acquired are delivered again (at least once). But the store knows which records may have been delivered (the
+ * share partition's delivery bound, see {@link SharePartition}), so that a new leader delivers them one delivery count
+ * higher: an acquisition that passes the bound, or delivers a record again, is written before its records are given
+ * out, and an acknowledgement's write carries the bound along at no cost, so that a consumer acknowledging as it goes
+ * makes no extra write at all. Acknowledgements, and acquisitions to be written, are applied to a copy of the
+ * partition, the copy is written, and only once the persister says NONE does the copy become the partition: a failed
+ * write leaves memory as the store has it.
  *
  * <p>A share partition belongs to the leader epoch at which it was loaded. When this broker stops leading its topic
  * partition, or leads it at a new epoch ({@link #onLeadershipChanged}), it is dropped and what is queued on it is
@@ -164,6 +168,8 @@ public final class SharePartitionManager implements AutoCloseable {
      */
     private final ConcurrentHashMap<TransactionKey, TransactionGuard> transactionGuards = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
+    /** Whether acquisitions the store does not cover are written before delivery; off only to measure the cost. */
+    private volatile boolean storeBeforeDelivery = true;
 
     /**
      * @param settings        the settings of a share group, by group id (its dynamic config or the broker defaults)
@@ -236,12 +242,40 @@ public final class SharePartitionManager implements AutoCloseable {
                     ShareGroupSettings group = settings.apply(groupId);
                     long readable = group.isolationLevel() == IsolationLevel.READ_COMMITTED
                             ? leader.lastStableOffset() : leader.highWatermark();
-                    AcquireResult result = share.partition.acquire(memberId, maxRecords,
-                            Math.min(readable, readEndOffset), records, filter, clock.millis());
-                    reportArchived(share, result.archivedAtDeliveryLimit());
-                    return CompletableFuture.completedFuture(new Acquisition(Errors.NONE, null, result.acquired(),
-                            share.partition.limits().lockDurationMs()));
+                    SharePartition changed = share.partition.copy();
+                    AcquireResult result = changed.acquire(memberId, maxRecords, Math.min(readable, readEndOffset),
+                            records, filter, clock.millis());
+                    if (!result.storeBeforeDelivery() || !storeBeforeDelivery) {
+                        return CompletableFuture.completedFuture(acquired(share, changed, result));
+                    }
+                    // Stored before delivery: a new leader must deliver these records one delivery count higher.
+                    return write(share, changed).thenApply(error -> {
+                        if (error != Errors.NONE) {
+                            boolean fenced = error == Errors.FENCED_LEADER_EPOCH
+                                    || error == Errors.FENCED_STATE_EPOCH;
+                            return Acquisition.failed(fenced ? Errors.NOT_LEADER_OR_FOLLOWER : retriable(error),
+                                    "the share state of " + topicPartition + " could not be stored before its"
+                                            + " records were delivered (" + error.name() + "); nothing was acquired");
+                        }
+                        return acquired(share, changed, result);
+                    });
                 }, error -> Acquisition.failed(error.error(), error.message()));
+    }
+
+    /** Makes {@code changed}, where {@code result} was acquired, the share partition, and answers the acquisition. */
+    private Acquisition acquired(Live share, SharePartition changed, AcquireResult result) {
+        share.partition = changed;
+        reportArchived(share, result.archivedAtDeliveryLimit());
+        return new Acquisition(Errors.NONE, null, result.acquired(), changed.limits().lockDurationMs());
+    }
+
+    /**
+     * Whether acquisitions that the store does not yet know may be delivered are written before they are answered
+     * (the default). Turned off, a share partition serves as Kafka's does, and a new leader delivers the records
+     * acquired since the last write as never delivered: only to measure what the writes cost.
+     */
+    void storeBeforeDelivery(boolean enabled) {
+        storeBeforeDelivery = enabled;
     }
 
     /**
@@ -290,6 +324,8 @@ public final class SharePartitionManager implements AutoCloseable {
                         }
                     }
                     boolean anyReleased = released;
+                    // Written anyway: the delivery bound moves along for free, sparing acquisitions a write.
+                    changed.extendDeliveryBound();
                     return write(share, changed).thenApply(error -> {
                         if (error != Errors.NONE) {
                             return new Acknowledgement(error, "the share state of " + topicPartition
@@ -542,7 +578,12 @@ public final class SharePartitionManager implements AutoCloseable {
      * then no member holds any of its records and none waits for its dead-letter write: with nothing acquired, what
      * is in memory is what is stored (an acknowledgement is stored before it is answered), so nothing is lost, and a
      * state re-initialized meanwhile (by AlterShareGroupOffsets, at a new state epoch) is what the group's next
-     * members get. If a member holds records by then, or a record waits to be dead-lettered, it stays as it is.
+     * members get. If a member holds records by then, or a record waits to be dead-lettered, it stays as it is. When
+     * the store still holds the same state epoch and the group the same limits, the partition left idle is served
+     * again rather than rebuilt: it knows which records it delivered, where a rebuild would count every record below
+     * the delivery bound as possibly delivered, and a consumer closed and opened again would see them redelivered.
+     * (A state deleted and initialized again at the same state epoch and start offset meanwhile is taken for the
+     * same: the records' delivery counts then stay as they were.)
      */
     public void reloadWhenIdle(String groupId, TopicIdPartition topicPartition) {
         Live share = live.get(new Key(groupId, topicPartition));
@@ -553,6 +594,7 @@ public final class SharePartitionManager implements AutoCloseable {
             // Records waiting for their dead-letter write keep it loaded, so that the write's end archives them.
             if (share.partition != null && share.refusal == null && share.partition.acquiredCount() == 0
                     && share.partition.archiving().isEmpty()) {
+                share.idle = share.partition;
                 share.partition = null;
             }
             return CompletableFuture.completedFuture(null);
@@ -632,6 +674,8 @@ public final class SharePartitionManager implements AutoCloseable {
         final Key key;
         final int leaderEpoch;
         SharePartition partition;
+        /** The partition {@link #reloadWhenIdle} dropped, until the next load decides whether it still holds. */
+        SharePartition idle;
         volatile Refusal refusal;
         private CompletableFuture<?> tail = CompletableFuture.completedFuture(null);
         private boolean sweepQueued;
@@ -777,8 +821,16 @@ public final class SharePartitionManager implements AutoCloseable {
                                 leader.highWatermark(), leader.offsetForTimestamp(), clock.millis());
                         return storeStart(share, new SharePartition(limits, 0, start));
                     }
+                    SharePartition idle = share.idle;
+                    share.idle = null;
+                    if (idle != null && idle.stateEpoch() == read.state().stateEpoch()
+                            && idle.startOffset() == read.state().startOffset() && idle.limits().equals(limits)) {
+                        // Stored by this leader, at this leader epoch, and not re-initialized since: as left.
+                        install(share, leader, idle);
+                        return CompletableFuture.<Void>completedFuture(null);
+                    }
                     SharePartition.Rebuilt rebuilt = SharePartition.rebuild(read.state(), limits,
-                            group.deadLettering());
+                            group.deadLettering(), leader.logEndOffset());
                     reportArchived(share, rebuilt.archivedAtDeliveryLimit());
                     install(share, leader, rebuilt.partition());
                     return decidePendingFromLog(share);

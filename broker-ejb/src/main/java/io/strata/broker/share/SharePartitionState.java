@@ -10,8 +10,10 @@ import java.util.zip.CRC32C;
 /**
  * A snapshot of one share partition's state, what a later step persists (Kafka keeps it in
  * {@code __share_group_state}) and rebuilds a {@link SharePartition} from after failover: the state epoch, the start
- * offset, and the batches of offsets that are not plainly Available, with their delivery counts. Offsets between the
- * batches are Available and never delivered. Immutable.
+ * offset, and the batches of offsets with their states and delivery counts, up to the partition's delivery bound
+ * (offsets past the in-flight ones are stored as Available, delivered once: they may have been delivered). Offsets
+ * between the batches, which states written before the delivery bound was stored leave, may have been delivered too;
+ * offsets past the last batch were never delivered. Immutable.
  *
  * <p>Format version 1, big-endian: {@code byte version, int stateEpoch, long startOffset, int batchCount}, then per
  * batch {@code long firstOffset, int offsetCount, byte stateId, short deliveryCount}, then {@code int crc32c} of all

@@ -75,7 +75,8 @@ class SharePartitionManagerTest {
         lead(2, 0, 20);
         SharePartitionManager successor = manager();
 
-        assertThat(acquire(successor, "m2", 100).records()).containsExactly(new AcquiredRecords(10, 19, 1));
+        // 10..14 may have been delivered, and so may 15..19, in the log and below the stored delivery bound.
+        assertThat(acquire(successor, "m2", 100).records()).containsExactly(new AcquiredRecords(10, 19, 2));
     }
 
     @Test
@@ -309,6 +310,118 @@ class SharePartitionManagerTest {
         assertThat(manager.size()).isZero();
     }
 
+    @Test
+    void aNewLeaderDeliversWhatItsPredecessorAcquiredOneDeliveryHigher() {
+        lead(1, 0, 10);
+        SharePartitionManager old = manager();
+        assertThat(acquire(old, "m1", 4).records()).containsExactly(new AcquiredRecords(0, 3, 1));
+        assertThat(acknowledge(old, "m1", 0, 1, AcknowledgeType.ACCEPT).error()).isEqualTo(Errors.NONE);
+        assertThat(acquire(old, "m1", 4).records()).containsExactly(new AcquiredRecords(4, 7, 1));
+
+        // The old leader dies holding 2..7, acknowledged never; 8..9 it never handed out.
+        lead(2, 0, 10);
+        SharePartitionManager successor = manager();
+
+        assertThat(acquire(successor, "m2", 100).records()).containsExactly(new AcquiredRecords(2, 9, 2));
+    }
+
+    @Test
+    void anAcquisitionPastTheDeliveryBoundIsAnsweredOnlyOnceItIsStored() {
+        lead(1, 0, 2_000);
+        SharePartitionManager manager = manager(2_000);
+        assertThat(acquire(manager, "m1", 10).records()).containsExactly(new AcquiredRecords(0, 9, 1));
+        int writes = persister.writes();
+        assertThat(acquire(manager, "m1", 490).records()).containsExactly(new AcquiredRecords(10, 499, 1));
+        assertThat(persister.writes()).as("10..499 lie below the bound, 510").isEqualTo(writes);
+
+        persister.holdWrites();
+        CompletableFuture<SharePartitionManager.Acquisition> past = manager.acquire(GROUP, "m1", TP, 20,
+                Long.MAX_VALUE);
+        assertThat(past).isNotDone();
+        persister.releaseHeldWrites();
+
+        assertThat(past.join().records()).containsExactly(new AcquiredRecords(500, 519, 1));
+        assertThat(persister.state(GROUP, TOPIC, 0).stateBatches()).last()
+                .isEqualTo(new SharePartitionState.StateBatch(520, 1_019, RecordState.AVAILABLE, 1));
+    }
+
+    @Test
+    void anAcquisitionThatCannotBeStoredFirstAcquiresNothing() {
+        lead(1, 0, 10);
+        SharePartitionManager manager = manager();
+        acquire(manager, "m1", 1);
+        assertThat(acknowledge(manager, "m1", 0, 0, AcknowledgeType.RELEASE).error()).isEqualTo(Errors.NONE);
+        persister.failNextWrite(Errors.COORDINATOR_LOAD_IN_PROGRESS);
+
+        SharePartitionManager.Acquisition refused = acquire(manager, "m2", 1);
+
+        assertThat(refused.error()).isEqualTo(Errors.COORDINATOR_NOT_AVAILABLE);
+        assertThat(refused.message()).contains("nothing was acquired");
+        assertThat(manager.partitionForTest(GROUP, TP).stateOf(0)).isEqualTo(RecordState.AVAILABLE);
+        assertThat(manager.partitionForTest(GROUP, TP).deliveryCount(0)).isEqualTo(1);
+        assertThat(acquire(manager, "m2", 1).records()).containsExactly(new AcquiredRecords(0, 0, 2));
+    }
+
+    @Test
+    void aConsumerAcknowledgingAsItGoesMakesNoStateWriteBeyondItsAcknowledgements() {
+        lead(1, 0, 10_000);
+        SharePartitionManager manager = manager(2_000);
+        acquire(manager, "m1", 100);
+        int writes = persister.writes();
+
+        for (long first = 0; first < 9_900; first += 100) {
+            assertThat(acknowledge(manager, "m1", first, first + 99, AcknowledgeType.ACCEPT).error())
+                    .isEqualTo(Errors.NONE);
+            assertThat(acquire(manager, "m1", 100).records()).containsExactly(
+                    new AcquiredRecords(first + 100, first + 199, 1));
+        }
+
+        assertThat(persister.writes() - writes).as("state writes for 99 acknowledgements").isEqualTo(99);
+    }
+
+    @Test
+    void aConsumerThatDoesNotAcknowledgeWritesTheBoundAtMostOncePerHeadroomOfRecords() {
+        lead(1, 0, 2_000);
+        SharePartitionManager manager = manager(2_000);
+        acquire(manager, "m1", 1);
+        int writes = persister.writes();
+
+        for (int fetch = 0; fetch < 40; fetch++) {
+            assertThat(acquire(manager, "m1", 50).records()).hasSize(1);
+        }
+
+        // 1..1999 in fetches of 50, the bound 500 past the end of each acquisition that passed it: 3 writes.
+        assertThat(persister.writes() - writes).isEqualTo(3);
+    }
+
+    @Test
+    void aGroupWhoseLastConsumerLeftAndCameBackSeesNoRecordRedelivered() {
+        lead(1, 0, 20);
+        SharePartitionManager manager = manager();
+        assertThat(acquire(manager, "m1", 5).records()).containsExactly(new AcquiredRecords(0, 4, 1));
+        assertThat(acknowledge(manager, "m1", 0, 4, AcknowledgeType.ACCEPT).error()).isEqualTo(Errors.NONE);
+
+        manager.reloadWhenIdle(GROUP, TP);
+
+        // 5..19 lie below the stored delivery bound, but this leader knows it never delivered them.
+        assertThat(acquire(manager, "m2", 100).records()).containsExactly(new AcquiredRecords(5, 19, 1));
+    }
+
+    @Test
+    void aStateInitializedAgainWhileTheGroupWasIdleIsReadAgain() {
+        lead(1, 0, 20);
+        SharePartitionManager manager = manager();
+        acquire(manager, "m1", 5);
+        acknowledge(manager, "m1", 0, 4, AcknowledgeType.ACCEPT);
+        manager.reloadWhenIdle(GROUP, TP);
+
+        // As AlterShareGroupOffsets does, the group having no member.
+        assertThat(persister.initialize(GROUP, TOPIC, 0, new SharePartitionState(1, 15, List.of())).join())
+                .isEqualTo(Errors.NONE);
+
+        assertThat(acquire(manager, "m2", 100).records()).containsExactly(new AcquiredRecords(15, 19, 1));
+    }
+
     // ------------------------------------------------------------------------------------------------ helpers
 
     private void lead(int leaderEpoch, long logStartOffset, long highWatermark) {
@@ -316,7 +429,12 @@ class SharePartitionManagerTest {
     }
 
     private SharePartitionManager manager() {
-        SharePartitionManager manager = new SharePartitionManager(persister, led::get, group -> settings, 100, clock,
+        return manager(100);
+    }
+
+    private SharePartitionManager manager(int maxRecordLocks) {
+        SharePartitionManager manager = new SharePartitionManager(persister, led::get, group -> settings,
+                maxRecordLocks, clock,
                 released::add, (group, tp, ranges) -> archived.addAll(ranges), Executors.defaultThreadFactory(),
                 10);
         managers.add(manager);

@@ -19,7 +19,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Three members acquire (with or without filters), acknowledge, leave and let locks expire in a random order,
  * while the log grows, its start moves, and the partition is now and then rebuilt from its snapshot; after every
- * step the invariants must hold. The seed is printed so a failure can be replayed.
+ * step the invariants must hold, and no record is ever delivered with a count that forgets one of its deliveries
+ * (a rebuild may count one that never happened: a record below the delivery bound may have been delivered). The seed
+ * is printed so a failure can be replayed.
  */
 class SharePartitionRandomizedTest {
 
@@ -67,6 +69,7 @@ class SharePartitionRandomizedTest {
                 partition.advanceLogStartOffset(logStartOffset);
                 model.archived(rebuilt.archivedAtDeliveryLimit(), limits);
                 model.held.clear();
+                model.rebuilt(partition);
             } else {
                 model.archived(partition.expireLocks(nowMs), limits);
             }
@@ -125,6 +128,9 @@ class SharePartitionRandomizedTest {
         }
         long offset = mine.get(random.nextInt(mine.size()));
         AcknowledgeType type = AcknowledgeType.values()[random.nextInt(AcknowledgeType.values().length)];
+        if (random.nextBoolean()) {
+            partition.extendDeliveryBound(); // as the manager does before it stores an acknowledgement
+        }
         AcknowledgeResult result = partition.acknowledge(member, offset, offset, type, nowMs);
         model.archived(result.archivedAtDeliveryLimit(), limits);
         if (result.error() != Errors.NONE) {
@@ -146,16 +152,22 @@ class SharePartitionRandomizedTest {
         final Map<Long, String> held = new HashMap<>();
         final Set<Long> acknowledged = new HashSet<>();
         final Set<Long> archived = new HashSet<>();
+        /** How many times each offset was really delivered. */
         final Map<Long, Integer> deliveries = new HashMap<>();
+        /** How many deliveries the partition counts for each offset: more than were made after a rebuild. */
+        final Map<Long, Integer> counted = new HashMap<>();
 
         void acquired(String member, AcquireResult result, SharePartition partition) {
             for (AcquiredRecords records : result.acquired()) {
                 for (long offset = records.firstOffset(); offset <= records.lastOffset(); offset++) {
                     assertThat(acknowledged).as("acknowledged offset %d redelivered", offset).doesNotContain(offset);
                     assertThat(archived).as("archived offset %d redelivered", offset).doesNotContain(offset);
-                    int previous = deliveries.getOrDefault(offset, 0);
+                    int previous = counted.getOrDefault(offset, 0);
                     assertThat(records.deliveryCount()).as("delivery count of %d", offset).isEqualTo(previous + 1);
-                    deliveries.put(offset, records.deliveryCount());
+                    int made = deliveries.merge(offset, 1, Integer::sum);
+                    assertThat((int) records.deliveryCount()).as("delivery count of %d, delivered %d times", offset,
+                            made).isGreaterThanOrEqualTo(made);
+                    counted.put(offset, records.deliveryCount());
                     held.put(offset, member);
                 }
             }
@@ -164,10 +176,30 @@ class SharePartitionRandomizedTest {
         void archived(List<OffsetRange> ranges, ShareLimits limits) {
             for (OffsetRange range : ranges) {
                 for (long offset = range.firstOffset(); offset <= range.lastOffset(); offset++) {
-                    assertThat(deliveries.get(offset)).isGreaterThanOrEqualTo(limits.deliveryCountLimit());
+                    assertThat(counted.get(offset)).isGreaterThanOrEqualTo(limits.deliveryCountLimit());
                     assertThat(archived.add(offset)).as("offset %d archived twice", offset).isTrue();
                     held.remove(offset);
                 }
+            }
+        }
+
+        /**
+         * After a rebuild: every record ever delivered lies below the rebuilt end offset, counted at least as often as
+         * it was delivered, and at most once more (a record below the delivery bound that was never delivered).
+         */
+        void rebuilt(SharePartition partition) {
+            deliveries.forEach((offset, made) -> assertThat(offset).as("offset %d delivered %d times", offset, made)
+                    .isLessThan(partition.endOffset()));
+            for (long offset = partition.startOffset(); offset < partition.endOffset(); offset++) {
+                int made = deliveries.getOrDefault(offset, 0);
+                int count = partition.deliveryCount(offset);
+                assertThat(count).as("rebuilt delivery count of %d, delivered %d times", offset, made)
+                        .isGreaterThanOrEqualTo(made);
+                if (partition.stateOf(offset) == RecordState.AVAILABLE) {
+                    assertThat(count).as("rebuilt delivery count of %d", offset)
+                            .isEqualTo(Math.max(counted.getOrDefault(offset, 0), 1));
+                }
+                counted.put(offset, count);
             }
         }
 

@@ -48,9 +48,9 @@ class SharePartitionStateTest {
         assertThat(copy.acquiredCount()).isZero();
         copy.checkInvariants();
 
+        // 8..9 were never acquired, but lie below the delivery bound the acquisitions stored: possibly delivered.
         AcquireResult again = copy.acquire("c", 100, 10, 0);
-        assertThat(again.acquired()).containsExactly(new AcquiredRecords(2, 4, 2), new AcquiredRecords(6, 7, 2),
-                new AcquiredRecords(8, 9, 1));
+        assertThat(again.acquired()).containsExactly(new AcquiredRecords(2, 4, 2), new AcquiredRecords(6, 9, 2));
     }
 
     @Test

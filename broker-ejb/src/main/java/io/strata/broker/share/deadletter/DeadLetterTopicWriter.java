@@ -122,9 +122,10 @@ public final class DeadLetterTopicWriter implements DeadLetterWriter, AutoClosea
             return null;
         }
         Attempt attempt = new Attempt(letter);
-        attempt.done.whenComplete((ignored, failure) -> pending.decrementAndGet());
+        // The caller sees the write done only once it no longer counts as pending.
+        CompletableFuture<Void> done = attempt.done.whenComplete((ignored, failure) -> pending.decrementAndGet());
         run(attempt, 0);
-        return attempt.done;
+        return done;
     }
 
     /** Records written and acknowledged so far. */
