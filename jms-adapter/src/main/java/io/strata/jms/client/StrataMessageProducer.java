@@ -287,6 +287,8 @@ public final class StrataMessageProducer implements QueueSender, TopicPublisher 
         record.headers().add(CONNECTION_HEADER, connection.connectionId().getBytes(StandardCharsets.UTF_8));
         if (completionListener == null && session.transacted()) {
             sendInTransaction(record);
+        } else if (completionListener == null && mode == DeliveryMode.NON_PERSISTENT) {
+            sendWithoutWaiting(connection, record);
         } else if (completionListener == null) {
             sendAndWait(connection, record);
         } else {
@@ -304,6 +306,25 @@ public final class StrataMessageProducer implements QueueSender, TopicPublisher 
             Thread.currentThread().interrupt();
             throw JmsErrors.jms("interrupted while the message was sent to " + record.topic()
                     + "; it may or may not have been sent", e);
+        } catch (RuntimeException e) {
+            throw sendFailure(record, e);
+        }
+    }
+
+    /**
+     * A NON_PERSISTENT message is sent at most once (JMS 3.1 section 6.2.10 and 7.2.2): the send returns once the
+     * record is handed to the connection's producer, in order with the producer's other sends, without waiting for
+     * the brokers, as JMS providers do for non-persistent messages; a failure found later goes to the connection's
+     * exception listener. What the producer cannot take at once (too large, a closed connection) still throws here.
+     */
+    private void sendWithoutWaiting(StrataConnection connection, ProducerRecord<byte[], byte[]> record)
+            throws JMSException {
+        try {
+            connection.producer().send(record, (metadata, failure) -> {
+                if (failure != null) {
+                    connection.report(sendFailure(record, failure));
+                }
+            });
         } catch (RuntimeException e) {
             throw sendFailure(record, e);
         }

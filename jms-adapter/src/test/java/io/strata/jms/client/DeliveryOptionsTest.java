@@ -181,6 +181,37 @@ class DeliveryOptionsTest extends OneBrokerTest {
     }
 
     @Test
+    void nonPersistentSendsArriveInOrderAndARefusedOneReachesTheExceptionListener() throws Exception {
+        // The topic's limit is above a batch of the twenty (the producer splits a batch the broker finds too large and
+        // an idempotent producer's first batch may then land behind the next one, as with Kafka), below the last one.
+        broker.createTopic("non-persistent-small", 1, Map.of("max.message.bytes", "100000"));
+        try (Connection connection = factory.createConnection()) {
+            List<jakarta.jms.JMSException> told = new CopyOnWriteArrayList<>();
+            connection.setExceptionListener(told::add);
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Queue queue = session.createQueue("non-persistent-small");
+            MessageConsumer consumer = session.createConsumer(queue);
+            connection.start();
+            MessageProducer producer = session.createProducer(queue);
+            producer.setDeliveryMode(jakarta.jms.DeliveryMode.NON_PERSISTENT);
+            for (int i = 0; i < 20; i++) {
+                producer.send(session.createTextMessage("n" + i));
+            }
+            // The broker refuses this one (larger than the topic's max.message.bytes): the send has returned already.
+            producer.send(session.createTextMessage("x".repeat(200_000)));
+            List<String> got = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                got.add(((TextMessage) consumer.receive(RECEIVE_MS)).getText());
+            }
+            assertThat(got).containsExactlyElementsOf(java.util.stream.IntStream.range(0, 20)
+                    .mapToObj(i -> "n" + i).toList());
+            await().atMost(AT_MOST).until(() -> !told.isEmpty());
+            assertThat(told.get(0)).hasMessageContaining("larger than the broker");
+            assertThat(consumer.receive(500)).isNull();
+        }
+    }
+
+    @Test
     void anAsyncSendTheBrokerRefusesEndsInOnException() throws Exception {
         broker.createTopic("async-small", 1, Map.of("max.message.bytes", "2000"));
         try (Connection connection = factory.createConnection()) {

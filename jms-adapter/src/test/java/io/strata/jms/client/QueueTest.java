@@ -385,6 +385,35 @@ class QueueTest extends OneBrokerTest {
     }
 
     @Test
+    void aBatchLargerThanThePrefetchIsDeliveredInTheQueuesOrder() throws Exception {
+        broker.createTopic("big-batch", 1, Map.of());
+        // One record batch of 35 records: the leader hands out whole batches, 3.5 times this consumer's prefetch.
+        try (KafkaProducer<String, String> producer = broker.producer(Map.of("linger.ms", 60_000,
+                "batch.size", 1 << 20))) {
+            for (int i = 0; i < 35; i++) {
+                ProducerRecord<String, String> record = new ProducerRecord<>("big-batch", "b" + i);
+                record.headers().add("strata.jms.body", "text".getBytes(StandardCharsets.UTF_8));
+                producer.send(record);
+            }
+            producer.flush();
+        }
+        try (Connection connection = factory.createConnection()) {
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageConsumer consumer = session.createConsumer(session.createQueue("big-batch"));
+            connection.start();
+            List<String> got = new ArrayList<>();
+            for (int i = 0; i < 35; i++) {
+                Message message = consumer.receive(RECEIVE_MS);
+                assertThat(message).as("message %d of 35", i).isNotNull();
+                got.add(((TextMessage) message).getText());
+            }
+            assertThat(got).containsExactlyElementsOf(java.util.stream.IntStream.range(0, 35)
+                    .mapToObj(i -> "b" + i).toList());
+            assertThat(consumer.receive(300)).isNull();
+        }
+    }
+
+    @Test
     void credentialsAreAcceptedAndNotSentWhenTheFactoryHasNoSecurity() throws Exception {
         // Strata has no authentication yet (issue 19): like a JMS broker with security off, any user connects.
         try (Connection connection = factory.createConnection("j2ee", "j2ee");
