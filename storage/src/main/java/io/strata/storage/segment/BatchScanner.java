@@ -9,7 +9,8 @@ import java.nio.channels.FileChannel;
 /**
  * Walks the headers of the batches in {@code [start, end)} of a log file without reading their records: positional
  * reads of a few kilobytes at a time, so a scan over small batches costs few system calls and a jump over a large
- * batch costs one.
+ * batch costs one. Its buffer is no larger than the range (most scans are near a log's end, or within an index
+ * interval), and the file is named only in an error, so a scan allocates little.
  *
  * <p>A header that cannot start a batch (bad length, magic, or a batch running past {@code end}) throws
  * {@link SegmentCorruptException}. Not thread-safe: one scan, one thread.
@@ -20,19 +21,21 @@ final class BatchScanner {
 
     private final FileChannel channel;
     private final int end;
-    private final String fileDescription;
-    private final ByteBuffer chunk = ByteBuffer.allocate(CHUNK_BYTES);
+    /** Named in errors: its {@code toString()} is called only then. */
+    private final Object file;
+    private final ByteBuffer chunk;
     private int chunkStart;
     private int chunkLength;
     private int position = -1;
     private int nextPosition;
     private int relative;
 
-    BatchScanner(FileChannel channel, int start, int end, String fileDescription) {
+    BatchScanner(FileChannel channel, int start, int end, Object file) {
         this.channel = channel;
         this.end = end;
-        this.fileDescription = fileDescription;
+        this.file = file;
         this.nextPosition = start;
+        this.chunk = ByteBuffer.allocate(Math.min(CHUNK_BYTES, Math.max(BatchHeader.SIZE, end - start)));
     }
 
     /** Moves to the next batch; false when {@code end} is reached. */
@@ -43,13 +46,13 @@ final class BatchScanner {
         position = nextPosition;
         int available = end - position;
         if (available < BatchHeader.SIZE) {
-            throw new SegmentCorruptException(fileDescription + ": " + available + " bytes at position " + position
+            throw new SegmentCorruptException(file + ": " + available + " bytes at position " + position
                     + " are too few for a batch header");
         }
         loadHeader();
         String problem = BatchHeader.structuralProblem(chunk, relative, available);
         if (problem != null) {
-            throw new SegmentCorruptException(fileDescription + ": at position " + position + ", " + problem);
+            throw new SegmentCorruptException(file + ": at position " + position + ", " + problem);
         }
         nextPosition = position + BatchHeader.sizeInBytes(chunk, relative);
         return true;
@@ -88,11 +91,11 @@ final class BatchScanner {
             relative = position - chunkStart;
             return;
         }
-        int length = Math.min(CHUNK_BYTES, end - position);
+        int length = Math.min(chunk.capacity(), end - position);
         chunk.clear().limit(length);
         while (chunk.hasRemaining()) {
             if (channel.read(chunk, position + chunk.position()) < 0) {
-                throw new SegmentCorruptException(fileDescription + ": ends before position " + (position + length));
+                throw new SegmentCorruptException(file + ": ends before position " + (position + length));
             }
         }
         chunkStart = position;

@@ -382,7 +382,7 @@ public final class LogSegment {
         int lastBatchStart = lastIndexed;
         if (lastIndexed < end) {
             try (Lease lease = log.acquire()) {
-                BatchScanner scanner = new BatchScanner(lease.channel(), lastIndexed, end, toString());
+                BatchScanner scanner = new BatchScanner(lease.channel(), lastIndexed, end, this);
                 while (scanner.next()) {
                     if (scanner.maxTimestamp() > max) {
                         max = scanner.maxTimestamp();
@@ -409,7 +409,7 @@ public final class LogSegment {
         recomputeTailState(loaded);
         if (size > 0) {
             try (Lease lease = log.acquire()) {
-                BatchScanner scanner = new BatchScanner(lease.channel(), 0, size, toString());
+                BatchScanner scanner = new BatchScanner(lease.channel(), 0, size, this);
                 scanner.next();
                 rollingBasedTimestamp = scanner.maxTimestamp();
             }
@@ -540,7 +540,7 @@ public final class LogSegment {
             return;
         }
         try (Lease lease = log.acquire()) {
-            BatchScanner scanner = new BatchScanner(lease.channel(), offsets.lastPosition(), size, toString());
+            BatchScanner scanner = new BatchScanner(lease.channel(), offsets.lastPosition(), size, this);
             if (!scanner.next() || scanner.baseOffset() != offsets.lastOffset()) {
                 throw new IndexCorruptException("the last index entry (" + offsets.lastOffset() + " at "
                         + offsets.lastPosition() + ") does not point at that batch");
@@ -555,7 +555,7 @@ public final class LogSegment {
         long offsetOfMax = baseOffset;
         int sinceLastEntry = 0;
         try (Lease lease = log.acquire()) {
-            BatchScanner scanner = new BatchScanner(lease.channel(), 0, size, toString());
+            BatchScanner scanner = new BatchScanner(lease.channel(), 0, size, this);
             while (scanner.next()) {
                 if (scanner.maxTimestamp() > max) {
                     max = scanner.maxTimestamp();
@@ -642,7 +642,7 @@ public final class LogSegment {
     }
 
     private BatchLocation scanTo(FileChannel channel, int start, int end, long offset) throws IOException {
-        BatchScanner scanner = new BatchScanner(channel, start, end, toString());
+        BatchScanner scanner = new BatchScanner(channel, start, end, this);
         while (scanner.next()) {
             if (scanner.lastOffset() >= offset) {
                 return new BatchLocation(scanner.position(), scanner.sizeInBytes(), scanner.baseOffset(),
@@ -722,7 +722,7 @@ public final class LogSegment {
         // An indexed position is a batch boundary: everything before it fits, and the scan goes on from there.
         int scanFrom = Math.max(first.position(), offsets.floorPositionByPosition((int) wanted));
         int cut = scanFrom;
-        BatchScanner scanner = new BatchScanner(channel, scanFrom, limit, toString());
+        BatchScanner scanner = new BatchScanner(channel, scanFrom, limit, this);
         while (scanner.next() && scanner.nextPosition() <= wanted) {
             cut = scanner.nextPosition();
         }
@@ -744,7 +744,7 @@ public final class LogSegment {
         int from = indexes().offsets().floorPositionByPosition(endPosition - 1);
         long next = -1;
         try (Lease lease = log.acquire()) {
-            BatchScanner scanner = new BatchScanner(lease.channel(), from, endPosition, toString());
+            BatchScanner scanner = new BatchScanner(lease.channel(), from, endPosition, this);
             while (scanner.next()) {
                 next = scanner.lastOffset() + 1;
             }
@@ -803,7 +803,7 @@ public final class LogSegment {
         int end = size;
         int highest = -1;
         try (Lease lease = log.acquire()) {
-            BatchScanner scanner = new BatchScanner(lease.channel(), 0, end, toString());
+            BatchScanner scanner = new BatchScanner(lease.channel(), 0, end, this);
             while (scanner.next()) {
                 int epoch = scanner.partitionLeaderEpoch();
                 if (epoch > highest) {
@@ -848,7 +848,7 @@ public final class LogSegment {
         try (Lease lease = log.acquire()) {
             FileChannel channel = lease.channel();
             BatchScanner scanner = new BatchScanner(channel, current.offsets().floorPosition(searchFrom), end,
-                    toString());
+                    this);
             while (scanner.next()) {
                 if (scanner.maxTimestamp() < timestamp || scanner.lastOffset() < minOffset) {
                     continue;
