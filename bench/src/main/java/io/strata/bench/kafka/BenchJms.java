@@ -127,6 +127,9 @@ public final class BenchJms {
             ConnectionFactory factory = name.equals(JmsBenchSettings.STRATA)
                     ? new StrataConnectionFactory(broker.bootstrapServers())
                     : new ActiveMQConnectionFactory("tcp://" + broker.bootstrapServers() + ARTEMIS_URL_OPTIONS);
+            if (settings.passMessages() > 0) {
+                firstPass(broker, factory, cases);
+            }
             for (JmsCase benchCase : cases) {
                 if (cleanup.shuttingDown()) {
                     break;
@@ -166,6 +169,34 @@ public final class BenchJms {
         brokerDescriptions.put(name, settings.strataCommand() + " (-Xms512m -Xmx1g); client: Strata's JMS provider"
                 + " (jms-adapter of this checkout), StrataConnectionFactory(127.0.0.1:port), defaults");
         return broker;
+    }
+
+    /**
+     * Runs every case once, unmeasured, with {@link JmsBenchSettings#passMessages} messages to destinations of its
+     * own, so that the first measured case does not pay for the broker's and the provider's JIT compilation alone
+     * (a persistent-sync case, first in the matrix, measured a cold broker). A failure here is a note; the measured
+     * pass runs anyway.
+     */
+    private void firstPass(BrokerUnderTest broker, ConnectionFactory factory, List<JmsCase> cases) {
+        long startNanos = System.nanoTime();
+        System.out.printf(Locale.ROOT, "   first pass, unmeasured: %,d messages per case%n", settings.passMessages());
+        for (JmsCase benchCase : cases) {
+            if (cleanup.shuttingDown() || !broker.isAlive()) {
+                return;
+            }
+            try {
+                new JmsLoad(factory, benchCase, settings.passLoadSettings(benchCase), broker::cpuSeconds,
+                        this::clientCpuSeconds).run();
+            } catch (Exception e) {
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                notes.add(broker.name() + ", " + benchCase.id() + ", first pass failed: " + e.getClass()
+                        .getSimpleName() + ": " + BenchVsKafka.firstLine(e.getMessage()));
+            }
+        }
+        System.out.printf(Locale.ROOT, "   first pass done in %.1f s%n", (System.nanoTime() - startNanos) / 1e9);
     }
 
     private JmsCaseResult runCase(BrokerUnderTest broker, ConnectionFactory factory, JmsCase benchCase) {
@@ -220,6 +251,9 @@ public final class BenchJms {
                         .orElse("a fifth of that"), settings.messageBytes(), settings.window()));
         header.append("         consumers, producer: a connection and session each, AUTO_ACKNOWLEDGE or transacted;"
                 + " receive(20 ms) loops\n");
+        header.append(settings.passMessages() == 0 ? "         no first pass: the first case meets cold JVMs\n"
+                : String.format(Locale.ROOT, "         before them, on each broker, an unmeasured first pass over the"
+                + " cases, %,d messages each, to destinations of its own%n", settings.passMessages()));
         return header.toString();
     }
 }

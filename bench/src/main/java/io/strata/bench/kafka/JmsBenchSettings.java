@@ -15,6 +15,8 @@ import java.util.Optional;
  * @param messages             measured messages per case, except persistent-sync cases
  * @param syncMessages         measured messages per persistent-sync case, whose one producer waits for each send
  * @param warmupMessages       messages per case before the measured ones, unmeasured; empty: a fifth of the case's
+ * @param passMessages         messages per case of an unmeasured first pass over all the cases on each broker, so
+ *                             that both JVMs have compiled what every case runs before the first is measured; 0: none
  * @param messageBytes         each message's body
  * @param window               sent messages not yet received the producer may have outstanding
  * @param strataCommand        shell command that starts Strata standalone; {@code {port}} and {@code {logDir}} are
@@ -27,7 +29,7 @@ import java.util.Optional;
  * @param scratchBase          where the brokers' data go; null for {@code strata.bench.dir} or the temporary directory
  */
 record JmsBenchSettings(List<String> brokers, List<JmsCase> cases, int messages, int syncMessages,
-                        Optional<Integer> warmupMessages, int messageBytes, int window, String strataCommand,
+                        Optional<Integer> warmupMessages, int passMessages, int messageBytes, int window, String strataCommand,
                         Optional<Integer> artemisJournalBufferTimeoutNanos, Duration startTimeout,
                         Duration caseTimeout, Duration primeTimeout, Path outputDir, Path scratchBase) {
 
@@ -40,6 +42,9 @@ record JmsBenchSettings(List<String> brokers, List<JmsCase> cases, int messages,
     /** The warm-up is this fraction of a case's measured messages unless {@code --warmup-messages} says otherwise. */
     static final int WARMUP_DIVISOR = 5;
     static final int WINDOW_DEFAULT = 1_000;
+    static final int PASS_MESSAGES_DEFAULT = 2_000;
+    /** The first pass's destinations and subscriptions are the cases' with this before their names. */
+    static final String PASS_PREFIX = "first-pass-";
 
     /** Bounds that keep a typo from filling the heap (latencies are kept per message) or running for a day. */
     private static final int MESSAGES_MAX = 10_000_000;
@@ -69,6 +74,9 @@ record JmsBenchSettings(List<String> brokers, List<JmsCase> cases, int messages,
             "  --sync-messages N     measured messages per persistent-sync case             [" + SYNC_MESSAGES_DEFAULT
                     + "]",
             "  --warmup-messages N   messages per case before the measured ones  [a fifth of the case's messages]",
+            "  --pass-messages N     messages per case of an unmeasured first pass over all the cases on each",
+            "                        broker, so both JVMs have compiled what the cases run (0: none)  ["
+                    + PASS_MESSAGES_DEFAULT + "]",
             "  --message-bytes N     body of each message (a BytesMessage)                  [1024]",
             "  --window N            sent messages not yet received the producer may have outstanding, at",
             "                        least 100 (one transaction)                            [" + WINDOW_DEFAULT + "]",
@@ -99,6 +107,7 @@ record JmsBenchSettings(List<String> brokers, List<JmsCase> cases, int messages,
         BenchSettings.requireInRange("--messages", messages, 1, MESSAGES_MAX);
         BenchSettings.requireInRange("--sync-messages", syncMessages, 1, MESSAGES_MAX);
         warmupMessages.ifPresent(count -> BenchSettings.requireInRange("--warmup-messages", count, 0, MESSAGES_MAX));
+        BenchSettings.requireInRange("--pass-messages", passMessages, 0, MESSAGES_MAX);
         BenchSettings.requireInRange("--message-bytes", messageBytes, 1, MESSAGE_BYTES_MAX);
         BenchSettings.requireInRange("--window", window, JmsCase.MESSAGES_PER_TRANSACTION, WINDOW_MAX);
         artemisJournalBufferTimeoutNanos.ifPresent(nanos -> BenchSettings.requireInRange(
@@ -115,6 +124,7 @@ record JmsBenchSettings(List<String> brokers, List<JmsCase> cases, int messages,
         int messages = MESSAGES_DEFAULT;
         int syncMessages = SYNC_MESSAGES_DEFAULT;
         Optional<Integer> warmupMessages = Optional.empty();
+        int passMessages = PASS_MESSAGES_DEFAULT;
         int messageBytes = 1024;
         int window = WINDOW_DEFAULT;
         String strataCommand = environment.getOrDefault(BenchSettings.STRATA_COMMAND_ENV,
@@ -141,6 +151,7 @@ record JmsBenchSettings(List<String> brokers, List<JmsCase> cases, int messages,
                 case "--messages" -> messages = integer(option, value);
                 case "--sync-messages" -> syncMessages = integer(option, value);
                 case "--warmup-messages" -> warmupMessages = Optional.of(integer(option, value));
+                case "--pass-messages" -> passMessages = integer(option, value);
                 case "--message-bytes" -> messageBytes = integer(option, value);
                 case "--window" -> window = integer(option, value);
                 case "--strata-cmd" -> strataCommand = value;
@@ -153,8 +164,8 @@ record JmsBenchSettings(List<String> brokers, List<JmsCase> cases, int messages,
                 default -> throw new IllegalArgumentException("unknown option " + option + "; see --help");
             }
         }
-        return new JmsBenchSettings(brokers, cases, messages, syncMessages, warmupMessages, messageBytes, window,
-                strataCommand, journalBufferTimeout, startTimeout, caseTimeout, primeTimeout, outputDir, scratchBase);
+        return new JmsBenchSettings(brokers, cases, messages, syncMessages, warmupMessages, passMessages, messageBytes,
+                window, strataCommand, journalBufferTimeout, startTimeout, caseTimeout, primeTimeout, outputDir, scratchBase);
     }
 
     /** Measured messages of {@code benchCase}. */
@@ -170,6 +181,11 @@ record JmsBenchSettings(List<String> brokers, List<JmsCase> cases, int messages,
     JmsLoad.Settings loadSettings(JmsCase benchCase) {
         return new JmsLoad.Settings(messagesOf(benchCase), warmupMessagesOf(benchCase), messageBytes, window,
                 primeTimeout, caseTimeout);
+    }
+
+    /** The load of {@code benchCase} in the first pass: {@link #passMessages}, no warm-up, destinations of its own. */
+    JmsLoad.Settings passLoadSettings(JmsCase benchCase) {
+        return new JmsLoad.Settings(passMessages, 0, messageBytes, window, primeTimeout, caseTimeout, PASS_PREFIX);
     }
 
     private static int integer(String option, String value) {

@@ -70,9 +70,15 @@ final class JmsLoad {
      * @param window         sent messages not yet received that the producer may have outstanding
      * @param primeTimeout   how long priming may take before the case fails
      * @param timeout        how long the warm-up and measured phases may take together before the case fails
+     * @param namePrefix     put before the case's destination and subscription names ("" for the measured pass)
      */
     record Settings(int messages, int warmupMessages, int messageBytes, int window, Duration primeTimeout,
-                    Duration timeout) {
+                    Duration timeout, String namePrefix) {
+
+        Settings(int messages, int warmupMessages, int messageBytes, int window, Duration primeTimeout,
+                 Duration timeout) {
+            this(messages, warmupMessages, messageBytes, window, primeTimeout, timeout, "");
+        }
 
         Settings {
             if (messages < 1 || warmupMessages < 0 || messageBytes < 1) {
@@ -206,8 +212,8 @@ final class JmsLoad {
 
     private Destination destination(Session session) throws JMSException {
         return switch (benchCase.destination()) {
-            case QUEUE -> session.createQueue(benchCase.destinationName());
-            case SHARED_SUBSCRIPTION -> session.createTopic(benchCase.destinationName());
+            case QUEUE -> session.createQueue(settings.namePrefix() + benchCase.destinationName());
+            case SHARED_SUBSCRIPTION -> session.createTopic(settings.namePrefix() + benchCase.destinationName());
         };
     }
 
@@ -215,7 +221,7 @@ final class JmsLoad {
         return switch (benchCase.destination()) {
             case QUEUE -> session.createConsumer(destination(session));
             case SHARED_SUBSCRIPTION -> session.createSharedDurableConsumer((Topic) destination(session),
-                    benchCase.subscriptionName());
+                    settings.namePrefix() + benchCase.subscriptionName());
         };
     }
 

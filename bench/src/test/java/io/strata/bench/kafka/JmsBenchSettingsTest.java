@@ -47,6 +47,24 @@ class JmsBenchSettingsTest {
     }
 
     @Test
+    void anUnmeasuredFirstPassRunsEveryCaseOnDestinationsOfItsOwnUnlessSwitchedOff() {
+        JmsBenchSettings settings = JmsBenchSettings.parse(new String[0], Map.of());
+        JmsCase sync = settings.cases().get(0);
+
+        assertThat(settings.passMessages()).isEqualTo(JmsBenchSettings.PASS_MESSAGES_DEFAULT);
+        JmsLoad.Settings pass = settings.passLoadSettings(sync);
+        assertThat(pass.messages()).isEqualTo(JmsBenchSettings.PASS_MESSAGES_DEFAULT);
+        assertThat(pass.warmupMessages()).isZero();
+        assertThat(pass.namePrefix() + sync.destinationName()).isNotEqualTo(sync.destinationName())
+                .matches("[a-zA-Z0-9._-]{1,249}");
+        assertThat(settings.loadSettings(sync).namePrefix()).isEmpty();
+
+        assertThat(JmsBenchSettings.parse(new String[] {"--pass-messages", "0"}, Map.of()).passMessages()).isZero();
+        assertThatThrownBy(() -> JmsBenchSettings.parse(new String[] {"--pass-messages", "-1"}, Map.of()))
+                .hasMessageContaining("--pass-messages");
+    }
+
+    @Test
     void casesAreSelectedByIdOrByTheStartOfIdsUpToADashInTheMatrixOrder() {
         assertThat(ids("transacted")).containsExactly("transacted-queue-1", "transacted-queue-4",
                 "transacted-shared-1", "transacted-shared-4");
