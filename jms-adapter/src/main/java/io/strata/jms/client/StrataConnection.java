@@ -90,6 +90,8 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
     private Thread healthCheck;
     /** The broker-held lease of a client identifier set by {@link #setClientID}; null otherwise. */
     private GroupLease clientIdLease;
+    /** Guards {@link #connectionLease}: taking it waits for the cluster, which must not block the connection's lock. */
+    private final Object connectionLeaseLock = new Object();
     /**
      * The broker-held lease that keeps this connection's temporary destinations alive, taken with the first of them;
      * null before.
@@ -295,7 +297,9 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
             closingProducer = producer;
             closingAdmin = admin;
             closingLease = clientIdLease;
-            closingConnectionLease = connectionLease;
+        }
+        synchronized (connectionLeaseLock) {
+            closingConnectionLease = connectionLease; // closed is set: no lease is taken from now on
         }
         if (check != null) {
             check.interrupt();
@@ -452,12 +456,14 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
      * The group whose membership keeps this connection's temporary destinations alive ({@link GroupLease#connection}),
      * joined at the first call: the broker deletes a temporary topic naming it once it has no member.
      */
-    synchronized String connectionLeaseGroup() throws JMSException {
-        checkOpen();
-        if (connectionLease == null) {
-            connectionLease = GroupLease.connection(settings.kafka(), connectionId, ADMIN_TIMEOUT, this::report);
+    String connectionLeaseGroup() throws JMSException {
+        synchronized (connectionLeaseLock) {
+            checkOpen();
+            if (connectionLease == null) {
+                connectionLease = GroupLease.connection(settings.kafka(), connectionId, ADMIN_TIMEOUT, this::report);
+            }
+            return connectionLease.groupId();
         }
-        return connectionLease.groupId();
     }
 
     TemporaryDestinations temporaries() {
