@@ -105,6 +105,7 @@ public final class BrokerConfig {
             "share.coordinator.snapshot.update.records.per.snapshot";
     public static final String SHARE_COORDINATOR_WRITE_TIMEOUT_MS = "share.coordinator.write.timeout.ms";
     public static final String SHARE_STATE_TOPIC_PRUNE_INTERVAL_MS = "share.coordinator.state.topic.prune.interval.ms";
+    public static final String TEMPORARY_TOPIC_CLEANUP_INTERVAL_MS = "temporary.topic.cleanup.interval.ms";
     public static final String TRANSACTIONAL_ID_EXPIRATION_MS = "transactional.id.expiration.ms";
     public static final String TRANSACTION_PARTITION_VERIFICATION_ENABLE = "transaction.partition.verification.enable";
     public static final String TRANSACTION_ABORT_TIMED_OUT_CLEANUP_INTERVAL_MS =
@@ -200,6 +201,7 @@ public final class BrokerConfig {
     public final int shareSnapshotUpdateRecordsPerSnapshot;
     public final int shareCoordinatorWriteTimeoutMs;
     public final long shareStateTopicPruneIntervalMs;
+    public final long temporaryTopicCleanupIntervalMs;
     public final long transactionalIdExpirationMs;
     public final boolean transactionPartitionVerificationEnable;
     public final long transactionAbortTimedOutCleanupIntervalMs;
@@ -317,6 +319,7 @@ public final class BrokerConfig {
         this.shareSnapshotUpdateRecordsPerSnapshot = (Integer) values.get(SHARE_SNAPSHOT_UPDATE_RECORDS_PER_SNAPSHOT);
         this.shareCoordinatorWriteTimeoutMs = (Integer) values.get(SHARE_COORDINATOR_WRITE_TIMEOUT_MS);
         this.shareStateTopicPruneIntervalMs = (Long) values.get(SHARE_STATE_TOPIC_PRUNE_INTERVAL_MS);
+        this.temporaryTopicCleanupIntervalMs = (Long) values.get(TEMPORARY_TOPIC_CLEANUP_INTERVAL_MS);
         this.transactionalIdExpirationMs = (Long) values.get(TRANSACTIONAL_ID_EXPIRATION_MS);
         this.transactionPartitionVerificationEnable = (Boolean) values.get(TRANSACTION_PARTITION_VERIFICATION_ENABLE);
         this.transactionAbortTimedOutCleanupIntervalMs =
@@ -701,6 +704,12 @@ public final class BrokerConfig {
                 .define(SHARE_STATE_TOPIC_PRUNE_INTERVAL_MS, Type.LONG, 300_000L, Range.atLeast(1), Importance.LOW,
                         "How often the share coordinator deletes the records of __share_group_state that replay no"
                                 + " longer needs (those before the oldest latest snapshot of a share partition).")
+                .define(TEMPORARY_TOPIC_CLEANUP_INTERVAL_MS, Type.LONG, 10_000L, Range.atLeast(1), Importance.LOW,
+                        "How often each broker looks for the topics it must delete because their owner group"
+                                + " (topic config strata.jms.temporary.owner, set on the topics of JMS temporary"
+                                + " destinations) has no member any more, among the groups it coordinates. Such a"
+                                + " topic goes within group.consumer.session.timeout.ms and this interval of its"
+                                + " connection's death.")
                 .define(TRANSACTION_MAX_TIMEOUT_MS, Type.INT, 900_000, Range.atLeast(1), Importance.HIGH,
                         "The longest transaction.timeout.ms a producer may ask for; a longer one is refused with"
                                 + " INVALID_TRANSACTION_TIMEOUT.")

@@ -9,6 +9,7 @@ import io.strata.broker.config.Endpoint;
 import io.strata.broker.delayed.FetchPurgatory;
 import io.strata.broker.group.GroupCoordinator;
 import io.strata.broker.group.ShareGroupConfig;
+import io.strata.broker.group.TemporaryTopicCleaner;
 import io.strata.broker.local.LocalStrata;
 import io.strata.broker.local.Strata;
 import com.hazelcast.core.HazelcastInstance;
@@ -103,6 +104,7 @@ public final class BrokerServer implements AutoCloseable {
     private ReplicaManager replicaManager;
     private FetchPurgatory fetchPurgatory;
     private GroupCoordinator groupCoordinator;
+    private TemporaryTopicCleaner temporaryTopicCleaner;
     private TransactionCoordinator transactionCoordinator;
     private ShareCoordinator shareCoordinator;
     private ShareCoordinatorPersister sharePersister;
@@ -268,6 +270,7 @@ public final class BrokerServer implements AutoCloseable {
             handlers = new RequestHandlerPool(config.numIoThreads, requestChannel, apis.dispatcher(), threads);
             handlers.start();
             startBackgroundTasks();
+            startTemporaryTopicCleaner();
             networkMetrics = new Metrics();
             socketServer = new SocketServer(config, requestChannel, threads, networkMetrics);
             socketServer.start();
@@ -529,6 +532,18 @@ public final class BrokerServer implements AutoCloseable {
                 config.producerIdExpirationMs), expiryCheckMs, expiryCheckMs, TimeUnit.MILLISECONDS);
     }
 
+    /** Deletes the temporary topics of JMS connections that are gone, unless topics may not be deleted at all. */
+    private void startTemporaryTopicCleaner() {
+        if (!config.deleteTopicEnable) {
+            LOG.log(Level.INFO, "Temporary topics of JMS connections that ended without closing are not deleted:"
+                    + " delete.topic.enable is false");
+            return;
+        }
+        temporaryTopicCleaner = new TemporaryTopicCleaner(groupCoordinator, controller, clock,
+                config.temporaryTopicCleanupIntervalMs, config.groupConsumerSessionTimeoutMs, threads);
+        temporaryTopicCleaner.start();
+    }
+
     public boolean isReady() {
         return ready;
     }
@@ -675,6 +690,10 @@ public final class BrokerServer implements AutoCloseable {
         if (handlers != null) {
             handlers.close();
             handlers = null;
+        }
+        if (temporaryTopicCleaner != null) {
+            temporaryTopicCleaner.close();
+            temporaryTopicCleaner = null;
         }
         if (background != null) {
             stopWithoutInterrupting(background, "background");

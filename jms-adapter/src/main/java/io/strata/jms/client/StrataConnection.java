@@ -48,7 +48,7 @@ import java.util.logging.Logger;
  *
  * <p><b>Client identifier.</b> Set administratively ({@code strata.jms.client.id}) or by {@link #setClientID} as the
  * first action on the connection; afterwards {@code IllegalStateException}. One set by {@link #setClientID} is held by
- * this connection alone across the cluster while it is open ({@link ClientIdLease}: the broker refuses a second holder,
+ * this connection alone across the cluster while it is open ({@link GroupLease}: the broker refuses a second holder,
  * and the second connection gets {@code InvalidClientIDException}). One set administratively is the factory's, shared
  * by the connections it makes (the factory is configured for one client), and takes no lease.
  *
@@ -89,7 +89,14 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
     private Admin admin;
     private Thread healthCheck;
     /** The broker-held lease of a client identifier set by {@link #setClientID}; null otherwise. */
-    private ClientIdLease clientIdLease;
+    private GroupLease clientIdLease;
+    /** Guards {@link #connectionLease}: taking it waits for the cluster, which must not block the connection's lock. */
+    private final Object connectionLeaseLock = new Object();
+    /**
+     * The broker-held lease that keeps this connection's temporary destinations alive, taken with the first of them;
+     * null before.
+     */
+    private GroupLease connectionLease;
 
     /** A connection with {@code settings}, whose share groups {@code groupConfigurer} (its factory's) configures. */
     StrataConnection(ProviderSettings settings, GroupConfigurer groupConfigurer) {
@@ -178,7 +185,7 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
         if (id == null || id.isEmpty()) {
             throw new jakarta.jms.InvalidClientIDException("a client identifier must not be null or empty");
         }
-        clientIdLease = ClientIdLease.acquire(settings.kafka(), id, ADMIN_TIMEOUT, this::report);
+        clientIdLease = GroupLease.clientId(settings.kafka(), id, ADMIN_TIMEOUT, this::report);
         clientId = id;
         clientIdFixed = true;
     }
@@ -283,12 +290,16 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
         Thread check;
         KafkaProducer<byte[], byte[]> closingProducer;
         Admin closingAdmin;
-        ClientIdLease closingLease;
+        GroupLease closingLease;
+        GroupLease closingConnectionLease;
         synchronized (this) {
             check = healthCheck;
             closingProducer = producer;
             closingAdmin = admin;
             closingLease = clientIdLease;
+        }
+        synchronized (connectionLeaseLock) {
+            closingConnectionLease = connectionLease; // closed is set: no lease is taken from now on
         }
         if (check != null) {
             check.interrupt();
@@ -298,6 +309,10 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
         }
         if (closingAdmin != null) {
             closingAdmin.close(Duration.ofSeconds(5));
+        }
+        if (closingConnectionLease != null) {
+            // After the temporary destinations' deletion: the broker deletes any that could not be, once it is left.
+            closingConnectionLease.close();
         }
         if (closingLease != null) {
             closingLease.close(); // last: the identifier is free once what it named is closed
@@ -435,6 +450,20 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
 
     MessageRecordCodec codec() {
         return codec;
+    }
+
+    /**
+     * The group whose membership keeps this connection's temporary destinations alive ({@link GroupLease#connection}),
+     * joined at the first call: the broker deletes a temporary topic naming it once it has no member.
+     */
+    String connectionLeaseGroup() throws JMSException {
+        synchronized (connectionLeaseLock) {
+            checkOpen();
+            if (connectionLease == null) {
+                connectionLease = GroupLease.connection(settings.kafka(), connectionId, ADMIN_TIMEOUT, this::report);
+            }
+            return connectionLease.groupId();
+        }
     }
 
     TemporaryDestinations temporaries() {

@@ -13,6 +13,7 @@ import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,8 +31,13 @@ import java.util.logging.Logger;
  * deleted with it. Only the creating connection consumes from a temporary destination; any connection may send to
  * one, by the name a message's JMSReplyTo carries.
  *
- * <p>A connection whose process dies leaves its temporary topics behind: nothing on the broker knows a connection
- * ended. They are found by their prefix (docs/jms-mapping.md says how); a cleanup by the broker is future work.
+ * <p>A connection whose process dies cannot delete them, so the broker does: with its first temporary destination the
+ * connection takes a lease ({@link GroupLease#connection}: it becomes the one member of the consumer group
+ * {@code jms:connection:<connection id>}, heartbeating on a thread of its own), and each temporary topic is created
+ * with the topic config {@value #OWNER_CONFIG} naming that group. The group's coordinator deletes a topic whose owner
+ * group has no member: left on close, or expired {@code group.consumer.session.timeout.ms} after the process died
+ * (broker-ejb's {@code TemporaryTopicCleaner}). The lease is taken before the topic is created, so a live connection's
+ * topic always has its owner's member.
  *
  * <p>Thread-safe: the live names are a concurrent set, each deletion removes its name once.
  */
@@ -39,6 +45,8 @@ final class TemporaryDestinations {
 
     private static final Logger LOG = Logger.getLogger(TemporaryDestinations.class.getName());
     private static final long ADMIN_TIMEOUT_MS = 30_000;
+    /** The topic config naming the group whose members keep a temporary topic alive (a Strata topic config). */
+    static final String OWNER_CONFIG = "strata.jms.temporary.owner";
 
     private final StrataConnection connection;
     private final Set<String> live = ConcurrentHashMap.newKeySet();
@@ -78,8 +86,10 @@ final class TemporaryDestinations {
     }
 
     private void create(String name, String kind) throws JMSException {
+        String owner = connection.connectionLeaseGroup();
         try {
-            connection.admin().createTopics(List.of(new NewTopic(name, Optional.of(1), Optional.empty())))
+            connection.admin().createTopics(List.of(new NewTopic(name, Optional.of(1), Optional.empty())
+                            .configs(Map.of(OWNER_CONFIG, owner))))
                     .all().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw JmsErrors.jms("the " + kind + " '" + name + "' cannot be created", e.getCause());
@@ -116,9 +126,9 @@ final class TemporaryDestinations {
             try {
                 deleteTopic(name, kind, StrataConnection.CLEANUP_TIMEOUT.toMillis());
             } catch (JMSException e) {
-                LOG.log(Level.WARNING, "The {0} {1} of closing JMS connection {2} could not be deleted; it stays"
-                        + " until an operator deletes it: {3}", new Object[] {kind, name, connection.connectionId(),
-                        e.toString()});
+                LOG.log(Level.WARNING, "The {0} {1} of closing JMS connection {2} could not be deleted; the broker"
+                        + " deletes it once the connection''s lease is left: {3}", new Object[] {kind, name,
+                        connection.connectionId(), e.toString()});
             }
         }
     }

@@ -8,7 +8,8 @@ import java.io.Serializable;
 /**
  * A JMS temporary topic of Strata (JMS 3.1 section 6.2.2): a Kafka topic of one partition whose name starts with
  * the provider's temporary prefix (docs/jms-mapping.md, "Temporary destinations"), made for its connection and deleted
- * by {@link #delete()} or when that connection closes. Only the name travels (in JMSReplyTo, or serialized); the
+ * by {@link #delete()}, when that connection closes, or by the broker once that connection is gone without closing
+ * (its lease expired). Only the name travels (in JMSReplyTo, or serialized); the
  * owner is the creating connection, and is absent in a copy read back from a message, which therefore cannot delete
  * it. Two temporary topics are equal when their names are. Immutable, so thread-safe.
  */

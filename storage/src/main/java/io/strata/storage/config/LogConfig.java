@@ -52,6 +52,12 @@ public final class LogConfig {
     public static final String SEGMENT_JITTER_MS = "segment.jitter.ms";
     public static final String SEGMENT_MS = "segment.ms";
     public static final String UNCLEAN_LEADER_ELECTION_ENABLE = "unclean.leader.election.enable";
+    /**
+     * Strata's own: the group whose members keep this topic alive. The topic of a JMS temporary destination names its
+     * connection's lease group here; the broker deletes the topic once that group has no members (broker-ejb's
+     * {@code TemporaryTopicCleaner}). The storage does not read it.
+     */
+    public static final String STRATA_JMS_TEMPORARY_OWNER = "strata.jms.temporary.owner";
 
     public static final String CLEANUP_POLICY_DELETE = "delete";
     public static final String CLEANUP_POLICY_COMPACT = "compact";
@@ -114,6 +120,12 @@ public final class LogConfig {
                     "A random amount subtracted from segment.ms so that partitions do not all roll at once.")
             .define(SEGMENT_MS, Type.LONG, 604_800_000L, Range.atLeast(1), Importance.MEDIUM,
                     "The age at which the active segment rolls.")
+            .define(STRATA_JMS_TEMPORARY_OWNER, Type.STRING, "", Importance.LOW,
+                    "Strata's own: the consumer group whose members keep this topic alive, as the JMS provider sets it"
+                            + " on the topic of a temporary queue or topic (its connection's lease group). Once the"
+                            + " group has no member (its connection closed or died and its session expired), the"
+                            + " group's coordinator deletes the topic. Empty, the default: the topic lives until"
+                            + " deleted.")
             .define(UNCLEAN_LEADER_ELECTION_ENABLE, Type.BOOLEAN, false, Importance.MEDIUM,
                     "Whether a replica outside the in-sync set may become leader, at the cost of losing records.");
 

@@ -39,16 +39,24 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * A JMS client identifier held by one connection at a time across the cluster (JMS 3.1 section 6.1.2: "the client
- * state identified by a client identifier can be 'in use' by only one client at a time"), enforced by the broker: the
- * connection is the static member, {@code group.instance.id} = the client identifier, of the consumer group
- * {@code jms:client-id:<client id>} (KIP-848 ConsumerGroupHeartbeat). A group coordinator refuses a second member
- * with the same instance id while the first is in the group (UNRELEASED_INSTANCE_ID), which becomes
- * {@link InvalidClientIDException}.
+ * A lease the cluster holds for a JMS connection while it is alive: the connection is the one static member
+ * ({@code group.instance.id}) of a consumer group of its own (KIP-848 ConsumerGroupHeartbeat), and the broker knows the
+ * connection is gone when the member leaves or its session expires. Two kinds:
+ * <ul>
+ *   <li>{@link #clientId}: a JMS client identifier, held by one connection at a time across the cluster (JMS 3.1
+ *       section 6.1.2: "the client state identified by a client identifier can be 'in use' by only one client at a
+ *       time"), enforced by the broker: group {@code jms:client-id:<client id>}, instance id the client identifier. A
+ *       group coordinator refuses a second member with the same instance id while the first is in the group
+ *       (UNRELEASED_INSTANCE_ID), which becomes {@link InvalidClientIDException}.</li>
+ *   <li>{@link #connection}: the life of a connection's temporary destinations (JMS 3.1 section 6.2.2): group
+ *       {@code jms:connection:<connection id>}, instance id the connection id. Each temporary topic names this group
+ *       in its topic config {@code strata.jms.temporary.owner}, and the broker deletes the topic once the group has
+ *       no member ({@link TemporaryDestinations}).</li>
+ * </ul>
  *
- * <p>The member subscribes to the topic name {@value #NO_TOPIC}, which no topic can have (Kafka topic names have no
- * {@code :}), so it is never assigned a partition: the group is a lease and nothing else. It heartbeats at the
- * interval the coordinator gives; it leaves with epoch -1 when the connection closes, which frees the identifier at
+ * <p>The member subscribes to a name no topic can have (Kafka topic names have no {@code :}: {@code jms:client-id},
+ * {@code jms:connection}), so it is never assigned a partition: the group is a lease and nothing else. It heartbeats at
+ * the interval the coordinator gives; it leaves with epoch -1 when the connection closes, which ends the lease at
  * once; a connection that dies without closing holds it until the group's session timeout
  * ({@code group.consumer.session.timeout.ms}, 45 s by default) expires its membership.
  *
@@ -56,20 +64,26 @@ import java.util.logging.Logger;
  * SASL apply as to every client of the connection): the connection's other clients may block for long, and the lease
  * must go on heartbeating meanwhile. Thread-safe: {@link #acquire} and {@link #close} hand over to that thread.
  */
-final class ClientIdLease implements AutoCloseable {
+final class GroupLease implements AutoCloseable {
 
-    private static final Logger LOG = Logger.getLogger(ClientIdLease.class.getName());
-    /** The subscription of every lease: a name no Kafka topic can have. */
-    static final String NO_TOPIC = "jms:client-id";
-    static final String GROUP_PREFIX = "jms:client-id:";
+    private static final Logger LOG = Logger.getLogger(GroupLease.class.getName());
+    /** The subscription of a client identifier's lease: a name no Kafka topic can have. */
+    static final String CLIENT_ID_KIND = "jms:client-id";
+    /** The subscription of a connection's lease: a name no Kafka topic can have. */
+    static final String CONNECTION_KIND = "jms:connection";
     private static final long RETRY_BACKOFF_MS = 200;
     private static final long POLL_MS_MAX = 500;
     private static final int REBALANCE_TIMEOUT_MS = 30_000;
     /** How long a close waits for the coordinator to take the leave before the session timeout does the same. */
     static final Duration LEAVE_TIMEOUT = Duration.ofSeconds(3);
 
-    private final String clientId;
+    /** The group's static member: the client identifier, or the connection id. */
+    private final String instanceId;
     private final String groupId;
+    /** The subscription: {@link #CLIENT_ID_KIND} or {@link #CONNECTION_KIND}. */
+    private final String kind;
+    /** What the lease holds, for messages: "the client identifier 'x'". */
+    private final String what;
     private final String memberId = Uuid.randomUuid().toString();
     private final Consumer<JMSException> lost;
     private final Time time = Time.SYSTEM;
@@ -91,18 +105,21 @@ final class ClientIdLease implements AutoCloseable {
     private int memberEpoch;
     private int heartbeatIntervalMs = 5_000;
 
-    private ClientIdLease(Properties kafkaProperties, String clientId, Consumer<JMSException> lost) {
-        this.clientId = clientId;
-        this.groupId = GROUP_PREFIX + clientId;
+    private GroupLease(Properties kafkaProperties, String kind, String instanceId, String what,
+                       Consumer<JMSException> lost) {
+        this.instanceId = instanceId;
+        this.kind = kind;
+        this.groupId = kind + ":" + instanceId;
+        this.what = what;
         this.lost = lost;
         Properties properties = new Properties();
         properties.putAll(kafkaProperties);
-        properties.putIfAbsent(CommonClientConfigs.CLIENT_ID_CONFIG, "strata-jms-client-id");
+        properties.putIfAbsent(CommonClientConfigs.CLIENT_ID_CONFIG, "strata-" + kind.replace(':', '-'));
         properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         ConsumerConfig config = new ConsumerConfig(properties);
         this.requestTimeoutMs = config.getInt(CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG);
-        LogContext logContext = new LogContext("[Strata JMS client id " + clientId + "] ");
+        LogContext logContext = new LogContext("[Strata " + groupId + "] ");
         this.metrics = new Metrics(time);
         Metadata metadata = new Metadata(config.getLong(CommonClientConfigs.RETRY_BACKOFF_MS_CONFIG),
                 config.getLong(CommonClientConfigs.RETRY_BACKOFF_MAX_MS_CONFIG),
@@ -114,9 +131,9 @@ final class ClientIdLease implements AutoCloseable {
             }
         };
         metadata.bootstrap(ClientUtils.parseAndValidateAddresses(config));
-        this.client = ClientUtils.createNetworkClient(config, metrics, "strata-jms-client-id", logContext,
-                new org.apache.kafka.clients.ApiVersions(), time, 1, metadata, null, null);
-        this.thread = new Thread(this::run, "strata-jms-client-id-" + clientId);
+        this.client = ClientUtils.createNetworkClient(config, metrics, "strata-" + kind.replace(':', '-'),
+                logContext, new org.apache.kafka.clients.ApiVersions(), time, 1, metadata, null, null);
+        this.thread = new Thread(this::run, "strata-" + groupId);
         thread.setDaemon(true);
     }
 
@@ -128,9 +145,26 @@ final class ClientIdLease implements AutoCloseable {
      * @throws InvalidClientIDException when another connection holds the identifier
      * @throws JMSException when the cluster does not answer in time, or refuses the member for another reason
      */
-    static ClientIdLease acquire(Properties kafkaProperties, String clientId, Duration timeout,
+    static GroupLease clientId(Properties kafkaProperties, String clientId, Duration timeout,
+                               Consumer<JMSException> lost) throws JMSException {
+        return acquire(new GroupLease(kafkaProperties, CLIENT_ID_KIND, clientId,
+                "the client identifier '" + clientId + "'", lost), timeout);
+    }
+
+    /**
+     * Takes the lease of connection {@code connectionId}'s temporary destinations, waiting at most {@code timeout}
+     * for the coordinator's answer: once this returns, the group has the connection as member.
+     *
+     * @param lost told (from the lease's thread) when the lease failed after it was taken
+     * @throws JMSException when the cluster does not answer in time, or refuses the member
+     */
+    static GroupLease connection(Properties kafkaProperties, String connectionId, Duration timeout,
                                  Consumer<JMSException> lost) throws JMSException {
-        ClientIdLease lease = new ClientIdLease(kafkaProperties, clientId, lost);
+        return acquire(new GroupLease(kafkaProperties, CONNECTION_KIND, connectionId,
+                "the lease of JMS connection " + connectionId + "'s temporary destinations", lost), timeout);
+    }
+
+    private static GroupLease acquire(GroupLease lease, Duration timeout) throws JMSException {
         lease.thread.start();
         try {
             lease.acquired.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -140,23 +174,24 @@ final class ClientIdLease implements AutoCloseable {
             if (e.getCause() instanceof JMSException jms) {
                 throw jms;
             }
-            throw JmsErrors.jms("the client identifier '" + clientId + "' could not be registered", e.getCause());
+            throw JmsErrors.jms(lease.what + " could not be registered", e.getCause());
         } catch (TimeoutException e) {
             lease.close();
-            throw new JMSException("the client identifier '" + clientId + "' could not be registered: the cluster"
-                    + " did not answer within " + timeout.toMillis() + " ms");
+            throw new JMSException(lease.what + " could not be registered: the cluster did not answer within "
+                    + timeout.toMillis() + " ms");
         } catch (InterruptedException e) {
             lease.close();
             Thread.currentThread().interrupt();
-            throw new JMSException("interrupted while registering the client identifier '" + clientId + "'");
+            throw new JMSException("interrupted while registering " + lease.what);
         }
     }
 
-    String clientId() {
-        return clientId;
+    /** The lease's group: {@code jms:client-id:<client id>} or {@code jms:connection:<connection id>}. */
+    String groupId() {
+        return groupId;
     }
 
-    /** Leaves the group, so that the identifier is free at once; waits for that at most {@link #LEAVE_TIMEOUT}. */
+    /** Leaves the group, so that the lease ends at once; waits for that at most {@link #LEAVE_TIMEOUT}. */
     @Override
     public void close() {
         closeRequested = true;
@@ -166,7 +201,7 @@ final class ClientIdLease implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException e) {
-            LOG.log(Level.FINE, "Client id {0}: the lease's thread did not end in time", clientId);
+            LOG.log(Level.FINE, "Lease {0}: its thread did not end in time", groupId);
         }
     }
 
@@ -189,12 +224,12 @@ final class ClientIdLease implements AutoCloseable {
                 client.poll(inFlight ? POLL_MS_MAX : waitMs, time.milliseconds());
             }
         } catch (RuntimeException e) {
-            fail(JmsErrors.jms("the client identifier '" + clientId + "' lease failed", e));
+            fail(JmsErrors.jms("the lease of " + what + " failed", e));
         } finally {
-            Utils.closeQuietly(client, "the client id lease's network client");
-            Utils.closeQuietly(metrics, "the client id lease's metrics");
-            acquired.completeExceptionally(new JMSException("the connection closed before its client identifier '"
-                    + clientId + "' was registered"));
+            Utils.closeQuietly(client, "the lease's network client");
+            Utils.closeQuietly(metrics, "the lease's metrics");
+            acquired.completeExceptionally(new JMSException("the connection closed before " + what
+                    + " was registered"));
             finished.complete(null);
         }
     }
@@ -253,9 +288,9 @@ final class ClientIdLease implements AutoCloseable {
         int epoch = closeRequested ? -1 : memberEpoch;
         boolean joining = epoch == 0;
         ConsumerGroupHeartbeatRequestData data = new ConsumerGroupHeartbeatRequestData().setGroupId(groupId)
-                .setMemberId(memberId).setMemberEpoch(epoch).setInstanceId(clientId)
+                .setMemberId(memberId).setMemberEpoch(epoch).setInstanceId(instanceId)
                 .setRebalanceTimeoutMs(joining ? REBALANCE_TIMEOUT_MS : -1)
-                .setSubscribedTopicNames(joining ? List.of(NO_TOPIC) : null)
+                .setSubscribedTopicNames(joining ? List.of(kind) : null)
                 .setTopicPartitions(joining ? List.of() : null);
         inFlight = true;
         client.send(client.newClientRequest(coordinator.idString(), new ConsumerGroupHeartbeatRequest.Builder(data),
@@ -266,7 +301,7 @@ final class ClientIdLease implements AutoCloseable {
         inFlight = false;
         long nowMs = response.receivedTimeMs();
         if (response.versionMismatch() != null) {
-            fail(new JMSException("the broker cannot hold JMS client identifiers (ConsumerGroupHeartbeat, KIP-848): "
+            fail(new JMSException("the broker cannot hold " + what + " (ConsumerGroupHeartbeat, KIP-848): "
                     + response.versionMismatch().getMessage()));
             return;
         }
@@ -283,7 +318,7 @@ final class ClientIdLease implements AutoCloseable {
         switch (error) {
             case NONE -> {
                 if (memberEpoch == 0) {
-                    LOG.log(Level.FINE, "Client id {0} registered (member {1})", new Object[] {clientId, memberId});
+                    LOG.log(Level.FINE, "Lease {0} taken (member {1})", new Object[] {groupId, memberId});
                 }
                 memberEpoch = data.memberEpoch();
                 if (data.heartbeatIntervalMs() > 0) {
@@ -296,17 +331,20 @@ final class ClientIdLease implements AutoCloseable {
             case COORDINATOR_LOAD_IN_PROGRESS -> nextAttemptMs = nowMs + RETRY_BACKOFF_MS;
             case UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH -> {
                 // The session expired (a long pause, a lost coordinator): join again, if the identifier is still free.
-                LOG.log(Level.WARNING, "Client id {0}: the membership that holds it ended ({1}); registering it"
-                        + " again", new Object[] {clientId, error});
+                // A connection's temporary topics may have been deleted by the broker meanwhile.
+                LOG.log(Level.WARNING, "Lease {0}: the membership that holds {1} ended ({2}); taking it again{3}",
+                        new Object[] {groupId, what, error, kind.equals(CONNECTION_KIND) ? "; the broker may have"
+                                + " deleted the connection's temporary destinations meanwhile" : ""});
                 memberEpoch = 0;
                 nextHeartbeatMs = nowMs;
             }
-            case UNRELEASED_INSTANCE_ID, FENCED_INSTANCE_ID -> fail(new InvalidClientIDException("the client"
-                    + " identifier '" + clientId + "' is in use by another connection (JMS 3.1 section 6.1.2: one"
-                    + " connection at a time); a connection that ended without closing holds it until the cluster's"
-                    + " group.consumer.session.timeout.ms passes"));
-            default -> fail(new JMSException("the cluster refused to register the client identifier '" + clientId
-                    + "': " + error + " (" + data.errorMessage() + ")"));
+            case UNRELEASED_INSTANCE_ID, FENCED_INSTANCE_ID -> fail(kind.equals(CLIENT_ID_KIND)
+                    ? new InvalidClientIDException("the client identifier '" + instanceId + "' is in use by another"
+                    + " connection (JMS 3.1 section 6.1.2: one connection at a time); a connection that ended without"
+                    + " closing holds it until the cluster's group.consumer.session.timeout.ms passes")
+                    : new JMSException(what + " is held by another member of group " + groupId));
+            default -> fail(new JMSException("the cluster refused to register " + what + ": " + error + " ("
+                    + data.errorMessage() + ")"));
         }
     }
 
@@ -321,7 +359,7 @@ final class ClientIdLease implements AutoCloseable {
     private void fail(JMSException failure) {
         failed = true;
         if (!acquired.completeExceptionally(failure)) {
-            LOG.log(Level.WARNING, "Client id {0} lost: {1}", new Object[] {clientId, failure.getMessage()});
+            LOG.log(Level.WARNING, "Lease {0} lost: {1}", new Object[] {groupId, failure.getMessage()});
             lost.accept(failure);
         }
         closeRequested = true;
