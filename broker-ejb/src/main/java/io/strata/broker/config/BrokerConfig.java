@@ -424,7 +424,7 @@ public final class BrokerConfig {
      * {@code listener.name.<l>.<mechanism>.sasl.jaas.config}, Kafka's names for a listener's SASL mechanisms and
      * their JAAS configuration.
      */
-    private static boolean isListenerSetting(String name) {
+    public static boolean isListenerSetting(String name) {
         if (!name.startsWith(LISTENER_PREFIX)) {
             return false;
         }
