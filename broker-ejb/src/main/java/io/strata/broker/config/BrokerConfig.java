@@ -7,6 +7,7 @@ import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.security.auth.SecurityProtocol;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -145,7 +146,7 @@ public final class BrokerConfig {
     public final List<Endpoint> listeners;
     public final List<Endpoint> advertisedListeners;
     /** Each listener name's security protocol ({@code listener.security.protocol.map}). */
-    public final Map<String, org.apache.kafka.common.security.auth.SecurityProtocol> listenerSecurityProtocolMap;
+    public final Map<String, SecurityProtocol> listenerSecurityProtocolMap;
     /**
      * The listener brokers reach each other on (replication, transaction markers, share state, the broker's own
      * clients): {@code inter.broker.listener.name}, by default the first PLAINTEXT listener. Always PLAINTEXT until
@@ -446,7 +447,7 @@ public final class BrokerConfig {
         Endpoint chosen = null;
         for (Endpoint listener : listeners) {
             boolean match = named == null || named.isBlank()
-                    ? listener.protocol() == org.apache.kafka.common.security.auth.SecurityProtocol.PLAINTEXT
+                    ? listener.protocol() == SecurityProtocol.PLAINTEXT
                     : listener.listenerName().equalsIgnoreCase(named.trim());
             if (match) {
                 chosen = listener;
@@ -460,7 +461,7 @@ public final class BrokerConfig {
                     + " (such as PLAINTEXT://127.0.0.1:9093, reachable by the other brokers only)"
                     : "names no listener of " + LISTENERS + " (" + listeners + ")");
         }
-        if (chosen.protocol() != org.apache.kafka.common.security.auth.SecurityProtocol.PLAINTEXT) {
+        if (chosen.protocol() != SecurityProtocol.PLAINTEXT) {
             throw new ConfigException(INTER_BROKER_LISTENER_NAME, named, "listener " + chosen.listenerName() + " is "
                     + chosen.protocol() + "; brokers connect to each other over a PLAINTEXT listener until issue 19"
                     + " gives their connections credentials");
