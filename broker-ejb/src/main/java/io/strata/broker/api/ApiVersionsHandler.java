@@ -31,13 +31,22 @@ final class ApiVersionsHandler implements ApiHandler {
         this.withheld = java.util.Set.copyOf(withheld);
     }
 
-    @Override
-    public void handle(Request request, AbstractRequest body) {
-        ApiVersionsRequest apiVersions = (ApiVersionsRequest) body;
-        ApiVersionsResponseData data = new ApiVersionsResponseData().setApiKeys(SupportedApis.apiVersions(withheld))
+    /** The answer to a valid ApiVersions request, the same at every version. */
+    ApiVersionsResponse response() {
+        return new ApiVersionsResponse(data());
+    }
+
+    private ApiVersionsResponseData data() {
+        return new ApiVersionsResponseData().setApiKeys(SupportedApis.apiVersions(withheld))
                 .setSupportedFeatures(SupportedApis.supportedFeatures(withheld))
                 .setFinalizedFeaturesEpoch(SupportedApis.FINALIZED_FEATURES_EPOCH)
                 .setFinalizedFeatures(SupportedApis.finalizedFeatures());
+    }
+
+    @Override
+    public void handle(Request request, AbstractRequest body) {
+        ApiVersionsRequest apiVersions = (ApiVersionsRequest) body;
+        ApiVersionsResponseData data = data();
         if (apiVersions.hasUnsupportedRequestVersion()) {
             data.setErrorCode(Errors.UNSUPPORTED_VERSION.code());
         } else if (!apiVersions.isValid()) {

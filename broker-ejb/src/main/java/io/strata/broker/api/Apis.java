@@ -33,6 +33,7 @@ public final class Apis {
     }
 
     private final ApiDispatcher dispatcher;
+    private final ApiVersionsHandler apiVersions;
 
     public Apis(BrokerConfig config, RequestChannel requestChannel, Controller controller,
                 ClusterMembership membership, ReplicaManager replicas, FetchPurgatory fetchPurgatory,
@@ -40,8 +41,9 @@ public final class Apis {
                 BrokerMetrics metrics, java.time.Clock clock, TransactionCoordinator transactions, Shares shares) {
         java.util.Set<ApiKeys> withheld = shares.serving() == null
                 ? java.util.Set.of(ApiKeys.SHARE_FETCH, ApiKeys.SHARE_ACKNOWLEDGE) : java.util.Set.of();
+        apiVersions = new ApiVersionsHandler(requestChannel, withheld);
         dispatcher = new ApiDispatcher(requestChannel, metrics::recordRequest)
-                .register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(requestChannel, withheld))
+                .register(ApiKeys.API_VERSIONS, apiVersions)
                 .register(ApiKeys.METADATA, new MetadataHandler(requestChannel, controller, membership,
                         config.autoCreateTopicsEnable))
                 .register(ApiKeys.PRODUCE, new ProduceHandler(requestChannel, controller, replicas,
@@ -75,6 +77,7 @@ public final class Apis {
                 config.transactionPartitionVerificationEnable).register(dispatcher);
         new AdminHandlers(requestChannel, controller, replicas, config).register(dispatcher);
         new PartitionAdminHandlers(requestChannel, controller).register(dispatcher);
+        new SaslHandlers(requestChannel).register(dispatcher);
         if (shares.serving() != null) {
             new ShareFetchHandlers(requestChannel, controller, membership, replicas, shares.serving(),
                     metrics::recordBytesOut, clock, transactions.verifier()).register(dispatcher);
@@ -90,7 +93,15 @@ public final class Apis {
                 : shares.serving().partitions().completeTransaction(partition, producerId, commit);
     }
 
-        public ApiDispatcher dispatcher() {
+    public ApiDispatcher dispatcher() {
         return dispatcher;
+    }
+
+    /**
+     * The ApiVersions answer at a request version, for the network layer to give a SASL listener's clients before
+     * they authenticate: the same APIs as once they have.
+     */
+    public org.apache.kafka.common.requests.ApiVersionsResponse apiVersionsResponse(short version) {
+        return apiVersions.response();
     }
 }

@@ -446,14 +446,17 @@ public final class HazelcastCluster implements AutoCloseable {
 
     static String encode(BrokerInfo broker, UUID member, String incarnation) {
         StringBuilder endpoints = new StringBuilder();
+        StringBuilder protocols = new StringBuilder();
         for (Endpoint endpoint : broker.endpoints()) {
             if (endpoints.length() > 0) {
                 endpoints.append(',');
+                protocols.append(',');
             }
             endpoints.append(endpoint);
+            protocols.append(endpoint.listenerName()).append(':').append(endpoint.protocol().name);
         }
-        return "member=" + member + "\nincarnation=" + incarnation + "\nendpoints=" + endpoints + "\nrack=" + (broker.rack() == null ? ""
-                : broker.rack()) + "\n";
+        return "member=" + member + "\nincarnation=" + incarnation + "\nendpoints=" + endpoints + "\nprotocols="
+                + protocols + "\nrack=" + (broker.rack() == null ? "" : broker.rack()) + "\n";
     }
 
     static UUID memberOf(String encoded) {
@@ -469,7 +472,10 @@ public final class HazelcastCluster implements AutoCloseable {
     static BrokerInfo decode(int id, String encoded) {
         Properties properties = properties(encoded);
         String rack = properties.getProperty("rack", "");
-        return new BrokerInfo(id, Endpoint.parseList("endpoints", properties.getProperty("endpoints")),
+        // Listener names map to their protocols as the registering broker's listener.security.protocol.map said.
+        String protocols = properties.getProperty("protocols", "");
+        return new BrokerInfo(id, Endpoint.parseList("endpoints", properties.getProperty("endpoints"),
+                Endpoint.parseProtocolMap("protocols", protocols.isEmpty() ? Endpoint.DEFAULT_PROTOCOL_MAP : protocols)),
                 rack.isEmpty() ? null : rack);
     }
 

@@ -7,6 +7,7 @@ import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.security.auth.SecurityProtocol;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,6 +32,14 @@ public final class BrokerConfig {
     public static final String NODE_ID = "node.id";
     public static final String LISTENERS = "listeners";
     public static final String ADVERTISED_LISTENERS = "advertised.listeners";
+    public static final String LISTENER_SECURITY_PROTOCOL_MAP = "listener.security.protocol.map";
+    public static final String INTER_BROKER_LISTENER_NAME = "inter.broker.listener.name";
+    public static final String SASL_ENABLED_MECHANISMS = "sasl.enabled.mechanisms";
+    /** Strata's default JAAS configuration of SASL listeners, for those without a listener-prefixed one. */
+    public static final String SASL_JAAS_CONFIG = "sasl.jaas.config";
+    public static final String CONNECTION_FAILED_AUTHENTICATION_DELAY_MS = "connection.failed.authentication.delay.ms";
+    /** The prefix of a listener's own settings, {@code listener.name.<listener, lower case>.<setting>}. */
+    public static final String LISTENER_PREFIX = "listener.name.";
     public static final String LOG_DIRS = "log.dirs";
     public static final String NUM_PARTITIONS = "num.partitions";
     public static final String DEFAULT_REPLICATION_FACTOR = "default.replication.factor";
@@ -137,6 +146,17 @@ public final class BrokerConfig {
     public final int nodeId;
     public final List<Endpoint> listeners;
     public final List<Endpoint> advertisedListeners;
+    /** Each listener name's security protocol ({@code listener.security.protocol.map}). */
+    public final Map<String, SecurityProtocol> listenerSecurityProtocolMap;
+    /**
+     * The listener brokers reach each other on (replication, transaction markers, share state, the broker's own
+     * clients): {@code inter.broker.listener.name}, by default the first PLAINTEXT listener. Always PLAINTEXT until
+     * issue 19 gives the broker's own connections credentials.
+     */
+    public final String interBrokerListenerName;
+    public final int connectionFailedAuthenticationDelayMs;
+    /** The {@code listener.name.*} settings as given, by their full names. */
+    private final Map<String, Object> listenerSettings;
     public final List<Path> logDirs;
     public final int numPartitions;
     public final short defaultReplicationFactor;
@@ -224,24 +244,33 @@ public final class BrokerConfig {
 
     private BrokerConfig(Map<?, ?> settings) {
         Map<String, Object> known = new HashMap<>();
+        Map<String, Object> prefixed = new HashMap<>();
         for (Map.Entry<?, ?> entry : settings.entrySet()) {
             String name = String.valueOf(entry.getKey());
             if (DEFINITION.names().contains(name) || LogDirectoryConfig.definition().names().contains(name)) {
                 known.put(name, entry.getValue());
+            } else if (isListenerSetting(name)) {
+                prefixed.put(name, entry.getValue());
             }
         }
+        this.listenerSettings = Map.copyOf(prefixed);
         this.originals = Collections.unmodifiableMap(new LinkedHashMap<>(known));
         Map<String, Object> ownSettings = new HashMap<>(known);
         ownSettings.keySet().retainAll(DEFINITION.names());
         this.values = Collections.unmodifiableMap(DEFINITION.parse(ownSettings));
         this.nodeId = (Integer) values.get(NODE_ID);
-        this.listeners = Endpoint.parseList(LISTENERS, (String) values.get(LISTENERS));
+        this.listenerSecurityProtocolMap = Endpoint.parseProtocolMap(LISTENER_SECURITY_PROTOCOL_MAP,
+                (String) values.get(LISTENER_SECURITY_PROTOCOL_MAP));
+        this.listeners = Endpoint.parseList(LISTENERS, (String) values.get(LISTENERS), listenerSecurityProtocolMap);
         if (listeners.isEmpty()) {
             throw new ConfigException(LISTENERS, values.get(LISTENERS), "at least one listener is needed");
         }
         String advertised = (String) values.get(ADVERTISED_LISTENERS);
-        this.advertisedListeners = advertised == null || advertised.isBlank()
-                ? Endpoint.advertisable(listeners) : Endpoint.parseList(ADVERTISED_LISTENERS, advertised);
+        this.advertisedListeners = advertised == null || advertised.isBlank() ? Endpoint.advertisable(listeners)
+                : Endpoint.parseList(ADVERTISED_LISTENERS, advertised, listenerSecurityProtocolMap);
+        this.interBrokerListenerName = interBrokerListener((String) values.get(INTER_BROKER_LISTENER_NAME),
+                listeners, advertisedListeners);
+        this.connectionFailedAuthenticationDelayMs = (Integer) values.get(CONNECTION_FAILED_AUTHENTICATION_DELAY_MS);
         this.logDirs = parseLogDirs((String) values.get(LOG_DIRS));
         this.numPartitions = (Integer) values.get(NUM_PARTITIONS);
         this.defaultReplicationFactor = ((Integer) values.get(DEFAULT_REPLICATION_FACTOR)).shortValue();
@@ -372,7 +401,8 @@ public final class BrokerConfig {
         Set<String> unknown = new TreeSet<>();
         for (Object key : settings.keySet()) {
             String name = String.valueOf(key);
-            if (!DEFINITION.names().contains(name) && !LogDirectoryConfig.definition().names().contains(name)) {
+            if (!DEFINITION.names().contains(name) && !LogDirectoryConfig.definition().names().contains(name)
+                    && !isListenerSetting(name)) {
                 unknown.add(name);
             }
         }
@@ -381,6 +411,70 @@ public final class BrokerConfig {
 
     public static ConfigDef definition() {
         return DEFINITION;
+    }
+
+    /**
+     * A listener's own value of {@code name} ({@code listener.name.<listener, lower case>.<name>}), or the broker-wide
+     * value of {@code name} when it has none; {@code null} when neither is set.
+     */
+    public Object listenerSetting(String listenerName, String name) {
+        Object own = listenerSettings.get(LISTENER_PREFIX + listenerName.toLowerCase(java.util.Locale.ROOT) + "."
+                + name);
+        return own != null ? own : values.get(name);
+    }
+
+    /**
+     * The listener settings Strata reads: {@code listener.name.<l>.sasl.enabled.mechanisms} and
+     * {@code listener.name.<l>.<mechanism>.sasl.jaas.config}, Kafka's names for a listener's SASL mechanisms and
+     * their JAAS configuration.
+     */
+    public static boolean isListenerSetting(String name) {
+        if (!name.startsWith(LISTENER_PREFIX)) {
+            return false;
+        }
+        String rest = name.substring(LISTENER_PREFIX.length());
+        int dot = rest.indexOf('.');
+        if (dot <= 0) {
+            return false;
+        }
+        String setting = rest.substring(dot + 1);
+        return setting.equals(SASL_ENABLED_MECHANISMS) || setting.endsWith("." + SASL_JAAS_CONFIG);
+    }
+
+    /**
+     * The inter-broker listener: the named one, or the first PLAINTEXT listener. It must be advertised, and PLAINTEXT:
+     * the broker's own connections (followers' fetches, transaction markers, share state, its producers) carry no
+     * credentials until issue 19.
+     */
+    private static String interBrokerListener(String named, List<Endpoint> listeners, List<Endpoint> advertised) {
+        Endpoint chosen = null;
+        for (Endpoint listener : listeners) {
+            boolean match = named == null || named.isBlank()
+                    ? listener.protocol() == SecurityProtocol.PLAINTEXT
+                    : listener.listenerName().equalsIgnoreCase(named.trim());
+            if (match) {
+                chosen = listener;
+                break;
+            }
+        }
+        if (chosen == null) {
+            throw new ConfigException(INTER_BROKER_LISTENER_NAME, named, named == null || named.isBlank()
+                    ? "no PLAINTEXT listener: brokers and the broker's own clients connect over a PLAINTEXT listener"
+                    + " until issue 19 gives them credentials; add one to " + LISTENERS
+                    + " (such as PLAINTEXT://127.0.0.1:9093, reachable by the other brokers only)"
+                    : "names no listener of " + LISTENERS + " (" + listeners + ")");
+        }
+        if (chosen.protocol() != SecurityProtocol.PLAINTEXT) {
+            throw new ConfigException(INTER_BROKER_LISTENER_NAME, named, "listener " + chosen.listenerName() + " is "
+                    + chosen.protocol() + "; brokers connect to each other over a PLAINTEXT listener until issue 19"
+                    + " gives their connections credentials");
+        }
+        String name = chosen.listenerName();
+        if (advertised.stream().noneMatch(endpoint -> endpoint.listenerName().equals(name))) {
+            throw new ConfigException(ADVERTISED_LISTENERS, advertised, "must include the inter-broker listener "
+                    + name);
+        }
+        return name;
     }
 
     /** Every broker setting with its value, defaults included. */
@@ -536,6 +630,24 @@ public final class BrokerConfig {
                         "Where the broker listens for clients: a comma-separated list of NAME://host:port.")
                 .define(ADVERTISED_LISTENERS, Type.STRING, null, Importance.HIGH,
                         "Where clients are told to connect; by default the listeners, with localhost for 0.0.0.0.")
+                .define(LISTENER_SECURITY_PROTOCOL_MAP, Type.STRING, Endpoint.DEFAULT_PROTOCOL_MAP, Importance.LOW,
+                        "Each listener name's security protocol, NAME:PROTOCOL,... PLAINTEXT and SASL_PLAINTEXT"
+                                + " listeners are served; SSL and SASL_SSL come with issue 19.")
+                .define(INTER_BROKER_LISTENER_NAME, Type.STRING, null, Importance.MEDIUM,
+                        "The listener brokers connect to each other on, and the broker's own clients use; by"
+                                + " default the first PLAINTEXT listener. It must be PLAINTEXT until issue 19.")
+                .define(SASL_ENABLED_MECHANISMS, Type.LIST, "PLAIN", Importance.MEDIUM,
+                        "The SASL mechanisms SASL listeners offer (a listener may have its own with"
+                                + " listener.name.<listener>.sasl.enabled.mechanisms). Only PLAIN until issue 19"
+                                + " adds SCRAM.")
+                .define(SASL_JAAS_CONFIG, Type.PASSWORD, null, Importance.MEDIUM,
+                        "The JAAS configuration of SASL listeners that have no"
+                                + " listener.name.<listener>.<mechanism>.sasl.jaas.config, such as"
+                                + " org.apache.kafka.common.security.plain.PlainLoginModule required"
+                                + " user_alice=\"alice-secret\"; (one user_NAME=\"PASSWORD\" per user).")
+                .define(CONNECTION_FAILED_AUTHENTICATION_DELAY_MS, Type.INT, 100, Range.atLeast(0),
+                        Importance.LOW, "How long the broker waits before it answers a failed authentication and"
+                                + " closes the connection, which slows down password guessing.")
                 .define(LOG_DIRS, Type.STRING, "data/strata", Importance.HIGH,
                         "Directories for the partition logs; the first also holds the broker's metadata.")
                 .define(NUM_PARTITIONS, Type.INT, 1, Range.atLeast(1), Importance.MEDIUM,

@@ -5,18 +5,60 @@ import org.apache.kafka.common.security.auth.SecurityProtocol;
 
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * One listener: a name, the security protocol it speaks, and where it listens or is advertised, as written in
- * {@code listeners} and {@code advertised.listeners} ({@code PLAINTEXT://host:port}). Immutable.
+ * {@code listeners} and {@code advertised.listeners} ({@code NAME://host:port}, the name's protocol given by
+ * {@code listener.security.protocol.map}). Immutable.
  */
 public record Endpoint(String listenerName, SecurityProtocol protocol, String host, int port) {
 
-    /** Parses a comma-separated listener list, naming the setting in any error. */
+    /** Kafka's default {@code listener.security.protocol.map}: each protocol's name is a listener of that protocol. */
+    public static final String DEFAULT_PROTOCOL_MAP = "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,"
+            + "SASL_SSL:SASL_SSL";
+
+    /**
+     * Parses a {@code listener.security.protocol.map} ({@code NAME:PROTOCOL,...}), naming the setting in any error.
+     */
+    public static Map<String, SecurityProtocol> parseProtocolMap(String setting, String value) {
+        Map<String, SecurityProtocol> map = new LinkedHashMap<>();
+        for (String part : value.split(",")) {
+            String text = part.trim();
+            if (text.isEmpty()) {
+                continue;
+            }
+            int colon = text.indexOf(':');
+            if (colon <= 0 || colon == text.length() - 1) {
+                throw new ConfigException(setting, value, "expected NAME:PROTOCOL,..., such as"
+                        + " CLIENT:SASL_PLAINTEXT,BROKER:PLAINTEXT");
+            }
+            String name = text.substring(0, colon).trim().toUpperCase(Locale.ROOT);
+            String protocol = text.substring(colon + 1).trim().toUpperCase(Locale.ROOT);
+            try {
+                map.put(name, SecurityProtocol.forName(protocol));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(setting, value, "unknown security protocol " + protocol + " (one of "
+                        + SecurityProtocol.names() + ")");
+            }
+        }
+        return Map.copyOf(map);
+    }
+
+    /** Parses a comma-separated listener list with Kafka's default protocol map, naming the setting in any error. */
     public static List<Endpoint> parseList(String setting, String value) {
+        return parseList(setting, value, parseProtocolMap("listener.security.protocol.map", DEFAULT_PROTOCOL_MAP));
+    }
+
+    /**
+     * Parses a comma-separated listener list, each listener's security protocol from {@code protocolMap}, naming the
+     * setting in any error. Listeners of SSL and SASL_SSL are refused: TLS comes with issue 19.
+     */
+    public static List<Endpoint> parseList(String setting, String value, Map<String, SecurityProtocol> protocolMap) {
         List<Endpoint> endpoints = new ArrayList<>();
         Set<String> names = new HashSet<>();
         for (String part : value.split(",")) {
@@ -24,7 +66,7 @@ public record Endpoint(String listenerName, SecurityProtocol protocol, String ho
             if (text.isEmpty()) {
                 continue;
             }
-            Endpoint endpoint = parse(setting, text);
+            Endpoint endpoint = parse(setting, text, protocolMap);
             if (!names.add(endpoint.listenerName)) {
                 throw new ConfigException(setting, value, "listener " + endpoint.listenerName + " is given twice");
             }
@@ -33,7 +75,7 @@ public record Endpoint(String listenerName, SecurityProtocol protocol, String ho
         return List.copyOf(endpoints);
     }
 
-    private static Endpoint parse(String setting, String text) {
+    private static Endpoint parse(String setting, String text, Map<String, SecurityProtocol> protocolMap) {
         int scheme = text.indexOf("://");
         int colon = text.lastIndexOf(':');
         if (scheme <= 0 || colon <= scheme + 2) {
@@ -53,14 +95,14 @@ public record Endpoint(String listenerName, SecurityProtocol protocol, String ho
         if (port < 0 || port > 65_535) {
             throw new ConfigException(setting, text, "the port must be between 0 and 65535");
         }
-        SecurityProtocol protocol;
-        try {
-            protocol = SecurityProtocol.forName(name);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(setting, text, "unknown security protocol " + name);
+        SecurityProtocol protocol = protocolMap.get(name);
+        if (protocol == null) {
+            throw new ConfigException(setting, text, "listener " + name + " has no security protocol in"
+                    + " listener.security.protocol.map (" + protocolMap + ")");
         }
-        if (protocol != SecurityProtocol.PLAINTEXT) {
-            throw new ConfigException(setting, text, protocol + " listeners are not supported yet; use PLAINTEXT");
+        if (protocol != SecurityProtocol.PLAINTEXT && protocol != SecurityProtocol.SASL_PLAINTEXT) {
+            throw new ConfigException(setting, text, protocol + " listeners are not supported yet (TLS comes with"
+                    + " issue 19); use PLAINTEXT or SASL_PLAINTEXT");
         }
         return new Endpoint(name, protocol, host.isEmpty() ? "0.0.0.0" : host, port);
     }

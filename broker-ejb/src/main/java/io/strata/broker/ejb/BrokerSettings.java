@@ -38,6 +38,13 @@ public final class BrokerSettings {
             Optional<String> value = config.getOptionalValue(PREFIX + name, String.class);
             value.ifPresent(v -> settings.put(name, v));
         }
+        // A listener's own settings (listener.name.<listener>.plain.sasl.jaas.config, ...) have open-ended names.
+        for (String key : config.getPropertyNames()) {
+            String name = key.startsWith(PREFIX) ? key.substring(PREFIX.length()) : "";
+            if (BrokerConfig.isListenerSetting(name)) {
+                config.getOptionalValue(key, String.class).ifPresent(v -> settings.put(name, v));
+            }
+        }
         return settings;
     }
 
@@ -46,7 +53,8 @@ public final class BrokerSettings {
         Set<String> known = names();
         Set<String> unknown = new TreeSet<>();
         for (String key : config.getPropertyNames()) {
-            if (key.startsWith(PREFIX) && !known.contains(key.substring(PREFIX.length()))) {
+            if (key.startsWith(PREFIX) && !known.contains(key.substring(PREFIX.length()))
+                    && !BrokerConfig.isListenerSetting(key.substring(PREFIX.length()))) {
                 unknown.add(key);
             }
         }

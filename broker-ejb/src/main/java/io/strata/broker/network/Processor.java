@@ -2,7 +2,6 @@ package io.strata.broker.network;
 
 import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.memory.MemoryPool;
-import org.apache.kafka.common.network.ClientInformation;
 import org.apache.kafka.common.network.KafkaChannel;
 import org.apache.kafka.common.network.ListenerName;
 import org.apache.kafka.common.network.NetworkReceive;
@@ -11,7 +10,6 @@ import org.apache.kafka.common.network.Selector;
 import org.apache.kafka.common.network.Send;
 import org.apache.kafka.common.requests.RequestContext;
 import org.apache.kafka.common.requests.RequestHeader;
-import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.apache.kafka.common.security.auth.SecurityProtocol;
 
 import java.io.IOException;
@@ -29,6 +27,11 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * A network thread: owns a share of the connections and moves bytes between their sockets and the request channel,
  * with kafka-clients' NIO {@link Selector} (size-prefixed frames, {@code socket.request.max.bytes} checked before any
  * allocation, memory from a bounded pool, zero-copy sends of file regions).
+ *
+ * <p>On a SASL listener the selector's channel authenticates a connection before any of its requests is read here
+ * (kafka-clients' {@code SaslServerAuthenticator}); every request's context then carries the principal the
+ * connection authenticated as ({@code User:<name>}, or {@code User:ANONYMOUS} on a PLAINTEXT listener), kept by its
+ * channel for as long as the connection lives.
  *
  * <p>Requests on a connection are answered in order: after a request is read the connection is muted, and unmuted
  * only once its response has been written (or none is due), so a connection has at most one request in flight.
@@ -202,8 +205,8 @@ final class Processor implements Runnable, ResponseRoute {
                 continue;
             }
             RequestContext context = new RequestContext(header, connectionId, channel.socketAddress(),
-                    Optional.of(channel.socketPort()), KafkaPrincipal.ANONYMOUS, listenerName, securityProtocol,
-                    ClientInformation.EMPTY, false);
+                    Optional.of(channel.socketPort()), channel.principal(), listenerName, securityProtocol,
+                    channel.channelMetadataRegistry().clientInformation(), false);
             selector.mute(connectionId);
             requestChannel.put(new Request(context, payload, pool, payload, this, System.nanoTime()));
         }

@@ -272,7 +272,8 @@ public final class BrokerServer implements AutoCloseable {
             startBackgroundTasks();
             startTemporaryTopicCleaner();
             networkMetrics = new Metrics();
-            socketServer = new SocketServer(config, requestChannel, threads, networkMetrics);
+            socketServer = new SocketServer(config, requestChannel, threads, networkMetrics,
+                    apis::apiVersionsResponse);
             socketServer.start();
             if (cluster != null) {
                 // Last: other brokers see this one, and send it clients and followers, once it can serve them.
@@ -492,11 +493,14 @@ public final class BrokerServer implements AutoCloseable {
                 config.deleteTopicEnable);
     }
 
-    /** Where followers fetch from a live broker: its first advertised endpoint, or {@code null}. */
+    /**
+     * Where followers fetch from a live broker, and the broker's other inter-broker connections go: its endpoint of
+     * {@code inter.broker.listener.name}, or {@code null}.
+     */
     private Endpoint replicationEndpoint(int brokerId) {
         for (BrokerInfo broker : membership.liveBrokers()) {
-            if (broker.id() == brokerId && !broker.endpoints().isEmpty()) {
-                return broker.endpoints().get(0);
+            if (broker.id() == brokerId) {
+                return broker.endpoint(config.interBrokerListenerName);
             }
         }
         return null;
@@ -654,9 +658,12 @@ public final class BrokerServer implements AutoCloseable {
         return socketServer.boundPort(listenerName);
     }
 
-    /** {@code host:port} of the first listener as advertised, for a client's {@code bootstrap.servers}. */
+    /**
+     * {@code host:port} of the inter-broker listener as advertised, for the {@code bootstrap.servers} of the broker's
+     * own clients (and tests'): it is PLAINTEXT, so they need no credentials.
+     */
     public String bootstrapServers() {
-        Endpoint endpoint = localBroker().endpoints().get(0);
+        Endpoint endpoint = localBroker().endpoint(config.interBrokerListenerName);
         return endpoint.host() + ":" + endpoint.port();
     }
 

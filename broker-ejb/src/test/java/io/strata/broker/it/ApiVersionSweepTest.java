@@ -326,6 +326,11 @@ class ApiVersionSweepTest {
         requests.put(ApiKeys.SHARE_ACKNOWLEDGE, v -> new org.apache.kafka.common.message
                 .ShareAcknowledgeRequestData().setGroupId("sweep-share").setMemberId("m-" + v)
                 .setShareSessionEpoch(1));
+        // On this PLAINTEXT listener there is nothing to authenticate: both are answered ILLEGAL_SASL_STATE.
+        requests.put(ApiKeys.SASL_HANDSHAKE, v -> new org.apache.kafka.common.message.SaslHandshakeRequestData()
+                .setMechanism("PLAIN"));
+        requests.put(ApiKeys.SASL_AUTHENTICATE, v -> new org.apache.kafka.common.message.SaslAuthenticateRequestData()
+                .setAuthBytes(new byte[0]));
         return requests;
     }
 

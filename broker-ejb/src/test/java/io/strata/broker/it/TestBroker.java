@@ -173,10 +173,14 @@ public final class TestBroker implements AutoCloseable {
         return listenerHost() + ":" + port;
     }
 
-    /** The host of the broker's listener, as its settings name it. */
+    /** The host of the broker's PLAINTEXT listener, as its settings name it (a test may add others beside it). */
     private String listenerHost() {
-        String listener = String.valueOf(settings.get(BrokerConfig.LISTENERS));
-        return listener.substring(listener.indexOf("://") + 3, listener.lastIndexOf(':'));
+        for (String listener : String.valueOf(settings.get(BrokerConfig.LISTENERS)).split(",")) {
+            if (listener.trim().startsWith("PLAINTEXT://")) {
+                return listener.substring(listener.indexOf("://") + 3, listener.lastIndexOf(':'));
+            }
+        }
+        throw new IllegalStateException("the test broker needs a PLAINTEXT listener: " + settings);
     }
 
     public Properties producerProperties() {

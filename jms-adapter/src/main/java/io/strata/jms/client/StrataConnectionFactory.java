@@ -11,6 +11,8 @@ import jakarta.jms.QueueConnectionFactory;
 import jakarta.jms.TopicConnection;
 import jakarta.jms.TopicConnectionFactory;
 import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.common.errors.AuthenticationException;
 
 import javax.naming.Reference;
 import javax.naming.Referenceable;
@@ -19,6 +21,9 @@ import java.io.Serial;
 import java.io.Serializable;
 import java.util.Properties;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The entry point of Strata's JMS provider: connections to a Strata cluster (or any broker that speaks Kafka's
@@ -34,17 +39,22 @@ import java.util.TreeSet;
  * factory is configured for, as on a JMS broker whose security can be switched off (Artemis with security disabled
  * accepts any user):
  * <ul>
- *   <li>no {@code sasl.mechanism} set (the default: Strata has no authentication yet, issue 19): the credentials are
- *       accepted and not sent anywhere, and the connection runs with the factory's own settings, as
- *       {@code createConnection()} does. So no user, {@code invalid} included, is refused until security exists;</li>
+ *   <li>no {@code sasl.mechanism} set (the default, for a broker's PLAINTEXT listener, which authenticates no one):
+ *       the credentials are accepted and not sent anywhere, and the connection runs with the factory's own settings,
+ *       as {@code createConnection()} does;</li>
  *   <li>{@code sasl.mechanism=PLAIN}, {@code SCRAM-SHA-256} or {@code SCRAM-SHA-512} (with a SASL
  *       {@code security.protocol}): the credentials are sent with that mechanism, in place of any
- *       {@code sasl.jaas.config} of the factory, and the broker decides;</li>
+ *       {@code sasl.jaas.config} of the factory, and the broker decides (Strata's SASL_PLAINTEXT listeners serve
+ *       PLAIN; SCRAM comes with issue 19);</li>
  *   <li>another mechanism (GSSAPI, OAUTHBEARER): a user and password cannot be expressed in it, so the connection is
  *       refused with {@link JMSSecurityException} rather than made with other credentials than the application
  *       gave.</li>
  * </ul>
- * A null user (or {@code createConnection()}) uses the properties as they are.
+ * A null user (or {@code createConnection()}) uses the properties as they are. With a SASL {@code security.protocol}
+ * every connection authenticates once with a broker before {@code createConnection} returns, so that credentials
+ * the broker refuses fail there, with {@link JMSSecurityException} ({@code JMSSecurityRuntimeException} from
+ * {@code createContext}) carrying the broker's message, rather than at the first send or receive; a broker that does
+ * not answer within {@value #AUTHENTICATION_TIMEOUT_MS} ms fails it with {@link JMSException}.
  *
  * <p>Serializable with its properties, and {@link Referenceable} (one address per property, rebuilt by
  * {@link StrataObjectFactory}), so that a JNDI server can store it. Thread-safe: the setters are synchronized and
@@ -55,6 +65,8 @@ public class StrataConnectionFactory implements ConnectionFactory, QueueConnecti
 
     @Serial
     private static final long serialVersionUID = 1L;
+    /** How long {@code createConnection} waits for a broker to take the connection's credentials. */
+    static final long AUTHENTICATION_TIMEOUT_MS = 30_000;
 
     private final Properties properties = new Properties();
     /** The share groups this factory's connections configured; made anew after deserialization. */
@@ -115,7 +127,50 @@ public class StrataConnectionFactory implements ConnectionFactory, QueueConnecti
 
     @Override
     public StrataConnection createConnection(String userName, String password) throws JMSException {
-        return new StrataConnection(settings(userName, password), groupConfigurer());
+        ProviderSettings settings = settings(userName, password);
+        StrataConnection connection = new StrataConnection(settings, groupConfigurer());
+        String protocol = settings.kafka().getProperty(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "");
+        if (protocol.trim().toUpperCase(java.util.Locale.ROOT).startsWith("SASL_")) {
+            authenticate(connection, settings, userName);
+        }
+        return connection;
+    }
+
+    /**
+     * Has a broker take the connection's credentials, through the admin client the connection uses anyway, closing the
+     * connection if it does not.
+     */
+    private static void authenticate(StrataConnection connection, ProviderSettings settings, String userName)
+            throws JMSException {
+        String who = userName == null ? "the factory's user (sasl.jaas.config)" : "user '" + userName + "'";
+        try {
+            connection.admin().describeCluster(new DescribeClusterOptions().timeoutMs((int) AUTHENTICATION_TIMEOUT_MS))
+                    .clusterId().get(AUTHENTICATION_TIMEOUT_MS + 1_000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            closeQuietly(connection);
+            if (e.getCause() instanceof AuthenticationException refused) {
+                throw JmsErrors.withCause(new JMSSecurityException(who + " was refused by the brokers at "
+                        + settings.bootstrapServers() + ": " + refused.getMessage()), refused);
+            }
+            throw JmsErrors.jms(who + " could not be authenticated by the brokers at " + settings.bootstrapServers(),
+                    e.getCause());
+        } catch (TimeoutException e) {
+            closeQuietly(connection);
+            throw JmsErrors.jms(who + " could not be authenticated: the brokers at " + settings.bootstrapServers()
+                    + " did not answer within " + AUTHENTICATION_TIMEOUT_MS + " ms", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closeQuietly(connection);
+            throw JmsErrors.jms("interrupted while " + who + " was being authenticated", e);
+        }
+    }
+
+    private static void closeQuietly(StrataConnection connection) {
+        try {
+            connection.close();
+        } catch (JMSException e) {
+            // The connection never served anything; what it held is released as far as it can be.
+        }
     }
 
     @Override

@@ -415,7 +415,7 @@ class QueueTest extends OneBrokerTest {
 
     @Test
     void credentialsAreAcceptedAndNotSentWhenTheFactoryHasNoSecurity() throws Exception {
-        // Strata has no authentication yet (issue 19): like a JMS broker with security off, any user connects.
+        // A PLAINTEXT listener authenticates no one: like a JMS broker with security off, any user connects.
         try (Connection connection = factory.createConnection("j2ee", "j2ee");
              JMSContext context = factory.createContext("invalid", "invalid")) {
             Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
