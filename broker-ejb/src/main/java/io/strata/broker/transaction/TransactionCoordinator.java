@@ -130,7 +130,7 @@ public final class TransactionCoordinator implements AutoCloseable {
                     return null;
                 }));
                 return markers.send(job);
-            }, coordinatorEpoch);
+            }, transactionalId -> verifier().settled(transactionalId), coordinatorEpoch);
             return shard[0];
         }, threads, clock, WRITE_TIMEOUT_MS, OPERATIONS_WAITING_MAX);
         replicas.addLogDirectoryFailureListener((directory, allOffline) -> runtime.onLeadershipChanged());

@@ -71,6 +71,8 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
     private final BrokerConfig config;
     private final LongSupplier producerIds;
     private final MarkerDispatch markers;
+    /** Told the transactional id of each state change stored (or failed): who waits out CONCURRENT_TRANSACTIONS. */
+    private final Consumer<String> settled;
     private final int coordinatorEpoch;
     private final Map<String, TransactionMetadata> transactions = new HashMap<>();
     /** Marker jobs in flight, by transactional id; cancelled on unload. */
@@ -83,10 +85,20 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
      */
     TransactionCoordinatorShard(CoordinatorContext context, BrokerConfig config, LongSupplier producerIds,
                                 MarkerDispatch markers, int coordinatorEpoch) {
+        this(context, config, producerIds, markers, id -> { }, coordinatorEpoch);
+    }
+
+    /**
+     * @param settled told, on this shard's thread, the transactional id whose pending state change was just stored
+     *                (or failed), so that what was answered CONCURRENT_TRANSACTIONS may be asked again; must be quick
+     */
+    TransactionCoordinatorShard(CoordinatorContext context, BrokerConfig config, LongSupplier producerIds,
+                                MarkerDispatch markers, Consumer<String> settled, int coordinatorEpoch) {
         this.context = context;
         this.config = config;
         this.producerIds = producerIds;
         this.markers = markers;
+        this.settled = settled;
         this.coordinatorEpoch = coordinatorEpoch;
     }
 
@@ -592,9 +604,11 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
                     metadata.pending = null;
                     metadata.apply(target);
                     onCommitted.run();
+                    settled.accept(metadata.transactionalId);
                 }, error -> {
                     metadata.pending = null;
                     onFailed.accept(error == Errors.INVALID_COMMIT_OFFSET_SIZE ? Errors.UNKNOWN_SERVER_ERROR : error);
+                    settled.accept(metadata.transactionalId);
                 });
     }
 }

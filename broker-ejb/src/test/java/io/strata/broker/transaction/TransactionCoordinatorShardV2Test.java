@@ -99,6 +99,41 @@ class TransactionCoordinatorShardV2Test {
     }
 
     @Test
+    void theIdIsSettledWhenEachStateChangeIsStoredSoThatALeaderToldConcurrentTransactionsAsksAgain() {
+        List<String> settled = new ArrayList<>();
+        TransactionCoordinatorShard watched = new TransactionCoordinatorShard(context, config,
+                producerIds::getAndIncrement, job -> {
+                    jobs.add(job);
+                    return true;
+                }, settled::add, 7);
+        CompletableFuture<InitResult> initialised = watched.initProducerId(TX, 30_000, -1, (short) -1);
+        assertThat(settled).as("nothing stored yet").isEmpty();
+        context.commitAll();
+        InitResult producer = answered(initialised);
+        assertThat(settled).containsExactly(TX);
+        watched.addPartitions(TX, producer.producerId(), producer.producerEpoch(), Set.of(ORDERS_0), true);
+        context.commitAll();
+        CompletableFuture<EndResult> ended = watched.endTransactionV2(TX, producer.producerId(),
+                producer.producerEpoch(), true);
+        context.commitAll();
+        short next = answered(ended).producerEpoch();
+        settled.clear();
+
+        CompletableFuture<Errors> early = watched.addPartitions(TX, producer.producerId(), next, Set.of(ORDERS_0),
+                true);
+        assertThat(answered(early)).as("the markers are being written").isEqualTo(Errors.CONCURRENT_TRANSACTIONS);
+        watched.onMarkersWritten(jobs.get(jobs.size() - 1));
+        assertThat(settled).as("not before CompleteCommit is stored").isEmpty();
+        context.commitAll();
+
+        assertThat(settled).containsExactly(TX);
+        CompletableFuture<Errors> again = watched.addPartitions(TX, producer.producerId(), next, Set.of(ORDERS_0),
+                true);
+        context.commitAll();
+        assertThat(answered(again)).isEqualTo(Errors.NONE);
+    }
+
+    @Test
     void aRetriedEndTxnIsAnsweredAsTheFirstWasAndTheOldEpochIsFencedAfterwards() {
         InitResult producer = init();
         long id = producer.producerId();

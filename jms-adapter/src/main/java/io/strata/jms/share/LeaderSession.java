@@ -40,8 +40,13 @@ import java.util.logging.Logger;
  * -1 closes it), the partitions the broker has in it and those the member wants there, the acknowledgements waiting to
  * ride on the next ShareFetch (given by the caller, and the gaps of what was fetched), and the explicit
  * acknowledgements (ShareAcknowledge) callers wait for. One request at a time is in flight, as the session's epochs
- * require; an explicit acknowledgement goes before the next fetch, so it waits at most one fetch's
- * {@code max_wait_ms}.
+ * require (and the leader answers a connection's requests one after the other anyway); an explicit acknowledgement goes
+ * before the next fetch, so it waits at most for the fetch in flight, whose {@code max_wait_ms} is kept short while
+ * records are buffered or held by the caller without an outcome: no longer than the time since records were last
+ * buffered or handed out, at least {@value #ACTIVE_WAIT_MIN_MS} ms, at most the settings' {@code fetchMaxWaitMs}. A
+ * transacted JMS session commits (a transactional ShareAcknowledge) right after its last receive; a full long poll
+ * would hold that commit until the leader has new records or the long poll runs out. The waits grow with the time
+ * since, so a caller that holds records for long costs a few more fetches, not a stream of them.
  *
  * <p>The member's selector (Strata's tag 32000) rides on the fetch that opens the session, after checking that the
  * leader advertises {@code strata.share.filter}. A session the leader no longer knows (SHARE_SESSION_NOT_FOUND,
@@ -55,6 +60,8 @@ final class LeaderSession {
     private static final Logger LOG = Logger.getLogger(LeaderSession.class.getName());
     /** Wait before sending again after a retriable error. */
     private static final long RETRY_BACKOFF_MS = 100;
+    /** The shortest {@code max_wait_ms} of a fetch sent while records are buffered or held without an outcome. */
+    static final int ACTIVE_WAIT_MIN_MS = 5;
 
     /** What every session of the engine shares: the network, the metadata, the buffer, and where failures go. */
     record Context(String groupId, Uuid memberId, String selector, ShareConsumerSettings settings, KafkaClient client,
@@ -212,8 +219,9 @@ final class LeaderSession {
         forgotten.removeAll(wanted);
         // A fetch that opens a session may not acknowledge: what was pending belonged to a session that is gone.
         Acknowledgements acknowledgements = opening ? new Acknowledgements() : takePending();
+        int maxWaitMs = fetchWaitMs(nowMs);
         ShareFetchRequest.Builder request = ShareFetchRequest.Builder.forConsumer(context.groupId(),
-                new ShareRequestMetadata(context.memberId(), epoch), context.settings().fetchMaxWaitMs(),
+                new ShareRequestMetadata(context.memberId(), epoch), maxWaitMs,
                 maxRecords == 0 ? 0 : 1, // a fetch of no records is answered at once
                 maxBytes, maxRecords, maxRecords, (byte) 0, false, opening ? new ArrayList<>(wanted) : added,
                 opening ? List.of() : forgotten, acknowledgements.toFetchBatches());
@@ -226,8 +234,23 @@ final class LeaderSession {
         List<TopicIdPartition> sentAdded = opening ? new ArrayList<>(wanted) : added;
         inFlight = true;
         context.client().send(context.client().newClientRequest(node.idString(), request, nowMs, true,
-                context.requestTimeoutMs() + context.settings().fetchMaxWaitMs(), response -> onFetch(response,
+                context.requestTimeoutMs() + maxWaitMs, response -> onFetch(response,
                         nowMs, sentEpoch, sentSession, sentAdded, forgotten, acknowledgements)), nowMs);
+    }
+
+    /**
+     * How long the leader may hold a fetch that finds nothing: the settings' {@code fetchMaxWaitMs}, but while records
+     * are buffered or held by the caller without an outcome (an acknowledgement of them is coming, and must not wait
+     * behind a long poll) no longer than the time since records were last buffered or handed out, and at least
+     * {@value #ACTIVE_WAIT_MIN_MS} ms.
+     */
+    int fetchWaitMs(long nowMs) {
+        int longest = context.settings().fetchMaxWaitMs();
+        long activeSinceMs = context.buffer().activeSinceMs();
+        if (activeSinceMs < 0) {
+            return longest;
+        }
+        return (int) Math.min(longest, Math.max(ACTIVE_WAIT_MIN_MS, nowMs - activeSinceMs));
     }
 
     private void onFetch(ClientResponse response, long sentMs, int sentEpoch, long sentSession,
@@ -313,7 +336,8 @@ final class LeaderSession {
                     new Object[] {decoded.corrupt().size(), topicPartition, node.id()});
         }
         // The leader may give more than asked (it aligns on batches): hand the excess back at once.
-        for (ShareRecord excess : context.buffer().addFitting(decoded.records(), lockDeadlineMs, sessionId)) {
+        for (ShareRecord excess : context.buffer().addFitting(decoded.records(), lockDeadlineMs, sessionId,
+                nowMs)) {
             pending.add(topicPartition, excess.offset(), AcknowledgeType.RELEASE.id);
         }
     }

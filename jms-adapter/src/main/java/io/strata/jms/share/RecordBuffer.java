@@ -3,6 +3,7 @@ package io.strata.jms.share;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongPredicate;
@@ -16,6 +17,11 @@ import java.util.function.ToIntFunction;
  * {@link #roomBytes()}, and {@link #add} refuses to go past them; so the records reordered by priority are at most
  * the buffer's. A record whose lock ran out, or whose session the leader dropped, is no longer the member's: it is
  * dropped, never handed out.
+ *
+ * <p>It also counts the records handed out and not yet given an outcome ({@link #acknowledged}), and when records were
+ * last added or handed out: while some are buffered or held by the caller, an acknowledgement of them is coming, and
+ * the network thread keeps its fetches short so that the acknowledgement does not wait behind a long poll
+ * ({@link #activeSinceMs}).
  *
  * <p>Thread-safe: one lock; the network thread adds and drops, callers poll (waiting on a condition).
  */
@@ -37,6 +43,10 @@ final class RecordBuffer {
     private long bytes;
     /** Bumped by {@link #wakeup()}: a waiting poll returns early. */
     private long wakeups;
+    /** Records handed out and not yet given an outcome (never below 0: an outcome given twice counts once). */
+    private final AtomicLong held = new AtomicLong();
+    /** When records were last added or handed out. */
+    private volatile long activeMs;
 
     /** A buffer that hands out records in fetch order. */
     RecordBuffer(int recordsMax, long bytesMax) {
@@ -113,15 +123,17 @@ final class RecordBuffer {
      * Adds, in their order, the records of one fetch that fit (see {@link #fits}), all at once, so that a waiting
      * poll chooses by priority among the whole fetch rather than taking its first record alone.
      *
+     * @param nowMs when they came
      * @return the records that did not fit, for the caller to release
      */
-    List<ShareRecord> addFitting(List<ShareRecord> records, long lockDeadlineMs, long sessionId) {
+    List<ShareRecord> addFitting(List<ShareRecord> records, long lockDeadlineMs, long sessionId, long nowMs) {
         List<ShareRecord> excess = new ArrayList<>();
         lock.lock();
         try {
             for (ShareRecord record : records) {
                 if (fits(record.sizeInBytes())) {
                     add(new Entry(record, lockDeadlineMs, sessionId));
+                    activeMs = nowMs;
                 } else {
                     excess.add(record);
                 }
@@ -193,6 +205,19 @@ final class RecordBuffer {
         }
     }
 
+    /** {@code count} records handed out got their outcome (accepted, released, rejected, in a transaction or not). */
+    void acknowledged(int count) {
+        held.updateAndGet(n -> Math.max(0, n - count));
+    }
+
+    /**
+     * When records were last added or handed out, if some are buffered or held by the caller without an outcome (an
+     * acknowledgement of them is coming); else -1.
+     */
+    long activeSinceMs() {
+        return held.get() > 0 || size() > 0 ? activeMs : -1;
+    }
+
     private List<ShareRecord> take(int maxRecords, long nowMs) {
         List<ShareRecord> taken = new ArrayList<>(Math.min(maxRecords, entries.size()));
         while (taken.size() < maxRecords && !entries.isEmpty()) {
@@ -201,6 +226,10 @@ final class RecordBuffer {
             if (entry.lockDeadlineMs() > nowMs) {
                 taken.add(entry.record());
             }
+        }
+        if (!taken.isEmpty()) {
+            activeMs = nowMs;
+            held.addAndGet(taken.size());
         }
         if (!taken.isEmpty() || entries.isEmpty()) {
             changed.signalAll();

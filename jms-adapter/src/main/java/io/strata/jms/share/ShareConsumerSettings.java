@@ -21,7 +21,9 @@ import java.util.Properties;
  *       {@code batch_size}) and {@code max_bytes}; at most one fetch per partition leader is in flight, so the
  *       bytes in flight are at most {@code fetchMaxBytes} per leader.</li>
  *   <li>{@code fetchMaxWaitMs}: how long a leader may hold a fetch that found nothing (long polling); also the
- *       longest an explicit acknowledgement waits for the fetch before it at the same leader.</li>
+ *       longest an explicit acknowledgement waits for the fetch before it at the same leader. While the caller holds
+ *       records without an outcome, fetches wait less (see {@code LeaderSession}), so that the acknowledgement of
+ *       them, a transacted session's commit, is not held by a long poll.</li>
  *   <li>{@code pendingAcknowledgementsMax}: acknowledgements given with {@code acknowledge} and not yet sent; one
  *       more is refused with {@link IllegalStateException}.</li>
  *   <li>{@code openTimeout}: how long {@code open} waits for the group to take the member; {@code closeTimeout}: how

@@ -176,6 +176,7 @@ public final class StrataShareConsumer implements AutoCloseable {
         Acknowledgements acknowledgements = new Acknowledgements();
         acknowledgements.add(record.topicPartition(), record.offset(), type.id);
         network.acknowledgeLater(acknowledgements);
+        buffer.acknowledged(1);
     }
 
     /**
@@ -213,6 +214,9 @@ public final class StrataShareConsumer implements AutoCloseable {
         AcknowledgeCommand command = new AcknowledgeCommand(acknowledgements, transaction,
                 System.currentTimeMillis() + timeout.toMillis());
         network.acknowledgeNow(command);
+        if (type != AcknowledgeType.RENEW) {
+            buffer.acknowledged(records.size()); // a RENEW keeps them held
+        }
         return await(command.future, timeout);
     }
 

@@ -41,6 +41,8 @@ final class FakeNetwork {
     private final Map<String, Integer> readyCalls = new HashMap<>();
     private final ArrayDeque<ClientRequest> sent = new ArrayDeque<>();
     final List<String> disconnected = new ArrayList<>();
+    /** Every request answered, in order. */
+    final List<ClientRequest> answered = new ArrayList<>();
 
     FakeNetwork(Node leastLoaded) {
         this.leastLoaded = leastLoaded;
@@ -104,6 +106,7 @@ final class FakeNetwork {
         }
         assertThat(sent).as("a request sent").isNotEmpty();
         ClientRequest request = sent.pollFirst();
+        answered.add(request);
         assertThat(request.apiKey()).isEqualTo(api);
         new ClientResponse(request.makeHeader(request.requestBuilder().latestAllowedVersion()), request.callback(),
                 request.destination(), nowMs, nowMs, false, null, null, response).onComplete();

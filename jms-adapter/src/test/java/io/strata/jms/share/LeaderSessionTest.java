@@ -1,15 +1,20 @@
 package io.strata.jms.share;
 
 import org.apache.kafka.clients.ApiVersions;
+import org.apache.kafka.clients.ClientRequest;
 import org.apache.kafka.clients.Metadata;
+import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicIdPartition;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.internals.ClusterResourceListeners;
+import org.apache.kafka.common.message.ShareAcknowledgeResponseData;
 import org.apache.kafka.common.message.ShareFetchResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.MessageUtil;
+import org.apache.kafka.common.requests.ShareAcknowledgeResponse;
+import org.apache.kafka.common.requests.ShareFetchRequest;
 import org.apache.kafka.common.requests.ShareFetchResponse;
 import org.apache.kafka.common.utils.LogContext;
 import org.junit.jupiter.api.Test;
@@ -61,6 +66,82 @@ class LeaderSessionTest {
         assertThat(session.idle()).isTrue();
         assertThat(network.readyCalls(LEADER)).as("connection attempts to the dead broker once the partition"
                 + " moved").isEqualTo(dialledBefore);
+    }
+
+    @Test
+    void whileRecordsAwaitAnOutcomeAFetchWaitsNoLongerThanSinceTheyCameSoTheirAcknowledgementIsNotHeldByALongPoll()
+            throws InterruptedException {
+        FakeNetwork network = new FakeNetwork(LEADER);
+        ShareConsumerSettings settings = ShareConsumerSettings.of("127.0.0.1:9092", "orders", List.of("orders"));
+        RecordBuffer buffer = new RecordBuffer(settings.bufferedRecordsMax(), settings.bufferedBytesMax());
+        LeaderSession session = openSession(network, settings, buffer);
+        long nowMs = network.answer(ms -> session.poll(ms, true, false), 0, ApiKeys.SHARE_FETCH, emptyFetch());
+        assertThat(maxWaitMs(network)).as("nothing buffered or held: a long poll").isEqualTo(500);
+
+        buffer.addFitting(List.of(new ShareRecord(ORDERS, 0, 0, null, new byte[10], List.of(), 1)), Long.MAX_VALUE,
+                1, nowMs + 1_000);
+        nowMs = network.answer(ms -> session.poll(ms, true, false), nowMs + 1_000, ApiKeys.SHARE_FETCH,
+                emptyFetch());
+        assertThat(maxWaitMs(network)).as("a record buffered 100 ms before").isEqualTo(100);
+
+        long handedOutMs = nowMs + 1_000;
+        assertThat(buffer.poll(1, 0, () -> handedOutMs)).hasSize(1);
+        nowMs = network.answer(ms -> session.poll(ms, true, false), handedOutMs, ApiKeys.SHARE_FETCH, emptyFetch());
+        assertThat(maxWaitMs(network)).as("held since 100 ms").isEqualTo(100);
+        nowMs = network.answer(ms -> session.poll(ms, true, false), nowMs + 200, ApiKeys.SHARE_FETCH, emptyFetch());
+        assertThat(maxWaitMs(network)).as("held since 400 ms: the waits grow with the holding").isEqualTo(400);
+        nowMs = network.answer(ms -> session.poll(ms, true, false), nowMs + 200, ApiKeys.SHARE_FETCH, emptyFetch());
+        assertThat(maxWaitMs(network)).as("never past fetchMaxWaitMs").isEqualTo(500);
+
+        buffer.acknowledged(1);
+        network.answer(ms -> session.poll(ms, true, false), nowMs, ApiKeys.SHARE_FETCH, emptyFetch());
+        assertThat(maxWaitMs(network)).as("acknowledged: a long poll again").isEqualTo(500);
+    }
+
+    @Test
+    void anExplicitAcknowledgementGivenWhileAFetchIsInFlightIsTheNextRequestBeforeAnyFetch() {
+        FakeNetwork network = new FakeNetwork(LEADER);
+        ShareConsumerSettings settings = ShareConsumerSettings.of("127.0.0.1:9092", "orders", List.of("orders"));
+        LeaderSession session = openSession(network, settings,
+                new RecordBuffer(settings.bufferedRecordsMax(), settings.bufferedBytesMax()));
+        long nowMs = network.answer(ms -> session.poll(ms, true, false), 0, ApiKeys.SHARE_FETCH, emptyFetch());
+        nowMs += 100;
+        session.poll(nowMs, true, false); // the next fetch goes out and waits at the leader
+        Acknowledgements accepted = new Acknowledgements();
+        accepted.add(ORDERS, 0, AcknowledgeType.ACCEPT.id);
+        AcknowledgeCommand command = new AcknowledgeCommand(accepted, null, nowMs + 30_000);
+        session.acknowledgeNow(command, accepted);
+
+        nowMs = network.answer(ms -> session.poll(ms, true, false), nowMs, ApiKeys.SHARE_FETCH, emptyFetch());
+        network.answer(ms -> session.poll(ms, true, false), nowMs, ApiKeys.SHARE_ACKNOWLEDGE,
+                acknowledged());
+
+        assertThat(command.future).as("answered by the request after the fetch in flight").isDone();
+    }
+
+    private static LeaderSession openSession(FakeNetwork network, ShareConsumerSettings settings,
+                                             RecordBuffer buffer) {
+        LeaderSession.Context context = new LeaderSession.Context("orders", Uuid.randomUuid(), null, settings,
+                network.client(), new ApiVersions(),
+                new Metadata(100, 1_000, 300_000, new LogContext(), new ClusterResourceListeners()), buffer, 30_000,
+                error -> {
+                    throw new AssertionError("the session failed: " + error.getMessage(), error);
+                });
+        AtomicLong sessionIds = new AtomicLong();
+        LeaderSession session = new LeaderSession(context, LEADER, sessionIds::incrementAndGet);
+        session.want(Set.of(ORDERS));
+        return session;
+    }
+
+    private static int maxWaitMs(FakeNetwork network) {
+        ClientRequest last = network.answered.get(network.answered.size() - 1);
+        return ((ShareFetchRequest.Builder) last.requestBuilder()).data().maxWaitMs();
+    }
+
+    private static ShareAcknowledgeResponse acknowledged() {
+        short version = ApiKeys.SHARE_ACKNOWLEDGE.latestVersion();
+        return ShareAcknowledgeResponse.parse(MessageUtil.toByteBufferAccessor(new ShareAcknowledgeResponseData(),
+                version), version);
     }
 
     private static ShareFetchResponse emptyFetch() {

@@ -95,7 +95,7 @@ class PriorityBufferTest {
         RecordBuffer buffer = new RecordBuffer(3, 1 << 20, PriorityBufferTest::priority);
 
         List<ShareRecord> excess = buffer.addFitting(List.of(record(0, "1"), record(1, "1"), record(2, "8"),
-                record(3, "9")), Long.MAX_VALUE, 1);
+                record(3, "9")), Long.MAX_VALUE, 1, 0);
 
         assertThat(excess).extracting(ShareRecord::offset).containsExactly(3L);
         assertThat(buffer.poll(10, 0, () -> 1)).extracting(ShareRecord::offset).containsExactly(2L, 0L, 1L);
