@@ -144,9 +144,13 @@ class TransactionsV2Test {
                     new ConsumerGroupMetadata("offsets-v2-group"));
             producer.commitTransaction();
 
-            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets("offsets-v2-group")
-                    .partitionsToOffsetAndMetadata().get(15, TimeUnit.SECONDS);
-            assertThat(committed.get(input).offset()).isEqualTo(17);
+            // In v2 EndTxn is answered once the commit is decided, before its markers are written: the offset is
+            // visible once the marker reaches __consumer_offsets.
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets("offsets-v2-group")
+                        .partitionsToOffsetAndMetadata().get(15, TimeUnit.SECONDS);
+                assertThat(committed.get(input)).isNotNull().extracting(OffsetAndMetadata::offset).isEqualTo(17L);
+            });
         }
     }
 
