@@ -42,6 +42,8 @@ public final class PropertyNames {
 
     private static final Set<String> SELECTOR_WORDS = Set.of("NULL", "TRUE", "FALSE", "NOT", "AND", "OR", "BETWEEN",
             "LIKE", "IN", "IS", "ESCAPE");
+    /** The longest selector word's length: a longer name is none of them. */
+    private static final int SELECTOR_WORD_LENGTH_MAX = 7;
 
     private PropertyNames() {
     }
@@ -69,7 +71,7 @@ public final class PropertyNames {
         if (!isJavaIdentifier(name)) {
             return "property name '" + name + "' is not a Java identifier (JMS 3.8.1.1)";
         }
-        if (SELECTOR_WORDS.contains(name.toUpperCase(Locale.ROOT))) {
+        if (name.length() <= SELECTOR_WORD_LENGTH_MAX && SELECTOR_WORDS.contains(name.toUpperCase(Locale.ROOT))) {
             return "property name '" + name + "' is a message selector word (JMS 3.8.1.1)";
         }
         if (name.startsWith("JMSX")) {
@@ -83,10 +85,26 @@ public final class PropertyNames {
         return null;
     }
 
+    /** Checked on every property of every message decoded, so ASCII characters take no code-point detour. */
     private static boolean isJavaIdentifier(String name) {
-        if (!Character.isJavaIdentifierStart(name.codePointAt(0))) {
-            return false;
+        int length = name.length();
+        for (int i = 0; i < length; ) {
+            char c = name.charAt(i);
+            boolean ok;
+            int width = 1;
+            if (c < 128) {
+                ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$'
+                        || (i > 0 && c >= '0' && c <= '9') || (i > 0 && Character.isJavaIdentifierPart(c));
+            } else {
+                int codePoint = name.codePointAt(i);
+                width = Character.charCount(codePoint);
+                ok = i == 0 ? Character.isJavaIdentifierStart(codePoint) : Character.isJavaIdentifierPart(codePoint);
+            }
+            if (!ok) {
+                return false;
+            }
+            i += width;
         }
-        return name.codePoints().skip(1).allMatch(Character::isJavaIdentifierPart);
+        return true;
     }
 }
