@@ -60,6 +60,13 @@ final class LeaderSession {
     private static final Logger LOG = Logger.getLogger(LeaderSession.class.getName());
     /** Wait before sending again after a retriable error. */
     private static final long RETRY_BACKOFF_MS = 100;
+    /**
+     * Wait before a transaction's acknowledgements go again after CONCURRENT_TRANSACTIONS: the partition has not yet
+     * heard the outcome of the member's previous transaction, whose markers are on their way, a matter of a few
+     * milliseconds; a transacted consumer that commits every few messages meets it at every commit, so the full
+     * backoff was the larger part of its commit's time (Kafka's producer retries AddPartitionsToTxn so too, at 20 ms).
+     */
+    static final long CONCURRENT_TRANSACTIONS_BACKOFF_MS = 5;
     /** The shortest {@code max_wait_ms} of a fetch sent while records are buffered or held without an outcome. */
     static final int ACTIVE_WAIT_MIN_MS = 5;
 
@@ -390,6 +397,7 @@ final class LeaderSession {
         }
         epoch = ShareRequestMetadata.nextEpoch(sentEpoch);
         Acknowledgements retry = new Acknowledgements();
+        long retryBackoffMs = RETRY_BACKOFF_MS;
         Map<Uuid, String> names = context.metadata().topicNames();
         for (ShareAcknowledgeResponseData.ShareAcknowledgeTopicResponse topic : data.responses()) {
             for (ShareAcknowledgeResponseData.PartitionData partition : topic.partitions()) {
@@ -400,6 +408,8 @@ final class LeaderSession {
                 if (command != null && command.transaction != null && retriableInTransaction(partitionError)
                         && nowMs < command.deadlineMs) {
                     retry.addAll(own); // nothing was acknowledged: the doc says to send them again
+                    retryBackoffMs = Math.min(retryBackoffMs, partitionError == Errors.CONCURRENT_TRANSACTIONS
+                            ? CONCURRENT_TRANSACTIONS_BACKOFF_MS : RETRY_BACKOFF_MS);
                 } else if (command != null && !own.isEmpty()) {
                     command.result(topicPartition, own.offsets(topicPartition), partitionError,
                             partition.errorMessage());
@@ -408,7 +418,7 @@ final class LeaderSession {
             }
         }
         if (!retry.isEmpty()) {
-            explicit.addFirst(new Piece(command, retry, nowMs + RETRY_BACKOFF_MS));
+            explicit.addFirst(new Piece(command, retry, nowMs + retryBackoffMs));
         }
         // Partitions the answer left out, if any; the piece stays expected while a retry of it waits.
         finishUnanswered(piece, Errors.UNKNOWN_SERVER_ERROR, "broker " + node.id() + " did not answer for the"

@@ -76,6 +76,11 @@ final class FakeNetwork {
         states.put(node.idString(), State.DISCONNECTED);
     }
 
+    /** Requests sent and not yet answered. */
+    int unanswered() {
+        return sent.size();
+    }
+
     int readyCalls(Node node) {
         return readyCalls.getOrDefault(node.idString(), 0);
     }

@@ -2,6 +2,7 @@ package io.strata.jms.share;
 
 import org.apache.kafka.clients.ApiVersions;
 import org.apache.kafka.clients.ClientRequest;
+import org.apache.kafka.clients.NodeApiVersions;
 import org.apache.kafka.clients.Metadata;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.common.Node;
@@ -9,10 +10,14 @@ import org.apache.kafka.common.TopicIdPartition;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.internals.ClusterResourceListeners;
+import org.apache.kafka.common.message.ApiVersionsResponseData;
+import org.apache.kafka.common.message.MetadataResponseData;
 import org.apache.kafka.common.message.ShareAcknowledgeResponseData;
 import org.apache.kafka.common.message.ShareFetchResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.protocol.MessageUtil;
+import org.apache.kafka.common.requests.MetadataResponse;
 import org.apache.kafka.common.requests.ShareAcknowledgeResponse;
 import org.apache.kafka.common.requests.ShareFetchRequest;
 import org.apache.kafka.common.requests.ShareFetchResponse;
@@ -119,11 +124,76 @@ class LeaderSessionTest {
         assertThat(command.future).as("answered by the request after the fetch in flight").isDone();
     }
 
+    @Test
+    void aTransactionsAcknowledgementsRefusedForAnUnsettledEarlierTransactionGoAgainAfterAShortBackoff() {
+        FakeNetwork network = new FakeNetwork(LEADER);
+        ShareConsumerSettings settings = ShareConsumerSettings.of("127.0.0.1:9092", "orders", List.of("orders"));
+        ApiVersions versions = new ApiVersions();
+        // The leader advertises acknowledgements in transactions (a Strata feature in its ApiVersions answer).
+        versions.update(LEADER.idString(), new NodeApiVersions(NodeApiVersions.create().allSupportedApiVersions()
+                .values(), List.of(new ApiVersionsResponseData.SupportedFeatureKey()
+                .setName(StrataFeatures.SHARE_TRANSACTIONAL_ACKNOWLEDGE_FEATURE)
+                .setMinVersion(StrataFeatures.FEATURE_VERSION).setMaxVersion(StrataFeatures.FEATURE_VERSION))));
+        LeaderSession session = openSession(network, settings,
+                new RecordBuffer(settings.bufferedRecordsMax(), settings.bufferedBytesMax()), versions,
+                metadataNaming(ORDERS));
+        long nowMs = network.answer(ms -> session.poll(ms, true, false), 0, ApiKeys.SHARE_FETCH, emptyFetch());
+        Acknowledgements accepted = new Acknowledgements();
+        accepted.add(ORDERS, 0, AcknowledgeType.ACCEPT.id);
+        AcknowledgeCommand command = new AcknowledgeCommand(accepted,
+                new AcknowledgementTransaction("jms-tx", 7, (short) 1), nowMs + 30_000);
+        session.acknowledgeNow(command, accepted);
+
+        nowMs = network.answer(ms -> session.poll(ms, true, false), nowMs, ApiKeys.SHARE_ACKNOWLEDGE,
+                acknowledged(Errors.CONCURRENT_TRANSACTIONS));
+        assertThat(command.future).as("retried, not failed").isNotDone();
+        session.poll(nowMs + LeaderSession.CONCURRENT_TRANSACTIONS_BACKOFF_MS - 1, true, false);
+        assertThat(network.unanswered()).as("nothing sent during the backoff, no fetch either").isZero();
+        session.poll(nowMs + LeaderSession.CONCURRENT_TRANSACTIONS_BACKOFF_MS, true, false);
+        assertThat(network.unanswered()).as("the acknowledgements again, after the short backoff").isOne();
+        network.answer(ms -> session.poll(ms, true, false), nowMs + LeaderSession.CONCURRENT_TRANSACTIONS_BACKOFF_MS,
+                ApiKeys.SHARE_ACKNOWLEDGE, acknowledged(Errors.NONE));
+
+        assertThat(command.future).isDone();
+    }
+
+    /** Metadata that knows {@code partition}'s topic by its id, led by {@link #LEADER}. */
+    private static Metadata metadataNaming(TopicIdPartition partition) {
+        Metadata metadata = new Metadata(100, 1_000, 300_000, new LogContext(), new ClusterResourceListeners());
+        MetadataResponseData data = new MetadataResponseData();
+        data.brokers().add(new MetadataResponseData.MetadataResponseBroker().setNodeId(LEADER.id())
+                .setHost(LEADER.host()).setPort(LEADER.port()));
+        data.topics().add(new MetadataResponseData.MetadataResponseTopic().setName(partition.topic())
+                .setTopicId(partition.topicId()).setPartitions(List.of(
+                        new MetadataResponseData.MetadataResponsePartition().setPartitionIndex(partition.partition())
+                                .setLeaderId(LEADER.id()).setLeaderEpoch(0).setReplicaNodes(List.of(LEADER.id()))
+                                .setIsrNodes(List.of(LEADER.id())))));
+        metadata.updateWithCurrentRequestVersion(new MetadataResponse(data, ApiKeys.METADATA.latestVersion()),
+                false, 0);
+        return metadata;
+    }
+
+    private static ShareAcknowledgeResponse acknowledged(Errors partitionError) {
+        short version = ApiKeys.SHARE_ACKNOWLEDGE.latestVersion();
+        ShareAcknowledgeResponseData data = new ShareAcknowledgeResponseData();
+        ShareAcknowledgeResponseData.ShareAcknowledgeTopicResponse topic =
+                new ShareAcknowledgeResponseData.ShareAcknowledgeTopicResponse().setTopicId(ORDERS.topicId());
+        topic.partitions().add(new ShareAcknowledgeResponseData.PartitionData()
+                .setPartitionIndex(ORDERS.partition()).setErrorCode(partitionError.code()));
+        data.responses().add(topic);
+        return ShareAcknowledgeResponse.parse(MessageUtil.toByteBufferAccessor(data, version), version);
+    }
+
     private static LeaderSession openSession(FakeNetwork network, ShareConsumerSettings settings,
                                              RecordBuffer buffer) {
+        return openSession(network, settings, buffer, new ApiVersions(),
+                new Metadata(100, 1_000, 300_000, new LogContext(), new ClusterResourceListeners()));
+    }
+
+    private static LeaderSession openSession(FakeNetwork network, ShareConsumerSettings settings,
+                                             RecordBuffer buffer, ApiVersions versions, Metadata metadata) {
         LeaderSession.Context context = new LeaderSession.Context("orders", Uuid.randomUuid(), null, settings,
-                network.client(), new ApiVersions(),
-                new Metadata(100, 1_000, 300_000, new LogContext(), new ClusterResourceListeners()), buffer, 30_000,
+                network.client(), versions, metadata, buffer, 30_000,
                 error -> {
                     throw new AssertionError("the session failed: " + error.getMessage(), error);
                 });
