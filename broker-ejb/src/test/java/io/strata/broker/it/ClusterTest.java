@@ -312,14 +312,20 @@ class ClusterTest {
                         .get("auditors").coordinator().id()).isNotEqualTo(coordinator);
             });
         }
-        // The group resumes where it committed: nothing is read again.
+        // The group resumes where it committed: its positions are the committed offsets, and nothing is read again.
         try (KafkaConsumer<String, String> consumer = cluster.consumer("auditors")) {
             consumer.subscribe(List.of("events"));
             int again = 0;
-            long until = System.currentTimeMillis() + 5_000;
-            while (System.currentTimeMillis() < until) {
-                again += consumer.poll(Duration.ofMillis(200)).count();
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (consumer.assignment().size() < 2 && System.currentTimeMillis() < deadline) {
+                again += consumer.poll(Duration.ofMillis(100)).count();
             }
+            assertThat(consumer.assignment()).as("the group's partitions").hasSize(2);
+            for (TopicPartition partition : consumer.assignment()) {
+                assertThat(consumer.position(partition, Duration.ofSeconds(30))).as("position in %s", partition)
+                        .isEqualTo(50);
+            }
+            again += consumer.poll(Duration.ofMillis(500)).count();
             assertThat(again).isZero();
         }
     }
