@@ -212,7 +212,7 @@ class ClusterTest {
      */
     @Test
     void cpSubsystemElectsOneControllerThroughFailures() throws Exception {
-        startCluster(3);
+        useSharedCluster();
         assertThat(cluster.broker(1).server().cluster().hazelcast().getConfig().getCPSubsystemConfig()
                 .getCPMemberCount()).as("CP members by default for three tcpip members").isEqualTo(3);
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> controllerId() > 0);
