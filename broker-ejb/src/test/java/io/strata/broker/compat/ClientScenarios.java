@@ -180,11 +180,17 @@ public final class ClientScenarios {
         String topic = prefix + "topic";
         try (KafkaProducer<String, String> producer = producer(Map.of(ProducerConfig.COMPRESSION_TYPE_CONFIG, "gzip",
                 ProducerConfig.LINGER_MS_CONFIG, 5))) {
+            // Sent without waiting for each answer, as an application does: the idempotent producer keeps each
+            // partition's records in order across its batches.
+            List<Future<RecordMetadata>> sent = new ArrayList<>();
             for (int i = 0; i < 300; i++) {
                 String key = "key-" + (i % 30);
-                ProducerRecord<String, String> record = new ProducerRecord<>(topic, null, key, "value-" + i,
-                        List.of(new RecordHeader("n", String.valueOf(i).getBytes(StandardCharsets.UTF_8))));
-                RecordMetadata metadata = producer.send(record).get();
+                sent.add(producer.send(new ProducerRecord<>(topic, null, key, "value-" + i,
+                        List.of(new RecordHeader("n", String.valueOf(i).getBytes(StandardCharsets.UTF_8))))));
+            }
+            for (int i = 0; i < 300; i++) {
+                String key = "key-" + (i % 30);
+                RecordMetadata metadata = sent.get(i).get();
                 int expected = Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % 3;
                 check(metadata.partition() == expected, key + " went to " + metadata.partition() + ", not " + expected);
             }
