@@ -153,6 +153,9 @@ public final class ClientScenarios {
         properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         if (group != null) {
             properties.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+            // A member learns of a rebalance from a heartbeat's answer: every 500 ms, not the default 3 s, so that
+            // the groups' scenarios do not wait out that much for each member that joins or leaves.
+            properties.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 500);
         }
         properties.putAll(extra);
         return new KafkaConsumer<>(properties);
@@ -177,11 +180,17 @@ public final class ClientScenarios {
         String topic = prefix + "topic";
         try (KafkaProducer<String, String> producer = producer(Map.of(ProducerConfig.COMPRESSION_TYPE_CONFIG, "gzip",
                 ProducerConfig.LINGER_MS_CONFIG, 5))) {
+            // Sent without waiting for each answer, as an application does: the idempotent producer keeps each
+            // partition's records in order across its batches.
+            List<Future<RecordMetadata>> sent = new ArrayList<>();
             for (int i = 0; i < 300; i++) {
                 String key = "key-" + (i % 30);
-                ProducerRecord<String, String> record = new ProducerRecord<>(topic, null, key, "value-" + i,
-                        List.of(new RecordHeader("n", String.valueOf(i).getBytes(StandardCharsets.UTF_8))));
-                RecordMetadata metadata = producer.send(record).get();
+                sent.add(producer.send(new ProducerRecord<>(topic, null, key, "value-" + i,
+                        List.of(new RecordHeader("n", String.valueOf(i).getBytes(StandardCharsets.UTF_8))))));
+            }
+            for (int i = 0; i < 300; i++) {
+                String key = "key-" + (i % 30);
+                RecordMetadata metadata = sent.get(i).get();
                 int expected = Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % 3;
                 check(metadata.partition() == expected, key + " went to " + metadata.partition() + ", not " + expected);
             }

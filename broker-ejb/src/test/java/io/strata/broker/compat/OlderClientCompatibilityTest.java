@@ -16,6 +16,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -78,6 +79,8 @@ class OlderClientCompatibilityTest {
                 String line;
                 while ((line = output.readLine()) != null) {
                     lines.add(line);
+                    // Timestamped in the test's report, so that where the time goes can be read there.
+                    System.err.println(LocalTime.now() + " scenarios: " + line);
                     if (line.equals("ASK restart")) {
                         broker.restart();
                     } else if (line.startsWith("ASK lose-produce-responses ")) {

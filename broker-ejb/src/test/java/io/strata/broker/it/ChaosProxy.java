@@ -60,7 +60,15 @@ public final class ChaosProxy implements AutoCloseable {
         while (running) {
             try {
                 Socket client = server.accept();
-                Socket upstream = new Socket("127.0.0.1", brokerPort);
+                Socket upstream;
+                try {
+                    upstream = new Socket("127.0.0.1", brokerPort);
+                } catch (IOException brokerDown) {
+                    // Refused, as the broker itself would while it restarts: the client sees its connection close
+                    // and connects again, instead of waiting out its request timeout on a socket nothing serves.
+                    closeQuietly(client);
+                    continue;
+                }
                 sockets.add(client);
                 sockets.add(upstream);
                 Set<Integer> produceCorrelations = ConcurrentHashMap.newKeySet();

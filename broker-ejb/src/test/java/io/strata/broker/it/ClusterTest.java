@@ -19,6 +19,7 @@ import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.errors.NotEnoughReplicasException;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -48,16 +49,42 @@ import static org.awaitility.Awaitility.await;
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class ClusterTest {
 
+    /**
+     * Three brokers with the CP Subsystem that the tests which need nothing else share, each on topics of its own:
+     * starting a cluster costs more than most tests here. After each, the brokers it stopped are started again.
+     */
+    @TempDir
+    static Path sharedDir;
+    private static TestCluster shared;
+
     @TempDir
     Path dir;
 
+    /** The cluster the running test uses: the shared one, or one started for it alone. */
     private TestCluster cluster;
 
     @AfterEach
-    void stopAll() {
-        if (cluster != null) {
+    void stopOrRestore() {
+        if (cluster != null && cluster == shared) {
+            shared.restoreStoppedBrokers();
+        } else if (cluster != null) {
             cluster.close();
         }
+    }
+
+    @AfterAll
+    static void stopShared() {
+        if (shared != null) {
+            shared.close();
+        }
+    }
+
+    /** Uses the shared cluster of three, starting it first if no test did yet. */
+    private void useSharedCluster() throws Exception {
+        if (shared == null) {
+            shared = TestCluster.start(sharedDir, 3, Map.of(BrokerConfig.DEFAULT_REPLICATION_FACTOR, 3));
+        }
+        cluster = shared;
     }
 
     private void startCluster(int count) throws Exception {
@@ -76,7 +103,7 @@ class ClusterTest {
 
     @Test
     void replicatesFailsOverAndRejoins() throws Exception {
-        startCluster(3);
+        useSharedCluster();
         try (Admin admin = cluster.admin()) {
             assertThat(admin.describeCluster().nodes().get(10, TimeUnit.SECONDS)).extracting(Node::id)
                     .containsExactlyInAnyOrder(1, 2, 3);
@@ -185,7 +212,7 @@ class ClusterTest {
      */
     @Test
     void cpSubsystemElectsOneControllerThroughFailures() throws Exception {
-        startCluster(3);
+        useSharedCluster();
         assertThat(cluster.broker(1).server().cluster().hazelcast().getConfig().getCPSubsystemConfig()
                 .getCPMemberCount()).as("CP members by default for three tcpip members").isEqualTo(3);
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> controllerId() > 0);
@@ -273,7 +300,7 @@ class ClusterTest {
      */
     @Test
     void committedOffsetsSurviveTheCoordinatorsDeath() throws Exception {
-        startCluster(3);
+        useSharedCluster();
         try (Admin admin = cluster.admin()) {
             admin.createTopics(List.of(new NewTopic("events", 2, (short) 3))).all().get(30, TimeUnit.SECONDS);
         }
@@ -312,14 +339,20 @@ class ClusterTest {
                         .get("auditors").coordinator().id()).isNotEqualTo(coordinator);
             });
         }
-        // The group resumes where it committed: nothing is read again.
+        // The group resumes where it committed: its positions are the committed offsets, and nothing is read again.
         try (KafkaConsumer<String, String> consumer = cluster.consumer("auditors")) {
             consumer.subscribe(List.of("events"));
             int again = 0;
-            long until = System.currentTimeMillis() + 5_000;
-            while (System.currentTimeMillis() < until) {
-                again += consumer.poll(Duration.ofMillis(200)).count();
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (consumer.assignment().size() < 2 && System.currentTimeMillis() < deadline) {
+                again += consumer.poll(Duration.ofMillis(100)).count();
             }
+            assertThat(consumer.assignment()).as("the group's partitions").hasSize(2);
+            for (TopicPartition partition : consumer.assignment()) {
+                assertThat(consumer.position(partition, Duration.ofSeconds(30))).as("position in %s", partition)
+                        .isEqualTo(50);
+            }
+            again += consumer.poll(Duration.ofMillis(500)).count();
             assertThat(again).isZero();
         }
     }
@@ -408,7 +441,7 @@ class ClusterTest {
      */
     @Test
     void nativeSendReturnsOnceTheInSyncReplicasHaveTheRecord() throws Exception {
-        startCluster(3);
+        useSharedCluster();
         int leader;
         try (Admin admin = cluster.admin()) {
             admin.createTopics(List.of(new NewTopic("native-acks", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);

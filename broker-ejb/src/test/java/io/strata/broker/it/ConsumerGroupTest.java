@@ -144,12 +144,13 @@ class ConsumerGroupTest {
         String group = "assignor-" + assignor;
         broker.createTopic(topic, 6, Map.of());
         produce(topic, 6, 10);
-        Map<String, Object> settings = Map.of(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, switch (assignor) {
-            case "range" -> RangeAssignor.class.getName();
-            case "roundrobin" -> RoundRobinAssignor.class.getName();
-            case "sticky" -> StickyAssignor.class.getName();
-            default -> CooperativeStickyAssignor.class.getName();
-        });
+        Map<String, Object> settings = GroupProtocols.consumerSettings("classic",
+                Map.of(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, switch (assignor) {
+                    case "range" -> RangeAssignor.class.getName();
+                    case "roundrobin" -> RoundRobinAssignor.class.getName();
+                    case "sticky" -> StickyAssignor.class.getName();
+                    default -> CooperativeStickyAssignor.class.getName();
+                }));
         threeMembersSplitSixPartitionsThenTwo(topic, group, assignor, settings);
     }
 

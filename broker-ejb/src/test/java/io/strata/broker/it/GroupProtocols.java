@@ -30,11 +30,16 @@ final class GroupProtocols {
     /**
      * Consumer settings for {@code protocol}: {@code settings} with {@code group.protocol} set. The consumer protocol
      * takes its session timeout and heartbeat interval from the broker and assigns there, so the client-side settings
-     * of those, which a consumer-protocol consumer refuses, are left out.
+     * of those, which a consumer-protocol consumer refuses, are left out. A classic member heartbeats every 500 ms
+     * unless {@code settings} say otherwise, as consumer-protocol members do here: it learns of a rebalance from a
+     * heartbeat's answer, and the default 3 s between them made every rebalance wait that long.
      */
     static Map<String, Object> consumerSettings(String protocol, Map<String, Object> settings) {
         Map<String, Object> all = new HashMap<>(settings);
         all.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, protocol);
+        if (protocol.equals("classic")) {
+            all.putIfAbsent(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 500);
+        }
         if (protocol.equals("consumer")) {
             all.remove(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG);
             all.remove(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG);

@@ -20,6 +20,7 @@ import org.apache.kafka.common.errors.InvalidReplicationFactorException;
 import org.apache.kafka.common.errors.NoReassignmentInProgressException;
 import org.apache.kafka.common.errors.PreferredLeaderNotAvailableException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -50,21 +51,47 @@ import static org.awaitility.Awaitility.await;
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class ReassignmentTest {
 
+    /**
+     * The cluster of three with a CP Subsystem that the tests share, each on topics of its own: starting one costs
+     * more than most tests here. A test that stops a broker starts it again; after each, every broker is back.
+     */
+    @TempDir
+    static Path sharedDir;
+    private static TestCluster shared;
+
     @TempDir
     Path dir;
 
+    /** The cluster the running test uses: the shared one, or one of its own. */
     private TestCluster cluster;
+    private TestCluster own;
+
+    private static TestCluster sharedCluster() throws Exception {
+        if (shared == null) {
+            shared = TestCluster.start(sharedDir, 3, Map.of());
+        }
+        return shared;
+    }
 
     @AfterEach
-    void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
+    void restoreOrStopCluster() {
+        if (own != null) {
+            own.close();
+        } else if (shared != null) {
+            shared.restoreStoppedBrokers();
+        }
+    }
+
+    @AfterAll
+    static void stopSharedCluster() {
+        if (shared != null) {
+            shared.close();
         }
     }
 
     @Test
     void reassignmentCopiesThePartitionToTheNewReplicaAndDropsTheOldOne() throws Exception {
-        cluster = TestCluster.start(dir, 3, Map.of());
+        cluster = sharedCluster();
         TopicPartition tp = new TopicPartition("moving", 0);
         try (Admin admin = cluster.admin()) {
             createTopic(admin, "moving", List.of(1, 2), Map.of());
@@ -100,7 +127,7 @@ class ReassignmentTest {
 
     @Test
     void cancelledReassignmentGoesBackToTheOriginalReplicas() throws Exception {
-        cluster = TestCluster.start(dir, 3, Map.of());
+        cluster = sharedCluster();
         TopicPartition tp = new TopicPartition("stuck", 0);
         try (Admin admin = cluster.admin()) {
             createTopic(admin, "stuck", List.of(1), Map.of());
@@ -145,7 +172,7 @@ class ReassignmentTest {
 
     @Test
     void preferredLeaderElectionHandsLeadershipBackToARestartedBroker() throws Exception {
-        cluster = TestCluster.start(dir, 3, Map.of());
+        cluster = sharedCluster();
         TopicPartition tp = new TopicPartition("preferred", 0);
         try (Admin admin = cluster.admin()) {
             createTopic(admin, "preferred", List.of(1, 2, 3), Map.of());
@@ -190,7 +217,7 @@ class ReassignmentTest {
     void uncleanElectionGivesAnOfflinePartitionALeaderThatWasNotInSync() throws Exception {
         // Two of the three brokers are down at once here, which a CP Subsystem of three (Raft) does not survive: this
         // test of the election runs the oldest-member controller, which any survivor takes over.
-        cluster = TestCluster.start(dir, 3, Map.of(BrokerConfig.CLUSTER_CP_MEMBER_COUNT, 0));
+        cluster = own = TestCluster.start(dir, 3, Map.of(BrokerConfig.CLUSTER_CP_MEMBER_COUNT, 0));
         TopicPartition tp = new TopicPartition("unclean", 0);
         try (Admin admin = cluster.admin()) {
             createTopic(admin, "unclean", List.of(1, 2), Map.of());
@@ -225,7 +252,7 @@ class ReassignmentTest {
 
     @Test
     void mistakesAreAnsweredWithKafkasErrors() throws Exception {
-        cluster = TestCluster.start(dir, 3, Map.of());
+        cluster = sharedCluster();
         TopicPartition tp = new TopicPartition("placed", 0);
         try (Admin admin = cluster.admin()) {
             createTopic(admin, "placed", List.of(1, 2), Map.of());

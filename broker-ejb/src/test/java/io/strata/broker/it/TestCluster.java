@@ -216,6 +216,22 @@ public final class TestCluster implements AutoCloseable {
                 broker(1).server().membership().liveBrokers().size() == brokers.size());
     }
 
+    /**
+     * Starts again every broker that is stopped and waits until the cluster is whole once more: every broker sees all,
+     * is acknowledged by the controller and counts toward the controller quorum. What a test that shares the cluster
+     * with others calls when it is done, so that the next one begins from the cluster it would have started.
+     */
+    public void restoreStoppedBrokers() {
+        for (TestBroker broker : brokers) {
+            if (broker.server() == null) {
+                broker.start();
+            }
+        }
+        await().atMost(Duration.ofSeconds(90)).until(() -> brokers.stream().allMatch(broker ->
+                broker.server().membership().liveBrokers().size() == brokers.size()
+                        && broker.server().isAcknowledgedByController() && broker.server().inControllerQuorum()));
+    }
+
     /** Stops every broker at once, as a restart of the whole cluster does, then starts them all again. */
     public void restartAll() {
         List<Throwable> failures = onEveryBrokerAtOnce("stop", TestBroker::stop);

@@ -70,6 +70,9 @@ class ClusterMetadataStoreTest {
         config.setProperty("hazelcast.logging.type", "jdk");
         config.setProperty("hazelcast.phone.home.enabled", "false");
         config.setProperty("hazelcast.local.localAddress", "127.0.0.1");
+        // The second member joins within a second, as a broker's does, not after Hazelcast's default of five that the
+        // first member, as master, waits for more members to ask: each test starts a pair of members.
+        config.setProperty("hazelcast.wait.seconds.before.join", "1");
         config.getNetworkConfig().setPort(port).setPortAutoIncrement(false);
         config.getNetworkConfig().getJoin().getAutoDetectionConfig().setEnabled(false);
         config.getNetworkConfig().getJoin().getMulticastConfig().setEnabled(false);
