@@ -15,8 +15,9 @@ import java.util.Optional;
  * @param messages             measured messages per case, except persistent-sync cases
  * @param syncMessages         measured messages per persistent-sync case, whose one producer waits for each send
  * @param warmupMessages       messages per case before the measured ones, unmeasured; empty: a fifth of the case's
- * @param passMessages         messages per case of an unmeasured first pass over all the cases on each broker, so
- *                             that both JVMs have compiled what every case runs before the first is measured; 0: none
+ * @param passMessages         messages per case (persistent-sync ones: in the ratio of their measured messages) of an
+ *                             unmeasured first pass over all the cases on each broker, so that both JVMs have
+ *                             compiled what every case runs before the first is measured; 0: none
  * @param messageBytes         each message's body
  * @param window               sent messages not yet received the producer may have outstanding
  * @param strataCommand        shell command that starts Strata standalone; {@code {port}} and {@code {logDir}} are
@@ -42,7 +43,7 @@ record JmsBenchSettings(List<String> brokers, List<JmsCase> cases, int messages,
     /** The warm-up is this fraction of a case's measured messages unless {@code --warmup-messages} says otherwise. */
     static final int WARMUP_DIVISOR = 5;
     static final int WINDOW_DEFAULT = 1_000;
-    static final int PASS_MESSAGES_DEFAULT = 2_000;
+    static final int PASS_MESSAGES_DEFAULT = 10_000;
     /** The first pass's destinations and subscriptions are the cases' with this before their names. */
     static final String PASS_PREFIX = "first-pass-";
 
@@ -75,7 +76,8 @@ record JmsBenchSettings(List<String> brokers, List<JmsCase> cases, int messages,
                     + "]",
             "  --warmup-messages N   messages per case before the measured ones  [a fifth of the case's messages]",
             "  --pass-messages N     messages per case of an unmeasured first pass over all the cases on each",
-            "                        broker, so both JVMs have compiled what the cases run (0: none)  ["
+            "                        broker, so both JVMs have compiled what the cases run (persistent-sync",
+            "                        cases: in the ratio of their measured messages; 0: none)  ["
                     + PASS_MESSAGES_DEFAULT + "]",
             "  --message-bytes N     body of each message (a BytesMessage)                  [1024]",
             "  --window N            sent messages not yet received the producer may have outstanding, at",
@@ -183,9 +185,15 @@ record JmsBenchSettings(List<String> brokers, List<JmsCase> cases, int messages,
                 primeTimeout, caseTimeout);
     }
 
-    /** The load of {@code benchCase} in the first pass: {@link #passMessages}, no warm-up, destinations of its own. */
+    /** The load of {@code benchCase} in the first pass: {@link #passMessagesOf}, no warm-up, destinations of its own. */
     JmsLoad.Settings passLoadSettings(JmsCase benchCase) {
-        return new JmsLoad.Settings(passMessages, 0, messageBytes, window, primeTimeout, caseTimeout, PASS_PREFIX);
+        return new JmsLoad.Settings(passMessagesOf(benchCase), 0, messageBytes, window, primeTimeout, caseTimeout,
+                PASS_PREFIX);
+    }
+
+    /** The first pass's messages of {@code benchCase}: in the ratio of its measured messages to the others'. */
+    int passMessagesOf(JmsCase benchCase) {
+        return (int) Math.max(1, (long) passMessages * messagesOf(benchCase) / messages);
     }
 
     private static int integer(String option, String value) {

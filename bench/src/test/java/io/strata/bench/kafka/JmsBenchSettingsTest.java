@@ -53,7 +53,11 @@ class JmsBenchSettingsTest {
 
         assertThat(settings.passMessages()).isEqualTo(JmsBenchSettings.PASS_MESSAGES_DEFAULT);
         JmsLoad.Settings pass = settings.passLoadSettings(sync);
-        assertThat(pass.messages()).isEqualTo(JmsBenchSettings.PASS_MESSAGES_DEFAULT);
+        assertThat(pass.messages()).as("a persistent-sync case, in the ratio of its measured messages")
+                .isEqualTo(JmsBenchSettings.PASS_MESSAGES_DEFAULT * JmsBenchSettings.SYNC_MESSAGES_DEFAULT
+                        / JmsBenchSettings.MESSAGES_DEFAULT);
+        assertThat(settings.passLoadSettings(settings.cases().get(15)).messages())
+                .isEqualTo(JmsBenchSettings.PASS_MESSAGES_DEFAULT);
         assertThat(pass.warmupMessages()).isZero();
         assertThat(pass.namePrefix() + sync.destinationName()).isNotEqualTo(sync.destinationName())
                 .matches("[a-zA-Z0-9._-]{1,249}");
