@@ -1,5 +1,6 @@
 package io.strata.jms.client;
 
+import io.strata.jms.share.GroupCoordinatorLookup;
 import jakarta.jms.InvalidClientIDException;
 import jakarta.jms.JMSException;
 import org.apache.kafka.clients.ClientResponse;
@@ -13,14 +14,10 @@ import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.internals.ClusterResourceListeners;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData;
-import org.apache.kafka.common.message.FindCoordinatorRequestData;
-import org.apache.kafka.common.message.FindCoordinatorResponseData;
 import org.apache.kafka.common.metrics.Metrics;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.ConsumerGroupHeartbeatRequest;
 import org.apache.kafka.common.requests.ConsumerGroupHeartbeatResponse;
-import org.apache.kafka.common.requests.FindCoordinatorRequest;
-import org.apache.kafka.common.requests.FindCoordinatorResponse;
 import org.apache.kafka.common.requests.MetadataRequest;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.utils.LogContext;
@@ -258,12 +255,9 @@ final class GroupLease implements AutoCloseable {
             nextAttemptMs = nowMs + RETRY_BACKOFF_MS;
             return;
         }
-        FindCoordinatorRequest.Builder request = new FindCoordinatorRequest.Builder(new FindCoordinatorRequestData()
-                .setKeyType(FindCoordinatorRequest.CoordinatorType.GROUP.id())
-                .setCoordinatorKeys(List.of(groupId)));
         inFlight = true;
-        client.send(client.newClientRequest(node.idString(), request, nowMs, true, requestTimeoutMs,
-                this::onFindCoordinator), nowMs);
+        client.send(client.newClientRequest(node.idString(), GroupCoordinatorLookup.request(groupId), nowMs, true,
+                requestTimeoutMs, this::onFindCoordinator), nowMs);
     }
 
     private void onFindCoordinator(ClientResponse response) {
@@ -273,13 +267,8 @@ final class GroupLease implements AutoCloseable {
             nextAttemptMs = nowMs + RETRY_BACKOFF_MS;
             return;
         }
-        FindCoordinatorResponse answer = (FindCoordinatorResponse) response.responseBody();
-        FindCoordinatorResponseData.Coordinator found = answer.coordinatorByKey(groupId).orElse(null);
-        Errors error = found == null ? answer.error() : Errors.forCode(found.errorCode());
-        if (error == Errors.NONE && found != null) {
-            // A node id of its own, as Kafka's clients do for coordinators: a connection apart from any other.
-            coordinator = new Node(Integer.MAX_VALUE - found.nodeId(), found.host(), found.port());
-        } else {
+        coordinator = GroupCoordinatorLookup.answer(response, groupId).coordinator();
+        if (coordinator == null) {
             nextAttemptMs = nowMs + RETRY_BACKOFF_MS;
         }
     }

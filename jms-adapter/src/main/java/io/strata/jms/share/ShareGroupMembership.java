@@ -7,13 +7,9 @@ import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicIdPartition;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.message.FindCoordinatorRequestData;
-import org.apache.kafka.common.message.FindCoordinatorResponseData;
 import org.apache.kafka.common.message.ShareGroupHeartbeatRequestData;
 import org.apache.kafka.common.message.ShareGroupHeartbeatResponseData;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.requests.FindCoordinatorRequest;
-import org.apache.kafka.common.requests.FindCoordinatorResponse;
 import org.apache.kafka.common.requests.ShareGroupHeartbeatRequest;
 import org.apache.kafka.common.requests.ShareGroupHeartbeatResponse;
 
@@ -164,12 +160,9 @@ final class ShareGroupMembership {
             nextAttemptMs = nowMs + RETRY_BACKOFF_MS;
             return;
         }
-        FindCoordinatorRequest.Builder request = new FindCoordinatorRequest.Builder(new FindCoordinatorRequestData()
-                .setKeyType(FindCoordinatorRequest.CoordinatorType.GROUP.id())
-                .setCoordinatorKeys(List.of(groupId)));
         inFlight = true;
-        client.send(client.newClientRequest(node.idString(), request, nowMs, true, requestTimeoutMs,
-                this::onFindCoordinator), nowMs);
+        client.send(client.newClientRequest(node.idString(), GroupCoordinatorLookup.request(groupId), nowMs, true,
+                requestTimeoutMs, this::onFindCoordinator), nowMs);
     }
 
     private void onFindCoordinator(ClientResponse response) {
@@ -179,13 +172,12 @@ final class ShareGroupMembership {
             nextAttemptMs = nowMs + RETRY_BACKOFF_MS;
             return;
         }
-        FindCoordinatorResponse answer = (FindCoordinatorResponse) response.responseBody();
-        FindCoordinatorResponseData.Coordinator found = answer.coordinatorByKey(groupId).orElse(null);
-        Errors error = found == null ? answer.error() : Errors.forCode(found.errorCode());
-        if (error == Errors.NONE && found != null) {
-            coordinator = new Node(Integer.MAX_VALUE - found.nodeId(), found.host(), found.port());
+        GroupCoordinatorLookup.Answer answer = GroupCoordinatorLookup.answer(response, groupId);
+        Errors error = answer.error();
+        if (answer.coordinator() != null) {
+            coordinator = answer.coordinator();
             LOG.log(Level.FINE, "Share group {0} has its coordinator at {1}:{2}",
-                    new Object[] {groupId, found.host(), found.port()});
+                    new Object[] {groupId, coordinator.host(), coordinator.port()});
             return;
         }
         if (error == Errors.COORDINATOR_NOT_AVAILABLE || error == Errors.NOT_COORDINATOR
@@ -194,8 +186,7 @@ final class ShareGroupMembership {
             nextAttemptMs = nowMs + RETRY_BACKOFF_MS;
             return;
         }
-        fail(error, "no coordinator for share group '" + groupId + "': " + error + " ("
-                + (found == null ? answer.data().errorMessage() : found.errorMessage()) + ")");
+        fail(error, "no coordinator for share group '" + groupId + "': " + error + " (" + answer.message() + ")");
     }
 
     private void heartbeat(long nowMs) {
