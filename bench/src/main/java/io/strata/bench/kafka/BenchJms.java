@@ -180,7 +180,7 @@ public final class BenchJms {
     private void firstPass(BrokerUnderTest broker, ConnectionFactory factory, List<JmsCase> cases) {
         long startNanos = System.nanoTime();
         System.out.printf(Locale.ROOT, "   first pass, unmeasured: %,d messages per case (persistent-sync: fewer)%n",
-                settings.passMessages());
+                settings.passMessagesPerCase());
         for (JmsCase benchCase : cases) {
             if (cleanup.shuttingDown() || !broker.isAlive()) {
                 return;
@@ -255,7 +255,7 @@ public final class BenchJms {
         header.append(settings.passMessages() == 0 ? "         no first pass: the first case meets cold JVMs\n"
                 : String.format(Locale.ROOT, "         before them, on each broker, an unmeasured first pass over the"
                 + " cases, %,d messages each (persistent-sync: in the ratio above), to destinations of its own%n",
-                settings.passMessages()));
+                settings.passMessagesPerCase()));
         return header.toString();
     }
 }

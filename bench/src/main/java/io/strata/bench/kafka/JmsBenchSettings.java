@@ -17,7 +17,8 @@ import java.util.Optional;
  * @param warmupMessages       messages per case before the measured ones, unmeasured; empty: a fifth of the case's
  * @param passMessages         messages per case (persistent-sync ones: in the ratio of their measured messages) of an
  *                             unmeasured first pass over all the cases on each broker, so that both JVMs have
- *                             compiled what every case runs before the first is measured; 0: none
+ *                             compiled what every case runs before the first is measured, raised so that the pass
+ *                             sends at least {@link #PASS_TOTAL_MIN} messages in all; 0: none
  * @param messageBytes         each message's body
  * @param window               sent messages not yet received the producer may have outstanding
  * @param strataCommand        shell command that starts Strata standalone; {@code {port}} and {@code {logDir}} are
@@ -38,12 +39,19 @@ record JmsBenchSettings(List<String> brokers, List<JmsCase> cases, int messages,
     static final String ARTEMIS = ArtemisLauncher.NAME;
     static final List<String> BROKER_KINDS = List.of(STRATA, ARTEMIS);
 
-    static final int MESSAGES_DEFAULT = 25_000;
+    static final int MESSAGES_DEFAULT = 50_000;
     static final int SYNC_MESSAGES_DEFAULT = 4_000;
     /** The warm-up is this fraction of a case's measured messages unless {@code --warmup-messages} says otherwise. */
     static final int WARMUP_DIVISOR = 5;
     static final int WINDOW_DEFAULT = 1_000;
     static final int PASS_MESSAGES_DEFAULT = 10_000;
+    /**
+     * The first pass sends at least this many messages over the selected cases together (before the persistent-sync
+     * ratio): measured on 2 cores, Strata's broker and client JVMs were still compiling after 40,000 transacted
+     * messages (the broker's C2 thread its busiest, 3-5 times the CPU per message of a warm run), and warm after
+     * about 400,000. A run of four cases with only 10,000 each measured compilation, not the broker.
+     */
+    static final int PASS_TOTAL_MIN = 400_000;
     /** The first pass's destinations and subscriptions are the cases' with this before their names. */
     static final String PASS_PREFIX = "first-pass-";
 
@@ -76,8 +84,10 @@ record JmsBenchSettings(List<String> brokers, List<JmsCase> cases, int messages,
                     + "]",
             "  --warmup-messages N   messages per case before the measured ones  [a fifth of the case's messages]",
             "  --pass-messages N     messages per case of an unmeasured first pass over all the cases on each",
-            "                        broker, so both JVMs have compiled what the cases run (persistent-sync",
-            "                        cases: in the ratio of their measured messages; 0: none)  ["
+            "                        broker, so both JVMs have compiled what the cases run; raised until the",
+            "                        pass sends " + String.format(java.util.Locale.ROOT, "%,d", PASS_TOTAL_MIN)
+                    + " in all (persistent-sync cases: in the ratio of their",
+            "                        measured messages; 0: none)                            ["
                     + PASS_MESSAGES_DEFAULT + "]",
             "  --message-bytes N     body of each message (a BytesMessage)                  [1024]",
             "  --window N            sent messages not yet received the producer may have outstanding, at",
@@ -191,9 +201,17 @@ record JmsBenchSettings(List<String> brokers, List<JmsCase> cases, int messages,
                 PASS_PREFIX);
     }
 
-    /** The first pass's messages of {@code benchCase}: in the ratio of its measured messages to the others'. */
+    /**
+     * The first pass's messages of {@code benchCase}: {@link #passMessages}, or the selected cases' share of
+     * {@link #PASS_TOTAL_MIN} if that is more, in the ratio of its measured messages to the others'.
+     */
     int passMessagesOf(JmsCase benchCase) {
-        return (int) Math.max(1, (long) passMessages * messagesOf(benchCase) / messages);
+        return (int) Math.max(1, (long) passMessagesPerCase() * messagesOf(benchCase) / messages);
+    }
+
+    /** The first pass's messages per case other than persistent-sync ones; 0 if there is no first pass. */
+    int passMessagesPerCase() {
+        return passMessages == 0 ? 0 : Math.max(passMessages, (PASS_TOTAL_MIN + cases.size() - 1) / cases.size());
     }
 
     private static int integer(String option, String value) {

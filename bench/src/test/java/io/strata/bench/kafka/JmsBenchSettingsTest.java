@@ -48,24 +48,41 @@ class JmsBenchSettingsTest {
 
     @Test
     void anUnmeasuredFirstPassRunsEveryCaseOnDestinationsOfItsOwnUnlessSwitchedOff() {
-        JmsBenchSettings settings = JmsBenchSettings.parse(new String[0], Map.of());
+        JmsBenchSettings settings = JmsBenchSettings.parse(new String[] {"--pass-messages", "30000"}, Map.of());
         JmsCase sync = settings.cases().get(0);
 
-        assertThat(settings.passMessages()).isEqualTo(JmsBenchSettings.PASS_MESSAGES_DEFAULT);
+        assertThat(settings.passMessagesPerCase()).isEqualTo(30_000);
         JmsLoad.Settings pass = settings.passLoadSettings(sync);
         assertThat(pass.messages()).as("a persistent-sync case, in the ratio of its measured messages")
-                .isEqualTo(JmsBenchSettings.PASS_MESSAGES_DEFAULT * JmsBenchSettings.SYNC_MESSAGES_DEFAULT
-                        / JmsBenchSettings.MESSAGES_DEFAULT);
-        assertThat(settings.passLoadSettings(settings.cases().get(15)).messages())
-                .isEqualTo(JmsBenchSettings.PASS_MESSAGES_DEFAULT);
+                .isEqualTo(30_000 * JmsBenchSettings.SYNC_MESSAGES_DEFAULT / JmsBenchSettings.MESSAGES_DEFAULT);
+        assertThat(settings.passLoadSettings(settings.cases().get(15)).messages()).isEqualTo(30_000);
         assertThat(pass.warmupMessages()).isZero();
         assertThat(pass.namePrefix() + sync.destinationName()).isNotEqualTo(sync.destinationName())
                 .matches("[a-zA-Z0-9._-]{1,249}");
         assertThat(settings.loadSettings(sync).namePrefix()).isEmpty();
 
-        assertThat(JmsBenchSettings.parse(new String[] {"--pass-messages", "0"}, Map.of()).passMessages()).isZero();
+        JmsBenchSettings off = JmsBenchSettings.parse(new String[] {"--pass-messages", "0"}, Map.of());
+        assertThat(off.passMessages()).isZero();
+        assertThat(off.passMessagesPerCase()).isZero();
         assertThatThrownBy(() -> JmsBenchSettings.parse(new String[] {"--pass-messages", "-1"}, Map.of()))
                 .hasMessageContaining("--pass-messages");
+    }
+
+    @Test
+    void aFirstPassOverFewCasesIsRaisedToTheTotalThatLeavesBothJvmsCompiled() {
+        JmsBenchSettings all = JmsBenchSettings.parse(new String[0], Map.of());
+        assertThat(all.passMessagesPerCase()).as("16 cases share the minimum")
+                .isEqualTo(Math.max(JmsBenchSettings.PASS_MESSAGES_DEFAULT, JmsBenchSettings.PASS_TOTAL_MIN / 16));
+
+        JmsBenchSettings transacted = JmsBenchSettings.parse(new String[] {"--cases", "transacted"}, Map.of());
+        assertThat(transacted.passMessagesPerCase()).isEqualTo(JmsBenchSettings.PASS_TOTAL_MIN / 4);
+        assertThat(transacted.cases().stream().mapToLong(transacted::passMessagesOf).sum())
+                .isGreaterThanOrEqualTo(JmsBenchSettings.PASS_TOTAL_MIN);
+
+        JmsBenchSettings one = JmsBenchSettings.parse(new String[] {"--cases", "persistent-sync-queue-1"}, Map.of());
+        assertThat(one.passMessagesOf(one.cases().get(0))).as("persistent-sync: in the ratio of its measured messages")
+                .isEqualTo((int) ((long) JmsBenchSettings.PASS_TOTAL_MIN * JmsBenchSettings.SYNC_MESSAGES_DEFAULT
+                        / JmsBenchSettings.MESSAGES_DEFAULT));
     }
 
     @Test
