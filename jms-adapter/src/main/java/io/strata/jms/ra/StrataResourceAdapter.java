@@ -98,9 +98,9 @@ public class StrataResourceAdapter extends ProviderConfiguration implements Reso
         return new XAResource[0];
     }
 
-    /** The activations running, for tests. */
-    int activationCount() {
-        return activations.size();
+    /** The activation of {@code endpoints} with {@code spec}; null when there is none. */
+    EndpointActivation activation(MessageEndpointFactory endpoints, ActivationSpec spec) {
+        return activations.get(new Activation(endpoints, spec));
     }
 
     // A ResourceAdapter is one instance per deployment; identity is its equality (Connectors 2.1 section 5.3.1 asks
