@@ -126,7 +126,10 @@ final class EndpointActivation {
                 }
             }
             try {
-                connect();
+                ProviderClassLoader.call(() -> {
+                    connect();
+                    return null;
+                });
                 if (warned) {
                     LOG.log(Level.INFO, "Strata endpoint activation connected after failures: {0}", describe());
                 }

@@ -122,6 +122,10 @@ final class StrataManagedConnection implements ManagedConnection {
      * transaction, else a new one of that mode.
      */
     synchronized SessionChoice sessionFor(int requestedMode) throws JMSException {
+        return ProviderClassLoader.call(() -> chooseSession(requestedMode));
+    }
+
+    private SessionChoice chooseSession(int requestedMode) throws JMSException {
         if (inLocalTransaction) {
             if (transactedSession == null) {
                 transactedSession = physical.createSession(Session.SESSION_TRANSACTED);
@@ -131,8 +135,26 @@ final class StrataManagedConnection implements ManagedConnection {
         return new SessionChoice(physical.createSession(requestedMode), false);
     }
 
-    /** A physical session and whether it is the container's transaction's (shared, ended by the container). */
-    record SessionChoice(Session session, boolean containerTransaction) {
+    /**
+     * A physical session and whether it is the container's transaction's (shared, ended by the container). A class,
+     * not a record: jms-adapter-javax's transformer leaves a record's component types in {@code jakarta.jms}.
+     */
+    static final class SessionChoice {
+        private final Session session;
+        private final boolean containerTransaction;
+
+        SessionChoice(Session session, boolean containerTransaction) {
+            this.session = session;
+            this.containerTransaction = containerTransaction;
+        }
+
+        Session session() {
+            return session;
+        }
+
+        boolean containerTransaction() {
+            return containerTransaction;
+        }
     }
 
     void handleClosed(ConnectionHandle handle) {

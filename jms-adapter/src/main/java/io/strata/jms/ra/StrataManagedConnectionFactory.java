@@ -55,8 +55,14 @@ public class StrataManagedConnectionFactory extends ProviderConfiguration
         return new ContainerConnectionFactory(this, new UnpooledConnectionManager());
     }
 
+    /** A physical connection, made with the adapter's class loader as context ({@link ProviderClassLoader}). */
     @Override
     public ManagedConnection createManagedConnection(Subject subject, ConnectionRequestInfo requestInfo)
+            throws ResourceException {
+        return ProviderClassLoader.call(() -> makeManagedConnection(subject, requestInfo));
+    }
+
+    private ManagedConnection makeManagedConnection(Subject subject, ConnectionRequestInfo requestInfo)
             throws ResourceException {
         Credentials credentials = credentials(subject, requestInfo);
         StrataConnectionFactory factory;
