@@ -4,6 +4,7 @@ import io.strata.broker.network.Request;
 import io.strata.broker.network.RequestChannel;
 import io.strata.broker.producer.ProducerIdManager;
 import io.strata.broker.transaction.TransactionCoordinator;
+import io.strata.broker.transaction.TransactionCoordinator.InitResult;
 import org.apache.kafka.common.message.InitProducerIdRequestData;
 import org.apache.kafka.common.message.InitProducerIdResponseData;
 import org.apache.kafka.common.protocol.Errors;
@@ -14,7 +15,10 @@ import org.apache.kafka.common.requests.InitProducerIdResponse;
 /**
  * InitProducerId: for an idempotent producer (no transactional id) a new producer id at epoch 0; for a transactional
  * one, the {@link TransactionCoordinator}'s answer (a new id or a bumped epoch, fencing older producers of the same
- * transactional id). Two-phase commit (KIP-939, version 6) is refused with INVALID_REQUEST. Thread-safe.
+ * transactional id). Version 6 (KIP-939): {@code KeepPreparedTxn} keeps a transaction prepared with Strata's prepare
+ * tag and answers its producer id and epoch (also as {@code OngoingTxnProducerId/Epoch}); it needs
+ * {@code Enable2Pc}, and a transactional id, else INVALID_REQUEST. {@code Enable2Pc} alone changes nothing: every
+ * transaction of Strata may be prepared. Thread-safe.
  */
 final class InitProducerIdHandler implements ApiHandler {
 
@@ -38,19 +42,23 @@ final class InitProducerIdHandler implements ApiHandler {
                     .setProducerId(producerIds.nextProducerId()).setProducerEpoch((short) 0)));
             return;
         }
-        if (data.enable2Pc() || data.keepPreparedTxn()) {
-            respond(request, Errors.INVALID_REQUEST, -1, (short) -1);
+        if (data.keepPreparedTxn() && !data.enable2Pc()) {
+            respond(request, new InitResult(Errors.INVALID_REQUEST, -1, (short) -1, -1, (short) -1));
             return;
         }
         transactions.initProducerId(data.transactionalId(), data.transactionTimeoutMs(), data.producerId(),
-                data.producerEpoch()).thenAccept(result -> respond(request,
-                        TransactionHandlers.fenced(result.error(), version, (short) 4), result.producerId(),
-                        result.producerEpoch()));
+                data.producerEpoch(), data.keepPreparedTxn()).thenAccept(result -> respond(request,
+                        new InitResult(TransactionHandlers.fenced(result.error(), version, (short) 4),
+                                result.producerId(), result.producerEpoch(), result.ongoingProducerId(),
+                                result.ongoingProducerEpoch())));
     }
 
-    private void respond(Request request, Errors error, long producerId, short epoch) {
+    private void respond(Request request, InitResult result) {
+        boolean ok = result.error() == Errors.NONE;
         requestChannel.sendResponse(request, new InitProducerIdResponse(new InitProducerIdResponseData()
-                .setErrorCode(error.code()).setProducerId(error == Errors.NONE ? producerId : -1)
-                .setProducerEpoch(error == Errors.NONE ? epoch : -1)));
+                .setErrorCode(result.error().code()).setProducerId(ok ? result.producerId() : -1)
+                .setProducerEpoch(ok ? result.producerEpoch() : -1)
+                .setOngoingTxnProducerId(ok ? result.ongoingProducerId() : -1)
+                .setOngoingTxnProducerEpoch(ok ? result.ongoingProducerEpoch() : -1)));
     }
 }

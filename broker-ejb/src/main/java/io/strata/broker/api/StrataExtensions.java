@@ -74,6 +74,24 @@ public final class StrataExtensions {
      */
     public static final String SHARE_DEAD_LETTER_FEATURE = "strata.share.dead.letter";
 
+    /**
+     * Tag of EndTxnRequest (top level, version 5): prepare the transaction for a two-phase commit rather than end it.
+     * The value is empty (zero bytes), and the request's {@code committed} must be true (a prepare is a vote to commit).
+     * The coordinator stores the Ongoing transaction as {@code Prepared} at the same producer id and epoch and answers
+     * once it is stored; EndTxn commit or abort at them ends it later, from any process. A Prepared transaction
+     * outlives its timeout and coordinator restarts; InitProducerId version 6 with {@code Enable2Pc} and
+     * {@code KeepPreparedTxn} (KIP-939's fields) hands its producer id and epoch to another process, and one without
+     * {@code KeepPreparedTxn} is refused with INVALID_TXN_STATE. A value that is not empty, {@code committed} false,
+     * or an EndTxn version below 5, is refused with INVALID_REQUEST.
+     */
+    public static final int TRANSACTION_PREPARE_TAG = 32004;
+
+    /**
+     * Feature of a broker whose transaction coordinator takes {@link #TRANSACTION_PREPARE_TAG} and KIP-939's
+     * {@code KeepPreparedTxn}, and lists and describes the state {@code Prepared}: what an XA resource needs.
+     */
+    public static final String TRANSACTION_PREPARE_FEATURE = "strata.transaction.prepare";
+
     private StrataExtensions() {
     }
 }

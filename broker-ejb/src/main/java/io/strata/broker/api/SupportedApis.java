@@ -98,7 +98,8 @@ public final class SupportedApis {
      * The features ApiVersions (version 3 and later) lists as supported by a broker that does not serve
      * {@code withheld}: Kafka's, and Strata's extensions ({@link StrataExtensions}) this broker serves, each from
      * version 1 to its latest (the share filter and dead-letter topics, 1 to 1, where ShareFetch is served;
-     * transactional acknowledgements, 1 to 2, where ShareFetch and ShareAcknowledge are). kafka-clients ignore
+     * transactional acknowledgements, 1 to 2, where ShareFetch and ShareAcknowledge are; prepared transactions, 1 to
+     * 1, where EndTxn is). kafka-clients ignore
      * feature names they do not know.
      */
     public static SupportedFeatureKeyCollection supportedFeatures(Set<ApiKeys> withheld) {
@@ -107,6 +108,9 @@ public final class SupportedApis {
                 .setMaxVersion(TRANSACTION_VERSION));
         features.add(new SupportedFeatureKey().setName(SHARE_VERSION_FEATURE).setMinVersion((short) 0)
                 .setMaxVersion(SHARE_VERSION));
+        if (!withheld.contains(ApiKeys.END_TXN)) {
+            features.add(strataFeature(StrataExtensions.TRANSACTION_PREPARE_FEATURE));
+        }
         if (!withheld.contains(ApiKeys.SHARE_FETCH)) {
             features.add(strataFeature(StrataExtensions.SHARE_FILTER_FEATURE));
             features.add(strataFeature(StrataExtensions.SHARE_DEAD_LETTER_FEATURE));

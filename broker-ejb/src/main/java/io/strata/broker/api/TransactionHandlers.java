@@ -28,6 +28,7 @@ import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
 import org.apache.kafka.common.message.TxnOffsetCommitResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.protocol.types.RawTaggedField;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AddOffsetsToTxnRequest;
 import org.apache.kafka.common.requests.AddOffsetsToTxnResponse;
@@ -55,12 +56,15 @@ import java.util.regex.PatternSyntaxException;
 /**
  * The transaction APIs: AddPartitionsToTxn (v0–v3, the producers' own; v4 and later, the partition leaders'
  * batched form of KIP-890), AddOffsetsToTxn, EndTxn (v5: transaction protocol version 2, an epoch bump per
- * transaction), TxnOffsetCommit, DescribeTransactions and ListTransactions, answered by the
+ * transaction; with Strata's prepare tag, the first phase of a two-phase commit), TxnOffsetCommit,
+ * DescribeTransactions and ListTransactions (both show Strata's state {@code Prepared}), answered by the
  * {@link TransactionCoordinator} (TxnOffsetCommit by the {@link GroupCoordinator}). Each turns the request into the
  * coordinator's terms and its answer into the response; PRODUCER_FENCED is answered as INVALID_PRODUCER_EPOCH to
  * versions from before it existed, as Kafka does. Stateless apart from its collaborators; thread-safe.
  */
 final class TransactionHandlers {
+
+    private static final System.Logger LOG = System.getLogger(TransactionHandlers.class.getName());
 
     private final RequestChannel requestChannel;
     private final TransactionCoordinator transactions;
@@ -189,14 +193,67 @@ final class TransactionHandlers {
 
     // ---------------------------------------------------------------------------------------------------- end
 
-    /** EndTxn; version 5 is transaction protocol version 2, whose answer carries the bumped producer epoch. */
+    /**
+     * EndTxn; version 5 is transaction protocol version 2, whose answer carries the bumped producer epoch. With
+     * Strata's prepare tag ({@link StrataExtensions#TRANSACTION_PREPARE_TAG}) the transaction is prepared for a
+     * two-phase commit instead; a malformed tag is answered INVALID_REQUEST, nothing done.
+     */
     private void endTxn(Request request, AbstractRequest body) {
         EndTxnRequestData data = ((EndTxnRequest) body).data();
         short version = request.context().apiVersion();
-        transactions.endTransaction(data.transactionalId(), data.producerId(), data.producerEpoch(), data.committed(),
-                version >= 5).thenAccept(result -> requestChannel.sendResponse(request, new EndTxnResponse(
-                        new EndTxnResponseData().setErrorCode(fenced(result.error(), version, (short) 2).code())
-                                .setProducerId(result.producerId()).setProducerEpoch(result.producerEpoch()))));
+        boolean prepare;
+        try {
+            prepare = prepareRequested(data, version);
+        } catch (IllegalArgumentException e) {
+            LOG.log(System.Logger.Level.INFO, "EndTxn of transactional id {0} refused: {1}", data.transactionalId(),
+                    e.getMessage());
+            sendEndTxn(request, version, new TransactionCoordinator.EndResult(Errors.INVALID_REQUEST, -1, (short) -1));
+            return;
+        }
+        (prepare ? transactions.prepareTransaction(data.transactionalId(), data.producerId(), data.producerEpoch())
+                : transactions.endTransaction(data.transactionalId(), data.producerId(), data.producerEpoch(),
+                        data.committed(), version >= 5))
+                .thenAccept(result -> sendEndTxn(request, version, result));
+    }
+
+    private void sendEndTxn(Request request, short version, TransactionCoordinator.EndResult result) {
+        requestChannel.sendResponse(request, new EndTxnResponse(new EndTxnResponseData()
+                .setErrorCode(fenced(result.error(), version, (short) 2).code())
+                .setProducerId(result.producerId()).setProducerEpoch(result.producerEpoch())));
+    }
+
+    /**
+     * Whether the EndTxn carries the prepare tag; throws IllegalArgumentException naming what is wrong with one that
+     * is malformed: a value that is not empty, twice, {@code committed} false, or a version below 5.
+     */
+    static boolean prepareRequested(EndTxnRequestData data, short version) {
+        int found = 0;
+        for (RawTaggedField field : data.unknownTaggedFields()) {
+            if (field.tag() != StrataExtensions.TRANSACTION_PREPARE_TAG) {
+                continue;
+            }
+            if (field.size() != 0) {
+                throw new IllegalArgumentException("tagged field " + StrataExtensions.TRANSACTION_PREPARE_TAG
+                        + " (prepare) must be empty; it has " + field.size() + " bytes");
+            }
+            found++;
+        }
+        if (found == 0) {
+            return false;
+        }
+        if (found > 1) {
+            throw new IllegalArgumentException("tagged field " + StrataExtensions.TRANSACTION_PREPARE_TAG
+                    + " (prepare) is there " + found + " times");
+        }
+        if (!data.committed()) {
+            throw new IllegalArgumentException("a prepare (tagged field " + StrataExtensions.TRANSACTION_PREPARE_TAG
+                    + ") must have committed = true: it is a vote to commit");
+        }
+        if (version < 5) {
+            throw new IllegalArgumentException("a prepare (tagged field " + StrataExtensions.TRANSACTION_PREPARE_TAG
+                    + ") needs EndTxn version 5 (transaction protocol version 2); this is version " + version);
+        }
+        return true;
     }
 
     // ---------------------------------------------------------------------------------------------------- offsets

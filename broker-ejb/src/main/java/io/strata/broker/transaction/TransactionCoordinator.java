@@ -62,8 +62,16 @@ public final class TransactionCoordinator implements AutoCloseable {
     private static final int MARKER_SOCKET_TIMEOUT_MS = 30_000;
     private static final System.Logger LOG = System.getLogger(TransactionCoordinator.class.getName());
 
-    /** The outcome of InitProducerId. */
-    public record InitResult(Errors error, long producerId, short producerEpoch) {
+    /**
+     * The outcome of InitProducerId; {@code ongoingProducerId}/{@code ongoingProducerEpoch} are those of a Prepared
+     * transaction kept for a {@code KeepPreparedTxn} request (version 6), else -1.
+     */
+    public record InitResult(Errors error, long producerId, short producerEpoch, long ongoingProducerId,
+                             short ongoingProducerEpoch) {
+        InitResult(Errors error, long producerId, short producerEpoch) {
+            this(error, producerId, producerEpoch, -1, (short) -1);
+        }
+
         static InitResult failed(Errors error) {
             return new InitResult(error, -1, (short) -1);
         }
@@ -230,6 +238,17 @@ public final class TransactionCoordinator implements AutoCloseable {
 
     public CompletableFuture<InitResult> initProducerId(String transactionalId, int timeoutMs,
                                                         long expectedProducerId, short expectedEpoch) {
+        return initProducerId(transactionalId, timeoutMs, expectedProducerId, expectedEpoch, false);
+    }
+
+    /**
+     * InitProducerId; with {@code keepPrepared} (version 6's {@code KeepPreparedTxn}) a Prepared transaction of the id
+     * is kept and its producer id and epoch answered; without, a Prepared transaction makes it fail with
+     * INVALID_TXN_STATE.
+     */
+    public CompletableFuture<InitResult> initProducerId(String transactionalId, int timeoutMs,
+                                                        long expectedProducerId, short expectedEpoch,
+                                                        boolean keepPrepared) {
         // Checked before the coordinator, as Kafka does: a bad timeout is refused by any broker.
         Errors error = transactionalId != null && !transactionalId.isEmpty()
                 && (timeoutMs <= 0 || timeoutMs > config.transactionMaxTimeoutMs)
@@ -238,7 +257,8 @@ public final class TransactionCoordinator implements AutoCloseable {
             return CompletableFuture.completedFuture(InitResult.failed(error));
         }
         return runtime.submit("init-producer-id", partitionFor(transactionalId),
-                        shard -> shard.initProducerId(transactionalId, timeoutMs, expectedProducerId, expectedEpoch))
+                        shard -> shard.initProducerId(transactionalId, timeoutMs, expectedProducerId, expectedEpoch,
+                                keepPrepared))
                 .exceptionally(failure -> InitResult.failed(errorOf(failure)));
     }
 
@@ -309,6 +329,21 @@ public final class TransactionCoordinator implements AutoCloseable {
                         ? shard.endTransactionV2(transactionalId, producerId, producerEpoch, commit)
                         : shard.endTransaction(transactionalId, producerId, producerEpoch, commit)
                                 .thenApply(EndResult::failed))
+                .exceptionally(failure -> EndResult.failed(errorOf(failure)));
+    }
+
+    /**
+     * EndTxn with Strata's prepare tag: the producer's Ongoing transaction becomes Prepared, stored, at the same
+     * producer id and epoch (the answer's).
+     */
+    public CompletableFuture<EndResult> prepareTransaction(String transactionalId, long producerId,
+                                                           short producerEpoch) {
+        Errors error = precheck(transactionalId);
+        if (error != Errors.NONE) {
+            return CompletableFuture.completedFuture(EndResult.failed(error));
+        }
+        return runtime.submit("prepare-txn", partitionFor(transactionalId),
+                        shard -> shard.prepareTransaction(transactionalId, producerId, producerEpoch))
                 .exceptionally(failure -> EndResult.failed(errorOf(failure)));
     }
 

@@ -42,6 +42,13 @@ import java.util.function.Predicate;
  * markers are written; the old id is kept as the previous one so that a retry is still recognised. An abort with
  * nothing added (the producer cannot know whether its first produce added a partition) bumps the epoch too.
  *
+ * <p>Two-phase commit (Strata's {@code strata.transaction.prepare}, docs/protocol-extensions.md): EndTxn with the
+ * prepare tag stores an Ongoing transaction as {@link TransactionState#PREPARED} at the same producer id and epoch and
+ * answers once that is committed. A Prepared transaction outlives its timeout and the coordinator's restarts and moves;
+ * EndTxn commit or abort at its producer id and epoch ends it as an Ongoing one is ended. InitProducerId with
+ * {@code KeepPreparedTxn} (KIP-939's field) hands another process its producer id and epoch without writing; one
+ * without it is refused with INVALID_TXN_STATE rather than aborting it, so that only the transaction manager decides.
+ *
  * <p>Every state change takes effect once its record is committed; until then the id has a pending state and other
  * requests for it are answered CONCURRENT_TRANSACTIONS. When the partition is loaded, transactions found in
  * PrepareCommit or PrepareAbort have their markers sent again.
@@ -125,15 +132,19 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
     @Override
     public void onLoaded() {
         int resumed = 0;
+        int prepared = 0;
         for (TransactionMetadata metadata : transactions.values()) {
             if (metadata.state.isPreparing()) {
                 sendMarkers(metadata);
                 resumed++;
+            } else if (metadata.state == TransactionState.PREPARED) {
+                prepared++;
             }
         }
         LOG.log(Level.INFO, "Loaded {0} transactional id(s) from {1}-{2} at coordinator epoch {3}; resumed the"
-                + " markers of {4} transaction(s)", transactions.size(), TransactionCoordinator.TRANSACTION_STATE_TOPIC,
-                context.partition(), coordinatorEpoch, resumed);
+                + " markers of {4} transaction(s); {5} prepared for a two-phase commit",
+                transactions.size(), TransactionCoordinator.TRANSACTION_STATE_TOPIC, context.partition(),
+                coordinatorEpoch, resumed, prepared);
         scheduleAbortTimedOut();
         scheduleExpiry();
     }
@@ -167,6 +178,28 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
      */
     CompletableFuture<InitResult> initProducerId(String transactionalId, int timeoutMs, long expectedProducerId,
                                                  short expectedEpoch) {
+        return initProducerId(transactionalId, timeoutMs, expectedProducerId, expectedEpoch, false);
+    }
+
+    /**
+     * InitProducerId; with {@code keepPrepared} (version 6, {@code KeepPreparedTxn}) a Prepared transaction is kept and
+     * its producer id and epoch answered, both as the producer's and as the ongoing transaction's, with nothing
+     * written: the caller completes it with EndTxn at them. Without, a Prepared transaction is not aborted: the answer
+     * is INVALID_TXN_STATE. For any other state {@code keepPrepared} changes nothing (an Ongoing transaction was never
+     * prepared, and is aborted as usual).
+     */
+    CompletableFuture<InitResult> initProducerId(String transactionalId, int timeoutMs, long expectedProducerId,
+                                                 short expectedEpoch, boolean keepPrepared) {
+        TransactionMetadata existing = transactions.get(transactionalId);
+        if (existing != null && existing.state == TransactionState.PREPARED && existing.pending == null) {
+            if (!keepPrepared) {
+                LOG.log(Level.INFO, "InitProducerId without KeepPreparedTxn for {0} refused: a prepared transaction"
+                        + " is ended only by EndTxn commit or abort", existing);
+                return CompletableFuture.completedFuture(InitResult.failed(Errors.INVALID_TXN_STATE));
+            }
+            return CompletableFuture.completedFuture(new InitResult(Errors.NONE, existing.producerId,
+                    existing.producerEpoch, existing.producerId, existing.producerEpoch));
+        }
         if (timeoutMs <= 0 || timeoutMs > config.transactionMaxTimeoutMs) {
             return CompletableFuture.completedFuture(InitResult.failed(Errors.INVALID_TRANSACTION_TIMEOUT));
         }
@@ -261,6 +294,9 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
         if (metadata.state == TransactionState.DEAD) {
             return CompletableFuture.completedFuture(Errors.INVALID_PRODUCER_ID_MAPPING);
         }
+        if (metadata.state == TransactionState.PREPARED) {
+            return CompletableFuture.completedFuture(Errors.INVALID_TXN_STATE); // prepared: nothing more may join
+        }
         if (metadata.state == TransactionState.ONGOING && metadata.partitions.containsAll(partitions)
                 && (!version2 || metadata.transactionVersion >= 2)) {
             return CompletableFuture.completedFuture(Errors.NONE);
@@ -327,7 +363,7 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
             return CompletableFuture.completedFuture(Errors.CONCURRENT_TRANSACTIONS);
         }
         Errors error = switch (metadata.state) {
-            case ONGOING -> null;
+            case ONGOING, PREPARED -> null;
             case COMPLETE_COMMIT -> commit ? Errors.NONE : Errors.INVALID_TXN_STATE;
             case COMPLETE_ABORT -> commit ? Errors.INVALID_TXN_STATE : Errors.NONE;
             case PREPARE_COMMIT -> commit ? Errors.CONCURRENT_TRANSACTIONS : Errors.INVALID_TXN_STATE;
@@ -364,7 +400,7 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
             return CompletableFuture.completedFuture(EndResult.failed(Errors.INVALID_PRODUCER_ID_MAPPING));
         }
         boolean validEpoch = switch (metadata.state) {
-            case ONGOING, EMPTY, DEAD, PREPARE_EPOCH_FENCE -> producerEpoch == metadata.producerEpoch;
+            case ONGOING, PREPARED, EMPTY, DEAD, PREPARE_EPOCH_FENCE -> producerEpoch == metadata.producerEpoch;
             case PREPARE_COMMIT, PREPARE_ABORT -> retryAfterBump;
             case COMPLETE_COMMIT, COMPLETE_ABORT -> retryAfterBump || retryAfterNewProducerId
                     || producerEpoch == metadata.producerEpoch;
@@ -379,7 +415,7 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
         EndResult done = new EndResult(Errors.NONE, metadata.producerId, metadata.producerEpoch);
         EndResult invalid = EndResult.failed(Errors.INVALID_TXN_STATE);
         return switch (metadata.state) {
-            case ONGOING -> prepareV2(metadata, commit, false);
+            case ONGOING, PREPARED -> prepareV2(metadata, commit, false);
             case COMPLETE_COMMIT -> commit ? CompletableFuture.completedFuture(retry ? done : invalid)
                     : retry ? CompletableFuture.completedFuture(invalid) : prepareV2(metadata, false, true);
             case COMPLETE_ABORT -> commit ? CompletableFuture.completedFuture(invalid)
@@ -392,6 +428,41 @@ final class TransactionCoordinatorShard implements CoordinatorShard {
             case DEAD, PREPARE_EPOCH_FENCE -> CompletableFuture.completedFuture(
                     EndResult.failed(Errors.CONCURRENT_TRANSACTIONS));
         };
+    }
+
+    /**
+     * EndTxn with Strata's prepare tag (version 5): stores the Ongoing transaction of the producer as Prepared, at the
+     * same producer id, epoch, partitions and start, and answers once that is committed, with the producer id and epoch
+     * that end it later. A repeat once Prepared is answered the same at once. INVALID_TXN_STATE when no transaction is
+     * open (nothing to prepare) or it is being ended; the producer errors as for EndTxn.
+     */
+    CompletableFuture<EndResult> prepareTransaction(String transactionalId, long producerId, short producerEpoch) {
+        TransactionMetadata metadata = transactions.get(transactionalId);
+        Errors check = checkProducer(metadata, producerId, producerEpoch);
+        if (check != Errors.NONE) {
+            return CompletableFuture.completedFuture(EndResult.failed(check));
+        }
+        if (metadata.pending != null) {
+            return CompletableFuture.completedFuture(EndResult.failed(Errors.CONCURRENT_TRANSACTIONS));
+        }
+        EndResult done = new EndResult(Errors.NONE, metadata.producerId, metadata.producerEpoch);
+        if (metadata.state == TransactionState.PREPARED) {
+            return CompletableFuture.completedFuture(done);
+        }
+        if (metadata.state != TransactionState.ONGOING) {
+            return CompletableFuture.completedFuture(EndResult.failed(Errors.INVALID_TXN_STATE));
+        }
+        Stored prepared = metadata.transition(TransactionState.PREPARED, metadata.producerId, metadata.producerEpoch,
+                metadata.partitions, metadata.startMs, context.nowMs(), metadata.previousProducerId, -1,
+                metadata.transactionVersion);
+        CompletableFuture<EndResult> result = new CompletableFuture<>();
+        write(metadata, prepared, () -> {
+            metadata.lastProducerEpoch = -1;
+            LOG.log(Level.INFO, "Prepared {0} for a two-phase commit, over {1} partition(s)", metadata,
+                    metadata.partitions.size());
+            result.complete(done);
+        }, error -> result.complete(EndResult.failed(error)));
+        return result;
     }
 
     /**

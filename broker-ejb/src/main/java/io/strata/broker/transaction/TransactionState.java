@@ -15,7 +15,13 @@ import java.util.Set;
  *   Ongoing --EndTxn(abort), timeout, InitProducerId--> PrepareAbort --markers written--> CompleteAbort
  *   Empty, CompleteCommit, CompleteAbort --InitProducerId--> Empty (new epoch)
  *   Empty, CompleteCommit, CompleteAbort --expired--> Dead (the record is deleted)
+ *   Ongoing --EndTxn(prepare, Strata's tag 32004)--> Prepared --EndTxn(commit)--> PrepareCommit
+ *                                                             --EndTxn(abort)--> PrepareAbort
  * </pre>
+ *
+ * <p>{@link #PREPARED} is Strata's (docs/protocol-extensions.md, {@code strata.transaction.prepare}): the first phase of
+ * a two-phase commit (an XA branch), stored with the code {@value #PREPARED_CODE}, outside Kafka's 0 to 7 so that no
+ * state Kafka adds later can take it. Kafka's tools show it as an unknown state.
  *
  * <p>Immutable.
  */
@@ -27,7 +33,15 @@ public enum TransactionState {
     COMPLETE_COMMIT(4, "CompleteCommit"),
     COMPLETE_ABORT(5, "CompleteAbort"),
     DEAD(6, "Dead"),
-    PREPARE_EPOCH_FENCE(7, "PrepareEpochFence");
+    PREPARE_EPOCH_FENCE(7, "PrepareEpochFence"),
+    /**
+     * Strata's: prepared for a two-phase commit. Neither the transaction timeout nor an InitProducerId that does not
+     * ask to keep it ends it; only EndTxn commit or abort does.
+     */
+    PREPARED(TransactionState.PREPARED_CODE, "Prepared");
+
+    /** The code of {@link #PREPARED} in {@code __transaction_state}, far from Kafka's own. */
+    static final int PREPARED_CODE = 100;
 
     private final byte code;
     private final String display;
@@ -70,14 +84,16 @@ public enum TransactionState {
         return switch (this) {
             case EMPTY -> EnumSet.of(EMPTY, COMPLETE_COMMIT, COMPLETE_ABORT);
             case ONGOING -> EnumSet.of(ONGOING, EMPTY, COMPLETE_COMMIT, COMPLETE_ABORT);
-            case PREPARE_COMMIT -> EnumSet.of(ONGOING);
+            case PREPARE_COMMIT -> EnumSet.of(ONGOING, PREPARED);
             // Transaction version 2 may abort with nothing added (the client cannot know whether its first produce
             // added a partition), from any idle state.
-            case PREPARE_ABORT -> EnumSet.of(ONGOING, PREPARE_EPOCH_FENCE, EMPTY, COMPLETE_COMMIT, COMPLETE_ABORT);
+            case PREPARE_ABORT -> EnumSet.of(ONGOING, PREPARED, PREPARE_EPOCH_FENCE, EMPTY, COMPLETE_COMMIT,
+                    COMPLETE_ABORT);
             case COMPLETE_COMMIT -> EnumSet.of(PREPARE_COMMIT);
             case COMPLETE_ABORT -> EnumSet.of(PREPARE_ABORT);
             case DEAD -> EnumSet.of(EMPTY, COMPLETE_COMMIT, COMPLETE_ABORT);
             case PREPARE_EPOCH_FENCE -> EnumSet.of(ONGOING);
+            case PREPARED -> EnumSet.of(ONGOING);
         };
     }
 

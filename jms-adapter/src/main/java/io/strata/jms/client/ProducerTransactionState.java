@@ -11,7 +11,8 @@ import java.lang.reflect.Field;
 
 /**
  * The one place that reaches into kafka-clients' transactional producer ({@code TransactionManager}, pinned at
- * kafka-clients 4.3.1), for the two things a transacted session needs and {@code KafkaProducer} does not offer:
+ * kafka-clients 4.3.1), for the things a transacted session needs and {@code KafkaProducer} does not offer (and, for
+ * an XA branch's prepare, whether a send of the transaction failed, {@link #hasFailedSend}):
  *
  * <ul>
  *   <li><b>The producer id and epoch</b> of the open transaction, which its share acknowledgements must carry (tag
@@ -43,17 +44,25 @@ final class ProducerTransactionState {
 
     private static final Field TRANSACTION_MANAGER;
     private static final Field PRODUCER_ID_AND_EPOCH;
+    private static final java.lang.reflect.Method HAS_ERROR;
+    private static final java.lang.reflect.Method LAST_ERROR;
     private static final String MISSING;
 
     static {
         Field manager = null;
         Field idAndEpoch = null;
+        java.lang.reflect.Method hasError = null;
+        java.lang.reflect.Method lastError = null;
         String missing = null;
         try {
             manager = KafkaProducer.class.getDeclaredField("transactionManager");
             manager.setAccessible(true);
             idAndEpoch = TransactionManager.class.getDeclaredField("producerIdAndEpoch");
             idAndEpoch.setAccessible(true);
+            hasError = TransactionManager.class.getDeclaredMethod("hasError");
+            hasError.setAccessible(true);
+            lastError = TransactionManager.class.getDeclaredMethod("lastError");
+            lastError.setAccessible(true);
         } catch (ReflectiveOperationException | RuntimeException e) {
             missing = "transacted sessions read the producer id and epoch from kafka-clients' internal"
                     + " KafkaProducer.transactionManager and TransactionManager.producerIdAndEpoch, written for"
@@ -62,6 +71,8 @@ final class ProducerTransactionState {
         }
         TRANSACTION_MANAGER = manager;
         PRODUCER_ID_AND_EPOCH = idAndEpoch;
+        HAS_ERROR = hasError;
+        LAST_ERROR = lastError;
         MISSING = missing;
     }
 
@@ -113,6 +124,28 @@ final class ProducerTransactionState {
                     + "' has no producer id (" + idAndEpoch + "): initTransactions did not complete");
         }
         return new AcknowledgementTransaction(transactionalId, idAndEpoch.producerId, idAndEpoch.epoch);
+    }
+
+    /**
+     * Whether a send of the open transaction failed (the transaction manager is in an error state): the first phase of
+     * a two-phase commit must not store a transaction that lacks a record. {@code commitTransaction()} finds this by
+     * itself; a prepare, sent beside the producer, asks here (TransactionManager.hasError, package-private).
+     */
+    boolean hasFailedSend() {
+        try {
+            return (Boolean) HAS_ERROR.invoke(manager);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("kafka-clients' TransactionManager.hasError cannot be called", e);
+        }
+    }
+
+    /** The failure of the open transaction, or null. */
+    RuntimeException failure() {
+        try {
+            return (RuntimeException) LAST_ERROR.invoke(manager);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("kafka-clients' TransactionManager.lastError cannot be called", e);
+        }
     }
 
     /**

@@ -16,6 +16,7 @@ import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.time.Duration;
@@ -92,16 +93,30 @@ final class SessionTransaction {
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
     private final StrataConnection connection;
-    private final String transactionalId = "strata-jms-tx-" + UUID.randomUUID();
+    private final String transactionalId;
+    /** The producer's {@code transaction.timeout.ms}, or 0 for the factory's (or kafka-clients') own. */
+    private final int timeoutMs;
     private final List<Delivery> consumed = new ArrayList<>();
     private final List<RecordSource> closeAtEnd = new ArrayList<>();
     private KafkaProducer<byte[], byte[]> producer;
     private ProducerTransactionState producerState;
+    /** What a prepared transaction consumed, until its second phase; null when not prepared. */
+    private List<Delivery> prepared;
     private boolean begun;
     private boolean sent;
 
     SessionTransaction(StrataConnection connection) {
+        this(connection, "strata-jms-tx-" + UUID.randomUUID(), 0);
+    }
+
+    /**
+     * A transaction of {@code transactionalId}: an XA branch's ({@link XaTransactionIds}), whose producer has
+     * {@code timeoutMs} as its transaction timeout when it is positive.
+     */
+    SessionTransaction(StrataConnection connection, String transactionalId, int timeoutMs) {
         this.connection = connection;
+        this.transactionalId = transactionalId;
+        this.timeoutMs = timeoutMs;
     }
 
     /**
@@ -258,11 +273,138 @@ final class SessionTransaction {
         }
     }
 
+    // ------------------------------------------------------------------------------------------------- two phases
+
+    /**
+     * Whether the brokers must hear of this transaction at its end: it sent, or consumed from share groups. An XA
+     * branch without either is read-only (a topic subscriber's messages are simply consumed).
+     */
+    synchronized boolean hasBrokerWork() {
+        return begun || !shareGroupDeliveries(consumed).isEmpty();
+    }
+
+    /**
+     * The first phase of a two-phase commit (an XA branch): the sends are flushed, the consumed share-group messages
+     * accepted inside the transaction (pending at their leaders), and the transaction stored as Prepared by its
+     * coordinator (EndTxn with Strata's prepare tag). Then only {@link #commitPrepared} or {@link #rollback} ends it,
+     * from this process, or the coordinator's answer to another ({@link StrataXAResource} recovery).
+     *
+     * @throws TransactionRolledBackException when it could not be prepared: it was rolled back
+     * @throws JMSException                   when the coordinator did not answer: whether it is prepared is unknown
+     */
+    synchronized void prepare(TransactionCoordinatorClient coordinator, long deadlineMs) throws JMSException {
+        List<Delivery> deliveries = takeConsumed();
+        Map<ShareGroupSource, List<Delivery>> shared = shareGroupDeliveries(deliveries);
+        begin();
+        Set<Pending> pending = new HashSet<>();
+        AcknowledgementTransaction transaction;
+        try {
+            producer.flush();
+            if (producerState.hasFailedSend()) {
+                throw new TransactionRolledBackException("a send of the transaction failed: "
+                        + producerState.failure());
+            }
+            acknowledge(shared, pending);
+            transaction = producerState.current();
+            if (!sent && shared.isEmpty()) {
+                throw new IllegalStateException("transaction '" + transactionalId + "' has nothing to prepare");
+            }
+        } catch (TransactionRolledBackException e) {
+            throw rolledBack(deliveries, pending, e.getMessage(), e.getErrorCode(), null);
+        } catch (RuntimeException e) {
+            throw rolledBack(deliveries, pending, "the consumed messages could not be acknowledged in the"
+                    + " transaction: " + e.getMessage(), null, e);
+        }
+        Errors answer;
+        try {
+            answer = coordinator.prepare(transactionalId, transaction.producerId(), transaction.producerEpoch(),
+                    deadlineMs);
+        } catch (TransactionCoordinatorClient.UnreachableException e) {
+            prepared = deliveries; // it may be prepared: a rollback must still release what it holds
+            throw new JMSException("transaction '" + transactionalId + "' was sent to be prepared, and its"
+                    + " coordinator did not answer: " + e.getMessage());
+        }
+        if (answer != Errors.NONE) {
+            throw rolledBack(deliveries, pending, "the coordinator did not prepare transaction '" + transactionalId
+                    + "': " + answer, answer.name(), null);
+        }
+        prepared = deliveries;
+    }
+
+    /**
+     * The second phase, commit, of a transaction {@link #prepare prepared} here: EndTxn commit from the producer,
+     * which makes the sends visible and the acceptances final. The producer closes: a branch's transactional id is not
+     * used again.
+     *
+     * @throws JMSException when the coordinator did not answer in time (ask again: it is still prepared or committed)
+     */
+    synchronized void commitPrepared() throws JMSException {
+        if (prepared == null) {
+            throw new IllegalStateException("transaction '" + transactionalId + "' is not prepared");
+        }
+        try {
+            producer.commitTransaction();
+        } catch (TimeoutException e) {
+            throw JmsErrors.jms("the commit of prepared transaction '" + transactionalId + "' was not answered in"
+                    + " time; it stays prepared until committed again", e);
+        } catch (KafkaException e) {
+            throw JmsErrors.jms("prepared transaction '" + transactionalId + "' could not be committed", e);
+        }
+        prepared = null;
+        begun = false;
+        sent = false;
+        closeProducer();
+        closeSourcesAtEnd();
+    }
+
+    /** Whether {@link #prepare} stored the transaction (or may have: its answer did not come). */
+    synchronized boolean isPrepared() {
+        return prepared != null;
+    }
+
+    /**
+     * Ends the transaction of a finished XA branch that is gone (committed one-phase, rolled back, or read-only): its
+     * producer closes, its transactional id is not used again.
+     */
+    synchronized void closeAfterBranch() {
+        closeProducer();
+        closeSourcesAtEnd();
+    }
+
+    /**
+     * Leaves a prepared transaction as it is when its process gives it up (the connection closes): the producer closes
+     * without ending it, so that the transaction manager's recovery decides it from the coordinator.
+     */
+    synchronized void abandonPrepared() {
+        if (producer != null) {
+            producer.close(Duration.ZERO); // a graceful close would abort the open transaction
+            producer = null;
+            producerState = null;
+        }
+    }
+
+    private void closeProducer() {
+        if (producer != null) {
+            producer.close(CLOSE_TIMEOUT);
+            producer = null;
+            producerState = null;
+        }
+    }
+
     // ------------------------------------------------------------------------------------------------- rollback
 
-    /** Rolls back: the sends are discarded, the consumed messages come again one delivery higher. */
+    /**
+     * Rolls back: the sends are discarded, the consumed messages come again one delivery higher. For a prepared
+     * transaction the abort's markers release the share-group messages; the others are released here.
+     */
     synchronized void rollback() {
         List<Delivery> deliveries = takeConsumed();
+        if (prepared != null) {
+            deliveries = new ArrayList<>(prepared);
+            deliveries.removeIf(delivery -> delivery.shareRecord != null);
+            prepared = null;
+            begun = true; // abort() sends the EndTxn
+        }
         try {
             abort();
             releaseExcept(deliveries, Set.of());
@@ -357,6 +499,9 @@ final class SessionTransaction {
     private KafkaProducer<byte[], byte[]> newProducer() throws JMSException {
         Properties properties = connection.settings().kafka();
         properties.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        if (timeoutMs > 0) {
+            properties.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, timeoutMs);
+        }
         properties.put(ProducerConfig.ACKS_CONFIG, "all");
         // A transaction's first sends and its EndTxn meet the previous transaction's unsettled state routinely (its
         // markers are milliseconds away), retried by the producer after retry.backoff.ms: at Kafka's default 100 ms

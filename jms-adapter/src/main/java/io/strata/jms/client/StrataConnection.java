@@ -60,7 +60,7 @@ import java.util.logging.Logger;
  *
  * <p>Thread-safe, as JMS requires of a connection.
  */
-public final class StrataConnection implements QueueConnection, TopicConnection {
+public class StrataConnection implements QueueConnection, TopicConnection {
 
     private static final Logger LOG = Logger.getLogger(StrataConnection.class.getName());
     static final String CONNECTION_LOST = "STRATA_CONNECTION_LOST";
@@ -130,7 +130,11 @@ public final class StrataConnection implements QueueConnection, TopicConnection 
             throw new JMSException("session mode " + sessionMode + " is none of AUTO_ACKNOWLEDGE (1),"
                     + " CLIENT_ACKNOWLEDGE (2), DUPS_OK_ACKNOWLEDGE (3), SESSION_TRANSACTED (0)");
         }
-        StrataSession session = new StrataSession(this, sessionMode);
+        return register(new StrataSession(this, sessionMode));
+    }
+
+    /** Counts {@code session} among this connection's, which close with it. */
+    <S extends StrataSession> S register(S session) {
         sessions.add(session);
         return session;
     }

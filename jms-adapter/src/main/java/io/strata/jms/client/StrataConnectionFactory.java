@@ -128,12 +128,17 @@ public class StrataConnectionFactory implements ConnectionFactory, QueueConnecti
     @Override
     public StrataConnection createConnection(String userName, String password) throws JMSException {
         ProviderSettings settings = settings(userName, password);
-        StrataConnection connection = new StrataConnection(settings, groupConfigurer());
+        StrataConnection connection = newConnection(settings, groupConfigurer());
         String protocol = settings.kafka().getProperty(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "");
         if (protocol.trim().toUpperCase(java.util.Locale.ROOT).startsWith("SASL_")) {
             authenticate(connection, settings, userName);
         }
         return connection;
+    }
+
+    /** A connection of this factory's kind ({@link StrataXAConnectionFactory} makes XA ones). */
+    StrataConnection newConnection(ProviderSettings settings, GroupConfigurer groupConfigurer) {
+        return new StrataConnection(settings, groupConfigurer);
     }
 
     /**

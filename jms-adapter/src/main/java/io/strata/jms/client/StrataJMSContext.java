@@ -32,7 +32,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Thread-safety: as a session, used by one thread at a time.
  */
-final class StrataJMSContext implements JMSContext {
+class StrataJMSContext implements JMSContext {
 
     private final StrataConnection connection;
     private final AtomicInteger connectionUsers;
@@ -45,7 +45,7 @@ final class StrataJMSContext implements JMSContext {
         this(connection, sessionMode, new AtomicInteger(1));
     }
 
-    private StrataJMSContext(StrataConnection connection, int sessionMode, AtomicInteger connectionUsers) {
+    StrataJMSContext(StrataConnection connection, int sessionMode, AtomicInteger connectionUsers) {
         this.connection = connection;
         this.sessionMode = sessionMode;
         this.connectionUsers = connectionUsers;
@@ -57,12 +57,17 @@ final class StrataJMSContext implements JMSContext {
     }
 
     /** The session, made on first need, so that setClientID may still come first. */
-    private synchronized StrataSession session() {
+    synchronized StrataSession session() {
         checkOpen();
         if (session == null) {
-            session = call(() -> connection.createSession(sessionMode));
+            session = call(this::newSession);
         }
         return session;
+    }
+
+    /** The session of this context: of its mode ({@link StrataXAJMSContext} makes an XA session). */
+    StrataSession newSession() throws JMSException {
+        return connection.createSession(sessionMode);
     }
 
     private void checkOpen() {

@@ -80,7 +80,7 @@ import java.util.logging.Logger;
  * <p>Thread-safety: used by one thread at a time, as JMS requires, besides {@link #close()}, which any thread may
  * call; the delivery thread and the application thread meet on the delivery lock.
  */
-public final class StrataSession implements QueueSession, TopicSession {
+public class StrataSession implements QueueSession, TopicSession {
 
     private static final Logger LOG = Logger.getLogger(StrataSession.class.getName());
     private static final ThreadLocal<StrataSession> LISTENER_SESSION = new ThreadLocal<>();
@@ -93,7 +93,7 @@ public final class StrataSession implements QueueSession, TopicSession {
     private final List<StrataQueueBrowser> browsers = new CopyOnWriteArrayList<>();
     private final List<Delivery> unacknowledged = new ArrayList<>();
     /** The local transaction of a transacted session; null otherwise. */
-    private final SessionTransaction transaction;
+    private final SessionTransaction localTransaction;
     /** Held while a message is handed to a listener, and by receive when it hands one out. */
     private final Object deliveryLock = new Object();
     private final Object listenerWakeup = new Object();
@@ -111,7 +111,15 @@ public final class StrataSession implements QueueSession, TopicSession {
     StrataSession(StrataConnection connection, int mode) {
         this.connection = connection;
         this.mode = mode;
-        this.transaction = mode == Session.SESSION_TRANSACTED ? new SessionTransaction(connection) : null;
+        this.localTransaction = mode == Session.SESSION_TRANSACTED ? new SessionTransaction(connection) : null;
+    }
+
+    /**
+     * The transaction sends and receives go into now, or null when they are not transacted: the local transaction of
+     * a transacted session; for an XA session, the branch it is associated with ({@link StrataXASession}).
+     */
+    SessionTransaction transaction() {
+        return localTransaction;
     }
 
     StrataConnection connection() {
@@ -193,7 +201,7 @@ public final class StrataSession implements QueueSession, TopicSession {
     @Override
     public boolean getTransacted() throws JMSException {
         checkOpen();
-        return transaction != null;
+        return transaction() != null;
     }
 
     @Override
@@ -214,11 +222,11 @@ public final class StrataSession implements QueueSession, TopicSession {
     @Override
     public void commit() throws JMSException {
         checkOpen();
-        if (transaction == null) {
+        if (transaction() == null) {
             throw new IllegalStateException("commit() is for transacted sessions; this session is not transacted");
         }
         synchronized (deliveryLock) {
-            transaction.commit();
+            transaction().commit();
         }
     }
 
@@ -226,31 +234,34 @@ public final class StrataSession implements QueueSession, TopicSession {
     @Override
     public void rollback() throws JMSException {
         checkOpen();
-        if (transaction == null) {
+        if (transaction() == null) {
             throw new IllegalStateException("rollback() is for transacted sessions; this session is not transacted");
         }
         synchronized (deliveryLock) {
-            transaction.rollback();
+            transaction().rollback();
         }
     }
 
     /** The producer this session sends with: its transaction's (begun) when transacted, else the connection's. */
     org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producerForSend() throws JMSException {
-        return transaction == null ? connection.producer() : transaction.producerForSend();
+        SessionTransaction current = transaction();
+        return current == null ? connection.producer() : current.producerForSend();
     }
 
     boolean transacted() {
-        return transaction != null;
+        return transaction() != null;
     }
 
     /** The Kafka transactional id of this session's transactions; null when not transacted. */
     String transactionalId() {
-        return transaction == null ? null : transaction.transactionalId();
+        SessionTransaction current = transaction();
+        return current == null ? null : current.transactionalId();
     }
 
     /** Whether {@code consumer}, closing, leaves its source to the transaction, which holds messages of it. */
     boolean sourceClosesWithTransaction(StrataMessageConsumer consumer) {
-        return transaction != null && transaction.closesAtEnd(consumer);
+        SessionTransaction current = transaction();
+        return current != null && current.closesAtEnd(consumer);
     }
 
     // --------------------------------------------------------------------------------------------- destinations
@@ -657,8 +668,9 @@ public final class StrataSession implements QueueSession, TopicSession {
                     + " it is not allowed (JMS 3.1 section 6.2.12): use another session");
         }
         while (true) {
-            if (transaction != null) {
-                transaction.checkRoom();
+            SessionTransaction current = transaction();
+            if (current != null) {
+                current.checkRoom();
             }
             Delivery delivery = consumer.next(deadlineNanos);
             if (delivery == null) {
@@ -669,7 +681,7 @@ public final class StrataSession implements QueueSession, TopicSession {
                     consumer.pushBack(delivery); // stopped meanwhile: hand it out once started again
                     continue;
                 }
-                boolean acknowledgedOnReceive = mode != Session.CLIENT_ACKNOWLEDGE && transaction == null;
+                boolean acknowledgedOnReceive = mode != Session.CLIENT_ACKNOWLEDGE && transaction() == null;
                 if (acknowledgedOnReceive && bodyType != null && !delivery.message.isBodyAssignableTo(bodyType)) {
                     consumer.pushBack(delivery);
                     throw new jakarta.jms.MessageFormatException("the body of the next message cannot be read as "
@@ -686,12 +698,13 @@ public final class StrataSession implements QueueSession, TopicSession {
 
     private void delivered(Delivery delivery) {
         delivery.message.setAcknowledger(this::acknowledgeFromMessage);
+        SessionTransaction current = transaction();
         if (mode == Session.CLIENT_ACKNOWLEDGE) {
             synchronized (unacknowledged) {
                 unacknowledged.add(delivery);
             }
-        } else if (transaction != null) {
-            transaction.consumed(delivery);
+        } else if (current != null) {
+            current.consumed(delivery);
         }
     }
 
@@ -732,7 +745,7 @@ public final class StrataSession implements QueueSession, TopicSession {
     @Override
     public void recover() throws JMSException {
         checkOpen();
-        if (transaction != null) {
+        if (transaction() != null) {
             throw new IllegalStateException("recover() is for non-transacted sessions; this one is transacted:"
                     + " rollback() delivers its messages again");
         }
@@ -845,7 +858,7 @@ public final class StrataSession implements QueueSession, TopicSession {
                 LISTENER_SESSION.remove();
                 inListener = null;
             }
-            if (mode != Session.CLIENT_ACKNOWLEDGE && transaction == null && !inListenerRecovered
+            if (mode != Session.CLIENT_ACKNOWLEDGE && transaction() == null && !inListenerRecovered
                     && !consumer.isClosed()) {
                 if (threw) {
                     consumer.source().release(List.of(delivery));
@@ -889,9 +902,7 @@ public final class StrataSession implements QueueSession, TopicSession {
         closed = true;
         awaitListenerIdle();
         asyncSends.awaitNone(Duration.ofSeconds(60));
-        if (transaction != null) {
-            transaction.close(); // rolls back what is open (JMS 3.1 section 6.2.9)
-        }
+        closeTransaction();
         for (StrataMessageConsumer consumer : List.copyOf(consumers)) {
             consumer.close();
         }
@@ -915,6 +926,13 @@ public final class StrataSession implements QueueSession, TopicSession {
             }
         }
         connection.removed(this);
+    }
+
+    /** Rolls back what is open of the local transaction (JMS 3.1 section 6.2.9) as the session closes. */
+    void closeTransaction() {
+        if (localTransaction != null) {
+            localTransaction.close();
+        }
     }
 
     boolean isClosed() {
