@@ -505,6 +505,8 @@ final class TestContainer {
         private final Transactions transactions;
         final ConcurrentLinkedQueue<XAResource> xaResources = new ConcurrentLinkedQueue<>();
         final AtomicInteger completionFailures = new AtomicInteger();
+        /** The texts of the messages whose delivery's transaction committed, in commit order. */
+        final ConcurrentLinkedQueue<String> committed = new ConcurrentLinkedQueue<>();
         volatile Consumer<Received> behaviour = received -> { };
 
         Endpoints(String activationName) {
@@ -559,6 +561,8 @@ final class TestContainer {
         final class Endpoint implements MessageEndpoint, MessageListener {
             private final int id;
             private final XAResource xaResource;
+            /** The message delivered in the transaction in progress; one delivery at a time per endpoint. */
+            private volatile String inTransaction;
 
             Endpoint(int id, XAResource xaResource) {
                 this.id = id;
@@ -574,6 +578,7 @@ final class TestContainer {
                             message.getIntProperty("JMSXDeliveryCount"), message.getJMSRedelivered(), id,
                             Thread.currentThread().getName());
                     received.add(got);
+                    inTransaction = got.text();
                     behaviour.accept(got);
                 } catch (jakarta.jms.JMSException e) {
                     throw new IllegalStateException(e);
@@ -600,8 +605,15 @@ final class TestContainer {
                 if (transactions == null) {
                     throw new IllegalStateException("non-transacted delivery calls onMessage alone");
                 }
+                Transaction transaction = transactions.current();
+                String delivered = inTransaction;
+                inTransaction = null;
                 try {
-                    transactions.current().commit();
+                    boolean rollbackOnly = transaction.rollbackOnly();
+                    transaction.commit();
+                    if (delivered != null && !rollbackOnly) {
+                        committed.add(delivered);
+                    }
                 } catch (XAException e) {
                     completionFailures.incrementAndGet();
                     throw new ResourceException("the transaction did not complete: XA error " + e.errorCode, e);
