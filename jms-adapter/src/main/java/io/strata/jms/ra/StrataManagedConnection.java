@@ -243,7 +243,9 @@ final class StrataManagedConnection implements ManagedConnection {
         handles.clear();
         try {
             physical.close();
-        } catch (JMSException e) {
+        } catch (JMSException | RuntimeException e) {
+            // also kafka-clients' InterruptException: a container that destroys the connection from within the
+            // CONNECTION_ERROR_OCCURRED event runs on the provider's health check, which the close interrupts
             LOG.log(Level.FINE, "Closing a destroyed Strata connection failed: {0}", e.toString());
         }
     }

@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static io.strata.jms.ra.TestContainer.AT_MOST;
@@ -44,6 +45,7 @@ class XaOutboundTest {
     static StrataResourceAdapter adapter;
     static TestContainer.Pool work;
     static StrataConnectionFactory plain;
+    static final List<TestContainer.SmallPool> pools = new CopyOnWriteArrayList<>();
 
     @BeforeAll
     static void start() throws Exception {
@@ -54,13 +56,19 @@ class XaOutboundTest {
     }
 
     @AfterAll
-    static void stop() {
+    static void stop() throws Exception {
+        for (TestContainer.SmallPool pool : pools) {
+            for (ManagedConnection connection : pool.created()) {
+                pool.destroy(connection);
+            }
+        }
         adapter.stop();
         work.close();
         broker.close();
     }
 
     private static ConnectionFactory factory(TestContainer.SmallPool pool) {
+        pools.add(pool);
         StrataManagedConnectionFactory managed = new StrataManagedConnectionFactory();
         managed.setResourceAdapter(adapter);
         return (ConnectionFactory) managed.createConnectionFactory(pool);
