@@ -23,9 +23,10 @@ import java.util.logging.Logger;
  * Strata's resource adapter (Jakarta Connectors 2.1): the cluster it reaches (its {@link ProviderConfiguration}
  * properties, inherited by the managed connection factories and activation specs that leave them unset), and the
  * message endpoints it delivers to, one {@link EndpointActivation} each, with the work manager of the container's
- * {@link BootstrapContext}.
+ * {@link BootstrapContext}, and the {@link RecoveryXAResource}s of XA recovery, one per cluster configuration.
  *
- * <p>Thread-safe: the container calls it from any thread; the activations are in a concurrent map.
+ * <p>Thread-safe: the container calls it from any thread; the activations and recovery resources are in concurrent
+ * maps.
  */
 public class StrataResourceAdapter extends ProviderConfiguration implements ResourceAdapter {
 
