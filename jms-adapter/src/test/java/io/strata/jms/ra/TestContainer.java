@@ -347,14 +347,27 @@ final class TestContainer {
     }
 
     /**
-     * A small transaction manager: one transaction per thread at most, each resource enlisted in its own branch, and
-     * completion in two phases (prepare, then commit what voted XA_OK), or rollback. Counts what it completed.
+     * A small transaction manager: one transaction per thread at most, each resource enlisted in its own branch (or,
+     * when it joins, in the branch of an enlisted resource of the same resource manager, as {@code isSameRM} says:
+     * TMJOIN), and completion in two phases (prepare, then commit what voted XA_OK), or rollback. Counts what it
+     * completed.
      */
     static final class Transactions {
         private final ThreadLocal<Transaction> current = new ThreadLocal<>();
+        private final boolean joinSameResourceManager;
+
+        Transactions() {
+            this(false);
+        }
+
+        Transactions(boolean joinSameResourceManager) {
+            this.joinSameResourceManager = joinSameResourceManager;
+        }
+
         private final AtomicInteger numbers = new AtomicInteger();
         final AtomicInteger committed = new AtomicInteger();
         final AtomicInteger rolledBack = new AtomicInteger();
+        final AtomicInteger joins = new AtomicInteger();
 
         /** Begins a transaction on the calling thread. */
         Transaction begin() {
@@ -380,6 +393,9 @@ final class TestContainer {
         private final List<XAResource> resources = new ArrayList<>();
         private final List<TestXid> branches = new ArrayList<>();
         private final List<Runnable> afterCompletion = new ArrayList<>();
+        /** Resources that joined the branch of an enlisted one: ended, not completed on their own. */
+        private final List<XAResource> joined = new ArrayList<>();
+        private final List<TestXid> joinedBranches = new ArrayList<>();
         private volatile boolean rollbackOnly;
 
         Transaction(Transactions manager, byte[] global) {
@@ -394,6 +410,9 @@ final class TestContainer {
                     return;
                 }
             }
+            if (joins(resource, whenCompleted)) {
+                return;
+            }
             TestXid branch = new TestXid(TestXid.FORMAT, global, new byte[] {(byte) (branches.size() + 1)});
             try {
                 resource.start(branch, XAResource.TMNOFLAGS);
@@ -403,6 +422,30 @@ final class TestContainer {
             resources.add(resource);
             branches.add(branch);
             afterCompletion.add(whenCompleted);
+        }
+
+        private boolean joins(XAResource resource, Runnable whenCompleted) throws ResourceException {
+            if (!manager.joinSameResourceManager) {
+                return false;
+            }
+            if (joined.contains(resource)) {
+                return true; // in the transaction already
+            }
+            try {
+                for (int i = 0; i < resources.size(); i++) {
+                    if (resources.get(i).isSameRM(resource)) {
+                        resource.start(branches.get(i), XAResource.TMJOIN);
+                        manager.joins.incrementAndGet();
+                        joined.add(resource);
+                        joinedBranches.add(branches.get(i));
+                        afterCompletion.add(whenCompleted);
+                        return true;
+                    }
+                }
+            } catch (XAException e) {
+                throw new ResourceException("join failed: " + e.errorCode, e);
+            }
+            return false;
         }
 
         void setRollbackOnly() {
@@ -467,6 +510,15 @@ final class TestContainer {
         }
 
         private void end(int flags) throws XAException {
+            for (int i = 0; i < joined.size(); i++) {
+                try {
+                    joined.get(i).end(joinedBranches.get(i), flags);
+                } catch (XAException e) {
+                    if (flags == XAResource.TMSUCCESS) {
+                        throw e;
+                    }
+                }
+            }
             for (int i = 0; i < resources.size(); i++) {
                 try {
                     resources.get(i).end(branches.get(i), flags);

@@ -177,4 +177,35 @@ class XaInboundTest {
         assertThat(endpoints.received).extracting(TestContainer.Received::deliveryCount).containsOnly(1);
         assertThat(endpoints.xaResources).hasSize(4);
     }
+
+    @Test
+    void anEndpointForwardsThroughAPooledFactoryInItsTransactionJoiningTheDeliverysBranch() throws Exception {
+        TestContainer.Transactions transactions = new TestContainer.Transactions(true); // joins as Payara's does
+        TestContainer.SmallPool pool = new TestContainer.SmallPool(1, transactions);
+        StrataManagedConnectionFactory managed = new StrataManagedConnectionFactory();
+        managed.setResourceAdapter(adapter);
+        jakarta.jms.ConnectionFactory pooled = (jakarta.jms.ConnectionFactory) managed.createConnectionFactory(pool);
+        AdministeredQueue forwarded = new AdministeredQueue("ra-xa-forwarded");
+        TestContainer.Endpoints endpoints = TestContainer.Endpoints.transacted("xa-forwarding", transactions);
+        endpoints.behaviour = received -> {
+            try (JMSContext context = pooled.createContext()) {
+                context.createProducer().send(forwarded, received.text() + " #" + received.deliveryCount());
+            }
+            if (received.deliveryCount() == 1) {
+                transactions.current().setRollbackOnly();
+            }
+        };
+        StrataActivationSpec spec = activate(endpoints, "ra-xa-forwarding", 1);
+        send(new AdministeredQueue("ra-xa-forwarding"), List.of("order"));
+
+        await().atMost(AT_MOST).until(() -> endpoints.committed.size() == 1);
+        adapter.endpointDeactivation(endpoints, spec);
+        assertThat(leftIn("ra-xa-forwarding")).as("the second delivery's commit acknowledged it").isEmpty();
+        assertThat(leftIn("ra-xa-forwarded")).as("only the committed transaction's send")
+                .containsExactly("order #2");
+        assertThat(transactions.joins).as("the pooled connection joined each delivery's branch").hasValue(2);
+        for (jakarta.resource.spi.ManagedConnection connection : pool.created()) {
+            pool.destroy(connection);
+        }
+    }
 }
