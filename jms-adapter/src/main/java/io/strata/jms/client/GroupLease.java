@@ -132,6 +132,8 @@ final class GroupLease implements AutoCloseable {
                 logContext, new org.apache.kafka.clients.ApiVersions(), time, 1, metadata, null, null);
         this.thread = new Thread(this::run, "strata-" + groupId);
         thread.setDaemon(true);
+        // kafka-clients' code only: it loads classes by the provider's loader, not the creating thread's
+        thread.setContextClassLoader(GroupLease.class.getClassLoader());
     }
 
     /**

@@ -358,6 +358,10 @@ public class StrataConnection implements QueueConnection, TopicConnection {
             if (listener != null && healthCheck == null) {
                 healthCheck = new Thread(this::checkHealth, "strata-jms-health-" + connectionId);
                 healthCheck.setDaemon(true);
+                // its admin client loads classes by the provider's loader, not the creating thread's (a Payara
+                // admin thread pinging a pool cannot see kafka-clients); the session delivery and completion
+                // threads keep the creator's: they run the application's listeners
+                healthCheck.setContextClassLoader(StrataConnection.class.getClassLoader());
                 healthCheck.start();
             }
         }

@@ -257,10 +257,15 @@ public class StrataConnectionFactory implements ConnectionFactory, QueueConnecti
         return configurer;
     }
 
-    /** One {@code StringRefAddr} per property, for {@link StrataObjectFactory}. */
+    /**
+     * One {@code StringRefAddr} per property, for {@link StrataObjectFactory}; the class named is
+     * {@link StrataXAConnectionFactory} for one (an XA factory comes back as one), else this class.
+     */
     @Override
     public synchronized Reference getReference() {
-        Reference reference = new Reference(StrataConnectionFactory.class.getName(),
+        Class<?> named = this instanceof StrataXAConnectionFactory ? StrataXAConnectionFactory.class
+                : StrataConnectionFactory.class;
+        Reference reference = new Reference(named.getName(),
                 StrataObjectFactory.class.getName(), null);
         new TreeSet<>(properties.stringPropertyNames())
                 .forEach(name -> reference.add(new StringRefAddr(name, properties.getProperty(name))));

@@ -1,6 +1,7 @@
 package io.strata.jms.jndi;
 
 import io.strata.jms.client.StrataConnectionFactory;
+import io.strata.jms.client.StrataXAConnectionFactory;
 import io.strata.jms.destination.StrataQueue;
 import io.strata.jms.destination.StrataTopic;
 
@@ -19,8 +20,9 @@ import java.util.Properties;
  * rather than serialized objects (an LDAP directory, an application server's naming service):
  *
  * <ul>
- *   <li>{@link StrataConnectionFactory}: one {@code StringRefAddr} per property, its type the property's name (the
- *       kafka-clients and {@code strata.jms.*} settings);</li>
+ *   <li>{@link StrataConnectionFactory} and {@link StrataXAConnectionFactory} (the reference names which): one
+ *       {@code StringRefAddr} per property, its type the property's name (the kafka-clients and {@code strata.jms.*}
+ *       settings);</li>
  *   <li>{@link StrataQueue} and {@link StrataTopic}: one {@code StringRefAddr} of type {@value #NAME}, the
  *       destination's name.</li>
  * </ul>
@@ -40,7 +42,8 @@ public final class StrataObjectFactory implements ObjectFactory {
             return null;
         }
         String className = reference.getClassName();
-        if (StrataConnectionFactory.class.getName().equals(className)) {
+        boolean xa = StrataXAConnectionFactory.class.getName().equals(className);
+        if (xa || StrataConnectionFactory.class.getName().equals(className)) {
             Properties properties = new Properties();
             Enumeration<RefAddr> addresses = reference.getAll();
             while (addresses.hasMoreElements()) {
@@ -50,9 +53,9 @@ public final class StrataObjectFactory implements ObjectFactory {
                 }
             }
             try {
-                return new StrataConnectionFactory(properties);
+                return xa ? new StrataXAConnectionFactory(properties) : new StrataConnectionFactory(properties);
             } catch (IllegalArgumentException e) {
-                NamingException failure = new NamingException("the reference to a StrataConnectionFactory"
+                NamingException failure = new NamingException("the reference to a " + className
                         + (name == null ? "" : " at '" + name + "'") + " is not usable: " + e.getMessage());
                 failure.setRootCause(e);
                 throw failure;

@@ -1,6 +1,9 @@
 package io.strata.jms.ra;
 
 import io.strata.jms.client.StrataConnectionFactory;
+import io.strata.jms.client.StrataXAConnection;
+import io.strata.jms.client.StrataXAConnectionFactory;
+import io.strata.jms.client.StrataXASession;
 import io.strata.jms.destination.StrataQueue;
 import io.strata.jms.destination.StrataTopic;
 import jakarta.jms.Connection;
@@ -40,6 +43,19 @@ import java.util.logging.Logger;
  * {@code JMSXDeliveryCount} one higher, and dead-letters it after the group's delivery limit (jms-adapter/README.md,
  * "Poison messages").
  *
+ * <p><b>Transacted delivery.</b> When the endpoint's {@code onMessage} is transacted
+ * ({@link MessageEndpointFactory#isDeliveryTransacted}: a container-managed transaction, REQUIRED), the connection is
+ * an XA connection and each session an XA session, whose resource the endpoint is created with. Each session then
+ * runs one long-lived {@link Work} of the container that repeats: {@code beforeDelivery} (the container begins the
+ * transaction and enlists the session's resource, starting a branch), a {@code receive} of at most
+ * {@value #TRANSACTED_RECEIVE_MS} ms (the message is consumed in the branch), {@code onMessage} when one came, and
+ * {@code afterDelivery} (the container ends and completes the transaction). The acknowledgement is thus the branch's:
+ * the container's commit accepts the message together with the bean's other work, its rollback releases it, and the
+ * share group delivers it again with {@code JMSXDeliveryCount} one higher, dead-lettering it after the delivery
+ * limit. Connectors 2.1 (message inflow, transacted delivery) lets the adapter call {@code beforeDelivery} before it
+ * has the message, so that the receive is in the transaction; a receive that found none ends a transaction that did
+ * nothing (the branch is read-only: no broker call). {@code acknowledgeMode} does not apply.
+ *
  * <p><b>Consumers.</b> A queue's are members of the queue's share group; a topic's share one subscription, the shared
  * durable subscription {@code subscriptionName} (or the endpoint's activation name) for a durable activation, else a
  * shared non-durable subscription named for this activation, deleted with its last consumer.
@@ -49,9 +65,10 @@ import java.util.logging.Logger;
  * made, the provider's clients reconnect on their own when brokers go and come back; the connection's exception
  * listener only logs it.
  *
- * <p><b>Stop.</b> {@link #stop} closes the connection, which returns once the deliveries in progress returned (JMS
- * 3.1 section 6.1.8); what was fetched and not delivered goes back to the share group. Then the endpoints are
- * released.
+ * <p><b>Stop.</b> {@link #stop} waits for the transacted deliveries in progress to end (each checks at most every
+ * {@value #TRANSACTED_RECEIVE_MS} ms), then closes the connection, which returns once the listeners' deliveries in
+ * progress returned (JMS 3.1 section 6.1.8); what was fetched and not delivered goes back to the share group. Then the
+ * endpoints are released.
  *
  * <p>Thread-safe: {@link #stop} may run while the connecting work does; they meet on {@link #lock}.
  */
@@ -61,6 +78,10 @@ final class EndpointActivation {
     static final Method ON_MESSAGE;
     private static final long RETRY_FIRST_MS = 500;
     private static final long RETRY_MAX_MS = 30_000;
+    /** How long a transacted delivery waits for a message in its transaction; bounds how long stop waits. */
+    static final long TRANSACTED_RECEIVE_MS = 1_000;
+    /** How long a transacted delivery waits after the container failed to begin a transaction. */
+    private static final long TRANSACTED_RETRY_MS = 1_000;
 
     static {
         try {
@@ -80,6 +101,8 @@ final class EndpointActivation {
     private boolean stopped;
     private Connection connection;
     private final List<MessageEndpoint> endpoints = new ArrayList<>();
+    /** The transacted deliveries running; guarded by {@link #lock}. */
+    private int transactedRunning;
 
     EndpointActivation(MessageEndpointFactory endpointFactory, StrataActivationSpec spec, ProviderConfiguration adapter,
                        WorkManager workManager) {
@@ -103,6 +126,7 @@ final class EndpointActivation {
             closing = connection;
             connection = null;
         }
+        awaitTransactedDeliveries();
         close(closing);
         releaseEndpoints();
         LOG.log(Level.INFO, "Strata endpoint activation stopped: {0}", describe());
@@ -143,6 +167,7 @@ final class EndpointActivation {
                         return;
                     }
                 }
+                awaitTransactedDeliveries();
                 close(failed);
                 releaseEndpoints();
                 LOG.log(warned ? Level.FINE : Level.WARNING, "Strata endpoint activation {0} could not connect ({1});"
@@ -167,7 +192,9 @@ final class EndpointActivation {
 
     private void connect() throws JMSException, NamingException, ResourceException {
         Destination destination = destination();
-        StrataConnectionFactory factory = new StrataConnectionFactory(spec.providerProperties(adapter));
+        boolean transacted = transacted();
+        StrataConnectionFactory factory = transacted ? new StrataXAConnectionFactory(spec.providerProperties(adapter))
+                : new StrataConnectionFactory(spec.providerProperties(adapter));
         Connection made = factory.createConnection(spec.userName(adapter), spec.password(adapter));
         synchronized (lock) {
             if (stopped) {
@@ -179,10 +206,19 @@ final class EndpointActivation {
         made.setExceptionListener(lost -> LOG.log(Level.WARNING, "Strata endpoint activation {0}: {1}; the"
                 + " provider reconnects and delivery goes on when a broker answers",
                 new Object[] {describe(), lost.getMessage()}));
+        List<TransactedDelivery> deliveries = new ArrayList<>();
         for (int i = 0; i < spec.getMaxSession(); i++) {
-            Session session = made.createSession(false, spec.sessionMode());
+            Session session;
+            ContainerXAResource resource = null;
+            if (transacted) {
+                StrataXASession xaSession = ((StrataXAConnection) made).createXASession();
+                resource = new ContainerXAResource(xaSession.getXAResource());
+                session = xaSession;
+            } else {
+                session = made.createSession(false, spec.sessionMode());
+            }
             MessageConsumer consumer = consumer(session, destination);
-            MessageEndpoint endpoint = endpointFactory.createEndpoint(null);
+            MessageEndpoint endpoint = endpointFactory.createEndpoint(resource);
             synchronized (lock) {
                 if (stopped) {
                     endpoint.release();
@@ -190,10 +226,48 @@ final class EndpointActivation {
                 }
                 endpoints.add(endpoint);
             }
-            consumer.setMessageListener(new EndpointDelivery(endpoint));
+            if (transacted) {
+                deliveries.add(new TransactedDelivery(made, consumer, endpoint));
+            } else {
+                consumer.setMessageListener(new EndpointDelivery(endpoint));
+            }
         }
         made.start();
-        LOG.log(Level.INFO, "Strata endpoint activation consuming: {0}", describe());
+        for (TransactedDelivery delivery : deliveries) {
+            workManager.scheduleWork(delivery, WorkManager.INDEFINITE, null, null);
+        }
+        LOG.log(Level.INFO, "Strata endpoint activation consuming{0}: {1}",
+                new Object[] {transacted ? " in the container's transactions" : "", describe()});
+    }
+
+    /** Whether the endpoint's onMessage is delivered in the container's transaction. */
+    private boolean transacted() throws ResourceException {
+        try {
+            return endpointFactory.isDeliveryTransacted(ON_MESSAGE);
+        } catch (NoSuchMethodException e) {
+            throw new jakarta.resource.spi.IllegalStateException("the endpoint has no onMessage(Message): " + e, e);
+        }
+    }
+
+    /** Returns once no transacted delivery runs (they stop when the activation stops or its connection is dropped). */
+    private void awaitTransactedDeliveries() {
+        synchronized (lock) {
+            while (transactedRunning > 0) {
+                try {
+                    lock.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Whether a transacted delivery on {@code made} goes on: the activation runs and still uses that connection. */
+    private boolean delivering(Connection made) {
+        synchronized (lock) {
+            return !stopped && connection == made;
+        }
     }
 
     private MessageConsumer consumer(Session session, Destination destination) throws JMSException {
@@ -303,6 +377,97 @@ final class EndpointActivation {
                         + describe() + "; it comes again", e);
             }
             delivery.rethrowFailure();
+        }
+    }
+
+    /**
+     * One XA session's deliveries in the container's transactions, one after the other, until the activation stops or
+     * drops the connection: beforeDelivery, receive, onMessage, afterDelivery (the class comment says why this order).
+     * {@link #release} (a container shutting down) makes it stop after the delivery in progress.
+     */
+    private final class TransactedDelivery implements Work {
+        private final Connection made;
+        private final MessageConsumer consumer;
+        private final MessageEndpoint endpoint;
+        private volatile boolean released;
+
+        TransactedDelivery(Connection made, MessageConsumer consumer, MessageEndpoint endpoint) {
+            this.made = made;
+            this.consumer = consumer;
+            this.endpoint = endpoint;
+        }
+
+        @Override
+        public void run() {
+            synchronized (lock) {
+                if (!delivering(made)) {
+                    return;
+                }
+                transactedRunning++;
+            }
+            try {
+                while (!released && delivering(made)) {
+                    if (!deliverOne()) {
+                        pauseAfterFailure();
+                    }
+                }
+            } finally {
+                synchronized (lock) {
+                    transactedRunning--;
+                    lock.notifyAll();
+                }
+            }
+        }
+
+        /** One transaction; false when the container could not begin it. */
+        private boolean deliverOne() {
+            try {
+                endpoint.beforeDelivery(ON_MESSAGE);
+            } catch (NoSuchMethodException | ResourceException | RuntimeException e) {
+                LOG.log(Level.WARNING, "The container could not begin a transaction to deliver to {0} in: {1}; trying"
+                        + " again in {2} ms", new Object[] {describe(), e.toString(), TRANSACTED_RETRY_MS});
+                return false;
+            }
+            try {
+                Message message = consumer.receive(TRANSACTED_RECEIVE_MS);
+                if (message != null) {
+                    ((MessageListener) endpoint).onMessage(message);
+                }
+            } catch (JMSException | RuntimeException e) {
+                // the container marked its transaction for rollback (a bean's system exception) or it is rolled
+                // back because the receive failed: afterDelivery rolls back and the message comes again
+                LOG.log(Level.FINE, "A transacted delivery to {0} failed: {1}", new Object[] {describe(), e});
+            } finally {
+                try {
+                    endpoint.afterDelivery();
+                } catch (ResourceException | RuntimeException e) {
+                    LOG.log(Level.WARNING, "The container could not complete the transaction of a delivery to {0}:"
+                            + " {1}; a message not committed comes again", new Object[] {describe(), e.toString()});
+                }
+            }
+            return true;
+        }
+
+        private void pauseAfterFailure() {
+            synchronized (lock) {
+                long deadline = System.nanoTime() + TRANSACTED_RETRY_MS * 1_000_000;
+                while (delivering(made) && !released && System.nanoTime() < deadline) {
+                    try {
+                        lock.wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        released = true;
+                    }
+                }
+            }
+        }
+
+        @Override
+        public void release() {
+            released = true;
+            synchronized (lock) {
+                lock.notifyAll();
+            }
         }
     }
 

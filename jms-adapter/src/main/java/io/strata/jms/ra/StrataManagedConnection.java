@@ -1,9 +1,9 @@
 package io.strata.jms.ra;
 
-import io.strata.jms.client.StrataConnection;
+import io.strata.jms.client.StrataXAConnection;
+import io.strata.jms.client.StrataXASession;
 import jakarta.jms.JMSException;
 import jakarta.jms.Session;
-import jakarta.resource.NotSupportedException;
 import jakarta.resource.ResourceException;
 import jakarta.resource.spi.ConnectionEvent;
 import jakarta.resource.spi.ConnectionEventListener;
@@ -23,11 +23,16 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * A physical connection the container pools: one provider connection ({@link StrataConnection}) signed on as one
+ * A physical connection the container pools: one provider XA connection ({@link StrataXAConnection}) signed on as one
  * user, and the {@link ConnectionHandle}s applications hold on it.
  *
  * <p><b>Sessions.</b> What a handle's session is depends on the transaction it is made in:
  * <ul>
+ *   <li>in the container's JTA transaction (the container enlisted {@link #getXAResource()}, which started a branch):
+ *       the connection's one XA session, made with the first {@code getXAResource()} and kept for the connection's
+ *       life (the container holds on to its resource), shared by the handles; its work is the branch's, committed or
+ *       rolled back by the transaction manager, never by the application ({@code TransactionInProgressException});
+ *       the arguments of {@code createSession} are ignored (JMS 3.1 section 12.3);</li>
  *   <li>in the container's local transaction ({@link #getLocalTransaction()} begun): the connection's one
  *       transacted session, shared by its handles and kept across them (its transactional producer is costly to
  *       make), committed or rolled back by the container, never by the application
@@ -52,19 +57,22 @@ final class StrataManagedConnection implements ManagedConnection {
 
     private final StrataManagedConnectionFactory factory;
     private final Credentials credentials;
-    private final StrataConnection physical;
+    private final StrataXAConnection physical;
     private final List<ConnectionEventListener> listeners = new CopyOnWriteArrayList<>();
     private final List<ConnectionHandle> handles = new CopyOnWriteArrayList<>();
     private final ManagedLocalTransaction localTransaction = new ManagedLocalTransaction();
     /** The transacted session of the container's local transactions; made at the first one's first session. */
     private Session transactedSession;
+    /** The XA session of the container's JTA transactions and its resource; made at the first getXAResource. */
+    private StrataXASession xaSession;
+    private ContainerXAResource xaResource;
     private boolean inLocalTransaction;
     private volatile boolean broken;
     private volatile boolean destroyed;
     private PrintWriter logWriter;
 
     StrataManagedConnection(StrataManagedConnectionFactory factory, Credentials credentials,
-                            StrataConnection physical) throws JMSException {
+                            StrataXAConnection physical) throws JMSException {
         this.factory = factory;
         this.credentials = credentials;
         this.physical = physical;
@@ -79,7 +87,7 @@ final class StrataManagedConnection implements ManagedConnection {
         return credentials;
     }
 
-    StrataConnection physical() {
+    StrataXAConnection physical() {
         return physical;
     }
 
@@ -118,14 +126,17 @@ final class StrataManagedConnection implements ManagedConnection {
     }
 
     /**
-     * The session for a handle's {@code createSession(mode)}: the shared transacted one in the container's local
-     * transaction, else a new one of that mode.
+     * The session for a handle's {@code createSession(mode)}: the XA session in the container's JTA transaction, the
+     * shared transacted one in its local transaction, else a new one of that mode.
      */
     synchronized SessionChoice sessionFor(int requestedMode) throws JMSException {
         return ProviderClassLoader.call(() -> chooseSession(requestedMode));
     }
 
     private SessionChoice chooseSession(int requestedMode) throws JMSException {
+        if (xaResource != null && xaResource.associated()) {
+            return new SessionChoice(xaSession, true);
+        }
         if (inLocalTransaction) {
             if (transactedSession == null) {
                 transactedSession = physical.createSession(Session.SESSION_TRANSACTED);
@@ -232,7 +243,9 @@ final class StrataManagedConnection implements ManagedConnection {
         handles.clear();
         try {
             physical.close();
-        } catch (JMSException e) {
+        } catch (JMSException | RuntimeException e) {
+            // also kafka-clients' InterruptException: a container that destroys the connection from within the
+            // CONNECTION_ERROR_OCCURRED event runs on the provider's health check, which the close interrupts
             LOG.log(Level.FINE, "Closing a destroyed Strata connection failed: {0}", e.toString());
         }
     }
@@ -247,10 +260,23 @@ final class StrataManagedConnection implements ManagedConnection {
         listeners.remove(listener);
     }
 
-    /** XA comes with the provider's XA connections (issue 17); until then the factory offers local transactions. */
+    /**
+     * The XA resource of this connection's XA session, made at the first call and the same afterwards. The brokers
+     * must support XA ({@code strata.transaction.prepare}); when they do not, the container is told so here.
+     */
     @Override
-    public XAResource getXAResource() throws ResourceException {
-        throw new NotSupportedException("Strata's resource adapter offers local transactions only, not XA");
+    public synchronized XAResource getXAResource() throws ResourceException {
+        checkNotDestroyed();
+        if (xaResource == null) {
+            try {
+                xaSession = ProviderClassLoader.call(physical::createXASession);
+            } catch (JMSException e) {
+                throw new ResourceException("the connection cannot take part in XA transactions: " + e.getMessage(),
+                        e);
+            }
+            xaResource = new ContainerXAResource(xaSession.getXAResource());
+        }
+        return xaResource;
     }
 
     @Override

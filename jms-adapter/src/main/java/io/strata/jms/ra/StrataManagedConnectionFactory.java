@@ -1,7 +1,7 @@
 package io.strata.jms.ra;
 
-import io.strata.jms.client.StrataConnection;
-import io.strata.jms.client.StrataConnectionFactory;
+import io.strata.jms.client.StrataXAConnection;
+import io.strata.jms.client.StrataXAConnectionFactory;
 import jakarta.jms.JMSException;
 import jakarta.jms.JMSSecurityException;
 import jakarta.resource.ResourceException;
@@ -12,7 +12,6 @@ import jakarta.resource.spi.ManagedConnectionFactory;
 import jakarta.resource.spi.ResourceAdapter;
 import jakarta.resource.spi.ResourceAdapterAssociation;
 import jakarta.resource.spi.ResourceAllocationException;
-import jakarta.resource.spi.TransactionSupport;
 import jakarta.resource.spi.security.PasswordCredential;
 
 import javax.security.auth.Subject;
@@ -33,10 +32,14 @@ import java.util.Set;
  * (jms-adapter/README.md, "Credentials"). A user the broker refuses fails with
  * {@link jakarta.resource.spi.SecurityException}, which the application sees as {@code JMSSecurityException}.
  *
+ * <p><b>Transactions.</b> ra.xml declares XATransaction, the most a connection offers (an XA session's resource, a
+ * local transaction, or neither); a pool configured for LocalTransaction or NoTransaction uses less. The factory does
+ * not implement {@code TransactionSupport}: a level it answered at run time would override the pool's.
+ *
  * <p>Not thread-safe while configured; afterwards its methods only read the configuration.
  */
 public class StrataManagedConnectionFactory extends ProviderConfiguration
-        implements ManagedConnectionFactory, ResourceAdapterAssociation, TransactionSupport {
+        implements ManagedConnectionFactory, ResourceAdapterAssociation {
 
     @Serial
     private static final long serialVersionUID = 1L;
@@ -65,15 +68,16 @@ public class StrataManagedConnectionFactory extends ProviderConfiguration
     private ManagedConnection makeManagedConnection(Subject subject, ConnectionRequestInfo requestInfo)
             throws ResourceException {
         Credentials credentials = credentials(subject, requestInfo);
-        StrataConnectionFactory factory;
+        StrataXAConnectionFactory factory;
         try {
-            factory = new StrataConnectionFactory(providerProperties(inherited()));
+            factory = new StrataXAConnectionFactory(providerProperties(inherited()));
         } catch (IllegalArgumentException e) {
             throw new jakarta.resource.spi.InvalidPropertyException("the connection factory's settings are"
                     + " refused: " + e.getMessage(), e);
         }
         try {
-            StrataConnection connection = factory.createConnection(credentials.userName(), credentials.password());
+            StrataXAConnection connection = (StrataXAConnection) factory.createXAConnection(credentials.userName(),
+                    credentials.password());
             return new StrataManagedConnection(this, credentials, connection);
         } catch (JMSSecurityException e) {
             throw new jakarta.resource.spi.SecurityException(e.getMessage(), e);
@@ -117,12 +121,6 @@ public class StrataManagedConnectionFactory extends ProviderConfiguration
 
     private ProviderConfiguration inherited() {
         return resourceAdapter instanceof ProviderConfiguration configuration ? configuration : null;
-    }
-
-    /** Local transactions; XA once the provider has it (issue 17). */
-    @Override
-    public TransactionSupportLevel getTransactionSupport() {
-        return TransactionSupportLevel.LocalTransaction;
     }
 
     @Override

@@ -10,8 +10,11 @@ import jakarta.resource.spi.endpoint.MessageEndpointFactory;
 
 import javax.transaction.xa.XAResource;
 import java.io.Serial;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -20,9 +23,10 @@ import java.util.logging.Logger;
  * Strata's resource adapter (Jakarta Connectors 2.1): the cluster it reaches (its {@link ProviderConfiguration}
  * properties, inherited by the managed connection factories and activation specs that leave them unset), and the
  * message endpoints it delivers to, one {@link EndpointActivation} each, with the work manager of the container's
- * {@link BootstrapContext}.
+ * {@link BootstrapContext}, and the {@link RecoveryXAResource}s of XA recovery, one per cluster configuration.
  *
- * <p>Thread-safe: the container calls it from any thread; the activations are in a concurrent map.
+ * <p>Thread-safe: the container calls it from any thread; the activations and recovery resources are in concurrent
+ * maps.
  */
 public class StrataResourceAdapter extends ProviderConfiguration implements ResourceAdapter {
 
@@ -32,6 +36,11 @@ public class StrataResourceAdapter extends ProviderConfiguration implements Reso
 
     private transient volatile BootstrapContext bootstrap;
     private final transient Map<Activation, EndpointActivation> activations = new ConcurrentHashMap<>();
+    private final transient Map<Cluster, RecoveryXAResource> recoveryResources = new ConcurrentHashMap<>();
+
+    /** The settings and credentials a recovery resource connects with. */
+    private record Cluster(Properties properties, String userName, String password) {
+    }
 
     /** One endpoint activated with one spec; the container hands the same pair to deactivate it. */
     private record Activation(MessageEndpointFactory endpoints, ActivationSpec spec) {
@@ -47,13 +56,19 @@ public class StrataResourceAdapter extends ProviderConfiguration implements Reso
                 getBootstrapServers() == null ? "localhost:9092 (the default)" : getBootstrapServers());
     }
 
-    /** Stops every activation, waiting for the deliveries in progress. */
+    /** Stops every activation, waiting for the deliveries in progress, and closes the recovery resources. */
     @Override
     public void stop() {
         for (Activation activation : List.copyOf(activations.keySet())) {
             EndpointActivation running = activations.remove(activation);
             if (running != null) {
                 running.stop();
+            }
+        }
+        for (Cluster cluster : List.copyOf(recoveryResources.keySet())) {
+            RecoveryXAResource resource = recoveryResources.remove(cluster);
+            if (resource != null) {
+                resource.close();
             }
         }
         bootstrap = null;
@@ -89,13 +104,33 @@ public class StrataResourceAdapter extends ProviderConfiguration implements Reso
     }
 
     /**
-     * The XA resources the transaction manager recovers in-doubt branches through. The provider's XA (issue 17,
-     * {@code StrataXAConnectionFactory}) is not part of it yet, so there are no branches to recover and none is
-     * returned.
+     * The XA resources the transaction manager recovers in-doubt branches through: one per distinct cluster
+     * configuration (settings and credentials) among the adapter's own and those of {@code specs}, each able to list
+     * its cluster's prepared branches and complete them ({@link RecoveryXAResource}). The outbound pools' branches are
+     * recovered through the pools' managed connections, as Connectors 2.1 has the container do. A resource is made once
+     * per configuration and kept until {@link #stop}; it connects only when the transaction manager calls it.
      */
     @Override
-    public XAResource[] getXAResources(ActivationSpec[] specs) {
-        return new XAResource[0];
+    public XAResource[] getXAResources(ActivationSpec[] specs) throws ResourceException {
+        Set<XAResource> resources = new LinkedHashSet<>();
+        resources.add(recoveryResource(providerProperties(null), getUserName(), getPassword()));
+        for (ActivationSpec spec : specs == null ? new ActivationSpec[0] : specs) {
+            if (spec instanceof StrataActivationSpec strataSpec) {
+                try {
+                    resources.add(recoveryResource(strataSpec.providerProperties(this), strataSpec.userName(this),
+                            strataSpec.password(this)));
+                } catch (IllegalArgumentException e) {
+                    throw new jakarta.resource.spi.InvalidPropertyException("an activation spec's settings are"
+                            + " refused: " + e.getMessage(), e);
+                }
+            }
+        }
+        return resources.toArray(new XAResource[0]);
+    }
+
+    private RecoveryXAResource recoveryResource(Properties properties, String userName, String password) {
+        return recoveryResources.computeIfAbsent(new Cluster(properties, userName, password),
+                cluster -> new RecoveryXAResource(properties, userName, password));
     }
 
     /** The activation of {@code endpoints} with {@code spec}; null when there is none. */

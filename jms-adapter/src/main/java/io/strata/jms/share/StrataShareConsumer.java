@@ -57,6 +57,9 @@ public final class StrataShareConsumer implements AutoCloseable {
         this.network = new ShareNetworkThread(settings, memberId, buffer);
         this.thread = new Thread(network, "strata-share-" + settings.groupId() + "-" + memberId);
         thread.setDaemon(true);
+        // kafka-clients' code only: it loads classes by the provider's loader, not the creating thread's (an
+        // application server's thread may not see kafka-clients)
+        thread.setContextClassLoader(StrataShareConsumer.class.getClassLoader());
     }
 
     /**

@@ -26,8 +26,11 @@ import jakarta.resource.spi.work.WorkManager;
 import jakarta.resource.spi.work.WorkRejectedException;
 import jakarta.transaction.TransactionSynchronizationRegistry;
 
+import javax.transaction.xa.XAException;
 import javax.transaction.xa.XAResource;
+import javax.transaction.xa.Xid;
 import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,8 +50,9 @@ import java.util.function.Consumer;
 
 /**
  * The container's seams, as the resource adapter's tests play them: a connection manager with a small pool, a
- * bootstrap context whose work manager runs work on a real thread pool, and message endpoints that record what they
- * get. Also the broker settings the provider's own tests use.
+ * bootstrap context whose work manager runs work on a real thread pool, message endpoints that record what they get,
+ * and a small transaction manager that drives the XA resources enlisted in its transactions. Also the broker settings
+ * the provider's own tests use.
  */
 final class TestContainer {
 
@@ -183,9 +187,20 @@ final class TestContainer {
         private final Set<ManagedConnection> enlisted = new HashSet<>();
         private final Set<ManagedConnection> closedInTransaction = new HashSet<>();
         final ConcurrentLinkedQueue<ConnectionEvent> events = new ConcurrentLinkedQueue<>();
+        private final Transactions transactions;
 
         SmallPool(int size) {
+            this(size, null);
+        }
+
+        /**
+         * A pool that, as a container with a transaction manager does, enlists the XA resource of each connection it
+         * hands out in the calling thread's transaction of {@code transactions}, if there is one, and pools a
+         * connection closed in it again only when it completes.
+         */
+        SmallPool(int size, Transactions transactions) {
             this.size = size;
+            this.transactions = transactions;
         }
 
         @Override
@@ -202,7 +217,36 @@ final class TestContainer {
                 connection.addConnectionEventListener(this);
                 all.add(connection);
             }
+            Transaction transaction = transactions == null ? null : transactions.current();
+            if (transaction != null) {
+                ManagedConnection enlistedConnection = connection;
+                enlisted.add(connection);
+                transaction.enlist(connection.getXAResource(), () -> completed(enlistedConnection));
+            }
             return connection.getConnection(null, info);
+        }
+
+        /** The transaction {@code connection} was enlisted in completed: pooled again if its handles closed. */
+        private void completed(ManagedConnection connection) {
+            boolean release;
+            synchronized (this) {
+                enlisted.remove(connection);
+                release = closedInTransaction.remove(connection);
+            }
+            if (release) {
+                release(connection);
+            }
+        }
+
+        /** Takes {@code connection} out of the pool and destroys it, as a container does with a broken one. */
+        void destroy(ManagedConnection connection) throws ResourceException {
+            synchronized (this) {
+                idle.remove(connection);
+                all.remove(connection);
+                enlisted.remove(connection);
+                closedInTransaction.remove(connection);
+            }
+            connection.destroy();
         }
 
         synchronized Set<ManagedConnection> created() {
@@ -291,13 +335,217 @@ final class TestContainer {
         }
     }
 
+    /** A Xid of the test transaction manager's. */
+    record TestXid(int getFormatId, byte[] getGlobalTransactionId, byte[] getBranchQualifier) implements Xid {
+        static final int FORMAT = 0x5354; // "ST"
+
+        boolean sameAs(Xid other) {
+            return other.getFormatId() == getFormatId
+                    && java.util.Arrays.equals(other.getGlobalTransactionId(), getGlobalTransactionId)
+                    && java.util.Arrays.equals(other.getBranchQualifier(), getBranchQualifier);
+        }
+    }
+
+    /**
+     * A small transaction manager: one transaction per thread at most, each resource enlisted in its own branch (or,
+     * when it joins, in the branch of an enlisted resource of the same resource manager, as {@code isSameRM} says:
+     * TMJOIN), and completion in two phases (prepare, then commit what voted XA_OK), or rollback. Counts what it
+     * completed.
+     */
+    static final class Transactions {
+        private final ThreadLocal<Transaction> current = new ThreadLocal<>();
+        private final boolean joinSameResourceManager;
+
+        Transactions() {
+            this(false);
+        }
+
+        Transactions(boolean joinSameResourceManager) {
+            this.joinSameResourceManager = joinSameResourceManager;
+        }
+
+        private final AtomicInteger numbers = new AtomicInteger();
+        final AtomicInteger committed = new AtomicInteger();
+        final AtomicInteger rolledBack = new AtomicInteger();
+        final AtomicInteger joins = new AtomicInteger();
+
+        /** Begins a transaction on the calling thread. */
+        Transaction begin() {
+            if (current.get() != null) {
+                throw new IllegalStateException("the thread is in a transaction already");
+            }
+            Transaction transaction = new Transaction(this, ("test-tx-" + numbers.incrementAndGet() + "-"
+                    + System.nanoTime()).getBytes(StandardCharsets.UTF_8));
+            current.set(transaction);
+            return transaction;
+        }
+
+        /** The calling thread's transaction, or null. */
+        Transaction current() {
+            return current.get();
+        }
+    }
+
+    /** One transaction of {@link Transactions}: its branches, one per enlisted resource. */
+    static final class Transaction {
+        private final Transactions manager;
+        private final byte[] global;
+        private final List<XAResource> resources = new ArrayList<>();
+        private final List<TestXid> branches = new ArrayList<>();
+        private final List<Runnable> afterCompletion = new ArrayList<>();
+        /** Resources that joined the branch of an enlisted one: ended, not completed on their own. */
+        private final List<XAResource> joined = new ArrayList<>();
+        private final List<TestXid> joinedBranches = new ArrayList<>();
+        private volatile boolean rollbackOnly;
+
+        Transaction(Transactions manager, byte[] global) {
+            this.manager = manager;
+            this.global = global;
+        }
+
+        /** Starts a branch on {@code resource}, unless it is in this transaction already. */
+        void enlist(XAResource resource, Runnable whenCompleted) throws ResourceException {
+            for (XAResource enlisted : resources) {
+                if (enlisted == resource) {
+                    return;
+                }
+            }
+            if (joins(resource, whenCompleted)) {
+                return;
+            }
+            TestXid branch = new TestXid(TestXid.FORMAT, global, new byte[] {(byte) (branches.size() + 1)});
+            try {
+                resource.start(branch, XAResource.TMNOFLAGS);
+            } catch (XAException e) {
+                throw new ResourceException("start failed: " + e.errorCode, e);
+            }
+            resources.add(resource);
+            branches.add(branch);
+            afterCompletion.add(whenCompleted);
+        }
+
+        private boolean joins(XAResource resource, Runnable whenCompleted) throws ResourceException {
+            if (!manager.joinSameResourceManager) {
+                return false;
+            }
+            if (joined.contains(resource)) {
+                return true; // in the transaction already
+            }
+            try {
+                for (int i = 0; i < resources.size(); i++) {
+                    if (resources.get(i).isSameRM(resource)) {
+                        resource.start(branches.get(i), XAResource.TMJOIN);
+                        manager.joins.incrementAndGet();
+                        joined.add(resource);
+                        joinedBranches.add(branches.get(i));
+                        afterCompletion.add(whenCompleted);
+                        return true;
+                    }
+                }
+            } catch (XAException e) {
+                throw new ResourceException("join failed: " + e.errorCode, e);
+            }
+            return false;
+        }
+
+        void setRollbackOnly() {
+            rollbackOnly = true;
+        }
+
+        boolean rollbackOnly() {
+            return rollbackOnly;
+        }
+
+        /** Ends the branches and prepares them, leaving them prepared (a container that crashed here). */
+        List<TestXid> endAndPrepare() throws XAException {
+            end(XAResource.TMSUCCESS);
+            for (int i = 0; i < resources.size(); i++) {
+                resources.get(i).prepare(branches.get(i));
+            }
+            manager.current.remove();
+            return List.copyOf(branches);
+        }
+
+        /** Commits in two phases, or rolls back when marked rollback-only or a branch does not prepare. */
+        void commit() throws XAException {
+            if (rollbackOnly) {
+                rollback();
+                return;
+            }
+            end(XAResource.TMSUCCESS);
+            List<Integer> votes = new ArrayList<>();
+            try {
+                for (int i = 0; i < resources.size(); i++) {
+                    votes.add(resources.get(i).prepare(branches.get(i)));
+                }
+            } catch (XAException e) {
+                for (int i = 0; i < resources.size(); i++) {
+                    rollbackQuietly(i);
+                }
+                complete(false);
+                throw e;
+            }
+            for (int i = 0; i < resources.size(); i++) {
+                if (votes.get(i) == XAResource.XA_OK) {
+                    resources.get(i).commit(branches.get(i), false);
+                }
+            }
+            complete(true);
+        }
+
+        void rollback() throws XAException {
+            end(XAResource.TMFAIL);
+            for (int i = 0; i < resources.size(); i++) {
+                rollbackQuietly(i);
+            }
+            complete(false);
+        }
+
+        private void rollbackQuietly(int i) {
+            try {
+                resources.get(i).rollback(branches.get(i));
+            } catch (XAException e) {
+                // a branch that rolled itself back at end or prepare: nothing more to do
+            }
+        }
+
+        private void end(int flags) throws XAException {
+            for (int i = 0; i < joined.size(); i++) {
+                try {
+                    joined.get(i).end(joinedBranches.get(i), flags);
+                } catch (XAException e) {
+                    if (flags == XAResource.TMSUCCESS) {
+                        throw e;
+                    }
+                }
+            }
+            for (int i = 0; i < resources.size(); i++) {
+                try {
+                    resources.get(i).end(branches.get(i), flags);
+                } catch (XAException e) {
+                    if (flags == XAResource.TMSUCCESS) {
+                        throw e;
+                    }
+                }
+            }
+        }
+
+        private void complete(boolean committed) {
+            manager.current.remove();
+            (committed ? manager.committed : manager.rolledBack).incrementAndGet();
+            afterCompletion.forEach(Runnable::run);
+        }
+    }
+
     /** What an endpoint got: the message's text, its delivery count, the endpoint and the thread. */
     record Received(String text, int deliveryCount, boolean redelivered, int endpoint, String thread) {
     }
 
     /**
      * Message endpoints that record what they get, in arrival order, and run {@link #behaviour} on each message (to
-     * block or throw).
+     * block or throw). A transacted one ({@link #transacted}) plays a container-managed transaction, as a container
+     * does: {@code beforeDelivery} begins a transaction of {@link #transactions} and enlists the endpoint's XA
+     * resource, an exception of {@code onMessage} marks it rollback-only, {@code afterDelivery} completes it.
      */
     static final class Endpoints implements MessageEndpointFactory {
         final ConcurrentLinkedQueue<Received> received = new ConcurrentLinkedQueue<>();
@@ -306,10 +554,25 @@ final class TestContainer {
         final AtomicInteger inOnMessage = new AtomicInteger();
         final AtomicInteger mostInOnMessage = new AtomicInteger();
         private final String activationName;
+        private final Transactions transactions;
+        final ConcurrentLinkedQueue<XAResource> xaResources = new ConcurrentLinkedQueue<>();
+        final AtomicInteger completionFailures = new AtomicInteger();
+        /** The texts of the messages whose delivery's transaction committed, in commit order. */
+        final ConcurrentLinkedQueue<String> committed = new ConcurrentLinkedQueue<>();
         volatile Consumer<Received> behaviour = received -> { };
 
         Endpoints(String activationName) {
+            this(activationName, null);
+        }
+
+        private Endpoints(String activationName, Transactions transactions) {
             this.activationName = activationName;
+            this.transactions = transactions;
+        }
+
+        /** Endpoints whose onMessage is delivered in transactions of {@code transactions}. */
+        static Endpoints transacted(String activationName, Transactions transactions) {
+            return new Endpoints(activationName, transactions);
         }
 
         List<String> texts() {
@@ -318,7 +581,13 @@ final class TestContainer {
 
         @Override
         public MessageEndpoint createEndpoint(XAResource xaResource) throws UnavailableException {
-            return new Endpoint(created.incrementAndGet());
+            if (transactions != null && xaResource == null) {
+                throw new IllegalStateException("a transacted endpoint is created with the XA resource to enlist");
+            }
+            if (xaResource != null) {
+                xaResources.add(xaResource);
+            }
+            return new Endpoint(created.incrementAndGet(), xaResource);
         }
 
         @Override
@@ -328,7 +597,7 @@ final class TestContainer {
 
         @Override
         public boolean isDeliveryTransacted(Method method) {
-            return false;
+            return transactions != null;
         }
 
         @Override
@@ -343,9 +612,13 @@ final class TestContainer {
 
         final class Endpoint implements MessageEndpoint, MessageListener {
             private final int id;
+            private final XAResource xaResource;
+            /** The message delivered in the transaction in progress; one delivery at a time per endpoint. */
+            private volatile String inTransaction;
 
-            Endpoint(int id) {
+            Endpoint(int id, XAResource xaResource) {
                 this.id = id;
+                this.xaResource = xaResource;
             }
 
             @Override
@@ -357,22 +630,46 @@ final class TestContainer {
                             message.getIntProperty("JMSXDeliveryCount"), message.getJMSRedelivered(), id,
                             Thread.currentThread().getName());
                     received.add(got);
+                    inTransaction = got.text();
                     behaviour.accept(got);
                 } catch (jakarta.jms.JMSException e) {
                     throw new IllegalStateException(e);
+                } catch (RuntimeException e) {
+                    if (transactions != null) {
+                        transactions.current().setRollbackOnly(); // a bean's system exception
+                    }
+                    throw e;
                 } finally {
                     inOnMessage.decrementAndGet();
                 }
             }
 
             @Override
-            public void beforeDelivery(Method method) {
-                throw new IllegalStateException("non-transacted delivery calls onMessage alone");
+            public void beforeDelivery(Method method) throws ResourceException {
+                if (transactions == null) {
+                    throw new IllegalStateException("non-transacted delivery calls onMessage alone");
+                }
+                transactions.begin().enlist(xaResource, () -> { });
             }
 
             @Override
-            public void afterDelivery() {
-                throw new IllegalStateException("non-transacted delivery calls onMessage alone");
+            public void afterDelivery() throws ResourceException {
+                if (transactions == null) {
+                    throw new IllegalStateException("non-transacted delivery calls onMessage alone");
+                }
+                Transaction transaction = transactions.current();
+                String delivered = inTransaction;
+                inTransaction = null;
+                try {
+                    boolean rollbackOnly = transaction.rollbackOnly();
+                    transaction.commit();
+                    if (delivered != null && !rollbackOnly) {
+                        committed.add(delivered);
+                    }
+                } catch (XAException e) {
+                    completionFailures.incrementAndGet();
+                    throw new ResourceException("the transaction did not complete: XA error " + e.errorCode, e);
+                }
             }
 
             @Override
