@@ -5,10 +5,13 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -69,7 +72,7 @@ class StrataJmsOnPayaraMicroTest {
         WebArchive war = ShrinkWrap.createFromZipFile(WebArchive.class,
                 new File(System.getProperty("strata.it.war", "target/strata.war")));
         war.addClasses(StrataJmsOnPayaraMicroTest.class, Sender.class, Deliveries.class, DeliveriesServlet.class,
-                SelectedOrderListener.class, SharedWorkListener.class, JmsServerSettings.class);
+                SelectedOrderListener.class, SharedWorkListener.class, PoisonListener.class, JmsServerSettings.class);
         war.addAsLibraries(jarOf(org.assertj.core.api.Assertions.class), jarOf(org.awaitility.Awaitility.class),
                 jarOf(org.hamcrest.Matcher.class));
         return war;
@@ -151,6 +154,37 @@ class StrataJmsOnPayaraMicroTest {
         }
         assertThat(outside).isNotEmpty();
         assertThat(inside(app)).isNotEmpty().doesNotContainAnyElementsOf(outside);
+    }
+
+    @Test
+    @Order(5)
+    @RunAsClient
+    void aThrowingMdbIsRedeliveredWithAGrowingDeliveryCountThenDeadLettered(
+            @ArquillianResource @OperateOnDeployment(DEPLOYMENT) URL app) throws Exception {
+        createTopic(PoisonListener.QUEUE);
+        try (KafkaProducer<String, String> producer = producer()) {
+            producer.send(new ProducerRecord<>(PoisonListener.QUEUE, "poison-1", "poison-1")).get();
+        }
+        await().atMost(Duration.ofSeconds(90)).untilAsserted(() ->
+                assertThat(deliveries(app, PoisonListener.QUEUE)).containsExactly("poison-1 1", "poison-1 2",
+                        "poison-1 3"));
+        Properties properties = clientProperties();
+        try (KafkaConsumer<String, String> deadLetters = new KafkaConsumer<>(properties, new StringDeserializer(),
+                new StringDeserializer())) {
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                List<TopicPartition> partitions = deadLetters.partitionsFor("dlq.jms").stream()
+                        .map(info -> new TopicPartition(info.topic(), info.partition())).toList();
+                assertThat(partitions).isNotEmpty();
+                deadLetters.assign(partitions);
+                deadLetters.seekToBeginning(partitions);
+                List<String> values = new ArrayList<>();
+                for (ConsumerRecord<String, String> record : deadLetters.poll(Duration.ofSeconds(2))) {
+                    values.add(record.value());
+                }
+                assertThat(values).contains("poison-1");
+            });
+        }
+        assertThat(deliveries(app, PoisonListener.QUEUE)).hasSize(3);
     }
 
     // ---------------------------------------------------------------------------------------------------- helpers
