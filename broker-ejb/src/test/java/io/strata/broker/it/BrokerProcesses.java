@@ -80,6 +80,10 @@ public final class BrokerProcesses implements AutoCloseable {
         settings.put("cluster.port", hazelcastPorts.get(id));
         settings.put("cluster.name", clusterName);
         settings.put("broker.session.timeout.ms", 3000);
+        // Brokers on loopback that start together reach each other within a second of their JVMs' start; a graceful
+        // leave takes about 2 s (see TestCluster).
+        settings.put("cluster.join.timeout.ms", 1000);
+        settings.put("cluster.shutdown.timeout.ms", 3000);
         settings.put("replica.lag.time.max.ms", 5000);
         settings.put("replica.fetch.backoff.ms", 200);
         settings.put("group.initial.rebalance.delay.ms", 0);
