@@ -142,7 +142,8 @@ public final class HazelcastCluster implements AutoCloseable {
         hz.setProperty("hazelcast.health.monitoring.level", "OFF");
         // A broker's data is on its own disk; leaving the cluster need not wait long for Hazelcast's migrations (or,
         // when the CP Subsystem has lost its majority, for a Raft membership change that cannot happen).
-        hz.setProperty("hazelcast.graceful.shutdown.max.wait", "10");
+        hz.setProperty("hazelcast.graceful.shutdown.max.wait",
+                String.valueOf(wholeSeconds(config.clusterShutdownTimeoutMs)));
         hz.setProperty("hazelcast.shutdownhook.enabled", "false");
         hz.setProperty("hazelcast.heartbeat.interval.seconds", "1");
         hz.setProperty("hazelcast.max.no.heartbeat.seconds",
@@ -167,7 +168,8 @@ public final class HazelcastCluster implements AutoCloseable {
                 String host = member.replaceFirst(":\\d+$", "");
                 allLoopback &= host.equals("127.0.0.1") || host.equals("localhost");
             }
-            join.getTcpIpConfig().setEnabled(true).setMembers(members);
+            join.getTcpIpConfig().setEnabled(true).setMembers(members)
+                    .setConnectionTimeoutSeconds(wholeSeconds(config.clusterJoinTimeoutMs));
             if (allLoopback && config.clusterHost.isEmpty()) {
                 // Members on one machine talk over loopback, whatever interface Hazelcast would pick.
                 hz.setProperty("hazelcast.local.localAddress", "127.0.0.1");
@@ -201,6 +203,11 @@ public final class HazelcastCluster implements AutoCloseable {
                     .getRaftAlgorithmConfig().setLeaderElectionTimeoutInMillis(RAFT_ELECTION_TIMEOUT_MS);
         }
         return hz;
+    }
+
+    /** {@code ms} in the whole seconds Hazelcast's settings take, rounded up. */
+    private static int wholeSeconds(int ms) {
+        return (int) ((ms + 999L) / 1000);
     }
 
     /**

@@ -127,6 +127,8 @@ public final class BrokerConfig {
     public static final String CLUSTER_HOST = "cluster.host";
     public static final String CLUSTER_ADVERTISED_ADDRESS = "cluster.advertised.address";
     public static final String CLUSTER_CP_MEMBER_COUNT = "cluster.cp.member.count";
+    public static final String CLUSTER_JOIN_TIMEOUT_MS = "cluster.join.timeout.ms";
+    public static final String CLUSTER_SHUTDOWN_TIMEOUT_MS = "cluster.shutdown.timeout.ms";
     public static final String BROKER_SESSION_TIMEOUT_MS = "broker.session.timeout.ms";
     public static final String REPLICA_LAG_TIME_MAX_MS = "replica.lag.time.max.ms";
     public static final String REPLICA_FETCH_MAX_BYTES = "replica.fetch.max.bytes";
@@ -234,6 +236,10 @@ public final class BrokerConfig {
     /** {@code host:port} other members reach this one's Hazelcast member at; empty: its own address. */
     public final String clusterAdvertisedAddress;
     public final int clusterCpMemberCount;
+    /** How long a starting tcpip member looks for a running cluster before forming one; whole seconds. */
+    public final int clusterJoinTimeoutMs;
+    /** How long a stopping member waits for its graceful leave (data handed over, CP Subsystem left); whole seconds. */
+    public final int clusterShutdownTimeoutMs;
     public final int brokerSessionTimeoutMs;
     public final long replicaLagTimeMaxMs;
     public final int replicaFetchMaxBytes;
@@ -361,6 +367,8 @@ public final class BrokerConfig {
         this.clusterHost = ((String) values.get(CLUSTER_HOST)).trim();
         this.clusterAdvertisedAddress = ((String) values.get(CLUSTER_ADVERTISED_ADDRESS)).trim();
         this.clusterCpMemberCount = (Integer) values.get(CLUSTER_CP_MEMBER_COUNT);
+        this.clusterJoinTimeoutMs = (Integer) values.get(CLUSTER_JOIN_TIMEOUT_MS);
+        this.clusterShutdownTimeoutMs = (Integer) values.get(CLUSTER_SHUTDOWN_TIMEOUT_MS);
         this.brokerSessionTimeoutMs = (Integer) values.get(BROKER_SESSION_TIMEOUT_MS);
         this.replicaLagTimeMaxMs = (Long) values.get(REPLICA_LAG_TIME_MAX_MS);
         this.replicaFetchMaxBytes = (Integer) values.get(REPLICA_FETCH_MAX_BYTES);
@@ -864,6 +872,20 @@ public final class BrokerConfig {
                         + " oldest Hazelcast member is controller, which a network partition can split. Inside"
                         + " Payara (cluster.join=payara) Payara's own instance decides: bin/strata-micro gives it"
                         + " -Dhazelcast.cp-subsystem.cp-member-count=3 for three or more tcpip members.")
+                .define(CLUSTER_JOIN_TIMEOUT_MS, Type.INT, 5000, Range.atLeast(1000), Importance.LOW,
+                        "How long a starting standalone broker with cluster.join=tcpip asks the listed members for a"
+                        + " running cluster before the members it reached form a new one (Hazelcast's TCP/IP"
+                        + " connection timeout, in whole seconds: rounded up). Brokers that start together all wait"
+                        + " this long; one that starts while the cluster runs joins as soon as a member answers. Too"
+                        + " short for a slow start, and a broker forms a cluster of its own, which merges with the"
+                        + " others' later.")
+                .define(CLUSTER_SHUTDOWN_TIMEOUT_MS, Type.INT, 10_000, Range.atLeast(1000), Importance.LOW,
+                        "How long a stopping standalone broker waits for its Hazelcast member to leave gracefully:"
+                        + " the cluster's shared data it holds handed over and its place in the CP Subsystem given up"
+                        + " (Hazelcast's graceful shutdown wait, in whole seconds: rounded up). The broker's own data"
+                        + " is on its disk and needs none of it. When it cannot finish, as when the CP Subsystem has"
+                        + " lost its majority, the broker waits all of it, and the others treat the member as one"
+                        + " that died.")
                 .define(BROKER_SESSION_TIMEOUT_MS, Type.INT, 9000, Range.atLeast(2000), Importance.MEDIUM,
                         "A broker not heard from for this long is declared dead and its partitions fail over"
                         + " (Hazelcast's heartbeat timeout).")

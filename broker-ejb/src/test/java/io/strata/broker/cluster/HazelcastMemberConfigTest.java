@@ -66,6 +66,26 @@ class HazelcastMemberConfigTest {
     }
 
     @Test
+    void joinAndGracefulShutdownWaitAsLongAsHazelcastsDefaultsUnlessSetInWholeSecondsRoundedUp() {
+        var defaults = HazelcastCluster.memberConfig(config("tcpip:a,b,c", null));
+        assertThat(defaults.getNetworkConfig().getJoin().getTcpIpConfig().getConnectionTimeoutSeconds()).isEqualTo(5);
+        assertThat(defaults.getProperty("hazelcast.graceful.shutdown.max.wait")).isEqualTo("10");
+
+        Map<String, Object> settings = new HashMap<>();
+        settings.put(BrokerConfig.NODE_ID, 1);
+        settings.put(BrokerConfig.CLUSTER_JOIN, "tcpip:a,b,c");
+        settings.put(BrokerConfig.CLUSTER_JOIN_TIMEOUT_MS, 1000);
+        settings.put(BrokerConfig.CLUSTER_SHUTDOWN_TIMEOUT_MS, 1500);
+        var set = HazelcastCluster.memberConfig(BrokerConfig.of(settings));
+        assertThat(set.getNetworkConfig().getJoin().getTcpIpConfig().getConnectionTimeoutSeconds()).isEqualTo(1);
+        assertThat(set.getProperty("hazelcast.graceful.shutdown.max.wait")).isEqualTo("2");
+
+        settings.put(BrokerConfig.CLUSTER_JOIN_TIMEOUT_MS, 999);
+        assertThatThrownBy(() -> BrokerConfig.of(settings)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(BrokerConfig.CLUSTER_JOIN_TIMEOUT_MS);
+    }
+
+    @Test
     void aCpSubsystemOfOneOrTwoIsRefused() {
         assertThatThrownBy(() -> config("tcpip:a,b", 2)).isInstanceOf(ConfigException.class)
                 .hasMessageContaining(BrokerConfig.CLUSTER_CP_MEMBER_COUNT).hasMessageContaining("at least 3");

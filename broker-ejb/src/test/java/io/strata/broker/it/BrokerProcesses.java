@@ -69,9 +69,12 @@ public final class BrokerProcesses implements AutoCloseable {
         }
         Path log = logOf(id);
         Files.createDirectories(log.getParent());
+        // C1 only: a broker here lives a minute or two, and three start at once on a machine of two cores, where the
+        // C2 compiler's work would cost more CPU than its code saves (each broker's start took about 60% longer).
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m",
-                "-cp", System.getProperty("java.class.path"), "io.strata.broker.server.StrataServer"));
+                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                "io.strata.broker.server.StrataServer"));
         Map<String, Object> settings = new HashMap<>();
         settings.put("node.id", id);
         settings.put("listeners", "PLAINTEXT://127.0.0.1:" + kafkaPorts.get(id));
@@ -80,6 +83,10 @@ public final class BrokerProcesses implements AutoCloseable {
         settings.put("cluster.port", hazelcastPorts.get(id));
         settings.put("cluster.name", clusterName);
         settings.put("broker.session.timeout.ms", 3000);
+        // Brokers on loopback that start together reach each other within a second of their JVMs' start; a graceful
+        // leave takes about 2 s (see TestCluster).
+        settings.put("cluster.join.timeout.ms", 1000);
+        settings.put("cluster.shutdown.timeout.ms", 3000);
         settings.put("replica.lag.time.max.ms", 5000);
         settings.put("replica.fetch.backoff.ms", 200);
         settings.put("group.initial.rebalance.delay.ms", 0);

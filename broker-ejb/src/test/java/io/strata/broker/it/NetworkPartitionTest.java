@@ -321,6 +321,8 @@ class NetworkPartitionTest {
             settings.put(BrokerConfig.CLUSTER_PORT, hazelcastPorts.get(id));
             settings.put(BrokerConfig.CLUSTER_ADVERTISED_ADDRESS, host + ":" + hazelcastProxyPorts.get(id));
             settings.put(BrokerConfig.BROKER_SESSION_TIMEOUT_MS, 3000);
+            settings.put(BrokerConfig.CLUSTER_JOIN_TIMEOUT_MS, 1000);
+            settings.put(BrokerConfig.CLUSTER_SHUTDOWN_TIMEOUT_MS, 3000);
             settings.put(BrokerConfig.REPLICA_LAG_TIME_MAX_MS, 5000L);
             settings.put(BrokerConfig.REPLICA_FETCH_WAIT_MAX_MS, 200);
             settings.put(BrokerConfig.REPLICA_FETCH_BACKOFF_MS, 100);

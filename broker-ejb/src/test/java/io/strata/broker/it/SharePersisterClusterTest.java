@@ -11,6 +11,8 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.protocol.Errors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,20 +33,33 @@ import static org.awaitility.Awaitility.await;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class SharePersisterClusterTest {
 
+    /** One cluster for both tests, each on a topic and group of its own: neither stops a broker. */
     @TempDir
-    Path dir;
+    static Path dir;
+    private static TestCluster cluster;
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        cluster = TestCluster.start(dir, 3, Map.of(BrokerConfig.SHARE_STATE_TOPIC_NUM_PARTITIONS, 1));
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
 
     @Test
     void aStateWrittenThroughAnotherBrokerRoundTripsThroughTheNetwork() throws Exception {
-        try (TestCluster cluster = TestCluster.start(dir, 3, Map.of(
-                BrokerConfig.SHARE_STATE_TOPIC_NUM_PARTITIONS, 1));
-             Admin admin = cluster.admin()) {
+        try (Admin admin = cluster.admin()) {
             admin.createTopics(List.of(new NewTopic("tasks", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
             Uuid topicId = admin.describeTopics(List.of("tasks")).allTopicNames().get(30, TimeUnit.SECONDS)
                     .get("tasks").topicId();
             SharePersister first = cluster.broker(1).server().sharePersister();
             SharePartitionState initial = new SharePartitionState(1, 100, List.of());
-            // The first call creates __share_group_state; the persister retries until its leader has loaded it.
+            // The first call in the cluster creates __share_group_state; the persister retries until its leader has
+            // loaded it.
             assertThat(first.initialize("workers", topicId, 0, initial).get(60, TimeUnit.SECONDS))
                     .isEqualTo(Errors.NONE);
             int coordinator = await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() ->
@@ -79,9 +94,7 @@ class SharePersisterClusterTest {
 
     @Test
     void writesOfManySharePartitionsQueuedTogetherShareRequests() throws Exception {
-        try (TestCluster cluster = TestCluster.start(dir, 3, Map.of(
-                BrokerConfig.SHARE_STATE_TOPIC_NUM_PARTITIONS, 1));
-             Admin admin = cluster.admin()) {
+        try (Admin admin = cluster.admin()) {
             admin.createTopics(List.of(new NewTopic("bulk", 40, (short) 1))).all().get(30, TimeUnit.SECONDS);
             Uuid topicId = admin.describeTopics(List.of("bulk")).allTopicNames().get(30, TimeUnit.SECONDS)
                     .get("bulk").topicId();

@@ -61,6 +61,12 @@ public final class TestCluster implements AutoCloseable {
             settings.put(BrokerConfig.CLUSTER_NAME, clusterName);
             settings.put(BrokerConfig.CLUSTER_PORT, base + i);
             settings.put(BrokerConfig.BROKER_SESSION_TIMEOUT_MS, 3000);
+            // Members on loopback in one JVM reach each other at once: the brokers that start together need not
+            // look for a running cluster for 5 s. A graceful leave (CP Subsystem left, data handed over) takes about
+            // 2 s here, as Hazelcast checks on it every second: 3 s lets it finish, where the default of 10 s only
+            // prolongs the stops that cannot finish (the CP Subsystem lost its majority, the whole cluster stops).
+            settings.put(BrokerConfig.CLUSTER_JOIN_TIMEOUT_MS, 1000);
+            settings.put(BrokerConfig.CLUSTER_SHUTDOWN_TIMEOUT_MS, 3000);
             settings.put(BrokerConfig.REPLICA_LAG_TIME_MAX_MS, 5000L);
             settings.put(BrokerConfig.REPLICA_FETCH_WAIT_MAX_MS, 200);
             settings.put(BrokerConfig.REPLICA_FETCH_BACKOFF_MS, 100);
